@@ -1,0 +1,63 @@
+"""Start the local stand-ins for infrastructure that cannot run here: an S3
+endpoint (moto's server; MinIO when MINIO_ENDPOINT is set) and the SMTP sink.
+Used by the local runner and by the test fixtures."""
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_open(host, port):
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, int(port))) == 0
+
+
+def wait_for_port(host, port, timeout=20, process=None):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if port_open(host, port):
+            return
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode} before listening on {port}")
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on {host}:{port} after {timeout}s")
+
+
+def start_moto_s3(port, log=None):
+    """moto's S3-compatible server: in memory, not durable."""
+    bin_dir = Path(sys.executable).parent
+    process = subprocess.Popen([str(bin_dir / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+                               stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    wait_for_port("127.0.0.1", port, process=process)
+    return process
+
+
+def start_smtp_sink(port, folder, log=None):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "deploy.local.smtp_sink", "--port", str(port), "--dir", str(folder)],
+        cwd=ROOT, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)})
+    wait_for_port("127.0.0.1", port, process=process)
+    return process
+
+
+def stop(process, timeout=10):
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -1,0 +1,41 @@
+"""Configuration from environment variables, with defaults for one machine.
+
+The same names are used by the local runner, the tests and docker-compose.yml.
+"""
+import os
+
+SERVICES = ("accounts", "catalog", "applications", "documents", "notifications")
+
+
+def env(name, default=None):
+    value = os.environ.get(name)
+    return default if value in (None, "") else value
+
+
+def amqp_uri():
+    return env("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+
+
+def database_url(service):
+    """`<SERVICE>_DATABASE_URL`, else a database named after the service on the
+    local PostgreSQL (`ecandidat_<service>`; DATABASE_PREFIX changes the prefix)."""
+    url = env(f"{service.upper()}_DATABASE_URL")
+    if url:
+        return url
+    base = env("DATABASE_BASE_URL", "postgresql+psycopg://root@127.0.0.1:5432")
+    prefix = env("DATABASE_PREFIX", "ecandidat")
+    return f"{base}/{prefix}_{service}"
+
+
+def public_url():
+    """Where candidates reach the gateway; used in links sent by mail."""
+    return env("PUBLIC_URL", f"http://127.0.0.1:{env('PORT', '8000')}").rstrip("/")
+
+
+def nameko_config():
+    return {
+        "AMQP_URI": amqp_uri(),
+        "serializer": "json",
+        "max_workers": int(env("MAX_WORKERS", "10")),
+        "parent_calls_tracked": 10,
+    }

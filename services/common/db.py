@@ -1,0 +1,233 @@
+"""Database sessions and the transactional outbox, the one way every service
+talks to its own PostgreSQL database.
+
+A worker gets a `UnitOfWork`: a SQLAlchemy session plus `emit()`, which writes
+an event into the service's `outbox_events` table in the same transaction as
+the state change. `commit()` commits both and wakes the `OutboxRelay`, which
+publishes pending rows to RabbitMQ (nameko's `<service>.events` exchange) and
+marks them published; a crash in between only re-publishes, and subscribers
+apply each event once (`handle_once`). The relay also polls, so rows left by a
+crashed instance are published by any live one (`FOR UPDATE SKIP LOCKED`).
+"""
+import functools
+import logging
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+import eventlet
+from eventlet.queue import Empty, LightQueue
+from kombu import Exchange
+from nameko.amqp.publish import Publisher
+from nameko.extensions import DependencyProvider
+from sqlalchemy import (JSON, Column, DateTime, MetaData, String, Table, create_engine,
+                        insert, select, update)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
+
+from .clock import utcnow
+from .config import amqp_uri, database_url
+
+log = logging.getLogger(__name__)
+
+RELAY_POLL_SECONDS = 2.0
+RELAY_BATCH = 200
+
+
+def messaging_tables(metadata: MetaData):
+    """Add the outbox and processed-events tables to a service's metadata."""
+    outbox = Table(
+        "outbox_events", metadata,
+        Column("id", String(36), primary_key=True),
+        Column("event_type", String(100), nullable=False),
+        Column("payload", JSON, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("published_at", DateTime(timezone=True), nullable=True, index=True),
+    )
+    processed = Table(
+        "processed_events", metadata,
+        Column("event_id", String(36), primary_key=True),
+        Column("handler", String(200), primary_key=True),
+        Column("processed_at", DateTime(timezone=True), nullable=False),
+    )
+    return outbox, processed
+
+
+def json_safe(value):
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def event_exchange(service_name):
+    # Same exchange nameko's EventDispatcher uses, so @event_handler works as is.
+    return Exchange(f"{service_name}.events", type="topic", durable=True, delivery_mode=2)
+
+
+class UnitOfWork:
+    """One worker's transaction: `session`, `emit()`, `commit()`."""
+
+    def __init__(self, session, metadata, on_commit=None):
+        self.session = session
+        self.outbox = metadata.tables["outbox_events"]
+        self.processed = metadata.tables["processed_events"]
+        self.on_commit = on_commit
+        self.emitted = []
+
+    def emit(self, event_type, payload):
+        event = json_safe(dict(payload))
+        event.update(event_id=str(uuid.uuid4()), event_type=event_type,
+                     occurred_at=utcnow().isoformat())
+        self.session.execute(insert(self.outbox).values(
+            id=event["event_id"], event_type=event_type, payload=event,
+            created_at=utcnow()))
+        self.emitted.append(event)
+        return event
+
+    def commit(self):
+        self.session.commit()
+        if self.emitted and self.on_commit:
+            self.on_commit()
+        self.emitted = []
+
+    def rollback(self):
+        self.session.rollback()
+        self.emitted = []
+
+    def already_processed(self, event_id, handler):
+        return self.session.execute(
+            select(self.processed.c.event_id).where(
+                self.processed.c.event_id == event_id,
+                self.processed.c.handler == handler)).first() is not None
+
+    def mark_processed(self, event_id, handler):
+        self.session.execute(insert(self.processed).values(
+            event_id=event_id, handler=handler, processed_at=utcnow()))
+
+    def close(self):
+        self.session.close()
+
+
+def handle_once(handler):
+    """Apply an event at most once per handler: the handler's changes and the
+    record of the event id are committed together. Put it under
+    @event_handler(..., requeue_on_error=True)."""
+    @functools.wraps(handler)
+    def wrapper(self, payload):
+        name = f"{type(self).__name__}.{handler.__name__}"
+        event_id = payload.get("event_id")
+        if event_id and self.db.already_processed(event_id, name):
+            return None
+        result = handler(self, payload)
+        if event_id:
+            self.db.mark_processed(event_id, name)
+        try:
+            self.db.commit()
+        except IntegrityError:  # another instance applied it concurrently
+            self.db.rollback()
+        return result
+    return wrapper
+
+
+def make_engine(service):
+    return create_engine(database_url(service), pool_size=10, max_overflow=10,
+                         pool_pre_ping=True)
+
+
+class OutboxRelay:
+    def __init__(self, service_name, sessions, outbox, uri):
+        self.service_name = service_name
+        self.sessions = sessions
+        self.outbox = outbox
+        self.exchange = event_exchange(service_name)
+        self.publisher = Publisher(uri, serializer="json", declare=[self.exchange])
+        self.wakeups = LightQueue()
+        self.running = False
+
+    def wake(self):
+        self.wakeups.put(None)
+
+    def run(self):
+        self.running = True
+        while self.running:
+            try:
+                self.wakeups.get(timeout=RELAY_POLL_SECONDS)
+                while not self.wakeups.empty():
+                    self.wakeups.get_nowait()
+            except Empty:
+                pass
+            if not self.running:
+                break
+            try:
+                self.flush()
+            except Exception:  # broker or database away: retry on next tick
+                log.exception("outbox relay of %s failed; will retry", self.service_name)
+                eventlet.sleep(1)
+
+    def stop(self):
+        self.running = False
+        self.wake()
+
+    def flush(self):
+        """Publish every pending event; returns how many."""
+        total = 0
+        while True:
+            with self.sessions() as session:
+                rows = session.execute(
+                    select(self.outbox.c.id, self.outbox.c.event_type, self.outbox.c.payload)
+                    .where(self.outbox.c.published_at.is_(None))
+                    .order_by(self.outbox.c.created_at)
+                    .limit(RELAY_BATCH)
+                    .with_for_update(skip_locked=True)).all()
+                for row in rows:
+                    self.publisher.publish(row.payload, exchange=self.exchange,
+                                           routing_key=row.event_type)
+                    session.execute(update(self.outbox).where(self.outbox.c.id == row.id)
+                                    .values(published_at=utcnow()))
+                session.commit()
+            total += len(rows)
+            if len(rows) < RELAY_BATCH:
+                return total
+
+
+class Database(DependencyProvider):
+    """Injects a `UnitOfWork` per worker and runs the service's outbox relay."""
+
+    def __init__(self, metadata):
+        self.metadata = metadata
+        self.units = {}
+
+    def setup(self):
+        self.engine = make_engine(self.container.service_name)
+        self.sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self.relay = OutboxRelay(self.container.service_name, self.sessions,
+                                 self.metadata.tables["outbox_events"],
+                                 self.container.config.get("AMQP_URI") or amqp_uri())
+
+    def start(self):
+        self.container.spawn_managed_thread(self.relay.run)
+
+    def stop(self):
+        self.relay.stop()
+        self.engine.dispose()
+
+    def kill(self):
+        self.relay.running = False
+
+    def get_dependency(self, worker_ctx):
+        unit = UnitOfWork(self.sessions(), self.metadata, on_commit=self.relay.wake)
+        self.units[worker_ctx] = unit
+        return unit
+
+    def worker_teardown(self, worker_ctx):
+        unit = self.units.pop(worker_ctx, None)
+        if unit is not None:
+            unit.close()

@@ -1,0 +1,77 @@
+"""Alembic, per service: each service has `migrations/` (env.py + versions/).
+
+    python -m services.common.migrations upgrade accounts
+    python -m services.common.migrations revision accounts "add a table"
+"""
+import sys
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from .config import database_url
+
+SERVICES_DIR = Path(__file__).resolve().parent.parent
+MIGRATION_LOCK = 72431  # pg advisory lock: instances started together migrate one at a time
+
+
+def ensure_database(url):
+    """Create the service's database if it does not exist yet."""
+    url = make_url(url)
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                  {"n": url.database}).first()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+    finally:
+        admin.dispose()
+
+
+def alembic_config(service, url=None):
+    cfg = Config()
+    cfg.set_main_option("script_location", str(SERVICES_DIR / service / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", (url or database_url(service)).replace("%", "%%"))
+    return cfg
+
+
+def upgrade(service, url=None):
+    url = url or database_url(service)
+    ensure_database(url)
+    command.upgrade(alembic_config(service, url), "head")
+
+
+def run_env(target_metadata):
+    """Body of every service's migrations/env.py (online mode only)."""
+    from alembic import context
+    engine = create_engine(context.config.get_main_option("sqlalchemy.url"))
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
+        try:
+            context.configure(connection=connection, target_metadata=target_metadata,
+                              compare_type=True)
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
+            connection.commit()
+    engine.dispose()
+
+
+def main(argv):
+    action, service = argv[0], argv[1]
+    if action == "upgrade":
+        upgrade(service)
+    elif action == "revision":
+        ensure_database(database_url(service))
+        command.upgrade(alembic_config(service), "head")
+        command.revision(alembic_config(service), message=argv[2], autogenerate=True)
+    else:
+        raise SystemExit(f"unknown action {action}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,144 @@
+"""Fixtures shared by every test: real RabbitMQ, PostgreSQL, an S3 endpoint and
+an SMTP sink, found through the same environment variables as production.
+
+Services run under eventlet, so the monkey patch comes first.
+"""
+import eventlet
+
+eventlet.monkey_patch()  # noqa: E402
+
+import os  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+from urllib.parse import quote  # noqa: E402
+
+import pytest  # noqa: E402
+
+os.environ.setdefault("DATABASE_PREFIX", "ecandidat_test")
+os.environ.setdefault("PUBLIC_URL", "http://testserver")
+TEST_VHOST = os.environ.get("TEST_AMQP_VHOST", "ecandidat_test")
+
+
+def _ensure_vhost(vhost):
+    """A vhost of its own keeps test queues away from a running `make run`."""
+    ctl = shutil.which("rabbitmqctl")
+    if not ctl:
+        return False
+    subprocess.run([ctl, "-q", "add_vhost", vhost], capture_output=True)
+    done = subprocess.run([ctl, "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+                          capture_output=True)
+    return done.returncode == 0
+
+
+def pytest_configure(config):
+    if "AMQP_URI" not in os.environ:
+        base = "amqp://guest:guest@127.0.0.1:5672/"
+        os.environ["AMQP_URI"] = base + quote(TEST_VHOST, safe="") if _ensure_vhost(TEST_VHOST) else base
+
+
+@pytest.fixture
+def rabbit_config():
+    """Overrides nameko's fixture (which needs the management plugin)."""
+    return {"AMQP_URI": os.environ["AMQP_URI"], "serializer": "json", "max_workers": 10}
+
+
+# -- databases ---------------------------------------------------------------
+
+_migrated = {}
+
+
+def migrated_engine(service):
+    """The service's test database, dropped and migrated once per session."""
+    if service not in _migrated:
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+
+        from services.common.config import database_url
+        from services.common.migrations import upgrade
+
+        url = make_url(database_url(service))
+        admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+        admin.dispose()
+        upgrade(service)
+        _migrated[service] = create_engine(url)
+    return _migrated[service]
+
+
+def truncate_all(engine):
+    from sqlalchemy import text
+    with engine.begin() as conn:
+        tables = [r[0] for r in conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename <> 'alembic_version'"))]
+        if tables:
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
+                              + " RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def service_db():
+    """service_db("accounts") -> an engine on that service's migrated, empty test database."""
+    def make(service):
+        engine = migrated_engine(service)
+        truncate_all(engine)
+        return engine
+    return make
+
+
+@pytest.fixture
+def unit_of_work():
+    """unit_of_work(engine, metadata) -> a real UnitOfWork for worker_factory(db=...)."""
+    from sqlalchemy.orm import Session
+
+    from services.common.db import UnitOfWork
+    units = []
+
+    def make(engine, metadata):
+        unit = UnitOfWork(Session(engine, expire_on_commit=False), metadata)
+        units.append(unit)
+        return unit
+    yield make
+    for unit in units:
+        unit.close()
+
+
+# -- S3 and SMTP -------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """MINIO_ENDPOINT when set (a real MinIO), else a moto S3 server for the session."""
+    from deploy.local.processes import free_port, start_moto_s3, stop
+    if os.environ.get("MINIO_ENDPOINT"):
+        yield os.environ["MINIO_ENDPOINT"]
+        return
+    port = free_port()
+    process = start_moto_s3(port)
+    os.environ.update(MINIO_ENDPOINT=f"127.0.0.1:{port}", MINIO_ACCESS_KEY="test",
+                      MINIO_SECRET_KEY="testsecret", MINIO_SECURE="0")
+    yield os.environ["MINIO_ENDPOINT"]
+    stop(process)
+    del os.environ["MINIO_ENDPOINT"]
+
+
+@pytest.fixture(scope="session")
+def smtp_sink(tmp_path_factory):
+    """A real SMTP server writing mails to a folder; `.mails()` reads them newest first."""
+    from deploy.local.mailbox import read_mails
+    from deploy.local.processes import free_port, start_smtp_sink, stop
+
+    class Sink:
+        def __init__(self, port, folder):
+            self.host, self.port, self.folder = "127.0.0.1", port, folder
+
+        def mails(self, to=None):
+            mails = read_mails(self.folder)
+            return [m for m in mails if to is None or to.lower() in m["to"].lower()]
+
+    folder = tmp_path_factory.mktemp("mails")
+    port = free_port()
+    process = start_smtp_sink(port, folder)
+    os.environ.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port))
+    yield Sink(port, folder)
+    stop(process)
