@@ -1,0 +1,87 @@
+import logging
+from datetime import date, datetime
+
+from flask import Flask, current_app, redirect, request, session
+
+from . import errors, security, settings
+from .i18n import LANGUAGES, current_language, t
+from .rpc import Remote, RpcPool
+
+
+def remote():
+    """The RPC entry point for views: `remote().accounts.get_dossier(actor)`."""
+    return current_app.extensions["remote"]
+
+
+def french_date(value, with_time=False):
+    """ISO string or date -> 22/11/2026 (and 14:05 with time)."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        from zoneinfo import ZoneInfo
+        if value.tzinfo:
+            value = value.astimezone(ZoneInfo("Europe/Paris"))
+        return value.strftime("%d/%m/%Y %H:%M" if with_time else "%d/%m/%Y")
+    return value.strftime("%d/%m/%Y")
+
+
+def file_size(value):
+    value = int(value or 0)
+    if value >= 1024 * 1024:
+        return f"{value / 1024 / 1024:.0f} Mo" if value % (1024 * 1024) == 0 else f"{value / 1024 / 1024:.1f} Mo"
+    return f"{value // 1024} Ko"
+
+
+def create_app(overrides=None):
+    app = Flask(__name__)
+    app.config.update(settings.load())
+    app.config.update(overrides or {})
+    logging.basicConfig(level=logging.INFO)
+    pool = RpcPool(app.config["NAMEKO"], size=app.config["RPC_POOL_SIZE"],
+                   timeout=app.config["RPC_TIMEOUT"])
+    app.extensions["rpc_pool"] = pool
+    app.extensions["remote"] = Remote(pool)
+
+    app.before_request(security.check_csrf)
+    errors.register(app)
+    app.jinja_env.filters["date"] = french_date
+    app.jinja_env.filters["datetime"] = lambda v: french_date(v, with_time=True)
+    app.jinja_env.filters["filesize"] = file_size
+    # globals, not context: imported macros see them too
+    app.jinja_env.globals.update(t=t, csrf_token=security.csrf_token)
+
+    @app.context_processor
+    def globals_for_templates():
+        return {
+            "actor": security.actor(),
+            "lang": current_language(),
+            "institution": {
+                "name": app.config["INSTITUTION_NAME"],
+                "email": app.config["INSTITUTION_CONTACT_EMAIL"],
+                "phone": app.config["INSTITUTION_CONTACT_PHONE"],
+            },
+            "dev_mode": app.config["APP_ENV"] == "development",
+        }
+
+    @app.get("/langue/<code>")
+    def choose_language(code):
+        if code in LANGUAGES:
+            session["lang"] = code
+        return redirect(security.safe_next(request.referrer and "/" or "/"))
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    from .views import candidate, dev, health, public, staff
+    for blueprint in (health.bp, public.bp, candidate.bp, staff.bp, dev.bp):
+        app.register_blueprint(blueprint)
+    return app

@@ -1,0 +1,66 @@
+"""Typed remote errors -> HTTP answers and form messages (ARCHITECTURE.md 6)."""
+import logging
+
+from flask import render_template
+from nameko.exceptions import RpcTimeout
+from werkzeug.exceptions import HTTPException
+
+from services.common.errors import (Conflict, DomainError, Forbidden, NotFound,
+                                    ValidationFailed)
+
+from .i18n import error_text, t
+from .rpc import RpcPoolExhausted
+
+log = logging.getLogger(__name__)
+
+
+def field_errors(exc):
+    """{field: message in the user's language}."""
+    return {field: error_text(code) for field, code in (exc.fields or {}).items()}
+
+
+def message_for(exc):
+    if isinstance(exc, ValidationFailed) and exc.fields and exc.code in ("invalid", "validation"):
+        return t("error.form")
+    return error_text(exc.code)
+
+
+def register(app):
+    @app.errorhandler(NotFound)
+    def not_found(exc):
+        return render_template("error.html", message=t("error.404")), 404
+
+    @app.errorhandler(Forbidden)
+    def forbidden(exc):
+        return render_template("error.html", message=error_text(exc.code)), 403
+
+    @app.errorhandler(ValidationFailed)
+    def invalid(exc):
+        return render_template("error.html", message=message_for(exc)), 422
+
+    @app.errorhandler(Conflict)
+    def conflict(exc):
+        return render_template("error.html", message=message_for(exc)), 409
+
+    @app.errorhandler(DomainError)
+    def domain(exc):
+        return render_template("error.html", message=message_for(exc)), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc):
+        key = f"error.{exc.code}"
+        message = t(key) if key in ("error.404", "error.403", "error.413", "error.400") else exc.description
+        return render_template("error.html", message=message), exc.code
+
+    @app.errorhandler(RpcTimeout)
+    @app.errorhandler(RpcPoolExhausted)
+    @app.errorhandler(ConnectionError)
+    @app.errorhandler(OSError)
+    def unavailable(exc):
+        log.exception("a service did not answer")
+        return render_template("error.html", message=t("error.503")), 503
+
+    @app.errorhandler(Exception)
+    def unexpected(exc):
+        log.exception("unexpected error")
+        return render_template("error.html", message=t("error.503")), 500

@@ -1,0 +1,114 @@
+"""A pool of long-lived nameko RPC clients for the gateway.
+
+Opening a ClusterRpcProxy costs a connection and a reply queue: per request,
+that caps a gateway at tens of requests per second. The pool keeps up to
+`size` started proxies per process and lends one to a request at a time
+(a proxy is not thread-safe). Created lazily, so gunicorn's master never
+holds one across fork.
+"""
+import logging
+import queue
+import threading
+from contextlib import contextmanager
+
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from services.common.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+
+class RpcPoolExhausted(Exception):
+    pass
+
+
+class RpcPool:
+    def __init__(self, config, size=8, timeout=30, wait=10):
+        self.config = config
+        self.size = size
+        self.timeout = timeout  # seconds an RPC may take
+        self.wait = wait        # seconds a request may wait for a free client
+        self._idle = queue.LifoQueue()
+        self._lock = threading.Lock()
+        self._created = 0
+
+    def _create(self):
+        holder = ClusterRpcProxy(self.config, timeout=self.timeout)
+        return holder, holder.start()
+
+    def _acquire(self):
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            create = self._created < self.size
+            if create:
+                self._created += 1
+        if create:
+            try:
+                return self._create()
+            except Exception:
+                with self._lock:
+                    self._created -= 1
+                raise
+        try:
+            return self._idle.get(timeout=self.wait)
+        except queue.Empty:
+            raise RpcPoolExhausted("no RPC client free") from None
+
+    def _discard(self, client):
+        holder, _ = client
+        with self._lock:
+            self._created -= 1
+        try:
+            holder.stop()
+        except Exception:  # already broken
+            log.debug("could not stop a broken RPC client", exc_info=True)
+
+    @contextmanager
+    def client(self):
+        client = self._acquire()
+        try:
+            yield client[1]
+        except DomainError:
+            self._idle.put(client)  # a typed answer: the client is fine
+            raise
+        except BaseException:
+            self._discard(client)   # connection trouble or timeout: start afresh
+            raise
+        else:
+            self._idle.put(client)
+
+    def close(self):
+        while True:
+            try:
+                client = self._idle.get_nowait()
+            except queue.Empty:
+                return
+            self._discard(client)
+
+    def call(self, service, method, *args, **kwargs):
+        with self.client() as proxy:
+            return getattr(getattr(proxy, service), method)(*args, **kwargs)
+
+
+class Remote:
+    """`remote.accounts.get_dossier(actor)` -> one call through the pool."""
+
+    def __init__(self, pool):
+        self._pool = pool
+
+    def __getattr__(self, service):
+        return _RemoteService(self._pool, service)
+
+
+class _RemoteService:
+    def __init__(self, pool, service):
+        self._pool, self._service = pool, service
+
+    def __getattr__(self, method):
+        def invoke(*args, **kwargs):
+            return self._pool.call(self._service, method, *args, **kwargs)
+        invoke.__name__ = f"{self._service}.{method}"
+        return invoke

@@ -1,0 +1,90 @@
+"""Sessions, CSRF and access checks. The services check again (actor in
+every RPC); the gateway refuses early and never renders another's data."""
+import functools
+import hmac
+import secrets
+
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+
+from .i18n import t
+
+CSRF_FIELD = "csrf_token"
+
+
+def csrf_token():
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+def check_csrf():
+    """before_request: every state-changing request carries the session's token."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return None
+    sent = request.form.get(CSRF_FIELD) or request.headers.get("X-CSRF-Token") or ""
+    expected = session.get("csrf") or ""
+    if not expected or not hmac.compare_digest(sent, expected):
+        return render_template("error.html", message=t("error.csrf")), 400
+    return None
+
+
+def actor():
+    return session.get("actor")
+
+
+def login(actor_data):
+    """Start a fresh session (no fixation): keep only the language."""
+    lang = session.get("lang")
+    session.clear()
+    session["actor"] = actor_data
+    if lang:
+        session["lang"] = lang
+    session.permanent = True
+    csrf_token()
+
+
+def logout():
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
+def candidate_required(view):
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        who = actor()
+        if not who or who.get("kind") != "candidate":
+            flash(t("login.required"), "info")
+            return redirect(url_for("public.home", next=request.path))
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def staff_required(view):
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        who = actor()
+        if not who or who.get("kind") != "staff":
+            if who:  # a candidate on a staff page
+                abort(403)
+            return redirect(url_for("staff.login", next=request.path))
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def dev_only(view):
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if current_app.config["APP_ENV"] != "development":
+            abort(404)
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def safe_next(default):
+    """Only local paths as redirect targets."""
+    target = request.args.get("next") or request.form.get("next") or ""
+    if target.startswith("/") and not target.startswith("//"):
+        return target
+    return default

@@ -1,0 +1,23 @@
+"""Gateway settings from the environment (same names everywhere)."""
+import os
+import secrets
+
+from services.common.config import env, nameko_config
+
+
+def load():
+    return {
+        "SECRET_KEY": env("SECRET_KEY") or secrets.token_hex(32),
+        "APP_ENV": env("APP_ENV", "production"),
+        "MAIL_SINK_DIR": env("MAIL_SINK_DIR", os.path.join("var", "mails")),
+        "INSTITUTION_NAME": env("INSTITUTION_NAME", "Université de démonstration"),
+        "INSTITUTION_CONTACT_EMAIL": env("INSTITUTION_CONTACT_EMAIL", "candidatures@univ-demo.fr"),
+        "INSTITUTION_CONTACT_PHONE": env("INSTITUTION_CONTACT_PHONE", "01 23 45 67 89"),
+        "RPC_POOL_SIZE": int(env("RPC_POOL_SIZE", "8")),
+        "RPC_TIMEOUT": int(env("RPC_TIMEOUT", "30")),
+        "MAX_CONTENT_LENGTH": int(env("MAX_UPLOAD_BYTES", str(12 * 1024 * 1024))),
+        "NAMEKO": nameko_config(),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env("SESSION_COOKIE_SECURE", "0") == "1",
+    }

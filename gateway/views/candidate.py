@@ -1,0 +1,218 @@
+"""The candidate portal: dossier, offer, applications, pieces, decision."""
+import requests
+from flask import (Blueprint, Response, abort, flash, redirect, render_template, request,
+                   stream_with_context, url_for)
+
+from services.common.errors import Conflict, ValidationFailed
+
+from .. import security
+from ..app import remote
+from ..errors import field_errors, message_for
+from ..i18n import t
+
+bp = Blueprint("candidate", __name__)
+
+SECTIONS = ("personal", "address", "bac")
+SECTION_FIELDS = {
+    "personal": ("civility", "birth_name", "usage_name", "first_name", "other_first_names",
+                 "birth_date", "nationality", "birth_country", "birth_department",
+                 "birth_commune", "birth_town", "phone", "mobile", "ine", "preferred_language"),
+    "address": ("line1", "line2", "line3", "country", "postal_code", "commune", "city", "cedex"),
+    "bac": ("has_bac", "year", "country", "department", "school", "series", "mention",
+            "specialities"),
+}
+STREAM_CHUNK = 64 * 1024
+
+
+@bp.before_request
+@security.candidate_required
+def require_login():
+    return None
+
+
+def me():
+    return security.actor()
+
+
+# -- dossier -----------------------------------------------------------------
+
+@bp.get("/dossier")
+def dossier():
+    data = remote().accounts.get_dossier(me())
+    return render_template("candidate/dossier.html", dossier=data)
+
+
+@bp.route("/dossier/<section>", methods=["GET", "POST"])
+def dossier_section(section):
+    if section not in SECTIONS:
+        abort(404)
+    data = remote().accounts.get_dossier(me())
+    form, errors, message = dict(data.get(section) or {}), {}, None
+    status = 200
+    if request.method == "POST":
+        form = {k: request.form.get(k, "").strip() for k in SECTION_FIELDS[section]}
+        try:
+            data = remote().accounts.save_dossier_section(me(), section, form)
+        except ValidationFailed as exc:
+            errors, message, status = field_errors(exc), t("error.form"), 422
+        except Conflict as exc:
+            message, status = message_for(exc), 409
+        else:
+            flash(t("dossier.saved"), "success")
+            following = SECTIONS[SECTIONS.index(section) + 1] if section != SECTIONS[-1] else None
+            if request.form.get("next") and following:
+                return redirect(url_for("candidate.dossier_section", section=following))
+            return redirect(url_for("candidate.dossier"))
+    reference = remote().accounts.reference_data()
+    return render_template(f"candidate/section_{section}.html", section=section, dossier=data,
+                           form=form, errors=errors, message=message, ref=reference), status
+
+
+# -- offer and applications ----------------------------------------------------
+
+@bp.get("/offre")
+def offer():
+    text = request.args.get("filtre", "").strip()
+    tree = remote().catalog.get_offer(text or None)
+    return render_template("candidate/offer.html", tree=tree, filter_text=text)
+
+
+@bp.get("/candidatures")
+def applications():
+    items = remote().applications.list_my_applications(me())
+    return render_template("candidate/applications.html", applications=items)
+
+
+@bp.post("/candidatures")
+def apply():
+    code = request.form.get("formation_code", "")
+    try:
+        created = remote().applications.create_application(me(), code)
+    except Conflict as exc:
+        flash(message_for(exc), "error")
+        return redirect(url_for("candidate.offer"))
+    flash(t("applications.created"), "success")
+    return redirect(url_for("candidate.application", application_id=created["id"]))
+
+
+@bp.get("/candidatures/<int:application_id>")
+def application(application_id):
+    data = remote().applications.get_application(me(), application_id)
+    return render_template("candidate/application.html", app=data)
+
+
+def back_to(application_id, message=None, category="success"):
+    if message:
+        flash(message, category)
+    return redirect(url_for("candidate.application", application_id=application_id))
+
+
+def do(application_id, method, *args, success=None):
+    """Run one application command; a refused one becomes a message on the page."""
+    try:
+        getattr(remote().applications, method)(me(), application_id, *args)
+    except (Conflict, ValidationFailed) as exc:
+        return back_to(application_id, message_for(exc), "error")
+    return back_to(application_id, success)
+
+
+@bp.post("/candidatures/<int:application_id>/pieces/<piece_code>/fichier")
+def upload_piece(application_id, piece_code):
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return back_to(application_id, t("upload.no_file"), "error")
+    upload.stream.seek(0, 2)
+    size = upload.stream.tell()
+    upload.stream.seek(0)
+    applications = remote().applications
+    try:
+        ticket = applications.start_piece_upload(me(), application_id, piece_code,
+                                                 upload.filename, size)
+        # Bytes go straight to object storage; only ids travel over RabbitMQ.
+        stored = requests.put(ticket["put_url"], data=upload.stream,
+                              headers={"Content-Length": str(size)}, timeout=60)
+        stored.raise_for_status()
+        applications.finish_piece_upload(me(), application_id, piece_code, ticket["document_id"])
+    except (Conflict, ValidationFailed) as exc:
+        return back_to(application_id, message_for(exc), "error")
+    return back_to(application_id, t("application.file_uploaded"))
+
+
+@bp.post("/candidatures/<int:application_id>/pieces/<piece_code>/supprimer")
+def delete_piece(application_id, piece_code):
+    return do(application_id, "delete_piece_file", piece_code, success=t("application.file_deleted"))
+
+
+@bp.post("/candidatures/<int:application_id>/pieces/<piece_code>/non-concerne")
+def not_concerned(application_id, piece_code):
+    value = request.form.get("value") == "1"
+    return do(application_id, "set_not_concerned", piece_code, value, success=t("dossier.saved"))
+
+
+def stream_download(link, attachment=False):
+    upstream = requests.get(link["url"], stream=True, timeout=60)
+    if upstream.status_code != 200:
+        abort(404)
+    disposition = "attachment" if attachment else "inline"
+    filename = link.get("filename") or "document"
+    headers = {
+        "Content-Disposition": f"{disposition}; filename*=UTF-8''{requests.utils.quote(filename)}",
+        "Cache-Control": "private, no-store",
+    }
+    if link.get("size"):
+        headers["Content-Length"] = str(link["size"])
+    return Response(stream_with_context(upstream.iter_content(STREAM_CHUNK)),
+                    content_type=link.get("content_type") or "application/octet-stream",
+                    headers=headers)
+
+
+@bp.get("/candidatures/<int:application_id>/pieces/<piece_code>")
+def view_piece(application_id, piece_code):
+    link = remote().applications.get_piece_download(me(), application_id, piece_code)
+    return stream_download(link)
+
+
+@bp.get("/candidatures/<int:application_id>/transmettre")
+def transmit_confirm(application_id):
+    data = remote().applications.get_application(me(), application_id)
+    return render_template("candidate/transmit.html", app=data)
+
+
+@bp.post("/candidatures/<int:application_id>/transmettre")
+def transmit(application_id):
+    return do(application_id, "transmit", success=t("application.transmitted"))
+
+
+@bp.post("/candidatures/<int:application_id>/annuler")
+def cancel(application_id):
+    try:
+        remote().applications.cancel(me(), application_id)
+    except Conflict as exc:
+        return back_to(application_id, message_for(exc), "error")
+    flash(t("application.cancelled"), "success")
+    return redirect(url_for("candidate.applications"))
+
+
+@bp.post("/candidatures/<int:application_id>/confirmer")
+def confirm(application_id):
+    return do(application_id, "confirm", success=t("application.confirm"))
+
+
+@bp.post("/candidatures/<int:application_id>/desister")
+def withdraw(application_id):
+    return do(application_id, "withdraw", success=t("application.withdraw"))
+
+
+@bp.get("/candidatures/<int:application_id>/lettre-admission")
+def admission_letter(application_id):
+    try:
+        link = remote().applications.get_admission_letter(me(), application_id)
+    except Conflict as exc:
+        return back_to(application_id, message_for(exc), "error")
+    return stream_download(link, attachment=True)
+
+
+@bp.get("/mails")
+def mails():
+    items = remote().notifications.list_mails(me())
+    return render_template("candidate/mails.html", mails=items)

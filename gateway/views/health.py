@@ -1,0 +1,17 @@
+"""Health pages: for load balancers, compose health checks and the benchmark."""
+from flask import Blueprint, current_app, jsonify
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    """Answers without any RPC."""
+    return jsonify(status="ok")
+
+
+@bp.get("/healthz/rpc")
+def healthz_rpc():
+    """Answers after one RPC round trip (catalog.ping)."""
+    answer = current_app.extensions["remote"].catalog.ping()
+    return jsonify(status="ok", catalog=answer["status"])

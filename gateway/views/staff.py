@@ -1,0 +1,116 @@
+"""The staff review portal (/gestion): list, detail, pieces, status, decisions."""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from services.common.errors import Conflict, ValidationFailed
+
+from .. import security
+from ..app import remote
+from ..errors import message_for
+from ..i18n import error_text
+from ..i18n import t
+from .candidate import stream_download
+
+bp = Blueprint("staff", __name__, url_prefix="/gestion")
+
+DECISION_FIELDS = ("comment", "reason", "rank", "date", "time", "place")
+
+
+@bp.before_request
+def require_staff():
+    if request.endpoint in ("staff.login",):
+        return None
+    return security.staff_required(lambda: None)()
+
+
+def me():
+    return security.actor()
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+def login():
+    form, error, status = {}, None, 200
+    if request.method == "POST":
+        form = {"login": request.form.get("login", "").strip()}
+        try:
+            who = remote().accounts.authenticate_staff(form["login"], request.form.get("password", ""))
+        except ValidationFailed:
+            error, status = t("login.failed"), 401
+        else:
+            security.login(who)
+            return redirect(security.safe_next(url_for("staff.applications")))
+    return render_template("staff/login.html", form=form, error=error), status
+
+
+@bp.post("/deconnexion")
+def logout():
+    security.logout()
+    return redirect(url_for("staff.login"))
+
+
+@bp.get("/")
+def applications():
+    filters = {k: request.args.get(k, "").strip() for k in ("centre", "status", "q")}
+    filters = {k: v for k, v in filters.items() if v}
+    items = remote().applications.list_applications(me(), filters)
+    centres = remote().catalog.list_centres()
+    mine = me().get("centres") or []
+    if me().get("role") not in ("admin", "scol"):
+        centres = [c for c in centres if c["code"] in mine]
+    return render_template("staff/applications.html", applications=items, filters=filters,
+                           centres=centres)
+
+
+@bp.get("/candidatures/<int:application_id>")
+def application(application_id):
+    data = remote().applications.get_application(me(), application_id)
+    dossier = remote().accounts.get_dossier(me(), data["candidate"]["id"])
+    return render_template("staff/application.html", app=data, dossier=dossier)
+
+
+def back_to(application_id, message, category="success"):
+    flash(message, category)
+    return redirect(url_for("staff.application", application_id=application_id))
+
+
+def do(application_id, method, *args):
+    try:
+        getattr(remote().applications, method)(me(), application_id, *args)
+    except (Conflict, ValidationFailed) as exc:
+        detail = " ".join(error_text(code) for code in (exc.fields or {}).values())
+        return back_to(application_id, f"{message_for(exc)} {detail}".strip(), "error")
+    return back_to(application_id, t("staff.saved"))
+
+
+@bp.get("/candidatures/<int:application_id>/pieces/<piece_code>")
+def view_piece(application_id, piece_code):
+    link = remote().applications.get_piece_download(me(), application_id, piece_code)
+    return stream_download(link)
+
+
+@bp.post("/candidatures/<int:application_id>/pieces/<piece_code>/statut")
+def set_piece_status(application_id, piece_code):
+    return do(application_id, "set_piece_status", piece_code, request.form.get("status", ""),
+              request.form.get("comment", "").strip() or None)
+
+
+@bp.post("/candidatures/<int:application_id>/statut")
+def set_file_status(application_id):
+    return do(application_id, "set_file_status", request.form.get("status", ""))
+
+
+@bp.post("/candidatures/<int:application_id>/avis")
+def enter_decision(application_id):
+    data = {k: request.form.get(k, "").strip() for k in DECISION_FIELDS}
+    data = {k: v for k, v in data.items() if v}
+    return do(application_id, "enter_decision", request.form.get("code", ""), data)
+
+
+@bp.post("/candidatures/<int:application_id>/avis/valider")
+def validate_decision(application_id):
+    return do(application_id, "validate_decision")
+
+
+@bp.get("/candidatures/<int:application_id>/lettre-admission")
+def admission_letter(application_id):
+    link = remote().applications.get_admission_letter(me(), application_id)
+    return stream_download(link, attachment=True)
