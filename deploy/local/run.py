@@ -1,0 +1,214 @@
+"""Run the whole platform on this machine: `make run` (python -m deploy.local.run).
+
+Checks RabbitMQ and PostgreSQL (starting them where installed), starts an S3
+endpoint (MinIO when MINIO_ENDPOINT is set, else moto's in-memory server) and
+an SMTP sink, migrates every service's database, seeds the demo data, starts
+the five services and the gateway, and prints where to go. Ctrl-C stops all.
+The end-to-end tests start the same `Stack` on their own ports and databases.
+"""
+import argparse
+import glob
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .processes import ROOT, port_open, start_moto_s3, start_smtp_sink, stop, wait_for_port
+
+SERVICES = ("accounts", "catalog", "applications", "documents", "notifications")
+DEMO_STAFF = (("admin", "administrateur"), ("scol", "scolarité centrale"),
+              ("gestion.sci", "gestionnaire UFR Sciences"), ("gestion.llsh", "gestionnaire UFR LLSH"))
+DEMO_PASSWORD = "Demo-2027-pass!"
+
+
+class InfrastructureMissing(SystemExit):
+    pass
+
+
+def say(message):
+    print(message, flush=True)
+
+
+def ensure_rabbitmq(host="127.0.0.1", port=5672):
+    if port_open(host, port):
+        return
+    if shutil.which("rabbitmq-server"):
+        say("RabbitMQ is not running: starting it (rabbitmq-server -detached)...")
+        subprocess.run(["rabbitmq-server", "-detached"], check=False)
+        wait_for_port(host, port, timeout=60)
+        return
+    raise InfrastructureMissing(
+        f"RabbitMQ does not answer on {host}:{port} and is not installed here. Install it "
+        "(apt-get install rabbitmq-server) or set AMQP_URI to a running broker.")
+
+
+def ensure_postgresql(host="127.0.0.1", port=5432):
+    if port_open(host, port):
+        return
+    clusters = glob.glob("/etc/postgresql/*")
+    if shutil.which("pg_ctlcluster") and clusters:
+        version = os.path.basename(sorted(clusters)[-1])
+        say(f"PostgreSQL is not running: starting cluster {version}/main...")
+        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"],
+                       check=False)
+        wait_for_port(host, port, timeout=60)
+        return
+    raise InfrastructureMissing(
+        f"PostgreSQL does not answer on {host}:{port} and is not installed here. Install it "
+        "(apt-get install postgresql) or set DATABASE_BASE_URL to a running server.")
+
+
+def wait_for_services(env, services, timeout=60):
+    """Until every service answers `ping` over RPC."""
+    code = (
+        "import sys, time\n"
+        "from nameko.standalone.rpc import ClusterRpcProxy\n"
+        "from services.common.config import nameko_config\n"
+        "deadline = time.time() + float(sys.argv[1])\n"
+        "with ClusterRpcProxy(nameko_config(), timeout=2) as rpc:\n"
+        "    for name in sys.argv[2:]:\n"
+        "        while True:\n"
+        "            try:\n"
+        "                getattr(rpc, name).ping(); break\n"
+        "            except Exception:\n"
+        "                if time.time() > deadline: sys.exit(f'{name} did not answer')\n"
+        "                time.sleep(0.3)\n")
+    subprocess.run([sys.executable, "-c", code, str(timeout), *services], env=env, cwd=ROOT,
+                   check=True, stderr=subprocess.DEVNULL)
+
+
+class Stack:
+    """The processes of one running platform."""
+
+    def __init__(self, port=8000, s3_port=9000, smtp_port=1025, var_dir=ROOT / "var",
+                 env=None, quiet=False):
+        self.port, self.s3_port, self.smtp_port = port, s3_port, smtp_port
+        self.var_dir = Path(var_dir)
+        self.mail_dir = self.var_dir / "mails"
+        self.log_dir = self.var_dir / "log"
+        self.extra_env = dict(env or {})
+        self.quiet = quiet
+        self.processes = []
+        self.s3_emulated = False
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def environment(self):
+        env = {**os.environ, **self.extra_env}
+        env.setdefault("PYTHONPATH", str(ROOT))
+        env.setdefault("APP_ENV", "development")
+        env.setdefault("PORT", str(self.port))
+        env.setdefault("PUBLIC_URL", self.url)
+        env.setdefault("MAIL_SINK_DIR", str(self.mail_dir))
+        env.setdefault("SMTP_HOST", "127.0.0.1")
+        env.setdefault("SMTP_PORT", str(self.smtp_port))
+        env.setdefault("SECRET_KEY", self._secret_key())
+        if not env.get("MINIO_ENDPOINT"):
+            env.update(MINIO_ENDPOINT=f"127.0.0.1:{self.s3_port}", MINIO_ACCESS_KEY="local",
+                       MINIO_SECRET_KEY="localsecret", MINIO_SECURE="0")
+        return env
+
+    def _secret_key(self):
+        """Kept under var/ so sessions survive a restart."""
+        path = self.var_dir / "secret_key"
+        if not path.exists():
+            path.write_text(secrets.token_hex(32))
+        return path.read_text().strip()
+
+    def _log(self, name):
+        return open(self.log_dir / f"{name}.log", "ab")
+
+    def _spawn(self, name, args, env):
+        process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self._log(name),
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+        self.processes.append((name, process))
+        return process
+
+    def _say(self, message):
+        if not self.quiet:
+            say(message)
+
+    def start(self):
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(exist_ok=True)
+        self.mail_dir.mkdir(exist_ok=True)
+        ensure_rabbitmq()
+        ensure_postgresql()
+        env = self.environment()
+        if os.environ.get("MINIO_ENDPOINT") or self.extra_env.get("MINIO_ENDPOINT"):
+            self._say(f"S3: MinIO at {env['MINIO_ENDPOINT']}")
+        else:
+            self.s3_emulated = True
+            self.processes.append(("s3", start_moto_s3(self.s3_port, log=self._log("s3"))))
+            self._say(f"S3: moto's in-memory S3 server on 127.0.0.1:{self.s3_port} — NOT DURABLE: "
+                      "uploaded files are lost when it stops (set MINIO_ENDPOINT to use MinIO)")
+        self.processes.append(("smtp", start_smtp_sink(self.smtp_port, self.mail_dir,
+                                                       log=self._log("smtp"))))
+        self._say(f"SMTP sink on 127.0.0.1:{self.smtp_port}, mails written to {self.mail_dir}")
+        self._say("Migrating databases and seeding demo data...")
+        for name in SERVICES:
+            subprocess.run([sys.executable, "-m", "services.common.migrations", "upgrade", name],
+                           cwd=ROOT, env=env, check=True)
+        for name in ("catalog", "accounts"):
+            subprocess.run([sys.executable, "-m", f"services.{name}.seed"], cwd=ROOT, env=env,
+                           check=True, stdout=subprocess.DEVNULL)
+        for name in SERVICES:
+            self._spawn(name, [sys.executable, "-m", "services.common.serve", name, "--no-migrate"], env)
+        wait_for_services(env, SERVICES)
+        gunicorn = str(Path(sys.executable).parent / "gunicorn")
+        self._spawn("gateway", [gunicorn, "--workers", env.get("GATEWAY_WORKERS", "2"),
+                                "--threads", "8", "--worker-class", "gthread",
+                                "--bind", f"127.0.0.1:{self.port}", "--access-logfile", "-",
+                                "gateway:create_app()"], env)
+        wait_for_port("127.0.0.1", self.port, timeout=30, process=self.processes[-1][1])
+        return self
+
+    def check_alive(self):
+        for name, process in self.processes:
+            if process.poll() is not None:
+                return name
+        return None
+
+    def stop(self):
+        for name, process in reversed(self.processes):
+            stop(process)
+        self.processes = []
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    args = parser.parse_args()
+    stack = Stack(port=args.port)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        stack.start()
+        say("")
+        say(f"  Candidate portal:  {stack.url}/")
+        say(f"  Staff portal:      {stack.url}/gestion/")
+        say(f"  Mails received:    {stack.url}/dev/mails   (and files in {stack.mail_dir})")
+        say(f"  Logs:              {stack.log_dir}")
+        say(f"  Demo staff accounts (password {DEMO_PASSWORD}):")
+        for login, label in DEMO_STAFF:
+            say(f"    {login:14} {label}")
+        say("  Ctrl-C stops everything; the data stays for the next run.")
+        while True:
+            time.sleep(1)
+            dead = stack.check_alive()
+            if dead:
+                say(f"{dead} stopped unexpectedly: see {stack.log_dir / (dead + '.log')}")
+                break
+    except KeyboardInterrupt:
+        say("\nStopping...")
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()

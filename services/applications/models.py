@@ -1,0 +1,117 @@
+"""Tables of the applications service: applications, their pieces, the file
+status history and the decisions (every entered decision is a row: the history).
+
+Formation and candidate data are snapshots taken at creation (catalog and
+accounts own the originals); the few columns copied out of them (centre_code)
+exist so that lists can be filtered by scope in SQL.
+"""
+from datetime import date, datetime
+
+from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint, text)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from services.common.db import messaging_tables
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+messaging_tables(Base.metadata)
+
+
+class Application(Base):
+    __tablename__ = "applications"
+    __table_args__ = (
+        # One active application per (candidate, formation); a cancelled one
+        # frees the place so the candidate may apply again.
+        Index("uq_applications_active_candidate_formation", "candidate_id", "formation_code",
+              unique=True, postgresql_where=text("cancelled_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(Integer, index=True)
+    formation_code: Mapped[str] = mapped_column(String(40), index=True)
+    centre_code: Mapped[str] = mapped_column(String(40), index=True)
+    formation: Mapped[dict] = mapped_column(JSONB)   # catalog.get_formation at creation
+    candidate: Mapped[dict] = mapped_column(JSONB)   # accounts.check_ready_to_apply at creation
+    status: Mapped[str] = mapped_column(String(2), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    transmitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    return_deadline_override: Mapped[date | None] = mapped_column(Date)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    confirm_deadline: Mapped[date | None] = mapped_column(Date)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    pieces: Mapped[list["ApplicationPiece"]] = relationship(
+        back_populates="application", order_by="(ApplicationPiece.order, ApplicationPiece.id)",
+        cascade="all, delete-orphan")
+    history: Mapped[list["StatusChange"]] = relationship(
+        order_by="StatusChange.id", cascade="all, delete-orphan")
+    decisions: Mapped[list["Decision"]] = relationship(
+        order_by="Decision.id", cascade="all, delete-orphan")
+
+    @property
+    def cancelled(self):
+        return self.cancelled_at is not None
+
+    def piece(self, code):
+        return next((p for p in self.pieces if p.code == code), None)
+
+
+class ApplicationPiece(Base):
+    __tablename__ = "application_pieces"
+    __table_args__ = (UniqueConstraint("application_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    label: Mapped[str] = mapped_column(Text)
+    order: Mapped[int] = mapped_column(Integer, default=0)
+    conditional: Mapped[bool] = mapped_column(Boolean, default=False)
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(2))
+    comment: Mapped[str | None] = mapped_column(Text)
+    document_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    filename: Mapped[str | None] = mapped_column(String(255))
+    # The upload ticket handed out by start_piece_upload: finish_piece_upload
+    # accepts only this document, so nobody attaches a document that is not theirs.
+    pending_document_id: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    application: Mapped[Application] = relationship(back_populates="pieces")
+
+
+class StatusChange(Base):
+    __tablename__ = "status_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(2))  # None: creation
+    to_status: Mapped[str] = mapped_column(String(2))
+    by: Mapped[str] = mapped_column(String(200))        # label shown in the history
+    by_kind: Mapped[str] = mapped_column(String(20))    # candidate, staff, system
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    comment: Mapped[str | None] = mapped_column(Text)
+
+
+class Decision(Base):
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(2))
+    comment: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    rank: Mapped[int | None] = mapped_column(Integer)
+    convocation: Mapped[dict | None] = mapped_column(JSONB)  # PR: {date, time, place}
+    entered_by: Mapped[str] = mapped_column(String(200))
+    entered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    validated_by: Mapped[str | None] = mapped_column(String(200))
+    validated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

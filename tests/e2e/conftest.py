@@ -1,0 +1,94 @@
+"""The whole platform started as `make run` starts it, on its own databases,
+vhost, ports and mail folder, driven over HTTP like a user."""
+import os
+import re
+import time
+
+import pytest
+import requests
+
+from deploy.local.mailbox import read_mails
+from deploy.local.processes import free_port
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory):
+    from sqlalchemy import create_engine, text
+
+    from deploy.local.run import Stack
+    from tests.conftest import _ensure_vhost
+
+    prefix = "ecandidat_e2e"
+    admin = create_engine("postgresql+psycopg://root@127.0.0.1:5432/postgres",
+                          isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        for name in ("accounts", "catalog", "applications", "documents", "notifications"):
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{prefix}_{name}" WITH (FORCE)'))
+    admin.dispose()
+    vhost = "ecandidat_e2e"
+    amqp = "amqp://guest:guest@127.0.0.1:5672/" + (vhost if _ensure_vhost(vhost) else "")
+    env = {"DATABASE_PREFIX": prefix, "AMQP_URI": amqp, "GATEWAY_WORKERS": "1"}
+    for key in ("MINIO_ENDPOINT", "SMTP_HOST", "SMTP_PORT", "PUBLIC_URL"):
+        env[key] = ""  # the stack's own, not a unit-test fixture's
+    stack = Stack(port=free_port(), s3_port=free_port(), smtp_port=free_port(),
+                  var_dir=tmp_path_factory.mktemp("var"), env=env, quiet=True)
+    saved = {k: os.environ.pop(k) for k in ("MINIO_ENDPOINT", "SMTP_HOST", "SMTP_PORT", "PUBLIC_URL")
+             if k in os.environ}
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()
+        os.environ.update(saved)
+
+
+class Browser:
+    """A user's HTTP session: keeps cookies, sends the CSRF token of the last page."""
+
+    def __init__(self, base):
+        self.base = base
+        self.http = requests.Session()
+        self.token = None
+        self.last = None
+
+    def _remember(self, response):
+        found = CSRF.search(response.text) if "text/html" in response.headers.get("Content-Type", "") else None
+        if found:
+            self.token = found.group(1)
+        self.last = response
+        return response
+
+    def get(self, path, **kwargs):
+        return self._remember(self.http.get(self.base + path, timeout=30, **kwargs))
+
+    def post(self, path, data=None, files=None, **kwargs):
+        if self.token is None:
+            self.get("/")
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.token)
+        return self._remember(self.http.post(self.base + path, data=data, files=files,
+                                             timeout=60, **kwargs))
+
+
+@pytest.fixture
+def browser(platform):
+    def make():
+        return Browser(platform.url)
+    return make
+
+
+@pytest.fixture
+def mailbox(platform):
+    def wait_for(to, code, timeout=20, count=1):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            mails = [m for m in read_mails(platform.mail_dir)
+                     if to.lower() in m["to"].lower() and m["code"] == code]
+            if len(mails) >= count:
+                return mails[0]
+            time.sleep(0.2)
+        seen = [(m["to"], m["code"]) for m in read_mails(platform.mail_dir)]
+        raise AssertionError(f"no {code} mail to {to} within {timeout}s; sink has {seen}")
+    return wait_for

@@ -1,0 +1,156 @@
+"""The gateway's own behaviour, with the services (outside its boundary) faked."""
+import html
+import re
+
+import pytest
+
+from gateway import create_app
+from services.common.errors import Conflict, NotFound, ValidationFailed
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+CANDIDATE = {"kind": "candidate", "id": 7, "dossier_number": "22PB7Y36", "email": "a@b.fr",
+             "first_name": "Léa", "last_name": "Martin", "lang": "fr"}
+
+
+def page_text(answer):
+    return html.unescape(answer.get_data(as_text=True))
+
+
+class FakeService:
+    def __init__(self, answers):
+        self.answers, self.calls = answers, []
+
+    def __getattr__(self, method):
+        def call(*args, **kwargs):
+            self.calls.append((method, args))
+            answer = self.answers[method]
+            if isinstance(answer, Exception):
+                raise answer
+            return answer(*args) if callable(answer) else answer
+        return call
+
+
+class FakeRemote:
+    def __init__(self, **services):
+        self.services = {name: FakeService(answers) for name, answers in services.items()}
+
+    def __getattr__(self, name):
+        return self.services[name]
+
+
+@pytest.fixture
+def app():
+    app = create_app({"TESTING": False, "SECRET_KEY": "test", "APP_ENV": "development"})
+    return app
+
+
+def fake(app, **services):
+    remote = FakeRemote(**services)
+    app.extensions["remote"] = remote
+    return remote
+
+
+def token(client, path="/"):
+    return CSRF.search(client.get(path).get_data(as_text=True)).group(1)
+
+
+def login_candidate(client):
+    with client.session_transaction() as session:
+        session["actor"] = CANDIDATE
+        session["csrf"] = "tok"
+
+
+def test_every_form_route_refuses_a_post_without_csrf(app):
+    client = app.test_client()
+    posts = [rule for rule in app.url_map.iter_rules() if "POST" in rule.methods]
+    assert len(posts) > 10
+    for rule in posts:
+        path = re.sub(r"<(?:int:)?[^>]+>", "1", rule.rule)
+        answer = client.post(path, data={})
+        assert answer.status_code == 400, path
+        assert "session a expiré" in page_text(answer)
+
+
+def test_registration_errors_come_back_in_french_and_keep_the_input(app):
+    fake(app, accounts={"register_candidate": ValidationFailed(
+        "invalid", "bad", {"email_confirm": "email_mismatch", "email": "email_taken"})})
+    client = app.test_client()
+    answer = client.post("/compte/creer", data={
+        "csrf_token": token(client, "/compte/creer"), "last_name": "Martin", "first_name": "Léa",
+        "email": "lea@example.org", "email_confirm": "leo@example.org"})
+    page = page_text(answer)
+    assert answer.status_code == 422
+    assert "Les deux adresses mail ne correspondent pas." in page
+    assert "Un compte existe déjà avec cette adresse mail." in page
+    assert 'value="Martin"' in page  # nothing typed is lost
+
+
+def test_english_is_available(app):
+    client = app.test_client()
+    client.get("/langue/en")
+    assert "Create an account" in page_text(client.get("/"))
+
+
+def test_candidate_pages_need_a_login(app):
+    client = app.test_client()
+    answer = client.get("/candidatures/3")
+    assert answer.status_code == 302 and answer.headers["Location"].startswith("/?next=")
+
+
+def test_someone_elses_application_is_a_404_page(app):
+    fake(app, applications={"get_application": NotFound("not_found", "no")})
+    client = app.test_client()
+    login_candidate(client)
+    answer = client.get("/candidatures/99")
+    assert answer.status_code == 404
+    assert "Cette page n'existe pas" in page_text(answer)
+
+
+def test_a_refused_command_is_a_message_on_the_page(app):
+    fake(app, applications={"transmit": Conflict("already_transmitted", "twice")})
+    client = app.test_client()
+    login_candidate(client)
+    answer = client.post("/candidatures/5/transmettre", data={"csrf_token": "tok"},
+                         follow_redirects=False)
+    assert answer.status_code == 302
+    with client.session_transaction() as session:
+        assert ("error", "Votre candidature a déjà été transmise.") in session["_flashes"]
+
+
+def test_candidates_cannot_open_staff_pages(app):
+    client = app.test_client()
+    login_candidate(client)
+    assert client.get("/gestion/").status_code == 403
+
+
+def test_staff_out_of_scope_gets_403(app):
+    from services.common.errors import Forbidden
+    fake(app, applications={"get_application": Forbidden("out_of_scope", "no")},
+         accounts={})
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["actor"] = {"kind": "staff", "id": 1, "role": "manager", "centres": ["LLSH"]}
+    answer = client.get("/gestion/candidatures/4")
+    assert answer.status_code == 403
+    assert "n'appartient pas à vos centres" in page_text(answer)
+
+
+def test_dev_mails_page_exists_only_in_development(tmp_path):
+    (tmp_path / "1-a.eml").write_bytes(
+        b"To: lea@example.org\r\nSubject: Bienvenue\r\nX-Mail-Code: ACCOUNT_CREATED\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\nActivez: http://x/compte/activer/abc\r\n")
+    dev = create_app({"APP_ENV": "development", "MAIL_SINK_DIR": str(tmp_path)}).test_client()
+    page = page_text(dev.get("/dev/mails"))
+    assert "Bienvenue" in page and 'href="http://x/compte/activer/abc"' in page
+    prod = create_app({"APP_ENV": "production", "MAIL_SINK_DIR": str(tmp_path)}).test_client()
+    assert prod.get("/dev/mails").status_code == 404
+
+
+def test_service_down_is_a_503_page_not_a_trace(app):
+    fake(app, catalog={"get_offer": ConnectionError("broker away")})
+    client = app.test_client()
+    login_candidate(client)
+    answer = client.get("/offre")
+    assert answer.status_code == 503
+    assert "momentanément indisponible" in page_text(answer)
+    assert "Traceback" not in page_text(answer)
