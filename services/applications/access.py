@@ -1,0 +1,78 @@
+"""Who may see or change an application, checked before anything is read:
+a candidate only their own (NotFound otherwise, so nothing leaks), staff only
+within their centres (Forbidden out_of_scope), readonly staff never writes.
+
+Loading for a write also takes the locks that keep concurrent requests from
+overwriting each other: the candidate's advisory lock (their applications
+share pieces and a maximum count), then the application row.
+"""
+from sqlalchemy import select, text
+
+from services.common import actors
+from services.common.errors import Forbidden, NotFound
+
+from . import exceptions as codes
+from .models import Application
+
+# Roles allowed to set file and piece statuses, and to validate decisions
+# (a committee member enters decisions but does not validate them).
+REVIEW_ROLES = ("admin", "scol", "manager")
+VALIDATION_ROLES = ("admin", "scol", "manager")
+CANDIDATE_LOCK_SPACE = 7301  # first key of pg_advisory_xact_lock(space, candidate_id)
+
+
+def actor_label(actor):
+    """(label shown in the history, kind of actor)."""
+    kind = (actor or {}).get("kind")
+    if kind == "candidate":
+        return "candidat", "candidate"
+    if kind == "staff":
+        label = actor.get("display_name") or actor.get("login") or f"staff {actor.get('id')}"
+        return label, "staff"
+    return "système", "system"
+
+
+def lock_candidate(session, candidate_id):
+    """Serialises one candidate's writes until the transaction ends."""
+    session.execute(text("SELECT pg_advisory_xact_lock(:space, :id)"),
+                    {"space": CANDIDATE_LOCK_SPACE, "id": int(candidate_id)})
+
+
+def _load(session, application_id, for_update):
+    try:
+        application_id = int(application_id)
+    except (TypeError, ValueError):
+        raise NotFound(codes.NOT_FOUND, "no such application") from None
+    query = select(Application).where(Application.id == application_id)
+    if for_update:
+        query = query.with_for_update()
+    application = session.scalars(query).first()
+    if application is None:
+        raise NotFound(codes.NOT_FOUND, "no such application")
+    return application
+
+
+def candidate_application(session, actor, application_id, write=False):
+    candidate_id = actors.candidate_id(actor)
+    if write:
+        lock_candidate(session, candidate_id)
+    application = _load(session, application_id, for_update=write)
+    if application.candidate_id != candidate_id:
+        raise NotFound(codes.NOT_FOUND, "no such application")
+    return application
+
+
+def staff_application(session, actor, application_id, write=False, roles=None):
+    actors.require_staff(actor, write=write)
+    if roles and actor["role"] not in roles:
+        raise Forbidden("forbidden", f"role {actor['role']} cannot do this")
+    application = _load(session, application_id, for_update=write)
+    actors.require_centre(actor, application.centre_code, write=write)
+    return application
+
+
+def readable_application(session, actor, application_id):
+    """(application, seen by staff?) for a candidate or a staff member."""
+    if (actor or {}).get("kind") == "candidate":
+        return candidate_application(session, actor, application_id), False
+    return staff_application(session, actor, application_id), True

@@ -1,0 +1,260 @@
+"""The rules of an application (DOMAIN.md 5.1-5.6), as plain functions of
+plain values: no database, no broker, no clock (callers pass `today`/`now`).
+
+Functions named `*_refusal` return the Conflict to raise, or None when the
+action is allowed; the service raises it, the views turn it into can_* flags.
+"""
+import re
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from services.common.errors import Conflict, ValidationFailed
+
+from . import exceptions as codes
+
+PARIS = ZoneInfo("Europe/Paris")
+GLOBAL_MAX_APPLICATIONS = 20
+
+# File statuses (statut du dossier)
+AT, RE, IN, CO = "AT", "RE", "IN", "CO"
+FILE_STATUSES = (AT, RE, IN, CO)
+FILE_TRANSITIONS = frozenset({(AT, RE), (RE, IN), (RE, CO), (IN, RE), (IN, CO), (CO, IN)})
+TRANSMIT_FROM = (AT, IN)
+# What staff may do by hand; AT->RE and IN->RE are the candidate's transmission.
+STAFF_FILE_TRANSITIONS = FILE_TRANSITIONS - {(AT, RE), (IN, RE)}
+
+# Piece statuses
+P_AT, P_TR, P_VA, P_RE, P_NC = "AT", "TR", "VA", "RE", "NC"
+PIECE_STATUSES = (P_AT, P_TR, P_VA, P_RE, P_NC)
+PIECE_DONE = (P_TR, P_VA, P_NC)
+# Staff review of a piece (VA/RE), from each current status.
+STAFF_PIECE_CHANGES = {
+    P_TR: {P_VA, P_RE},
+    P_VA: {P_VA, P_RE},    # validating twice is harmless (bulk actions)
+    P_RE: {P_VA, P_RE},    # RE->RE changes the comment
+    P_AT: {P_RE},          # "please send this piece"
+    P_NC: {P_RE},          # "you are concerned by this piece"
+}
+PIECE_REVIEW_FILE_STATUSES = (RE, IN)
+
+# Decisions (avis)
+FA, DE, LC, LA, PR = "FA", "DE", "LC", "LA", "PR"
+DECISION_CODES = (FA, DE, LC, LA, PR)
+COMMENT_MAX, REASON_MAX, PLACE_MAX = 2000, 500, 300
+TIME_PATTERN = re.compile(r"^([01]?\d|2[0-3])[:hH]([0-5]\d)$")  # 14:30, 9h15
+
+
+# -- days --------------------------------------------------------------------
+
+def paris_today(now: datetime) -> date:
+    """Day-level deadlines are French calendar days."""
+    return now.astimezone(PARIS).date()
+
+
+def parse_day(value):
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def deadline_passed(deadline, today) -> bool:
+    """A deadline day is still allowed; the day after is not."""
+    return deadline is not None and today > deadline
+
+
+# -- applying ------------------------------------------------------------------
+
+def window_open(dates: dict, today: date, enabled: bool = True) -> bool:
+    """Candidates apply only between date_open and date_close (both included);
+    a formation without both dates, or disabled, is closed."""
+    opens, closes = parse_day(dates.get("date_open")), parse_day(dates.get("date_close"))
+    return bool(enabled) and opens is not None and closes is not None and opens <= today <= closes
+
+
+def too_many_applications(active_in_centre: int, active_total: int, centre_max=None) -> bool:
+    """The centre's maximum (counted in that centre) when it sets one, else the
+    institution's 20 (counted everywhere). Cancelled applications are not counted."""
+    if centre_max:
+        return active_in_centre >= int(centre_max)
+    return active_total >= GLOBAL_MAX_APPLICATIONS
+
+
+def return_deadline(override, dates: dict):
+    """The per-application override set by staff wins over the formation's date."""
+    return parse_day(override) or parse_day((dates or {}).get("date_return"))
+
+
+# -- pieces ----------------------------------------------------------------------
+
+def missing_pieces(statuses: dict) -> dict:
+    """{piece code: status} of the pieces that stop a transmission."""
+    return {code: status for code, status in statuses.items() if status not in PIECE_DONE}
+
+
+def can_change_piece(file_status: str, piece_status: str, cancelled: bool = False) -> bool:
+    """Before transmission every piece not validated by staff; in an incomplete
+    file only the refused ones (and those emptied to replace a refused file)."""
+    if cancelled:
+        return False
+    if file_status == AT:
+        return piece_status != P_VA
+    if file_status == IN:
+        return piece_status in (P_RE, P_AT)
+    return False
+
+
+def piece_status_refusal(file_status: str, piece_status: str, new_status: str):
+    if file_status not in PIECE_REVIEW_FILE_STATUSES:
+        return Conflict(codes.INVALID_TRANSITION, "pieces are reviewed on RE or IN files")
+    if new_status not in STAFF_PIECE_CHANGES.get(piece_status, ()):
+        return Conflict(codes.INVALID_TRANSITION, f"piece {piece_status} -> {new_status}")
+    return None
+
+
+# -- file status -----------------------------------------------------------------
+
+def transition_allowed(from_status: str, to_status: str) -> bool:
+    return (from_status, to_status) in FILE_TRANSITIONS
+
+
+def transmit_refusal(status, cancelled, deadline, today, piece_statuses: dict):
+    if cancelled:
+        return Conflict(codes.APPLICATION_CANCELLED, "application cancelled")
+    if status not in TRANSMIT_FROM:
+        return Conflict(codes.ALREADY_TRANSMITTED, "already transmitted")
+    if deadline_passed(deadline, today):
+        return Conflict(codes.RETURN_DEADLINE_PASSED, f"return deadline was {deadline}")
+    missing = missing_pieces(piece_statuses)
+    if missing:
+        return Conflict(codes.PIECES_MISSING, "pieces missing", fields=missing)
+    return None
+
+
+def file_status_refusal(from_status, to_status, piece_statuses: dict):
+    """Staff moves: RE->IN, RE->CO, IN->CO, CO->IN; never complete with a refused piece."""
+    if (from_status, to_status) not in STAFF_FILE_TRANSITIONS:
+        return Conflict(codes.INVALID_TRANSITION, f"{from_status} -> {to_status}")
+    if to_status == CO:
+        refused = {c: s for c, s in piece_statuses.items() if s == P_RE}
+        if refused:
+            return Conflict(codes.PIECES_REFUSED, "refused pieces", fields=refused)
+    return None
+
+
+def cancel_refusal(status, cancelled, has_decision):
+    if cancelled or status != AT or has_decision:
+        return Conflict(codes.CANNOT_CANCEL, "only a file not transmitted and not decided")
+    return None
+
+
+# -- decisions -------------------------------------------------------------------
+
+def _text(value, limit, field, errors):
+    if value is None:
+        return None
+    value = str(value).strip()
+    if len(value) > limit:
+        errors[field] = "too_long"
+    return value or None
+
+
+def _rank(value):
+    if isinstance(value, bool):
+        return None
+    try:
+        rank = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return rank if rank >= 1 else None
+
+
+def decision_data(code, data) -> dict:
+    """The stored fields of a decision: FA/LA optional comment, DE reason*, LC
+    rank* (integer >= 1), PR convocation date* time* place*. Fields that do not
+    belong to the code are dropped. ValidationFailed("invalid", fields) otherwise."""
+    if code not in DECISION_CODES:
+        raise ValidationFailed(codes.INVALID, "unknown decision code", {"code": "invalid_choice"})
+    data, errors = dict(data or {}), {}
+    result = {"comment": _text(data.get("comment"), COMMENT_MAX, "comment", errors),
+              "reason": None, "rank": None, "convocation": None}
+    if code == DE:
+        result["reason"] = _text(data.get("reason"), REASON_MAX, "reason", errors)
+        if not result["reason"]:
+            errors.setdefault("reason", "required")
+    elif code == LC:
+        raw = data.get("rank")
+        if raw in (None, ""):
+            errors["rank"] = "required"
+        else:
+            result["rank"] = _rank(raw)
+            if result["rank"] is None:
+                errors["rank"] = "rank_invalid"
+    elif code == PR:
+        result["convocation"] = _convocation(data, errors)
+    if errors:
+        raise ValidationFailed(codes.INVALID, "decision data invalid", errors)
+    return result
+
+
+def _convocation(data, errors):
+    day = _text(data.get("date"), 10, "date", errors)
+    hour = _text(data.get("time"), 5, "time", errors)
+    place = _text(data.get("place"), PLACE_MAX, "place", errors)
+    if not day:
+        errors["date"] = "required"
+    else:
+        try:
+            day = date.fromisoformat(day).isoformat()
+        except ValueError:
+            errors["date"] = "invalid_date"
+    if not hour:
+        errors["time"] = "required"
+    else:
+        match = TIME_PATTERN.match(hour)
+        if match:
+            hour = f"{int(match.group(1)):02d}:{match.group(2)}"
+        else:
+            errors["time"] = "invalid"
+    if not place:
+        errors.setdefault("place", "required")
+    return {"date": day, "time": hour, "place": place}
+
+
+def decision_refusal(file_status, cancelled):
+    """A decision is entered and validated only on a complete (CO) file."""
+    if cancelled or file_status != CO:
+        return Conflict(codes.DECISION_NOT_ALLOWED, "decisions only on complete files")
+    return None
+
+
+# -- confirmation ----------------------------------------------------------------
+
+def confirm_deadline(dates: dict, validated_at: datetime):
+    """The formation's date_confirm, else N days after the FA was validated
+    (Paris calendar), else no deadline."""
+    fixed = parse_day((dates or {}).get("date_confirm"))
+    if fixed:
+        return fixed
+    days = (dates or {}).get("confirm_days")
+    if days:
+        return paris_today(validated_at) + timedelta(days=int(days))
+    return None
+
+
+def confirm_refusal(decision_code, confirmed_at, withdrawn_at, cancelled, deadline, today):
+    if cancelled or decision_code != FA or confirmed_at or withdrawn_at:
+        return Conflict(codes.CANNOT_CONFIRM, "needs a validated FA not yet answered")
+    if deadline_passed(deadline, today):
+        return Conflict(codes.CONFIRM_DEADLINE_PASSED, f"confirmation deadline was {deadline}")
+    return None
+
+
+def withdraw_refusal(decision_code, withdrawn_at, cancelled):
+    """After a validated FA, confirmed or not; once."""
+    if cancelled or decision_code != FA or withdrawn_at:
+        return Conflict(codes.CANNOT_WITHDRAW, "needs a validated FA not yet withdrawn")
+    return None

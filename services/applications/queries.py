@@ -1,0 +1,79 @@
+"""Reads of the applications database that several entrypoints share."""
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from .models import Application, ApplicationPiece
+
+
+def active_counts(session, candidate_id, centre_code):
+    """(active applications in this centre, active applications in all centres)."""
+    rows = session.execute(
+        select(Application.centre_code, func.count())
+        .where(Application.candidate_id == candidate_id, Application.cancelled_at.is_(None))
+        .group_by(Application.centre_code)).all()
+    return (sum(n for centre, n in rows if centre == centre_code), sum(n for _, n in rows))
+
+
+def has_active_application(session, candidate_id, formation_code):
+    return session.scalar(
+        select(func.count()).select_from(Application)
+        .where(Application.candidate_id == candidate_id,
+               Application.formation_code == formation_code,
+               Application.cancelled_at.is_(None))) > 0
+
+
+def shared_pieces(session, candidate_id, code, except_application_id=None):
+    """The same shared piece on the candidate's other active applications, locked."""
+    query = (select(ApplicationPiece).join(Application)
+             .where(Application.candidate_id == candidate_id,
+                    Application.cancelled_at.is_(None),
+                    ApplicationPiece.code == code,
+                    ApplicationPiece.shared.is_(True))
+             .order_by(ApplicationPiece.updated_at.desc(), ApplicationPiece.id.desc())
+             .with_for_update(of=ApplicationPiece))
+    if except_application_id is not None:
+        query = query.where(Application.id != except_application_id)
+    return list(session.scalars(query))
+
+
+def unreferenced(session, document_ids):
+    """Those documents no piece points to any more (after a flush)."""
+    wanted = {d for d in document_ids if d}
+    if not wanted:
+        return []
+    used = set(session.scalars(select(ApplicationPiece.document_id)
+                               .where(ApplicationPiece.document_id.in_(wanted))))
+    return sorted(wanted - used)
+
+
+def candidate_applications(session, candidate_id):
+    return list(session.scalars(
+        select(Application).where(Application.candidate_id == candidate_id)
+        .options(selectinload(Application.decisions))
+        .order_by(Application.created_at.desc(), Application.id.desc())))
+
+
+def staff_applications(session, centres, filters):
+    """centres None = every centre; filters already validated (schemas.list_filters)."""
+    query = select(Application).options(selectinload(Application.decisions))
+    if centres is not None:
+        query = query.where(Application.centre_code.in_(sorted(centres)))
+    if filters.get("centre"):
+        query = query.where(Application.centre_code == filters["centre"])
+    status = filters.get("status")
+    if status == "cancelled":
+        query = query.where(Application.cancelled_at.is_not(None))
+    else:
+        query = query.where(Application.cancelled_at.is_(None))
+        if status:
+            query = query.where(Application.status == status)
+    if filters.get("q"):
+        q = filters["q"]
+        query = query.where(or_(
+            Application.candidate["last_name"].as_string().icontains(q, autoescape=True),
+            Application.candidate["first_name"].as_string().icontains(q, autoescape=True),
+            Application.candidate["dossier_number"].as_string().icontains(q, autoescape=True),
+            Application.candidate["email"].as_string().icontains(q, autoescape=True),
+            Application.formation_code.icontains(q, autoescape=True),
+            Application.formation["label"].as_string().icontains(q, autoescape=True)))
+    return list(session.scalars(query.order_by(Application.id)))

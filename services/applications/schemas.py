@@ -1,0 +1,216 @@
+"""Input checks that are not domain rules, and the JSON-safe dicts this service
+returns (application, summary) and publishes (event payloads)."""
+from services.common.errors import ValidationFailed
+
+from . import domain
+from . import exceptions as codes
+
+STAFF_FILTERS = ("centre", "status", "q")
+COMMENT_MAX = 2000
+
+
+def iso(value):
+    return value.isoformat() if value is not None else None
+
+
+# -- inputs ------------------------------------------------------------------------
+
+def list_filters(filters):
+    filters = {k: (str(v).strip() if v is not None else "") for k, v in dict(filters or {}).items()
+               if k in STAFF_FILTERS}
+    filters = {k: v for k, v in filters.items() if v}
+    status = filters.get("status")
+    if status and status not in domain.FILE_STATUSES + ("cancelled",):
+        raise ValidationFailed(codes.INVALID, "unknown status", {"status": "invalid_choice"})
+    if len(filters.get("q", "")) > 100:
+        raise ValidationFailed(codes.INVALID, "search too long", {"q": "too_long"})
+    return filters
+
+
+def piece_review(status, comment):
+    """(status, comment) of a staff piece review: VA or RE, RE needs a comment."""
+    if status not in (domain.P_VA, domain.P_RE):
+        raise ValidationFailed(codes.INVALID, "VA or RE", {"status": "invalid_choice"})
+    comment = (str(comment).strip() or None) if comment is not None else None
+    if status == domain.P_RE and not comment:
+        raise ValidationFailed(codes.INVALID, "a refusal needs a comment", {"comment": "required"})
+    if comment and len(comment) > COMMENT_MAX:
+        raise ValidationFailed(codes.INVALID, "comment too long", {"comment": "too_long"})
+    return status, comment
+
+
+def file_status(status):
+    if status not in domain.FILE_STATUSES:
+        raise ValidationFailed(codes.INVALID, "unknown status", {"status": "invalid_choice"})
+    return status
+
+
+# -- decisions -----------------------------------------------------------------------
+
+def last_validated(application):
+    done = [d for d in application.decisions if d.validated_at is not None]
+    return max(done, key=lambda d: (d.validated_at, d.id)) if done else None
+
+
+def pending_decision(application):
+    """The last entered decision when it is not validated yet."""
+    last = application.decisions[-1] if application.decisions else None
+    return last if last is not None and last.validated_at is None else None
+
+
+def decision_for_candidate(decision):
+    if decision is None:
+        return None
+    return {"code": decision.code, "comment": decision.comment, "reason": decision.reason,
+            "rank": decision.rank, "convocation": decision.convocation,
+            "validated_at": iso(decision.validated_at)}
+
+
+def decision_for_staff(decision):
+    if decision is None:
+        return None
+    return {"id": decision.id, "code": decision.code, "comment": decision.comment,
+            "reason": decision.reason, "rank": decision.rank,
+            "convocation": decision.convocation, "entered_by": decision.entered_by,
+            "entered_at": iso(decision.entered_at), "validated_by": decision.validated_by,
+            "validated_at": iso(decision.validated_at)}
+
+
+# -- application -------------------------------------------------------------------
+
+def candidate_part(application):
+    c = application.candidate or {}
+    return {"id": application.candidate_id, "dossier_number": c.get("dossier_number"),
+            "email": c.get("email"), "civility": c.get("civility"),
+            "first_name": c.get("first_name"), "last_name": c.get("last_name"),
+            "lang": c.get("lang")}
+
+
+def formation_part(application):
+    f = application.formation or {}
+    return {"code": f.get("code"), "label": f.get("label"), "level": f.get("level"),
+            "treatment_type": f.get("treatment_type"), "dates": f.get("dates") or {},
+            "centre": f.get("centre") or {}, "commission": f.get("commission") or {},
+            "campaign": f.get("campaign") or {}}
+
+
+def deadline_of(application):
+    return domain.return_deadline(application.return_deadline_override,
+                                  (application.formation or {}).get("dates"))
+
+
+def piece_statuses(application):
+    return {p.code: p.status for p in application.pieces}
+
+
+def history_entry(change, staff):
+    # Candidates see that the office acted, not which staff member did.
+    by = change.by if staff or change.by_kind == "candidate" else (
+        "gestionnaire" if change.by_kind == "staff" else "système")
+    entry = {"from_status": change.from_status, "to_status": change.to_status,
+             "by": by, "at": iso(change.at)}
+    if staff:
+        entry["by_kind"], entry["comment"] = change.by_kind, change.comment
+    return entry
+
+
+def application_view(application, staff, today):
+    """The full application; the candidate's view has no unvalidated decision
+    and no staff-only data."""
+    a = application
+    deadline = deadline_of(a)
+    statuses = piece_statuses(a)
+    validated = last_validated(a)
+    code = validated.code if validated else None
+    view = {
+        "id": a.id, "status": a.status, "cancelled": a.cancelled,
+        "cancelled_at": iso(a.cancelled_at),
+        "candidate": candidate_part(a), "formation": formation_part(a),
+        "created_at": iso(a.created_at), "transmitted_at": iso(a.transmitted_at),
+        "return_deadline": iso(deadline),
+        "pieces": [{"code": p.code, "label": p.label, "order": p.order,
+                    "conditional": p.conditional, "shared": p.shared, "status": p.status,
+                    "comment": p.comment, "filename": p.filename,
+                    "has_file": p.document_id is not None,
+                    "can_change": domain.can_change_piece(a.status, p.status, a.cancelled)}
+                   for p in a.pieces],
+        "missing": list(domain.missing_pieces(statuses)),
+        "can_transmit": domain.transmit_refusal(
+            a.status, a.cancelled, deadline, today, statuses) is None,
+        "can_cancel": domain.cancel_refusal(a.status, a.cancelled, bool(a.decisions)) is None,
+        "decision": decision_for_candidate(validated),
+        "can_confirm": domain.confirm_refusal(
+            code, a.confirmed_at, a.withdrawn_at, a.cancelled, a.confirm_deadline, today) is None,
+        "can_withdraw": domain.withdraw_refusal(code, a.withdrawn_at, a.cancelled) is None,
+        "confirmed_at": iso(a.confirmed_at), "withdrawn_at": iso(a.withdrawn_at),
+        "confirm_deadline": iso(a.confirm_deadline),
+        "history": [history_entry(c, staff) for c in a.history],
+    }
+    if staff:
+        view["decisions"] = [decision_for_staff(d) for d in a.decisions]
+        view["pending_decision"] = decision_for_staff(pending_decision(a))
+        view["return_deadline_override"] = iso(a.return_deadline_override)
+    return view
+
+
+def summary(application, staff):
+    a = application
+    f = a.formation or {}
+    centre, commission = f.get("centre") or {}, f.get("commission") or {}
+    validated = last_validated(a)
+    c = candidate_part(a)
+    item = {
+        "id": a.id, "status": a.status, "cancelled": a.cancelled,
+        "formation": {"code": f.get("code"), "label": f.get("label"), "level": f.get("level")},
+        "centre": {"code": centre.get("code"), "label": centre.get("label")},
+        "commission": {"code": commission.get("code"), "label": commission.get("label")},
+        "candidate": {k: c[k] for k in ("id", "dossier_number", "first_name", "last_name",
+                                        "email")},
+        "created_at": iso(a.created_at), "transmitted_at": iso(a.transmitted_at),
+        "return_deadline": iso(deadline_of(a)),
+        "decision": decision_for_candidate(validated),
+        "confirmed_at": iso(a.confirmed_at), "withdrawn_at": iso(a.withdrawn_at),
+        "confirm_deadline": iso(a.confirm_deadline),
+    }
+    if staff:
+        item["pending_decision"] = decision_for_staff(pending_decision(a))
+    return item
+
+
+# -- events ------------------------------------------------------------------------
+
+def event(application, **extra):
+    """What every application event carries; `candidate` (the snapshot's contact)
+    is there so a subscriber can write to the candidate without asking anyone."""
+    f = application.formation or {}
+    centre, commission = f.get("centre") or {}, f.get("commission") or {}
+    c = candidate_part(application)
+    payload = {
+        "application_id": application.id, "candidate_id": application.candidate_id,
+        "formation": {"code": f.get("code"), "label": f.get("label")},
+        "centre": {k: centre.get(k) for k in ("code", "label", "email")},
+        "commission": {k: commission.get(k) for k in ("code", "label", "email")},
+        "candidate": {k: c[k] for k in ("dossier_number", "email", "civility", "first_name",
+                                        "last_name", "lang")},
+    }
+    payload.update(extra)
+    return payload
+
+
+def refused_pieces(application):
+    return [{"code": p.code, "label": p.label, "comment": p.comment}
+            for p in application.pieces if p.status == domain.P_RE]
+
+
+def admission_letter(application, decision):
+    a, f = application, application.formation or {}
+    c, commission, centre = a.candidate or {}, f.get("commission") or {}, f.get("centre") or {}
+    return {
+        "application_id": a.id,
+        "candidate": {"civility": c.get("civility"), "first_name": c.get("first_name"),
+                      "last_name": c.get("last_name"), "dossier_number": c.get("dossier_number")},
+        "formation": {"code": f.get("code"), "label": f.get("label")},
+        "commission": {k: commission.get(k) for k in ("label", "address", "signatory")},
+        "centre": {k: centre.get(k) for k in ("label", "email")},
+        "validated_at": iso(decision.validated_at), "confirmed_at": iso(a.confirmed_at),
+    }

@@ -1,0 +1,335 @@
+"""The applications service (services/README.md, applications): applications,
+file and piece statuses, decisions, confirmation. Entrypoints check the actor,
+check the rules (domain.py), change, emit and commit once; nothing is written
+when an error is raised.
+"""
+import logging
+
+from nameko.rpc import RpcProxy, rpc
+from sqlalchemy.exc import IntegrityError
+
+from services.common import actors
+from services.common.clock import Clock
+from services.common.db import Database
+from services.common.errors import EXPECTED, Conflict, NotFound, ValidationFailed
+from services.common.service_base import ServiceBase
+
+from . import access, domain, history, pieces, queries, schemas
+from . import exceptions as codes
+from .models import Application, Base, Decision
+
+log = logging.getLogger(__name__)
+
+
+class ApplicationsService(ServiceBase):
+    name = "applications"
+    db = Database(Base.metadata)
+    clock = Clock()
+    accounts = RpcProxy("accounts")
+    catalog = RpcProxy("catalog")
+    documents = RpcProxy("documents")
+
+    # -- candidate: applying -------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create_application(self, actor, formation_code):
+        candidate_id = actors.candidate_id(actor)
+        now = self.clock()
+        candidate = self.accounts.check_ready_to_apply(candidate_id)
+        formation = self.catalog.get_formation(formation_code)
+        session = self.db.session
+        access.lock_candidate(session, candidate_id)  # the count below stays true until commit
+        self._check_can_apply(candidate_id, formation, domain.paris_today(now))
+        application = Application(
+            candidate_id=candidate_id, formation_code=formation["code"],
+            centre_code=(formation.get("centre") or {}).get("code") or "",
+            formation=formation, candidate=candidate, status=domain.AT, created_at=now)
+        application.pieces = pieces.new_pieces(session, candidate_id,
+                                                formation.get("pieces") or [], now)
+        history.record(application, None, domain.AT, actor, now)
+        session.add(application)
+        try:
+            session.flush()
+        except IntegrityError:  # the unique index: an active one appeared meanwhile
+            self.db.rollback()
+            raise Conflict(codes.ALREADY_APPLIED, "already applied") from None
+        self.db.emit("application_created", schemas.event(
+            application, return_deadline=schemas.deadline_of(application)))
+        self.db.commit()
+        return self._view(application)
+
+    def _check_can_apply(self, candidate_id, formation, today):
+        session = self.db.session
+        if not domain.window_open(formation.get("dates") or {}, today,
+                                  formation.get("enabled", True)):
+            raise Conflict(codes.APPLICATIONS_CLOSED, "outside the application window")
+        if queries.has_active_application(session, candidate_id, formation["code"]):
+            raise Conflict(codes.ALREADY_APPLIED, "already applied to this formation")
+        centre = formation.get("centre") or {}
+        in_centre, total = queries.active_counts(session, candidate_id, centre.get("code"))
+        if domain.too_many_applications(in_centre, total, centre.get("max_applications")):
+            raise Conflict(codes.TOO_MANY_APPLICATIONS, "maximum number of applications reached")
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_my_applications(self, actor):
+        candidate_id = actors.candidate_id(actor)
+        return [schemas.summary(a, staff=False)
+                for a in queries.candidate_applications(self.db.session, candidate_id)]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_application(self, actor, application_id):
+        application, staff = access.readable_application(self.db.session, actor, application_id)
+        return self._view(application, staff)
+
+    # -- candidate: pieces ---------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def start_piece_upload(self, actor, application_id, piece_code, filename, size):
+        application = self._mine(actor, application_id)
+        piece = self._piece(application, piece_code)
+        self._check_changeable(application, piece)
+        max_size = (application.formation.get("centre") or {}).get("max_file_size")
+        owner = {"candidate_id": application.candidate_id, "application_id": application.id,
+                 "piece_code": piece.code}
+        ticket = self.documents.create_upload(owner, filename, size, max_size)
+        piece.pending_document_id = str(ticket["document_id"])
+        self.db.commit()
+        return ticket
+
+    @rpc(expected_exceptions=EXPECTED)
+    def finish_piece_upload(self, actor, application_id, piece_code, document_id):
+        application = self._mine(actor, application_id)
+        piece = self._piece(application, piece_code)
+        if not piece.pending_document_id or str(document_id) != piece.pending_document_id:
+            raise ValidationFailed(codes.FILE_MISSING, "not the upload started for this piece",
+                                   {"file": codes.FILE_MISSING})
+        try:
+            self._check_changeable(application, piece)
+        except Conflict:
+            self._delete_documents([piece.pending_document_id])  # its upload is useless now
+            raise
+        # Its ValidationFailed (type, size, empty) reaches the caller unchanged.
+        stored = self.documents.confirm_upload(document_id)
+        released = pieces.attach(self.db.session, application, piece, stored, self.clock())
+        self._commit_and_delete(released)
+        return self._view(application)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def delete_piece_file(self, actor, application_id, piece_code):
+        application = self._mine(actor, application_id)
+        piece = self._piece(application, piece_code)
+        self._check_changeable(application, piece)
+        if not piece.document_id:
+            raise NotFound(codes.NO_FILE, "no file on this piece")
+        released = pieces.detach(self.db.session, application, piece, self.clock())
+        self._commit_and_delete(released)
+        return self._view(application)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def set_not_concerned(self, actor, application_id, piece_code, value):
+        application = self._mine(actor, application_id)
+        piece = self._piece(application, piece_code)
+        if not piece.conditional:
+            raise Conflict(codes.PIECE_NOT_CONDITIONAL, "this piece is mandatory")
+        self._check_changeable(application, piece)
+        released = set()
+        if value and piece.status != domain.P_NC:
+            released = pieces.detach(self.db.session, application, piece, self.clock(),
+                                     status=domain.P_NC, propagate=False)
+        elif not value and piece.status == domain.P_NC:
+            piece.status, piece.updated_at = domain.P_AT, self.clock()
+        self._commit_and_delete(released)
+        return self._view(application)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_piece_download(self, actor, application_id, piece_code):
+        application, _ = access.readable_application(self.db.session, actor, application_id)
+        piece = self._piece(application, piece_code)
+        if not piece.document_id:
+            raise NotFound(codes.NO_FILE, "no file on this piece")
+        return self.documents.get_download(piece.document_id)
+
+    # -- candidate: transmit, cancel -----------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def transmit(self, actor, application_id):
+        application = self._mine(actor, application_id)
+        now = self.clock()
+        refusal = domain.transmit_refusal(
+            application.status, application.cancelled, schemas.deadline_of(application),
+            domain.paris_today(now), schemas.piece_statuses(application))
+        if refusal:
+            raise refusal
+        application.transmitted_at = now
+        history.change_status(self.db, application, domain.RE, actor, now)
+        self.db.emit("application_transmitted", schemas.event(application))
+        self.db.commit()
+        return self._view(application)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def cancel(self, actor, application_id):
+        application = self._mine(actor, application_id)
+        refusal = domain.cancel_refusal(application.status, application.cancelled,
+                                        bool(application.decisions))
+        if refusal:
+            raise refusal
+        application.cancelled_at = self.clock()
+        released = pieces.release_all(application)
+        self.db.emit("application_cancelled", schemas.event(application))
+        self._commit_and_delete(released)
+        return self._view(application)
+
+    # -- staff: review -------------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_applications(self, actor, filters=None):
+        centres = actors.staff_centres(actor)
+        filters = schemas.list_filters(filters)
+        if filters.get("centre"):
+            actors.require_centre(actor, filters["centre"])
+        return [schemas.summary(a, staff=True)
+                for a in queries.staff_applications(self.db.session, centres, filters)]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def set_piece_status(self, actor, application_id, piece_code, status, comment=None):
+        application = access.staff_application(self.db.session, actor, application_id,
+                                               write=True, roles=access.REVIEW_ROLES)
+        piece = self._piece(application, piece_code)
+        status, comment = schemas.piece_review(status, comment)
+        refusal = domain.piece_status_refusal(application.status, piece.status, status)
+        if refusal:
+            raise refusal
+        piece.status, piece.comment, piece.updated_at = status, comment, self.clock()
+        self.db.commit()
+        return self._view(application, staff=True)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def set_file_status(self, actor, application_id, status):
+        application = access.staff_application(self.db.session, actor, application_id,
+                                               write=True, roles=access.REVIEW_ROLES)
+        status = schemas.file_status(status)
+        refusal = domain.file_status_refusal(application.status, status,
+                                             schemas.piece_statuses(application))
+        if refusal:
+            raise refusal
+        history.change_status(self.db, application, status, actor, self.clock())
+        self.db.commit()
+        return self._view(application, staff=True)
+
+    # -- staff: decisions ------------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def enter_decision(self, actor, application_id, code, data=None):
+        application = access.staff_application(self.db.session, actor, application_id, write=True)
+        refusal = domain.decision_refusal(application.status, application.cancelled)
+        if refusal:
+            raise refusal
+        fields = domain.decision_data(code, data)
+        application.decisions.append(Decision(
+            code=code, entered_by=access.actor_label(actor)[0], entered_at=self.clock(), **fields))
+        self.db.commit()
+        return self._view(application, staff=True)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def validate_decision(self, actor, application_id):
+        application = access.staff_application(self.db.session, actor, application_id,
+                                               write=True, roles=access.VALIDATION_ROLES)
+        decision = schemas.pending_decision(application)
+        if decision is None:
+            raise Conflict(codes.NOTHING_TO_VALIDATE, "no decision waiting for validation")
+        refusal = domain.decision_refusal(application.status, application.cancelled)
+        if refusal:
+            raise refusal
+        now = self.clock()
+        decision.validated_by, decision.validated_at = access.actor_label(actor)[0], now
+        application.confirm_deadline = (
+            domain.confirm_deadline(application.formation.get("dates"), now)
+            if decision.code == domain.FA else None)
+        self.db.emit("decision_validated", schemas.event(
+            application, code=decision.code, comment=decision.comment, reason=decision.reason,
+            rank=decision.rank, convocation=decision.convocation,
+            confirm_deadline=application.confirm_deadline))
+        self.db.commit()
+        return self._view(application, staff=True)
+
+    # -- candidate: answer to a favourable decision ------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def confirm(self, actor, application_id):
+        application = self._mine(actor, application_id)
+        now = self.clock()
+        refusal = domain.confirm_refusal(
+            self._decision_code(application), application.confirmed_at, application.withdrawn_at,
+            application.cancelled, application.confirm_deadline, domain.paris_today(now))
+        if refusal:
+            raise refusal
+        application.confirmed_at = now
+        self.db.emit("application_confirmed", schemas.event(application))
+        self.db.commit()
+        return self._view(application)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def withdraw(self, actor, application_id):
+        application = self._mine(actor, application_id)
+        refusal = domain.withdraw_refusal(self._decision_code(application),
+                                          application.withdrawn_at, application.cancelled)
+        if refusal:
+            raise refusal
+        application.withdrawn_at = self.clock()
+        self.db.emit("application_withdrawn", schemas.event(application, automatic=False))
+        self.db.commit()
+        return self._view(application)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_admission_letter(self, actor, application_id):
+        application, _ = access.readable_application(self.db.session, actor, application_id)
+        decision = schemas.last_validated(application)
+        if (decision is None or decision.code != domain.FA or not application.confirmed_at
+                or application.withdrawn_at or application.cancelled):
+            raise Conflict(codes.NOT_CONFIRMED, "the letter comes after confirmation")
+        letter = self.documents.render_admission_letter(
+            schemas.admission_letter(application, decision))
+        return self.documents.get_download(letter["document_id"])
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _mine(self, actor, application_id):
+        """The candidate's own application, locked for a change."""
+        return access.candidate_application(self.db.session, actor, application_id, write=True)
+
+    @staticmethod
+    def _piece(application, code):
+        piece = application.piece(code)
+        if piece is None:
+            raise NotFound(codes.PIECE_NOT_FOUND, "no such piece on this application")
+        return piece
+
+    @staticmethod
+    def _check_changeable(application, piece):
+        if application.cancelled:
+            raise Conflict(codes.APPLICATION_CANCELLED, "application cancelled")
+        if not domain.can_change_piece(application.status, piece.status):
+            raise Conflict(codes.PIECE_LOCKED, "this piece cannot change now")
+
+    @staticmethod
+    def _decision_code(application):
+        decision = schemas.last_validated(application)
+        return decision.code if decision else None
+
+    def _view(self, application, staff=False):
+        return schemas.application_view(application, staff, domain.paris_today(self.clock()))
+
+    def _commit_and_delete(self, released):
+        """Commit, then delete the files no piece points to any more: deleting
+        first could lose a file still in use if the commit failed."""
+        self.db.session.flush()
+        unused = queries.unreferenced(self.db.session, released)
+        self.db.commit()
+        self._delete_documents(unused)
+
+    def _delete_documents(self, document_ids):
+        for document_id in document_ids:
+            try:
+                self.documents.delete_document(document_id)
+            except Exception:  # the state is committed; an orphan file is swept later
+                log.exception("could not delete document %s", document_id)

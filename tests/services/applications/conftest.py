@@ -1,0 +1,162 @@
+"""Doubles of the services applications calls, shaped exactly like the contract
+in services/README.md (accounts.check_ready_to_apply, catalog.get_formation,
+documents.*), and actors of every kind."""
+import copy
+import itertools
+from datetime import date, timedelta
+
+import pytest
+
+from services.common.errors import NotFound
+
+SCI = {"code": "SCI", "label": "UFR Sciences et Techniques",
+       "email": "scolarite-sciences@univ-demo.fr", "address": "1 rue des Sciences, Demo",
+       "max_file_size": 2 * 1024 * 1024, "max_applications": None, "online": True}
+LLSH = {"code": "LLSH", "label": "UFR Lettres, Langues et Sciences Humaines",
+        "email": "scolarite-llsh@univ-demo.fr", "address": "2 rue des Lettres, Demo",
+        "max_file_size": 2 * 1024 * 1024, "max_applications": None, "online": True}
+COMMISSIONS = {
+    "SCI-INFO": {"code": "SCI-INFO", "label": "Commission Informatique",
+                 "email": "commission-info@univ-demo.fr", "address": "Bât. Info, Demo",
+                 "phone": "0100000001", "signatory": "Pr. Grace Hopper"},
+    "SCI-MATH": {"code": "SCI-MATH", "label": "Commission Mathématiques",
+                 "email": "commission-math@univ-demo.fr", "address": "Bât. Maths, Demo",
+                 "phone": "0100000002", "signatory": "Pr. Emmy Noether"},
+    "LLSH-LEA": {"code": "LLSH-LEA", "label": "Commission LEA",
+                 "email": "commission-lea@univ-demo.fr", "address": "Bât. Langues, Demo",
+                 "phone": "0100000003", "signatory": "Pr. Jean Dupont"},
+}
+PIECES = [
+    {"code": "CNI", "label": "Pièce d'identité", "order": 1, "conditional": False, "shared": True},
+    {"code": "CV", "label": "Curriculum vitae", "order": 2, "conditional": False, "shared": False},
+    {"code": "LM", "label": "Lettre de motivation", "order": 3, "conditional": False,
+     "shared": False},
+    {"code": "CERTLANG", "label": "Certification en langue", "order": 5, "conditional": True,
+     "shared": False},
+]
+
+
+def dates_around(today, **override):
+    """Dates of a formation open around `today`, in the enforced order."""
+    dates = {"date_open": today - timedelta(days=30), "date_close": today + timedelta(days=60),
+             "date_return": today + timedelta(days=75), "date_jury": today + timedelta(days=90),
+             "date_publish": today + timedelta(days=100),
+             "date_confirm": today + timedelta(days=120), "confirm_days": None}
+    dates.update(override)
+    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in dates.items()}
+
+
+def make_formation(code, label, centre, commission, today, pieces=None, **dates):
+    return {"code": code, "label": label, "level": "M- MASTER", "keywords": "demo",
+            "url": None, "capacity": 30, "enabled": True, "treatment_type": "AC",
+            "dates": dates_around(today, **dates), "centre": copy.deepcopy(centre),
+            "commission": copy.deepcopy(COMMISSIONS[commission]),
+            "campaign": {"code": "2027", "label": "Campagne de candidatures 2027"},
+            "pieces": copy.deepcopy(PIECES if pieces is None else pieces)}
+
+
+class Catalog:
+    """catalog.get_formation over a dict of formations; tests edit them freely."""
+
+    def __init__(self, today):
+        self.formations = {
+            "MINFO1": make_formation("MINFO1", "Master Informatique 1re année", SCI,
+                                     "SCI-INFO", today),
+            "MMATH1": make_formation("MMATH1", "Master Mathématiques appliquées 1re année",
+                                     SCI, "SCI-MATH", today),
+            "MLEA1": make_formation("MLEA1", "Master Langues étrangères appliquées 1re année",
+                                    LLSH, "LLSH-LEA", today),
+        }
+
+    def get_formation(self, code):
+        if code not in self.formations:
+            raise NotFound("formation_not_found", code)
+        return copy.deepcopy(self.formations[code])
+
+
+def candidate_contact(candidate_id):
+    return {"candidate_id": candidate_id, "dossier_number": f"27AB{candidate_id:04d}",
+            "email": f"candidate{candidate_id}@example.org", "civility": "MME",
+            "first_name": "Ada", "last_name": f"Lovelace{candidate_id}", "lang": "fr"}
+
+
+class Documents:
+    """documents: upload tickets, stored files, downloads, letters."""
+
+    def __init__(self):
+        self.ids = itertools.count(1)
+        self.tickets = {}
+        self.stored = {}
+        self.deleted = []
+        self.letters = []
+        self.refuse_next = None  # a ValidationFailed confirm_upload raises once
+
+    def create_upload(self, owner, filename, size, max_size):
+        document_id = f"doc-{next(self.ids)}"
+        self.tickets[document_id] = {"owner": owner, "filename": filename, "size": size,
+                                     "max_size": max_size}
+        return {"document_id": document_id, "put_url": f"http://s3.test/put/{document_id}"}
+
+    def confirm_upload(self, document_id):
+        if self.refuse_next is not None:
+            error, self.refuse_next = self.refuse_next, None
+            raise error
+        ticket = self.tickets[document_id]
+        self.stored[document_id] = ticket
+        return {"document_id": document_id, "filename": ticket["filename"],
+                "content_type": "application/pdf", "size": ticket["size"]}
+
+    def get_download(self, document_id):
+        if document_id not in self.stored:
+            raise NotFound("not_found", document_id)
+        ticket = self.stored[document_id]
+        return {"url": f"http://s3.test/get/{document_id}", "filename": ticket["filename"],
+                "content_type": "application/pdf", "size": ticket["size"]}
+
+    def delete_document(self, document_id):
+        if document_id not in self.stored and document_id not in self.tickets:
+            raise NotFound("not_found", document_id)
+        self.stored.pop(document_id, None)
+        self.deleted.append(document_id)
+
+    def render_admission_letter(self, letter):
+        self.letters.append(letter)
+        document_id = f"letter-{letter['application_id']}"
+        self.stored[document_id] = {"filename": "lettre-admission.pdf", "size": 2048}
+        return {"document_id": document_id}
+
+
+def candidate(candidate_id=12):
+    return {"kind": "candidate", "id": candidate_id}
+
+
+def staff(staff_id, role, centres, login):
+    return {"kind": "staff", "id": staff_id, "login": login,
+            "display_name": f"{role.title()} {'/'.join(centres) or 'all'}",
+            "role": role, "centres": list(centres)}
+
+
+@pytest.fixture
+def actors():
+    class Actors:
+        ada = candidate(12)
+        bob = candidate(34)
+        manager_sci = staff(3, "manager", ["SCI"], "gestion.sci")
+        manager_llsh = staff(4, "manager", ["LLSH"], "gestion.llsh")
+        committee_sci = staff(5, "committee", ["SCI"], "commission.sci")
+        readonly_sci = staff(6, "readonly", ["SCI"], "audit.sci")
+        admin = staff(1, "admin", [], "admin")
+        scol = staff(2, "scol", [], "scol")
+    return Actors
+
+
+@pytest.fixture
+def doubles():
+    """The contract-shaped doubles, for the fixtures of unit and integration tests."""
+    class Doubles:
+        pass
+    Doubles.Catalog, Doubles.Documents = Catalog, Documents
+    Doubles.candidate_contact, Doubles.make_formation = candidate_contact, make_formation
+    Doubles.dates_around = dates_around
+    Doubles.SCI, Doubles.LLSH = SCI, LLSH
+    return Doubles
