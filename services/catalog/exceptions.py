@@ -1,0 +1,28 @@
+"""Error codes of the catalog service (with the services.common.errors classes).
+The gateway translates each code for the user.
+
+NotFound:
+    formation_not_found   get_formation with an unknown code
+    no_active_campaign    get_active_campaign while no campaign is active
+
+ValidationFailed (catalogue data, domain.check_dates / check_max_file_size; used
+by the seed today, by the administration screens later):
+    invalid_dates with fields {field: required | invalid_date | date_order |
+        confirm_rule_required | confirm_rule_conflict | invalid}
+        date_order: the date is before the previous one in
+            date_open <= date_close <= date_return <= date_jury <= date_publish <= date_confirm
+        confirm_rule_required: neither date_confirm nor confirm_days
+        confirm_rule_conflict: both date_confirm and confirm_days
+    invalid with fields {max_file_size: invalid | too_large (above 10 MB)}
+"""
+FORMATION_NOT_FOUND = "formation_not_found"
+NO_ACTIVE_CAMPAIGN = "no_active_campaign"
+
+INVALID = "invalid"
+INVALID_DATES = "invalid_dates"
+REQUIRED = "required"
+INVALID_DATE = "invalid_date"
+DATE_ORDER = "date_order"
+CONFIRM_RULE_REQUIRED = "confirm_rule_required"
+CONFIRM_RULE_CONFLICT = "confirm_rule_conflict"
+TOO_LARGE = "too_large"

@@ -1,0 +1,171 @@
+"""Tables of the catalog service (DOMAIN.md 4): campaign -> centre -> commission
+-> formation, and the piece definitions attached to the institution, a centre or
+a formation.
+
+The rules that can be stated in SQL are also check constraints, so a bad row
+cannot get in even by hand (domain.py gives the same rules field codes).
+"""
+from datetime import date
+
+from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String,
+                        Text, text)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from services.common.db import messaging_tables
+
+from . import domain
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+messaging_tables(Base.metadata)
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+    __table_args__ = (
+        # At most one active campaign; the unique partial index makes a second
+        # one impossible even with two writers at once.
+        Index("uq_campaigns_one_active", "active", unique=True,
+              postgresql_where=text("active")),
+        CheckConstraint('start <= "end"', name="ck_campaigns_start_before_end"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    label: Mapped[str] = mapped_column(String(200))
+    start: Mapped[date] = mapped_column(Date)
+    end: Mapped[date] = mapped_column(Date)
+    login_until: Mapped[date] = mapped_column(Date)  # candidates cannot log in after it
+    active: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+
+
+class Centre(Base):
+    """Centre de candidature: its contact, its limits, and the default dates
+    proposed for its new formations."""
+    __tablename__ = "centres"
+    __table_args__ = (
+        CheckConstraint(f"max_file_size > 0 AND max_file_size <= {domain.MAX_FILE_SIZE_CAP}",
+                        name="ck_centres_max_file_size"),
+        CheckConstraint("max_applications IS NULL OR max_applications > 0",
+                        name="ck_centres_max_applications"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    label: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(String(254))
+    # NULL: no limit of its own, the institution's (20 applications in all) applies.
+    max_applications: Mapped[int | None] = mapped_column(Integer)
+    max_file_size: Mapped[int] = mapped_column(
+        Integer, default=domain.DEFAULT_MAX_FILE_SIZE,
+        server_default=text(str(domain.DEFAULT_MAX_FILE_SIZE)))  # bytes
+    online: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    default_date_open: Mapped[date | None] = mapped_column(Date)
+    default_date_close: Mapped[date | None] = mapped_column(Date)
+    default_date_return: Mapped[date | None] = mapped_column(Date)
+    default_date_jury: Mapped[date | None] = mapped_column(Date)
+    default_date_publish: Mapped[date | None] = mapped_column(Date)
+    default_date_confirm: Mapped[date | None] = mapped_column(Date)
+    default_confirm_days: Mapped[int | None] = mapped_column(Integer)
+
+    commissions: Mapped[list["Commission"]] = relationship(back_populates="centre")
+
+
+class Commission(Base):
+    __tablename__ = "commissions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(30), unique=True)
+    label: Mapped[str] = mapped_column(String(200))
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"), index=True)
+    address: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    signatory: Mapped[str | None] = mapped_column(String(200))  # signs the letters
+
+    centre: Mapped[Centre] = relationship(back_populates="commissions")
+
+
+class Formation(Base):
+    __tablename__ = "formations"
+    __table_args__ = (
+        CheckConstraint(f"treatment_type IN {domain.TREATMENT_TYPES!r}",
+                        name="ck_formations_treatment_type"),
+        # DOMAIN.md 4: open <= close <= return <= jury <= publish <= confirm.
+        CheckConstraint("date_open <= date_close AND date_close <= date_return "
+                        "AND date_return <= date_jury AND date_jury <= date_publish "
+                        "AND (date_confirm IS NULL OR date_publish <= date_confirm)",
+                        name="ck_formations_date_order"),
+        # A fixed confirmation date, or N days after the decision: exactly one.
+        CheckConstraint("(date_confirm IS NULL) <> (confirm_days IS NULL)",
+                        name="ck_formations_one_confirm_rule"),
+        CheckConstraint("confirm_days IS NULL OR confirm_days > 0",
+                        name="ck_formations_confirm_days"),
+        CheckConstraint("capacity IS NULL OR capacity >= 0", name="ck_formations_capacity"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    label: Mapped[str] = mapped_column(String(300))
+    level: Mapped[str] = mapped_column(String(100))  # diploma level label, e.g. "M- MASTER"
+    keywords: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(String(500))
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    treatment_type: Mapped[str] = mapped_column(String(2))
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"), index=True)
+    commission_id: Mapped[int] = mapped_column(ForeignKey("commissions.id"), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    date_open: Mapped[date] = mapped_column(Date)
+    date_close: Mapped[date] = mapped_column(Date)
+    date_return: Mapped[date] = mapped_column(Date)
+    date_jury: Mapped[date] = mapped_column(Date)
+    date_publish: Mapped[date] = mapped_column(Date)
+    date_confirm: Mapped[date | None] = mapped_column(Date)
+    confirm_days: Mapped[int | None] = mapped_column(Integer)  # N days after validation
+
+    centre: Mapped[Centre] = relationship()
+    commission: Mapped[Commission] = relationship()
+    campaign: Mapped[Campaign] = relationship()
+
+    def dates(self):
+        return {field: getattr(self, field) for field in domain.DATE_FIELDS}
+
+
+class PieceDefinition(Base):
+    """A piece asked of candidates: institution-wide, for one centre's formations
+    or for one formation; `treatment_type` NULL means for every treatment type."""
+    __tablename__ = "piece_definitions"
+    __table_args__ = (
+        CheckConstraint(
+            "(scope = 'institution' AND centre_id IS NULL AND formation_id IS NULL) OR "
+            "(scope = 'centre' AND centre_id IS NOT NULL AND formation_id IS NULL) OR "
+            "(scope = 'formation' AND formation_id IS NOT NULL AND centre_id IS NULL)",
+            name="ck_piece_definitions_scope_owner"),
+        CheckConstraint(f"treatment_type IS NULL OR treatment_type IN {domain.TREATMENT_TYPES!r}",
+                        name="ck_piece_definitions_treatment_type"),
+        # One definition of a code per owner (NULL owners are not equal in a plain
+        # unique constraint, hence one partial index per scope).
+        Index("uq_piece_definitions_institution_code", "code", unique=True,
+              postgresql_where=text("scope = 'institution'")),
+        Index("uq_piece_definitions_centre_code", "centre_id", "code", unique=True,
+              postgresql_where=text("scope = 'centre'")),
+        Index("uq_piece_definitions_formation_code", "formation_id", "code", unique=True,
+              postgresql_where=text("scope = 'formation'")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40))
+    label: Mapped[str] = mapped_column(Text)  # may carry instructions for the candidate
+    order: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    conditional: Mapped[bool] = mapped_column(Boolean, default=False,
+                                              server_default=text("false"))
+    shared: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    scope: Mapped[str] = mapped_column(String(20))
+    centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"), index=True)
+    formation_id: Mapped[int | None] = mapped_column(ForeignKey("formations.id"), index=True)
+    treatment_type: Mapped[str | None] = mapped_column(String(2))

@@ -1,0 +1,41 @@
+"""Reads of the catalog database the entrypoints and the seed share."""
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
+
+from . import domain
+from .models import Campaign, Centre, Formation, PieceDefinition
+
+
+def active_campaign(session):
+    return session.scalars(select(Campaign).where(Campaign.active.is_(True))).first()
+
+
+def offered_formations(session, campaign_id):
+    """The enabled formations of a campaign, with their centre."""
+    return list(session.scalars(
+        select(Formation).options(joinedload(Formation.centre))
+        .where(Formation.campaign_id == campaign_id, Formation.enabled.is_(True))))
+
+
+def formation_by_code(session, code):
+    return session.scalars(
+        select(Formation)
+        .options(joinedload(Formation.centre), joinedload(Formation.commission),
+                 joinedload(Formation.campaign))
+        .where(Formation.code == code)).first()
+
+
+def piece_definitions_for(session, formation):
+    """Every definition that may apply to the formation: the institution's, its
+    centre's and its own (domain.required_pieces chooses among them)."""
+    return list(session.scalars(
+        select(PieceDefinition).where(or_(
+            PieceDefinition.scope == domain.INSTITUTION,
+            (PieceDefinition.scope == domain.CENTRE)
+            & (PieceDefinition.centre_id == formation.centre_id),
+            (PieceDefinition.scope == domain.FORMATION)
+            & (PieceDefinition.formation_id == formation.id)))))
+
+
+def centres(session):
+    return list(session.scalars(select(Centre).order_by(Centre.label, Centre.code)))

@@ -1,0 +1,64 @@
+"""The JSON-safe dicts the catalog returns (services/README.md, catalog), built
+from model rows. Days are YYYY-MM-DD strings."""
+
+
+def day(value):
+    return value.isoformat() if value is not None else None
+
+
+def campaign(row):
+    return {"code": row.code, "label": row.label, "start": day(row.start),
+            "end": day(row.end), "login_until": day(row.login_until)}
+
+
+def centre_summary(row):
+    return {"code": row.code, "label": row.label, "email": row.email}
+
+
+def centre(row):
+    return {"code": row.code, "label": row.label, "email": row.email, "address": row.address,
+            "max_file_size": row.max_file_size, "max_applications": row.max_applications,
+            "online": row.online}
+
+
+def commission(row):
+    return {"code": row.code, "label": row.label, "email": row.email, "address": row.address,
+            "phone": row.phone, "signatory": row.signatory}
+
+
+def dates(formation):
+    return {field: (value if field == "confirm_days" else day(value))
+            for field, value in formation.dates().items()}
+
+
+def piece_definition(row):
+    """What domain.required_pieces works on."""
+    return {"code": row.code, "label": row.label, "order": row.order,
+            "conditional": row.conditional, "shared": row.shared, "scope": row.scope,
+            "treatment_type": row.treatment_type}
+
+
+def piece(definition):
+    """A required piece as get_formation returns it."""
+    return {key: definition[key] for key in ("code", "label", "order", "conditional", "shared")}
+
+
+def offer_entry(formation):
+    """A formation as domain.offer_tree takes it (keywords for the filter only)."""
+    return {"code": formation.code, "label": formation.label, "level": formation.level,
+            "keywords": formation.keywords, "treatment_type": formation.treatment_type,
+            "date_open": day(formation.date_open), "date_close": day(formation.date_close),
+            "centre": {"code": formation.centre.code, "label": formation.centre.label}}
+
+
+def formation(row, required_pieces):
+    return {"code": row.code, "label": row.label, "level": row.level,
+            "keywords": row.keywords, "url": row.url, "capacity": row.capacity,
+            "enabled": row.enabled, "treatment_type": row.treatment_type,
+            "dates": dates(row), "centre": centre(row.centre),
+            "commission": commission(row.commission), "campaign": campaign_ref(row.campaign),
+            "pieces": [piece(p) for p in required_pieces]}
+
+
+def campaign_ref(row):
+    return {"code": row.code, "label": row.label}
