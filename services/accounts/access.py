@@ -1,0 +1,28 @@
+"""Whose dossier an actor may read or change (services/README.md, rules)."""
+from services.common import actors
+from services.common.errors import Forbidden, NotFound
+
+from . import exceptions as codes
+
+
+def dossier_owner(actor, candidate_id=None, write=False):
+    """-> (candidate id, acting as that candidate?).
+
+    A candidate only reaches their own dossier: another id answers NotFound,
+    so nobody learns which ids exist. Staff name the candidate (writing needs
+    a role that may write); the system (jobs, seeding) too. Candidates are not
+    attached to centres here, so staff scope does not narrow this.
+    """
+    kind = (actor or {}).get("kind")
+    if kind == "candidate":
+        own = actors.candidate_id(actor)
+        if candidate_id is not None and str(candidate_id) != str(own):
+            raise NotFound(codes.NOT_FOUND, "no such candidate")
+        return own, True
+    if kind == "staff":
+        actors.require_staff(actor, write=write)
+    elif not actors.is_system(actor):
+        raise Forbidden("forbidden", "a candidate, staff or the system is required")
+    if candidate_id is None or not str(candidate_id).isdigit():
+        raise NotFound(codes.NOT_FOUND, "no such candidate")
+    return int(candidate_id), False

@@ -1,0 +1,182 @@
+"""The account and dossier rules as plain functions (DOMAIN.md 2 and 3):
+dossier numbers, email format, password policy, activation tokens, the
+birth-date range and the order and completeness of the dossier sections."""
+import hashlib
+import re
+import secrets
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from services.common.config import env
+
+from .reference import FRANCE
+
+PARIS = ZoneInfo("Europe/Paris")
+
+# -- dossier number ---------------------------------------------------------------
+
+DOSSIER_NUMBER_LENGTH = 8
+# Upper-case letters and digits without I, L, O, 0 and 1: candidates copy the
+# number from a mail or read it over the phone, those are the ones they confuse.
+DOSSIER_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+DOSSIER_NUMBER = re.compile(r"[A-Z0-9]{%d}" % DOSSIER_NUMBER_LENGTH)
+
+
+def new_dossier_number():
+    """A random candidate number; the caller makes sure it was never issued."""
+    return "".join(secrets.choice(DOSSIER_ALPHABET) for _ in range(DOSSIER_NUMBER_LENGTH))
+
+
+def is_dossier_number(text):
+    return isinstance(text, str) and DOSSIER_NUMBER.fullmatch(text) is not None
+
+
+# -- email ----------------------------------------------------------------------
+
+EMAIL_MAX_LENGTH = 254
+_LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+_DOMAIN = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+EMAIL = re.compile(f"{_LOCAL}@{_DOMAIN}")
+
+
+def is_valid_email(text):
+    """An address a mail server accepts: local@domain.tld, ASCII, no spaces."""
+    return (isinstance(text, str) and len(text) <= EMAIL_MAX_LENGTH
+            and EMAIL.fullmatch(text) is not None)
+
+
+def email_key(email):
+    """Emails are unique and matched whatever their case."""
+    return email.strip().lower()
+
+
+# -- passwords --------------------------------------------------------------------
+
+PASSWORD_MIN_LENGTH = 10
+PASSWORD_MAX_LENGTH = 256  # hashing cost grows with length: refuse absurd inputs
+
+
+def is_strong_password(password):
+    """At least 10 characters with a lower-case letter, an upper-case letter, a
+    digit and a special character (anything that is not a letter or a digit)."""
+    return (isinstance(password, str)
+            and PASSWORD_MIN_LENGTH <= len(password) <= PASSWORD_MAX_LENGTH
+            and any(c.islower() for c in password)
+            and any(c.isupper() for c in password)
+            and any(c.isdigit() for c in password)
+            and any(not c.isalnum() for c in password))
+
+
+# -- activation tokens ------------------------------------------------------------
+
+def new_activation_token():
+    """256 random bits, URL-safe: it goes into the activation link."""
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(token):
+    """What is stored: a leaked database does not give working links."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def activation_hours():
+    return int(env("ACTIVATION_HOURS", "48"))
+
+
+def activation_expiry(now, hours=None):
+    return now + timedelta(hours=activation_hours() if hours is None else hours)
+
+
+def is_expired(expires_at, now):
+    return expires_at is None or now >= expires_at
+
+
+# -- dates ------------------------------------------------------------------------
+
+BIRTH_MIN_AGE, BIRTH_MAX_AGE = 10, 100
+
+
+def paris_today(now):
+    """Day-level rules use the French calendar day."""
+    return now.astimezone(PARIS).date()
+
+
+def years_before(day, years):
+    """The same day `years` earlier; 29 February becomes 28 February."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def birth_date_in_range(birth, today):
+    """Born between 100 and 10 years ago, both days included."""
+    return (years_before(today, BIRTH_MAX_AGE) <= birth
+            <= years_before(today, BIRTH_MIN_AGE))
+
+
+def parse_day(text):
+    """YYYY-MM-DD -> date, or None when it is not a real day in that format."""
+    if not isinstance(text, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+# -- dossier sections -------------------------------------------------------------
+
+SECTIONS = ("personal", "address", "bac")  # filled in this order
+
+
+def required_fields(section, data):
+    """The mandatory fields of a section, given what it holds (some depend on
+    the country)."""
+    data = data or {}
+    if section == "personal":
+        fields = ["civility", "birth_name", "first_name", "birth_date", "nationality",
+                  "birth_country", "preferred_language"]
+        if data.get("birth_country") == FRANCE:
+            fields += ["birth_department", "birth_commune"]
+        elif data.get("birth_country"):
+            fields += ["birth_town"]
+        return fields
+    if section == "address":
+        fields = ["line1", "country"]
+        if data.get("country") == FRANCE:
+            fields += ["postal_code", "commune"]
+        elif data.get("country"):
+            fields += ["city"]
+        return fields
+    if section == "bac":
+        fields = ["has_bac"]
+        if data.get("has_bac") == "yes":
+            fields += ["year", "country", "series"]
+            if data.get("country") == FRANCE:
+                fields += ["department"]
+        return fields
+    raise ValueError(f"unknown section {section!r}")
+
+
+def missing_fields(section, data):
+    data = data or {}
+    return [f for f in required_fields(section, data) if data.get(f) in (None, "")]
+
+
+def is_section_complete(section, data):
+    return not missing_fields(section, data)
+
+
+def completeness(sections):
+    """{section: complete?} for the dossier's sections {section: data}."""
+    return {s: is_section_complete(s, sections.get(s)) for s in SECTIONS}
+
+
+def is_section_open(section, complete):
+    """A section opens once every section before it is complete."""
+    return all(complete[s] for s in SECTIONS[:SECTIONS.index(section)])
+
+
+def is_ready_to_apply(complete):
+    return all(complete[s] for s in SECTIONS)

@@ -1,0 +1,51 @@
+"""Error codes raised by the accounts service (with the services.common.errors
+classes). The gateway translates each code for the user.
+
+ValidationFailed (bad input; `fields` maps each wrong field to one of the field codes):
+    invalid             the form has wrong fields (see `fields`)
+    bad_credentials     login refused; the same code whatever the cause (unknown login,
+                        wrong password, account not activated), so nobody can probe
+                        which accounts exist
+  field codes:
+    required, too_long, invalid_email, email_mismatch, email_taken, password_weak,
+    password_mismatch, invalid_date, birth_date_out_of_range, invalid_choice,
+    invalid_postal_code, invalid_year, invalid_ine
+
+NotFound:
+    not_found           no such candidate (also: a candidate asking for someone else)
+    token_invalid       activation token unknown or already used
+
+Conflict (the state forbids the action):
+    token_expired       the activation link is past its expiry
+    section_locked      a dossier section saved before the previous one is complete
+    personal_locked     a candidate changing personal information after applying
+    dossier_incomplete  check_ready_to_apply with incomplete sections
+                        (fields {section: incomplete})
+
+Forbidden: forbidden, read_only (services.common.actors).
+"""
+INVALID = "invalid"
+BAD_CREDENTIALS = "bad_credentials"
+
+REQUIRED = "required"
+TOO_LONG = "too_long"
+INVALID_EMAIL = "invalid_email"
+EMAIL_MISMATCH = "email_mismatch"
+EMAIL_TAKEN = "email_taken"
+PASSWORD_WEAK = "password_weak"
+PASSWORD_MISMATCH = "password_mismatch"
+INVALID_DATE = "invalid_date"
+BIRTH_DATE_OUT_OF_RANGE = "birth_date_out_of_range"
+INVALID_CHOICE = "invalid_choice"
+INVALID_POSTAL_CODE = "invalid_postal_code"
+INVALID_YEAR = "invalid_year"
+INVALID_INE = "invalid_ine"
+
+NOT_FOUND = "not_found"
+TOKEN_INVALID = "token_invalid"
+
+TOKEN_EXPIRED = "token_expired"
+SECTION_LOCKED = "section_locked"
+PERSONAL_LOCKED = "personal_locked"
+DOSSIER_INCOMPLETE = "dossier_incomplete"
+INCOMPLETE = "incomplete"

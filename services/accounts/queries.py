@@ -1,0 +1,58 @@
+"""Reads and the one tricky write (dossier numbers) on the accounts database."""
+from sqlalchemy import or_, select
+from sqlalchemy.dialects.postgresql import insert
+
+from . import domain
+from .models import Candidate, IssuedDossierNumber, StaffUser
+
+DOSSIER_NUMBER_ATTEMPTS = 50
+
+
+def candidate(session, candidate_id, lock=False):
+    """The candidate with this id, or None (also for an id that is not a number)."""
+    if isinstance(candidate_id, bool) or not str(candidate_id).isdigit():
+        return None
+    query = select(Candidate).where(Candidate.id == int(candidate_id))
+    if lock:  # serialises concurrent saves and the lock set by application_created
+        query = query.with_for_update()
+    return session.execute(query).scalar_one_or_none()
+
+
+def candidate_by_email(session, email):
+    return session.execute(select(Candidate).where(
+        Candidate.email_key == domain.email_key(email))).scalar_one_or_none()
+
+
+def candidate_by_login(session, login):
+    """The candidate whose dossier number or email is `login`, in any case."""
+    login = login.strip()
+    return session.execute(select(Candidate).where(or_(
+        Candidate.dossier_number == login.upper(),
+        Candidate.email_key == login.lower()))).scalars().first()
+
+
+def candidate_by_token(session, token):
+    """The account an activation token opens, locked (a link works once)."""
+    return session.execute(
+        select(Candidate).where(Candidate.activation_token_hash == domain.token_hash(token))
+        .with_for_update()).scalar_one_or_none()
+
+
+def issue_dossier_number(session, now):
+    """A random dossier number never issued before, recorded as issued in the
+    caller's transaction. ON CONFLICT DO NOTHING makes a collision (even with a
+    registration running concurrently) a retry, not an error."""
+    for _ in range(DOSSIER_NUMBER_ATTEMPTS):
+        number = domain.new_dossier_number()
+        inserted = session.execute(
+            insert(IssuedDossierNumber).values(number=number, issued_at=now)
+            .on_conflict_do_nothing(index_elements=["number"])
+            .returning(IssuedDossierNumber.number)).first()
+        if inserted is not None:
+            return number
+    raise RuntimeError("no free dossier number found")  # 31^8 ≈ 8.5e11 numbers: not in practice
+
+
+def staff_by_login(session, login):
+    return session.execute(select(StaffUser).where(
+        StaffUser.login == login.strip().lower())).scalar_one_or_none()

@@ -1,0 +1,130 @@
+"""Input validation (-> ValidationFailed with field codes) and the JSON-safe
+dicts the accounts service returns and publishes (services/README.md, accounts)."""
+from services.common.errors import ValidationFailed
+
+from . import domain, sections
+from . import exceptions as codes
+from . import reference
+
+NAME_MAX_LENGTH = 100
+REGISTRATION_FIELDS = ("last_name", "first_name", "email", "email_confirm")
+
+
+def _text(value):
+    return value.strip() if isinstance(value, str) else ""
+
+
+def raise_if_invalid(errors):
+    if errors:
+        raise ValidationFailed(codes.INVALID, "invalid input", fields=errors)
+
+
+# -- input ------------------------------------------------------------------------
+
+def registration(data):
+    """-> (clean, errors) of the account creation form; the caller adds
+    `email_taken`, which needs the database."""
+    data = data if isinstance(data, dict) else {}
+    values = {field: _text(data.get(field)) for field in REGISTRATION_FIELDS}
+    errors = {field: codes.REQUIRED for field in REGISTRATION_FIELDS if not values[field]}
+    for field in ("last_name", "first_name"):
+        if len(values[field]) > NAME_MAX_LENGTH:
+            errors[field] = codes.TOO_LONG
+    email, confirm = values["email"], values["email_confirm"]
+    if email and not domain.is_valid_email(email):
+        errors["email"] = codes.INVALID_EMAIL
+    elif email and confirm and domain.email_key(email) != domain.email_key(confirm):
+        errors["email_confirm"] = codes.EMAIL_MISMATCH
+    lang = _text(data.get("lang")).lower() or "fr"
+    if lang not in reference.codes_of(reference.LANGUAGES):
+        errors["lang"] = codes.INVALID_CHOICE
+    clean = {"last_name": values["last_name"], "first_name": values["first_name"],
+             "email": email, "lang": lang}
+    return clean, errors
+
+
+def check_new_password(password, password_confirm):
+    errors = {}
+    if not isinstance(password, str) or not password:
+        errors["password"] = codes.REQUIRED
+    else:
+        if not domain.is_strong_password(password):
+            errors["password"] = codes.PASSWORD_WEAK
+        if password_confirm != password:
+            errors["password_confirm"] = codes.PASSWORD_MISMATCH
+    raise_if_invalid(errors)
+
+
+def check_section_name(section):
+    if section not in domain.SECTIONS:
+        raise ValidationFailed(codes.INVALID, "unknown section",
+                               fields={"section": codes.INVALID_CHOICE})
+
+
+def dossier_section(section, data, today):
+    """The section as it will be stored, or ValidationFailed with every wrong field."""
+    clean, errors = sections.validate(section, data, today)
+    raise_if_invalid(errors)
+    return clean
+
+
+# -- output -----------------------------------------------------------------------
+
+def candidate_summary(candidate):
+    return {"id": candidate.id, "dossier_number": candidate.dossier_number,
+            "email": candidate.email, "last_name": candidate.last_name,
+            "first_name": candidate.first_name, "lang": candidate.lang}
+
+
+def candidate_actor(candidate):
+    return {"kind": "candidate", "id": candidate.id,
+            "dossier_number": candidate.dossier_number, "email": candidate.email,
+            "first_name": candidate.first_name, "last_name": candidate.last_name,
+            "lang": candidate.lang}
+
+
+def staff_actor(user):
+    return {"kind": "staff", "id": user.id, "login": user.login,
+            "display_name": user.display_name, "role": user.role,
+            "centres": list(user.centres or [])}
+
+
+def dossier_sections(dossier):
+    return {s: dict(getattr(dossier, s) or {}) for s in domain.SECTIONS}
+
+
+def dossier_view(candidate):
+    data = dossier_sections(candidate.dossier)
+    complete = domain.completeness(data)
+    return {"candidate": candidate_summary(candidate), **data, "complete": complete,
+            "personal_locked": bool(candidate.personal_locked),
+            "ready_to_apply": domain.is_ready_to_apply(complete)}
+
+
+def contact(candidate):
+    """Who applies: what applications keeps of the candidate (check_ready_to_apply)."""
+    return {"candidate_id": candidate.id, "dossier_number": candidate.dossier_number,
+            "email": candidate.email,
+            "civility": (candidate.dossier.personal or {}).get("civility"),
+            "first_name": candidate.first_name, "last_name": candidate.last_name,
+            "lang": candidate.lang}
+
+
+def _identity(candidate):
+    return {"candidate_id": candidate.id, "dossier_number": candidate.dossier_number,
+            "email": candidate.email, "first_name": candidate.first_name,
+            "last_name": candidate.last_name, "lang": candidate.lang}
+
+
+def registered_event(candidate, token):
+    """The only place the raw activation token goes: to the activation mail."""
+    return {**_identity(candidate), "activation_token": token,
+            "activation_expires_at": candidate.activation_expires_at}
+
+
+def activated_event(candidate):
+    return _identity(candidate)
+
+
+def updated_event(candidate):
+    return {**_identity(candidate), "civility": (candidate.dossier.personal or {}).get("civility")}

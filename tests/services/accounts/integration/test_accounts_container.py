@@ -1,0 +1,138 @@
+"""The accounts service as it runs: a real nameko container on the real broker
+and database. A candidate registers, gets the activation token through the
+candidate_registered event (as the notifications service would), activates,
+logs in, fills the dossier; an application_created event then locks the
+personal information."""
+import uuid
+
+import eventlet
+import pytest
+from eventlet.queue import Empty, Queue
+from kombu import Connection
+from nameko.events import event_handler
+from nameko.standalone.events import event_dispatcher
+from nameko.standalone.rpc import ServiceRpcProxy
+from sqlalchemy import text
+
+from services.accounts.service import AccountsService
+from services.common.errors import Conflict, NotFound, ValidationFailed
+from tests.services.accounts.harness import ADDRESS, BAC, PASSWORD, PERSONAL
+
+WAIT_SECONDS = 15
+LISTENER = "accounts_test_listener"
+
+
+def make_listener(received):
+    """A small service subscribed to the accounts events, like notifications is."""
+    class Listener:
+        name = LISTENER
+
+        @event_handler("accounts", "candidate_registered")
+        def registered(self, payload):
+            received.put(payload)
+
+        @event_handler("accounts", "account_activated")
+        def activated(self, payload):
+            received.put(payload)
+
+    return Listener
+
+
+def next_event(received, event_type, email):
+    """The next event of that type about that email (queues may hold older ones)."""
+    deadline = eventlet.Timeout(WAIT_SECONDS, AssertionError(f"no {event_type} for {email}"))
+    with deadline:
+        while True:
+            try:
+                event = received.get(timeout=WAIT_SECONDS)
+            except Empty:
+                continue
+            if event["event_type"] == event_type and event["email"] == email:
+                return event
+
+
+def wait_until(check):
+    with eventlet.Timeout(WAIT_SECONDS, AssertionError("condition never met")):
+        while not check():
+            eventlet.sleep(0.1)
+
+
+@pytest.fixture
+def running(rabbit_config, container_factory, service_db):
+    engine = service_db("accounts")
+    # Durable queues of an earlier, interrupted run could still hold events
+    # about candidate ids this run reuses: start from fresh queues.
+    with Connection(rabbit_config["AMQP_URI"]) as connection:
+        channel = connection.channel()
+        for queue in ("evt-applications-application_created--accounts.lock_personal_information",
+                      f"evt-accounts-candidate_registered--{LISTENER}.registered",
+                      f"evt-accounts-account_activated--{LISTENER}.activated"):
+            channel.queue_delete(queue)
+    received = Queue()
+    container_factory(AccountsService, rabbit_config).start()
+    container_factory(make_listener(received), rabbit_config).start()
+    return engine, received
+
+
+def test_register_activate_login_and_lock(running, rabbit_config):
+    engine, received = running
+    email = f"lea.{uuid.uuid4().hex[:8]}@example.org"
+    with ServiceRpcProxy("accounts", rabbit_config) as accounts:
+        # Register: the activation token leaves only in the event.
+        done = accounts.register_candidate({"last_name": "Martin", "first_name": "Léa",
+                                            "email": email, "email_confirm": email,
+                                            "lang": "fr"})
+        registered = next_event(received, "candidate_registered", email)
+        assert registered["candidate_id"] == done["candidate_id"]
+        assert registered["dossier_number"] == done["dossier_number"]
+        token = registered["activation_token"]
+
+        # Typed errors cross the wire.
+        with pytest.raises(ValidationFailed) as taken:
+            accounts.register_candidate({"last_name": "Martin", "first_name": "Léa",
+                                         "email": email.upper(), "email_confirm": email,
+                                         "lang": "fr"})
+        assert taken.value.fields == {"email": "email_taken"}
+        with pytest.raises(ValidationFailed) as not_yet:
+            accounts.authenticate_candidate(email, PASSWORD)
+        assert not_yet.value.code == "bad_credentials"
+
+        # Activate, once.
+        assert accounts.activate_account(token, PASSWORD, PASSWORD) == done
+        activated = next_event(received, "account_activated", email)
+        assert activated["candidate_id"] == done["candidate_id"]
+        with pytest.raises(NotFound) as used:
+            accounts.activate_account(token, PASSWORD, PASSWORD)
+        assert used.value.code == "token_invalid"
+
+        # Log in with the dossier number or the email.
+        actor = accounts.authenticate_candidate(done["dossier_number"].lower(), PASSWORD)
+        assert actor["kind"] == "candidate" and actor["id"] == done["candidate_id"]
+        assert accounts.authenticate_candidate(email.upper(), PASSWORD) == actor
+        with pytest.raises(ValidationFailed) as wrong:
+            accounts.authenticate_candidate(email, "Wrong-pass-123!")
+        assert wrong.value.code == "bad_credentials"
+
+        # Fill the dossier; then the first application locks personal information.
+        for section, data in (("personal", PERSONAL), ("address", ADDRESS), ("bac", BAC)):
+            view = accounts.save_dossier_section(actor, section, data)
+        assert view["ready_to_apply"] and not view["personal_locked"]
+        contact = accounts.check_ready_to_apply(done["candidate_id"])
+        assert contact["civility"] == "MME" and contact["email"] == email
+
+        dispatch = event_dispatcher(rabbit_config)
+        dispatch("applications", "application_created", {
+            "event_id": str(uuid.uuid4()), "event_type": "application_created",
+            "application_id": 1, "candidate_id": done["candidate_id"],
+            "formation": {"code": "MINFO1", "label": "Master Informatique 1re année"}})
+        wait_until(lambda: accounts.get_dossier(actor)["personal_locked"])
+        with pytest.raises(Conflict) as locked:
+            accounts.save_dossier_section(actor, "personal", {**PERSONAL, "birth_name": "Durand"})
+        assert locked.value.code == "personal_locked"
+        assert accounts.get_dossier(actor)["personal"]["birth_name"] == "Martin"
+
+    # Every event of the outbox went out.
+    with engine.connect() as conn:
+        wait_until(lambda: conn.execute(text(
+            "SELECT count(*) FROM outbox_events WHERE published_at IS NULL")).scalar() == 0)
+        assert conn.execute(text("SELECT count(*) FROM outbox_events")).scalar() == 3
