@@ -55,17 +55,16 @@ def register():
 
 @bp.route("/compte/activer/<token>", methods=["GET", "POST"])
 def activate(token):
-    errors = {}
-    if request.method == "POST":
-        try:
+    try:
+        if request.method == "POST":
             done = remote().accounts.activate_account(
                 token, request.form.get("password", ""), request.form.get("password_confirm", ""))
-        except ValidationFailed as exc:
-            errors = field_errors(exc)
-            return render_template("public/activate.html", token=token, errors=errors), 422
-        except (NotFound, Conflict) as exc:  # unknown, used or expired link
-            return render_template("public/activate.html", token=token, errors={},
-                                   link_error=error_text(exc.code)), 410
-        flash(t("activate.done", dossier_number=done["dossier_number"]), "success")
-        return redirect(url_for("public.home"))
-    return render_template("public/activate.html", token=token, errors=errors)
+            flash(t("activate.done", dossier_number=done["dossier_number"]), "success")
+            return redirect(url_for("public.home"))
+        remote().accounts.check_activation_token(token)
+    except ValidationFailed as exc:
+        return render_template("public/activate.html", token=token, errors=field_errors(exc)), 422
+    except (NotFound, Conflict) as exc:  # unknown, used or expired link
+        return render_template("public/activate.html", token=token, errors={},
+                               link_error=error_text(exc.code)), 410
+    return render_template("public/activate.html", token=token, errors={})

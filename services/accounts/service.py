@@ -64,14 +64,24 @@ class AccountsService(ServiceBase):
         return {"candidate_id": candidate.id, "dossier_number": candidate.dossier_number}
 
     @rpc(expected_exceptions=EXPECTED)
-    def activate_account(self, token, password, password_confirm):
-        now = self.clock()
+    def check_activation_token(self, token):
+        """Whether an activation link still works, before asking for a password."""
+        self._candidate_for_token(token, self.clock())
+        return {"valid": True}
+
+    def _candidate_for_token(self, token, now):
         candidate = (queries.candidate_by_token(self.db.session, token)
                      if isinstance(token, str) and token else None)
         if candidate is None:
             raise NotFound(codes.TOKEN_INVALID, "unknown or used activation link")
         if domain.is_expired(candidate.activation_expires_at, now):
             raise Conflict(codes.TOKEN_EXPIRED, "activation link expired")
+        return candidate
+
+    @rpc(expected_exceptions=EXPECTED)
+    def activate_account(self, token, password, password_confirm):
+        now = self.clock()
+        candidate = self._candidate_for_token(token, now)
         schemas.check_new_password(password, password_confirm)
         candidate.password_hash = passwords.hash_password(password)
         candidate.activated_at = now

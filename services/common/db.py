@@ -5,7 +5,8 @@ A worker gets a `UnitOfWork`: a SQLAlchemy session plus `emit()`, which writes
 an event into the service's `outbox_events` table in the same transaction as
 the state change. `commit()` commits both and wakes the `OutboxRelay`, which
 publishes pending rows to RabbitMQ (nameko's `<service>.events` exchange) and
-marks them published; a crash in between only re-publishes, and subscribers
+deletes them (payloads may carry secrets such as an activation token, which must
+not linger); a crash in between only re-publishes, and subscribers
 apply each event once (`handle_once`). The relay also polls, so rows left by a
 crashed instance are published by any live one (`FOR UPDATE SKIP LOCKED`).
 """
@@ -21,7 +22,7 @@ from kombu import Exchange
 from nameko.amqp.publish import Publisher
 from nameko.extensions import DependencyProvider
 from sqlalchemy import (JSON, Column, DateTime, MetaData, String, Table, create_engine,
-                        insert, select, update)
+                        delete, insert, select)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
@@ -190,8 +191,7 @@ class OutboxRelay:
                 for row in rows:
                     self.publisher.publish(row.payload, exchange=self.exchange,
                                            routing_key=row.event_type)
-                    session.execute(update(self.outbox).where(self.outbox.c.id == row.id)
-                                    .values(published_at=utcnow()))
+                    session.execute(delete(self.outbox).where(self.outbox.c.id == row.id))
                 session.commit()
             total += len(rows)
             if len(rows) < RELAY_BATCH:

@@ -131,8 +131,6 @@ def test_register_activate_login_and_lock(running, rabbit_config):
         assert locked.value.code == "personal_locked"
         assert accounts.get_dossier(actor)["personal"]["birth_name"] == "Martin"
 
-    # Every event of the outbox went out.
+    # Every event of the outbox went out, and none lingers (the registration one holds a token).
     with engine.connect() as conn:
-        wait_until(lambda: conn.execute(text(
-            "SELECT count(*) FROM outbox_events WHERE published_at IS NULL")).scalar() == 0)
-        assert conn.execute(text("SELECT count(*) FROM outbox_events")).scalar() == 3
+        wait_until(lambda: conn.execute(text("SELECT count(*) FROM outbox_events")).scalar() == 0)

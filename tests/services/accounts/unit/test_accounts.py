@@ -240,3 +240,13 @@ def test_seed_creates_the_demo_staff_once_and_keeps_passwords(harness):
     assert harness.call("authenticate_staff", "scol", "Changed-2027-pass!")["role"] == "scol"
     harness.refused(ValidationFailed, "bad_credentials", "authenticate_staff", "scol",
                     seed.DEMO_PASSWORD)
+
+
+def test_an_activation_link_can_be_checked_before_choosing_a_password(harness):
+    account = harness.register()
+    assert harness.call("check_activation_token", account["token"]) == {"valid": True}
+    harness.call("activate_account", account["token"], PASSWORD, PASSWORD)
+    harness.refused(NotFound, "token_invalid", "check_activation_token", account["token"])
+    late = harness.register("late@example.org")
+    harness.clock.advance(hours=48)
+    harness.refused(Conflict, "token_expired", "check_activation_token", late["token"])
