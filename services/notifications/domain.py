@@ -1,0 +1,122 @@
+"""Which mail an event produces and what it says: plain functions, no broker.
+
+Templates are files templates/<lang>/<CODE>.txt: a "Subject: ..." line, a
+blank line, then the body (Jinja2, plain text)."""
+import os
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader
+
+from services.common.config import env, public_url
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+LANGUAGES = ("fr", "en")
+PARIS = ZoneInfo("Europe/Paris")
+CIVILITIES = {"fr": {"M": "Monsieur", "MME": "Madame"}, "en": {"M": "Mr", "MME": "Ms"}}
+
+
+def french_date(value, with_time=False):
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+    if isinstance(value, datetime):
+        if value.tzinfo:
+            value = value.astimezone(PARIS)
+        return value.strftime("%d/%m/%Y à %H:%M" if with_time else "%d/%m/%Y")
+    return value.strftime("%d/%m/%Y")
+
+
+_environment = Environment(loader=FileSystemLoader(str(TEMPLATES)), keep_trailing_newline=True,
+                           autoescape=False)  # plain-text mails
+_environment.filters["date"] = french_date
+_environment.filters["datetime"] = lambda v: french_date(v, with_time=True)
+
+
+def template_exists(code, lang):
+    return (TEMPLATES / lang / f"{code}.txt").is_file()
+
+
+def render(code, lang, variables):
+    """(subject, body) of the mail `code` in `lang` (French when missing)."""
+    lang = lang if lang in LANGUAGES and template_exists(code, lang) else "fr"
+    text = _environment.get_template(f"{lang}/{code}.txt").render(**variables)
+    head, _, body = text.partition("\n\n")
+    if not head.startswith("Subject:"):
+        raise ValueError(f"template {lang}/{code} must start with 'Subject:'")
+    return head[len("Subject:"):].strip(), body.strip() + "\n"
+
+
+def greeting_name(recipient, lang):
+    civility = CIVILITIES.get(lang, CIVILITIES["fr"]).get(recipient.get("civility") or "", "")
+    names = f"{recipient.get('first_name', '')} {recipient.get('last_name', '')}".strip()
+    return f"{civility} {names}".strip()
+
+
+def contact_email(event):
+    centre = event.get("centre") or {}
+    return centre.get("email") or env("INSTITUTION_CONTACT_EMAIL", "candidatures@univ-demo.fr")
+
+
+def variables(event, recipient, lang):
+    """Everything a template may use."""
+    return {
+        "event": event,
+        "recipient": recipient,
+        "name": greeting_name(recipient, lang),
+        "dossier_number": recipient.get("dossier_number", ""),
+        "formation": event.get("formation") or {},
+        "centre": event.get("centre") or {},
+        "commission": event.get("commission") or {},
+        "contact_email": contact_email(event),
+        "institution": env("INSTITUTION_NAME", "Université de démonstration"),
+        "portal_url": public_url(),
+        "application_url": f"{public_url()}/candidatures/{event.get('application_id', '')}",
+    }
+
+
+# event type -> how to find the mail code (None: no mail for this event)
+def mail_code(event_type, event):
+    if event_type == "candidate_registered":
+        return "ACCOUNT_CREATED"
+    if event_type == "application_created":
+        return "APPLICATION_CREATED"
+    if event_type == "status_changed":
+        return {"RE": "STATUS_RE", "IN": "STATUS_IN", "CO": "STATUS_CO"}.get(event.get("to_status"))
+    if event_type == "decision_validated":
+        return f"DECISION_{event['code']}" if event.get("code") in ("FA", "DE", "LC", "LA", "PR") else None
+    if event_type == "application_confirmed":
+        return "APPLICATION_CONFIRMED"
+    if event_type == "application_withdrawn":
+        return "APPLICATION_WITHDRAWN_AUTO" if event.get("automatic") else "APPLICATION_WITHDRAWN"
+    if event_type == "application_cancelled":
+        return "APPLICATION_CANCELLED"
+    return None
+
+
+def activation_link(token):
+    return f"{public_url()}/compte/activer/{token}"
+
+
+def recipient_from_event(event):
+    """The contact an event carries (applications events embed it as `candidate`;
+    accounts events are about the candidate themself)."""
+    source = event.get("candidate") if isinstance(event.get("candidate"), dict) else event
+    keys = ("email", "dossier_number", "civility", "first_name", "last_name", "lang")
+    contact = {k: source.get(k) for k in keys}
+    return contact if contact.get("email") else None
+
+
+def smtp_settings():
+    return {
+        "host": env("SMTP_HOST", "127.0.0.1"),
+        "port": int(env("SMTP_PORT", "1025")),
+        "user": env("SMTP_USER"),
+        "password": env("SMTP_PASSWORD"),
+        "starttls": env("SMTP_STARTTLS", "0") == "1",
+        "sender": env("MAIL_FROM",
+                      "Candidatures - Université de démonstration <ne-pas-repondre@univ-demo.fr>"),
+        "timeout": float(os.environ.get("SMTP_TIMEOUT") or 10),
+    }

@@ -1,0 +1,2 @@
+"""Error codes of the notifications service (see services/README.md)."""
+FORBIDDEN = "forbidden"

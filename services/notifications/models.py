@@ -1,0 +1,50 @@
+"""What notifications keeps: each candidate's contact (copied from accounts
+events) and the log of every mail, one row per (event, mail code)."""
+from datetime import datetime
+
+from sqlalchemy import DateTime, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.common.db import messaging_tables
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+messaging_tables(Base.metadata)
+
+
+class Recipient(Base):
+    __tablename__ = "recipients"
+
+    candidate_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    email: Mapped[str] = mapped_column(String(254))
+    dossier_number: Mapped[str] = mapped_column(String(12))
+    civility: Mapped[str | None] = mapped_column(String(3))
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    lang: Mapped[str] = mapped_column(String(2), default="fr")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Mail(Base):
+    __tablename__ = "mails"
+    __table_args__ = (
+        UniqueConstraint("event_id", "code", name="uq_mails_event_code"),  # a redelivery never mails twice
+        Index("ix_mails_candidate_created", "candidate_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36))
+    code: Mapped[str] = mapped_column(String(40))
+    candidate_id: Mapped[int | None]
+    to_address: Mapped[str] = mapped_column(String(254))
+    lang: Mapped[str] = mapped_column(String(2))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="queued")  # queued, sent, failed
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
