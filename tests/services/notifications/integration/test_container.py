@@ -1,0 +1,38 @@
+"""The real container on the real broker: events in, mails out over SMTP."""
+import time
+
+from nameko.standalone.events import event_dispatcher
+from nameko.standalone.rpc import ServiceRpcProxy
+
+from services.notifications.service import NotificationsService
+
+
+def wait_for(check, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+def test_events_become_mails_and_can_be_read_back(container_factory, rabbit_config, service_db,
+                                                  smtp_sink, make_registered, make_event):
+    service_db("notifications")
+    container = container_factory(NotificationsService, rabbit_config)
+    container.start()
+    from_accounts = event_dispatcher(rabbit_config)
+    registered = make_registered(candidate_id=55, email="flow@example.org")
+    from_accounts("accounts", "candidate_registered", registered)
+    created = make_event("application_created", candidate_id=55, return_deadline="2027-02-05")
+    created["candidate"]["email"] = "flow@example.org"
+    from_accounts("applications", "application_created", created)
+
+    mails = wait_for(lambda: len(smtp_sink.mails(to="flow@example.org")) == 2
+                     and smtp_sink.mails(to="flow@example.org"))
+    assert {m["code"] for m in mails} == {"ACCOUNT_CREATED", "APPLICATION_CREATED"}
+    with ServiceRpcProxy("notifications", rabbit_config) as notifications:
+        listed = wait_for(lambda: notifications.list_mails({"kind": "candidate", "id": 55}))
+        assert {m["code"] for m in listed} == {"ACCOUNT_CREATED", "APPLICATION_CREATED"}
+        assert all(m["status"] == "sent" for m in listed)

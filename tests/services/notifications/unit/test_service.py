@@ -1,0 +1,103 @@
+"""Handlers with a real database and a real SMTP server (the sink)."""
+from datetime import datetime, timezone
+
+import pytest
+from nameko.testing.services import worker_factory
+from sqlalchemy import text
+
+from services.common.errors import Forbidden
+from services.notifications.dependencies import Mailer
+from services.notifications.domain import smtp_settings
+from services.notifications.models import Base
+from services.notifications.service import NotificationsService
+
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def service(service_db, unit_of_work, smtp_sink):
+    engine = service_db("notifications")
+
+    class Harness:
+        def call(self, method, *args):
+            unit = unit_of_work(engine, Base.metadata)
+            worker = worker_factory(NotificationsService, db=unit, clock=lambda: NOW,
+                                    mailer=Mailer(smtp_settings()))
+            return getattr(worker, method)(*args)
+
+        def rows(self, sql):
+            with engine.connect() as conn:
+                return conn.execute(text(sql)).all()
+    return Harness()
+
+
+def test_registration_mails_the_activation_link_once(service, smtp_sink, make_registered):
+    event = make_registered(email="once@example.org")
+    service.call("on_candidate_registered", event)
+    service.call("on_candidate_registered", event)  # redelivered
+    mails = smtp_sink.mails(to="once@example.org")
+    assert len(mails) == 1
+    assert mails[0]["code"] == "ACCOUNT_CREATED"
+    assert "http://testserver/compte/activer/tok-secret-123" in mails[0]["links"]
+    assert service.rows("SELECT status, attempts FROM mails") == [("sent", 1)]
+
+
+def test_refused_pieces_reach_the_candidate(service, smtp_sink, make_event):
+    event = make_event("status_changed", from_status="RE", to_status="IN",
+                       refused_pieces=[{"code": "CV", "label": "Curriculum vitae", "comment": "Illisible"}])
+    event["candidate"]["email"] = "incomplete@example.org"
+    service.call("on_status_changed", event)
+    mail, = smtp_sink.mails(to="incomplete@example.org")
+    assert mail["code"] == "STATUS_IN" and "Curriculum vitae : Illisible" in mail["body"]
+
+
+def test_the_candidates_language_is_used(service, smtp_sink, make_event):
+    event = make_event("status_changed", from_status="RE", to_status="CO")
+    event["candidate"].update(email="english@example.org", lang="en")
+    service.call("on_status_changed", event)
+    mail, = smtp_sink.mails(to="english@example.org")
+    assert mail["subject"].startswith("Complete file")
+
+
+def test_no_address_no_mail_and_no_crash(service, smtp_sink, make_event):
+    event = make_event("application_created", candidate_id=999)
+    event.pop("candidate")
+    service.call("on_application_created", event)
+    assert service.rows("SELECT count(*) FROM mails") == [(0,)]
+
+
+def test_the_contact_kept_from_accounts_serves_later_mails(service, smtp_sink, make_registered,
+                                                           make_event):
+    service.call("on_candidate_registered", make_registered(candidate_id=41, email="kept@example.org"))
+    event = make_event("application_cancelled", candidate_id=41)
+    event.pop("candidate")
+    service.call("on_application_cancelled", event)
+    assert [m["code"] for m in smtp_sink.mails(to="kept@example.org")] == [
+        "APPLICATION_CANCELLED", "ACCOUNT_CREATED"]
+
+
+def test_smtp_down_marks_the_mail_failed_and_the_timer_retries(service, smtp_sink, make_event,
+                                                               monkeypatch):
+    monkeypatch.setenv("SMTP_PORT", "1")  # nothing listens there
+    event = make_event("application_confirmed")
+    event["candidate"]["email"] = "retry@example.org"
+    service.call("on_application_confirmed", event)
+    assert service.rows("SELECT status, attempts FROM mails") == [("failed", 1)]
+    assert smtp_sink.mails(to="retry@example.org") == []
+    monkeypatch.setenv("SMTP_PORT", str(smtp_sink.port))
+    service.call("retry_failed_mails")
+    assert service.rows("SELECT status, attempts FROM mails") == [("sent", 2)]
+    assert len(smtp_sink.mails(to="retry@example.org")) == 1
+
+
+def test_a_candidate_reads_only_their_mails(service, make_event, make_registered):
+    service.call("on_candidate_registered", make_registered(candidate_id=7, email="seven@example.org"))
+    service.call("on_candidate_registered", make_registered(candidate_id=8, email="eight@example.org"))
+    mine = service.call("list_mails", {"kind": "candidate", "id": 7})
+    assert [m["to"] for m in mine] == ["seven@example.org"]
+    staff = {"kind": "staff", "id": 1, "role": "scol", "centres": []}
+    assert [m["to"] for m in service.call("list_mails", staff, 8)] == ["eight@example.org"]
+    with pytest.raises(Forbidden):
+        service.call("list_mails", None)
+    with pytest.raises(Forbidden):
+        service.call("list_mails", staff)

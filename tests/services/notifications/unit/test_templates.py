@@ -1,0 +1,86 @@
+"""Every mail, in French and English, says what the candidate needs."""
+import pytest
+
+from services.notifications import domain
+
+CODES = ["ACCOUNT_CREATED", "APPLICATION_CREATED", "STATUS_RE", "STATUS_IN", "STATUS_CO",
+         "DECISION_FA", "DECISION_DE", "DECISION_LC", "DECISION_LA", "DECISION_PR",
+         "APPLICATION_CONFIRMED", "APPLICATION_WITHDRAWN", "APPLICATION_WITHDRAWN_AUTO",
+         "APPLICATION_CANCELLED"]
+RECIPIENT = {"email": "lea@example.org", "dossier_number": "22PB7Y36", "civility": "MME",
+             "first_name": "Léa", "last_name": "Martin", "lang": "fr"}
+EVENT = {"application_id": 12, "candidate_id": 7,
+         "formation": {"code": "MINFO1", "label": "Master Informatique"},
+         "centre": {"email": "scolarite-sciences@univ-demo.fr"},
+         "commission": {"label": "Commission Informatique"},
+         "return_deadline": "2027-02-05", "confirm_deadline": "2027-03-20T23:59:00+00:00",
+         "reason": "Capacité atteinte", "rank": 3, "comment": "Bon dossier",
+         "convocation": {"date": "2027-02-10", "time": "09:30", "place": "Salle B12"}}
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+@pytest.mark.parametrize("code", CODES)
+def test_every_mail_names_the_candidate_the_file_and_the_contact(code, lang):
+    variables = {**domain.variables(EVENT, RECIPIENT, lang),
+                 "activation_link": "http://portal/compte/activer/abc",
+                 "expires_at": "2026-11-24T10:00:00+00:00",
+                 "refused_pieces": [{"label": "Curriculum vitae", "comment": "Illisible"}]}
+    subject, body = domain.render(code, lang, variables)
+    assert subject and "{{" not in subject + body
+    assert "Léa Martin" in body
+    assert "22PB7Y36" in body
+    assert "scolarite-sciences@univ-demo.fr" in body
+    assert ("Merci de ne pas répondre" if lang == "fr" else "Please do not reply") in body
+    if code != "ACCOUNT_CREATED":
+        assert "Master Informatique" in subject
+
+
+def test_details_each_mail_must_carry():
+    base = {**domain.variables(EVENT, RECIPIENT, "fr"),
+            "activation_link": "http://portal/compte/activer/abc",
+            "expires_at": "2026-11-24T10:00:00+00:00",
+            "refused_pieces": [{"label": "Curriculum vitae", "comment": "Illisible"}]}
+    assert "http://portal/compte/activer/abc" in domain.render("ACCOUNT_CREATED", "fr", base)[1]
+    assert "24/11/2026 à 11:00" in domain.render("ACCOUNT_CREATED", "fr", base)[1]  # Paris time
+    assert "Curriculum vitae : Illisible" in domain.render("STATUS_IN", "fr", base)[1]
+    assert "05/02/2027" in domain.render("APPLICATION_CREATED", "fr", base)[1]
+    assert "Capacité atteinte" in domain.render("DECISION_DE", "fr", base)[1]
+    assert "rang 3" in domain.render("DECISION_LC", "fr", base)[1]
+    assert "Salle B12" in domain.render("DECISION_PR", "fr", base)[1]
+    fa = domain.render("DECISION_FA", "fr", base)[1]
+    assert "/candidatures/12" in fa and "21/03/2027" in fa
+
+
+def test_the_greeting_uses_the_civility_in_each_language():
+    assert domain.greeting_name(RECIPIENT, "fr") == "Madame Léa Martin"
+    assert domain.greeting_name({**RECIPIENT, "civility": "M"}, "en") == "Mr Léa Martin"
+    assert domain.greeting_name({**RECIPIENT, "civility": None}, "fr") == "Léa Martin"
+
+
+def test_an_unknown_language_falls_back_to_french():
+    subject, _ = domain.render("STATUS_CO", "de", domain.variables(EVENT, RECIPIENT, "de"))
+    assert subject.startswith("Dossier complet")
+
+
+def test_without_a_centre_the_institution_contact_ends_the_mail(monkeypatch):
+    monkeypatch.setenv("INSTITUTION_CONTACT_EMAIL", "aide@univ-demo.fr")
+    _, body = domain.render("STATUS_CO", "fr", domain.variables({**EVENT, "centre": {}}, RECIPIENT, "fr"))
+    assert "aide@univ-demo.fr" in body
+
+
+@pytest.mark.parametrize("event_type, fields, code", [
+    ("candidate_registered", {}, "ACCOUNT_CREATED"),
+    ("application_created", {}, "APPLICATION_CREATED"),
+    ("status_changed", {"to_status": "RE"}, "STATUS_RE"),
+    ("status_changed", {"to_status": "IN"}, "STATUS_IN"),
+    ("status_changed", {"to_status": "CO"}, "STATUS_CO"),
+    ("status_changed", {"to_status": "AT"}, None),
+    ("decision_validated", {"code": "LC"}, "DECISION_LC"),
+    ("decision_validated", {"code": "XX"}, None),
+    ("application_withdrawn", {"automatic": False}, "APPLICATION_WITHDRAWN"),
+    ("application_withdrawn", {"automatic": True}, "APPLICATION_WITHDRAWN_AUTO"),
+    ("application_cancelled", {}, "APPLICATION_CANCELLED"),
+    ("application_transmitted", {}, None),
+])
+def test_which_event_sends_which_mail(event_type, fields, code):
+    assert domain.mail_code(event_type, fields) == code
