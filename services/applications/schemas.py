@@ -206,7 +206,7 @@ def admission_letter(application, decision):
     a, f = application, application.formation or {}
     c, commission, centre = a.candidate or {}, f.get("commission") or {}, f.get("centre") or {}
     return {
-        "application_id": a.id,
+        "application_id": a.id, "candidate_id": a.candidate_id,
         "candidate": {"civility": c.get("civility"), "first_name": c.get("first_name"),
                       "last_name": c.get("last_name"), "dossier_number": c.get("dossier_number")},
         "formation": {"code": f.get("code"), "label": f.get("label")},

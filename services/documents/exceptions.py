@@ -1,0 +1,8 @@
+"""Error codes of the documents service; ValidationFailed carries them as fields={"file": code}."""
+INVALID = "invalid"
+FILENAME_TOO_LONG = "filename_too_long"
+FILE_TOO_LARGE = "file_too_large"
+FILE_EMPTY = "file_empty"
+FILE_MISSING = "file_missing"
+FILE_TYPE_INVALID = "file_type_invalid"
+DOCUMENT_NOT_FOUND = "not_found"
