@@ -20,8 +20,9 @@ def field_errors(exc):
 
 
 def message_for(exc):
-    if isinstance(exc, ValidationFailed) and exc.fields and exc.code in ("invalid", "validation"):
-        return t("error.form")
+    """One sentence for a refused command: the field problems when there are some."""
+    if isinstance(exc, ValidationFailed) and exc.fields:
+        return " ".join(dict.fromkeys(error_text(code) for code in exc.fields.values()))
     return error_text(exc.code)
 
 

@@ -101,17 +101,19 @@ class Stack:
 
     def environment(self):
         env = {**os.environ, **self.extra_env}
-        env.setdefault("PYTHONPATH", str(ROOT))
-        env.setdefault("APP_ENV", "development")
-        env.setdefault("PORT", str(self.port))
-        env.setdefault("PUBLIC_URL", self.url)
-        env.setdefault("MAIL_SINK_DIR", str(self.mail_dir))
-        env.setdefault("SMTP_HOST", "127.0.0.1")
-        env.setdefault("SMTP_PORT", str(self.smtp_port))
-        env.setdefault("SECRET_KEY", self._secret_key())
-        if not env.get("MINIO_ENDPOINT"):
-            env.update(MINIO_ENDPOINT=f"127.0.0.1:{self.s3_port}", MINIO_ACCESS_KEY="local",
-                       MINIO_SECRET_KEY="localsecret", MINIO_SECURE="0")
+        defaults = {
+            "PYTHONPATH": str(ROOT), "APP_ENV": "development", "PORT": str(self.port),
+            "PUBLIC_URL": self.url, "MAIL_SINK_DIR": str(self.mail_dir),
+            "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(self.smtp_port),
+            "SECRET_KEY": self._secret_key(),
+        }
+        self.s3_emulated = not env.get("MINIO_ENDPOINT")
+        if self.s3_emulated:
+            defaults.update(MINIO_ENDPOINT=f"127.0.0.1:{self.s3_port}", MINIO_ACCESS_KEY="local",
+                            MINIO_SECRET_KEY="localsecret", MINIO_SECURE="0")
+        for key, value in defaults.items():
+            if not env.get(key):  # unset or empty: the stack's own
+                env[key] = value
         return env
 
     def _secret_key(self):
@@ -141,10 +143,9 @@ class Stack:
         ensure_rabbitmq()
         ensure_postgresql()
         env = self.environment()
-        if os.environ.get("MINIO_ENDPOINT") or self.extra_env.get("MINIO_ENDPOINT"):
+        if not self.s3_emulated:
             self._say(f"S3: MinIO at {env['MINIO_ENDPOINT']}")
         else:
-            self.s3_emulated = True
             self.processes.append(("s3", start_moto_s3(self.s3_port, log=self._log("s3"))))
             self._say(f"S3: moto's in-memory S3 server on 127.0.0.1:{self.s3_port} — NOT DURABLE: "
                       "uploaded files are lost when it stops (set MINIO_ENDPOINT to use MinIO)")

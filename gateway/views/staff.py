@@ -6,7 +6,6 @@ from services.common.errors import Conflict, ValidationFailed
 from .. import security
 from ..app import remote
 from ..errors import message_for
-from ..i18n import error_text
 from ..i18n import t
 from .candidate import stream_download
 
@@ -76,8 +75,7 @@ def do(application_id, method, *args):
     try:
         getattr(remote().applications, method)(me(), application_id, *args)
     except (Conflict, ValidationFailed) as exc:
-        detail = " ".join(error_text(code) for code in (exc.fields or {}).values())
-        return back_to(application_id, f"{message_for(exc)} {detail}".strip(), "error")
+        return back_to(application_id, message_for(exc), "error")
     return back_to(application_id, t("staff.saved"))
 
 

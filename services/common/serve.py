@@ -30,6 +30,9 @@ def main(argv):
         raise SystemExit(f"unknown service {name!r}; one of {', '.join(SERVICES)}")
     logging.basicConfig(level=env("LOG_LEVEL", "INFO"),
                         format=f"%(asctime)s {name} %(levelname)s %(name)s: %(message)s")
+    # Typed errors are answers, not incidents: nameko logs them with a traceback.
+    logging.getLogger("nameko.containers").addFilter(
+        lambda record: not str(record.msg).startswith("(expected)"))
     if "--no-migrate" not in argv:
         upgrade(name)
     runner = ServiceRunner(nameko_config())
