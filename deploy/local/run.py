@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from .processes import ROOT, port_open, start_moto_s3, start_smtp_sink, stop, wait_for_port
+from .processes import ROOT, port_open, start_moto_s3, start_smtp_sink, wait_for_port
 
 SERVICES = ("accounts", "catalog", "applications", "documents", "notifications")
 DEMO_STAFF = (("admin", "administrateur"), ("scol", "scolarité centrale"),
@@ -176,9 +176,18 @@ class Stack:
                 return name
         return None
 
-    def stop(self):
-        for name, process in reversed(self.processes):
-            stop(process)
+    def stop(self, timeout=15):
+        """Ask every process to stop at once, then wait; kill what does not."""
+        for _, process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        deadline = time.time() + timeout
+        for _, process in self.processes:
+            try:
+                process.wait(max(0.1, deadline - time.time()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
         self.processes = []
 
 
@@ -208,7 +217,9 @@ def main():
     except KeyboardInterrupt:
         say("\nStopping...")
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not orphan services
         stack.stop()
+        say("Stopped.")
 
 
 if __name__ == "__main__":
