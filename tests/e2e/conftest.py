@@ -1,6 +1,5 @@
 """The whole platform started as `make run` starts it, on its own databases,
 vhost, ports and mail folder, driven over HTTP like a user."""
-import os
 import re
 import time
 
@@ -34,14 +33,11 @@ def platform(tmp_path_factory):
         env[key] = ""  # the stack's own, not a unit-test fixture's
     stack = Stack(port=free_port(), s3_port=free_port(), smtp_port=free_port(),
                   var_dir=tmp_path_factory.mktemp("var"), env=env, quiet=True)
-    saved = {k: os.environ.pop(k) for k in ("MINIO_ENDPOINT", "SMTP_HOST", "SMTP_PORT", "PUBLIC_URL")
-             if k in os.environ}
     try:
         stack.start()
         yield stack
     finally:
         stack.stop()
-        os.environ.update(saved)
 
 
 class Browser:
