@@ -72,7 +72,8 @@ def create_app(overrides=None):
     def choose_language(code):
         if code in LANGUAGES:
             session["lang"] = code
-        return redirect(security.safe_next(request.referrer and "/" or "/"))
+        back = request.referrer or ""
+        return redirect(back if back.startswith(request.host_url) else "/")
 
     @app.after_request
     def security_headers(response):

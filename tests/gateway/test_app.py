@@ -85,10 +85,13 @@ def test_registration_errors_come_back_in_french_and_keep_the_input(app):
     assert 'value="Martin"' in page  # nothing typed is lost
 
 
-def test_english_is_available(app):
+def test_english_is_available_and_brings_you_back(app):
     client = app.test_client()
-    client.get("/langue/en")
+    answer = client.get("/langue/en", headers={"Referer": "http://localhost/compte/creer"})
+    assert answer.headers["Location"] == "http://localhost/compte/creer"
     assert "Create an account" in page_text(client.get("/"))
+    elsewhere = client.get("/langue/fr", headers={"Referer": "http://evil.example/"})
+    assert elsewhere.headers["Location"] == "/"
 
 
 def test_candidate_pages_need_a_login(app):
