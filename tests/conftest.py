@@ -8,32 +8,21 @@ import eventlet
 eventlet.monkey_patch()  # noqa: E402
 
 import os  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
 from urllib.parse import quote  # noqa: E402
 
 import pytest  # noqa: E402
+
+from deploy.local.processes import ensure_vhost  # noqa: E402
 
 os.environ.setdefault("DATABASE_PREFIX", "ecandidat_test")
 os.environ.setdefault("PUBLIC_URL", "http://testserver")
 TEST_VHOST = os.environ.get("TEST_AMQP_VHOST", "ecandidat_test")
 
 
-def _ensure_vhost(vhost):
-    """A vhost of its own keeps test queues away from a running `make run`."""
-    ctl = shutil.which("rabbitmqctl")
-    if not ctl:
-        return False
-    subprocess.run([ctl, "-q", "add_vhost", vhost], capture_output=True)
-    done = subprocess.run([ctl, "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
-                          capture_output=True)
-    return done.returncode == 0
-
-
 def pytest_configure(config):
     if "AMQP_URI" not in os.environ:
         base = "amqp://guest:guest@127.0.0.1:5672/"
-        os.environ["AMQP_URI"] = base + quote(TEST_VHOST, safe="") if _ensure_vhost(TEST_VHOST) else base
+        os.environ["AMQP_URI"] = base + quote(TEST_VHOST, safe="") if ensure_vhost(TEST_VHOST) else base
 
 
 @pytest.fixture

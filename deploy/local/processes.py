@@ -2,6 +2,7 @@
 endpoint (moto's server; MinIO when MINIO_ENDPOINT is set) and the SMTP sink.
 Used by the local runner and by the test fixtures."""
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -61,3 +62,15 @@ def stop(process, timeout=10):
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def ensure_vhost(vhost):
+    """A RabbitMQ vhost of its own (tests, benchmarks) keeps their queues away from
+    a running `make run`. False when rabbitmqctl is not available here."""
+    ctl = shutil.which("rabbitmqctl")
+    if not ctl:
+        return False
+    subprocess.run([ctl, "-q", "add_vhost", vhost], capture_output=True)
+    done = subprocess.run([ctl, "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+                          capture_output=True)
+    return done.returncode == 0

@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from deploy.local.mailbox import read_mails
-from deploy.local.processes import free_port
+from deploy.local.processes import ensure_vhost, free_port
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -17,7 +17,6 @@ def platform(tmp_path_factory):
     from sqlalchemy import create_engine, text
 
     from deploy.local.run import Stack
-    from tests.conftest import _ensure_vhost
 
     prefix = "ecandidat_e2e"
     admin = create_engine("postgresql+psycopg://root@127.0.0.1:5432/postgres",
@@ -27,7 +26,7 @@ def platform(tmp_path_factory):
             conn.execute(text(f'DROP DATABASE IF EXISTS "{prefix}_{name}" WITH (FORCE)'))
     admin.dispose()
     vhost = "ecandidat_e2e"
-    amqp = "amqp://guest:guest@127.0.0.1:5672/" + (vhost if _ensure_vhost(vhost) else "")
+    amqp = "amqp://guest:guest@127.0.0.1:5672/" + (vhost if ensure_vhost(vhost) else "")
     env = {"DATABASE_PREFIX": prefix, "AMQP_URI": amqp, "GATEWAY_WORKERS": "1"}
     for key in ("MINIO_ENDPOINT", "SMTP_HOST", "SMTP_PORT", "PUBLIC_URL"):
         env[key] = ""  # the stack's own, not a unit-test fixture's
