@@ -13,16 +13,50 @@ from urllib.parse import quote  # noqa: E402
 import pytest  # noqa: E402
 
 from deploy.local.processes import ensure_vhost  # noqa: E402
+from tests.deploy.docker_infra import (COMPOSE_FILES, INFRASTRUCTURE, compose_command,  # noqa: E402
+                                       compose_infrastructure, docker_engine_available)
 
 os.environ.setdefault("DATABASE_PREFIX", "ecandidat_test")
 os.environ.setdefault("PUBLIC_URL", "http://testserver")
 TEST_VHOST = os.environ.get("TEST_AMQP_VHOST", "ecandidat_test")
 
 
+USE_DOCKER = docker_engine_available()
+
+
 def pytest_configure(config):
-    if "AMQP_URI" not in os.environ:
+    if "AMQP_URI" not in os.environ and not USE_DOCKER:
         base = "amqp://guest:guest@127.0.0.1:5672/"
         os.environ["AMQP_URI"] = base + quote(TEST_VHOST, safe="") if ensure_vhost(TEST_VHOST) else base
+
+
+# -- infrastructure: compose when a Docker engine exists, else the local servers --
+
+@pytest.fixture(scope="session")
+def docker_compose_command():
+    return compose_command()
+
+
+@pytest.fixture(scope="session")
+def docker_compose_file():
+    return COMPOSE_FILES
+
+
+@pytest.fixture(scope="session")
+def docker_setup():
+    return ["up -d " + " ".join(INFRASTRUCTURE)]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def infrastructure(request):
+    """Brings RabbitMQ, PostgreSQL, MinIO and Mailpit up with pytest-docker when it can."""
+    if not USE_DOCKER:
+        yield "local"
+        return
+    env = compose_infrastructure(request.getfixturevalue("docker_ip"),
+                                 request.getfixturevalue("docker_services"))
+    os.environ.update(env)
+    yield "docker"
 
 
 @pytest.fixture

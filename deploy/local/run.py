@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+from services.common.config import amqp_uri, database_url
+
 from .processes import ROOT, port_open, start_moto_s3, start_smtp_sink, wait_for_port
 
 SERVICES = ("accounts", "catalog", "applications", "documents", "notifications")
@@ -33,10 +35,16 @@ def say(message):
     print(message, flush=True)
 
 
-def ensure_rabbitmq(host="127.0.0.1", port=5672):
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def ensure_rabbitmq(uri=None):
+    from urllib.parse import urlsplit
+    parts = urlsplit(uri or amqp_uri())
+    host, port = parts.hostname or "127.0.0.1", parts.port or 5672
     if port_open(host, port):
         return
-    if shutil.which("rabbitmq-server"):
+    if host in LOCAL_HOSTS and shutil.which("rabbitmq-server"):
         say("RabbitMQ is not running: starting it (rabbitmq-server -detached)...")
         subprocess.run(["rabbitmq-server", "-detached"], check=False)
         wait_for_port(host, port, timeout=60)
@@ -46,11 +54,14 @@ def ensure_rabbitmq(host="127.0.0.1", port=5672):
         "(apt-get install rabbitmq-server) or set AMQP_URI to a running broker.")
 
 
-def ensure_postgresql(host="127.0.0.1", port=5432):
+def ensure_postgresql(url=None):
+    from sqlalchemy.engine import make_url
+    parts = make_url(url or database_url("accounts"))
+    host, port = parts.host or "127.0.0.1", parts.port or 5432
     if port_open(host, port):
         return
     clusters = glob.glob("/etc/postgresql/*")
-    if shutil.which("pg_ctlcluster") and clusters:
+    if host in LOCAL_HOSTS and shutil.which("pg_ctlcluster") and clusters:
         version = os.path.basename(sorted(clusters)[-1])
         say(f"PostgreSQL is not running: starting cluster {version}/main...")
         subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"],
@@ -116,6 +127,11 @@ class Stack:
                 env[key] = value
         return env
 
+    @staticmethod
+    def _database_url(env):
+        base = env.get("DATABASE_BASE_URL") or "postgresql+psycopg://root@127.0.0.1:5432"
+        return env.get("ACCOUNTS_DATABASE_URL") or f"{base}/postgres"
+
     def _secret_key(self):
         """Kept under var/ so sessions survive a restart."""
         path = self.var_dir / "secret_key"
@@ -140,9 +156,9 @@ class Stack:
         self.var_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(exist_ok=True)
         self.mail_dir.mkdir(exist_ok=True)
-        ensure_rabbitmq()
-        ensure_postgresql()
         env = self.environment()
+        ensure_rabbitmq(env.get("AMQP_URI"))
+        ensure_postgresql(self._database_url(env))
         if not self.s3_emulated:
             self._say(f"S3: MinIO at {env['MINIO_ENDPOINT']}")
         else:

@@ -1,5 +1,6 @@
 """The whole platform started as `make run` starts it, on its own databases,
 vhost, ports and mail folder, driven over HTTP like a user."""
+import os
 import re
 import time
 
@@ -8,6 +9,7 @@ import requests
 
 from deploy.local.mailbox import read_mails
 from deploy.local.processes import ensure_vhost, free_port
+from tests.deploy.docker_infra import docker_engine_available
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -19,17 +21,22 @@ def platform(tmp_path_factory):
     from deploy.local.run import Stack
 
     prefix = "ecandidat_e2e"
-    admin = create_engine("postgresql+psycopg://root@127.0.0.1:5432/postgres",
-                          isolation_level="AUTOCOMMIT")
+    base = os.environ.get("DATABASE_BASE_URL") or "postgresql+psycopg://root@127.0.0.1:5432"
+    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         for name in ("accounts", "catalog", "applications", "documents", "notifications"):
             conn.execute(text(f'DROP DATABASE IF EXISTS "{prefix}_{name}" WITH (FORCE)'))
     admin.dispose()
     vhost = "ecandidat_e2e"
-    amqp = "amqp://guest:guest@127.0.0.1:5672/" + (vhost if ensure_vhost(vhost) else "")
+    if os.environ.get("AMQP_URI", "").startswith("amqp://guest:guest@127.0.0.1:5672/"):
+        amqp = "amqp://guest:guest@127.0.0.1:5672/" + (vhost if ensure_vhost(vhost) else "")
+    else:  # a broker from compose: its default vhost
+        amqp = os.environ["AMQP_URI"]
     env = {"DATABASE_PREFIX": prefix, "AMQP_URI": amqp, "GATEWAY_WORKERS": "1"}
-    for key in ("MINIO_ENDPOINT", "SMTP_HOST", "SMTP_PORT", "PUBLIC_URL"):
-        env[key] = ""  # the stack's own, not a unit-test fixture's
+    for key in ("SMTP_HOST", "SMTP_PORT", "PUBLIC_URL"):
+        env[key] = ""  # the stack's own (its mails are read from its sink folder)
+    if not docker_engine_available():
+        env["MINIO_ENDPOINT"] = ""  # the stack's own S3 emulator
     stack = Stack(port=free_port(), s3_port=free_port(), smtp_port=free_port(),
                   var_dir=tmp_path_factory.mktemp("var"), env=env, quiet=True)
     try:
