@@ -15,3 +15,16 @@ def utcnow():
 class Clock(DependencyProvider):
     def get_dependency(self, worker_ctx):
         return utcnow
+
+
+class FixedClock:
+    """A clock that stays where it is put: `clock.advance(hours=48)` (tests, jobs run by hand)."""
+
+    def __init__(self, now):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, **delta):
+        self.now += timedelta(**delta)

@@ -3,12 +3,13 @@ real (migrated, emptied) database and a clock the test sets. Each call gets a
 fresh unit of work, closed afterwards, as a nameko worker would. Helpers walk a
 candidate through the steps users take (register, activate, fill the dossier)."""
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 from nameko.testing.services import worker_factory
 from sqlalchemy import text
 
+from services.common.clock import FixedClock
 from services.accounts.models import Base
 from services.accounts.service import AccountsService
 
@@ -29,15 +30,6 @@ BAC = {"has_bac": "yes", "year": "2019", "country": "FR", "department": "69",
 SECTION_DATA = {"personal": PERSONAL, "address": ADDRESS, "bac": BAC}
 
 
-class FixedClock:
-    def __init__(self, now):
-        self.now = now
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, **delta):
-        self.now += timedelta(**delta)
 
 
 def staff(role, centres=(), staff_id=1):

@@ -1,12 +1,13 @@
 """The catalog's test database, and a builder that puts catalogue rows into it
 the way an administrator would (through the models, so the database's own
 checks apply)."""
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from services.catalog.seed import demo_dates
 from services.catalog.models import (Campaign, Centre, Commission, Formation,
                                      PieceDefinition)
 
@@ -14,12 +15,7 @@ TODAY = date(2027, 3, 10)
 
 
 def dates_around(today, **override):
-    dates = {"date_open": today - timedelta(days=30), "date_close": today + timedelta(days=60),
-             "date_return": today + timedelta(days=75), "date_jury": today + timedelta(days=90),
-             "date_publish": today + timedelta(days=100),
-             "date_confirm": today + timedelta(days=120), "confirm_days": None}
-    dates.update(override)
-    return dates
+    return {**demo_dates(today), **override}
 
 
 class Rows:

@@ -2,13 +2,14 @@
 clock the test sets, accounts/catalog/documents replaced by contract-shaped
 doubles. Each call gets a fresh unit of work, closed afterwards, as a nameko
 worker would."""
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from unittest.mock import Mock
 
 import pytest
 from nameko.testing.services import worker_factory
 from sqlalchemy import text
 
+from services.common.clock import FixedClock
 from services.applications.models import Base
 from services.applications.service import ApplicationsService
 
@@ -16,15 +17,6 @@ NOW = datetime(2027, 3, 10, 9, 0, tzinfo=timezone.utc)  # 10:00 in Paris
 TABLES = ("applications", "application_pieces", "status_changes", "decisions", "outbox_events")
 
 
-class FixedClock:
-    def __init__(self, now):
-        self.now = now
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, **delta):
-        self.now += timedelta(**delta)
 
 
 class Harness:
