@@ -3,15 +3,16 @@ from services.common import actors
 from services.common.errors import Forbidden, NotFound
 
 from . import exceptions as codes
+from . import queries
 
 
-def dossier_owner(actor, candidate_id=None, write=False):
+def dossier_owner(actor, candidate_id=None, write=False, session=None):
     """-> (candidate id, acting as that candidate?).
 
     A candidate only reaches their own dossier: another id answers NotFound,
     so nobody learns which ids exist. Staff name the candidate (writing needs
-    a role that may write); the system (jobs, seeding) too. Candidates are not
-    attached to centres here, so staff scope does not narrow this.
+    a role that may write); the system (jobs, seeding) too. Staff limited to
+    some centres reach only candidates who applied to one of them.
     """
     kind = (actor or {}).get("kind")
     if kind == "candidate":
@@ -25,4 +26,8 @@ def dossier_owner(actor, candidate_id=None, write=False):
         raise Forbidden("forbidden", "a candidate, staff or the system is required")
     if candidate_id is None or not str(candidate_id).isdigit():
         raise NotFound(codes.NOT_FOUND, "no such candidate")
+    if kind == "staff":
+        centres = actors.staff_centres(actor)
+        if centres is not None and not (centres & queries.centres_of(session, int(candidate_id))):
+            raise Forbidden(codes.OUT_OF_SCOPE, "candidate outside your centres")
     return int(candidate_id), False

@@ -49,3 +49,6 @@ SECTION_LOCKED = "section_locked"
 PERSONAL_LOCKED = "personal_locked"
 DOSSIER_INCOMPLETE = "dossier_incomplete"
 INCOMPLETE = "incomplete"
+
+# Staff limited to some centres, about a candidate who applied to none of them.
+OUT_OF_SCOPE = "out_of_scope"

@@ -71,6 +71,16 @@ class Dossier(Base):
     candidate: Mapped[Candidate] = relationship(back_populates="dossier")
 
 
+class CandidateCentre(Base):
+    """The centres a candidate applied to, copied from applications' events: a
+    staff member limited to some centres reads only these candidates' dossiers."""
+    __tablename__ = "candidate_centres"
+
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("candidates.id", ondelete="CASCADE"), primary_key=True)
+    centre_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
 class StaffUser(Base):
     __tablename__ = "staff_users"
     __table_args__ = (

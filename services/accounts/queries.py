@@ -56,3 +56,10 @@ def issue_dossier_number(session, now):
 def staff_by_login(session, login):
     return session.execute(select(StaffUser).where(
         StaffUser.login == login.strip().lower())).scalar_one_or_none()
+
+
+def centres_of(session, candidate_id):
+    """The codes of the centres the candidate applied to."""
+    from .models import CandidateCentre
+    return set(session.scalars(select(CandidateCentre.centre_code)
+                               .where(CandidateCentre.candidate_id == candidate_id)))

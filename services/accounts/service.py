@@ -16,7 +16,7 @@ from services.common.service_base import ServiceBase
 
 from . import access, domain, passwords, queries, reference, schemas
 from . import exceptions as codes
-from .models import Base, Candidate, Dossier
+from .models import Base, Candidate, CandidateCentre, Dossier
 
 log = logging.getLogger(__name__)
 
@@ -120,12 +120,13 @@ class AccountsService(ServiceBase):
 
     @rpc(expected_exceptions=EXPECTED)
     def get_dossier(self, actor, candidate_id=None):
-        target, _ = access.dossier_owner(actor, candidate_id)
+        target, _ = access.dossier_owner(actor, candidate_id, session=self.db.session)
         return schemas.dossier_view(self._candidate(target))
 
     @rpc(expected_exceptions=EXPECTED)
     def save_dossier_section(self, actor, section, data, candidate_id=None):
-        target, by_candidate = access.dossier_owner(actor, candidate_id, write=True)
+        target, by_candidate = access.dossier_owner(actor, candidate_id, write=True,
+                                                   session=self.db.session)
         schemas.check_section_name(section)
         now = self.clock()
         candidate = self._candidate(target, lock=True)
@@ -172,6 +173,9 @@ class AccountsService(ServiceBase):
                         payload.get("candidate_id"))
             return
         candidate.personal_locked = True
+        centre = (payload.get("centre") or {}).get("code")
+        if centre and centre not in queries.centres_of(self.db.session, candidate.id):
+            self.db.session.add(CandidateCentre(candidate_id=candidate.id, centre_code=centre))
 
     def _candidate(self, candidate_id, lock=False):
         candidate = queries.candidate(self.db.session, candidate_id, lock=lock)

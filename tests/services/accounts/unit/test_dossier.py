@@ -17,6 +17,7 @@ def application_created(candidate_id, event_id=None):
     return {"event_id": event_id or str(uuid.uuid4()), "event_type": "application_created",
             "occurred_at": NOW.isoformat(), "application_id": 7, "candidate_id": candidate_id,
             "formation": {"code": "MINFO1", "label": "Master Informatique 1re année"},
+            "centre": {"code": "SCI", "label": "UFR Sciences et Techniques"},
             "return_deadline": "2027-05-24"}
 
 
@@ -147,6 +148,7 @@ def test_a_candidate_sees_only_their_own_dossier(harness):
 
 def test_staff_read_and_correct_a_dossier(harness):
     account = harness.register()
+    harness.call("lock_personal_information", application_created(account["candidate_id"]))
     view = harness.call("get_dossier", READONLY, account["candidate_id"])
     assert view["candidate"]["dossier_number"] == account["dossier_number"]
     harness.refused(Forbidden, "read_only", "save_dossier_section", READONLY, "personal",
@@ -154,7 +156,21 @@ def test_staff_read_and_correct_a_dossier(harness):
     view = harness.fill(MANAGER, "personal", candidate_id=account["candidate_id"])
     assert view["complete"]["personal"]
     harness.refused(NotFound, "not_found", "get_dossier", MANAGER)  # which candidate?
-    harness.refused(NotFound, "not_found", "get_dossier", MANAGER, 999)
+    harness.refused(NotFound, "not_found", "get_dossier", staff("scol"), 999)
+    harness.refused(Forbidden, "out_of_scope", "get_dossier", MANAGER, 999)  # none of theirs
+
+
+def test_staff_of_other_centres_do_not_see_the_dossier(harness):
+    account = harness.register()
+    llsh = staff("manager", ["LLSH"], staff_id=4)
+    # No application yet: only staff of every centre see it.
+    harness.refused(Forbidden, "out_of_scope", "get_dossier", MANAGER, account["candidate_id"])
+    assert harness.call("get_dossier", staff("scol"), account["candidate_id"])
+    harness.call("lock_personal_information", application_created(account["candidate_id"]))
+    assert harness.call("get_dossier", MANAGER, account["candidate_id"])  # applied in SCI
+    harness.refused(Forbidden, "out_of_scope", "get_dossier", llsh, account["candidate_id"])
+    harness.refused(Forbidden, "out_of_scope", "save_dossier_section", llsh, "address", ADDRESS,
+                    candidate_id=account["candidate_id"])
 
 
 @pytest.mark.parametrize("actor", [None, {}, {"kind": "anonymous"}, {"kind": "candidate"},
