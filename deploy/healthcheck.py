@@ -1,7 +1,9 @@
 """Container health: `python -m deploy.healthcheck <service>` asks the service
 for `ping` over RPC; `python -m deploy.healthcheck gateway` asks /healthz.
-Exit 0 when healthy, 1 otherwise."""
+Exit 0 when healthy, 1 otherwise. `--wait SECONDS name...` waits until every
+named service is healthy (the local runner uses it)."""
 import sys
+import time
 import urllib.request
 
 from services.common.config import SERVICES, env, nameko_config
@@ -27,7 +29,24 @@ def gateway_healthy():
         return False
 
 
+def healthy(name):
+    return gateway_healthy() if name == "gateway" else service_healthy(name)
+
+
+def wait(names, seconds):
+    deadline = time.time() + seconds
+    for name in names:
+        while not healthy(name):
+            if time.time() > deadline:
+                print(f"{name} did not answer within {seconds:.0f}s", file=sys.stderr)
+                return 1
+            time.sleep(0.3)
+    return 0
+
+
 def main(argv):
+    if argv[:1] == ["--wait"] and len(argv) > 2:
+        return wait(argv[2:], float(argv[1]))
     name = argv[0] if argv else ""
     if name == "gateway":
         return 0 if gateway_healthy() else 1

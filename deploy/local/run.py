@@ -17,11 +17,10 @@ import sys
 import time
 from pathlib import Path
 
-from services.common.config import amqp_uri, database_url
+from services.common.config import SERVICES, amqp_uri, database_url
 
 from .processes import ROOT, port_open, start_moto_s3, start_smtp_sink, wait_for_port
 
-SERVICES = ("accounts", "catalog", "applications", "documents", "notifications")
 DEMO_STAFF = (("admin", "administrateur"), ("scol", "scolarité centrale"),
               ("gestion.sci", "gestionnaire UFR Sciences"), ("gestion.llsh", "gestionnaire UFR LLSH"))
 DEMO_PASSWORD = "Demo-2027-pass!"
@@ -75,21 +74,8 @@ def ensure_postgresql(url=None):
 
 def wait_for_services(env, services, timeout=60):
     """Until every service answers `ping` over RPC."""
-    code = (
-        "import sys, time\n"
-        "from nameko.standalone.rpc import ClusterRpcProxy\n"
-        "from services.common.config import nameko_config\n"
-        "deadline = time.time() + float(sys.argv[1])\n"
-        "with ClusterRpcProxy(nameko_config(), timeout=2) as rpc:\n"
-        "    for name in sys.argv[2:]:\n"
-        "        while True:\n"
-        "            try:\n"
-        "                getattr(rpc, name).ping(); break\n"
-        "            except Exception:\n"
-        "                if time.time() > deadline: sys.exit(f'{name} did not answer')\n"
-        "                time.sleep(0.3)\n")
-    subprocess.run([sys.executable, "-c", code, str(timeout), *services], env=env, cwd=ROOT,
-                   check=True, stderr=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-m", "deploy.healthcheck", "--wait", str(timeout), *services],
+                   env=env, cwd=ROOT, check=True)
 
 
 class Stack:
