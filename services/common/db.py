@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 RELAY_POLL_SECONDS = 2.0
 RELAY_BATCH = 200
+HANDLER_RETRY_PAUSE = 1.0
 
 
 def messaging_tables(metadata: MetaData):
@@ -127,7 +128,14 @@ def handle_once(handler):
         event_id = payload.get("event_id")
         if event_id and self.db.already_processed(event_id, name):
             return None
-        result = handler(self, payload)
+        try:
+            result = handler(self, payload)
+        except Exception:
+            # Nothing of it is kept; the broker redelivers (requeue_on_error). The pause
+            # keeps a database outage or a poison message from spinning the worker.
+            self.db.rollback()
+            eventlet.sleep(HANDLER_RETRY_PAUSE)
+            raise
         if event_id:
             self.db.mark_processed(event_id, name)
         try:

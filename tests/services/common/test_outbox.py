@@ -120,3 +120,22 @@ def test_an_event_delivered_twice_is_applied_once(engine, unit):
     second.close()
     assert count(engine, things) == 1
     assert count(engine, processed) == 1
+
+
+class FailingHandler(Handler):
+    @handle_once
+    def on_thing(self, payload):
+        self.db.session.execute(things.insert().values(name=payload["name"]))
+        raise RuntimeError("the handler broke half-way")
+
+
+def test_a_failing_handler_keeps_nothing_so_the_redelivery_applies_it(engine, unit, monkeypatch):
+    monkeypatch.setattr("services.common.db.HANDLER_RETRY_PAUSE", 0)
+    event = {"event_id": str(uuid.uuid4()), "name": "e"}
+    with pytest.raises(RuntimeError):
+        FailingHandler(unit).on_thing(event)
+    assert count(engine, things) == 0 and count(engine, processed) == 0
+    retry = UnitOfWork(Session(engine), metadata)
+    Handler(retry).on_thing(event)
+    retry.close()
+    assert count(engine, things) == 1
