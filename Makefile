@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: install run test bench clean
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: install browser run test bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -13,10 +15,15 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 install: $(VENV)/.installed
 
+browser:              ## Debian's Chromium, driven by Playwright in the browser tests
+	@test -x $(CHROMIUM) || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
+
 run: install          ## the whole platform with demo data on this machine
 	$(PY) -m deploy.local.run
 
-test: install         ## unit, integration, end-to-end and deploy tests
+test: install browser ## unit, integration, end-to-end, browser and deploy tests
 	$(PY) -m pytest
 
 bench: install        ## benchmarks, printed as ratios measured in one run
