@@ -1,44 +1,84 @@
 """make bench: gateway pages with and without an RPC, and nameko RPC against a
-raw pika request/reply, each pair measured in this one run."""
-import argparse
+raw pika request/reply on the same broker, each pair measured in this one run.
 
-from .amqp_roundtrip import nameko_roundtrips, pika_roundtrips
-from .http_load import load
-from .stack import running_gateway
+    .venv/bin/python -m bench [--quick]
+"""
+import warnings
+
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")  # notice, via nameko
+
+import argparse  # noqa: E402
+import os  # noqa: E402
+import platform  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+
+from .amqp_roundtrip import nameko_roundtrips, pika_roundtrips  # noqa: E402
+from .http_load import load  # noqa: E402
+from .stack import running_gateway  # noqa: E402
 
 
-def row(name, result):
-    return (f"  {name:34} {result['per_second']:9.0f}/s   p50 {result['p50_ms']:7.2f} ms"
-            f"   p99 {result['p99_ms']:7.2f} ms   n={result['count']}")
+def row(name, result, unit="req/s"):
+    return (f"  {name:30} {result['per_second']:8.0f} {unit:6}  p50 {result['p50_ms']:7.2f} ms"
+            f"  p99 {result['p99_ms']:7.2f} ms  n={result['count']}")
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="short run (smoke)")
-    args = parser.parse_args()
+def ratio(a, b):
+    return a / b if b else float("nan")
+
+
+def interrupted(signum, frame):
+    raise KeyboardInterrupt  # SIGTERM stops like Ctrl-C: the finally blocks stop what we started
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="short run (about 30 s)")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients (8)")
+    args = parser.parse_args(argv)
     seconds, calls = (2.0, 300) if args.quick else (8.0, 2000)
+    signal.signal(signal.SIGTERM, interrupted)
 
-    with running_gateway() as stack:
-        # warm both paths (pool clients, reply queues) before measuring
-        load(stack["port"], "/healthz/rpc", threads=4, seconds=1.0)
-        plain = load(stack["port"], "/healthz", seconds=seconds)
-        with_rpc = load(stack["port"], "/healthz/rpc", seconds=seconds)
-        config = {"AMQP_URI": stack["amqp_uri"], "serializer": "json"}
-        nameko = nameko_roundtrips(config, calls)
-        raw = pika_roundtrips(stack["amqp_uri"], calls)
+    print(f"bench: {platform.node()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+          f"{' (quick)' if args.quick else ''}; starting catalog + gateway...", flush=True)
+    try:
+        with running_gateway() as stack:
+            print(f"  vhost {stack['vhost']!r}, database ecandidat_bench_catalog, "
+                  f"gateway on 127.0.0.1:{stack['port']}", flush=True)
+            port = stack["port"]
+            # warm both paths (gunicorn threads, RPC pool clients and their reply queues)
+            load(port, "/healthz/rpc", threads=args.clients, seconds=1.0, warmup=0.0)
+            load(port, "/healthz", threads=args.clients, seconds=0.5, warmup=0.0)
+            plain = load(port, "/healthz", threads=args.clients, seconds=seconds)
+            with_rpc = load(port, "/healthz/rpc", threads=args.clients, seconds=seconds)
+            config = {"AMQP_URI": stack["amqp_uri"], "serializer": "json"}
+            nameko = nameko_roundtrips(config, calls)
+            raw = pika_roundtrips(stack["amqp_uri"], calls)
+    except KeyboardInterrupt:
+        print("\ninterrupted: everything the bench started is stopped", file=sys.stderr)
+        return 130
 
-    print("\nGateway (gunicorn gthread 2x8, 8 keep-alive clients, same machine)")
+    print(f"\n(a) Gateway, gunicorn gthread {stack['workers']} workers x {stack['threads']} threads,"
+          f" {args.clients} keep-alive clients, {seconds:.0f} s per page after warm-up")
     print(row("GET /healthz      (no RPC)", plain))
     print(row("GET /healthz/rpc  (one RPC)", with_rpc))
-    print(f"  ratio requests/s no-RPC : one-RPC      = {plain['per_second'] / with_rpc['per_second']:.2f}")
-    print(f"  ratio p50 one-RPC : no-RPC             = {with_rpc['p50_ms'] / plain['p50_ms']:.2f}")
-    print(f"  errors: {plain['errors'] + with_rpc['errors']}")
-    print(f"\nAMQP request/reply, {calls} sequential calls on the same broker")
-    print(row("nameko RPC (catalog.ping)", nameko))
-    print(row("raw pika request/reply", raw))
-    print(f"  ratio p50 nameko : pika                = {nameko['p50_ms'] / raw['p50_ms']:.2f}")
-    print(f"  ratio calls/s pika : nameko            = {raw['per_second'] / nameko['per_second']:.2f}")
+    print(f"  requests/s  no-RPC / one-RPC   = {ratio(plain['per_second'], with_rpc['per_second']):6.2f}")
+    print(f"  p50         one-RPC / no-RPC   = {ratio(with_rpc['p50_ms'], plain['p50_ms']):6.2f}")
+    print(f"  p99         one-RPC / no-RPC   = {ratio(with_rpc['p99_ms'], plain['p99_ms']):6.2f}")
+    errors = plain["errors"] + with_rpc["errors"]
+    print(f"  errors: {errors}" + (f" (first: {plain['first_error'] or with_rpc['first_error']})"
+                                   if errors else ""))
+
+    print(f"\n(b) AMQP request/reply, {calls} sequential calls after 100 warm-up, same broker")
+    print(row("nameko RPC (catalog.ping)", nameko, "call/s"))
+    print(row("raw pika request/reply", raw, "call/s"))
+    print(f"  calls/s     pika / nameko      = {ratio(raw['per_second'], nameko['per_second']):6.2f}")
+    print(f"  p50         nameko / pika      = {ratio(nameko['p50_ms'], raw['p50_ms']):6.2f}")
+    print(f"  p99         nameko / pika      = {ratio(nameko['p99_ms'], raw['p99_ms']):6.2f}")
+    print("\nCompare ratios within one run; absolute figures move with the machine's load.")
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

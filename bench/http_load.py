@@ -1,45 +1,63 @@
-"""Closed-loop HTTP load on 127.0.0.1: N threads, keep-alive connections,
-bounded by a duration and a request count."""
+"""Closed-loop HTTP load on 127.0.0.1 only: N threads, one keep-alive connection
+each, bounded by a duration (at most 10 s per page) and a request count."""
 import http.client
 import threading
 import time
 
 from .stats import summary
 
+MAX_SECONDS = 10.0
+
 
 def load(port, path, threads=8, seconds=5.0, max_requests=200_000, warmup=0.5):
+    """GET http://127.0.0.1:<port><path> in a loop from `threads` clients.
+    Requests during the first `warmup` seconds are not counted; failures
+    (status other than 200, connection errors) are counted, not raised."""
+    seconds = min(seconds, MAX_SECONDS)
     latencies, errors = [], []
     lock = threading.Lock()
     start_at = time.perf_counter() + warmup
     stop_at = start_at + seconds
+    per_thread = max(1, max_requests // threads)
 
     def client():
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        mine = []
+        mine, failed = [], []
         try:
-            while True:
+            while len(mine) < per_thread:
                 began = time.perf_counter()
-                if began >= stop_at or len(mine) >= max_requests // threads:
+                if began >= stop_at:
                     break
-                conn.request("GET", path)
-                response = conn.getresponse()
-                response.read()
+                try:
+                    conn.request("GET", path)
+                    response = conn.getresponse()
+                    response.read()
+                except (OSError, http.client.HTTPException) as error:
+                    failed.append(repr(error))
+                    conn.close()  # reconnects on the next request
+                    if len(failed) > 50:
+                        break
+                    time.sleep(0.05)
+                    continue
                 took = time.perf_counter() - began
                 if response.status != 200:
-                    errors.append(response.status)
-                elif began >= start_at:  # warm-up requests are not counted
+                    failed.append(response.status)
+                elif began >= start_at:
                     mine.append(took)
         finally:
             conn.close()
             with lock:
                 latencies.extend(mine)
+                errors.extend(failed)
 
-    workers = [threading.Thread(target=client) for _ in range(threads)]
+    workers = [threading.Thread(target=client, daemon=True) for _ in range(threads)]
     for worker in workers:
         worker.start()
     for worker in workers:
-        worker.join()
-    elapsed = min(time.perf_counter(), stop_at) - start_at
+        worker.join(warmup + seconds + 15)
+    elapsed = max(1e-9, min(time.perf_counter(), stop_at) - start_at)
     result = summary(latencies, elapsed)
     result["errors"] = len(errors)
+    result["first_error"] = errors[0] if errors else None
+    result["threads"] = threads
     return result

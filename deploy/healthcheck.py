@@ -1,42 +1,47 @@
 """Container health: `python -m deploy.healthcheck <service>` asks the service
 for `ping` over RPC; `python -m deploy.healthcheck gateway` asks /healthz.
-Exit 0 when healthy, 1 otherwise. `--wait SECONDS name...` waits until every
-named service is healthy (the local runner uses it)."""
+Exit 0 when healthy, 1 otherwise (2: unknown name). `--wait SECONDS name...` waits
+until every named service is healthy (the local runner uses it).
+HEALTHCHECK_TIMEOUT (seconds, default 5) bounds one check; keep it under the
+container healthcheck's own timeout."""
 import sys
 import time
 import urllib.request
 
 from services.common.config import SERVICES, env, nameko_config
 
-TIMEOUT = 5
+
+def check_timeout():
+    return float(env("HEALTHCHECK_TIMEOUT", "5"))
 
 
-def service_healthy(name):
+def service_healthy(name, timeout=None):
     from nameko.standalone.rpc import ClusterRpcProxy
     try:
-        with ClusterRpcProxy(nameko_config(), timeout=TIMEOUT) as rpc:
+        with ClusterRpcProxy(nameko_config(), timeout=timeout or check_timeout()) as rpc:
             return getattr(rpc, name).ping().get("status") == "ok"
     except Exception:
         return False
 
 
-def gateway_healthy():
+def gateway_healthy(timeout=None):
     url = f"http://127.0.0.1:{env('PORT', '8000')}/healthz"
     try:
-        with urllib.request.urlopen(url, timeout=TIMEOUT) as response:
+        with urllib.request.urlopen(url, timeout=timeout or check_timeout()) as response:
             return response.status == 200
     except Exception:
         return False
 
 
-def healthy(name):
-    return gateway_healthy() if name == "gateway" else service_healthy(name)
+def healthy(name, timeout=None):
+    return gateway_healthy(timeout) if name == "gateway" else service_healthy(name, timeout)
 
 
 def wait(names, seconds):
     deadline = time.time() + seconds
     for name in names:
-        while not healthy(name):
+        # one attempt never outlives the deadline (an absent service costs a full timeout)
+        while not healthy(name, max(0.5, min(check_timeout(), deadline - time.time()))):
             if time.time() > deadline:
                 print(f"{name} did not answer within {seconds:.0f}s", file=sys.stderr)
                 return 1

@@ -37,7 +37,7 @@ def test_infrastructure_services_and_gateway_are_there(config):
     assert config["services"]["mailpit"]["ports"][0]["target"] == 8025
 
 
-@pytest.mark.parametrize("name", (*SERVICES, "gateway", "rabbitmq", "postgres", "minio"))
+@pytest.mark.parametrize("name", (*SERVICES, "gateway", "rabbitmq", "postgres", "minio", "mailpit"))
 def test_every_long_running_container_has_a_healthcheck(config, name):
     assert config["services"][name]["healthcheck"]["test"]
 
@@ -77,3 +77,32 @@ def test_the_test_override_publishes_the_infrastructure(tmp_path):
     services = json.loads(done.stdout)["services"]
     for name, inside in zip(INFRASTRUCTURE, (5672, 5432, 9000, 1025)):
         assert inside in [port["target"] for port in services[name]["ports"]], name
+
+
+def test_start_order_follows_health(config):
+    services = config["services"]
+    for name in (*SERVICES, "gateway", "seed"):
+        depends = services[name]["depends_on"]
+        for infra in ("rabbitmq", "postgres", "minio"):
+            assert depends[infra]["condition"] == "service_healthy", (name, infra)
+    for name in SERVICES:
+        assert services["gateway"]["depends_on"][name]["condition"] == "service_healthy"
+    assert {"accounts", "catalog"} <= set(services["seed"]["depends_on"])
+    assert services["seed"]["restart"] == "no"
+    assert "services.catalog.seed" in " ".join(services["seed"]["command"])
+
+
+def test_the_gateway_runs_under_gunicorn_gthread_on_port_8000(config):
+    gateway = config["services"]["gateway"]
+    command = " ".join(gateway["command"])
+    assert command.startswith("gunicorn") and "gthread" in command and "0.0.0.0:8000" in command
+    assert "gateway:create_app()" in command
+    assert [p["published"] for p in gateway["ports"]] == ["8000"]
+    assert "SECRET_KEY" in gateway["environment"]
+
+
+def test_the_image_runs_as_a_non_root_user():
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
+    assert "FROM python:3.11-slim" in dockerfile and "requirements.txt" in dockerfile
+    users = re.findall(r"^USER\s+(\S+)", dockerfile, re.M)
+    assert users and users[-1] not in ("root", "0")
