@@ -1,6 +1,10 @@
-"""Object storage (S3 API through the minio client): MinIO in production,
-any S3-compatible endpoint locally and in tests (moto's server)."""
+"""Object storage through the S3 API (minio client): MinIO in production, any
+S3-compatible endpoint locally and in tests (moto's server).
+
+Presigned URLs are signed locally (the region is given, so no request is made):
+the gateway sends and fetches the bytes itself, they never cross RabbitMQ."""
 import io
+import logging
 from datetime import timedelta
 
 from minio import Minio
@@ -9,8 +13,11 @@ from nameko.extensions import DependencyProvider
 
 from services.common.config import env
 
-PUT_EXPIRY = timedelta(minutes=15)
-GET_EXPIRY = timedelta(minutes=5)
+log = logging.getLogger(__name__)
+
+PUT_EXPIRY = timedelta(minutes=15)   # long enough for a slow upload of a few MB
+GET_EXPIRY = timedelta(minutes=5)    # the gateway fetches it at once
+MISSING_CODES = ("NoSuchKey", "NoSuchObject", "NotFound")
 
 
 def storage_settings():
@@ -24,30 +31,32 @@ def storage_settings():
     }
 
 
-class Storage:
+class ObjectStore:
+    """One bucket: presigned URLs, size, first bytes, put, remove."""
+
     def __init__(self, settings):
         self.bucket = settings["bucket"]
         self.client = Minio(settings["endpoint"], access_key=settings["access_key"],
                             secret_key=settings["secret_key"], secure=settings["secure"],
                             region=settings["region"])
-        self._bucket_ready = False
+        self.bucket_ready = False
 
     def ensure_bucket(self):
-        if not self._bucket_ready:
-            if not self.client.bucket_exists(self.bucket):
-                try:
-                    self.client.make_bucket(self.bucket)
-                except S3Error as exc:  # another instance made it meanwhile
-                    if exc.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
-                        raise
-            self._bucket_ready = True
+        if self.bucket_ready:
+            return
+        if not self.client.bucket_exists(self.bucket):
+            try:
+                self.client.make_bucket(self.bucket)
+            except S3Error as exc:  # another instance made it meanwhile
+                if exc.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                    raise
+        self.bucket_ready = True
 
     def upload_url(self, key):
-        self.ensure_bucket()
+        self.ensure_bucket()  # the PUT goes straight to the bucket: it must exist
         return self.client.presigned_put_object(self.bucket, key, expires=PUT_EXPIRY)
 
-    def download_url(self, key, filename, content_type):
-        self.ensure_bucket()
+    def download_url(self, key):
         return self.client.presigned_get_object(self.bucket, key, expires=GET_EXPIRY)
 
     def size(self, key):
@@ -56,11 +65,12 @@ class Storage:
         try:
             return self.client.stat_object(self.bucket, key).size
         except S3Error as exc:
-            if exc.code in ("NoSuchKey", "NoSuchObject", "NotFound"):
+            if exc.code in MISSING_CODES:
                 return None
             raise
 
     def head(self, key, length):
+        """The first `length` bytes only: a file is checked without fetching it whole."""
         response = self.client.get_object(self.bucket, key, offset=0, length=length)
         try:
             return response.read()
@@ -74,13 +84,21 @@ class Storage:
                                content_type=content_type)
 
     def remove(self, key):
+        """Idempotent: removing what is not there succeeds (S3 semantics)."""
         self.ensure_bucket()
         self.client.remove_object(self.bucket, key)
 
 
-class StorageProvider(DependencyProvider):
+class Storage(DependencyProvider):
+    """Injects the service's ObjectStore; the bucket is created at setup if missing."""
+
     def setup(self):
-        self.storage = Storage(storage_settings())
+        self.store = ObjectStore(storage_settings())
+        try:
+            self.store.ensure_bucket()
+        except Exception:  # storage not reachable yet: the first call that needs it retries
+            log.warning("bucket %s not checked at start; will retry on first use",
+                        self.store.bucket, exc_info=True)
 
     def get_dependency(self, worker_ctx):
-        return self.storage
+        return self.store

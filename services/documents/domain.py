@@ -5,9 +5,19 @@ from services.common.errors import ValidationFailed
 
 from . import exceptions as codes
 
+# Document.kind
+PIECE = "piece"
+ADMISSION_LETTER = "admission_letter"
+
+# Document.status
+PENDING = "pending"      # upload URL issued, bytes not checked yet
+STORED = "stored"        # checked and kept
+REJECTED = "rejected"    # refused at confirmation; its object is removed
+DELETED = "deleted"      # removed on request; the row stays as a record
+
 MAX_FILENAME = 100
-DEFAULT_MAX_SIZE = 2 * 1024 * 1024
-SNIFF_BYTES = 16
+DEFAULT_MAX_SIZE = 2 * 1024 * 1024   # when the centre gives no limit
+SNIFF_BYTES = 16                     # longest signature below is 8 bytes
 SIGNATURES = (  # the content decides, never the name
     (b"%PDF-", "application/pdf"),
     (b"\xff\xd8\xff", "image/jpeg"),
@@ -16,7 +26,8 @@ SIGNATURES = (  # the content decides, never the name
 
 
 def refuse(code, message):
-    return ValidationFailed(codes.INVALID, message, {"file": code})
+    """The refusal of a file: ValidationFailed with the reason as code and as {"file": code}."""
+    return ValidationFailed(code, message, {"file": code})
 
 
 def clean_filename(filename):
@@ -30,11 +41,23 @@ def clean_filename(filename):
     return name
 
 
+def max_size_or_default(max_size):
+    try:
+        value = int(max_size or 0)
+    except (TypeError, ValueError):
+        value = 0
+    return value if value > 0 else DEFAULT_MAX_SIZE
+
+
 def check_size(size, max_size):
-    size = int(size or 0)
+    """The size as an int, if more than 0 and at most max_size (default 2 MB)."""
+    try:
+        size = int(size or 0)
+    except (TypeError, ValueError):
+        size = 0
     if size <= 0:
         raise refuse(codes.FILE_EMPTY, "empty file")
-    if size > int(max_size or DEFAULT_MAX_SIZE):
+    if size > max_size_or_default(max_size):
         raise refuse(codes.FILE_TOO_LARGE, "file larger than allowed")
     return size
 
@@ -42,14 +65,34 @@ def check_size(size, max_size):
 def sniff_content_type(head):
     """PDF, JPEG or PNG from the first bytes, else None."""
     for signature, content_type in SIGNATURES:
-        if head.startswith(signature):
+        if bytes(head or b"").startswith(signature):
             return content_type
     return None
 
 
-EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+def check_stored(size, head, max_size):
+    """What arrived in storage: its content type, or the refusal (size None = nothing there)."""
+    if size is None:
+        raise refuse(codes.FILE_MISSING, "nothing was uploaded")
+    check_size(size, max_size)
+    content_type = sniff_content_type(head)
+    if content_type is None:
+        raise refuse(codes.FILE_TYPE_INVALID, "not a PDF, JPEG or PNG")
+    return content_type
 
 
 def object_key(document_id, kind, candidate_id, application_id):
     """Grouped by candidate, so one candidate's files are easy to find and purge."""
     return f"candidates/{candidate_id or 0}/applications/{application_id or 0}/{kind}/{document_id}"
+
+
+def letter_filename(letter):
+    number = (letter.get("candidate") or {}).get("dossier_number") or letter.get("application_id")
+    return f"lettre-admission-{number}.pdf"
+
+
+def removable_on_cancel(status):
+    """What a cancelled application's event may remove by itself: uploads that never
+    became a piece's file. Stored piece files are left to the applications service,
+    which knows whether another application shares them (DOMAIN.md 5.3, 5.4)."""
+    return status in (PENDING, REJECTED)

@@ -1,8 +1,24 @@
-"""Error codes of the documents service; ValidationFailed carries them as fields={"file": code}."""
+"""Error codes raised by the documents service (with the services.common.errors
+classes). The gateway translates each code for the user.
+
+ValidationFailed: the code is the reason itself and `fields` is {"file": reason}:
+    filename_too_long   file name over 100 characters (after stripping any path)
+    file_empty          declared size 0, or nothing but an empty object arrived
+    file_too_large      declared or stored size over the allowed maximum
+    file_missing        no file name, nothing uploaded, or the upload is no longer pending
+    file_type_invalid   the content is not a PDF, JPEG or PNG (the name does not count)
+  other fields (code invalid): application_id required (render_admission_letter)
+
+NotFound:
+    not_found           no such document, or it is not stored (pending, rejected, deleted)
+"""
 INVALID = "invalid"
+REQUIRED = "required"
+
 FILENAME_TOO_LONG = "filename_too_long"
 FILE_TOO_LARGE = "file_too_large"
 FILE_EMPTY = "file_empty"
 FILE_MISSING = "file_missing"
 FILE_TYPE_INVALID = "file_type_invalid"
+
 DOCUMENT_NOT_FOUND = "not_found"

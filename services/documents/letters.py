@@ -1,4 +1,8 @@
-"""Admission letters as PDF (fpdf2, core fonts: text is mapped to latin-1)."""
+"""Admission letters as PDF (fpdf2). The core fonts (Helvetica) know latin-1 only,
+so every text goes through `latin1()` first: typographic quotes and dashes get
+their plain equivalent, accented letters outside latin-1 lose their accent, and
+anything else becomes "?" instead of crashing the rendering."""
+import unicodedata
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -7,22 +11,38 @@ from fpdf import FPDF
 from services.common.config import env
 
 PARIS = ZoneInfo("Europe/Paris")
+INSTITUTION = "Université de démonstration"
 CIVILITIES = {"M": "Monsieur", "MME": "Madame"}
-NOT_LATIN1 = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-",
-                            "œ": "oe", "Œ": "OE", "…": "...", "\u202f": " ", "\u00a0": " "})
+NOT_LATIN1 = str.maketrans({"’": "'", "‘": "'", "‚": ",", "“": '"', "”": '"', "„": '"',
+                            "–": "-", "—": "-", "‐": "-", "‑": "-", "…": "...", "€": "EUR",
+                            "œ": "oe", "Œ": "OE", "\u202f": " ", "\u2009": " ", "\u2007": " "})
 
 
 def latin1(text):
-    return str(text or "").translate(NOT_LATIN1).encode("latin-1", "replace").decode("latin-1")
+    """`text` with only latin-1 characters, as the PDF core fonts require."""
+    out = []
+    for ch in str(text or "").translate(NOT_LATIN1):
+        if ord(ch) < 256:
+            out.append(ch)
+            continue
+        # ă, ł-like letters: keep the base letter when Unicode gives one
+        base = "".join(c for c in unicodedata.normalize("NFKD", ch) if ord(c) < 256
+                       and not unicodedata.combining(c))
+        out.append(base or "?")
+    return "".join(out)
 
 
 def french_date(value):
+    """22/11/2026 from a date, a datetime (shown in Paris time) or their ISO text."""
     if not value:
         return ""
     if isinstance(value, str):
-        value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
-    if isinstance(value, datetime):
-        value = value.astimezone(PARIS) if value.tzinfo else value
+        try:
+            value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, datetime) and value.tzinfo:
+        value = value.astimezone(PARIS)
     return value.strftime("%d/%m/%Y")
 
 
@@ -32,46 +52,50 @@ def admission_letter(letter, today):
     formation = letter.get("formation") or {}
     commission = letter.get("commission") or {}
     centre = letter.get("centre") or {}
-    institution = env("INSTITUTION_NAME", "Université de démonstration")
     civility = CIVILITIES.get(candidate.get("civility") or "", "")
-    name = f"{civility} {candidate.get('first_name', '')} {candidate.get('last_name', '')}".strip()
+    admitted = {"M": "admis", "MME": "admise"}.get(candidate.get("civility") or "", "admis(e)")
+    name = " ".join(part for part in (civility, candidate.get("first_name"),
+                                      candidate.get("last_name")) if part)
+    training = f"{formation.get('label') or ''} ({formation.get('code') or ''})"
 
     pdf = FPDF(format="A4")
-    pdf.set_title(latin1(f"Lettre d'admission - {formation.get('label', '')}"))
-    pdf.set_author(latin1(institution))
-    pdf.add_page()
     pdf.set_margins(20, 20, 20)
+    pdf.set_auto_page_break(True, margin=20)
+    pdf.set_title(latin1(f"Lettre d'admission - {formation.get('label') or ''}"))
+    pdf.set_author(latin1(env("INSTITUTION_NAME", INSTITUTION)))
+    pdf.add_page()
+
+    def paragraph(text, height=6, align="L"):
+        pdf.multi_cell(0, height, latin1(text), align=align, new_x="LMARGIN", new_y="NEXT")
+
     pdf.set_font("Helvetica", "B", 15)
-    pdf.cell(0, 9, latin1(institution), new_x="LMARGIN", new_y="NEXT")
+    paragraph(env("INSTITUTION_NAME", INSTITUTION), 9)
     pdf.set_font("Helvetica", "", 10)
     for line in (commission.get("label"), commission.get("address"), centre.get("label"),
                  centre.get("email")):
         if line:
-            pdf.multi_cell(0, 5, latin1(line), new_x="LMARGIN", new_y="NEXT")
+            paragraph(line, 5)
     pdf.ln(8)
     pdf.set_font("Helvetica", "", 11)
-    pdf.cell(0, 6, latin1(f"Le {french_date(today)}"), align="R", new_x="LMARGIN", new_y="NEXT")
+    paragraph(f"Le {french_date(today)}", align="R")
     pdf.ln(4)
-    pdf.multi_cell(0, 6, latin1(f"{name}\nNuméro de dossier : {candidate.get('dossier_number', '')}"),
-                   new_x="LMARGIN", new_y="NEXT")
+    paragraph(f"{name}\nNuméro de dossier : {candidate.get('dossier_number') or ''}")
     pdf.ln(6)
     pdf.set_font("Helvetica", "B", 12)
-    pdf.multi_cell(0, 7, latin1(f"Objet : admission en {formation.get('label', '')} "
-                                f"({formation.get('code', '')})"), new_x="LMARGIN", new_y="NEXT")
+    paragraph(f"Objet : admission en {training}", 7)
     pdf.ln(4)
     pdf.set_font("Helvetica", "", 11)
-    body = (
+    validated = french_date(letter.get("validated_at"))
+    paragraph(
         f"{civility or 'Madame, Monsieur'},\n\n"
-        f"Suite à l'avis favorable de la commission du {french_date(letter.get('validated_at'))}, "
-        f"nous avons le plaisir de vous informer que vous êtes admis(e) en "
-        f"« {formation.get('label', '')} ».\n\n"
+        f"Suite à l'avis favorable de la commission"
+        f"{' du ' + validated if validated else ''}, nous avons le plaisir de vous informer "
+        f"que vous êtes {admitted} en {training}.\n\n"
         f"Vous avez confirmé votre candidature le {french_date(letter.get('confirmed_at'))}. "
         "Vous recevrez prochainement les informations nécessaires à votre inscription "
         "administrative.\n\n"
-        "Nous vous prions d'agréer l'expression de nos salutations distinguées."
-    )
-    pdf.multi_cell(0, 6, latin1(body), new_x="LMARGIN", new_y="NEXT")
+        f"Nous vous prions d'agréer, {civility or 'Madame, Monsieur'}, l'expression de nos "
+        "salutations distinguées.")
     pdf.ln(12)
-    signatory = commission.get("signatory") or "Le président de la commission"
-    pdf.cell(0, 6, latin1(signatory), align="R", new_x="LMARGIN", new_y="NEXT")
+    paragraph(commission.get("signatory") or "Le président de la commission", align="R")
     return bytes(pdf.output())

@@ -1,7 +1,7 @@
 """File metadata; the bytes live in S3/MinIO under `object_key`."""
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Index, String
+from sqlalchemy import BigInteger, DateTime, Index, String, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import messaging_tables
@@ -16,18 +16,23 @@ messaging_tables(Base.metadata)
 
 class Document(Base):
     __tablename__ = "documents"
-    __table_args__ = (Index("ix_documents_application", "application_id", "kind"),)
+    __table_args__ = (
+        Index("ix_documents_application", "application_id", "kind"),
+        # One kept admission letter per application, even when two requests race.
+        Index("uq_documents_admission_letter", "application_id", unique=True,
+              postgresql_where=text("kind = 'admission_letter' AND status = 'stored'")),
+    )
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)           # uuid4 string
     kind: Mapped[str] = mapped_column(String(20))          # piece, admission_letter
     status: Mapped[str] = mapped_column(String(10))        # pending, stored, rejected, deleted
     candidate_id: Mapped[int | None]
     application_id: Mapped[int | None]
     piece_code: Mapped[str | None] = mapped_column(String(40))
     filename: Mapped[str] = mapped_column(String(100))
-    content_type: Mapped[str | None] = mapped_column(String(50))
-    size: Mapped[int | None] = mapped_column(BigInteger)
-    max_size: Mapped[int | None] = mapped_column(BigInteger)
+    content_type: Mapped[str | None] = mapped_column(String(50))   # from the content, once stored
+    size: Mapped[int | None] = mapped_column(BigInteger)           # measured in storage
+    max_size: Mapped[int | None] = mapped_column(BigInteger)       # the limit it was accepted under
     object_key: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     stored_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,4 +1,4 @@
-"""What the documents service returns."""
+"""What the documents service returns and publishes."""
 
 
 def stored(document):
@@ -6,6 +6,18 @@ def stored(document):
             "content_type": document.content_type, "size": document.size}
 
 
-def owner_event(document, **extra):
+def download(document, url):
+    return {"url": url, **stored(document)}
+
+
+def owner(document):
     return {"document_id": document.id, "candidate_id": document.candidate_id,
-            "application_id": document.application_id, "piece_code": document.piece_code, **extra}
+            "application_id": document.application_id, "piece_code": document.piece_code}
+
+
+def stored_event(document):
+    return {**owner(document), "content_type": document.content_type, "size": document.size}
+
+
+def deleted_event(document):
+    return owner(document)

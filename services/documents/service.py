@@ -3,17 +3,19 @@ cross RabbitMQ), checked by content, and generated PDFs."""
 import logging
 import uuid
 
+from nameko.events import event_handler
 from nameko.rpc import rpc
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from services.common.clock import Clock
-from services.common.db import Database
-from services.common.errors import EXPECTED, NotFound
+from services.common.db import Database, handle_once
+from services.common.errors import EXPECTED, NotFound, ValidationFailed
 from services.common.service_base import ServiceBase
 
 from . import domain, letters, schemas
 from . import exceptions as codes
-from .dependencies import StorageProvider
+from .dependencies import Storage
 from .models import Base, Document
 
 log = logging.getLogger(__name__)
@@ -23,20 +25,22 @@ class DocumentsService(ServiceBase):
     name = "documents"
     db = Database(Base.metadata)
     clock = Clock()
-    storage = StorageProvider()
+    storage = Storage()
 
     @rpc(expected_exceptions=EXPECTED)
     def create_upload(self, owner, filename, size, max_size):
         """A presigned PUT URL for one file of a piece; checks name and declared size."""
+        owner = owner or {}
         name = domain.clean_filename(filename)
-        max_size = int(max_size or domain.DEFAULT_MAX_SIZE)
+        max_size = domain.max_size_or_default(max_size)
         domain.check_size(size, max_size)
         document_id = str(uuid.uuid4())
         document = Document(
-            id=document_id, kind="piece", status="pending", candidate_id=owner.get("candidate_id"),
-            application_id=owner.get("application_id"), piece_code=owner.get("piece_code"),
-            filename=name, max_size=max_size, created_at=self.clock(),
-            object_key=domain.object_key(document_id, "piece", owner.get("candidate_id"),
+            id=document_id, kind=domain.PIECE, status=domain.PENDING,
+            candidate_id=owner.get("candidate_id"), application_id=owner.get("application_id"),
+            piece_code=owner.get("piece_code"), filename=name, max_size=max_size,
+            created_at=self.clock(),
+            object_key=domain.object_key(document_id, domain.PIECE, owner.get("candidate_id"),
                                          owner.get("application_id")))
         put_url = self.storage.upload_url(document.object_key)
         self.db.session.add(document)
@@ -45,78 +49,91 @@ class DocumentsService(ServiceBase):
 
     @rpc(expected_exceptions=EXPECTED)
     def confirm_upload(self, document_id):
-        """Checks what arrived (size, content) and keeps it, or deletes it and says why."""
+        """Checks what arrived (size, first bytes) and keeps it, or removes it and says why."""
         document = self._document(document_id)
-        if document.status == "stored":
+        if document.status == domain.STORED:  # a retried confirmation
             return schemas.stored(document)
-        if document.status != "pending":
-            raise domain.refuse(codes.FILE_MISSING, "upload no longer pending")
+        if document.status != domain.PENDING:
+            raise domain.refuse(codes.FILE_MISSING, f"upload {document.status}")
         size = self.storage.size(document.object_key)
+        head = self.storage.head(document.object_key, domain.SNIFF_BYTES) if size else b""
         try:
-            if size is None:
-                raise domain.refuse(codes.FILE_MISSING, "nothing was uploaded")
-            domain.check_size(size, document.max_size)
-            content_type = domain.sniff_content_type(
-                self.storage.head(document.object_key, domain.SNIFF_BYTES))
-            if content_type is None:
-                raise domain.refuse(codes.FILE_TYPE_INVALID, "not a PDF, JPEG or PNG")
-        except Exception:
-            self._reject(document, size)
+            content_type = domain.check_stored(size, head, document.max_size)
+        except ValidationFailed:
+            self._reject(document)
             raise
-        document.status, document.size, document.content_type = "stored", size, content_type
-        document.stored_at = self.clock()
-        self.db.emit("document_stored", schemas.owner_event(
-            document, content_type=content_type, size=size))
+        document.status, document.stored_at = domain.STORED, self.clock()
+        document.size, document.content_type = size, content_type
+        self.db.emit("document_stored", schemas.stored_event(document))
         self.db.commit()
         return schemas.stored(document)
 
     @rpc(expected_exceptions=EXPECTED)
     def get_download(self, document_id):
         document = self._document(document_id)
-        if document.status != "stored":
+        if document.status != domain.STORED:
             raise NotFound(codes.DOCUMENT_NOT_FOUND, "document not stored")
-        return {**schemas.stored(document),
-                "url": self.storage.download_url(document.object_key, document.filename,
-                                                 document.content_type)}
+        return schemas.download(document, self.storage.download_url(document.object_key))
 
     @rpc(expected_exceptions=EXPECTED)
     def delete_document(self, document_id):
         document = self._document(document_id)
-        if document.status == "deleted":
-            return {"document_id": document.id, "deleted": True}
-        self.storage.remove(document.object_key)
-        document.status, document.deleted_at = "deleted", self.clock()
-        self.db.emit("document_deleted", schemas.owner_event(document))
-        self.db.commit()
+        if document.status != domain.DELETED:  # deleting twice is not an error
+            self._delete(document)
+            self.db.commit()
         return {"document_id": document.id, "deleted": True}
 
     @rpc(expected_exceptions=EXPECTED)
     def render_admission_letter(self, letter):
         """The application's admission letter, made once and kept."""
+        letter = letter or {}
         application_id = letter.get("application_id")
-        existing = self.db.session.scalars(
-            select(Document).where(Document.application_id == application_id,
-                                   Document.kind == "admission_letter",
-                                   Document.status == "stored")).first()
+        if not application_id:
+            raise ValidationFailed(codes.INVALID, "application_id is required",
+                                   {"application_id": codes.REQUIRED})
+        existing = self._admission_letter(application_id)
         if existing is not None:
             return {"document_id": existing.id}
         now = self.clock()
         data = letters.admission_letter(letter, now)
         document_id = str(uuid.uuid4())
-        candidate = letter.get("candidate") or {}
+        candidate_id = letter.get("candidate_id")
         document = Document(
-            id=document_id, kind="admission_letter", status="stored",
-            candidate_id=letter.get("candidate_id"), application_id=application_id,
-            filename=f"lettre-admission-{candidate.get('dossier_number') or application_id}.pdf",
-            content_type="application/pdf", size=len(data), created_at=now, stored_at=now,
-            object_key=domain.object_key(document_id, "letter", letter.get("candidate_id"),
+            id=document_id, kind=domain.ADMISSION_LETTER, status=domain.STORED,
+            candidate_id=candidate_id, application_id=application_id,
+            filename=domain.letter_filename(letter), content_type="application/pdf",
+            size=len(data), created_at=now, stored_at=now,
+            object_key=domain.object_key(document_id, domain.ADMISSION_LETTER, candidate_id,
                                          application_id))
         self.storage.put(document.object_key, data, "application/pdf")
         self.db.session.add(document)
-        self.db.emit("document_stored", schemas.owner_event(
-            document, content_type="application/pdf", size=len(data)))
+        try:
+            self.db.session.flush()  # the unique index waits for a concurrent call's outcome
+        except IntegrityError:  # that call made it first: keep its letter
+            self.db.rollback()
+            self.storage.remove(document.object_key)
+            return {"document_id": self._admission_letter(application_id).id}
+        self.db.emit("document_stored", schemas.stored_event(document))
         self.db.commit()
         return {"document_id": document_id}
+
+    @event_handler("applications", "application_cancelled", requeue_on_error=True)
+    @handle_once
+    def on_application_cancelled(self, payload):
+        """Removes the cancelled application's uploads that no piece holds. Its stored
+        piece files are deleted by the applications service (delete_document), which
+        alone knows whether a shared piece's file still serves another application."""
+        application_id = payload.get("application_id")
+        if not application_id:
+            return
+        documents = self.db.session.scalars(
+            select(Document).where(Document.application_id == application_id)
+            .with_for_update())
+        for document in documents:
+            if domain.removable_on_cancel(document.status):
+                self._delete(document)
+
+    # -- helpers ---------------------------------------------------------------------
 
     def _document(self, document_id):
         document = self.db.session.get(Document, str(document_id)) if document_id else None
@@ -124,12 +141,24 @@ class DocumentsService(ServiceBase):
             raise NotFound(codes.DOCUMENT_NOT_FOUND, "no such document")
         return document
 
-    def _reject(self, document, size):
-        """A refused upload leaves nothing behind in storage."""
-        if size is not None:
-            try:
-                self.storage.remove(document.object_key)
-            except Exception:  # left for the orphan clean-up; the answer stays the refusal
-                log.warning("could not remove refused upload %s", document.id, exc_info=True)
-        document.status = "rejected"
+    def _admission_letter(self, application_id):
+        return self.db.session.scalars(
+            select(Document).where(Document.application_id == application_id,
+                                   Document.kind == domain.ADMISSION_LETTER,
+                                   Document.status == domain.STORED)).first()
+
+    def _delete(self, document):
+        """Object first, then the record and its event (committed by the caller):
+        if the commit fails, a retry removes an absent object, which succeeds."""
+        self.storage.remove(document.object_key)
+        document.status, document.deleted_at = domain.DELETED, self.clock()
+        self.db.emit("document_deleted", schemas.deleted_event(document))
+
+    def _reject(self, document):
+        """A refused upload leaves nothing behind in storage; the refusal is recorded."""
+        try:
+            self.storage.remove(document.object_key)
+        except Exception:  # the caller still gets the refusal; the object is an orphan
+            log.warning("could not remove refused upload %s", document.id, exc_info=True)
+        document.status = domain.REJECTED
         self.db.commit()

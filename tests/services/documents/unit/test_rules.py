@@ -1,45 +1,95 @@
-"""A file is what its content says, not its name."""
+"""A file is what its content says, not its name; names and sizes have limits;
+the admission letter renders French text."""
+from datetime import datetime, timezone
+
 import pytest
 
 from services.common.errors import ValidationFailed
 from services.documents import domain, letters
 
-PDF = b"%PDF-1.7\n..."
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00"
-JPEG = b"\xff\xd8\xff\xdb\x00"
+from ..conftest import FAKE_PDF, JPEG, LETTER, PDF, PNG, pdf_lines
 
 
-@pytest.mark.parametrize("head, expected", [
+@pytest.mark.parametrize("content, expected", [
     (PDF, "application/pdf"), (PNG, "image/png"), (JPEG, "image/jpeg"),
-    (b"%PD", None), (b"just text that says %PDF-", None), (b"GIF89a", None), (b"", None),
-    (b"\x89PNG\r\n", None),
+    (PDF[:domain.SNIFF_BYTES], "application/pdf"),    # only the first bytes are read
+    (FAKE_PDF, None), (b"%PDF", None), (b"\xff\xd8", None), (b"\x89PNG\r\n", None),
+    (b"GIF89a\x01\x00", None), (b"PK\x03\x04 a zip", None), (b"", None), (None, None),
+    (b" %PDF-1.4", None),                               # the signature must come first
 ])
-def test_content_decides_the_type(head, expected):
-    assert domain.sniff_content_type(head) == expected
+def test_content_decides_the_type(content, expected):
+    assert domain.sniff_content_type(content) == expected
 
 
-def refused(call, *args):
+def refusal(call, *args):
     with pytest.raises(ValidationFailed) as info:
         call(*args)
+    assert info.value.code == info.value.fields["file"]
     return info.value.fields["file"]
 
 
-def test_file_names():
+def test_what_arrived_in_storage():
+    assert domain.check_stored(len(PDF), PDF[:16], 1024 * 1024) == "application/pdf"
+    assert domain.check_stored(10, PNG[:16], 10) == "image/png"
+    assert refusal(domain.check_stored, None, b"", 100) == "file_missing"
+    assert refusal(domain.check_stored, 0, b"", 100) == "file_empty"
+    assert refusal(domain.check_stored, 101, PDF[:16], 100) == "file_too_large"
+    assert refusal(domain.check_stored, len(FAKE_PDF), FAKE_PDF[:16], 1000) == "file_type_invalid"
+
+
+def test_file_names_lose_their_path_and_have_at_most_100_characters():
     assert domain.clean_filename("C:\\Users\\lea\\carte identité.pdf") == "carte identité.pdf"
     assert domain.clean_filename("../../etc/passwd") == "passwd"
-    assert domain.clean_filename("a" * 96 + ".pdf") == "a" * 96 + ".pdf"
-    assert refused(domain.clean_filename, "a" * 97 + ".pdf") == "filename_too_long"
-    assert refused(domain.clean_filename, "") == "file_missing"
+    assert domain.clean_filename("/home/lea/" + "a" * 96 + ".pdf") == "a" * 96 + ".pdf"
+    assert domain.clean_filename(" relevé\x00\n.pdf ") == "relevé.pdf"
+    assert refusal(domain.clean_filename, "a" * 97 + ".pdf") == "filename_too_long"
+    assert refusal(domain.clean_filename, "") == "file_missing"
+    assert refusal(domain.clean_filename, "dossier/") == "file_missing"
 
 
-def test_sizes():
+def test_declared_sizes():
     assert domain.check_size(1, 10) == 1
     assert domain.check_size(10, 10) == 10
-    assert refused(domain.check_size, 11, 10) == "file_too_large"
-    assert refused(domain.check_size, 0, 10) == "file_empty"
-    assert refused(domain.check_size, 2 * 1024 * 1024 + 1, None) == "file_too_large"  # 2 MB default
+    assert refusal(domain.check_size, 11, 10) == "file_too_large"
+    assert refusal(domain.check_size, 0, 10) == "file_empty"
+    assert refusal(domain.check_size, -5, 10) == "file_empty"
+    assert refusal(domain.check_size, "lots", 10) == "file_empty"
+    assert domain.check_size(2 * 1024 * 1024, None) == 2 * 1024 * 1024      # 2 MB default
+    assert refusal(domain.check_size, 2 * 1024 * 1024 + 1, None) == "file_too_large"
 
 
-def test_letter_text_survives_characters_outside_latin1():
-    assert letters.latin1("l’été – œuvre “x”") == "l'été - oeuvre \"x\""
-    assert letters.french_date("2026-11-22T23:30:00+00:00") == "23/11/2026"  # Paris time
+def test_text_outside_latin1_is_mapped_not_fatal():
+    assert letters.latin1("l’été – œuvre “x” 10 €") == "l'été - oeuvre \"x\" 10 EUR"
+    assert letters.latin1("Ștefan Dvořák 漢") == "Stefan Dvorák ?"
+    assert letters.latin1("é è à ç ù ô Ç É") == "é è à ç ù ô Ç É"      # latin-1 already
+
+
+def test_dates_are_french_and_in_paris_time():
+    assert letters.french_date("2026-11-22") == "22/11/2026"
+    assert letters.french_date("2026-11-21T23:30:00+00:00") == "22/11/2026"
+    assert letters.french_date(datetime(2026, 11, 22, 9, tzinfo=timezone.utc)) == "22/11/2026"
+    assert letters.french_date(None) == ""
+
+
+def test_the_admission_letter_says_who_is_admitted_where_and_since_when(monkeypatch):
+    class Uncompressed(letters.FPDF):  # test only: readable text streams
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.set_compression(False)
+    monkeypatch.setattr(letters, "FPDF", Uncompressed)
+
+    data = letters.admission_letter(LETTER, datetime(2026, 11, 22, 10, tzinfo=timezone.utc))
+    assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
+    assert data.count(b"/Type /Page\n") in (1, 2)
+    text = "\n".join(pdf_lines(data))
+    for expected in ("Université de démonstration", "Commission Informatique (SCI-INFO)",
+                     "1 rue de l'Université", "Bâtiment à côté", "Le 22/11/2026",
+                     "Madame Léa Garçon-Müller", "Numéro de dossier : 22PB7Y36",
+                     "Master Informatique - 1re année (MINFO1)", "vous êtes admise",
+                     "confirmé votre candidature le 22/11/2026", "Pr. Anne Dupont, présidente"):
+        assert expected in text
+
+
+def test_a_letter_with_missing_details_still_renders():
+    data = letters.admission_letter({"application_id": 1}, datetime.now(timezone.utc))
+    assert data.startswith(b"%PDF-") and len(data) > 1000

@@ -1,94 +1,202 @@
-"""Uploads through presigned URLs to a real S3 endpoint, checked by content."""
+"""Uploads through presigned URLs to a real S3 endpoint, checked by content;
+downloads, deletion, the admission letter and the cancellation of an application."""
+import uuid
+from urllib.parse import parse_qs, urlparse
+
 import pytest
 import requests
 
 from services.common.errors import NotFound, ValidationFailed
 
-from ..conftest import JPEG, OWNER, PDF
+from ..conftest import FAKE_PDF, JPEG, LETTER, OWNER, PDF, PNG
 
 
-def upload(documents, content, name="carte.pdf", max_size=1024 * 1024, declared=None):
-    ticket = documents.call("create_upload", OWNER, name, declared or len(content), max_size)
-    assert requests.put(ticket["put_url"], data=content, timeout=10).status_code == 200
-    return ticket["document_id"]
+def refusal(call, *args):
+    with pytest.raises(ValidationFailed) as info:
+        call(*args)
+    return info.value.fields
+
+
+def expiry(url):
+    return int(parse_qs(urlparse(url).query)["X-Amz-Expires"][0])
 
 
 def test_an_uploaded_pdf_is_stored_and_downloadable(documents):
-    document_id = upload(documents, PDF)
-    stored = documents.call("confirm_upload", document_id)
-    assert stored == {"document_id": document_id, "filename": "carte.pdf",
+    ticket = documents.call("create_upload", OWNER, "C:\\scans\\carte.pdf", len(PDF), 1024 * 1024)
+    assert expiry(ticket["put_url"]) == 15 * 60
+    assert documents.document(ticket["document_id"]).status == "pending"
+    assert requests.put(ticket["put_url"], data=PDF, timeout=10).status_code == 200
+
+    stored = documents.call("confirm_upload", ticket["document_id"])
+    assert stored == {"document_id": ticket["document_id"], "filename": "carte.pdf",
                       "content_type": "application/pdf", "size": len(PDF)}
-    link = documents.call("get_download", document_id)
+    row = documents.document(ticket["document_id"])
+    assert row.status == "stored" and row.stored_at is not None and row.kind == "piece"
+    event, = documents.events()
+    assert {k: event[k] for k in event if k not in ("event_id", "occurred_at")} == {
+        "event_type": "document_stored", "document_id": ticket["document_id"],
+        "candidate_id": 7, "application_id": 12, "piece_code": "CNI",
+        "content_type": "application/pdf", "size": len(PDF)}
+
+    link = documents.call("get_download", ticket["document_id"])
+    assert expiry(link["url"]) == 5 * 60
+    assert {k: link[k] for k in ("filename", "content_type", "size")} == {
+        "filename": "carte.pdf", "content_type": "application/pdf", "size": len(PDF)}
     assert requests.get(link["url"], timeout=10).content == PDF
-    event, = [row[0] for row in documents.rows("SELECT payload FROM outbox_events")]
-    assert event["event_type"] == "document_stored" and event["piece_code"] == "CNI"
 
 
-def test_a_jpeg_named_pdf_is_a_jpeg(documents):
-    document_id = upload(documents, JPEG, name="photo.pdf")
-    assert documents.call("confirm_upload", document_id)["content_type"] == "image/jpeg"
+@pytest.mark.parametrize("content, name, content_type", [
+    (JPEG, "photo.pdf", "image/jpeg"), (PNG, "scan", "image/png"), (PDF, "releves.PNG",
+                                                                    "application/pdf")])
+def test_the_content_not_the_name_gives_the_type(documents, content, name, content_type):
+    document_id = documents.upload(content, name=name)
+    assert documents.call("confirm_upload", document_id)["content_type"] == content_type
 
 
-def test_text_named_pdf_is_refused_and_removed(documents):
-    document_id = upload(documents, b"this is not a PDF at all")
-    with pytest.raises(ValidationFailed) as info:
-        documents.call("confirm_upload", document_id)
-    assert info.value.fields == {"file": "file_type_invalid"}
-    key, status = documents.rows(f"SELECT object_key, status FROM documents WHERE id = '{document_id}'")[0]
-    assert status == "rejected" and documents.storage.size(key) is None
+def assert_rejected(documents, document_id, reason):
+    assert refusal(documents.call, "confirm_upload", document_id) == {"file": reason}
+    row = documents.document(document_id)
+    assert row.status == "rejected" and row.stored_at is None
+    assert documents.store.size(row.object_key) is None          # the bytes are gone
+    assert documents.events("document_stored") == []
     with pytest.raises(NotFound):
         documents.call("get_download", document_id)
 
 
+def test_text_named_pdf_is_refused_and_removed(documents):
+    assert_rejected(documents, documents.upload(FAKE_PDF, name="carte.pdf"), "file_type_invalid")
+
+
 def test_more_bytes_than_allowed_are_refused_even_if_declared_small(documents):
-    document_id = upload(documents, PDF + b"0" * 200, max_size=100, declared=50)
-    with pytest.raises(ValidationFailed) as info:
-        documents.call("confirm_upload", document_id)
-    assert info.value.fields == {"file": "file_too_large"}
+    document_id = documents.upload(PDF + b"0" * 200, max_size=len(PDF) + 100, declared=50)
+    assert_rejected(documents, document_id, "file_too_large")
+
+
+def test_an_empty_upload_is_refused(documents):
+    assert_rejected(documents, documents.upload(b"", declared=10), "file_empty")
 
 
 def test_nothing_uploaded(documents):
     ticket = documents.call("create_upload", OWNER, "carte.pdf", 10, 100)
-    with pytest.raises(ValidationFailed) as info:
-        documents.call("confirm_upload", ticket["document_id"])
-    assert info.value.fields == {"file": "file_missing"}
+    assert refusal(documents.call, "confirm_upload", ticket["document_id"]) == {"file": "file_missing"}
+    assert documents.document(ticket["document_id"]).status == "rejected"
 
 
-@pytest.mark.parametrize("name, size, field", [
-    ("x" * 101, 10, "filename_too_long"), ("carte.pdf", 0, "file_empty"),
-    ("carte.pdf", 3 * 1024 * 1024, "file_too_large"),
+def test_a_refused_upload_cannot_be_confirmed_later(documents):
+    document_id = documents.upload(FAKE_PDF)
+    refusal(documents.call, "confirm_upload", document_id)
+    assert refusal(documents.call, "confirm_upload", document_id) == {"file": "file_missing"}
+
+
+def test_confirming_twice_answers_the_same_and_tells_once(documents):
+    document_id = documents.upload(PNG, name="photo.png")
+    first = documents.call("confirm_upload", document_id)
+    assert documents.call("confirm_upload", document_id) == first
+    assert len(documents.events("document_stored")) == 1
+
+
+@pytest.mark.parametrize("name, size, reason", [
+    ("x" * 97 + ".pdf", 10, "filename_too_long"), ("carte.pdf", 0, "file_empty"),
+    ("carte.pdf", 2 * 1024 * 1024 + 1, "file_too_large"), ("", 10, "file_missing"),
 ])
-def test_refused_before_any_byte_moves(documents, name, size, field):
-    with pytest.raises(ValidationFailed) as info:
-        documents.call("create_upload", OWNER, name, size, 2 * 1024 * 1024)
-    assert info.value.fields == {"file": field}
+def test_refused_before_any_byte_moves(documents, name, size, reason):
+    assert refusal(documents.call, "create_upload", OWNER, name, size, 2 * 1024 * 1024) == {
+        "file": reason}
     assert documents.rows("SELECT count(*) FROM documents") == [(0,)]
 
 
-def test_deleting_removes_the_bytes(documents):
-    document_id = upload(documents, PDF)
+def test_the_limit_is_the_callers_or_2_mb(documents):
+    assert refusal(documents.call, "create_upload", OWNER, "a.pdf", 101, 100) == {
+        "file": "file_too_large"}
+    documents.call("create_upload", OWNER, "a.pdf", 100, 100)
+    documents.call("create_upload", OWNER, "b.pdf", 2 * 1024 * 1024, None)
+    assert refusal(documents.call, "create_upload", OWNER, "c.pdf", 2 * 1024 * 1024 + 1,
+                   None) == {"file": "file_too_large"}
+    assert sorted(r.max_size for r in documents.rows("SELECT max_size FROM documents")) == [
+        100, 2 * 1024 * 1024]
+
+
+def test_unknown_documents_are_not_found(documents):
+    for method in ("confirm_upload", "get_download", "delete_document"):
+        for document_id in (str(uuid.uuid4()), None):
+            with pytest.raises(NotFound):
+                documents.call(method, document_id)
+
+
+def test_deleting_removes_the_bytes_and_tells(documents):
+    document_id = documents.upload(PDF)
     documents.call("confirm_upload", document_id)
-    assert documents.call("delete_document", document_id)["deleted"] is True
-    key, = documents.rows("SELECT object_key FROM documents")[0]
-    assert documents.storage.size(key) is None
+    assert documents.call("delete_document", document_id) == {"document_id": document_id,
+                                                               "deleted": True}
+    row = documents.document(document_id)
+    assert row.status == "deleted" and row.deleted_at is not None
+    assert documents.store.size(row.object_key) is None
+    event, = documents.events("document_deleted")
+    assert {k: event[k] for k in ("document_id", "candidate_id", "application_id",
+                                  "piece_code")} == {"document_id": document_id, **OWNER}
     with pytest.raises(NotFound):
         documents.call("get_download", document_id)
-    with pytest.raises(NotFound):
-        documents.call("delete_document", "no-such-id")
+    documents.call("delete_document", document_id)                # twice: no error, no event
+    assert len(documents.events("document_deleted")) == 1
 
 
 def test_the_admission_letter_is_a_pdf_made_once(documents):
-    letter = {"application_id": 12, "candidate_id": 7,
-              "candidate": {"civility": "MME", "first_name": "Léa", "last_name": "Martin",
-                            "dossier_number": "22PB7Y36"},
-              "formation": {"code": "MINFO1", "label": "Master Informatique – 1re année"},
-              "commission": {"label": "Commission Informatique", "address": "1 rue de l’Université",
-                             "signatory": "Pr. Anne Dupont"},
-              "centre": {"label": "UFR Sciences", "email": "scol@univ-demo.fr"},
-              "validated_at": "2027-03-01T10:00:00+00:00", "confirmed_at": "2027-03-02T10:00:00+00:00"}
-    first = documents.call("render_admission_letter", letter)
-    assert documents.call("render_admission_letter", letter) == first
+    first = documents.call("render_admission_letter", LETTER)
+    assert documents.call("render_admission_letter", dict(LETTER, formation={"code": "X"})) == first
     link = documents.call("get_download", first["document_id"])
     content = requests.get(link["url"], timeout=10).content
-    assert content.startswith(b"%PDF") and len(content) > 1000
-    assert link["content_type"] == "application/pdf" and link["filename"].endswith(".pdf")
+    assert content.startswith(b"%PDF-") and len(content) > 1000 and link["size"] == len(content)
+    assert link["content_type"] == "application/pdf"
+    assert link["filename"] == "lettre-admission-22PB7Y36.pdf"
+    assert documents.rows("SELECT kind, candidate_id, application_id FROM documents") == [
+        ("admission_letter", 7, 12)]
+    event, = documents.events("document_stored")
+    assert event["document_id"] == first["document_id"] and event["piece_code"] is None
+
+
+def test_two_letters_racing_for_one_application_leave_one(documents):
+    first = documents.call("render_admission_letter", LETTER)
+    late = documents.worker()
+    answers = [None, documents.worker()._admission_letter(12)]
+    late._admission_letter = lambda application_id: answers.pop(0)
+    assert late.render_admission_letter(LETTER) == first   # had not seen the first one
+    key, = documents.rows("SELECT object_key FROM documents")[0]
+    assert documents.store.size(key) > 1000
+    assert len(documents.events("document_stored")) == 1
+
+
+def test_a_letter_needs_its_application(documents):
+    assert refusal(documents.call, "render_admission_letter", dict(LETTER, application_id=None)) == {
+        "application_id": "required"}
+    assert documents.rows("SELECT count(*) FROM documents") == [(0,)]
+
+
+def cancelled(application_id=12, event_id=None):
+    return {"event_id": event_id or str(uuid.uuid4()), "event_type": "application_cancelled",
+            "application_id": application_id, "candidate_id": 7}
+
+
+def test_a_cancelled_application_loses_its_unfinished_uploads(documents):
+    pending = documents.upload(PDF)                                  # PUT, never confirmed
+    refused = documents.upload(FAKE_PDF)
+    refusal(documents.call, "confirm_upload", refused)
+    kept = documents.upload(PNG)                                     # a piece's file
+    documents.call("confirm_upload", kept)
+    elsewhere = documents.upload(PDF, owner=dict(OWNER, application_id=13))
+
+    event = cancelled()
+    documents.call("on_application_cancelled", event)
+    status = dict(documents.rows("SELECT id, status FROM documents"))
+    assert status == {pending: "deleted", refused: "deleted", kept: "stored",
+                      elsewhere: "pending"}
+    assert documents.store.size(documents.document(pending).object_key) is None
+    # A stored file may be a shared piece (an ID card) another application still
+    # holds: the applications service deletes it when no piece points to it.
+    assert documents.store.size(documents.document(kept).object_key) == len(PNG)
+    assert sorted(e["document_id"] for e in documents.events("document_deleted")) == sorted(
+        [pending, refused])
+
+    documents.call("on_application_cancelled", event)                # redelivered
+    documents.call("on_application_cancelled", cancelled())          # or published twice
+    assert len(documents.events("document_deleted")) == 2
+    assert documents.rows("SELECT count(*) FROM processed_events") == [(2,)]
