@@ -1,7 +1,7 @@
 import logging
-from datetime import date, datetime
-
 from flask import Flask, current_app, redirect, request, session
+
+from services.common.dates import french_date
 
 from . import errors, security, settings
 from .i18n import LANGUAGES, current_language, t
@@ -11,23 +11,6 @@ from .rpc import Remote, RpcPool
 def remote():
     """The RPC entry point for views: `remote().accounts.get_dossier(actor)`."""
     return current_app.extensions["remote"]
-
-
-def french_date(value, with_time=False):
-    """ISO string or date -> 22/11/2026 (and 14:05 with time)."""
-    if not value:
-        return ""
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
-        except ValueError:
-            return value
-    if isinstance(value, datetime):
-        from zoneinfo import ZoneInfo
-        if value.tzinfo:
-            value = value.astimezone(ZoneInfo("Europe/Paris"))
-        return value.strftime("%d/%m/%Y %H:%M" if with_time else "%d/%m/%Y")
-    return value.strftime("%d/%m/%Y")
 
 
 def file_size(value):

@@ -3,14 +3,12 @@ so every text goes through `latin1()` first: typographic quotes and dashes get
 their plain equivalent, accented letters outside latin-1 lose their accent, and
 anything else becomes "?" instead of crashing the rendering."""
 import unicodedata
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 
 from services.common.config import env
+from services.common.dates import french_date
 
-PARIS = ZoneInfo("Europe/Paris")
 INSTITUTION = "Université de démonstration"
 CIVILITIES = {"M": "Monsieur", "MME": "Madame"}
 NOT_LATIN1 = str.maketrans({"’": "'", "‘": "'", "‚": ",", "“": '"', "”": '"', "„": '"',
@@ -30,20 +28,6 @@ def latin1(text):
                        and not unicodedata.combining(c))
         out.append(base or "?")
     return "".join(out)
-
-
-def french_date(value):
-    """22/11/2026 from a date, a datetime (shown in Paris time) or their ISO text."""
-    if not value:
-        return ""
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
-        except ValueError:
-            return value
-    if isinstance(value, datetime) and value.tzinfo:
-        value = value.astimezone(PARIS)
-    return value.strftime("%d/%m/%Y")
 
 
 def admission_letter(letter, today):

@@ -3,36 +3,22 @@
 Templates are files templates/<lang>/<CODE>.txt: a "Subject: ..." line, a
 blank line, then the body (Jinja2, plain text)."""
 import os
-from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader
 
 from services.common.config import env, public_url
+from services.common.dates import french_date
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 LANGUAGES = ("fr", "en")
-PARIS = ZoneInfo("Europe/Paris")
 CIVILITIES = {"fr": {"M": "Monsieur", "MME": "Madame"}, "en": {"M": "Mr", "MME": "Ms"}}
-
-
-def french_date(value, with_time=False):
-    if not value:
-        return ""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
-    if isinstance(value, datetime):
-        if value.tzinfo:
-            value = value.astimezone(PARIS)
-        return value.strftime("%d/%m/%Y à %H:%M" if with_time else "%d/%m/%Y")
-    return value.strftime("%d/%m/%Y")
 
 
 _environment = Environment(loader=FileSystemLoader(str(TEMPLATES)), keep_trailing_newline=True,
                            autoescape=False)  # plain-text mails
 _environment.filters["date"] = french_date
-_environment.filters["datetime"] = lambda v: french_date(v, with_time=True)
+_environment.filters["datetime"] = lambda v: french_date(v, with_time=True, time_separator=" à ")
 
 
 def template_exists(code, lang):
