@@ -5,9 +5,10 @@ Secrets are never stored in clear: passwords as argon2id hashes, the activation
 token as its SHA-256 (the raw token only travels in the candidate_registered
 event, to the mail).
 """
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import (Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String)
+from sqlalchemy import (Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer,
+                        String, UniqueConstraint)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -33,6 +34,11 @@ class IssuedDossierNumber(Base):
 
 class Candidate(Base):
     __tablename__ = "candidates"
+    __table_args__ = (
+        # INE unique within a campaign (DOMAIN.md 2); NULLs (no INE) never clash.
+        UniqueConstraint("campaign_code", "ine", name="uq_candidates_campaign_ine"),
+        CheckConstraint("origin IN ('web', 'staff', 'cas')", name="ck_candidates_origin"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dossier_number: Mapped[str] = mapped_column(
@@ -51,6 +57,24 @@ class Candidate(Base):
     # Set by the first application: personal information is then read-only for
     # the candidate (staff may still correct it).
     personal_locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The campaign active when the account was created (catalog), if any.
+    campaign_code: Mapped[str | None] = mapped_column(String(20))
+    # Copied from the personal section on save: uniqueness and staff search.
+    ine: Mapped[str | None] = mapped_column(String(11))
+    # How the account came to be: web (Créer un compte), staff (on the
+    # candidate's behalf), cas (first login of an internal student).
+    origin: Mapped[str] = mapped_column(String(10), default="web", server_default="web")
+    created_by: Mapped[str | None] = mapped_column(String(200))  # staff display name
+    # Internal students: the CAS user id and the student-records number they matched.
+    cas_user: Mapped[str | None] = mapped_column(String(100), unique=True)
+    student_number: Mapped[str | None] = mapped_column(String(20), unique=True)
+    # Password reset ("J'ai oublié mes identifiants"): hash of a single-use token.
+    reset_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    reset_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Email change: the new address is in force only once confirmed from it.
+    pending_email: Mapped[str | None] = mapped_column(String(254))
+    email_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    email_token_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     dossier: Mapped["Dossier"] = relationship(
         back_populates="candidate", cascade="all, delete-orphan", passive_deletes=True)
@@ -66,6 +90,13 @@ class Dossier(Base):
     personal: Mapped[dict] = mapped_column(JSONB, default=dict)
     address: Mapped[dict] = mapped_column(JSONB, default=dict)
     bac: Mapped[dict] = mapped_column(JSONB, default=dict)
+    # Read-only, from the student-records extract: [{year, code, label, result,
+    # mention, mark}].
+    internal: Mapped[list] = mapped_column(JSONB, default=list, server_default="[]")
+    # Lists the candidate edits; each entry carries its own "id".
+    external: Mapped[list] = mapped_column(JSONB, default=list, server_default="[]")
+    internships: Mapped[list] = mapped_column(JSONB, default=list, server_default="[]")
+    experience: Mapped[list] = mapped_column(JSONB, default=list, server_default="[]")
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     candidate: Mapped[Candidate] = relationship(back_populates="dossier")
@@ -96,3 +127,57 @@ class StaffUser(Base):
     role: Mapped[str] = mapped_column(String(20))
     centres: Mapped[list] = mapped_column(JSONB, default=list)  # centre codes (catalog)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DossierChange(Base):
+    """Every change staff make to a candidate's dossier: who, when, before, after
+    (only the fields that changed)."""
+    __tablename__ = "dossier_changes"
+    __table_args__ = (Index("ix_dossier_changes_candidate", "candidate_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id", ondelete="CASCADE"))
+    section: Mapped[str] = mapped_column(String(20))
+    entry_id: Mapped[str | None] = mapped_column(String(40))  # list sections
+    before: Mapped[dict] = mapped_column(JSONB, default=dict)
+    after: Mapped[dict] = mapped_column(JSONB, default=dict)
+    by_kind: Mapped[str] = mapped_column(String(10))  # staff, system
+    by_id: Mapped[int | None] = mapped_column(Integer)
+    by_name: Mapped[str | None] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class StudentRecord(Base):
+    """One enrolled student from the student-records extract (imported by
+    `python -m services.accounts.students import FILE.csv`)."""
+    __tablename__ = "student_records"
+
+    student_number: Mapped[str] = mapped_column(String(20), primary_key=True)
+    ine: Mapped[str | None] = mapped_column(String(11), unique=True)
+    civility: Mapped[str | None] = mapped_column(String(3))
+    birth_name: Mapped[str] = mapped_column(String(100))
+    usage_name: Mapped[str | None] = mapped_column(String(100))
+    first_name: Mapped[str] = mapped_column(String(100))
+    other_first_names: Mapped[str | None] = mapped_column(String(100))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    nationality: Mapped[str | None] = mapped_column(String(2))
+    birth_country: Mapped[str | None] = mapped_column(String(2))
+    birth_department: Mapped[str | None] = mapped_column(String(3))
+    birth_commune: Mapped[str | None] = mapped_column(String(100))
+    birth_town: Mapped[str | None] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(254))
+    # {has_bac, year, country, department, school, series, mention}
+    bac: Mapped[dict] = mapped_column(JSONB, default=dict)
+    # [{year, code, label, result, mention, mark}]
+    cursus: Mapped[list] = mapped_column(JSONB, default=list)
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LoginFailure(Base):
+    """Consecutive failed logins per account and per client address: the next
+    attempt waits longer each time (bounded: slowed down, never locked out)."""
+    __tablename__ = "login_failures"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)  # "account:12", "address:<sha256>"
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
