@@ -18,15 +18,21 @@ MIGRATION_LOCK = 72431  # pg advisory lock: instances started together migrate o
 
 
 def ensure_database(url):
-    """Create the service's database if it does not exist yet."""
+    """Create the service's database if it does not exist yet. Instances started
+    together take an advisory lock on the `postgres` database first, so only one
+    of them creates it and the others find it."""
     url = make_url(url)
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                                  {"n": url.database}).first()
-            if not exists:
-                conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
+            try:
+                exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                      {"n": url.database}).first()
+                if not exists:
+                    conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
     finally:
         admin.dispose()
 
