@@ -165,10 +165,9 @@ class Stack:
             self._spawn(name, [sys.executable, "-m", "services.common.serve", name, "--no-migrate"], env)
         wait_for_services(env, SERVICES)
         gunicorn = str(Path(sys.executable).parent / "gunicorn")
-        self._spawn("gateway", [gunicorn, "--workers", env.get("GATEWAY_WORKERS", "2"),
-                                "--threads", "8", "--worker-class", "gthread",
-                                "--bind", f"127.0.0.1:{self.port}", "--access-logfile", "-",
-                                "gateway:create_app()"], env)
+        self._spawn("gateway", [gunicorn, "-c", "python:gateway.gunicorn_conf",
+                                "--workers", env.get("GATEWAY_WORKERS", "2"),
+                                "--bind", f"127.0.0.1:{self.port}", "gateway:create_app()"], env)
         wait_for_port("127.0.0.1", self.port, timeout=30, process=self.processes[-1][1])
         return self
 

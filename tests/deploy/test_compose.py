@@ -95,7 +95,12 @@ def test_start_order_follows_health(config):
 def test_the_gateway_runs_under_gunicorn_gthread_on_port_8000(config):
     gateway = config["services"]["gateway"]
     command = " ".join(gateway["command"])
-    assert command.startswith("gunicorn") and "gthread" in command and "0.0.0.0:8000" in command
+    assert command.startswith("gunicorn") and "0.0.0.0:8000" in command
+    # gthread workers and the access log that masks tokens come from the shared config
+    assert "python:gateway.gunicorn_conf" in command
+    from gateway import gunicorn_conf
+    assert gunicorn_conf.worker_class == "gthread"
+    assert gunicorn_conf.logger_class == "gateway.access_log.MaskingLogger"
     assert "gateway:create_app()" in command
     assert [p["published"] for p in gateway["ports"]] == ["8000"]
     assert "SECRET_KEY" in gateway["environment"]
