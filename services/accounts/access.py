@@ -6,7 +6,7 @@ from . import exceptions as codes
 from . import queries
 
 
-def dossier_owner(actor, candidate_id=None, write=False, session=None):
+def dossier_owner(actor, candidate_id=None, write=False, session=None, staff_only=False):
     """-> (candidate id, acting as that candidate?).
 
     A candidate only reaches their own dossier: another id answers NotFound,
@@ -15,6 +15,8 @@ def dossier_owner(actor, candidate_id=None, write=False, session=None):
     some centres reach only candidates who applied to one of them.
     """
     kind = (actor or {}).get("kind")
+    if staff_only and kind != "staff":
+        raise Forbidden("forbidden", "staff only")
     if kind == "candidate":
         own = actors.candidate_id(actor)
         if candidate_id is not None and str(candidate_id) != str(own):

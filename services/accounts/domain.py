@@ -22,9 +22,22 @@ DOSSIER_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 DOSSIER_NUMBER = re.compile(r"[A-Z0-9]{%d}" % DOSSIER_NUMBER_LENGTH)
 
 
-def new_dossier_number():
+DOSSIER_PREFIX = re.compile(r"[A-Z0-9]{0,2}")
+
+
+def dossier_number_prefix():
+    """DOSSIER_NUMBER_PREFIX: the optional campaign prefix (e.g. "27"), 0 to 2
+    upper-case letters or digits; the number stays 8 characters long."""
+    prefix = (env("DOSSIER_NUMBER_PREFIX", "") or "").strip().upper()
+    if not DOSSIER_PREFIX.fullmatch(prefix):
+        raise ValueError(f"DOSSIER_NUMBER_PREFIX must be 0 to 2 letters or digits, not {prefix!r}")
+    return prefix
+
+
+def new_dossier_number(prefix=""):
     """A random candidate number; the caller makes sure it was never issued."""
-    return "".join(secrets.choice(DOSSIER_ALPHABET) for _ in range(DOSSIER_NUMBER_LENGTH))
+    return prefix + "".join(secrets.choice(DOSSIER_ALPHABET)
+                            for _ in range(DOSSIER_NUMBER_LENGTH - len(prefix)))
 
 
 def is_dossier_number(text):
@@ -85,6 +98,18 @@ def activation_hours():
 
 def activation_expiry(now, hours=None):
     return now + timedelta(hours=activation_hours() if hours is None else hours)
+
+
+def reset_hours():
+    return float(env("RESET_HOURS", "2"))
+
+
+def email_change_hours():
+    return float(env("EMAIL_CHANGE_HOURS", "24"))
+
+
+def expiry(now, hours):
+    return now + timedelta(hours=hours)
 
 
 def is_expired(expires_at, now):

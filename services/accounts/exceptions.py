@@ -9,7 +9,8 @@ ValidationFailed (bad input; `fields` maps each wrong field to one of the field 
   field codes:
     required, too_long, invalid_email, email_mismatch, email_taken, password_weak,
     password_mismatch, invalid_date, birth_date_out_of_range, invalid_choice,
-    invalid_postal_code, invalid_year, invalid_ine
+    invalid_postal_code, invalid_year, invalid_ine, same_email (email change to the
+    current address)
 
 NotFound:
     not_found           no such candidate (also: a candidate asking for someone else)
@@ -21,6 +22,10 @@ Conflict (the state forbids the action):
     personal_locked     a candidate changing personal information after applying
     dossier_incomplete  check_ready_to_apply with incomplete sections
                         (fields {section: incomplete})
+
+    login_throttled     too many failed logins: wait fields["retry_after"] seconds
+    already_activated   resend_activation for an account already activated
+    account_has_transmitted  delete_my_account with an application transmitted
 
 Forbidden: forbidden, read_only (services.common.actors).
 """
@@ -48,6 +53,10 @@ TOKEN_EXPIRED = "token_expired"
 SECTION_LOCKED = "section_locked"
 PERSONAL_LOCKED = "personal_locked"
 DOSSIER_INCOMPLETE = "dossier_incomplete"
+SAME_EMAIL = "same_email"
+LOGIN_THROTTLED = "login_throttled"
+ALREADY_ACTIVATED = "already_activated"
+ACCOUNT_HAS_TRANSMITTED = "account_has_transmitted"
 INCOMPLETE = "incomplete"
 
 # Staff limited to some centres, about a candidate who applied to none of them.

@@ -128,3 +128,47 @@ def activated_event(candidate):
 
 def updated_event(candidate):
     return {**_identity(candidate), "civility": (candidate.dossier.personal or {}).get("civility")}
+
+
+def activation_requested_event(candidate, token):
+    return {**_identity(candidate), "activation_token": token,
+            "activation_expires_at": candidate.activation_expires_at}
+
+
+def credentials_event(candidate, token):
+    """The dossier number and, for a password account, a reset link (its mail)."""
+    return {**_identity(candidate), "reset_token": token,
+            "reset_expires_at": candidate.reset_expires_at if token else None,
+            "cas": candidate.origin == "cas"}
+
+
+def email_change_event(candidate, token):
+    """Sent to the new address; the current one stays in force until confirmed."""
+    return {**_identity(candidate), "new_email": candidate.pending_email, "email_token": token,
+            "email_token_expires_at": candidate.email_token_expires_at}
+
+
+def deleted_event(candidate, reason):
+    return {**_identity(candidate), "reason": reason,
+            "civility": ((candidate.dossier.personal if candidate.dossier else None)
+                         or {}).get("civility")}
+
+
+def _iso(moment):
+    return moment.isoformat() if moment is not None else None
+
+
+def account_export(candidate):
+    """What the account holds, for "Télécharger mes données": never a hash or token."""
+    return {"dossier_number": candidate.dossier_number, "email": candidate.email,
+            "pending_email": candidate.pending_email, "last_name": candidate.last_name,
+            "first_name": candidate.first_name, "lang": candidate.lang,
+            "origin": candidate.origin, "campaign_code": candidate.campaign_code,
+            "student_number": candidate.student_number, "ine": candidate.ine,
+            "created_at": _iso(candidate.created_at), "activated_at": _iso(candidate.activated_at)}
+
+
+def dossier_change(change):
+    return {"at": _iso(change.at), "by_name": change.by_name, "by_kind": change.by_kind,
+            "section": change.section, "entry_id": change.entry_id,
+            "before": dict(change.before or {}), "after": dict(change.after or {})}

@@ -6,17 +6,19 @@ nothing is written when an error is raised. Tokens and passwords are never logge
 import logging
 
 from nameko.events import event_handler
-from nameko.rpc import rpc
-from sqlalchemy.exc import IntegrityError
+from nameko.exceptions import UnknownService
+from nameko.rpc import RpcProxy, rpc
+from nameko.timer import timer
 
+from services.common import actors
 from services.common.clock import Clock
 from services.common.db import Database, handle_once
-from services.common.errors import EXPECTED, Conflict, NotFound, ValidationFailed
+from services.common.errors import EXPECTED, Conflict, Forbidden, NotFound, ValidationFailed
 from services.common.service_base import ServiceBase
 
-from . import access, domain, passwords, queries, reference, schemas
+from . import access, domain, flows, passwords, queries, reference, schemas, staff_help, throttle
 from . import exceptions as codes
-from .models import Base, Candidate, CandidateCentre, Dossier
+from .models import Base, CandidateCentre
 
 log = logging.getLogger(__name__)
 
@@ -25,43 +27,25 @@ class AccountsService(ServiceBase):
     name = "accounts"
     db = Database(Base.metadata)
     clock = Clock()
+    catalog = RpcProxy("catalog")
+    applications = RpcProxy("applications")
+    PURGE_SECONDS = 900
 
     # -- account creation and activation -----------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
     def register_candidate(self, data):
-        now = self.clock()
-        session = self.db.session
-        clean, errors = schemas.registration(data)
-        holder = None if "email" in errors else queries.candidate_by_email(session, clean["email"])
-        # An account never activated in time is dead (DOMAIN.md 2: purged, start
-        # again): its email is free again, its dossier number stays issued.
-        expired = (holder is not None and holder.activated_at is None
-                   and domain.is_expired(holder.activation_expires_at, now))
-        if holder is not None and not expired:
-            errors["email"] = codes.EMAIL_TAKEN
-        schemas.raise_if_invalid(errors)
-        if expired:
-            session.delete(holder)
-            session.flush()
-        token = domain.new_activation_token()
-        candidate = Candidate(
-            dossier_number=queries.issue_dossier_number(session, now), email=clean["email"],
-            email_key=domain.email_key(clean["email"]), last_name=clean["last_name"],
-            first_name=clean["first_name"], lang=clean["lang"],
-            activation_token_hash=domain.token_hash(token),
-            activation_expires_at=domain.activation_expiry(now), created_at=now,
-            personal_locked=False, dossier=Dossier(personal={}, address={}, bac={}))
-        session.add(candidate)
-        try:
-            session.flush()
-        except IntegrityError:  # the same email registered concurrently
-            self.db.rollback()
-            raise ValidationFailed(codes.INVALID, "email taken",
-                                   fields={"email": codes.EMAIL_TAKEN}) from None
-        self.db.emit("candidate_registered", schemas.registered_event(candidate, token))
+        candidate = flows.create_account(self.db, data, self.clock(), self._campaign_code())
         self.db.commit()
         return {"candidate_id": candidate.id, "dossier_number": candidate.dossier_number}
+
+    def _campaign_code(self):
+        """The active campaign (INE is unique within it); None without one."""
+        try:
+            campaign = self.catalog.get_active_campaign()
+        except (NotFound, UnknownService):
+            return None
+        return campaign.get("code") if isinstance(campaign, dict) else None
 
     @rpc(expected_exceptions=EXPECTED)
     def check_activation_token(self, token):
@@ -94,27 +78,40 @@ class AccountsService(ServiceBase):
     # -- logins -----------------------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
-    def authenticate_candidate(self, login, password):
-        candidate = (queries.candidate_by_login(self.db.session, login)
-                     if isinstance(login, str) and login.strip() else None)
+    def authenticate_candidate(self, login, password, client_address=None):
+        valid_login = isinstance(login, str) and login.strip()
+        candidate = queries.candidate_by_login(self.db.session, login) if valid_login else None
         usable = candidate is not None and candidate.activated_at is not None
-        if not passwords.verify_password(candidate.password_hash if usable else None, password):
-            raise ValidationFailed(codes.BAD_CREDENTIALS, "bad credentials")
-        if passwords.needs_rehash(candidate.password_hash):
-            candidate.password_hash = passwords.hash_password(password)
-            self.db.commit()
+        self._login(candidate, candidate.password_hash if usable else None, password,
+                    "candidate", login if valid_login else "", client_address)
         return schemas.candidate_actor(candidate)
 
     @rpc(expected_exceptions=EXPECTED)
-    def authenticate_staff(self, login, password):
-        user = (queries.staff_by_login(self.db.session, login)
-                if isinstance(login, str) and login.strip() else None)
-        if not passwords.verify_password(user.password_hash if user else None, password):
-            raise ValidationFailed(codes.BAD_CREDENTIALS, "bad credentials")
-        if passwords.needs_rehash(user.password_hash):
-            user.password_hash = passwords.hash_password(password)
-            self.db.commit()
+    def authenticate_staff(self, login, password, client_address=None):
+        valid_login = isinstance(login, str) and login.strip()
+        user = queries.staff_by_login(self.db.session, login) if valid_login else None
+        self._login(user, user.password_hash if user else None, password,
+                    "staff", login if valid_login else "", client_address)
         return schemas.staff_actor(user)
+
+    def _login(self, account, password_hash, password, kind, login, client_address):
+        """Checks the password, slowing down repeated failures (throttle.py);
+        the same answer for every cause of refusal."""
+        now = self.clock()
+        session = self.db.session
+        keys = throttle.keys_for(kind, account, login, client_address)
+        wait = throttle.retry_after(session, keys, now)
+        if wait:
+            raise Conflict(codes.LOGIN_THROTTLED, "too many failed logins",
+                           fields={"retry_after": str(wait)})
+        if not passwords.verify_password(password_hash, password):
+            throttle.record_failure(session, keys, now)
+            self.db.commit()
+            raise ValidationFailed(codes.BAD_CREDENTIALS, "bad credentials")
+        throttle.clear(session, keys)
+        if passwords.needs_rehash(password_hash):
+            account.password_hash = passwords.hash_password(password)
+        self.db.commit()
 
     # -- dossier ------------------------------------------------------------------------
 
@@ -159,6 +156,118 @@ class AccountsService(ServiceBase):
             raise Conflict(codes.DOSSIER_INCOMPLETE, "dossier incomplete",
                            fields={s: codes.INCOMPLETE for s, done in complete.items() if not done})
         return schemas.contact(candidate)
+
+    # -- account flows (issue 3) ------------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def request_activation_link(self, email):
+        answer = flows.request_activation_link(self.db, email, self.clock())
+        self.db.commit()
+        return answer
+
+    @rpc(expected_exceptions=EXPECTED)
+    def request_credentials(self, email):
+        answer = flows.request_credentials(self.db, email, self.clock())
+        self.db.commit()
+        return answer
+
+    @rpc(expected_exceptions=EXPECTED)
+    def check_reset_token(self, token):
+        flows.candidate_for_reset(self.db.session, token, self.clock())
+        return {"valid": True}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def reset_password(self, token, password, password_confirm):
+        candidate = flows.candidate_for_reset(self.db.session, token, self.clock())
+        schemas.check_new_password(password, password_confirm)
+        candidate.password_hash = passwords.hash_password(password)
+        candidate.reset_token_hash = candidate.reset_expires_at = None  # single use
+        throttle.clear(self.db.session, throttle.keys_for("candidate", candidate, "", None))
+        self.db.commit()
+        return {"candidate_id": candidate.id, "dossier_number": candidate.dossier_number}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def request_email_change(self, actor, email, email_confirm):
+        candidate = self._candidate(actors.candidate_id(actor), lock=True)
+        answer = flows.request_email_change(self.db, candidate, email, email_confirm,
+                                            self.clock())
+        self.db.commit()
+        return answer
+
+    @rpc(expected_exceptions=EXPECTED)
+    def check_email_token(self, token):
+        candidate = flows.candidate_for_email_token(self.db.session, token, self.clock())
+        return {"new_email": candidate.pending_email}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def confirm_email_change(self, token):
+        answer = flows.confirm_email_change(self.db, token, self.clock())
+        self.db.commit()
+        return answer
+
+    @rpc(expected_exceptions=EXPECTED)
+    def export_my_data(self, actor):
+        return flows.export(self.db.session, self._candidate(actors.candidate_id(actor)))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def delete_my_account(self, actor):
+        candidate = self._candidate(actors.candidate_id(actor), lock=True)
+        if self.applications.candidate_has_transmitted(candidate.id):
+            raise Conflict(codes.ACCOUNT_HAS_TRANSMITTED,
+                           "an application was transmitted: staff must delete the account")
+        flows.delete_candidate(self.db, candidate, "candidate")
+        self.db.commit()
+        return {"deleted": True}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def purge_unactivated(self, actor):
+        """The scheduled purge, also callable by hand by an administrator."""
+        if not (actors.is_system(actor) or (actors.is_staff(actor) and actor["role"] == "admin")):
+            raise Forbidden("forbidden", "the system or an administrator only")
+        done = flows.purge_unactivated(self.db, self.clock())
+        self.db.commit()
+        if done["purged"]:
+            log.info("purged %d accounts never activated", done["purged"])
+        return done
+
+    @timer(interval=PURGE_SECONDS)
+    def purge_unactivated_on_schedule(self):
+        self.purge_unactivated(actors.SYSTEM)
+
+    # -- staff help (issue 3) -----------------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def search_candidates(self, actor, text):
+        return staff_help.search(self.db.session, actor, text)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create_account_for(self, actor, data):
+        actors.require_staff(actor, write=True)
+        candidate = flows.create_account(self.db, data, self.clock(), self._campaign_code(),
+                                         origin="staff", created_by=actor.get("display_name"))
+        staff_help.record_creator_centres(self.db.session, actor, candidate)
+        self.db.commit()
+        return {"candidate_id": candidate.id, "dossier_number": candidate.dossier_number}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def resend_activation(self, actor, candidate_id):
+        target, _ = access.dossier_owner(actor, candidate_id, write=True, session=self.db.session,
+                                         staff_only=True)
+        candidate = self._candidate(target, lock=True)
+        if candidate.activated_at is not None:
+            raise Conflict(codes.ALREADY_ACTIVATED, "this account is already activated")
+        flows.new_activation_link(self.db, candidate, self.clock())
+        self.db.commit()
+        return {"sent": True}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def delete_account(self, actor, candidate_id):
+        staff_help.require_delete_role(actor)
+        target, _ = access.dossier_owner(actor, candidate_id, write=True, session=self.db.session,
+                                         staff_only=True)
+        flows.delete_candidate(self.db, self._candidate(target, lock=True), "staff")
+        self.db.commit()
+        return {"deleted": True}
 
     # -- events -------------------------------------------------------------------------
 

@@ -91,7 +91,7 @@ def test_an_account_not_activated_in_time_frees_its_email(harness):
 
 def test_a_dossier_number_is_never_issued_twice(harness, monkeypatch):
     draws = iter(["AAAA2222", "AAAA2222", "AAAA2222", "BBBB3333"])
-    monkeypatch.setattr(domain, "new_dossier_number", lambda: next(draws))
+    monkeypatch.setattr(domain, "new_dossier_number", lambda prefix="": next(draws))
     first = harness.register()
     second = harness.register()
     assert (first["dossier_number"], second["dossier_number"]) == ("AAAA2222", "BBBB3333")

@@ -1,0 +1,186 @@
+"""Account flows of DOMAIN.md 2 beyond registration: a new activation link,
+forgotten credentials and password reset, email change, "download my data",
+deletion and the purge of accounts never activated.
+
+Functions take the worker's unit of work (`db`: session + emit) and `now`;
+the entrypoint commits. Raw tokens only ever leave in the event meant for the
+mail that carries them; the database keeps their SHA-256.
+"""
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from services.common.errors import Conflict, NotFound, ValidationFailed
+
+from . import domain, queries, schemas
+from . import exceptions as codes
+from .models import Candidate, Dossier, DossierChange
+
+NEUTRAL = {"sent": True}
+PURGE_BATCH = 500
+
+
+def clean_email(value, field="email"):
+    """The trimmed address, or ValidationFailed for a missing or malformed one."""
+    email = value.strip() if isinstance(value, str) else ""
+    if not email:
+        raise ValidationFailed(codes.INVALID, "email required", fields={field: codes.REQUIRED})
+    if not domain.is_valid_email(email):
+        raise ValidationFailed(codes.INVALID, "invalid email", fields={field: codes.INVALID_EMAIL})
+    return email
+
+
+# -- creation (web, staff) ------------------------------------------------------------
+
+def create_account(db, data, now, campaign_code, origin="web", created_by=None):
+    """register_candidate and create_account_for: the account, its dossier and
+    the candidate_registered event (the activation mail)."""
+    session = db.session
+    clean, errors = schemas.registration(data)
+    holder = None if "email" in errors else queries.candidate_by_email(session, clean["email"])
+    # An account never activated in time is dead (DOMAIN.md 2: purged, start
+    # again): its email is free again, its dossier number stays issued.
+    expired = (holder is not None and holder.activated_at is None and holder.origin != "cas"
+               and domain.is_expired(holder.activation_expires_at, now))
+    if holder is not None and not expired:
+        errors["email"] = codes.EMAIL_TAKEN
+    schemas.raise_if_invalid(errors)
+    if expired:
+        delete_candidate(db, holder, "unactivated")
+        session.flush()
+    token = domain.new_activation_token()
+    candidate = Candidate(
+        dossier_number=queries.issue_dossier_number(session, now), email=clean["email"],
+        email_key=domain.email_key(clean["email"]), last_name=clean["last_name"],
+        first_name=clean["first_name"], lang=clean["lang"],
+        activation_token_hash=domain.token_hash(token),
+        activation_expires_at=domain.activation_expiry(now), created_at=now,
+        personal_locked=False, campaign_code=campaign_code, origin=origin,
+        created_by=created_by, dossier=Dossier(personal={}, address={}, bac={}))
+    session.add(candidate)
+    try:
+        session.flush()
+    except IntegrityError:  # the same email registered concurrently
+        db.rollback()
+        raise ValidationFailed(codes.INVALID, "email taken",
+                               fields={"email": codes.EMAIL_TAKEN}) from None
+    db.emit("candidate_registered", schemas.registered_event(candidate, token))
+    return candidate
+
+
+def new_activation_link(db, candidate, now):
+    token = domain.new_activation_token()
+    candidate.activation_token_hash = domain.token_hash(token)
+    candidate.activation_expires_at = domain.activation_expiry(now)
+    db.emit("activation_requested", schemas.activation_requested_event(candidate, token))
+
+
+# -- "J'ai perdu mon code d'activation", "J'ai oublié mes identifiants" -----------------
+
+def request_activation_link(db, email, now):
+    candidate = queries.candidate_by_email(db.session, clean_email(email), lock=True)
+    if (candidate is not None and candidate.activated_at is None
+            and not domain.is_expired(candidate.activation_expires_at, now)):
+        new_activation_link(db, candidate, now)
+    return NEUTRAL
+
+
+def request_credentials(db, email, now):
+    candidate = queries.candidate_by_email(db.session, clean_email(email), lock=True)
+    if candidate is None:
+        return NEUTRAL
+    if candidate.activated_at is None:
+        return request_activation_link(db, email, now)
+    if candidate.origin == "cas":  # no password here: they log in through CAS
+        db.emit("credentials_requested", schemas.credentials_event(candidate, None))
+        return NEUTRAL
+    token = domain.new_activation_token()
+    candidate.reset_token_hash = domain.token_hash(token)
+    candidate.reset_expires_at = domain.expiry(now, domain.reset_hours())
+    db.emit("credentials_requested", schemas.credentials_event(candidate, token))
+    return NEUTRAL
+
+
+def candidate_for_reset(session, token, now):
+    candidate = queries.candidate_by_token(session, token, Candidate.reset_token_hash)
+    if candidate is None:
+        raise NotFound(codes.TOKEN_INVALID, "unknown or used reset link")
+    if domain.is_expired(candidate.reset_expires_at, now):
+        raise Conflict(codes.TOKEN_EXPIRED, "reset link expired")
+    return candidate
+
+
+# -- email change ---------------------------------------------------------------------------
+
+def request_email_change(db, candidate, email, email_confirm, now):
+    new = clean_email(email)
+    confirm = email_confirm.strip() if isinstance(email_confirm, str) else ""
+    if domain.email_key(confirm) != domain.email_key(new):
+        raise ValidationFailed(codes.INVALID, "emails differ",
+                               fields={"email_confirm": codes.EMAIL_MISMATCH})
+    if domain.email_key(new) == candidate.email_key:
+        raise ValidationFailed(codes.INVALID, "same email", fields={"email": codes.SAME_EMAIL})
+    if queries.candidate_by_email(db.session, new) is not None:
+        raise ValidationFailed(codes.INVALID, "email taken", fields={"email": codes.EMAIL_TAKEN})
+    token = domain.new_activation_token()
+    candidate.pending_email = new
+    candidate.email_token_hash = domain.token_hash(token)
+    candidate.email_token_expires_at = domain.expiry(now, domain.email_change_hours())
+    db.emit("email_change_requested", schemas.email_change_event(candidate, token))
+    return NEUTRAL
+
+
+def candidate_for_email_token(session, token, now):
+    candidate = queries.candidate_by_token(session, token, Candidate.email_token_hash)
+    if candidate is None or not candidate.pending_email:
+        raise NotFound(codes.TOKEN_INVALID, "unknown or used email link")
+    if domain.is_expired(candidate.email_token_expires_at, now):
+        raise Conflict(codes.TOKEN_EXPIRED, "email link expired")
+    return candidate
+
+
+def confirm_email_change(db, token, now):
+    candidate = candidate_for_email_token(db.session, token, now)
+    new = candidate.pending_email
+    other = queries.candidate_by_email(db.session, new)
+    if other is not None and other.id != candidate.id:
+        raise ValidationFailed(codes.INVALID, "email taken", fields={"email": codes.EMAIL_TAKEN})
+    candidate.email, candidate.email_key = new, domain.email_key(new)
+    candidate.pending_email = candidate.email_token_hash = candidate.email_token_expires_at = None
+    try:
+        db.session.flush()
+    except IntegrityError:  # taken by a registration at the same moment
+        db.rollback()
+        raise ValidationFailed(codes.INVALID, "email taken",
+                               fields={"email": codes.EMAIL_TAKEN}) from None
+    db.emit("candidate_updated", schemas.updated_event(candidate))
+    return {"email": candidate.email}
+
+
+# -- data, deletion, purge -----------------------------------------------------------------
+
+def export(session, candidate):
+    changes = session.scalars(select(DossierChange).where(
+        DossierChange.candidate_id == candidate.id).order_by(DossierChange.at.desc())).all()
+    view = schemas.dossier_view(candidate)
+    dossier = {key: value for key, value in view.items() if key != "candidate"}
+    return {"account": schemas.account_export(candidate), "dossier": dossier,
+            "changes": [schemas.dossier_change(change) for change in changes]}
+
+
+def delete_candidate(db, candidate, reason):
+    """The account and everything it owns here go (the dossier, its history by
+    cascade); the other services forget the candidate on account_deleted. The
+    dossier number stays issued, never to be given again."""
+    db.emit("account_deleted", schemas.deleted_event(candidate, reason))
+    db.session.delete(candidate)
+
+
+def purge_unactivated(db, now):
+    """Accounts not activated before their link expired (DOMAIN.md 2, 9)."""
+    expired = db.session.scalars(
+        select(Candidate).where(Candidate.activated_at.is_(None), Candidate.origin != "cas",
+                                Candidate.activation_expires_at <= now)
+        .order_by(Candidate.id).limit(PURGE_BATCH).with_for_update(skip_locked=True)).all()
+    for candidate in expired:
+        delete_candidate(db, candidate, "unactivated")
+    return {"purged": len(expired)}

@@ -1,0 +1,255 @@
+"""Account flows of DOMAIN.md 2 (issue 3): a new activation link, forgotten
+credentials and reset, email change, throttled logins, data export, deletion
+and the purge of accounts never activated."""
+from datetime import datetime
+
+import pytest
+
+from services.accounts import domain, throttle
+from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from tests.services.accounts.harness import PASSWORD, staff
+
+NEW_PASSWORD = "Nouveau-Secret-2027?"
+
+
+def test_dossier_numbers_carry_the_configured_campaign_prefix(harness, monkeypatch):
+    monkeypatch.setenv("DOSSIER_NUMBER_PREFIX", "27")
+    number = harness.register()["dossier_number"]
+    assert len(number) == 8 and number.startswith("27") and domain.is_dossier_number(number)
+    monkeypatch.setenv("DOSSIER_NUMBER_PREFIX", "2027")
+    with pytest.raises(ValueError):
+        domain.dossier_number_prefix()
+
+
+def test_the_account_remembers_the_active_campaign(harness):
+    account = harness.register()
+    assert harness.sql("SELECT campaign_code FROM candidates WHERE id = :i",
+                       i=account["candidate_id"]) == [("2027",)]
+    harness.remote["catalog.get_active_campaign"] = NotFound("no_active_campaign", "none")
+    other = harness.register()
+    assert harness.sql("SELECT campaign_code FROM candidates WHERE id = :i",
+                       i=other["candidate_id"]) == [(None,)]
+
+
+# -- "J'ai perdu mon code d'activation" ------------------------------------------------
+
+def test_a_lost_activation_link_is_replaced_and_the_old_one_stops_working(harness):
+    account = harness.register("lea@example.org")
+    harness.clock.advance(hours=30)
+    assert harness.call("request_activation_link", "LEA@example.org") == {"sent": True}
+    event, = harness.events("activation_requested")
+    assert event["candidate_id"] == account["candidate_id"]
+    assert event["activation_token"] != account["token"]
+    with pytest.raises(NotFound):
+        harness.call("check_activation_token", account["token"])
+    harness.clock.advance(hours=40)  # a fresh 48 hours from the new link
+    harness.call("activate_account", event["activation_token"], PASSWORD, PASSWORD)
+
+
+def test_activation_link_answers_the_same_whatever_the_address(harness):
+    activated = harness.activated("done@example.org")
+    expired = harness.register("late@example.org")
+    harness.clock.advance(hours=49)
+    for email in ("nobody@example.org", "done@example.org", "late@example.org"):
+        assert harness.call("request_activation_link", email) == {"sent": True}
+    assert harness.events("activation_requested") == []  # nothing to send to any of them
+    assert activated and expired
+    harness.refused(ValidationFailed, "invalid", "request_activation_link", "not-an-email",
+                    fields={"email": "invalid_email"})
+
+
+# -- "J'ai oublié mes identifiants" ------------------------------------------------------
+
+def test_forgotten_credentials_give_the_number_and_a_two_hour_single_use_link(harness):
+    account = harness.activated("lea@example.org")
+    assert harness.call("request_credentials", "lea@example.org") == {"sent": True}
+    event, = harness.events("credentials_requested")
+    assert event["dossier_number"] == account["dossier_number"] and event["cas"] is False
+    token = event["reset_token"]
+    expires = datetime.fromisoformat(event["reset_expires_at"])
+    assert (expires - harness.clock()).total_seconds() == 2 * 3600
+    assert harness.call("check_reset_token", token) == {"valid": True}
+    harness.refused(ValidationFailed, "invalid", "reset_password", token, "weak", "weak",
+                    fields={"password": "password_weak"})
+    harness.refused(ValidationFailed, "invalid", "reset_password", token, NEW_PASSWORD, "other",
+                    fields={"password_confirm": "password_mismatch"})
+    done = harness.call("reset_password", token, NEW_PASSWORD, NEW_PASSWORD)
+    assert done["dossier_number"] == account["dossier_number"]
+    harness.refused(NotFound, "token_invalid", "reset_password", token, NEW_PASSWORD, NEW_PASSWORD)
+    with pytest.raises(ValidationFailed):
+        harness.call("authenticate_candidate", "lea@example.org", PASSWORD)
+    assert harness.call("authenticate_candidate", "lea@example.org", NEW_PASSWORD)["id"] == \
+        account["candidate_id"]
+
+
+def test_a_reset_link_expires_after_two_hours(harness):
+    harness.activated("lea@example.org")
+    harness.call("request_credentials", "lea@example.org")
+    token = harness.events("credentials_requested")[-1]["reset_token"]
+    harness.clock.advance(hours=2)
+    harness.refused(Conflict, "token_expired", "reset_password", token, NEW_PASSWORD, NEW_PASSWORD)
+
+
+def test_credentials_for_unknown_or_unactivated_addresses_answer_the_same(harness):
+    pending = harness.register("pending@example.org")
+    assert harness.call("request_credentials", "nobody@example.org") == {"sent": True}
+    assert harness.events("credentials_requested") == []
+    assert harness.call("request_credentials", "pending@example.org") == {"sent": True}
+    # not activated yet: what they need is a new activation link
+    event, = harness.events("activation_requested")
+    assert event["candidate_id"] == pending["candidate_id"]
+
+
+# -- email change ---------------------------------------------------------------------------
+
+def test_email_change_is_confirmed_from_the_new_address(harness):
+    account = harness.activated("lea@example.org")
+    actor = account["actor"]
+    assert harness.call("request_email_change", actor, "lea.new@example.org",
+                        "lea.new@example.org") == {"sent": True}
+    event, = harness.events("email_change_requested")
+    assert event["email"] == "lea@example.org" and event["new_email"] == "lea.new@example.org"
+    token = event["email_token"]
+    # until confirmed, the old address stays in force
+    assert harness.call("authenticate_candidate", "lea@example.org", PASSWORD)
+    assert harness.call("check_email_token", token) == {"new_email": "lea.new@example.org"}
+    assert harness.call("confirm_email_change", token) == {"email": "lea.new@example.org"}
+    updated = harness.events("candidate_updated")[-1]
+    assert updated["email"] == "lea.new@example.org"
+    assert harness.call("authenticate_candidate", "lea.new@example.org", PASSWORD)
+    with pytest.raises(ValidationFailed):
+        harness.call("authenticate_candidate", "lea@example.org", PASSWORD)
+    harness.refused(NotFound, "token_invalid", "confirm_email_change", token)
+
+
+def test_email_change_refuses_bad_addresses(harness):
+    actor = harness.activated("lea@example.org")["actor"]
+    harness.activated("paul@example.org")
+    cases = [("bad", "bad", {"email": "invalid_email"}),
+             ("a@example.org", "b@example.org", {"email_confirm": "email_mismatch"}),
+             ("LEA@example.org", "lea@example.org", {"email": "same_email"}),
+             ("Paul@example.org", "paul@example.org", {"email": "email_taken"})]
+    for email, confirm, fields in cases:
+        harness.refused(ValidationFailed, "invalid", "request_email_change", actor, email, confirm,
+                        fields=fields)
+
+
+def test_an_address_taken_meanwhile_is_refused_at_confirmation(harness):
+    actor = harness.activated("lea@example.org")["actor"]
+    harness.call("request_email_change", actor, "shared@example.org", "shared@example.org")
+    token = harness.events("email_change_requested")[-1]["email_token"]
+    harness.register("shared@example.org")
+    harness.refused(ValidationFailed, "invalid", "confirm_email_change", token,
+                    fields={"email": "email_taken"})
+
+
+def test_email_link_expires(harness):
+    actor = harness.activated("lea@example.org")["actor"]
+    harness.call("request_email_change", actor, "new@example.org", "new@example.org")
+    token = harness.events("email_change_requested")[-1]["email_token"]
+    harness.clock.advance(hours=24)
+    harness.refused(Conflict, "token_expired", "confirm_email_change", token)
+
+
+# -- throttled logins -------------------------------------------------------------------
+
+def test_the_wait_grows_after_the_threshold_and_is_capped():
+    assert [throttle.wait_seconds(n, throttle.ACCOUNT) for n in (0, 4, 5, 6, 7, 11, 30)] == \
+        [0, 0, 1, 2, 4, 60, 60]
+    assert throttle.wait_seconds(19, throttle.ADDRESS) == 0
+    assert throttle.wait_seconds(40, throttle.ADDRESS) == 900
+
+
+def test_failed_logins_are_slowed_down_per_account_then_cleared_by_success(harness):
+    account = harness.activated("lea@example.org")
+    for _ in range(5):
+        with pytest.raises(ValidationFailed):
+            harness.call("authenticate_candidate", "lea@example.org", "Wrong-pass-1!")
+    error = harness.refused(Conflict, "login_throttled", "authenticate_candidate",
+                            account["dossier_number"], PASSWORD)
+    assert error.fields == {"retry_after": "1"}
+    harness.clock.advance(seconds=1)
+    assert harness.call("authenticate_candidate", "lea@example.org", PASSWORD)["id"]
+    assert harness.sql("SELECT count(*) FROM login_failures") == [(0,)]
+
+
+def test_unknown_logins_are_throttled_like_real_ones(harness):
+    for _ in range(5):
+        with pytest.raises(ValidationFailed):
+            harness.call("authenticate_candidate", "ghost@example.org", "Wrong-pass-1!")
+    harness.refused(Conflict, "login_throttled", "authenticate_candidate",
+                    "ghost@example.org", "Wrong-pass-1!")
+
+
+def test_one_address_trying_many_accounts_is_slowed_down(harness):
+    harness.activated("lea@example.org")
+    for n in range(20):
+        with pytest.raises(ValidationFailed):
+            harness.call("authenticate_candidate", f"user{n}@example.org", "x",
+                         client_address="203.0.113.9")
+    harness.refused(Conflict, "login_throttled", "authenticate_candidate", "lea@example.org",
+                    PASSWORD, client_address="203.0.113.9")
+    # another address is not slowed down by it
+    assert harness.call("authenticate_candidate", "lea@example.org", PASSWORD,
+                        client_address="198.51.100.1")
+    keys = [row[0] for row in harness.sql("SELECT key FROM login_failures")]
+    assert all("203.0.113.9" not in key for key in keys)  # addresses are stored hashed
+
+
+def test_staff_logins_are_throttled_too(harness):
+    harness.sql("INSERT INTO staff_users (login, password_hash, display_name, role, centres, "
+                "created_at) VALUES ('scol', 'x', 'Scol', 'scol', '[]', now())")
+    for _ in range(5):
+        with pytest.raises(ValidationFailed):
+            harness.call("authenticate_staff", "scol", "wrong")
+    harness.refused(Conflict, "login_throttled", "authenticate_staff", "scol", "wrong")
+
+
+# -- data, deletion, purge ---------------------------------------------------------------
+
+def test_export_holds_the_account_and_dossier_and_no_secret(harness):
+    account = harness.activated("lea@example.org")
+    harness.fill(account["actor"])
+    data = harness.call("export_my_data", account["actor"])
+    assert data["account"]["dossier_number"] == account["dossier_number"]
+    assert data["dossier"]["personal"]["birth_name"] == "Martin"
+    flat = repr(data).lower()
+    assert "hash" not in flat and "token" not in flat and "argon2" not in flat
+
+
+def test_a_candidate_deletes_their_account_and_everything_goes(harness):
+    account = harness.activated("lea@example.org")
+    harness.fill(account["actor"])
+    assert harness.call("delete_my_account", account["actor"]) == {"deleted": True}
+    event, = harness.events("account_deleted")
+    assert event["reason"] == "candidate" and event["email"] == "lea@example.org"
+    assert event["civility"] == "MME"
+    assert harness.sql("SELECT count(*) FROM candidates") == [(0,)]
+    assert harness.sql("SELECT count(*) FROM dossiers") == [(0,)]
+    # the number stays issued: never given to anyone else
+    assert harness.sql("SELECT number FROM issued_dossier_numbers") == [(account["dossier_number"],)]
+    with pytest.raises(ValidationFailed):
+        harness.call("authenticate_candidate", "lea@example.org", PASSWORD)
+
+
+def test_a_candidate_with_a_transmitted_application_cannot_delete_the_account(harness):
+    account = harness.activated("lea@example.org")
+    harness.remote["applications.candidate_has_transmitted"] = True
+    harness.refused(Conflict, "account_has_transmitted", "delete_my_account", account["actor"])
+
+
+def test_the_purge_destroys_accounts_never_activated_in_time(harness):
+    late = harness.register("late@example.org")
+    fresh_activated = harness.activated("ok@example.org")
+    harness.clock.advance(hours=47)
+    recent = harness.register("recent@example.org")
+    assert harness.call("purge_unactivated", {"kind": "system"}) == {"purged": 0}
+    harness.clock.advance(hours=1)
+    assert harness.call("purge_unactivated", {"kind": "system"}) == {"purged": 1}
+    event, = harness.events("account_deleted")
+    assert event["candidate_id"] == late["candidate_id"] and event["reason"] == "unactivated"
+    remaining = {row[0] for row in harness.sql("SELECT id FROM candidates")}
+    assert remaining == {fresh_activated["candidate_id"], recent["candidate_id"]}
+    assert harness.call("purge_unactivated", {"kind": "system"}) == {"purged": 0}  # idempotent
+    harness.refused(Forbidden, "forbidden", "purge_unactivated", staff("scol"))
+    assert harness.call("purge_unactivated", staff("admin")) == {"purged": 0}
