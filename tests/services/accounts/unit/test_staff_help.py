@@ -1,0 +1,98 @@
+"""Staff helping candidates (issue 3): search within scope, accounts created on
+a candidate's behalf, a new activation link, deletion."""
+import pytest
+
+from services.accounts.staff_help import fold
+from services.common.errors import Conflict, Forbidden, ValidationFailed
+from tests.services.accounts.harness import PERSONAL, staff
+
+SCOL = staff("scol")
+SCI = staff("manager", ["SCI"], staff_id=2)
+LLSH = staff("manager", ["LLSH"], staff_id=3)
+
+
+def applied(harness, candidate_id, centre):
+    harness.call("lock_personal_information", {
+        "event_id": f"evt-{candidate_id}-{centre}", "candidate_id": candidate_id,
+        "centre": {"code": centre}})
+
+
+def test_accents_and_case_fold_like_the_database():
+    assert fold("Élodie LÉGER-Çà") == "elodie leger-ca"
+
+
+def test_search_by_name_number_email_or_ine_across_the_campaign(harness):
+    lea = harness.activated("lea@example.org")
+    harness.fill(lea["actor"])
+    harness.call("save_dossier_section", lea["actor"], "personal",
+                 {**PERSONAL, "birth_name": "Lefèvre", "usage_name": "Martin"})
+    paul = harness.register("paul@example.org", last_name="Durand", first_name="Paul")
+    ids = lambda text: [c["id"] for c in harness.call("search_candidates", SCOL, text)]  # noqa: E731
+    assert ids("lefevre") == [lea["candidate_id"]]            # birth name, accents ignored
+    assert ids("MARTIN léa") == [lea["candidate_id"]]         # usage name and first name
+    assert ids(lea["dossier_number"].lower()) == [lea["candidate_id"]]
+    assert ids("PAUL@example.org") == [paul["candidate_id"]]
+    assert ids("") == [] and ids("nobody") == []
+    found, = harness.call("search_candidates", SCOL, "durand")
+    assert found == {"id": paul["candidate_id"], "dossier_number": paul["dossier_number"],
+                     "last_name": "Durand", "first_name": "Paul", "email": "paul@example.org",
+                     "ine": None, "activated": False, "origin": "web"}
+
+
+def test_a_manager_finds_only_candidates_of_their_centres(harness):
+    lea = harness.activated("lea@example.org")
+    applied(harness, lea["candidate_id"], "SCI")
+    assert [c["id"] for c in harness.call("search_candidates", SCI, "martin")] == [lea["candidate_id"]]
+    assert harness.call("search_candidates", LLSH, "martin") == []
+    harness.refused(Forbidden, "forbidden", "search_candidates", lea["actor"], "martin")
+
+
+def test_staff_create_an_account_on_a_candidates_behalf(harness):
+    form = {"last_name": "Durand", "first_name": "Paul", "email": "paul@example.org",
+            "email_confirm": "paul@example.org", "lang": "en"}
+    done = harness.call("create_account_for", SCI, form)
+    event, = harness.events("candidate_registered")  # the activation mail goes to the candidate
+    assert event["candidate_id"] == done["candidate_id"] and event["lang"] == "en"
+    row, = harness.sql("SELECT origin, created_by FROM candidates")
+    assert row == ("staff", "manager")
+    # the manager who created it keeps it in their scope
+    assert [c["id"] for c in harness.call("search_candidates", SCI, "durand")] == [done["candidate_id"]]
+    harness.refused(ValidationFailed, "invalid", "create_account_for", SCOL, form,
+                    fields={"email": "email_taken"})
+    harness.refused(Forbidden, "read_only", "create_account_for", staff("readonly"),
+                    {**form, "email": "x@example.org", "email_confirm": "x@example.org"})
+
+
+def test_staff_resend_the_activation_link(harness):
+    pending = harness.register("pending@example.org")
+    applied(harness, pending["candidate_id"], "SCI")
+    harness.clock.advance(hours=60)  # even after expiry: staff are helping them
+    assert harness.call("resend_activation", SCI, pending["candidate_id"]) == {"sent": True}
+    event, = harness.events("activation_requested")
+    harness.call("activate_account", event["activation_token"], "Candidat-2027!", "Candidat-2027!")
+    harness.refused(Conflict, "already_activated", "resend_activation", SCI, pending["candidate_id"])
+    harness.refused(Forbidden, "out_of_scope", "resend_activation", LLSH, pending["candidate_id"])
+    harness.refused(Forbidden, "forbidden", "resend_activation", pending["actor"],
+                    pending["candidate_id"])
+
+
+def test_staff_delete_an_account_within_scope_and_role(harness):
+    lea = harness.activated("lea@example.org")
+    applied(harness, lea["candidate_id"], "SCI")
+    harness.refused(Forbidden, "out_of_scope", "delete_account", LLSH, lea["candidate_id"])
+    harness.refused(Forbidden, "forbidden", "delete_account", staff("committee", ["SCI"]),
+                    lea["candidate_id"])
+    harness.refused(Forbidden, "read_only", "delete_account", staff("readonly"), lea["candidate_id"])
+    # even with a transmitted application: staff decide
+    harness.remote["applications.candidate_has_transmitted"] = True
+    assert harness.call("delete_account", SCI, lea["candidate_id"]) == {"deleted": True}
+    event, = harness.events("account_deleted")
+    assert event["reason"] == "staff"
+    assert harness.sql("SELECT count(*) FROM candidates") == [(0,)]
+
+
+@pytest.mark.parametrize("role", ["admin", "scol"])
+def test_central_roles_see_every_candidate(harness, role):
+    lea = harness.activated("lea@example.org")
+    assert [c["id"] for c in harness.call("search_candidates", staff(role), "léa")] == \
+        [lea["candidate_id"]]
