@@ -15,10 +15,21 @@ LANGUAGES = ("fr", "en")
 CIVILITIES = {"fr": {"M": "Monsieur", "MME": "Madame"}, "en": {"M": "Mr", "MME": "Ms"}}
 
 
-_environment = Environment(loader=FileSystemLoader(str(TEMPLATES)), keep_trailing_newline=True,
-                           autoescape=False)  # plain-text mails
-_environment.filters["date"] = french_date
-_environment.filters["datetime"] = lambda v: french_date(v, with_time=True, time_separator=" à ")
+TIME_SEPARATOR = {"fr": " à ", "en": " at "}
+# What a stored mail shows instead of a link that holds a token (see hide_link).
+HIDDEN_LINK = {"fr": "[lien masqué]", "en": "[link hidden]"}
+
+
+def _environment_for(lang):
+    environment = Environment(loader=FileSystemLoader(str(TEMPLATES)),
+                              keep_trailing_newline=True, autoescape=False)  # plain-text mails
+    environment.filters["date"] = french_date
+    environment.filters["datetime"] = lambda v: french_date(
+        v, with_time=True, time_separator=TIME_SEPARATOR[lang])
+    return environment
+
+
+_environments = {lang: _environment_for(lang) for lang in LANGUAGES}
 
 
 def template_exists(code, lang):
@@ -28,7 +39,7 @@ def template_exists(code, lang):
 def render(code, lang, variables):
     """(subject, body) of the mail `code` in `lang` (French when missing)."""
     lang = lang if lang in LANGUAGES and template_exists(code, lang) else "fr"
-    text = _environment.get_template(f"{lang}/{code}.txt").render(**variables)
+    text = _environments[lang].get_template(f"{lang}/{code}.txt").render(**variables)
     head, _, body = text.partition("\n\n")
     if not head.startswith("Subject:"):
         raise ValueError(f"template {lang}/{code} must start with 'Subject:'")
@@ -79,11 +90,49 @@ def mail_code(event_type, event):
         return "APPLICATION_WITHDRAWN_AUTO" if event.get("automatic") else "APPLICATION_WITHDRAWN"
     if event_type == "application_cancelled":
         return "APPLICATION_CANCELLED"
-    return None
+    return ACCOUNT_MAILS.get(event_type)
+
+
+ACCOUNT_MAILS = {
+    "candidate_registered": "ACCOUNT_CREATED",
+    "activation_requested": "ACCOUNT_ACTIVATION_RESENT",
+    "credentials_requested": "ACCOUNT_CREDENTIALS",
+    "email_change_requested": "ACCOUNT_EMAIL_CHANGE",
+    "account_deleted": "ACCOUNT_DELETED",
+}
 
 
 def activation_link(token):
     return f"{public_url()}/compte/activer/{token}"
+
+
+def reset_link(token):
+    return f"{public_url()}/compte/reinitialiser/{token}"
+
+
+def email_change_link(token):
+    return f"{public_url()}/compte/email/{token}"
+
+
+def secret_link(code, event):
+    """The link of an account mail that opens something with a token, if any."""
+    if code in ("ACCOUNT_CREATED", "ACCOUNT_ACTIVATION_RESENT") and event.get("activation_token"):
+        return activation_link(event["activation_token"])
+    if code == "ACCOUNT_CREDENTIALS" and event.get("reset_token"):
+        return reset_link(event["reset_token"])
+    if code == "ACCOUNT_EMAIL_CHANGE" and event.get("email_token"):
+        return email_change_link(event["email_token"])
+    return None
+
+
+def hide_link(body, link, lang):
+    """The body as stored and shown in the portal: the working link is kept
+    apart only until the mail is delivered (reveal_link)."""
+    return body.replace(link, HIDDEN_LINK.get(lang, HIDDEN_LINK["fr"])) if link else body
+
+
+def reveal_link(body, link, lang):
+    return body.replace(HIDDEN_LINK.get(lang, HIDDEN_LINK["fr"]), link) if link else body
 
 
 def recipient_from_event(event):

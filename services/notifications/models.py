@@ -42,7 +42,13 @@ class Mail(Base):
     to_address: Mapped[str] = mapped_column(String(254))
     lang: Mapped[str] = mapped_column(String(2))
     subject: Mapped[str] = mapped_column(String(300))
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)  # as shown in the portal: no working link
+    # The token-bearing link of an account mail, kept only until it is
+    # delivered (domain.reveal_link puts it back into the body sent).
+    secret: Mapped[str | None] = mapped_column(Text)
+    # The centre of the application a mail is about: staff limited to some
+    # centres read only those mails.
+    centre_code: Mapped[str | None] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(10), default="queued")  # queued, sent, failed
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(default=0)

@@ -5,7 +5,7 @@ import logging
 from nameko.events import event_handler
 from nameko.rpc import rpc
 from nameko.timer import timer
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select
 
 from services.common import actors
 from services.common.clock import Clock
@@ -38,9 +38,35 @@ class NotificationsService(ServiceBase):
     @handle_once
     def on_candidate_registered(self, event):
         self._remember(event)
-        self._mail(event, "ACCOUNT_CREATED", {
-            "activation_link": domain.activation_link(event["activation_token"]),
-            "expires_at": event.get("activation_expires_at")})
+        self._mail(event, "ACCOUNT_CREATED", {"expires_at": event.get("activation_expires_at")})
+
+    @event_handler("accounts", "activation_requested", requeue_on_error=True)
+    @handle_once
+    def on_activation_requested(self, event):
+        self._remember(event)
+        self._mail(event, "ACCOUNT_ACTIVATION_RESENT")
+
+    @event_handler("accounts", "credentials_requested", requeue_on_error=True)
+    @handle_once
+    def on_credentials_requested(self, event):
+        self._remember(event)
+        self._mail(event, "ACCOUNT_CREDENTIALS")
+
+    @event_handler("accounts", "email_change_requested", requeue_on_error=True)
+    @handle_once
+    def on_email_change_requested(self, event):
+        """To the new address: only its owner can confirm it."""
+        self._mail(event, "ACCOUNT_EMAIL_CHANGE", to=event.get("new_email"))
+
+    @event_handler("accounts", "account_deleted", requeue_on_error=True)
+    @handle_once
+    def on_account_deleted(self, event):
+        """The last mail, then the candidate is forgotten here: their contact and
+        every earlier mail go (the deletion mail itself once delivered)."""
+        candidate_id = event.get("candidate_id")
+        self.db.session.execute(delete(Mail).where(Mail.candidate_id == candidate_id))
+        self.db.session.execute(delete(Recipient).where(Recipient.candidate_id == candidate_id))
+        self._mail(event, "ACCOUNT_DELETED")
 
     @event_handler("accounts", "account_activated", requeue_on_error=True)
     @handle_once
@@ -88,16 +114,21 @@ class NotificationsService(ServiceBase):
 
     @rpc(expected_exceptions=EXPECTED)
     def list_mails(self, actor, candidate_id=None):
-        """A candidate reads their own mails; staff read a given candidate's."""
+        """A candidate reads their own mails; staff read a given candidate's:
+        staff limited to some centres only the mails about those centres.
+        No body ever shows a working link (domain.hide_link)."""
+        query = select(Mail)
         if actors.is_staff(actor):
-            if candidate_id is None:
+            if candidate_id is None or not str(candidate_id).isdigit():
                 raise Forbidden("forbidden", "staff must name a candidate")
-            owner = int(candidate_id)
+            query = query.where(Mail.candidate_id == int(candidate_id))
+            centres = actors.staff_centres(actor)
+            if centres is not None:
+                query = query.where(Mail.centre_code.in_(centres))
         else:
-            owner = actors.candidate_id(actor)
+            query = query.where(Mail.candidate_id == actors.candidate_id(actor))
         rows = self.db.session.scalars(
-            select(Mail).where(Mail.candidate_id == owner)
-            .order_by(Mail.created_at.desc(), Mail.id.desc())).all()
+            query.order_by(Mail.created_at.desc(), Mail.id.desc())).all()
         return [schemas.mail(row) for row in rows]
 
     # -- delivery retries -----------------------------------------------------------------
@@ -136,25 +167,28 @@ class NotificationsService(ServiceBase):
             self._mail(event, code, extra)
 
     def _recipient(self, event):
-        contact = domain.recipient_from_event(event)
-        if contact:
-            return contact
+        """The contact copied from accounts' events wins (a later change of
+        address, language or civility applies); else the event's snapshot.
+        A deleted account's event carries the last contact itself."""
         row = self.db.session.get(Recipient, event.get("candidate_id") or 0)
-        if row is None:
-            return None
-        return {k: getattr(row, k) for k in
-                ("email", "dossier_number", "civility", "first_name", "last_name", "lang")}
+        if row is not None:
+            return {k: getattr(row, k) for k in
+                    ("email", "dossier_number", "civility", "first_name", "last_name", "lang")}
+        return domain.recipient_from_event(event)
 
-    def _mail(self, event, code, extra=None):
+    def _mail(self, event, code, extra=None, to=None):
         recipient = self._recipient(event)
         if recipient is None:
             log.warning("no address for candidate %s: %s not sent", event.get("candidate_id"), code)
             return
         lang = recipient.get("lang") or "fr"
-        subject, body = domain.render(code, lang, {**domain.variables(event, recipient, lang),
-                                                   **(extra or {})})
+        link = domain.secret_link(code, event)
+        subject, body = domain.render(code, lang, {
+            **domain.variables(event, recipient, lang),
+            "link": domain.HIDDEN_LINK.get(lang, domain.HIDDEN_LINK["fr"]), **(extra or {})})
         row = Mail(event_id=event["event_id"], code=code, candidate_id=event.get("candidate_id"),
-                   to_address=recipient["email"], lang=lang, subject=subject, body=body,
+                   to_address=to or recipient["email"], lang=lang, subject=subject, body=body,
+                   secret=link, centre_code=(event.get("centre") or {}).get("code"),
                    status="queued", attempts=0, created_at=self.clock())
         self.db.session.add(row)
         self.db.session.flush()
@@ -163,7 +197,8 @@ class NotificationsService(ServiceBase):
     def _deliver(self, row):
         row.attempts += 1
         try:
-            self.mailer.send(row.to_address, row.subject, row.body, row.code)
+            self.mailer.send(row.to_address, row.subject,
+                             domain.reveal_link(row.body, row.secret, row.lang), row.code)
         except Exception as exc:  # SMTP away or refusing: logged, retried by the timer
             log.warning("mail %s (%s) not delivered: %s", row.id, row.code, exc)
             row.status, row.error = "failed", str(exc)[:500]
@@ -171,5 +206,8 @@ class NotificationsService(ServiceBase):
                                          "candidate_id": row.candidate_id})
             return
         row.status, row.error, row.sent_at = "sent", None, self.clock()
+        row.secret = None  # delivered: the working link is nowhere here any more
         self.db.emit("mail_sent", {"mail_id": row.id, "code": row.code,
                                    "candidate_id": row.candidate_id})
+        if row.code == "ACCOUNT_DELETED":  # nothing of a deleted candidate stays
+            self.db.session.delete(row)

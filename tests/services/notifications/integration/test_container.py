@@ -1,5 +1,7 @@
 """The real container on the real broker: events in, mails out over SMTP."""
+import random
 import time
+import uuid
 
 from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ServiceRpcProxy
@@ -23,16 +25,19 @@ def test_events_become_mails_and_can_be_read_back(container_factory, rabbit_conf
     container = container_factory(NotificationsService, rabbit_config)
     container.start()
     from_accounts = event_dispatcher(rabbit_config)
-    registered = make_registered(candidate_id=55, email="flow@example.org")
+    # Other services' tests publish into the same vhost: a candidate id and an
+    # address of this test's own keep their events out of what it counts.
+    candidate, address = random.randint(10**8, 10**9), f"flow.{uuid.uuid4().hex[:8]}@example.org"
+    registered = make_registered(candidate_id=candidate, email=address)
     from_accounts("accounts", "candidate_registered", registered)
-    created = make_event("application_created", candidate_id=55, return_deadline="2027-02-05")
-    created["candidate"]["email"] = "flow@example.org"
+    created = make_event("application_created", candidate_id=candidate, return_deadline="2027-02-05")
+    created["candidate"]["email"] = address
     from_accounts("applications", "application_created", created)
 
-    mails = wait_for(lambda: len(smtp_sink.mails(to="flow@example.org")) == 2
-                     and smtp_sink.mails(to="flow@example.org"))
+    mails = wait_for(lambda: len(smtp_sink.mails(to=address)) == 2
+                     and smtp_sink.mails(to=address))
     assert {m["code"] for m in mails} == {"ACCOUNT_CREATED", "APPLICATION_CREATED"}
     with ServiceRpcProxy("notifications", rabbit_config) as notifications:
-        listed = wait_for(lambda: notifications.list_mails({"kind": "candidate", "id": 55}))
+        listed = wait_for(lambda: notifications.list_mails({"kind": "candidate", "id": candidate}))
         assert {m["code"] for m in listed} == {"ACCOUNT_CREATED", "APPLICATION_CREATED"}
         assert all(m["status"] == "sent" for m in listed)

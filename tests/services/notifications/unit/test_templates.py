@@ -6,7 +6,8 @@ from services.notifications import domain
 CODES = ["ACCOUNT_CREATED", "APPLICATION_CREATED", "STATUS_RE", "STATUS_IN", "STATUS_CO",
          "DECISION_FA", "DECISION_DE", "DECISION_LC", "DECISION_LA", "DECISION_PR",
          "APPLICATION_CONFIRMED", "APPLICATION_WITHDRAWN", "APPLICATION_WITHDRAWN_AUTO",
-         "APPLICATION_CANCELLED"]
+         "APPLICATION_CANCELLED", "ACCOUNT_ACTIVATION_RESENT", "ACCOUNT_CREDENTIALS",
+         "ACCOUNT_EMAIL_CHANGE", "ACCOUNT_DELETED"]
 RECIPIENT = {"email": "lea@example.org", "dossier_number": "22PB7Y36", "civility": "MME",
              "first_name": "Léa", "last_name": "Martin", "lang": "fr"}
 EVENT = {"application_id": 12, "candidate_id": 7,
@@ -22,7 +23,7 @@ EVENT = {"application_id": 12, "candidate_id": 7,
 @pytest.mark.parametrize("code", CODES)
 def test_every_mail_names_the_candidate_the_file_and_the_contact(code, lang):
     variables = {**domain.variables(EVENT, RECIPIENT, lang),
-                 "activation_link": "http://portal/compte/activer/abc",
+                 "link": "http://portal/compte/activer/abc",
                  "expires_at": "2026-11-24T10:00:00+00:00",
                  "refused_pieces": [{"label": "Curriculum vitae", "comment": "Illisible"}]}
     subject, body = domain.render(code, lang, variables)
@@ -31,13 +32,13 @@ def test_every_mail_names_the_candidate_the_file_and_the_contact(code, lang):
     assert "22PB7Y36" in body
     assert "scolarite-sciences@univ-demo.fr" in body
     assert ("Merci de ne pas répondre" if lang == "fr" else "Please do not reply") in body
-    if code != "ACCOUNT_CREATED":
+    if not code.startswith("ACCOUNT_"):
         assert "Master Informatique" in subject
 
 
 def test_details_each_mail_must_carry():
     base = {**domain.variables(EVENT, RECIPIENT, "fr"),
-            "activation_link": "http://portal/compte/activer/abc",
+            "link": "http://portal/compte/activer/abc",
             "expires_at": "2026-11-24T10:00:00+00:00",
             "refused_pieces": [{"label": "Curriculum vitae", "comment": "Illisible"}]}
     assert "http://portal/compte/activer/abc" in domain.render("ACCOUNT_CREATED", "fr", base)[1]
@@ -70,6 +71,10 @@ def test_without_a_centre_the_institution_contact_ends_the_mail(monkeypatch):
 
 @pytest.mark.parametrize("event_type, fields, code", [
     ("candidate_registered", {}, "ACCOUNT_CREATED"),
+    ("activation_requested", {}, "ACCOUNT_ACTIVATION_RESENT"),
+    ("credentials_requested", {}, "ACCOUNT_CREDENTIALS"),
+    ("email_change_requested", {}, "ACCOUNT_EMAIL_CHANGE"),
+    ("account_deleted", {}, "ACCOUNT_DELETED"),
     ("application_created", {}, "APPLICATION_CREATED"),
     ("status_changed", {"to_status": "RE"}, "STATUS_RE"),
     ("status_changed", {"to_status": "IN"}, "STATUS_IN"),
@@ -84,3 +89,14 @@ def test_without_a_centre_the_institution_contact_ends_the_mail(monkeypatch):
 ])
 def test_which_event_sends_which_mail(event_type, fields, code):
     assert domain.mail_code(event_type, fields) == code
+
+
+def test_english_mails_say_at_and_deadlines_include_the_day():
+    base = {**domain.variables(EVENT, RECIPIENT, "en"), "link": "x",
+            "expires_at": "2026-11-24T10:00:00+00:00", "refused_pieces": []}
+    created = domain.render("ACCOUNT_CREATED", "en", base)[1]
+    assert "24/11/2026 at 11:00" in created and " à " not in created
+    assert "at the latest" in domain.render("APPLICATION_CREATED", "en", base)[1]
+    french = {**domain.variables(EVENT, RECIPIENT, "fr"), "refused_pieces": []}
+    assert "au plus tard le 05/02/2027" in domain.render("APPLICATION_CREATED", "fr", french)[1]
+    assert "au plus tard le 21/03/2027" in domain.render("DECISION_FA", "fr", french)[1]
