@@ -5,12 +5,14 @@ when an error is raised.
 """
 import logging
 
+from nameko.events import event_handler
 from nameko.rpc import RpcProxy, rpc
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from services.common import actors
 from services.common.clock import Clock
-from services.common.db import Database
+from services.common.db import Database, handle_once
 from services.common.errors import EXPECTED, Conflict, NotFound, ValidationFailed
 from services.common.service_base import ServiceBase
 
@@ -80,6 +82,34 @@ class ApplicationsService(ServiceBase):
     def get_application(self, actor, application_id):
         application, staff = access.readable_application(self.db.session, actor, application_id)
         return self._view(application, staff)
+
+    # -- the candidate's data and account (issue 3) ------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def candidate_has_transmitted(self, candidate_id):
+        """Whether the candidate ever transmitted an application still standing:
+        accounts then refuses that they delete their account themselves."""
+        return bool(self.db.session.scalar(
+            select(Application.id).where(Application.candidate_id == int(candidate_id),
+                                         Application.transmitted_at.is_not(None),
+                                         Application.cancelled_at.is_(None)).limit(1)))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def export_my_data(self, actor):
+        """Every application of the candidate as they see it ("Télécharger mes données")."""
+        candidate_id = actors.candidate_id(actor)
+        return [self._view(a) for a in queries.candidate_applications(self.db.session, candidate_id)]
+
+    @event_handler("accounts", "account_deleted", requeue_on_error=True)
+    @handle_once
+    def on_account_deleted(self, payload):
+        """Everything of a deleted account goes: applications, pieces, history and
+        decisions (cascade). Files are the documents service's, which forgets them
+        on the same event."""
+        candidate_id = payload.get("candidate_id")
+        if candidate_id is not None:
+            self.db.session.execute(delete(Application).where(
+                Application.candidate_id == int(candidate_id)))
 
     # -- candidate: pieces ---------------------------------------------------------
 

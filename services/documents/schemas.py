@@ -21,3 +21,11 @@ def stored_event(document):
 
 def deleted_event(document):
     return owner(document)
+
+
+def listed(document):
+    return {"document_id": document.id, "filename": document.filename,
+            "content_type": document.content_type, "size": document.size,
+            "kind": document.kind, "application_id": document.application_id,
+            "piece_code": document.piece_code,
+            "created_at": document.created_at.isoformat() if document.created_at else None}

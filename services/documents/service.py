@@ -8,6 +8,7 @@ from nameko.rpc import rpc
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from services.common import actors
 from services.common.clock import Clock
 from services.common.db import Database, handle_once
 from services.common.errors import EXPECTED, NotFound, ValidationFailed
@@ -132,6 +133,30 @@ class DocumentsService(ServiceBase):
         for document in documents:
             if domain.removable_on_cancel(document.status):
                 self._delete(document)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_my_documents(self, actor):
+        """The candidate's own files ("Télécharger mes données")."""
+        candidate_id = actors.candidate_id(actor)
+        documents = self.db.session.scalars(
+            select(Document).where(Document.candidate_id == candidate_id,
+                                   Document.status == domain.STORED)
+            .order_by(Document.created_at, Document.id))
+        return [schemas.listed(document) for document in documents]
+
+    @event_handler("accounts", "account_deleted", requeue_on_error=True)
+    @handle_once
+    def on_account_deleted(self, payload):
+        """Every file a deleted account owned goes, from storage and from here.
+        A storage failure raises: the event comes back and the rest is retried."""
+        candidate_id = payload.get("candidate_id")
+        if candidate_id is None:
+            return
+        documents = self.db.session.scalars(
+            select(Document).where(Document.candidate_id == int(candidate_id)).with_for_update())
+        for document in documents:
+            self.storage.remove(document.object_key)  # absent objects are not an error
+            self.db.session.delete(document)
 
     # -- helpers ---------------------------------------------------------------------
 

@@ -200,3 +200,29 @@ def test_a_cancelled_application_loses_its_unfinished_uploads(documents):
     documents.call("on_application_cancelled", cancelled())          # or published twice
     assert len(documents.events("document_deleted")) == 2
     assert documents.rows("SELECT count(*) FROM processed_events") == [(2,)]
+
+
+def test_the_candidate_lists_only_their_stored_files(documents):
+    mine = documents.upload(PDF)
+    documents.call("confirm_upload", mine)
+    documents.upload(PNG)                                            # never confirmed
+    other = documents.upload(PDF, owner=dict(OWNER, candidate_id=8))
+    documents.call("confirm_upload", other)
+    listed = documents.call("list_my_documents", {"kind": "candidate", "id": 7})
+    assert [(d["document_id"], d["filename"], d["piece_code"]) for d in listed] == [
+        (mine, "carte.pdf", "CNI")]
+    with pytest.raises(Exception):
+        documents.call("list_my_documents", {"kind": "staff", "id": 1, "role": "admin"})
+
+
+def test_a_deleted_account_loses_every_file(documents):
+    piece = documents.upload(PDF)
+    documents.call("confirm_upload", piece)
+    letter = documents.call("render_admission_letter", LETTER)["document_id"]
+    other = documents.upload(PDF, owner=dict(OWNER, candidate_id=8))
+    keys = {d: documents.document(d).object_key for d in (piece, letter)}
+    event = {"event_id": str(uuid.uuid4()), "candidate_id": 7, "reason": "candidate"}
+    documents.call("on_account_deleted", event)
+    documents.call("on_account_deleted", event)                      # redelivered
+    assert [row[0] for row in documents.rows("SELECT id FROM documents")] == [other]
+    assert all(documents.store.size(key) is None for key in keys.values())

@@ -1,0 +1,41 @@
+"""The candidate's applications when they download their data or delete their
+account (issue 3)."""
+import uuid
+
+from services.common.errors import Forbidden
+
+
+def test_has_transmitted_counts_only_standing_transmitted_applications(harness, actors):
+    assert harness.call("candidate_has_transmitted", 12) is False
+    draft = harness.apply(actors.ada, "MINFO1")["id"]
+    assert harness.call("candidate_has_transmitted", 12) is False      # not transmitted yet
+    harness.call("cancel", actors.ada, draft)
+    harness.transmitted(actors.ada, "MMATH1")
+    assert harness.call("candidate_has_transmitted", 12) is True
+    assert harness.call("candidate_has_transmitted", 34) is False
+
+
+def test_export_gives_every_own_application_with_its_history(harness, actors):
+    first = harness.transmitted(actors.ada, "MINFO1")["id"]
+    second = harness.apply(actors.ada, "MMATH1")["id"]
+    harness.apply(actors.bob, "MINFO1")
+    exported = harness.call("export_my_data", actors.ada)
+    assert sorted(a["id"] for a in exported) == sorted([first, second])
+    transmitted = next(a for a in exported if a["id"] == first)
+    assert [h["to_status"] for h in transmitted["history"]][-1] == "RE"
+    assert "decisions" not in transmitted or transmitted["decisions"] is None  # candidate's view
+    harness.refused(Forbidden, "forbidden", "export_my_data", actors.manager_sci)
+
+
+def test_a_deleted_account_loses_every_application_once(harness, actors):
+    harness.transmitted(actors.ada, "MINFO1")
+    harness.apply(actors.ada, "MMATH1")
+    kept = harness.apply(actors.bob, "MINFO1")["id"]
+    event = {"event_id": str(uuid.uuid4()), "candidate_id": 12, "reason": "candidate"}
+    harness.call("on_account_deleted", event)
+    harness.call("on_account_deleted", event)  # redelivered
+    assert harness.sql("SELECT id FROM applications") == [(kept,)]
+    assert harness.sql("SELECT count(*) FROM application_pieces p JOIN applications a "
+                       "ON a.id = p.application_id WHERE a.candidate_id = 12") == [(0,)]
+    assert harness.sql("SELECT count(*) FROM status_changes s WHERE NOT EXISTS "
+                       "(SELECT 1 FROM applications a WHERE a.id = s.application_id)") == [(0,)]
