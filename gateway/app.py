@@ -49,6 +49,7 @@ def create_app(overrides=None):
                 "phone": app.config["INSTITUTION_CONTACT_PHONE"],
             },
             "dev_mode": app.config["APP_ENV"] == "development",
+            "cas_enabled": bool(app.config.get("CAS_URL")),
         }
 
     @app.get("/langue/<code>")
@@ -65,7 +66,7 @@ def create_app(overrides=None):
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
 
-    from .views import candidate, dev, health, public, staff
-    for blueprint in (health.bp, public.bp, candidate.bp, staff.bp, dev.bp):
+    from .views import account, candidate, dev, health, public, staff
+    for blueprint in (health.bp, public.bp, candidate.bp, account.bp, staff.bp, dev.bp):
         app.register_blueprint(blueprint)
     return app

@@ -88,3 +88,13 @@ def safe_next(default):
     if target.startswith("/") and not target.startswith("//"):
         return target
     return default
+
+
+def client_address():
+    """The client's address for login throttling (accounts slows down repeated
+    failures per address); X-Forwarded-For only behind a trusted proxy."""
+    if current_app.config.get("TRUSTED_PROXY"):
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        if forwarded.strip():
+            return forwarded.split(",")[0].strip()
+    return request.remote_addr or ""

@@ -17,6 +17,11 @@ def load():
         "RPC_TIMEOUT": int(env("RPC_TIMEOUT", "30")),
         "MAX_CONTENT_LENGTH": int(env("MAX_UPLOAD_BYTES", str(12 * 1024 * 1024))),
         "NAMEKO": nameko_config(),
+        # The university's CAS server (protocol 3); empty: no single sign-on.
+        "CAS_URL": (env("CAS_URL", "") or "").rstrip("/"),
+        "PUBLIC_URL": (env("PUBLIC_URL", "") or "").rstrip("/"),
+        # Behind a reverse proxy, the client's address comes from X-Forwarded-For.
+        "TRUSTED_PROXY": env("TRUSTED_PROXY", "0") == "1",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env("SESSION_COOKIE_SECURE", "0") == "1",

@@ -21,6 +21,27 @@ SECTION_FIELDS = {
     "bac": ("has_bac", "year", "country", "department", "school", "series", "mention",
             "specialities"),
 }
+# The seven sections of the dossier, in the order they are filled (DOMAIN.md 3),
+# with the address of each page.
+DOSSIER_ORDER = ("personal", "address", "bac", "internal", "external", "internships",
+                 "experience")
+SLUGS = {"personal": "personal", "address": "address", "bac": "bac",
+         "internal": "cursus-interne", "external": "cursus-externe", "internships": "stages",
+         "experience": "experiences"}
+SECTION_OF_SLUG = {slug: section for section, slug in SLUGS.items()}
+# List sections: (field, required, kind) in form order; kind picks the input.
+ENTRY_FIELDS = {
+    "external": (("year", True, "year"), ("country", True, "country"),
+                 ("institution", False, "text"), ("diploma_type", True, "text"),
+                 ("label", True, "text"), ("obtained", True, "obtained"),
+                 ("mention", False, "text")),
+    "internships": (("year", True, "year"), ("duration", True, "text"),
+                    ("organisation", True, "text"), ("description", True, "textarea"),
+                    ("hours_per_week", False, "text")),
+    "experience": (("year", True, "year"), ("duration", True, "text"),
+                   ("job_title", True, "text"), ("employer", True, "text"),
+                   ("description", False, "textarea")),
+}
 STREAM_CHUNK = 64 * 1024
 
 
@@ -39,33 +60,119 @@ def me():
 @bp.get("/dossier")
 def dossier():
     data = remote().accounts.get_dossier(me())
-    return render_template("candidate/dossier.html", dossier=data)
+    return render_template("candidate/dossier.html", dossier=data, order=DOSSIER_ORDER,
+                           slugs=SLUGS)
+
+
+def following_url(section):
+    """Where "Suivant" leads: the next section of the dossier, else its overview."""
+    index = DOSSIER_ORDER.index(section)
+    if index + 1 < len(DOSSIER_ORDER):
+        return url_for("candidate.dossier_section", section=SLUGS[DOSSIER_ORDER[index + 1]])
+    return url_for("candidate.dossier")
+
+
+def posted(section, dossier_data):
+    """The form as posted, without the fields the candidate may not change
+    (disabled in the page: the stored values stay)."""
+    readonly = dossier_data.get("readonly") or {}
+    locked = set(readonly.get(section) or []) if section == "personal" else (
+        set(SECTION_FIELDS[section]) if section == "bac" and readonly.get("bac") else set())
+    return {k: request.form.get(k, "").strip() for k in SECTION_FIELDS[section]
+            if k not in locked}
 
 
 @bp.route("/dossier/<section>", methods=["GET", "POST"])
 def dossier_section(section):
-    if section not in SECTIONS:
+    section = SECTION_OF_SLUG.get(section)
+    if section is None:
         abort(404)
+    if section == "internal":
+        return render_template("candidate/section_internal.html", section=section,
+                               dossier=remote().accounts.get_dossier(me()))
+    if section in ENTRY_FIELDS:
+        return entries(section)
     data = remote().accounts.get_dossier(me())
     form, errors, message = dict(data.get(section) or {}), {}, None
     status = 200
     if request.method == "POST":
-        form = {k: request.form.get(k, "").strip() for k in SECTION_FIELDS[section]}
+        form = posted(section, data)
         try:
             data = remote().accounts.save_dossier_section(me(), section, form)
+        except ValidationFailed as exc:
+            errors, message, status = field_errors(exc), t("error.form"), 422
+        except Conflict as exc:
+            errors, message, status = field_errors(exc), message_for(exc), 409
+        else:
+            flash(t("dossier.saved"), "success")
+            if request.form.get("next"):
+                return redirect(following_url(section))
+            return redirect(url_for("candidate.dossier"))
+        form = {**dict(data.get(section) or {}), **form}
+    return render_section(section, data, form, errors, message, status)
+
+
+def render_section(section, data, form, errors, message, status):
+    reference = remote().accounts.reference_data()
+    communes = []
+    if section == "address" and form.get("country") == "FR" and form.get("postal_code"):
+        communes = remote().accounts.communes(postal_code=form["postal_code"])
+    return render_template(f"candidate/section_{section}.html", section=section, dossier=data,
+                           form=form, errors=errors, message=message, ref=reference,
+                           communes=communes, next_url=following_url(section)), status
+
+
+def entries(section, entry_id=None):
+    """A list section: its entries, and a form that adds one (or edits one)."""
+    data = remote().accounts.get_dossier(me())
+    items = data.get(section) or []
+    current = next((e for e in items if e.get("id") == entry_id), None)
+    if entry_id is not None and current is None:
+        abort(404)
+    form, errors, message, status = dict(current or {}), {}, None, 200
+    if request.method == "POST":
+        form = {name: request.form.get(name, "").strip() for name, _, _ in ENTRY_FIELDS[section]}
+        try:
+            if entry_id is None:
+                remote().accounts.add_dossier_entry(me(), section, form)
+            else:
+                remote().accounts.update_dossier_entry(me(), section, entry_id, form)
         except ValidationFailed as exc:
             errors, message, status = field_errors(exc), t("error.form"), 422
         except Conflict as exc:
             message, status = message_for(exc), 409
         else:
             flash(t("dossier.saved"), "success")
-            following = SECTIONS[SECTIONS.index(section) + 1] if section != SECTIONS[-1] else None
-            if request.form.get("next") and following:
-                return redirect(url_for("candidate.dossier_section", section=following))
-            return redirect(url_for("candidate.dossier"))
+            if request.form.get("next"):
+                return redirect(following_url(section))
+            return redirect(url_for("candidate.dossier_section", section=SLUGS[section]))
     reference = remote().accounts.reference_data()
-    return render_template(f"candidate/section_{section}.html", section=section, dossier=data,
-                           form=form, errors=errors, message=message, ref=reference), status
+    return render_template("candidate/section_list.html", section=section, slug=SLUGS[section],
+                           dossier=data, items=items, entry_id=entry_id, form=form,
+                           errors=errors, message=message, ref=reference,
+                           fields=ENTRY_FIELDS[section], next_url=following_url(section)), status
+
+
+@bp.route("/dossier/<slug>/<entry_id>", methods=["GET", "POST"])
+def dossier_entry(slug, entry_id):
+    section = SECTION_OF_SLUG.get(slug)
+    if section not in ENTRY_FIELDS:
+        abort(404)
+    return entries(section, entry_id)
+
+
+@bp.post("/dossier/<slug>/<entry_id>/supprimer")
+def delete_dossier_entry(slug, entry_id):
+    section = SECTION_OF_SLUG.get(slug)
+    if section not in ENTRY_FIELDS:
+        abort(404)
+    try:
+        remote().accounts.delete_dossier_entry(me(), section, entry_id)
+    except Conflict as exc:
+        flash(message_for(exc), "error")
+    else:
+        flash(t("dossier.entry_deleted"), "success")
+    return redirect(url_for("candidate.dossier_section", section=slug))
 
 
 # -- offer and applications ----------------------------------------------------

@@ -1,5 +1,9 @@
-"""Home, login and account creation/activation (no session needed)."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+"""Home, login, account creation/activation and the flows that start from an
+email address or a link in a mail (no session needed), CAS login."""
+from urllib.parse import urlencode
+
+from flask import (Blueprint, current_app, flash, redirect, render_template, request, session,
+                   url_for)
 
 from services.common.errors import Conflict, NotFound, ValidationFailed
 
@@ -23,18 +27,32 @@ def home():
 def login():
     form = {"login": request.form.get("login", "").strip()}
     try:
-        who = remote().accounts.authenticate_candidate(form["login"], request.form.get("password", ""))
+        who = remote().accounts.authenticate_candidate(
+            form["login"], request.form.get("password", ""), security.client_address())
     except ValidationFailed:
         return render_template("public/home.html", form=form, errors={},
                                login_error=t("login.failed")), 401
+    except Conflict as exc:  # login_throttled
+        return render_template("public/home.html", form=form, errors={},
+                               login_error=throttled_message(exc)), 429
     security.login(who)
     return redirect(security.safe_next(url_for("candidate.applications")))
 
 
+def throttled_message(exc):
+    seconds = (exc.fields or {}).get("retry_after") or "1"
+    return t("login.throttled", seconds=seconds)
+
+
 @bp.post("/deconnexion")
 def logout():
+    through_cas = (security.actor() or {}).get("origin") == "cas"
     security.logout()
     flash(t("logout.done"), "info")
+    cas = current_app.config.get("CAS_URL")
+    if through_cas and cas:  # end the single sign-on session too
+        home = (current_app.config.get("PUBLIC_URL") or request.host_url.rstrip("/")) + "/"
+        return redirect(f"{cas}/logout?" + urlencode({"service": home}))
     return redirect(url_for("public.home"))
 
 
@@ -68,3 +86,100 @@ def activate(token):
         return render_template("public/activate.html", token=token, errors={},
                                link_error=error_text(exc.code)), 410
     return render_template("public/activate.html", token=token, errors={})
+
+
+# -- flows that start from an email address: one neutral answer --------------------------
+
+def neutral_flow(template, method, done_key):
+    form, errors = {}, {}
+    if request.method == "POST":
+        form = {"email": request.form.get("email", "").strip()}
+        try:
+            getattr(remote().accounts, method)(form["email"])
+        except ValidationFailed as exc:  # a malformed address only
+            return render_template(template, form=form, errors=field_errors(exc)), 422
+        # The same words whether or not an account uses this address.
+        return render_template(template, form={}, errors={}, done=t(done_key))
+    return render_template(template, form=form, errors=errors)
+
+
+@bp.route("/compte/activation-perdue", methods=["GET", "POST"])
+def lost_activation():
+    return neutral_flow("public/lost_activation.html", "request_activation_link",
+                        "lost_activation.done")
+
+
+@bp.route("/compte/identifiants-oublies", methods=["GET", "POST"])
+def forgotten_credentials():
+    return neutral_flow("public/forgotten.html", "request_credentials", "forgotten.done")
+
+
+@bp.route("/compte/reinitialiser/<token>", methods=["GET", "POST"])
+def reset_password(token):
+    try:
+        if request.method == "POST":
+            done = remote().accounts.reset_password(
+                token, request.form.get("password", ""), request.form.get("password_confirm", ""))
+            return render_template("public/reset.html", token=token, errors={},
+                                   done=t("reset.done", dossier_number=done["dossier_number"]))
+        remote().accounts.check_reset_token(token)
+    except ValidationFailed as exc:
+        return render_template("public/reset.html", token=token, errors=field_errors(exc)), 422
+    except (NotFound, Conflict) as exc:  # unknown, used or expired link
+        return render_template("public/reset.html", token=token, errors={},
+                               link_error=error_text(exc.code)), 410
+    return render_template("public/reset.html", token=token, errors={})
+
+
+@bp.route("/compte/email/<token>", methods=["GET", "POST"])
+def confirm_email(token):
+    """GET only shows what will change (mail scanners open links); POST confirms."""
+    try:
+        if request.method == "POST":
+            done = remote().accounts.confirm_email_change(token)
+            if (security.actor() or {}).get("kind") == "candidate":
+                session["actor"] = {**security.actor(), "email": done["email"]}
+            return render_template("public/confirm_email.html", token=token,
+                                   done=t("email_change.done", email=done["email"]))
+        pending = remote().accounts.check_email_token(token)
+    except ValidationFailed as exc:
+        return render_template("public/confirm_email.html", token=token,
+                               link_error=" ".join(field_errors(exc).values())), 409
+    except (NotFound, Conflict) as exc:
+        return render_template("public/confirm_email.html", token=token,
+                               link_error=error_text(exc.code)), 410
+    return render_template("public/confirm_email.html", token=token,
+                           new_email=pending["new_email"])
+
+
+# -- "Je suis étudiant à l'université": CAS (protocol 3) -------------------------------------
+
+def cas_service_url():
+    """The address CAS sends the ticket back to; the same string goes to the
+    ticket validation, as the protocol requires."""
+    base = current_app.config.get("PUBLIC_URL") or request.host_url.rstrip("/")
+    return base + url_for("public.cas_return")
+
+
+@bp.get("/cas/connexion")
+def cas_login():
+    cas = current_app.config.get("CAS_URL")
+    if not cas:
+        flash(t("cas.disabled"), "error")
+        return redirect(url_for("public.home"))
+    return redirect(f"{cas}/login?" + urlencode({"service": cas_service_url()}))
+
+
+@bp.get("/cas/retour")
+def cas_return():
+    ticket = request.args.get("ticket", "")
+    if not ticket:
+        flash(t("err.cas_ticket_invalid"), "error")
+        return redirect(url_for("public.home"))
+    try:
+        who = remote().accounts.authenticate_cas(ticket, cas_service_url())
+    except (ValidationFailed, NotFound, Conflict) as exc:
+        flash(error_text(exc.code), "error")
+        return redirect(url_for("public.home"))
+    security.login(who)
+    return redirect(url_for("candidate.applications"))

@@ -8,6 +8,7 @@ from ..app import remote
 from ..errors import message_for
 from ..i18n import t
 from .candidate import stream_download
+from .public import throttled_message
 
 bp = Blueprint("staff", __name__, url_prefix="/gestion")
 
@@ -31,9 +32,12 @@ def login():
     if request.method == "POST":
         form = {"login": request.form.get("login", "").strip()}
         try:
-            who = remote().accounts.authenticate_staff(form["login"], request.form.get("password", ""))
+            who = remote().accounts.authenticate_staff(
+                form["login"], request.form.get("password", ""), security.client_address())
         except ValidationFailed:
             error, status = t("login.failed"), 401
+        except Conflict as exc:  # login_throttled
+            error, status = throttled_message(exc), 429
         else:
             security.login(who)
             return redirect(security.safe_next(url_for("staff.applications")))

@@ -1,0 +1,77 @@
+"""The candidate's account page (/compte): email change, "Télécharger mes
+données", account deletion."""
+import json
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+
+from services.common.errors import Conflict, ValidationFailed
+
+from .. import security
+from ..app import remote
+from ..errors import field_errors, message_for
+from ..i18n import t
+
+bp = Blueprint("account", __name__, url_prefix="/compte")
+
+
+@bp.before_request
+@security.candidate_required
+def require_login():
+    return None
+
+
+def me():
+    return security.actor()
+
+
+def page(form=None, errors=None, status=200, **extra):
+    dossier = remote().accounts.get_dossier(me())
+    return render_template("candidate/account.html", dossier=dossier, form=form or {},
+                           errors=errors or {}, **extra), status
+
+
+@bp.get("")
+def show():
+    return page()
+
+
+@bp.post("/email")
+def change_email():
+    form = {k: request.form.get(k, "").strip() for k in ("email", "email_confirm")}
+    try:
+        remote().accounts.request_email_change(me(), form["email"], form["email_confirm"])
+    except ValidationFailed as exc:
+        return page(form, field_errors(exc), 422)
+    return page(sent=t("email_change.sent", email=form["email"]))
+
+
+@bp.get("/mes-donnees")
+def my_data():
+    """Everything the platform holds about the candidate, as one JSON file."""
+    services = remote()
+    data = {
+        **services.accounts.export_my_data(me()),
+        "applications": services.applications.export_my_data(me()),
+        "mails": services.notifications.list_mails(me()),
+        "files": services.documents.list_my_documents(me()),
+    }
+    number = data.get("account", {}).get("dossier_number") or "dossier"
+    body = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)
+    return Response(body, content_type="application/json; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="mes-donnees-{number}.json"',
+        "Cache-Control": "private, no-store"})
+
+
+@bp.post("/supprimer")
+def delete():
+    if request.form.get("confirm") != "1":
+        flash(t("account.delete_confirm_needed"), "error")
+        return redirect(url_for("account.show"))
+    try:
+        remote().accounts.delete_my_account(me())
+    except Conflict as exc:
+        flash(message_for(exc), "error")
+        return redirect(url_for("account.show"))
+    security.logout()
+    flash(t("account.deleted"), "success")
+    return redirect(url_for("public.home"))
