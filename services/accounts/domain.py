@@ -205,3 +205,75 @@ def is_section_open(section, complete):
 
 def is_ready_to_apply(complete):
     return all(complete[s] for s in SECTIONS)
+
+
+# -- INE (identifiant national étudiant, "INE/BEA") ---------------------------------
+
+INE_LENGTH = 11
+BEA_KEYS = "ABCDEFGHJKLMNPRSTUVWXYZ"  # 23 letters: no I, O, Q
+INE_BEA = re.compile(r"[0-9]{10}[A-Z]")              # académies: 10 digits + key letter
+INE_UNIVERSITY = re.compile(r"[0-9A-Z]{10}[0-9]")    # universities (base 36) + key digit
+INE_RNIE = re.compile(r"[0-9]{9}[A-Z]{2}")           # RNIE, since 2018
+INE_APPRENTICE = re.compile(r"[0-9]{4}A[0-9]{5}[A-Z]")  # apprentices
+
+
+def _bea_key_ok(ine):
+    return BEA_KEYS[int(ine[:10]) % 23] == ine[10]
+
+
+def _university_key_ok(ine):
+    """Six times the base-36 values of the first nine characters, plus the
+    tenth: the last digit of that sum is the key."""
+    total = 6 * sum(int(c, 36) for c in ine[:9]) + int(ine[9], 36)
+    return str(total)[-1] == ine[10]
+
+
+def is_valid_ine(text):
+    """11 characters in one of the national formats, with a right check
+    character where the format has a public one (BEA: a letter from the number
+    modulo 23; university numbers: a digit from their base-36 sum). RNIE and
+    apprentice numbers are checked by their format: their key is verified by
+    the ministry's service, not by a public rule."""
+    if not isinstance(text, str) or len(text) != INE_LENGTH:
+        return False
+    ine = text.upper()
+    body = ine[:10]
+    if len(set(body)) == 1 or body.isalpha():  # 0000000000, AAAAAAAAAA...
+        return False
+    if INE_BEA.fullmatch(ine):
+        return _bea_key_ok(ine)
+    if INE_UNIVERSITY.fullmatch(ine):
+        return _university_key_ok(ine)
+    return bool(INE_RNIE.fullmatch(ine) or INE_APPRENTICE.fullmatch(ine))
+
+
+def bea_key(digits):
+    """The check letter of a 10-digit BEA number (tests, demo data)."""
+    return BEA_KEYS[int(digits) % 23]
+
+
+# -- list sections -------------------------------------------------------------------
+
+LIST_SECTIONS = ("external", "internships", "experience")
+DOSSIER_ORDER = ("personal", "address", "bac", "internal", *LIST_SECTIONS)
+
+
+def sections_open(complete):
+    """{section: may it be opened?} for the seven sections: the lists and the
+    internal record open once the three mandatory sections are complete."""
+    opened = {s: is_section_open(s, complete) for s in SECTIONS}
+    after = is_ready_to_apply(complete)
+    opened.update({s: after for s in ("internal", *LIST_SECTIONS)})
+    return opened
+
+
+def new_entry_id():
+    return secrets.token_hex(6)
+
+
+def changed_fields(before, after):
+    """(before, after) restricted to the fields whose value differs."""
+    keys = sorted(set(before) | set(after))
+    changed = [k for k in keys if before.get(k) != after.get(k)]
+    return ({k: before[k] for k in changed if k in before},
+            {k: after[k] for k in changed if k in after})

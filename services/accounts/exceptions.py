@@ -10,7 +10,9 @@ ValidationFailed (bad input; `fields` maps each wrong field to one of the field 
     required, too_long, invalid_email, email_mismatch, email_taken, password_weak,
     password_mismatch, invalid_date, birth_date_out_of_range, invalid_choice,
     invalid_postal_code, invalid_year, invalid_ine, same_email (email change to the
-    current address)
+    current address), unknown_postal_code, commune_mismatch (commune not of that
+    postal code / département), ine_taken (INE of another dossier of the
+    campaign), invalid_number, field_locked
 
 NotFound:
     not_found           no such candidate (also: a candidate asking for someone else)
@@ -26,6 +28,12 @@ Conflict (the state forbids the action):
     login_throttled     too many failed logins: wait fields["retry_after"] seconds
     already_activated   resend_activation for an account already activated
     account_has_transmitted  delete_my_account with an application transmitted
+    field_locked        a candidate changing a read-only field (fields {field: field_locked})
+    cas_email_taken     CAS first login whose address a web account already uses
+    cas_disabled        CAS_URL not configured
+
+NotFound (more): entry_not_found (list entry), student_not_found (CAS user not in
+the student-records extract). ValidationFailed: cas_ticket_invalid.
 
 Forbidden: forbidden, read_only (services.common.actors).
 """
@@ -57,6 +65,17 @@ SAME_EMAIL = "same_email"
 LOGIN_THROTTLED = "login_throttled"
 ALREADY_ACTIVATED = "already_activated"
 ACCOUNT_HAS_TRANSMITTED = "account_has_transmitted"
+UNKNOWN_POSTAL_CODE = "unknown_postal_code"
+COMMUNE_MISMATCH = "commune_mismatch"
+INE_TAKEN = "ine_taken"
+INVALID_NUMBER = "invalid_number"
+FIELD_LOCKED = "field_locked"
+ENTRY_NOT_FOUND = "entry_not_found"
+# CAS (authenticate_cas)
+CAS_TICKET_INVALID = "cas_ticket_invalid"
+STUDENT_NOT_FOUND = "student_not_found"
+CAS_EMAIL_TAKEN = "cas_email_taken"
+CAS_DISABLED = "cas_disabled"
 INCOMPLETE = "incomplete"
 
 # Staff limited to some centres, about a candidate who applied to none of them.

@@ -69,3 +69,17 @@ def centres_of(session, candidate_id):
     from .models import CandidateCentre
     return set(session.scalars(select(CandidateCentre.centre_code)
                                .where(CandidateCentre.candidate_id == candidate_id)))
+
+
+def ine_holder(session, campaign_code, ine, except_id):
+    """Another candidate of the same campaign with this INE, or None."""
+    query = select(Candidate).where(Candidate.ine == ine, Candidate.id != except_id)
+    query = query.where(Candidate.campaign_code.is_(None) if campaign_code is None
+                        else Candidate.campaign_code == campaign_code)
+    return session.scalars(query).first()
+
+
+def dossier_changes(session, candidate_id):
+    from .models import DossierChange
+    return session.scalars(select(DossierChange).where(DossierChange.candidate_id == candidate_id)
+                           .order_by(DossierChange.at.desc(), DossierChange.id.desc())).all()

@@ -2,12 +2,16 @@
 
 Countries and nationalities are ISO 3166-1 alpha-2 codes from pycountry, labelled
 in French with pycountry's own translations. Bac series are the French
-baccalauréat types and their usual equivalents. Départements are the official
-codes (metropolitan, Corsica 2A/2B, overseas).
+baccalauréat types and their usual equivalents. Départements and communes with
+their postal codes come from the official open data (data/communes.json.gz, see
+data/build_communes.py).
 """
 import functools
 import gettext
+import gzip
+import json
 import unicodedata
+from pathlib import Path
 
 import pycountry
 
@@ -21,6 +25,7 @@ MENTIONS = (
     ("TB", "Très bien"),
     ("TBF", "Très bien avec félicitations du jury"),
 )
+OBTAINED = (("O", "Oui"), ("N", "Non"), ("E", "En cours"))
 _TECHNO = "Baccalauréat technologique"
 BAC_SERIES = (
     # Since the 2021 reform: one general bac (with specialities) and the
@@ -70,17 +75,6 @@ def country_codes():
     return frozenset(code for code, _ in countries())
 
 
-@functools.lru_cache(maxsize=1)
-def departments():
-    """Official département codes: 01–95 (no 20: Corsica is 2A and 2B) and overseas."""
-    codes = {f"{n:02d}" for n in range(1, 96) if n != 20} | {"2A", "2B"}
-    # Overseas départements (971–976) and collectivities with a French civil
-    # registry (Saint-Pierre-et-Miquelon, Saint-Barthélemy, Saint-Martin,
-    # Wallis-et-Futuna, Polynésie française, Nouvelle-Calédonie).
-    codes |= {"971", "972", "973", "974", "976", "975", "977", "978", "986", "987", "988"}
-    return frozenset(codes)
-
-
 def codes_of(pairs):
     return frozenset(code for code, _ in pairs)
 
@@ -92,4 +86,80 @@ def reference_data():
         "bac_series": [list(pair) for pair in BAC_SERIES],
         "mentions": [list(pair) for pair in MENTIONS],
         "civilities": [list(pair) for pair in CIVILITIES],
+        "departments": department_list(),
+        # Nationalities are named by their country (ISO 3166), as in eCandidat.
+        "nationalities": [list(pair) for pair in countries()],
+        "obtained": [list(pair) for pair in OBTAINED],
     }
+
+
+# -- French départements and communes (official open data) -------------------------
+
+COMMUNES_FILE = Path(__file__).resolve().parent / "data" / "communes.json.gz"
+
+
+def fold(text):
+    """How names compare: no accents, case, hyphens or apostrophes
+    ("saint-etienne" finds "Saint-Étienne")."""
+    plain = unicodedata.normalize("NFKD", str(text))
+    plain = "".join(c for c in plain if not unicodedata.combining(c)).casefold()
+    return " ".join(plain.replace("-", " ").replace("'", " ").replace("’", " ").split())
+
+
+@functools.lru_cache(maxsize=1)
+def _geography():
+    """The départements and communes of data/communes.json.gz, indexed."""
+    with gzip.open(COMMUNES_FILE, "rt", encoding="utf-8") as source:
+        data = json.load(source)
+    by_postal_code, by_department = {}, {}
+    for insee, name, department, postal_codes, current in data["communes"]:
+        by_department.setdefault(department, []).append((insee, name, postal_codes, current))
+        if current:
+            for postal_code in postal_codes:
+                by_postal_code.setdefault(postal_code, []).append((insee, name))
+    return {"departments": data["departments"], "by_postal_code": by_postal_code,
+            "by_department": by_department}
+
+
+@functools.lru_cache(maxsize=1)
+def departments():
+    """Official département codes (metropolitan, Corsica 2A/2B, overseas and
+    the collectivities with a French civil registry)."""
+    return frozenset(_geography()["departments"])
+
+
+def department_list():
+    return [[code, f"{code} – {name}"] for code, name in
+            sorted(_geography()["departments"].items(), key=lambda item: item[0].zfill(3))]
+
+
+def postal_code_exists(postal_code):
+    return postal_code in _geography()["by_postal_code"]
+
+
+def commune_for_postal_code(postal_code, name):
+    """The official name of the commune `name` among those of this postal code, or None."""
+    wanted = fold(name)
+    return next((official for _, official in _geography()["by_postal_code"].get(postal_code, ())
+                 if fold(official) == wanted), None)
+
+
+def commune_in_department(department, name):
+    """The official name of the commune `name` of this département (current or
+    former commune: people were born in communes merged since), or None."""
+    wanted = fold(name)
+    return next((official for _, official, _, _ in _geography()["by_department"].get(department, ())
+                 if fold(official) == wanted), None)
+
+
+def communes(postal_code=None, department=None):
+    """[[insee, name, postal_code]] of a postal code, or of a département."""
+    geography = _geography()
+    if postal_code:
+        return [[insee, name, postal_code]
+                for insee, name in geography["by_postal_code"].get(str(postal_code), ())]
+    if department:
+        return [[insee, name, (codes or [""])[0]]
+                for insee, name, codes, current in geography["by_department"].get(str(department), ())
+                if current]
+    return []

@@ -94,9 +94,14 @@ def dossier_sections(dossier):
 
 
 def dossier_view(candidate):
+    from .dossier import readonly
     data = dossier_sections(candidate.dossier)
     complete = domain.completeness(data)
-    return {"candidate": candidate_summary(candidate), **data, "complete": complete,
+    lists = {s: [dict(e) for e in getattr(candidate.dossier, s) or []]
+             for s in ("internal", *domain.LIST_SECTIONS)}
+    return {"candidate": candidate_summary(candidate), **data, **lists, "complete": complete,
+            "open": domain.sections_open(complete), "readonly": readonly(candidate),
+            "origin": candidate.origin, "pending_email": candidate.pending_email,
             "personal_locked": bool(candidate.personal_locked),
             "ready_to_apply": domain.is_ready_to_apply(complete)}
 

@@ -29,7 +29,6 @@ MAX_LENGTH = {"phone": 20, "mobile": 20, "postal_code": 10, "cedex": 20, "school
 DEFAULT_MAX_LENGTH = 100
 PHONE = re.compile(r"\+?[0-9 .()-]{6,20}")
 POSTAL_CODE_FR = re.compile(r"\d{5}")
-INE = re.compile(r"[0-9A-Z]{11}")  # INE/BEA: 11 letters and digits
 YEAR = re.compile(r"\d{4}")
 
 
@@ -83,6 +82,15 @@ def _personal(values, errors, today):
     _keep_only_for(values, values.get("birth_country"),
                    ("birth_department", "birth_commune"), ("birth_town",))
     _check_choice(values, errors, "birth_department", reference.departments())
+    if (values.get("birth_country") == FRANCE and "birth_commune" in values
+            and "birth_department" in values and "birth_department" not in errors
+            and "birth_commune" not in errors):
+        official = reference.commune_in_department(values["birth_department"],
+                                                   values["birth_commune"])
+        if official is None:
+            errors["birth_commune"] = codes.COMMUNE_MISMATCH
+        else:
+            values["birth_commune"] = official
     if "birth_date" in values:
         born = domain.parse_day(values["birth_date"])
         if born is None:
@@ -92,7 +100,7 @@ def _personal(values, errors, today):
     for field in ("phone", "mobile"):
         if field in values and field not in errors and not PHONE.fullmatch(values[field]):
             errors[field] = codes.INVALID
-    if "ine" in values and "ine" not in errors and not INE.fullmatch(values["ine"]):
+    if "ine" in values and "ine" not in errors and not domain.is_valid_ine(values["ine"]):
         errors["ine"] = codes.INVALID_INE
     return values
 
@@ -101,9 +109,17 @@ def _address(values, errors, today):
     _check_choice(values, errors, "country", reference.country_codes())
     country = values.get("country")
     _keep_only_for(values, country, ("commune",), ("city",))
-    if (country == FRANCE and "postal_code" in values and "postal_code" not in errors
-            and not POSTAL_CODE_FR.fullmatch(values["postal_code"])):
-        errors["postal_code"] = codes.INVALID_POSTAL_CODE
+    if country == FRANCE and "postal_code" in values and "postal_code" not in errors:
+        if not POSTAL_CODE_FR.fullmatch(values["postal_code"]):
+            errors["postal_code"] = codes.INVALID_POSTAL_CODE
+        elif not reference.postal_code_exists(values["postal_code"]):
+            errors["postal_code"] = codes.UNKNOWN_POSTAL_CODE
+        elif "commune" in values and "commune" not in errors:
+            official = reference.commune_for_postal_code(values["postal_code"], values["commune"])
+            if official is None:
+                errors["commune"] = codes.COMMUNE_MISMATCH
+            else:
+                values["commune"] = official  # the official spelling
     return values
 
 

@@ -9,6 +9,7 @@ from nameko.events import event_handler
 from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
+from sqlalchemy.exc import IntegrityError
 
 from services.common import actors
 from services.common.clock import Clock
@@ -16,7 +17,8 @@ from services.common.db import Database, handle_once
 from services.common.errors import EXPECTED, Conflict, Forbidden, NotFound, ValidationFailed
 from services.common.service_base import ServiceBase
 
-from . import access, domain, flows, passwords, queries, reference, schemas, staff_help, throttle
+from . import (access, dossier, domain, entries, flows, passwords, queries, reference, schemas,
+               staff_help, throttle)
 from . import exceptions as codes
 from .models import Base, CandidateCentre
 
@@ -132,9 +134,17 @@ class AccountsService(ServiceBase):
         complete = domain.completeness(schemas.dossier_sections(candidate.dossier))
         if not domain.is_section_open(section, complete):
             raise Conflict(codes.SECTION_LOCKED, "complete the previous sections first")
+        stored = dict(getattr(candidate.dossier, section) or {})
+        if by_candidate:
+            data = dossier.keep_locked(section, data, stored,
+                                       dossier.locked_fields(candidate, section))
         clean = schemas.dossier_section(section, data, domain.paris_today(now))
+        if section == "personal":
+            self._claim_ine(candidate, clean.get("ine"))
         setattr(candidate.dossier, section, clean)
         candidate.dossier.updated_at = now
+        if not by_candidate:
+            dossier.record_change(self.db.session, candidate.id, actor, section, stored, clean, now)
         if section == "personal":
             # The identity in the dossier is the one mails and applications use.
             candidate.first_name = clean["first_name"]
@@ -143,6 +153,82 @@ class AccountsService(ServiceBase):
             self.db.emit("candidate_updated", schemas.updated_event(candidate))
         self.db.commit()
         return schemas.dossier_view(candidate)
+
+    def _claim_ine(self, candidate, ine):
+        """An INE belongs to one dossier per campaign."""
+        if ine and queries.ine_holder(self.db.session, candidate.campaign_code, ine,
+                                      candidate.id) is not None:
+            raise ValidationFailed(codes.INVALID, "INE taken", fields={"ine": codes.INE_TAKEN})
+        candidate.ine = ine or None
+        try:
+            self.db.session.flush()
+        except IntegrityError:  # claimed by another dossier at the same moment
+            self.db.rollback()
+            raise ValidationFailed(codes.INVALID, "INE taken",
+                                   fields={"ine": codes.INE_TAKEN}) from None
+
+    # -- dossier lists (issue 3) ----------------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def add_dossier_entry(self, actor, section, data, candidate_id=None):
+        def add(entries, clean):
+            entry = {"id": domain.new_entry_id(), **clean}
+            return entries + [entry], entry["id"], {}, entry
+        return self._change_entries(actor, section, data, candidate_id, add)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def update_dossier_entry(self, actor, section, entry_id, data, candidate_id=None):
+        def update(entries, clean):
+            index = dossier.find_entry(entries, entry_id)
+            entry = {"id": entry_id, **clean}
+            return (entries[:index] + [entry] + entries[index + 1:], entry_id,
+                    entries[index], entry)
+        return self._change_entries(actor, section, data, candidate_id, update)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def delete_dossier_entry(self, actor, section, entry_id, candidate_id=None):
+        def remove(entries, clean):
+            index = dossier.find_entry(entries, entry_id)
+            return entries[:index] + entries[index + 1:], entry_id, entries[index], {}
+        return self._change_entries(actor, section, None, candidate_id, remove)
+
+    def _change_entries(self, actor, section, data, candidate_id, change):
+        target, by_candidate = access.dossier_owner(actor, candidate_id, write=True,
+                                                   session=self.db.session)
+        if section not in domain.LIST_SECTIONS:
+            raise ValidationFailed(codes.INVALID, "unknown section",
+                                   fields={"section": codes.INVALID_CHOICE})
+        now = self.clock()
+        candidate = self._candidate(target, lock=True)
+        complete = domain.completeness(schemas.dossier_sections(candidate.dossier))
+        if not domain.sections_open(complete)[section]:
+            raise Conflict(codes.SECTION_LOCKED, "complete the previous sections first")
+        clean = None
+        if data is not None:
+            clean, errors = entries.validate(section, data, domain.paris_today(now))
+            schemas.raise_if_invalid(errors)
+        current = list(getattr(candidate.dossier, section) or [])
+        updated, entry_id, before, after = change(current, clean)
+        setattr(candidate.dossier, section, updated)
+        candidate.dossier.updated_at = now
+        if not by_candidate:
+            dossier.record_change(self.db.session, candidate.id, actor, section,
+                                  {k: v for k, v in before.items() if k != "id"},
+                                  {k: v for k, v in after.items() if k != "id"}, now, entry_id)
+        self.db.commit()
+        return schemas.dossier_view(candidate)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_dossier_changes(self, actor, candidate_id):
+        target, _ = access.dossier_owner(actor, candidate_id, session=self.db.session,
+                                         staff_only=True)
+        return [schemas.dossier_change(change)
+                for change in queries.dossier_changes(self.db.session, target)]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def communes(self, postal_code=None, department=None):
+        """The official communes of a postal code or a département."""
+        return reference.communes(postal_code=postal_code, department=department)
 
     @rpc(expected_exceptions=EXPECTED)
     def reference_data(self):

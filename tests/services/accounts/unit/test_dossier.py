@@ -29,7 +29,12 @@ def test_a_new_dossier_is_empty(harness):
                       "email": "lea@example.org", "last_name": "Martin", "first_name": "Léa",
                       "lang": "fr"},
         "personal": {}, "address": {}, "bac": {},
+        "internal": [], "external": [], "internships": [], "experience": [],
         "complete": {"personal": False, "address": False, "bac": False},
+        "open": {"personal": True, "address": False, "bac": False, "internal": False,
+                 "external": False, "internships": False, "experience": False},
+        "readonly": {"personal": [], "bac": False, "internal": True},
+        "origin": "web", "pending_email": None,
         "personal_locked": False, "ready_to_apply": False}
 
 
