@@ -184,3 +184,49 @@ def purge_unactivated(db, now):
     for candidate in expired:
         delete_candidate(db, candidate, "unactivated")
     return {"purged": len(expired)}
+
+
+# -- internal students (CAS) -------------------------------------------------------------------
+
+def internal_student(db, cas_user, record, email, now, campaign_code):
+    """The account of a student back from CAS: found by CAS user or student
+    number, else created (activated, no password). Identity, bac and internal
+    record are refreshed from the extract at every login."""
+    from . import students
+    session = db.session
+    candidate = session.scalars(select(Candidate).where(
+        (Candidate.cas_user == cas_user) | (Candidate.student_number == record.student_number))
+        .with_for_update()).first()
+    if candidate is None:
+        if not email or not domain.is_valid_email(email):
+            raise ValidationFailed(codes.CAS_TICKET_INVALID, "no usable email address")
+        if queries.candidate_by_email(session, email) is not None:
+            raise Conflict(codes.CAS_EMAIL_TAKEN, "a candidate account uses this address")
+        candidate = Candidate(
+            dossier_number=queries.issue_dossier_number(session, now), email=email,
+            email_key=domain.email_key(email), last_name=record.usage_name or record.birth_name,
+            first_name=record.first_name, lang="fr", created_at=now, activated_at=now,
+            personal_locked=False, campaign_code=campaign_code(), origin="cas",
+            dossier=Dossier(personal={}, address={}, bac={}))
+        session.add(candidate)
+        created = True
+    else:
+        created = False
+    candidate.cas_user, candidate.student_number = cas_user, record.student_number
+    personal, bac, internal = students.dossier_parts(record, candidate.dossier.personal)
+    candidate.dossier.personal, candidate.dossier.bac = personal, bac
+    candidate.dossier.internal = internal
+    candidate.first_name = personal.get("first_name") or candidate.first_name
+    candidate.last_name = personal.get("usage_name") or personal.get("birth_name") \
+        or candidate.last_name
+    ine = personal.get("ine")
+    if ine and queries.ine_holder(session, candidate.campaign_code, ine, candidate.id) is None:
+        candidate.ine = ine
+    try:
+        session.flush()
+    except IntegrityError:  # the same student's first login twice at once
+        db.rollback()
+        raise Conflict(codes.CAS_EMAIL_TAKEN, "account created meanwhile: log in again") from None
+    db.emit("account_activated" if created else "candidate_updated",
+            schemas.updated_event(candidate))
+    return candidate

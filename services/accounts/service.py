@@ -13,16 +13,24 @@ from sqlalchemy.exc import IntegrityError
 
 from services.common import actors
 from services.common.clock import Clock
+from services.common.config import env
 from services.common.db import Database, handle_once
 from services.common.errors import EXPECTED, Conflict, Forbidden, NotFound, ValidationFailed
 from services.common.service_base import ServiceBase
 
-from . import (access, dossier, domain, entries, flows, passwords, queries, reference, schemas,
-               staff_help, throttle)
+from . import (access, cas, dossier, domain, entries, flows, passwords, queries, reference,
+               schemas, staff_help, students, throttle)
 from . import exceptions as codes
 from .models import Base, CandidateCentre
 
 log = logging.getLogger(__name__)
+
+
+def cas_settings():
+    return {"url": (env("CAS_URL", "") or "").rstrip("/"),
+            "student_number": env("CAS_ATTR_STUDENT_NUMBER", "supannEtuId"),
+            "ine": env("CAS_ATTR_INE", "supannCodeINE"),
+            "mail": env("CAS_ATTR_MAIL", "mail")}
 
 
 class AccountsService(ServiceBase):
@@ -242,6 +250,33 @@ class AccountsService(ServiceBase):
             raise Conflict(codes.DOSSIER_INCOMPLETE, "dossier incomplete",
                            fields={s: codes.INCOMPLETE for s, done in complete.items() if not done})
         return schemas.contact(candidate)
+
+    # -- CAS (issue 3) ---------------------------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def authenticate_cas(self, ticket, service_url):
+        """An internal student back from CAS with a ticket: their account,
+        created at the first login from the student-records extract."""
+        settings = cas_settings()
+        if not settings["url"]:
+            raise Conflict(codes.CAS_DISABLED, "CAS is not configured")
+        if not isinstance(ticket, str) or not ticket or not isinstance(service_url, str):
+            raise ValidationFailed(codes.CAS_TICKET_INVALID, "no ticket")
+        try:
+            user, attributes = cas.validate(settings["url"], service_url, ticket)
+        except cas.CasRefused as exc:
+            log.info("CAS ticket refused (%s)", exc)
+            raise ValidationFailed(codes.CAS_TICKET_INVALID, "ticket refused") from None
+        number = cas.first(attributes.get(settings["student_number"]))
+        record = students.find(self.db.session, number or user,
+                               cas.first(attributes.get(settings["ine"])))
+        if record is None:
+            raise NotFound(codes.STUDENT_NOT_FOUND, "not in the student-records extract")
+        email = cas.first(attributes.get(settings["mail"])) or record.email
+        candidate = flows.internal_student(self.db, user, record, email, self.clock(),
+                                           self._campaign_code)
+        self.db.commit()
+        return {**schemas.candidate_actor(candidate), "origin": "cas"}
 
     # -- account flows (issue 3) ------------------------------------------------------------
 
