@@ -11,7 +11,7 @@ import threading
 from urllib.parse import urlencode, urlsplit, urlunsplit, parse_qsl
 from xml.sax.saxutils import escape
 
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 SESSION_COOKIE = "CASTGC"
@@ -23,6 +23,13 @@ def with_ticket(service, ticket):
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
+class QuietHandler(WSGIRequestHandler):
+    """No access log: its lines would carry the tickets."""
+
+    def log_request(self, *args, **kwargs):
+        pass
+
+
 class CasServer:
     def __init__(self, users, host="127.0.0.1", port=0):
         """users: {login: {"password": ..., "attributes": {name: value}}}."""
@@ -30,7 +37,8 @@ class CasServer:
         self.tickets = {}   # ticket -> (service, login)
         self.sessions = {}  # TGC -> login
         self.lock = threading.Lock()
-        self.server = make_server(host, port, self.app, threaded=True)
+        self.server = make_server(host, port, self.app, threaded=True,
+                                  request_handler=QuietHandler)
         self.url = f"http://{host}:{self.server.server_port}/cas"
         self.thread = None
 
@@ -142,3 +150,17 @@ DEMO_USERS = {
         "supannEtuId": "22000002", "mail": "minh.nguyen@etu.univ-demo.fr",
         "displayName": "Minh Nguyen"}},
 }
+
+
+def main():
+    import argparse
+    parser = argparse.ArgumentParser(description="Demo CAS server (protocol 3), local use only")
+    parser.add_argument("--port", type=int, default=9100)
+    args = parser.parse_args()
+    server = CasServer(DEMO_USERS, port=args.port)
+    print(f"demo CAS server on {server.url}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from services.common.config import SERVICES, amqp_uri, database_url
 
+from .cas_server import DEMO_USERS as DEMO_CAS_USERS
 from .processes import ROOT, port_open, start_moto_s3, start_smtp_sink, wait_for_port
 
 DEMO_STAFF = (("admin", "administrateur"), ("scol", "scolarité centrale"),
@@ -82,8 +83,10 @@ class Stack:
     """The processes of one running platform."""
 
     def __init__(self, port=8000, s3_port=9000, smtp_port=1025, var_dir=ROOT / "var",
-                 env=None, quiet=False):
+                 env=None, quiet=False, cas_port=9100):
         self.port, self.s3_port, self.smtp_port = port, s3_port, smtp_port
+        self.cas_port = cas_port
+        self.cas_demo = False
         self.var_dir = Path(var_dir)
         self.mail_dir = self.var_dir / "mails"
         self.log_dir = self.var_dir / "log"
@@ -105,6 +108,10 @@ class Stack:
             "SECRET_KEY": self._secret_key(),
         }
         self.s3_emulated = not env.get("MINIO_ENDPOINT")
+        # No university CAS here: a demo one, with the demo students' logins.
+        self.cas_demo = not env.get("CAS_URL")
+        if self.cas_demo:
+            defaults["CAS_URL"] = f"http://127.0.0.1:{self.cas_port}/cas"
         if self.s3_emulated:
             defaults.update(MINIO_ENDPOINT=f"127.0.0.1:{self.s3_port}", MINIO_ACCESS_KEY="local",
                             MINIO_SECRET_KEY="localsecret", MINIO_SECURE="0")
@@ -154,6 +161,12 @@ class Stack:
         self.processes.append(("smtp", start_smtp_sink(self.smtp_port, self.mail_dir,
                                                        log=self._log("smtp"))))
         self._say(f"SMTP sink on 127.0.0.1:{self.smtp_port}, mails written to {self.mail_dir}")
+        if self.cas_demo:
+            self._spawn("cas", [sys.executable, "-m", "deploy.local.cas_server",
+                                "--port", str(self.cas_port)], env)
+            wait_for_port("127.0.0.1", self.cas_port, timeout=15, process=self.processes[-1][1])
+            self._say(f"CAS: demo server on {env['CAS_URL']} (demo students only; set CAS_URL "
+                      "for the university's)")
         self._say("Migrating databases and seeding demo data...")
         for name in SERVICES:
             subprocess.run([sys.executable, "-m", "services.common.migrations", "upgrade", name],
@@ -161,6 +174,9 @@ class Stack:
         for name in ("catalog", "accounts"):
             subprocess.run([sys.executable, "-m", f"services.{name}.seed"], cwd=ROOT, env=env,
                            check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([sys.executable, "-m", "services.accounts.students", "import",
+                        str(ROOT / "deploy" / "local" / "demo_students.csv")], cwd=ROOT, env=env,
+                       check=True, stdout=subprocess.DEVNULL)
         for name in SERVICES:
             self._spawn(name, [sys.executable, "-m", "services.common.serve", name, "--no-migrate"], env)
         wait_for_services(env, SERVICES)
@@ -212,6 +228,10 @@ def main():
         say(f"  Demo staff accounts (password {DEMO_PASSWORD}):")
         for login, label in DEMO_STAFF:
             say(f"    {login:14} {label}")
+        if stack.cas_demo:
+            say(f"  Demo students, \"Je suis étudiant à l'université\" (password {DEMO_PASSWORD}):")
+            for login in DEMO_CAS_USERS:
+                say(f"    {login}")
         say("  Ctrl-C stops everything; the data stays for the next run.")
         while True:
             time.sleep(1)

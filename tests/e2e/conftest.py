@@ -37,8 +37,10 @@ def platform(tmp_path_factory):
         env[key] = ""  # the stack's own (its mails are read from its sink folder)
     if not docker_engine_available():
         env["MINIO_ENDPOINT"] = ""  # the stack's own S3 emulator
+    env["CAS_URL"] = ""  # the stack's own demo CAS server, with the demo students
     stack = Stack(port=free_port(), s3_port=free_port(), smtp_port=free_port(),
-                  var_dir=tmp_path_factory.mktemp("var"), env=env, quiet=True)
+                  cas_port=free_port(), var_dir=tmp_path_factory.mktemp("var"), env=env,
+                  quiet=True)
     try:
         stack.start()
         yield stack
