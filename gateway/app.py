@@ -66,7 +66,8 @@ def create_app(overrides=None):
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
 
-    from .views import account, candidate, dev, health, public, staff
-    for blueprint in (health.bp, public.bp, candidate.bp, account.bp, staff.bp, dev.bp):
+    from .views import account, candidate, dev, health, public, staff, staff_candidates
+    for blueprint in (health.bp, public.bp, candidate.bp, account.bp, staff.bp,
+                      staff_candidates.bp, dev.bp):
         app.register_blueprint(blueprint)
     return app

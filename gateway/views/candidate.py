@@ -112,14 +112,16 @@ def dossier_section(section):
     return render_section(section, data, form, errors, message, status)
 
 
-def render_section(section, data, form, errors, message, status):
+def render_section(section, data, form, errors, message, status, **page):
+    """A personal/address/bac form page; staff pages pass their layout and links."""
     reference = remote().accounts.reference_data()
     communes = []
     if section == "address" and form.get("country") == "FR" and form.get("postal_code"):
         communes = remote().accounts.communes(postal_code=form["postal_code"])
+    page.setdefault("next_url", following_url(section))
     return render_template(f"candidate/section_{section}.html", section=section, dossier=data,
                            form=form, errors=errors, message=message, ref=reference,
-                           communes=communes, next_url=following_url(section)), status
+                           communes=communes, **page), status
 
 
 def entries(section, entry_id=None):
@@ -150,7 +152,9 @@ def entries(section, entry_id=None):
     return render_template("candidate/section_list.html", section=section, slug=SLUGS[section],
                            dossier=data, items=items, entry_id=entry_id, form=form,
                            errors=errors, message=message, ref=reference,
-                           fields=ENTRY_FIELDS[section], next_url=following_url(section)), status
+                           fields=ENTRY_FIELDS[section], next_url=following_url(section),
+                           list_url=url_for("candidate.dossier_section", section=SLUGS[section]),
+                           back_url=url_for("candidate.dossier")), status
 
 
 @bp.route("/dossier/<slug>/<entry_id>", methods=["GET", "POST"])

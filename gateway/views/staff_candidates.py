@@ -1,0 +1,169 @@
+"""Staff helping candidates (/gestion/candidats): search within their scope,
+the candidate's whole dossier with its history of corrections, mails and
+applications; corrections, an account on the candidate's behalf, a new
+activation link, deletion. The accounts service checks role and scope again."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from services.common.errors import Conflict, ValidationFailed
+
+from .. import security
+from ..app import remote
+from ..errors import field_errors, message_for
+from ..i18n import current_language, t
+from .candidate import ENTRY_FIELDS, SECTION_FIELDS, SECTION_OF_SLUG, SLUGS, render_section
+
+bp = Blueprint("staff_candidates", __name__, url_prefix="/gestion/candidats")
+
+WRITE_ROLES = ("admin", "scol", "manager", "committee")
+DELETE_ROLES = ("admin", "scol", "manager")
+LAYOUT = "staff/base.html"
+
+
+@bp.before_request
+def require_staff():
+    return security.staff_required(lambda: None)()
+
+
+def me():
+    return security.actor()
+
+
+def can(roles):
+    return me().get("role") in roles
+
+
+@bp.get("")
+def search():
+    text = request.args.get("q", "").strip()
+    found = remote().accounts.search_candidates(me(), text) if text else []
+    return render_template("staff/candidates/search.html", q=text, found=found,
+                           can_create=can(WRITE_ROLES))
+
+
+@bp.route("/nouveau", methods=["GET", "POST"])
+def create():
+    form, errors, status = {"lang": current_language()}, {}, 200
+    if request.method == "POST":
+        form = {k: request.form.get(k, "").strip()
+                for k in ("last_name", "first_name", "email", "email_confirm", "lang")}
+        try:
+            done = remote().accounts.create_account_for(me(), form)
+        except ValidationFailed as exc:
+            errors, status = field_errors(exc), 422
+        else:
+            flash(t("staff_candidates.created", email=form["email"]), "success")
+            return redirect(url_for("staff_candidates.show", candidate_id=done["candidate_id"]))
+    return render_template("staff/candidates/create.html", form=form, errors=errors), status
+
+
+@bp.get("/<int:candidate_id>")
+def show(candidate_id):
+    accounts = remote().accounts
+    dossier = accounts.get_dossier(me(), candidate_id)
+    number = dossier["candidate"]["dossier_number"]
+    applications = [a for a in remote().applications.list_applications(me(), {"q": number})
+                    if a.get("candidate", {}).get("id") in (None, candidate_id)]
+    return render_template(
+        "staff/candidates/show.html", dossier=dossier, candidate_id=candidate_id,
+        changes=accounts.list_dossier_changes(me(), candidate_id),
+        mails=remote().notifications.list_mails(me(), candidate_id),
+        applications=applications, ref=accounts.reference_data(), slugs=SLUGS,
+        entry_fields=ENTRY_FIELDS, can_write=can(WRITE_ROLES), can_delete=can(DELETE_ROLES))
+
+
+@bp.route("/<int:candidate_id>/dossier/<slug>", methods=["GET", "POST"])
+def edit_section(candidate_id, slug):
+    section = SECTION_OF_SLUG.get(slug)
+    if section in ENTRY_FIELDS:
+        return entries(candidate_id, section)
+    if section not in SECTION_FIELDS:
+        abort(404)
+    data = remote().accounts.get_dossier(me(), candidate_id)
+    form, errors, message, status = dict(data.get(section) or {}), {}, None, 200
+    if request.method == "POST":
+        form = {k: request.form.get(k, "").strip() for k in SECTION_FIELDS[section]}
+        try:
+            remote().accounts.save_dossier_section(me(), section, form, candidate_id=candidate_id)
+        except ValidationFailed as exc:
+            errors, message, status = field_errors(exc), t("error.form"), 422
+        except Conflict as exc:
+            errors, message, status = field_errors(exc), message_for(exc), 409
+        else:
+            flash(t("staff_candidates.saved"), "success")
+            return redirect(url_for("staff_candidates.show", candidate_id=candidate_id))
+    # staff correct every field, read-only ones included
+    editable = {**data, "readonly": {}, "personal_locked": False}
+    return render_section(section, editable, form, errors, message, status, layout=LAYOUT,
+                          next_url=None, back_label=t("staff_candidates.back"),
+                          back_url=url_for("staff_candidates.show", candidate_id=candidate_id))
+
+
+def entries(candidate_id, section, entry_id=None):
+    data = remote().accounts.get_dossier(me(), candidate_id)
+    items = data.get(section) or []
+    current = next((e for e in items if e.get("id") == entry_id), None)
+    if entry_id is not None and current is None:
+        abort(404)
+    form, errors, message, status = dict(current or {}), {}, None, 200
+    if request.method == "POST":
+        form = {name: request.form.get(name, "").strip() for name, _, _ in ENTRY_FIELDS[section]}
+        try:
+            if entry_id is None:
+                remote().accounts.add_dossier_entry(me(), section, form, candidate_id=candidate_id)
+            else:
+                remote().accounts.update_dossier_entry(me(), section, entry_id, form,
+                                                       candidate_id=candidate_id)
+        except ValidationFailed as exc:
+            errors, message, status = field_errors(exc), t("error.form"), 422
+        except Conflict as exc:
+            message, status = message_for(exc), 409
+        else:
+            flash(t("staff_candidates.saved"), "success")
+            return redirect(url_for("staff_candidates.show", candidate_id=candidate_id))
+    list_url = url_for("staff_candidates.edit_section", candidate_id=candidate_id,
+                       slug=SLUGS[section])
+    return render_template(
+        "candidate/section_list.html", layout=LAYOUT, section=section, slug=SLUGS[section],
+        dossier=data, items=items, entry_id=entry_id, form=form, errors=errors, message=message,
+        ref=remote().accounts.reference_data(), fields=ENTRY_FIELDS[section], next_url=None,
+        list_url=list_url, back_label=t("staff_candidates.back"),
+        back_url=url_for("staff_candidates.show", candidate_id=candidate_id)), status
+
+
+@bp.route("/<int:candidate_id>/dossier/<slug>/<entry_id>", methods=["GET", "POST"])
+def edit_entry(candidate_id, slug, entry_id):
+    section = SECTION_OF_SLUG.get(slug)
+    if section not in ENTRY_FIELDS:
+        abort(404)
+    return entries(candidate_id, section, entry_id)
+
+
+@bp.post("/<int:candidate_id>/dossier/<slug>/<entry_id>/supprimer")
+def delete_entry(candidate_id, slug, entry_id):
+    section = SECTION_OF_SLUG.get(slug)
+    if section not in ENTRY_FIELDS:
+        abort(404)
+    remote().accounts.delete_dossier_entry(me(), section, entry_id, candidate_id=candidate_id)
+    flash(t("staff_candidates.saved"), "success")
+    return redirect(url_for("staff_candidates.show", candidate_id=candidate_id))
+
+
+@bp.post("/<int:candidate_id>/activation")
+def resend_activation(candidate_id):
+    try:
+        remote().accounts.resend_activation(me(), candidate_id)
+    except Conflict as exc:
+        flash(message_for(exc), "error")
+    else:
+        flash(t("staff_candidates.activation_sent"), "success")
+    return redirect(url_for("staff_candidates.show", candidate_id=candidate_id))
+
+
+@bp.post("/<int:candidate_id>/supprimer")
+def delete(candidate_id):
+    if request.form.get("confirm") != "1":
+        flash(t("account.delete_confirm_needed"), "error")
+        return redirect(url_for("staff_candidates.show", candidate_id=candidate_id))
+    remote().accounts.delete_account(me(), candidate_id)
+    flash(t("staff_candidates.deleted"), "success")
+    return redirect(url_for("staff_candidates.search"))
