@@ -5,6 +5,8 @@ nothing is written when an error is raised. Tokens and passwords are never logge
 """
 import logging
 
+import eventlet
+
 from nameko.events import event_handler
 from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy, rpc
@@ -24,6 +26,7 @@ from . import exceptions as codes
 from .models import Base, CandidateCentre
 
 log = logging.getLogger(__name__)
+CATALOG_TIMEOUT_SECONDS = 3
 
 
 def cas_settings():
@@ -50,12 +53,19 @@ class AccountsService(ServiceBase):
         return {"candidate_id": candidate.id, "dossier_number": candidate.dossier_number}
 
     def _campaign_code(self):
-        """The active campaign (INE is unique within it); None without one."""
+        """The active campaign (INE is unique within it); None without one, or
+        when the catalog does not answer in time: an account is never refused
+        because the catalog is away."""
+        campaign = None
         try:
-            campaign = self.catalog.get_active_campaign()
+            with eventlet.Timeout(CATALOG_TIMEOUT_SECONDS, False):
+                campaign = self.catalog.get_active_campaign()
         except (NotFound, UnknownService):
             return None
-        return campaign.get("code") if isinstance(campaign, dict) else None
+        if not isinstance(campaign, dict):
+            log.warning("no active campaign from the catalog in time: account without campaign")
+            return None
+        return campaign.get("code")
 
     @rpc(expected_exceptions=EXPECTED)
     def check_activation_token(self, token):
