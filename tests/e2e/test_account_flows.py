@@ -166,7 +166,8 @@ def test_email_change_lists_data_download_and_account_deletion(browser, mailbox)
     assert user.get("/dossier").url.split("?")[0].endswith("/")  # logged out
     assert user.post("/connexion", {"login": dossier_number, "password": PASSWORD}).status_code == 401
     scol = staff_login(browser, "scol")
-    assert dossier_number not in text(scol.get("/gestion/candidats", params={"q": dossier_number}))
+    found = text(scol.get("/gestion/candidats", params={"q": dossier_number}))
+    assert f"<td>{dossier_number}</td>" not in found and "0 candidat(s)" in found
 
 
 def test_staff_help_a_candidate_within_their_scope(browser, mailbox):
