@@ -31,6 +31,8 @@ Conflict (the state forbids the action):
     field_locked        a candidate changing a read-only field (fields {field: field_locked})
     cas_email_taken     CAS first login whose address a web account already uses
     cas_disabled        CAS_URL not configured
+    cannot_demote_self  an administrator disabling or demoting themself
+  staff administration field codes: unknown_centre, login_taken
 
 NotFound (more): entry_not_found (list entry), student_not_found (CAS user not in
 the student-records extract). ValidationFailed: cas_ticket_invalid.
@@ -76,6 +78,10 @@ CAS_TICKET_INVALID = "cas_ticket_invalid"
 STUDENT_NOT_FOUND = "student_not_found"
 CAS_EMAIL_TAKEN = "cas_email_taken"
 CAS_DISABLED = "cas_disabled"
+# Staff administration (issue 4)
+UNKNOWN_CENTRE = "unknown_centre"
+LOGIN_TAKEN = "login_taken"
+CANNOT_DEMOTE_SELF = "cannot_demote_self"
 INCOMPLETE = "incomplete"
 
 # Staff limited to some centres, about a candidate who applied to none of them.

@@ -126,7 +126,13 @@ class StaffUser(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     role: Mapped[str] = mapped_column(String(20))
     centres: Mapped[list] = mapped_column(JSONB, default=list)  # centre codes (catalog)
+    # Commission codes (catalog) of a committee member, and those they preside.
+    commissions: Mapped[list] = mapped_column(JSONB, default=list, server_default="[]")
+    presides: Mapped[list] = mapped_column(JSONB, default=list, server_default="[]")
+    # A disabled user cannot log in; kept for the history of what they did.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class DossierChange(Base):

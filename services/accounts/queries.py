@@ -83,3 +83,16 @@ def dossier_changes(session, candidate_id):
     from .models import DossierChange
     return session.scalars(select(DossierChange).where(DossierChange.candidate_id == candidate_id)
                            .order_by(DossierChange.at.desc(), DossierChange.id.desc())).all()
+
+
+def staff_users(session):
+    return session.scalars(select(StaffUser).order_by(StaffUser.login)).all()
+
+
+def staff_user(session, staff_id, lock=False):
+    if isinstance(staff_id, bool) or not str(staff_id).isdigit():
+        return None
+    query = select(StaffUser).where(StaffUser.id == int(staff_id))
+    if lock:
+        query = query.with_for_update()
+    return session.execute(query).scalar_one_or_none()

@@ -86,7 +86,9 @@ def candidate_actor(candidate):
 def staff_actor(user):
     return {"kind": "staff", "id": user.id, "login": user.login,
             "display_name": user.display_name, "role": user.role,
-            "centres": list(user.centres or [])}
+            "centres": list(user.centres or []),
+            "commissions": list(user.commissions or []),
+            "presides": list(user.presides or [])}
 
 
 def dossier_sections(dossier):

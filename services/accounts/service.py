@@ -21,9 +21,9 @@ from services.common.errors import EXPECTED, Conflict, Forbidden, NotFound, Vali
 from services.common.service_base import ServiceBase
 
 from . import (access, cas, dossier, domain, entries, flows, passwords, queries, reference,
-               schemas, staff_help, students, throttle)
+               schemas, staff_admin, staff_help, students, throttle)
 from . import exceptions as codes
-from .models import Base, CandidateCentre
+from .models import Base, CandidateCentre, StaffUser
 
 log = logging.getLogger(__name__)
 CATALOG_TIMEOUT_SECONDS = 3
@@ -110,7 +110,8 @@ class AccountsService(ServiceBase):
     def authenticate_staff(self, login, password, client_address=None):
         valid_login = isinstance(login, str) and login.strip()
         user = queries.staff_by_login(self.db.session, login) if valid_login else None
-        self._login(user, user.password_hash if user else None, password,
+        usable = user is not None and user.active
+        self._login(user, user.password_hash if usable else None, password,
                     "staff", login if valid_login else "", client_address)
         return schemas.staff_actor(user)
 
@@ -399,6 +400,64 @@ class AccountsService(ServiceBase):
         flows.delete_candidate(self.db, self._candidate(target, lock=True), "staff")
         self.db.commit()
         return {"deleted": True}
+
+    # -- staff users and roles (issue 4) ---------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_staff(self, actor):
+        staff_admin.require_admin(actor)
+        return [staff_admin.view(user) for user in queries.staff_users(self.db.session)]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create_staff(self, actor, data):
+        staff_admin.require_admin(actor)
+        clean, errors = staff_admin.validate(data, True, self._known_centres())
+        if "login" not in errors and queries.staff_by_login(self.db.session, clean["login"]):
+            errors["login"] = codes.LOGIN_TAKEN
+        schemas.raise_if_invalid(errors)
+        password = clean.pop("password")
+        user = StaffUser(password_hash=passwords.hash_password(password), created_at=self.clock(),
+                         **clean)
+        self.db.session.add(user)
+        try:
+            self.db.session.flush()
+        except IntegrityError:  # the same login created concurrently
+            self.db.rollback()
+            raise ValidationFailed(codes.INVALID, "login taken",
+                                   fields={"login": codes.LOGIN_TAKEN}) from None
+        self.db.commit()
+        return staff_admin.view(user)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def update_staff(self, actor, staff_id, data):
+        """Role and scope changes apply at the user's next login."""
+        staff_admin.require_admin(actor)
+        user = queries.staff_user(self.db.session, staff_id, lock=True)
+        if user is None:
+            raise NotFound(codes.NOT_FOUND, "no such staff user")
+        clean, errors = staff_admin.validate(data, False, self._known_centres())
+        schemas.raise_if_invalid(errors)
+        staff_admin.check_not_locking_out(actor, user, clean)
+        password = clean.pop("password", None)
+        for key, value in clean.items():
+            setattr(user, key, value)
+        if password:
+            user.password_hash = passwords.hash_password(password)
+        user.updated_at = self.clock()
+        self.db.commit()
+        return staff_admin.view(user)
+
+    def _known_centres(self):
+        """The catalogue's centre codes, or None when it does not answer in time."""
+        centres = None
+        try:
+            with eventlet.Timeout(CATALOG_TIMEOUT_SECONDS, False):
+                centres = self.catalog.list_centres()
+        except UnknownService:
+            return None
+        if not isinstance(centres, list):
+            return None
+        return {c.get("code") for c in centres if isinstance(c, dict)}
 
     # -- events -------------------------------------------------------------------------
 

@@ -201,7 +201,8 @@ def test_staff_log_in(harness, staff_users):
     manager = harness.call("authenticate_staff", "gestion.sci", seed.DEMO_PASSWORD)
     assert manager == {"kind": "staff", "id": manager["id"], "login": "gestion.sci",
                        "display_name": "Gestionnaire UFR Sciences et Techniques",
-                       "role": "manager", "centres": ["SCI"]}
+                       "role": "manager", "centres": ["SCI"], "commissions": [],
+                       "presides": []}
     admin = harness.call("authenticate_staff", " Admin ", seed.DEMO_PASSWORD)
     assert (admin["role"], admin["centres"]) == ("admin", [])
 
