@@ -35,6 +35,7 @@ def create_app(overrides=None):
     app.jinja_env.filters["date"] = french_date
     app.jinja_env.filters["datetime"] = lambda v: french_date(v, with_time=True)
     app.jinja_env.filters["filesize"] = file_size
+    app.jinja_env.filters["role_option"] = lambda role: [role, t(f"role.{role}")]
     # globals, not context: imported macros see them too
     app.jinja_env.globals.update(t=t, csrf_token=security.csrf_token)
 
@@ -66,8 +67,8 @@ def create_app(overrides=None):
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
 
-    from .views import account, candidate, dev, health, public, staff, staff_candidates
+    from .views import account, admin, candidate, dev, health, public, staff, staff_candidates
     for blueprint in (health.bp, public.bp, candidate.bp, account.bp, staff.bp,
-                      staff_candidates.bp, dev.bp):
+                      staff_candidates.bp, admin.bp, dev.bp):
         app.register_blueprint(blueprint)
     return app
