@@ -124,9 +124,12 @@ def render_section(section, data, form, errors, message, status, **page):
                            communes=communes, **page), status
 
 
-def entries(section, entry_id=None):
-    """A list section: its entries, and a form that adds one (or edits one)."""
-    data = remote().accounts.get_dossier(me())
+def entry_page(section, entry_id, candidate_id, done_url, **page):
+    """A list section: its entries and a form that adds one (or edits one).
+    Candidates (candidate_id None) and staff (for a candidate) share it."""
+    owner = {} if candidate_id is None else {"candidate_id": candidate_id}
+    accounts = remote().accounts
+    data = accounts.get_dossier(me(), *([candidate_id] if candidate_id is not None else []))
     items = data.get(section) or []
     current = next((e for e in items if e.get("id") == entry_id), None)
     if entry_id is not None and current is None:
@@ -136,25 +139,28 @@ def entries(section, entry_id=None):
         form = {name: request.form.get(name, "").strip() for name, _, _ in ENTRY_FIELDS[section]}
         try:
             if entry_id is None:
-                remote().accounts.add_dossier_entry(me(), section, form)
+                accounts.add_dossier_entry(me(), section, form, **owner)
             else:
-                remote().accounts.update_dossier_entry(me(), section, entry_id, form)
+                accounts.update_dossier_entry(me(), section, entry_id, form, **owner)
         except ValidationFailed as exc:
             errors, message, status = field_errors(exc), t("error.form"), 422
         except Conflict as exc:
             message, status = message_for(exc), 409
         else:
             flash(t("dossier.saved"), "success")
-            if request.form.get("next"):
-                return redirect(following_url(section))
-            return redirect(url_for("candidate.dossier_section", section=SLUGS[section]))
-    reference = remote().accounts.reference_data()
+            if request.form.get("next") and page.get("next_url"):
+                return redirect(page["next_url"])
+            return redirect(done_url)
     return render_template("candidate/section_list.html", section=section, slug=SLUGS[section],
                            dossier=data, items=items, entry_id=entry_id, form=form,
-                           errors=errors, message=message, ref=reference,
-                           fields=ENTRY_FIELDS[section], next_url=following_url(section),
-                           list_url=url_for("candidate.dossier_section", section=SLUGS[section]),
-                           back_url=url_for("candidate.dossier")), status
+                           errors=errors, message=message, ref=accounts.reference_data(),
+                           fields=ENTRY_FIELDS[section], **page), status
+
+
+def entries(section, entry_id=None):
+    list_url = url_for("candidate.dossier_section", section=SLUGS[section])
+    return entry_page(section, entry_id, None, list_url, list_url=list_url,
+                      next_url=following_url(section), back_url=url_for("candidate.dossier"))
 
 
 @bp.route("/dossier/<slug>/<entry_id>", methods=["GET", "POST"])

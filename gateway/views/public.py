@@ -90,28 +90,31 @@ def activate(token):
 
 # -- flows that start from an email address: one neutral answer --------------------------
 
-def neutral_flow(template, method, done_key):
+def neutral_flow(method, title_key, help_key, done_key):
+    page = {"title_key": title_key, "help_key": help_key}
     form, errors = {}, {}
     if request.method == "POST":
         form = {"email": request.form.get("email", "").strip()}
         try:
             getattr(remote().accounts, method)(form["email"])
         except ValidationFailed as exc:  # a malformed address only
-            return render_template(template, form=form, errors=field_errors(exc)), 422
+            return render_template("public/email_flow.html", form=form,
+                                   errors=field_errors(exc), **page), 422
         # The same words whether or not an account uses this address.
-        return render_template(template, form={}, errors={}, done=t(done_key))
-    return render_template(template, form=form, errors=errors)
+        return render_template("public/email_flow.html", form={}, errors={}, done=t(done_key),
+                               **page)
+    return render_template("public/email_flow.html", form=form, errors=errors, **page)
 
 
 @bp.route("/compte/activation-perdue", methods=["GET", "POST"])
 def lost_activation():
-    return neutral_flow("public/lost_activation.html", "request_activation_link",
-                        "lost_activation.done")
+    return neutral_flow("request_activation_link", "home.lost_activation",
+                        "lost_activation.help", "lost_activation.done")
 
 
 @bp.route("/compte/identifiants-oublies", methods=["GET", "POST"])
 def forgotten_credentials():
-    return neutral_flow("public/forgotten.html", "request_credentials", "forgotten.done")
+    return neutral_flow("request_credentials", "home.forgot", "forgotten.help", "forgotten.done")
 
 
 @bp.route("/compte/reinitialiser/<token>", methods=["GET", "POST"])

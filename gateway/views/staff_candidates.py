@@ -10,7 +10,8 @@ from .. import security
 from ..app import remote
 from ..errors import field_errors, message_for
 from ..i18n import current_language, t
-from .candidate import ENTRY_FIELDS, SECTION_FIELDS, SECTION_OF_SLUG, SLUGS, render_section
+from .candidate import (ENTRY_FIELDS, SECTION_FIELDS, SECTION_OF_SLUG, SLUGS, entry_page,
+                        render_section)
 
 bp = Blueprint("staff_candidates", __name__, url_prefix="/gestion/candidats")
 
@@ -99,35 +100,11 @@ def edit_section(candidate_id, slug):
 
 
 def entries(candidate_id, section, entry_id=None):
-    data = remote().accounts.get_dossier(me(), candidate_id)
-    items = data.get(section) or []
-    current = next((e for e in items if e.get("id") == entry_id), None)
-    if entry_id is not None and current is None:
-        abort(404)
-    form, errors, message, status = dict(current or {}), {}, None, 200
-    if request.method == "POST":
-        form = {name: request.form.get(name, "").strip() for name, _, _ in ENTRY_FIELDS[section]}
-        try:
-            if entry_id is None:
-                remote().accounts.add_dossier_entry(me(), section, form, candidate_id=candidate_id)
-            else:
-                remote().accounts.update_dossier_entry(me(), section, entry_id, form,
-                                                       candidate_id=candidate_id)
-        except ValidationFailed as exc:
-            errors, message, status = field_errors(exc), t("error.form"), 422
-        except Conflict as exc:
-            message, status = message_for(exc), 409
-        else:
-            flash(t("staff_candidates.saved"), "success")
-            return redirect(url_for("staff_candidates.show", candidate_id=candidate_id))
-    list_url = url_for("staff_candidates.edit_section", candidate_id=candidate_id,
-                       slug=SLUGS[section])
-    return render_template(
-        "candidate/section_list.html", layout=LAYOUT, section=section, slug=SLUGS[section],
-        dossier=data, items=items, entry_id=entry_id, form=form, errors=errors, message=message,
-        ref=remote().accounts.reference_data(), fields=ENTRY_FIELDS[section], next_url=None,
-        list_url=list_url, back_label=t("staff_candidates.back"),
-        back_url=url_for("staff_candidates.show", candidate_id=candidate_id)), status
+    back = url_for("staff_candidates.show", candidate_id=candidate_id)
+    return entry_page(section, entry_id, candidate_id, back, layout=LAYOUT, next_url=None,
+                      list_url=url_for("staff_candidates.edit_section", candidate_id=candidate_id,
+                                       slug=SLUGS[section]),
+                      back_label=t("staff_candidates.back"), back_url=back)
 
 
 @bp.route("/<int:candidate_id>/dossier/<slug>/<entry_id>", methods=["GET", "POST"])
