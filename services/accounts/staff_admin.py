@@ -3,7 +3,7 @@ create and change them; a disabled user can no longer log in.
 
 Scope: admin and scol see every centre; a manager is attached to centres; a
 committee member to commissions (some of which they preside); readonly users
-read within the centres they are given (none: every centre)."""
+read within the centres they are given."""
 import re
 
 from services.common import actors

@@ -14,6 +14,14 @@ by the seed today, by the administration screens later):
         confirm_rule_required: neither date_confirm nor confirm_days
         confirm_rule_conflict: both date_confirm and confirm_days
     invalid with fields {max_file_size: invalid | too_large (above 10 MB)}
+
+Administration (issue 4):
+    invalid with fields {field: required | too_long | invalid | invalid_date |
+        date_order | invalid_choice | unknown_commission | code_taken ...};
+        bulk changes: {"<formation code>.<field>": code}
+NotFound: campaign_not_found, centre_not_found, formation_not_found
+Conflict: campaign_archived (an archived campaign cannot be changed or activated)
+Forbidden: forbidden, read_only, out_of_scope (services.common.actors)
 """
 FORMATION_NOT_FOUND = "formation_not_found"
 NO_ACTIVE_CAMPAIGN = "no_active_campaign"
@@ -26,3 +34,11 @@ DATE_ORDER = "date_order"
 CONFIRM_RULE_REQUIRED = "confirm_rule_required"
 CONFIRM_RULE_CONFLICT = "confirm_rule_conflict"
 TOO_LARGE = "too_large"
+
+CAMPAIGN_NOT_FOUND = "campaign_not_found"
+CENTRE_NOT_FOUND = "centre_not_found"
+CAMPAIGN_ARCHIVED = "campaign_archived"
+UNKNOWN_COMMISSION = "unknown_commission"
+CODE_TAKEN = "code_taken"
+INVALID_CHOICE = "invalid_choice"
+TOO_LONG = "too_long"

@@ -40,6 +40,8 @@ class Campaign(Base):
     end: Mapped[date] = mapped_column(Date)
     login_until: Mapped[date] = mapped_column(Date)  # candidates cannot log in after it
     active: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # Archived: frozen, never active again (its applications are read-only).
+    archived_at: Mapped[date | None] = mapped_column(Date)
 
 
 class Centre(Base):

@@ -62,3 +62,23 @@ def formation(row, required_pieces):
 
 def campaign_ref(row):
     return {"code": row.code, "label": row.label}
+
+
+def campaign_admin(row):
+    return {**campaign(row), "active": bool(row.active), "archived_at": day(row.archived_at)}
+
+
+def centre_admin(row):
+    defaults = {f"default_{field}": (getattr(row, f"default_{field}") if field == "confirm_days"
+                                     else day(getattr(row, f"default_{field}")))
+                for field in ("date_open", "date_close", "date_return", "date_jury",
+                              "date_publish", "date_confirm", "confirm_days")}
+    return {**centre(row), **defaults}
+
+
+def formation_admin(row):
+    return {"code": row.code, "label": row.label, "level": row.level, "keywords": row.keywords,
+            "url": row.url, "capacity": row.capacity, "enabled": row.enabled,
+            "treatment_type": row.treatment_type, "dates": dates(row),
+            "centre": row.centre.code if row.centre else None,
+            "commission": row.commission.code if row.commission else None}

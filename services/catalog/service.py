@@ -3,19 +3,25 @@ browse, and the formation data other services snapshot (dates, contacts,
 required pieces). Read-only entrypoints, open to anyone: the catalogue is public.
 """
 from nameko.rpc import rpc
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
+from services.common import actors
+from services.common.clock import Clock
 from services.common.db import Database
-from services.common.errors import EXPECTED, NotFound
+from services.common.errors import EXPECTED, Conflict, NotFound, ValidationFailed
 from services.common.service_base import ServiceBase
 
-from . import domain, queries, schemas
+from . import admin, domain, queries, schemas
 from . import exceptions as codes
-from .models import Base
+from .models import Base, Campaign, Centre, Commission, Formation
 
 
 class CatalogService(ServiceBase):
     name = "catalog"
     db = Database(Base.metadata)
+    clock = Clock()
 
     @rpc(expected_exceptions=EXPECTED)
     def get_offer(self, filter_text=None):
@@ -50,3 +56,156 @@ class CatalogService(ServiceBase):
     @rpc(expected_exceptions=EXPECTED)
     def list_centres(self):
         return [schemas.centre_summary(c) for c in queries.centres(self.db.session)]
+
+    # -- administration (issue 4) ------------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_campaigns(self, actor):
+        actors.require_staff(actor)
+        rows = self.db.session.scalars(select(Campaign).order_by(Campaign.start.desc())).all()
+        return [schemas.campaign_admin(row) for row in rows]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def save_campaign(self, actor, data, code=None):
+        """Creates a campaign (code None) or changes one; never an archived one."""
+        admin.require_role(actor, ("admin",))
+        values = admin.campaign_values(data)
+        session = self.db.session
+        if code is None:
+            campaign = Campaign(active=False, **values)
+            session.add(campaign)
+        else:
+            campaign = admin.campaign_by_code(session, code, lock=True)
+            if campaign.archived_at is not None:
+                raise Conflict(codes.CAMPAIGN_ARCHIVED, "archived campaigns are frozen")
+            values.pop("code")
+            for key, value in values.items():
+                setattr(campaign, key, value)
+        self._flush_or_taken()
+        self.db.commit()
+        return schemas.campaign_admin(campaign)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def activate_campaign(self, actor, code):
+        admin.require_role(actor, ("admin",))
+        campaign = admin.campaign_by_code(self.db.session, code, lock=True)
+        admin.activate(self.db.session, campaign)
+        self.db.emit("campaign_activated", {"code": campaign.code})
+        self.db.commit()
+        return schemas.campaign_admin(campaign)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def archive_campaign(self, actor, code):
+        """Archived: its applications become read-only elsewhere (event); the
+        next campaign becomes active if this one was."""
+        admin.require_role(actor, ("admin",))
+        campaign = admin.campaign_by_code(self.db.session, code, lock=True)
+        following = admin.archive(self.db.session, campaign, domain.paris_today(self.clock()))
+        self.db.emit("campaign_archived", {"code": campaign.code,
+                                           "next_active": following.code if following else None})
+        if following is not None:
+            self.db.emit("campaign_activated", {"code": following.code})
+        self.db.commit()
+        return schemas.campaign_admin(campaign)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_centre(self, actor, code):
+        actors.require_centre(actor, str(code or "").upper())
+        return schemas.centre_admin(admin.centre_by_code(self.db.session, code))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def save_centre(self, actor, data, code=None):
+        admin.require_role(actor, ("admin", "scol"))
+        values = admin.centre_values(data)
+        session = self.db.session
+        if code is None:
+            centre = Centre(**values)
+            session.add(centre)
+        else:
+            centre = admin.centre_by_code(session, code)
+            values.pop("code")
+            for key, value in values.items():
+                setattr(centre, key, value)
+        self._flush_or_taken()
+        self.db.commit()
+        return schemas.centre_admin(centre)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_commissions(self, actor):
+        centres = actors.staff_centres(actor)
+        rows = self.db.session.scalars(select(Commission).options(joinedload(Commission.centre))
+                                       .order_by(Commission.code)).all()
+        return [{**schemas.commission(row), "centre": row.centre.code} for row in rows
+                if centres is None or row.centre.code in centres]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_formations(self, actor, centre=None):
+        """The formations of the active campaign in the actor's scope."""
+        centres = actors.staff_centres(actor)
+        campaign = queries.active_campaign(self.db.session)
+        if campaign is None:
+            return []
+        query = (select(Formation).options(joinedload(Formation.centre),
+                                           joinedload(Formation.commission))
+                 .where(Formation.campaign_id == campaign.id).order_by(Formation.code))
+        rows = self.db.session.scalars(query).all()
+        return [schemas.formation_admin(row) for row in rows
+                if (centres is None or row.centre.code in centres)
+                and (not centre or row.centre.code == centre)]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def save_formation(self, actor, data, code=None):
+        """Creates a formation of the active campaign (code None) or changes one;
+        dates left out at creation come from its centre's defaults."""
+        session = self.db.session
+        actors.require_staff(actor, write=True)
+        existing = admin.formation_by_code(session, code, lock=True) if code else None
+        if existing is not None:
+            admin.require_formation_scope(actor, existing.centre.code)
+        values, commission = admin.formation_values(session, {
+            **(data or {}), **({"code": existing.code} if existing else {})},
+            defaults_from_centre=existing is None)
+        admin.require_formation_scope(actor, commission.centre.code)  # where it goes
+        if existing is not None:
+            formation = existing
+        else:
+            campaign = queries.active_campaign(session)
+            if campaign is None:
+                raise NotFound(codes.NO_ACTIVE_CAMPAIGN, "no campaign is active")
+            formation = Formation(campaign_id=campaign.id)
+            session.add(formation)
+        for key, value in values.items():
+            setattr(formation, key, value)
+        formation.commission, formation.centre = commission, commission.centre
+        self._flush_or_taken()
+        self.db.emit("formation_updated", {"code": formation.code})
+        self.db.commit()
+        return schemas.formation_admin(formation)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def bulk_update_formations(self, actor, formation_codes, changes):
+        """The same dates and/or enabled flag on a selection of formations: all
+        are checked first; one wrong anywhere and none changes."""
+        session = self.db.session
+        codes_wanted = sorted({str(c).upper() for c in formation_codes or []})
+        if not codes_wanted:
+            raise ValidationFailed(codes.INVALID, "no formation selected",
+                                   fields={"formations": codes.REQUIRED})
+        formations = [admin.formation_by_code(session, c, lock=True) for c in codes_wanted]
+        for formation in formations:
+            admin.require_formation_scope(actor, formation.centre.code)
+        planned = admin.bulk_changes(formations, changes)
+        for formation, values in planned:
+            for key, value in values.items():
+                setattr(formation, key, value)
+            self.db.emit("formation_updated", {"code": formation.code})
+        self.db.commit()
+        return {"updated": len(planned)}
+
+    def _flush_or_taken(self):
+        try:
+            self.db.session.flush()
+        except IntegrityError:  # the code exists already (or a concurrent create)
+            self.db.rollback()
+            raise ValidationFailed(codes.INVALID, "code taken",
+                                   fields={"code": codes.CODE_TAKEN}) from None

@@ -1,0 +1,257 @@
+"""Catalogue administration (DOMAIN.md 4 and 8, issue 4): campaigns, centres,
+formations and their dates, with the roles and scopes of DOMAIN.md 1.
+
+Who may do what:
+- campaigns: administrators;
+- centres: administrators and the central office (scol);
+- formations: administrators, scol, and a manager for their centres' ones;
+- every staff member reads, a manager or readonly user with centres only theirs.
+Functions validate everything first and raise ValidationFailed with every
+wrong field; nothing is written then."""
+import re
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from services.common import actors
+from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+
+from . import domain
+from . import exceptions as codes
+from .models import Campaign, Centre, Commission, Formation
+
+CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,39}")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
+CENTRE_DEFAULTS = tuple(f"default_{field}" for field in domain.DATE_FIELDS)
+
+
+# -- who ------------------------------------------------------------------------------
+
+def require_role(actor, roles):
+    actors.require_staff(actor, write=True)
+    if actor.get("role") not in roles:
+        raise Forbidden("forbidden", "your role cannot change this")
+
+
+def require_formation_scope(actor, centre_code):
+    actors.require_centre(actor, centre_code, write=True)
+    if actor.get("role") not in ("admin", "scol", "manager"):
+        raise Forbidden("forbidden", "your role cannot change formations")
+
+
+# -- values ---------------------------------------------------------------------------
+
+def _text(data, field, errors, required=False, max_length=200, pattern=None, upper=False):
+    value = data.get(field)
+    value = str(value).strip() if value is not None else ""
+    if upper:
+        value = value.upper()
+    if not value:
+        if required:
+            errors[field] = codes.REQUIRED
+        return None
+    if len(value) > max_length:
+        errors[field] = codes.TOO_LONG
+    elif pattern is not None and not pattern.fullmatch(value):
+        errors[field] = codes.INVALID
+    return value
+
+
+def _day(data, field, errors, required=False):
+    value = data.get(field)
+    if value in (None, ""):
+        if required:
+            errors[field] = codes.REQUIRED
+        return None
+    try:
+        return value if isinstance(value, date) else date.fromisoformat(str(value))
+    except ValueError:
+        errors[field] = codes.INVALID_DATE
+        return None
+
+
+def _count(data, field, errors, minimum=0):
+    value = data.get(field)
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool) or not str(value).strip().isdigit() or int(value) < minimum:
+        errors[field] = codes.INVALID
+        return None
+    return int(value)
+
+
+def _flag(data, field, default=True):
+    value = data.get(field, default)
+    return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "on", "yes")
+
+
+def _raise(errors):
+    if errors:
+        raise ValidationFailed(codes.INVALID, "invalid catalogue data", fields=errors)
+
+
+# -- campaigns ------------------------------------------------------------------------
+
+def campaign_values(data):
+    data = data if isinstance(data, dict) else {}
+    errors = {}
+    values = {"code": _text(data, "code", errors, True, 20, CODE, upper=True),
+              "label": _text(data, "label", errors, True, 200),
+              "start": _day(data, "start", errors, True), "end": _day(data, "end", errors, True),
+              "login_until": _day(data, "login_until", errors, True)}
+    if values["start"] and values["end"] and values["end"] < values["start"]:
+        errors["end"] = codes.DATE_ORDER
+    if values["start"] and values["login_until"] and values["login_until"] < values["start"]:
+        errors["login_until"] = codes.DATE_ORDER
+    _raise(errors)
+    return values
+
+
+def campaign_by_code(session, code, lock=False):
+    query = select(Campaign).where(Campaign.code == str(code or "").upper())
+    campaign = session.scalars(query.with_for_update() if lock else query).first()
+    if campaign is None:
+        raise NotFound(codes.CAMPAIGN_NOT_FOUND, "no such campaign")
+    return campaign
+
+
+def activate(session, campaign):
+    """Exactly one active campaign: the previous one stops being active."""
+    if campaign.archived_at is not None:
+        raise Conflict(codes.CAMPAIGN_ARCHIVED, "an archived campaign cannot be active")
+    for other in session.scalars(select(Campaign).where(Campaign.active.is_(True))
+                                 .with_for_update()):
+        other.active = False
+    session.flush()  # the unique index allows one active campaign at a time
+    campaign.active = True
+
+
+def archive(session, campaign, today):
+    """Freezes the campaign; if it was the active one, the next campaign (by
+    start date) not archived becomes active. -> the campaign now active or None."""
+    if campaign.archived_at is not None:
+        raise Conflict(codes.CAMPAIGN_ARCHIVED, "already archived")
+    was_active, campaign.active, campaign.archived_at = campaign.active, False, today
+    session.flush()
+    if not was_active:
+        return None
+    following = session.scalars(
+        select(Campaign).where(Campaign.archived_at.is_(None), Campaign.id != campaign.id,
+                               Campaign.start >= campaign.start)
+        .order_by(Campaign.start, Campaign.id)).first()
+    if following is not None:
+        following.active = True
+    return following
+
+
+# -- centres --------------------------------------------------------------------------
+
+def centre_values(data):
+    data = data if isinstance(data, dict) else {}
+    errors = {}
+    values = {"code": _text(data, "code", errors, True, 20, CODE, upper=True),
+              "label": _text(data, "label", errors, True, 200),
+              "address": _text(data, "address", errors, False, 1000),
+              "email": _text(data, "email", errors, False, 254, EMAIL),
+              "max_applications": _count(data, "max_applications", errors, minimum=1),
+              "online": _flag(data, "online")}
+    try:
+        values["max_file_size"] = domain.check_max_file_size(data.get("max_file_size"))
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+    defaults = {field: data.get(f"default_{field}") for field in domain.DATE_FIELDS}
+    given = {k: v for k, v in defaults.items() if v not in (None, "")}
+    if given:  # default dates may be partial, but in order
+        date_errors = {f: c for f, c in domain.date_errors(given).items()
+                       if f in given and c != codes.REQUIRED}
+        errors.update({f"default_{f}": c for f, c in date_errors.items()})
+    for field in domain.ORDERED_DATES + ("date_confirm",):
+        values[f"default_{field}"] = _day(defaults, field, {}) if field in given else None
+    values["default_confirm_days"] = _count(defaults, "confirm_days", errors)
+    _raise(errors)
+    return values
+
+
+def centre_by_code(session, code):
+    centre = session.scalars(select(Centre).where(Centre.code == str(code or "").upper())).first()
+    if centre is None:
+        raise NotFound(codes.CENTRE_NOT_FOUND, "no such centre")
+    return centre
+
+
+# -- formations -----------------------------------------------------------------------
+
+def formation_values(session, data, defaults_from_centre=True):
+    """-> (values, commission) of a formation form; dates missing at creation come
+    from its centre's defaults."""
+    data = data if isinstance(data, dict) else {}
+    errors = {}
+    values = {"code": _text(data, "code", errors, True, 40, CODE, upper=True),
+              "label": _text(data, "label", errors, True, 300),
+              "level": _text(data, "level", errors, True, 100),
+              "keywords": _text(data, "keywords", errors, False, 1000),
+              "url": _text(data, "url", errors, False, 500),
+              "capacity": _count(data, "capacity", errors),
+              "enabled": _flag(data, "enabled"),
+              "treatment_type": _text(data, "treatment_type", errors, True, 2, upper=True)}
+    if values["treatment_type"] and values["treatment_type"] not in domain.TREATMENT_TYPES:
+        errors["treatment_type"] = codes.INVALID_CHOICE
+    commission = None
+    commission_code = _text(data, "commission", errors, True, 30, upper=True)
+    if commission_code:
+        commission = session.scalars(select(Commission).options(joinedload(Commission.centre))
+                                     .where(Commission.code == commission_code)).first()
+        if commission is None:
+            errors["commission"] = codes.UNKNOWN_COMMISSION
+    dates = {field: data.get(field) for field in domain.DATE_FIELDS}
+    if commission is not None and defaults_from_centre:
+        for field in domain.DATE_FIELDS:
+            if dates[field] in (None, ""):
+                dates[field] = getattr(commission.centre, f"default_{field}")
+        if dates["date_confirm"] and dates["confirm_days"] not in (None, "") \
+                and data.get("confirm_days") in (None, ""):
+            dates["confirm_days"] = None  # the form gave a date: the default days go
+    errors.update(domain.date_errors(dates))
+    _raise(errors)
+    values.update(domain.check_dates(dates))
+    return values, commission
+
+
+def formation_by_code(session, code, lock=False):
+    query = (select(Formation).options(joinedload(Formation.centre))
+             .where(Formation.code == str(code or "").upper()))
+    formation = session.scalars(query.with_for_update(of=Formation) if lock else query).first()
+    if formation is None:
+        raise NotFound(codes.FORMATION_NOT_FOUND, "no such formation")
+    return formation
+
+
+BULK_FIELDS = domain.DATE_FIELDS + ("enabled",)
+
+
+def bulk_changes(formations, changes):
+    """Checks the same changes (dates and/or enabled) on every formation first:
+    -> [(formation, values)], or ValidationFailed with `fields`
+    {"<code>.<field>": code} for every formation that would be wrong."""
+    changes = {k: v for k, v in (changes or {}).items() if k in BULK_FIELDS and v not in (None, "")}
+    if not changes:
+        raise ValidationFailed(codes.INVALID, "nothing to change", fields={"changes": codes.REQUIRED})
+    if "date_confirm" in changes:
+        changes.setdefault("confirm_days", "")
+    if "confirm_days" in changes and changes["confirm_days"] != "":
+        changes.setdefault("date_confirm", "")
+    planned, errors = [], {}
+    for formation in formations:
+        dates = {k: v for k, v in formation.dates().items()}
+        dates.update({k: (None if v == "" else v) for k, v in changes.items()
+                      if k in domain.DATE_FIELDS})
+        problems = domain.date_errors(dates)
+        errors.update({f"{formation.code}.{field}": code for field, code in problems.items()})
+        if not problems:
+            values = domain.check_dates(dates)
+            if "enabled" in changes:
+                values["enabled"] = _flag(changes, "enabled")
+            planned.append((formation, values))
+    _raise(errors)
+    return planned

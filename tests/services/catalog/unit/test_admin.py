@@ -1,0 +1,197 @@
+"""Catalogue administration (issue 4): campaigns, centres, formations and their
+dates, bulk edits, with every role's scope."""
+from datetime import datetime, timezone
+
+import pytest
+from nameko.testing.services import worker_factory
+
+from services.catalog.models import Base
+from services.catalog.service import CatalogService
+from services.common.clock import FixedClock
+from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+
+NOW = datetime(2027, 3, 10, 9, 0, tzinfo=timezone.utc)
+
+
+def staff(role, centres=()):
+    return {"kind": "staff", "id": 1, "login": role, "display_name": role, "role": role,
+            "centres": list(centres)}
+
+
+ADMIN, SCOL = staff("admin"), staff("scol")
+MANAGER_SCI, MANAGER_LLSH = staff("manager", ["SCI"]), staff("manager", ["LLSH"])
+COMMITTEE, READONLY = staff("committee", ["SCI"]), staff("readonly", ["SCI", "LLSH"])
+CAMPAIGN = {"code": "2028", "label": "Campagne 2028", "start": "2027-10-01", "end": "2028-09-30",
+            "login_until": "2028-10-31"}
+DATES = {"date_open": "2027-03-01", "date_close": "2027-04-30", "date_return": "2027-05-10",
+         "date_jury": "2027-06-01", "date_publish": "2027-06-15", "date_confirm": "2027-06-30"}
+FORMATION = {"code": "LPHYS3", "label": "Licence Physique 3e année", "level": "L- LICENCE",
+             "treatment_type": "AC", "commission": "SCI-INFO", "capacity": "40", **DATES}
+
+
+@pytest.fixture
+def call(catalog_db, unit_of_work, snapshot):
+    def run(method, *args, **kwargs):
+        unit = unit_of_work(catalog_db, Base.metadata)
+        worker = worker_factory(CatalogService, db=unit, clock=FixedClock(NOW))
+        try:
+            return getattr(worker, method)(*args, **kwargs)
+        finally:
+            unit.close()
+
+    def refused(error, expected, method, *args, fields=None, **kwargs):
+        before = snapshot()
+        with pytest.raises(error) as info:
+            run(method, *args, **kwargs)
+        assert info.value.code == expected, info.value
+        if fields is not None:
+            assert info.value.fields == fields
+        assert snapshot() == before
+        return info.value
+    run.refused = refused
+    return run
+
+
+@pytest.fixture
+def catalogue(rows):
+    class C:
+        pass
+    c = C()
+    c.campaign = rows.campaign()
+    c.sci = rows.centre("SCI")
+    c.llsh = rows.centre("LLSH", "UFR LLSH")
+    c.info = rows.commission("SCI-INFO", c.sci)
+    c.lea = rows.commission("LLSH-LEA", c.llsh)
+    c.minfo = rows.formation("MINFO1", "Master Informatique", c.info, c.campaign)
+    c.mlea = rows.formation("MLEA1", "Master LEA", c.lea, c.campaign)
+    return c
+
+
+# -- campaigns ---------------------------------------------------------------------
+
+def test_exactly_one_campaign_is_active(call, catalogue):
+    call("save_campaign", ADMIN, CAMPAIGN)
+    call("activate_campaign", ADMIN, "2028")
+    active = [c["code"] for c in call("list_campaigns", ADMIN) if c["active"]]
+    assert active == ["2028"]
+    assert call("get_active_campaign")["code"] == "2028"
+
+
+def test_archiving_the_active_campaign_activates_the_next_and_tells(call, catalogue, catalog_db):
+    call("save_campaign", ADMIN, CAMPAIGN)
+    archived = call("archive_campaign", ADMIN, "2027")
+    assert archived["archived_at"] == "2027-03-10" and not archived["active"]
+    assert call("get_active_campaign")["code"] == "2028"
+    with catalog_db.connect() as conn:
+        events = [row[0] for row in conn.exec_driver_sql(
+            "SELECT payload FROM outbox_events ORDER BY created_at")]
+    archived_event = next(e for e in events if e["event_type"] == "campaign_archived")
+    assert (archived_event["code"], archived_event["next_active"]) == ("2027", "2028")
+    call.refused(Conflict, "campaign_archived", "activate_campaign", ADMIN, "2027")
+    call.refused(Conflict, "campaign_archived", "save_campaign", ADMIN, CAMPAIGN, code="2027")
+
+
+def test_campaign_dates_and_codes_are_checked(call, catalogue):
+    call.refused(ValidationFailed, "invalid", "save_campaign", ADMIN,
+                 {**CAMPAIGN, "end": "2027-01-01"}, fields={"end": "date_order"})
+    call.refused(ValidationFailed, "invalid", "save_campaign", ADMIN, {**CAMPAIGN, "code": "2027"},
+                 fields={"code": "code_taken"})
+    call.refused(ValidationFailed, "invalid", "save_campaign", ADMIN, {},
+                 fields={f: "required" for f in ("code", "label", "start", "end", "login_until")})
+
+
+# -- centres -------------------------------------------------------------------------
+
+def test_centre_limits_and_default_dates(call, catalogue):
+    saved = call("save_centre", SCOL, {"code": "DROIT", "label": "Faculté de droit",
+                                       "email": "droit@univ-demo.fr", "max_applications": "3",
+                                       "max_file_size": str(5 * 1024 * 1024), "online": "0",
+                                       "default_date_open": "2027-03-01",
+                                       "default_date_close": "2027-04-01"})
+    assert (saved["max_applications"], saved["max_file_size"], saved["online"]) == \
+        (3, 5 * 1024 * 1024, False)
+    call.refused(ValidationFailed, "invalid", "save_centre", SCOL,
+                 {"code": "X", "label": "X", "max_file_size": str(11 * 1024 * 1024)},
+                 fields={"max_file_size": "too_large"})
+    call.refused(ValidationFailed, "invalid", "save_centre", SCOL,
+                 {"code": "X", "label": "X", "default_date_open": "2027-05-01",
+                  "default_date_close": "2027-04-01"}, fields={"default_date_close": "date_order"})
+    assert call("get_centre", SCOL, "DROIT")["default_date_close"] == "2027-04-01"
+
+
+# -- formations -------------------------------------------------------------------------
+
+def test_a_formation_is_created_with_its_dates_in_order(call, catalogue):
+    created = call("save_formation", MANAGER_SCI, FORMATION)
+    assert created["centre"] == "SCI" and created["dates"]["date_close"] == "2027-04-30"
+    assert call("get_formation", "LPHYS3")["capacity"] == 40
+    call.refused(ValidationFailed, "invalid", "save_formation", MANAGER_SCI,
+                 {**FORMATION, "code": "LCHIM3", "date_jury": "2027-05-01"},
+                 fields={"date_jury": "date_order"})
+    call.refused(ValidationFailed, "invalid", "save_formation", MANAGER_SCI,
+                 {**FORMATION, "code": "LCHIM3", "confirm_days": "10"},
+                 fields={"confirm_days": "confirm_rule_conflict"})
+    call.refused(ValidationFailed, "invalid", "save_formation", MANAGER_SCI,
+                 {**FORMATION, "commission": "NOPE"}, fields={"commission": "unknown_commission"})
+
+
+def test_missing_dates_come_from_the_centre_defaults(call, catalogue):
+    call("save_centre", SCOL, {"code": "SCI", "label": "UFR Sciences", **{
+        f"default_{k}": v for k, v in DATES.items()}}, code="SCI")
+    created = call("save_formation", SCOL, {k: v for k, v in FORMATION.items() if k not in DATES})
+    assert created["dates"]["date_publish"] == DATES["date_publish"]
+
+
+def test_bulk_dates_and_enabled_flag_are_all_or_nothing(call, catalogue, rows):
+    call("save_formation", SCOL, FORMATION)
+    done = call("bulk_update_formations", SCOL, ["MINFO1", "lphys3"],
+                {"date_close": "2027-04-20", "enabled": "0"})
+    assert done == {"updated": 2}
+    listed = {f["code"]: f for f in call("list_formations", SCOL)}
+    assert listed["MINFO1"]["dates"]["date_close"] == "2027-04-20"
+    assert not listed["LPHYS3"]["enabled"]
+    error = call.refused(ValidationFailed, "invalid", "bulk_update_formations", SCOL,
+                         ["MINFO1", "LPHYS3"], {"date_close": "2027-05-20"})
+    assert set(error.fields) == {"LPHYS3.date_return"}  # after its return deadline: refused
+    assert call("get_formation", "MINFO1")["dates"]["date_close"] == "2027-04-20"  # unchanged
+    call.refused(NotFound, "formation_not_found", "bulk_update_formations", SCOL, ["NOPE"],
+                 {"enabled": "1"})
+
+
+# -- roles x RPCs ------------------------------------------------------------------
+
+WRITES = [
+    ("save_campaign", (CAMPAIGN,), {"admin"}),
+    ("activate_campaign", ("2027",), {"admin"}),
+    ("archive_campaign", ("2027",), {"admin"}),
+    ("save_centre", ({"code": "NEW", "label": "Nouveau"},), {"admin", "scol"}),
+    ("save_formation", (FORMATION,), {"admin", "scol", "manager_sci"}),
+    ("save_formation", ({**FORMATION, "code": "MLEA1", "commission": "LLSH-LEA"},),
+     {"admin", "scol", "manager_llsh"}),
+    ("bulk_update_formations", (["MLEA1"], {"enabled": "0"}), {"admin", "scol", "manager_llsh"}),
+]
+ACTORS = {"admin": ADMIN, "scol": SCOL, "manager_sci": MANAGER_SCI,
+          "manager_llsh": MANAGER_LLSH, "committee": COMMITTEE, "readonly": READONLY}
+
+
+@pytest.mark.parametrize("who", sorted(ACTORS))
+@pytest.mark.parametrize("method, args, allowed", WRITES,
+                         ids=[f"{m}-{i}" for i, (m, _, _) in enumerate(WRITES)])
+def test_each_role_changes_only_what_its_scope_allows(call, catalogue, who, method, args, allowed):
+    actor = ACTORS[who]
+    if who in allowed:
+        call(method, actor, *args, **({"code": "MLEA1"} if args[0] is not CAMPAIGN and
+                                      method == "save_formation" and args[0]["code"] == "MLEA1"
+                                      else {}))
+    else:
+        with pytest.raises(Forbidden):
+            call(method, actor, *args)
+
+
+def test_reading_is_limited_to_the_scope(call, catalogue):
+    assert [f["code"] for f in call("list_formations", MANAGER_SCI)] == ["MINFO1"]
+    assert [f["code"] for f in call("list_formations", READONLY)] == ["MINFO1", "MLEA1"]
+    assert [c["code"] for c in call("list_commissions", MANAGER_LLSH)] == ["LLSH-LEA"]
+    call.refused(Forbidden, "out_of_scope", "get_centre", MANAGER_SCI, "LLSH")
+    with pytest.raises(Forbidden):
+        call("list_campaigns", {"kind": "candidate", "id": 3})
