@@ -14,6 +14,7 @@ import signal  # noqa: E402
 import sys  # noqa: E402
 
 from .amqp_roundtrip import nameko_roundtrips, pika_roundtrips  # noqa: E402
+from .catalog_tree import FORMATIONS, fill, plain_tree, rpc_tree  # noqa: E402
 from .http_load import load  # noqa: E402
 from .stack import running_gateway  # noqa: E402
 
@@ -55,6 +56,13 @@ def main(argv=None):
             config = {"AMQP_URI": stack["amqp_uri"], "serializer": "json"}
             nameko = nameko_roundtrips(config, calls)
             raw = pika_roundtrips(stack["amqp_uri"], calls)
+            os.environ["DATABASE_PREFIX"] = "ecandidat_bench"  # the bench's own catalogue
+            fill()
+            tree_calls = 10 if args.quick else 50
+            tree_plain = plain_tree(tree_calls)
+            tree_rpc = rpc_tree(config, tree_calls)
+            filtered_plain = plain_tree(tree_calls, "informatique")
+            filtered_rpc = rpc_tree(config, tree_calls, "informatique")
     except KeyboardInterrupt:
         print("\ninterrupted: everything the bench started is stopped", file=sys.stderr)
         return 130
@@ -76,6 +84,15 @@ def main(argv=None):
     print(f"  calls/s     pika / nameko      = {ratio(raw['per_second'], nameko['per_second']):6.2f}")
     print(f"  p50         nameko / pika      = {ratio(nameko['p50_ms'], raw['p50_ms']):6.2f}")
     print(f"  p99         nameko / pika      = {ratio(nameko['p99_ms'], raw['p99_ms']):6.2f}")
+    print(f"\n(c) The candidate's catalogue tree: {FORMATIONS} formations in 20 centres, "
+          f"{tree_calls} calls each after warm-up")
+    print(row("offer_tree(), plain function", tree_plain, "call/s"))
+    print(row("get_offer() over RPC", tree_rpc, "call/s"))
+    print(row("offer_tree('informatique')", filtered_plain, "call/s"))
+    print(row("get_offer('informatique') RPC", filtered_rpc, "call/s"))
+    print(f"  formations shown: whole {tree_rpc['formations']}, filtered {filtered_rpc['formations']}")
+    print(f"  p50         RPC / plain (whole) = {ratio(tree_rpc['p50_ms'], tree_plain['p50_ms']):6.2f}")
+    print(f"  p50         whole / filtered RPC = {ratio(tree_rpc['p50_ms'], filtered_rpc['p50_ms']):6.2f}")
     print("\nCompare ratios within one run; absolute figures move with the machine's load.")
     return 1 if errors else 0
 

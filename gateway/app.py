@@ -67,8 +67,9 @@ def create_app(overrides=None):
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
 
-    from .views import account, admin, candidate, dev, health, public, staff, staff_candidates
+    from .views import (account, admin, candidate, catalogue, dev, health, public, staff,
+                        staff_candidates)
     for blueprint in (health.bp, public.bp, candidate.bp, account.bp, staff.bp,
-                      staff_candidates.bp, admin.bp, dev.bp):
+                      staff_candidates.bp, admin.bp, catalogue.bp, dev.bp):
         app.register_blueprint(blueprint)
     return app

@@ -39,3 +39,20 @@ def piece_definitions_for(session, formation):
 
 def centres(session):
     return list(session.scalars(select(Centre).order_by(Centre.label, Centre.code)))
+
+
+def offer_entries(session, campaign_id):
+    """What the offer tree needs of the enabled formations of a campaign, read as
+    plain rows (no ORM objects: the tree of thousands of formations stays fast)."""
+    rows = session.execute(
+        select(Formation.code, Formation.label, Formation.level, Formation.keywords,
+               Formation.treatment_type, Formation.date_open, Formation.date_close,
+               Centre.code, Centre.label)
+        .join(Centre, Centre.id == Formation.centre_id)
+        .where(Formation.campaign_id == campaign_id, Formation.enabled.is_(True)))
+    return [{"code": code, "label": label, "level": level, "keywords": keywords,
+             "treatment_type": treatment, "date_open": opening.isoformat(),
+             "date_close": closing.isoformat(),
+             "centre": {"code": centre_code, "label": centre_label}}
+            for code, label, level, keywords, treatment, opening, closing, centre_code,
+            centre_label in rows]

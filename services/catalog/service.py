@@ -30,8 +30,7 @@ class CatalogService(ServiceBase):
         campaign = queries.active_campaign(self.db.session)
         if campaign is None:
             return []
-        formations = queries.offered_formations(self.db.session, campaign.id)
-        return domain.offer_tree([schemas.offer_entry(f) for f in formations], filter_text)
+        return domain.offer_tree(queries.offer_entries(self.db.session, campaign.id), filter_text)
 
     @rpc(expected_exceptions=EXPECTED)
     def get_formation(self, code):
