@@ -844,6 +844,20 @@ EN.update({
     "err.centre_not_found": "Centre not found.",
 })
 
+# Issue 4: a formation of the offer.
+FR.update({
+    "formation.more": "Présentation de la formation",
+    "formation.dates": "Calendrier",
+    "formation.confirm_days": "{days} jours après la décision favorable",
+    "formation.conditional": "si vous êtes concerné(e)",
+})
+EN.update({
+    "formation.more": "About the programme",
+    "formation.dates": "Calendar",
+    "formation.confirm_days": "{days} days after the favourable decision",
+    "formation.conditional": "if it applies to you",
+})
+
 MESSAGES = {"fr": FR, "en": EN}
 
 

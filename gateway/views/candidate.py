@@ -194,6 +194,16 @@ def offer():
     return render_template("candidate/offer.html", tree=tree, filter_text=text)
 
 
+@bp.get("/offre/<code>")
+def formation(code):
+    """A formation of the offer: its dates, treatment type, required pieces and
+    the contact of its centre, with "Candidater" only when allowed (else why not)."""
+    data = remote().catalog.get_formation(code)
+    status = remote().applications.can_apply(me(), data["code"])
+    return render_template("candidate/formation.html", f=data, allowed=status["allowed"],
+                           reason=status["reason"])
+
+
 @bp.get("/candidatures")
 def applications():
     items = remote().applications.list_my_applications(me())

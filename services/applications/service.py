@@ -73,6 +73,19 @@ class ApplicationsService(ServiceBase):
             raise Conflict(codes.TOO_MANY_APPLICATIONS, "maximum number of applications reached")
 
     @rpc(expected_exceptions=EXPECTED)
+    def can_apply(self, actor, formation_code):
+        """Whether "Candidater" is offered, and why not: the same checks as
+        create_application (dossier, window, already applied, limits), nothing written."""
+        candidate_id = actors.candidate_id(actor)
+        try:
+            self.accounts.check_ready_to_apply(candidate_id)
+            formation = self.catalog.get_formation(formation_code)
+            self._check_can_apply(candidate_id, formation, domain.paris_today(self.clock()))
+        except Conflict as exc:
+            return {"allowed": False, "reason": exc.code}
+        return {"allowed": True, "reason": None}
+
+    @rpc(expected_exceptions=EXPECTED)
     def list_my_applications(self, actor):
         candidate_id = actors.candidate_id(actor)
         return [schemas.summary(a, staff=False)

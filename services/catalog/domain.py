@@ -144,7 +144,7 @@ def matches_filter(filter_text, *fields) -> bool:
     return all(word in haystack for word in words)
 
 
-def offer_tree(formations, filter_text=None) -> list:
+def offer_tree(formations, filter_text=None, today=None) -> list:
     """centre -> diploma level -> formation, for the formations (dicts with code,
     label, level, keywords, centre {code, label}, and what the tree shows) that
     match the filter. Empty centres and levels are left out; each level is sorted
@@ -170,11 +170,14 @@ def offer_tree(formations, filter_text=None) -> list:
         levels = []
         for level in sorted(node["levels"], key=fold):
             items = sorted(node["levels"][level], key=lambda pair: pair[0])
-            levels.append({"level": level, "formations": [_leaf(f) for _, f in items]})
+            levels.append({"level": level, "formations": [_leaf(f, today) for _, f in items]})
         tree.append({"code": node["code"], "label": node["label"], "levels": levels})
     return tree
 
 
-def _leaf(formation):
-    return {key: formation[key] for key in
+def _leaf(formation, today=None):
+    leaf = {key: formation[key] for key in
             ("code", "label", "level", "treatment_type", "date_open", "date_close")}
+    if today is not None:  # "Candidater" is offered only inside the window
+        leaf["open_now"] = formation["date_open"] <= today.isoformat() <= formation["date_close"]
+    return leaf

@@ -30,7 +30,8 @@ class CatalogService(ServiceBase):
         campaign = queries.active_campaign(self.db.session)
         if campaign is None:
             return []
-        return domain.offer_tree(queries.offer_entries(self.db.session, campaign.id), filter_text)
+        return domain.offer_tree(queries.offer_entries(self.db.session, campaign.id), filter_text,
+                                 today=domain.paris_today(self.clock()))
 
     @rpc(expected_exceptions=EXPECTED)
     def get_formation(self, code):

@@ -85,3 +85,38 @@ def test_refused_scope_is_a_403_and_candidates_are_kept_out(app):
     assert client.get("/gestion/catalogue/centres/SCI").status_code == 403
     login_candidate(client)
     assert client.get("/gestion/catalogue/formations").status_code == 403
+
+
+FULL_FORMATION = {"code": "MINFO1", "label": "Master Informatique", "level": "M- MASTER",
+                  "treatment_type": "AC", "url": None,
+                  "dates": {"date_open": "2027-03-01", "date_close": "2027-04-30",
+                            "date_return": "2027-05-10", "date_publish": "2027-06-15",
+                            "date_confirm": None, "confirm_days": 8},
+                  "centre": {"code": "SCI", "label": "UFR Sciences", "email": "scol@u.fr"},
+                  "pieces": [{"code": "CV", "label": "Curriculum vitae", "conditional": False}]}
+
+
+def test_a_formation_page_shows_what_a_candidate_needs_and_why_they_cannot_apply(app):
+    remote = fake(app, catalog={"get_formation": FULL_FORMATION},
+                  applications={"can_apply": {"allowed": False, "reason": "too_many_applications"}})
+    client = app.test_client()
+    login_candidate(client)
+    page = page_text(client.get("/offre/MINFO1"))
+    for expected in ("Curriculum vitae", "scol@u.fr", "8 jours après la décision favorable",
+                     "nombre maximum de candidatures"):
+        assert expected in page, expected
+    assert "Candidater" not in page
+    assert remote.applications.calls[-1][1][1] == "MINFO1"
+    fake(app, catalog={"get_formation": FULL_FORMATION},
+         applications={"can_apply": {"allowed": True, "reason": None}})
+    assert "Candidater" in page_text(client.get("/offre/MINFO1"))
+
+
+def test_the_offer_offers_apply_only_inside_the_window(app):
+    tree = [{"code": "SCI", "label": "UFR Sciences", "levels": [{"level": "M- MASTER", "formations": [
+        {**FULL_FORMATION, "date_open": "2027-03-01", "date_close": "2027-04-30", "open_now": False}]}]}]
+    fake(app, catalog={"get_offer": tree})
+    client = app.test_client()
+    login_candidate(client)
+    page = page_text(client.get("/offre"))
+    assert "ne sont pas ouvertes" in page and ">Candidater<" not in page

@@ -39,3 +39,14 @@ def test_a_deleted_account_loses_every_application_once(harness, actors):
                        "ON a.id = p.application_id WHERE a.candidate_id = 12") == [(0,)]
     assert harness.sql("SELECT count(*) FROM status_changes s WHERE NOT EXISTS "
                        "(SELECT 1 FROM applications a WHERE a.id = s.application_id)") == [(0,)]
+
+
+def test_can_apply_says_why_not_without_writing(harness, actors):
+    assert harness.call("can_apply", actors.ada, "MINFO1") == {"allowed": True, "reason": None}
+    harness.apply(actors.ada, "MINFO1")
+    before = harness.state()
+    assert harness.call("can_apply", actors.ada, "MINFO1") == {"allowed": False,
+                                                               "reason": "already_applied"}
+    assert harness.state() == before
+    harness.catalog_data.formations["MMATH1"]["dates"]["date_close"] = "2000-01-01"
+    assert harness.call("can_apply", actors.ada, "MMATH1")["reason"] == "applications_closed"

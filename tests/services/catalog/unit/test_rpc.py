@@ -1,13 +1,18 @@
 """The catalog's RPCs under worker_factory, on the real (migrated, emptied)
 database filled by each test."""
 import json
+from datetime import date, datetime, time, timezone
 
 import pytest
 from nameko.testing.services import worker_factory
 
 from services.catalog.models import Base
 from services.catalog.service import CatalogService
+from services.common.clock import FixedClock
 from services.common.errors import NotFound
+from tests.services.catalog.conftest import TODAY
+
+NOON = datetime.combine(TODAY, time(11), tzinfo=timezone.utc)
 
 
 @pytest.fixture
@@ -15,7 +20,7 @@ def call(catalog_db, unit_of_work):
     """call("get_offer", ...) on a fresh worker with its own unit of work."""
     def run(method, *args, **kwargs):
         unit = unit_of_work(catalog_db, Base.metadata)
-        worker = worker_factory(CatalogService, db=unit)
+        worker = worker_factory(CatalogService, db=unit, clock=FixedClock(NOON))
         try:
             result = getattr(worker, method)(*args, **kwargs)
         finally:
@@ -68,7 +73,8 @@ def test_offer_is_the_enabled_formations_of_the_active_campaign_as_a_tree(call, 
     assert [level["level"] for level in sci["levels"]] == ["L- LICENCE", "M- MASTER"]
     assert sci["levels"][1]["formations"] == [{
         "code": "MINFO1", "label": "Master Informatique 1re année", "level": "M- MASTER",
-        "treatment_type": "AC", "date_open": "2027-02-08", "date_close": "2027-05-09"}]
+        "treatment_type": "AC", "date_open": "2027-02-08", "date_close": "2027-05-09",
+        "open_now": True}]
     assert sorted(offer_codes(tree)) == ["LINFO3", "MINFO1", "MLEA1"]  # no MCHIM1, no 2026
 
 
@@ -210,3 +216,17 @@ def test_nothing_is_written_by_reading(call, catalogue, snapshot):
     with pytest.raises(NotFound):
         call("get_formation", "NOPE")
     assert snapshot() == before
+
+
+def test_apply_is_offered_only_inside_the_window(catalog_db, unit_of_work, catalogue):
+    def offer_on(day):
+        unit = unit_of_work(catalog_db, Base.metadata)
+        try:
+            worker = worker_factory(CatalogService, db=unit, clock=FixedClock(
+                datetime.combine(day, time(11), tzinfo=timezone.utc)))
+            tree = worker.get_offer("MINFO1")
+        finally:
+            unit.close()
+        return tree[0]["levels"][0]["formations"][0]["open_now"]
+    assert offer_on(date(2027, 2, 8)) and offer_on(date(2027, 5, 9))  # both days included
+    assert not offer_on(date(2027, 2, 7)) and not offer_on(date(2027, 5, 10))

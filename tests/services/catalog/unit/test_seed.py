@@ -1,12 +1,13 @@
 """The demo catalogue (services/README.md, "Demo data") as the candidate sees it
 through the RPCs, and the seed's idempotence."""
-from datetime import date
+from datetime import date, datetime, time, timezone
 
 import pytest
 from nameko.testing.services import worker_factory
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from services.common.clock import FixedClock
 from services.catalog.models import Base, Campaign, Formation
 from services.catalog.seed import seed
 from services.catalog.service import CatalogService
@@ -28,7 +29,8 @@ def call(catalog_db, unit_of_work):
     def run(method, *args):
         unit = unit_of_work(catalog_db, Base.metadata)
         try:
-            return getattr(worker_factory(CatalogService, db=unit), method)(*args)
+            clock = FixedClock(datetime.combine(SEED_DAY, time(11), tzinfo=timezone.utc))
+            return getattr(worker_factory(CatalogService, db=unit, clock=clock), method)(*args)
         finally:
             unit.close()
     return run
