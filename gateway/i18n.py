@@ -858,6 +858,40 @@ EN.update({
     "formation.conditional": "if it applies to you",
 })
 
+# Issue 4: catalogue import and export.
+FR.update({
+    "catalogue.export_csv": "Exporter (CSV)",
+    "catalogue.export_xlsx": "Exporter (XLSX)",
+    "catalogue.import": "Importer des formations (CSV ou XLSX)",
+    "catalogue.import_help": "Mêmes colonnes que l'export. Toutes les lignes sont vérifiées avant toute modification : une seule ligne fausse et rien ne change.",
+    "catalogue.dry_run": "Vérifier seulement, sans rien enregistrer",
+    "catalogue.import_button": "Importer",
+    "catalogue.import_refused": "Import refusé, rien n'a changé ({n} erreur(s)) :",
+    "catalogue.import_line": "ligne {line}, {field} : {message}",
+    "catalogue.import_checked": "Fichier vérifié : {lines} ligne(s) correcte(s), rien n'a été enregistré.",
+    "catalogue.import_done": "Import terminé : {created} formation(s) créée(s), {updated} modifiée(s).",
+    "catalogue.unreadable.format": "Fichier illisible : envoyez un CSV ou un XLSX.",
+    "catalogue.unreadable.encoding": "Le fichier CSV doit être encodé en UTF-8.",
+    "catalogue.unreadable.too_many_rows": "Trop de lignes (5 000 au plus).",
+    "err.duplicate_line": "Ce code apparaît déjà plus haut dans le fichier.",
+})
+EN.update({
+    "catalogue.export_csv": "Export (CSV)",
+    "catalogue.export_xlsx": "Export (XLSX)",
+    "catalogue.import": "Import programmes (CSV or XLSX)",
+    "catalogue.import_help": "Same columns as the export. Every line is checked before anything changes: one wrong line and nothing changes.",
+    "catalogue.dry_run": "Check only, save nothing",
+    "catalogue.import_button": "Import",
+    "catalogue.import_refused": "Import refused, nothing changed ({n} error(s)):",
+    "catalogue.import_line": "line {line}, {field}: {message}",
+    "catalogue.import_checked": "File checked: {lines} correct line(s), nothing was saved.",
+    "catalogue.import_done": "Import done: {created} programme(s) created, {updated} changed.",
+    "catalogue.unreadable.format": "Unreadable file: send a CSV or an XLSX.",
+    "catalogue.unreadable.encoding": "The CSV file must be UTF-8.",
+    "catalogue.unreadable.too_many_rows": "Too many lines (5,000 at most).",
+    "err.duplicate_line": "This code already appears higher up in the file.",
+})
+
 MESSAGES = {"fr": FR, "en": EN}
 
 

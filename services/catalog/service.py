@@ -209,3 +209,43 @@ class CatalogService(ServiceBase):
             self.db.rollback()
             raise ValidationFailed(codes.INVALID, "code taken",
                                    fields={"code": codes.CODE_TAKEN}) from None
+
+    @rpc(expected_exceptions=EXPECTED)
+    def export_formations(self, actor):
+        """{columns, rows} of the active campaign's formations in the actor's scope."""
+        centres = actors.staff_centres(actor)
+        campaign = queries.active_campaign(self.db.session)
+        rows = [] if campaign is None else self.db.session.scalars(
+            select(Formation).options(joinedload(Formation.centre), joinedload(Formation.commission))
+            .where(Formation.campaign_id == campaign.id).order_by(Formation.code)).all()
+        return {"columns": list(admin.FORMATION_COLUMNS),
+                "rows": [admin.formation_row(f) for f in rows
+                         if centres is None or f.centre.code in centres]}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def import_formations(self, actor, rows, dry_run=False):
+        """Creates or changes formations from spreadsheet rows (export_formations'
+        columns). Every line is checked first; one wrong line and nothing changes."""
+        actors.require_staff(actor, write=True)
+        session = self.db.session
+        planned = admin.check_import(session, actor, rows)
+        campaign = queries.active_campaign(session)
+        if campaign is None:
+            raise NotFound(codes.NO_ACTIVE_CAMPAIGN, "no campaign is active")
+        created = updated = 0
+        if not dry_run:
+            for _, existing, values, commission in planned:
+                formation = existing or Formation(campaign_id=campaign.id)
+                if existing is None:
+                    session.add(formation)
+                    created += 1
+                else:
+                    updated += 1
+                for key, value in values.items():
+                    setattr(formation, key, value)
+                formation.commission, formation.centre = commission, commission.centre
+                self.db.emit("formation_updated", {"code": values["code"]})
+            self._flush_or_taken()
+            self.db.commit()
+        return {"lines": len(planned), "created": created, "updated": updated,
+                "dry_run": bool(dry_run)}
