@@ -19,7 +19,7 @@ from services.common.errors import Conflict, Forbidden, NotFound, ValidationFail
 
 from . import domain
 from . import exceptions as codes
-from .models import Campaign, Centre, Commission, Formation
+from .models import Campaign, Centre, Commission, Formation, ReferenceItem
 
 CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,39}")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
@@ -310,3 +310,71 @@ def check_import(session, actor, rows):
         planned.append((line, existing, values, commission))
     _raise(errors)
     return planned
+
+
+# -- commissions -------------------------------------------------------------------------
+
+LOGIN = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
+ALERTS = ("transmitted", "cancelled", "withdrawn", "promoted")
+COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def commission_values(session, data):
+    """-> (values, centre). Members: [{login, president}], at most one president."""
+    data = data if isinstance(data, dict) else {}
+    errors = {}
+    values = {"code": _text(data, "code", errors, True, 30, CODE, upper=True),
+              "label": _text(data, "label", errors, True, 200),
+              "address": _text(data, "address", errors, False, 1000),
+              "email": _text(data, "email", errors, False, 254, EMAIL),
+              "phone": _text(data, "phone", errors, False, 30),
+              "signatory": _text(data, "signatory", errors, False, 200),
+              "signature_document_id": _text(data, "signature_document_id", errors, False, 36)}
+    centre = None
+    centre_code = _text(data, "centre", errors, True, 20, upper=True)
+    if centre_code:
+        centre = session.scalars(select(Centre).where(Centre.code == centre_code)).first()
+        if centre is None:
+            errors["centre"] = codes.CENTRE_NOT_FOUND
+    members, presidents = [], 0
+    for member in data.get("members") or []:
+        login = str((member or {}).get("login") or "").strip().lower()
+        if not LOGIN.fullmatch(login):
+            errors["members"] = codes.INVALID
+            continue
+        president = bool((member or {}).get("president"))
+        presidents += president
+        members.append({"login": login, "president": president})
+    if presidents > 1:
+        errors["members"] = codes.ONE_PRESIDENT
+    values["members"] = members
+    values["alerts"] = {name: _flag(data.get("alerts") or {}, name, default=False)
+                        for name in ALERTS}
+    _raise(errors)
+    return values, centre
+
+
+# -- reference lists (refusal motives, tags, diploma levels) -----------------------------
+
+REFERENCE_KINDS = ("motive", "tag", "level")
+
+
+def reference_values(kind, data):
+    if kind not in REFERENCE_KINDS:
+        raise ValidationFailed(codes.INVALID, "unknown list", fields={"kind": codes.INVALID_CHOICE})
+    data = data if isinstance(data, dict) else {}
+    errors = {}
+    values = {"code": _text(data, "code", errors, True, 40, CODE, upper=True),
+              "label": _text(data, "label", errors, True, 300),
+              "order": _count(data, "order", errors) or 0,
+              "active": _flag(data, "active"),
+              "colour": _text(data, "colour", errors, kind == "tag", 7, COLOUR)}
+    if kind != "tag":
+        values["colour"] = None
+    _raise(errors)
+    return values
+
+
+def reference_item(row):
+    return {"kind": row.kind, "code": row.code, "label": row.label, "colour": row.colour,
+            "order": row.order, "active": row.active}

@@ -9,6 +9,7 @@ from datetime import date
 
 from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String,
                         Text, text)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.common.db import messaging_tables
@@ -88,6 +89,12 @@ class Commission(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(30))
     signatory: Mapped[str | None] = mapped_column(String(200))  # signs the letters
+    # The signature image, stored by the documents service.
+    signature_document_id: Mapped[str | None] = mapped_column(String(36))
+    # [{"login": staff login, "president": bool}], at most one president.
+    members: Mapped[list] = mapped_column(JSONB, default=list, server_default="[]")
+    # Which events mail the commission (COMMISSION_* mails).
+    alerts: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")
 
     centre: Mapped[Centre] = relationship(back_populates="commissions")
 
@@ -171,3 +178,21 @@ class PieceDefinition(Base):
     centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"), index=True)
     formation_id: Mapped[int | None] = mapped_column(ForeignKey("formations.id"), index=True)
     treatment_type: Mapped[str | None] = mapped_column(String(2))
+
+
+class ReferenceItem(Base):
+    """The institution's reference lists: refusal motives (`motive`), tags with
+    a colour (`tag`), diploma levels of the offer tree (`level`)."""
+    __tablename__ = "reference_items"
+    __table_args__ = (
+        CheckConstraint("kind IN ('motive', 'tag', 'level')", name="ck_reference_items_kind"),
+        Index("uq_reference_items_kind_code", "kind", "code", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    code: Mapped[str] = mapped_column(String(40))
+    label: Mapped[str] = mapped_column(String(300))
+    colour: Mapped[str | None] = mapped_column(String(7))  # tags: #rrggbb
+    order: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))

@@ -82,3 +82,8 @@ def formation_admin(row):
             "treatment_type": row.treatment_type, "dates": dates(row),
             "centre": row.centre.code if row.centre else None,
             "commission": row.commission.code if row.commission else None}
+
+
+def commission_admin(row):
+    return {**commission(row), "signature_document_id": row.signature_document_id,
+            "members": list(row.members or []), "alerts": dict(row.alerts or {})}

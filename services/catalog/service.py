@@ -15,7 +15,7 @@ from services.common.service_base import ServiceBase
 
 from . import admin, domain, queries, schemas
 from . import exceptions as codes
-from .models import Base, Campaign, Centre, Commission, Formation
+from .models import Base, Campaign, Centre, Commission, Formation, ReferenceItem
 
 
 class CatalogService(ServiceBase):
@@ -135,7 +135,7 @@ class CatalogService(ServiceBase):
         centres = actors.staff_centres(actor)
         rows = self.db.session.scalars(select(Commission).options(joinedload(Commission.centre))
                                        .order_by(Commission.code)).all()
-        return [{**schemas.commission(row), "centre": row.centre.code} for row in rows
+        return [{**schemas.commission_admin(row), "centre": row.centre.code} for row in rows
                 if centres is None or row.centre.code in centres]
 
     @rpc(expected_exceptions=EXPECTED)
@@ -249,3 +249,52 @@ class CatalogService(ServiceBase):
             self.db.commit()
         return {"lines": len(planned), "created": created, "updated": updated,
                 "dry_run": bool(dry_run)}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def save_commission(self, actor, data, code=None):
+        """A commission with its members (one president at most), signatory,
+        signature image (a documents id) and alert settings."""
+        session = self.db.session
+        actors.require_staff(actor, write=True)
+        values, centre = admin.commission_values(session, {**(data or {}),
+                                                           **({"code": code} if code else {})})
+        admin.require_formation_scope(actor, centre.code)
+        if code is None:
+            commission = Commission(**values)
+            session.add(commission)
+        else:
+            commission = session.scalars(select(Commission).where(
+                Commission.code == str(code).upper()).with_for_update()).first()
+            if commission is None:
+                raise NotFound(codes.COMMISSION_NOT_FOUND, "no such commission")
+            admin.require_formation_scope(actor, commission.centre.code)
+            values.pop("code")
+            for key, value in values.items():
+                setattr(commission, key, value)
+        commission.centre = centre
+        self._flush_or_taken()
+        self.db.commit()
+        return {**schemas.commission_admin(commission), "centre": centre.code}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_reference(self, kind):
+        """A reference list (motive, tag, level), in order; open to every service."""
+        rows = self.db.session.scalars(select(ReferenceItem).where(ReferenceItem.kind == kind)
+                                       .order_by(ReferenceItem.order, ReferenceItem.code)).all()
+        return [admin.reference_item(row) for row in rows]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def save_reference_item(self, actor, kind, data):
+        """Creates or changes (by code) an item of a reference list: admin, scol."""
+        admin.require_role(actor, ("admin", "scol"))
+        values = admin.reference_values(kind, data)
+        session = self.db.session
+        row = session.scalars(select(ReferenceItem).where(
+            ReferenceItem.kind == kind, ReferenceItem.code == values["code"])).first()
+        if row is None:
+            row = ReferenceItem(kind=kind)
+            session.add(row)
+        for key, value in values.items():
+            setattr(row, key, value)
+        self.db.commit()
+        return admin.reference_item(row)

@@ -227,3 +227,40 @@ def test_a_manager_imports_only_into_their_centre(call, catalogue):
                          [FORMATION])
     assert error.fields == {"2.commission": "out_of_scope"}
     assert [r["code"] for r in call("export_formations", MANAGER_LLSH)["rows"]] == ["MLEA1"]
+
+
+# -- commissions and reference lists --------------------------------------------------
+
+COMMISSION = {"code": "SCI-PHYS", "label": "Commission Physique", "centre": "SCI",
+              "email": "phys@univ-demo.fr", "signatory": "Pr. Curie",
+              "members": [{"login": "jury.phys", "president": True}, {"login": "jury.b"}],
+              "alerts": {"transmitted": "1", "withdrawn": "0"}}
+
+
+def test_a_commission_has_members_one_president_and_alerts(call, catalogue):
+    saved = call("save_commission", MANAGER_SCI, COMMISSION)
+    assert saved["members"] == [{"login": "jury.phys", "president": True},
+                                {"login": "jury.b", "president": False}]
+    assert saved["alerts"] == {"transmitted": True, "cancelled": False, "withdrawn": False,
+                               "promoted": False}
+    assert "SCI-PHYS" in [c["code"] for c in call("list_commissions", MANAGER_SCI)]
+    call.refused(ValidationFailed, "invalid", "save_commission", SCOL, {
+        **COMMISSION, "code": "X", "members": [{"login": "a1", "president": True},
+                                               {"login": "b2", "president": True}]},
+        fields={"members": "one_president"})
+    with pytest.raises(Forbidden):
+        call("save_commission", MANAGER_LLSH, {**COMMISSION, "code": "Y"})
+
+
+def test_reference_lists_motives_tags_levels(call, catalogue):
+    call("save_reference_item", SCOL, "motive", {"code": "CAPA", "label": "Capacité atteinte"})
+    call("save_reference_item", SCOL, "tag", {"code": "PRIO", "label": "Prioritaire",
+                                              "colour": "#c0392b"})
+    call("save_reference_item", SCOL, "level", {"code": "M", "label": "M- MASTER", "order": "2"})
+    call("save_reference_item", SCOL, "motive", {"code": "CAPA", "label": "Capacité d'accueil atteinte"})
+    assert [m["label"] for m in call("list_reference", "motive")] == ["Capacité d'accueil atteinte"]
+    assert call("list_reference", "tag")[0]["colour"] == "#c0392b"
+    call.refused(ValidationFailed, "invalid", "save_reference_item", SCOL, "tag",
+                 {"code": "X", "label": "X", "colour": "red"}, fields={"colour": "invalid"})
+    with pytest.raises(Forbidden):
+        call("save_reference_item", MANAGER_SCI, "motive", {"code": "Z", "label": "Z"})
