@@ -19,7 +19,7 @@ from services.common.errors import Conflict, Forbidden, NotFound, ValidationFail
 
 from . import domain
 from . import exceptions as codes
-from .models import Campaign, Centre, Commission, Formation, ReferenceItem
+from .models import Campaign, Centre, Commission, Formation, PieceDefinition, ReferenceItem
 
 CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,39}")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
@@ -378,3 +378,53 @@ def reference_values(kind, data):
 def reference_item(row):
     return {"kind": row.kind, "code": row.code, "label": row.label, "colour": row.colour,
             "order": row.order, "active": row.active}
+
+
+# -- piece definitions ---------------------------------------------------------------
+
+def piece_values(session, data):
+    """-> (values, scope owner row or None, centre code for the scope check or None)."""
+    data = data if isinstance(data, dict) else {}
+    errors = {}
+    values = {"code": _text(data, "code", errors, True, 40, CODE, upper=True),
+              "label": _text(data, "label", errors, True, 2000),
+              "order": _count(data, "order", errors) or 0,
+              "conditional": _flag(data, "conditional", default=False),
+              "shared": _flag(data, "shared", default=False),
+              "treatment_type": _text(data, "treatment_type", errors, False, 2, upper=True),
+              "template_document_id": _text(data, "template_document_id", errors, False, 36),
+              "template_filename": _text(data, "template_filename", errors, False, 100)}
+    if values["treatment_type"] and values["treatment_type"] not in domain.TREATMENT_TYPES:
+        errors["treatment_type"] = codes.INVALID_CHOICE
+    scope = str(data.get("scope") or "").strip()
+    owner, centre_code = None, None
+    if scope not in domain.PIECE_SCOPES:
+        errors["scope"] = codes.INVALID_CHOICE
+    elif scope != domain.INSTITUTION:
+        owner_code = str(data.get("owner") or "").strip().upper()
+        model = Centre if scope == domain.CENTRE else Formation
+        owner = session.scalars(select(model).where(model.code == owner_code)).first() \
+            if owner_code else None
+        if owner is None:
+            errors["owner"] = codes.REQUIRED if not owner_code else codes.INVALID_CHOICE
+        else:
+            centre_code = owner.code if scope == domain.CENTRE else owner.centre.code
+    values["scope"] = scope
+    _raise(errors)
+    return values, owner, centre_code
+
+
+def require_piece_scope(actor, scope, centre_code):
+    """Institution pieces: admin and scol; a centre's or formation's: its managers too."""
+    if scope == domain.INSTITUTION:
+        require_role(actor, ("admin", "scol"))
+    else:
+        require_formation_scope(actor, centre_code)
+
+
+def piece_owner(row):
+    if row.scope == domain.CENTRE:
+        return row.centre.code if row.centre else None
+    if row.scope == domain.FORMATION:
+        return row.formation.code if row.formation else None
+    return None

@@ -178,6 +178,12 @@ class PieceDefinition(Base):
     centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"), index=True)
     formation_id: Mapped[int | None] = mapped_column(ForeignKey("formations.id"), index=True)
     treatment_type: Mapped[str | None] = mapped_column(String(2))
+    # A form to download, fill in and upload again (stored by the documents service).
+    template_document_id: Mapped[str | None] = mapped_column(String(36))
+    template_filename: Mapped[str | None] = mapped_column(String(100))
+
+    centre: Mapped[Centre | None] = relationship()
+    formation: Mapped[Formation | None] = relationship()
 
 
 class ReferenceItem(Base):

@@ -35,12 +35,19 @@ def piece_definition(row):
     """What domain.required_pieces works on."""
     return {"code": row.code, "label": row.label, "order": row.order,
             "conditional": row.conditional, "shared": row.shared, "scope": row.scope,
-            "treatment_type": row.treatment_type}
+            "treatment_type": row.treatment_type,
+            "template_document_id": row.template_document_id,
+            "template_filename": row.template_filename}
 
 
 def piece(definition):
-    """A required piece as get_formation returns it."""
-    return {key: definition[key] for key in ("code", "label", "order", "conditional", "shared")}
+    """A required piece as get_formation returns it (with its template, if any)."""
+    return {key: definition[key] for key in ("code", "label", "order", "conditional", "shared",
+                                             "template_document_id", "template_filename")}
+
+
+def piece_admin(row, owner):
+    return {"id": row.id, **piece_definition(row), "owner": owner}
 
 
 def offer_entry(formation):

@@ -15,7 +15,8 @@ from services.common.service_base import ServiceBase
 
 from . import admin, domain, queries, schemas
 from . import exceptions as codes
-from .models import Base, Campaign, Centre, Commission, Formation, ReferenceItem
+from .models import (Base, Campaign, Centre, Commission, Formation, PieceDefinition,
+                     ReferenceItem)
 
 
 class CatalogService(ServiceBase):
@@ -298,3 +299,71 @@ class CatalogService(ServiceBase):
             setattr(row, key, value)
         self.db.commit()
         return admin.reference_item(row)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_pieces(self, actor):
+        """Every piece definition the actor may see (institution ones, and their
+        centres' and formations')."""
+        centres = actors.staff_centres(actor)
+        rows = self.db.session.scalars(
+            select(PieceDefinition).options(joinedload(PieceDefinition.centre),
+                                            joinedload(PieceDefinition.formation))
+            .order_by(PieceDefinition.scope, PieceDefinition.order, PieceDefinition.code)).all()
+        visible = []
+        for row in rows:
+            centre = (row.centre.code if row.centre else
+                      row.formation.centre.code if row.formation else None)
+            if centres is None or centre is None or centre in centres:
+                visible.append(schemas.piece_admin(row, admin.piece_owner(row)))
+        return visible
+
+    @rpc(expected_exceptions=EXPECTED)
+    def save_piece(self, actor, data, piece_id=None):
+        """A piece definition: institution, centre or formation; order,
+        conditional, shared, one treatment type or all, optional template file."""
+        actors.require_staff(actor, write=True)
+        session = self.db.session
+        values, owner, centre = admin.piece_values(session, data)
+        admin.require_piece_scope(actor, values["scope"], centre)
+        if piece_id is None:
+            row = PieceDefinition()
+            session.add(row)
+        else:
+            row = session.get(PieceDefinition, int(piece_id)) if str(piece_id).isdigit() else None
+            if row is None:
+                raise NotFound(codes.PIECE_NOT_FOUND, "no such piece definition")
+            admin.require_piece_scope(actor, row.scope, (row.centre.code if row.centre else
+                                      row.formation.centre.code if row.formation else None))
+        for key, value in values.items():
+            setattr(row, key, value)
+        row.centre = owner if values["scope"] == domain.CENTRE else None
+        row.formation = owner if values["scope"] == domain.FORMATION else None
+        self._flush_or_taken()
+        self.db.commit()
+        return schemas.piece_admin(row, admin.piece_owner(row))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def assign_piece(self, actor, data, formation_codes):
+        """One piece given to a selection of formations (a formation-scope
+        definition each, replaced if the code is there); all or nothing."""
+        session = self.db.session
+        formations = [admin.formation_by_code(session, c) for c in
+                      sorted({str(c).upper() for c in formation_codes or []})]
+        if not formations:
+            raise ValidationFailed(codes.INVALID, "no formation selected",
+                                   fields={"formations": codes.REQUIRED})
+        for formation in formations:
+            values, _, _ = admin.piece_values(session, {**(data or {}), "scope": domain.FORMATION,
+                                                        "owner": formation.code})
+            admin.require_formation_scope(actor, formation.centre.code)
+            row = session.scalars(select(PieceDefinition).where(
+                PieceDefinition.scope == domain.FORMATION,
+                PieceDefinition.formation_id == formation.id,
+                PieceDefinition.code == values["code"])).first()
+            if row is None:
+                row = PieceDefinition(formation=formation)
+                session.add(row)
+            for key, value in values.items():
+                setattr(row, key, value)
+        self.db.commit()
+        return {"assigned": len(formations)}

@@ -264,3 +264,39 @@ def test_reference_lists_motives_tags_levels(call, catalogue):
                  {"code": "X", "label": "X", "colour": "red"}, fields={"colour": "invalid"})
     with pytest.raises(Forbidden):
         call("save_reference_item", MANAGER_SCI, "motive", {"code": "Z", "label": "Z"})
+
+
+# -- piece definitions --------------------------------------------------------------
+
+def test_pieces_at_each_level_with_a_template_reach_the_formation(call, catalogue):
+    call("save_piece", SCOL, {"code": "CNI", "label": "Pièce d'identité", "order": "1",
+                              "shared": "1", "scope": "institution"})
+    call("save_piece", MANAGER_SCI, {"code": "DOSSIER", "label": "Dossier complémentaire",
+                                     "order": "5", "scope": "centre", "owner": "SCI",
+                                     "treatment_type": "AC", "template_document_id": "doc-1",
+                                     "template_filename": "dossier.pdf"})
+    pieces = {p["code"]: p for p in call("get_formation", "MINFO1")["pieces"]}
+    assert set(pieces) == {"CNI", "DOSSIER"}
+    assert pieces["DOSSIER"]["template_filename"] == "dossier.pdf"
+    assert "DOSSIER" not in {p["code"] for p in call("get_formation", "MLEA1")["pieces"]}
+    with pytest.raises(Forbidden):
+        call("save_piece", MANAGER_SCI, {"code": "X", "label": "X", "scope": "institution"})
+    with pytest.raises(Forbidden):
+        call("save_piece", MANAGER_SCI, {"code": "X", "label": "X", "scope": "centre",
+                                         "owner": "LLSH"})
+    call.refused(ValidationFailed, "invalid", "save_piece", SCOL,
+                 {"code": "X", "label": "X", "scope": "formation", "owner": "NOPE",
+                  "treatment_type": "ZZ"},
+                 fields={"owner": "invalid_choice", "treatment_type": "invalid_choice"})
+    assert {p["code"] for p in call("list_pieces", MANAGER_LLSH)} == {"CNI"}
+
+
+def test_a_piece_is_assigned_to_a_selection_of_formations(call, catalogue):
+    done = call("assign_piece", SCOL, {"code": "LM", "label": "Lettre de motivation",
+                                       "order": "3"}, ["MINFO1", "MLEA1"])
+    assert done == {"assigned": 2}
+    for code in ("MINFO1", "MLEA1"):
+        assert "LM" in {p["code"] for p in call("get_formation", code)["pieces"]}
+    with pytest.raises(Forbidden):
+        call("assign_piece", MANAGER_SCI, {"code": "CV", "label": "CV"}, ["MINFO1", "MLEA1"])
+    assert "CV" not in {p["code"] for p in call("get_formation", "MINFO1")["pieces"]}

@@ -122,7 +122,7 @@ def test_formation_with_dates_contacts_campaign_and_pieces(call, rows, catalogue
                        "email": "commission-info@univ-demo.fr", "address": "Bâtiment 11",
                        "phone": "02 40 00 11 01", "signatory": "Claire Martin"},
         "campaign": {"code": "2027", "label": "Campagne de candidatures 2027"},
-        "pieces": [
+        "pieces": [{**piece, "template_document_id": None, "template_filename": None} for piece in [
             {"code": "CNI", "label": "Pièce d'identité", "order": 1, "conditional": False,
              "shared": True},
             {"code": "LM", "label": "Lettre de motivation", "order": 3, "conditional": False,
@@ -130,7 +130,7 @@ def test_formation_with_dates_contacts_campaign_and_pieces(call, rows, catalogue
             {"code": "RELEVES", "label": "Relevés de notes", "order": 4, "conditional": False,
              "shared": False},
             {"code": "CERTLANG", "label": "Certification en langue", "order": 5,
-             "conditional": True, "shared": False}],
+             "conditional": True, "shared": False}]],
     }
 
 
