@@ -892,6 +892,28 @@ EN.update({
     "err.duplicate_line": "This code already appears higher up in the file.",
 })
 
+# Issue 4: piece templates on the application page.
+FR.update({
+    "application.template": "Télécharger le modèle à compléter ({name})",
+    "err.no_template": "Cette pièce n'a pas de modèle.",
+})
+EN.update({
+    "application.template": "Download the form to fill in ({name})",
+    "err.no_template": "This piece has no form to download.",
+})
+
+# Issue 4: commissions and pieces.
+FR.update({
+    "err.commission_not_found": "Commission introuvable.",
+    "err.one_president": "Une commission a au plus un président.",
+    "err.piece_not_found": "Pièce introuvable.",
+})
+EN.update({
+    "err.commission_not_found": "Committee not found.",
+    "err.one_president": "A committee has one president at most.",
+    "err.piece_not_found": "Piece not found.",
+})
+
 MESSAGES = {"fr": FR, "en": EN}
 
 

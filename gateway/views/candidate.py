@@ -299,6 +299,12 @@ def view_piece(application_id, piece_code):
     return stream_download(link)
 
 
+@bp.get("/candidatures/<int:application_id>/pieces/<piece_code>/modele")
+def piece_template(application_id, piece_code):
+    link = remote().applications.get_piece_template(me(), application_id, piece_code)
+    return stream_download(link, attachment=True)
+
+
 @bp.get("/candidatures/<int:application_id>/transmettre")
 def transmit_confirm(application_id):
     data = remote().applications.get_application(me(), application_id)

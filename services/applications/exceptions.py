@@ -53,3 +53,4 @@ NO_FILE = "no_file"
 
 INVALID = "invalid"
 FILE_MISSING = "file_missing"
+NO_TEMPLATE = "no_template"  # NotFound: get_piece_template for a piece without one

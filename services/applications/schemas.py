@@ -132,6 +132,7 @@ def application_view(application, staff, today):
                     "conditional": p.conditional, "shared": p.shared, "status": p.status,
                     "comment": p.comment, "filename": p.filename,
                     "has_file": p.document_id is not None,
+                    "template_filename": template_of(a, p.code).get("template_filename"),
                     "can_change": domain.can_change_piece(a.status, p.status, a.cancelled)}
                    for p in a.pieces],
         "missing": list(domain.missing_pieces(statuses)),
@@ -214,3 +215,11 @@ def admission_letter(application, decision):
         "centre": {k: centre.get(k) for k in ("label", "email")},
         "validated_at": iso(decision.validated_at), "confirmed_at": iso(a.confirmed_at),
     }
+
+
+def template_of(application, piece_code):
+    """The template to fill in of a piece, from the formation taken at creation."""
+    for piece in (application.formation or {}).get("pieces") or []:
+        if piece.get("code") == piece_code and piece.get("template_document_id"):
+            return piece
+    return {}

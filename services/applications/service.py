@@ -192,6 +192,15 @@ class ApplicationsService(ServiceBase):
             raise NotFound(codes.NO_FILE, "no file on this piece")
         return self.documents.get_download(piece.document_id)
 
+    @rpc(expected_exceptions=EXPECTED)
+    def get_piece_template(self, actor, application_id, piece_code):
+        """The form a piece asks to download, fill in and upload again."""
+        application, _ = access.readable_application(self.db.session, actor, application_id)
+        template = schemas.template_of(application, piece_code)
+        if not template:
+            raise NotFound(codes.NO_TEMPLATE, "this piece has no template")
+        return self.documents.get_download(template["template_document_id"])
+
     # -- candidate: transmit, cancel -----------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)

@@ -2,7 +2,7 @@
 account (issue 3)."""
 import uuid
 
-from services.common.errors import Forbidden
+from services.common.errors import Forbidden, NotFound
 
 
 def test_has_transmitted_counts_only_standing_transmitted_applications(harness, actors):
@@ -50,3 +50,18 @@ def test_can_apply_says_why_not_without_writing(harness, actors):
     assert harness.state() == before
     harness.catalog_data.formations["MMATH1"]["dates"]["date_close"] = "2000-01-01"
     assert harness.call("can_apply", actors.ada, "MMATH1")["reason"] == "applications_closed"
+
+
+def test_a_piece_template_is_downloadable_from_the_application(harness, actors):
+    formation = harness.catalog_data.formations["MINFO1"]
+    formation["pieces"][0].update(template_document_id="doc-template",
+                                  template_filename="dossier.pdf")
+    app_id = harness.apply(actors.ada, "MINFO1")["id"]
+    view = harness.call("get_application", actors.ada, app_id)
+    first = formation["pieces"][0]["code"]
+    assert next(p for p in view["pieces"] if p["code"] == first)["template_filename"] == "dossier.pdf"
+    harness.documents.get_download.side_effect = lambda document_id: {"url": f"http://s3/{document_id}"}
+    assert harness.call("get_piece_template", actors.ada, app_id, first) == {"url": "http://s3/doc-template"}
+    other = next(p["code"] for p in view["pieces"] if p["code"] != first)
+    harness.refused(NotFound, "no_template", "get_piece_template", actors.ada, app_id, other)
+    harness.refused(NotFound, "not_found", "get_piece_template", actors.bob, app_id, first)
