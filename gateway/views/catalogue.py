@@ -3,6 +3,8 @@ campaigns, centres, formations and their dates, bulk edits. The catalog
 service checks every role and scope; a refusal is a 403 page."""
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
+import requests
+
 from services.common.errors import Conflict, ValidationFailed
 
 from .. import security
@@ -104,6 +106,7 @@ def formations():
     return render_template("admin/formations.html",
                            formations=remote().catalog.list_formations(me(), centre_code),
                            centres=remote().catalog.list_centres(), centre=centre_code,
+                           commissions=remote().catalog.list_commissions(me()),
                            form={}, errors={})
 
 
@@ -181,3 +184,98 @@ def import_formations():
         flash(t("catalogue.import_checked" if dry_run else "catalogue.import_done", **done),
               "success")
     return redirect(url_for("catalogue.formations"))
+
+
+# -- piece definitions, commissions, reference lists ---------------------------------
+
+PIECE_FIELDS = ("code", "label", "order", "scope", "owner", "treatment_type")
+TEMPLATE_MAX_SIZE = 10 * MB
+
+
+def store_template(upload):
+    """A template file through the documents service (checked by content):
+    -> (document_id, filename)."""
+    upload.stream.seek(0, 2)
+    size = upload.stream.tell()
+    upload.stream.seek(0)
+    documents = remote().documents
+    ticket = documents.create_upload({}, upload.filename, size, TEMPLATE_MAX_SIZE)
+    requests.put(ticket["put_url"], data=upload.stream, headers={"Content-Length": str(size)},
+                 timeout=60).raise_for_status()
+    stored = documents.confirm_upload(ticket["document_id"])
+    return stored["document_id"], stored["filename"]
+
+
+@bp.route("/pieces", methods=["GET", "POST"])
+def pieces():
+    form, errors, status = {"scope": "institution", "order": "0"}, {}, 200
+    if request.method == "POST":
+        form = {**form_of(PIECE_FIELDS),
+                **{k: "1" if request.form.get(k) else "0" for k in ("conditional", "shared")}}
+        try:
+            upload = request.files.get("template")
+            if upload is not None and upload.filename:
+                form["template_document_id"], form["template_filename"] = store_template(upload)
+            codes = [c.strip() for c in request.form.get("formations", "").split(",") if c.strip()]
+            if codes:
+                remote().catalog.assign_piece(me(), form, codes)
+            else:
+                remote().catalog.save_piece(me(), form)
+        except ValidationFailed as exc:
+            errors, status = field_errors(exc), 422
+        else:
+            flash(t("catalogue.saved"), "success")
+            return redirect(url_for("catalogue.pieces"))
+    return render_template("admin/pieces.html", pieces=remote().catalog.list_pieces(me()),
+                           form=form, errors=errors), status
+
+
+@bp.route("/commissions/<code>", methods=["GET", "POST"])
+def commission(code):
+    current = next((c for c in remote().catalog.list_commissions(me()) if c["code"] == code), None)
+    if current is None:
+        abort(404)
+    form = {**current, "members": ", ".join(("*" if m.get("president") else "") + m["login"]
+                                            for m in current.get("members") or [])}
+    errors, status = {}, 200
+    if request.method == "POST":
+        form = {**form_of(("label", "address", "email", "phone", "signatory", "members")),
+                "centre": current["centre"]}
+        # "*login" marks the president: one text field for the list of members
+        members = [{"login": m.strip().lstrip("*"), "president": m.strip().startswith("*")}
+                   for m in form["members"].split(",") if m.strip()]
+        data = {**form, "members": members, "signature_document_id":
+                current.get("signature_document_id"),
+                "alerts": {k: "1" if request.form.get(f"alert_{k}") else "0"
+                           for k in ("transmitted", "cancelled", "withdrawn", "promoted")}}
+        try:
+            upload = request.files.get("signature")
+            if upload is not None and upload.filename:
+                data["signature_document_id"], _ = store_template(upload)
+            remote().catalog.save_commission(me(), data, code=code)
+        except ValidationFailed as exc:
+            errors, status = field_errors(exc), 422
+        else:
+            flash(t("catalogue.saved"), "success")
+            return redirect(url_for("catalogue.commission", code=code))
+    return render_template("admin/commission.html", form=form, errors=errors,
+                           alerts=current.get("alerts") or {}), status
+
+
+@bp.route("/listes/<kind>", methods=["GET", "POST"])
+def reference_list(kind):
+    if kind not in ("motive", "tag", "level"):
+        abort(404)
+    form, errors, status = {}, {}, 200
+    if request.method == "POST":
+        form = form_of(("code", "label", "colour", "order"))
+        try:
+            remote().catalog.save_reference_item(me(), kind, form)
+        except ValidationFailed as exc:
+            errors, status = field_errors(exc), 422
+        else:
+            flash(t("catalogue.saved"), "success")
+            return redirect(url_for("catalogue.reference_list", kind=kind))
+    return render_template("admin/reference_list.html", kind=kind,
+                           items=remote().catalog.list_reference(kind), form=form,
+                           errors=errors), status

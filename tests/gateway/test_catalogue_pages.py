@@ -162,3 +162,42 @@ def test_import_sends_rows_and_reports_every_bad_line(app):
         "csrf_token": "tok", "file": (io.BytesIO(b"\x00\x01"), "formations.pdf")},
         content_type="multipart/form-data", follow_redirects=True)
     assert "Fichier illisible" in page_text(bad)
+
+
+def test_pieces_commissions_and_reference_lists_pages(app):
+    remote = catalog(app, list_pieces=[{"id": 1, "code": "CNI", "label": "Pièce d'identité",
+                                        "scope": "institution", "owner": None, "order": 1,
+                                        "treatment_type": None, "conditional": False,
+                                        "shared": True, "template_filename": None}],
+                     save_piece={}, assign_piece={"assigned": 2},
+                     list_commissions=[{"code": "SCI-INFO", "label": "Commission Info",
+                                        "centre": "SCI", "members": [{"login": "jury.a",
+                                                                      "president": True}],
+                                        "alerts": {"transmitted": True}}],
+                     save_commission={}, list_reference=[{"code": "PRIO", "label": "Prioritaire",
+                                                          "colour": "#c0392b", "order": 0}],
+                     save_reference_item={})
+    client = app.test_client()
+    as_staff(client, "scol")
+    assert "Pièce d'identité" in page_text(client.get("/gestion/catalogue/pieces"))
+    client.post("/gestion/catalogue/pieces", data={"csrf_token": "tok", "code": "LM",
+                                                   "label": "Lettre", "scope": "formation",
+                                                   "formations": "MINFO1, MLEA1", "shared": "1"})
+    method, (_, data, codes) = remote.catalog.calls[-1]
+    assert method == "assign_piece" and codes == ["MINFO1", "MLEA1"] and data["shared"] == "1"
+    page = page_text(client.get("/gestion/catalogue/commissions/SCI-INFO"))
+    assert 'value="*jury.a"' in page
+    client.post("/gestion/catalogue/commissions/SCI-INFO", data={
+        "csrf_token": "tok", "label": "Commission Info", "members": "*jury.a, jury.b",
+        "alert_withdrawn": "1"})
+    method, (_, data) = remote.catalog.calls[-1][0], remote.catalog.calls[-1][1][:2]
+    assert method == "save_commission"
+    assert data["members"] == [{"login": "jury.a", "president": True},
+                               {"login": "jury.b", "president": False}]
+    assert data["alerts"]["withdrawn"] == "1" and data["alerts"]["transmitted"] == "0"
+    assert "Prioritaire" in page_text(client.get("/gestion/catalogue/listes/tag"))
+    client.post("/gestion/catalogue/listes/motive", data={"csrf_token": "tok", "code": "CAPA",
+                                                         "label": "Capacité atteinte"})
+    assert remote.catalog.calls[-1][0] == "save_reference_item"
+    assert remote.catalog.calls[-1][1][1] == "motive"
+    assert client.get("/gestion/catalogue/listes/other").status_code == 404
