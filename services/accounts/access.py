@@ -28,7 +28,11 @@ def dossier_owner(actor, candidate_id=None, write=False, session=None, staff_onl
         raise Forbidden("forbidden", "a candidate, staff or the system is required")
     if candidate_id is None or not str(candidate_id).isdigit():
         raise NotFound(codes.NOT_FOUND, "no such candidate")
-    if kind == "staff":
+    if kind == "staff" and actor.get("role") == "committee":
+        commissions = set(actor.get("commissions") or ())
+        if not commissions & queries.commissions_of(session, int(candidate_id)):
+            raise Forbidden(codes.OUT_OF_SCOPE, "candidate outside your commissions")
+    elif kind == "staff":
         centres = actors.staff_centres(actor)
         if centres is not None and not (centres & queries.centres_of(session, int(candidate_id))):
             raise Forbidden(codes.OUT_OF_SCOPE, "candidate outside your centres")

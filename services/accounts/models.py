@@ -112,6 +112,16 @@ class CandidateCentre(Base):
     centre_code: Mapped[str] = mapped_column(String(40), primary_key=True)
 
 
+class CandidateCommission(Base):
+    """The commissions a candidate applied to (from applications' events): a
+    committee member reads the dossiers of their commissions' candidates."""
+    __tablename__ = "candidate_commissions"
+
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("candidates.id", ondelete="CASCADE"), primary_key=True)
+    commission_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
 class StaffUser(Base):
     __tablename__ = "staff_users"
     __table_args__ = (

@@ -96,3 +96,10 @@ def staff_user(session, staff_id, lock=False):
     if lock:
         query = query.with_for_update()
     return session.execute(query).scalar_one_or_none()
+
+
+def commissions_of(session, candidate_id):
+    """The codes of the commissions the candidate applied to."""
+    from .models import CandidateCommission
+    return set(session.scalars(select(CandidateCommission.commission_code)
+                               .where(CandidateCommission.candidate_id == candidate_id)))

@@ -23,7 +23,7 @@ from services.common.service_base import ServiceBase
 from . import (access, cas, dossier, domain, entries, flows, passwords, queries, reference,
                schemas, staff_admin, staff_help, students, throttle)
 from . import exceptions as codes
-from .models import Base, CandidateCentre, StaffUser
+from .models import Base, CandidateCentre, CandidateCommission, StaffUser
 
 log = logging.getLogger(__name__)
 CATALOG_TIMEOUT_SECONDS = 3
@@ -475,6 +475,10 @@ class AccountsService(ServiceBase):
         centre = (payload.get("centre") or {}).get("code")
         if centre and centre not in queries.centres_of(self.db.session, candidate.id):
             self.db.session.add(CandidateCentre(candidate_id=candidate.id, centre_code=centre))
+        commission = (payload.get("commission") or {}).get("code")
+        if commission and commission not in queries.commissions_of(self.db.session, candidate.id):
+            self.db.session.add(CandidateCommission(candidate_id=candidate.id,
+                                                    commission_code=commission))
 
     def _candidate(self, candidate_id, lock=False):
         candidate = queries.candidate(self.db.session, candidate_id, lock=lock)

@@ -42,6 +42,12 @@ def search(session, actor, text):
                         Candidate.ine == text.upper(), by_name))
              .order_by(Candidate.last_name, Candidate.first_name, Candidate.id)
              .limit(SEARCH_LIMIT))
+    if actor.get("role") == "committee":
+        from .models import CandidateCommission
+        query = query.where(Candidate.id.in_(
+            select(CandidateCommission.candidate_id).where(
+                CandidateCommission.commission_code.in_(actor.get("commissions") or []))))
+        return [found(candidate) for candidate in session.scalars(query)]
     centres = actors.staff_centres(actor)
     if centres is not None:
         query = query.where(Candidate.id.in_(

@@ -67,8 +67,23 @@ def staff_application(session, actor, application_id, write=False, roles=None):
     if roles and actor["role"] not in roles:
         raise Forbidden("forbidden", f"role {actor['role']} cannot do this")
     application = _load(session, application_id, for_update=write)
-    actors.require_centre(actor, application.centre_code, write=write)
+    if actor["role"] == "committee":
+        require_commission(actor, application)
+    else:
+        actors.require_centre(actor, application.centre_code, write=write)
     return application
+
+
+def commission_of(application):
+    return ((application.formation or {}).get("commission") or {}).get("code")
+
+
+def require_commission(actor, application):
+    """A committee member reads the transmitted applications of their
+    commissions only (DOMAIN.md 1)."""
+    if commission_of(application) not in set(actor.get("commissions") or ()) \
+            or application.transmitted_at is None:
+        raise Forbidden("out_of_scope", "outside your commissions")
 
 
 def readable_application(session, actor, application_id):

@@ -235,12 +235,18 @@ class ApplicationsService(ServiceBase):
 
     @rpc(expected_exceptions=EXPECTED)
     def list_applications(self, actor, filters=None):
-        centres = actors.staff_centres(actor)
+        actors.require_staff(actor)
+        # committee members are scoped by commission, below, not by centre
+        centres = None if actor.get("role") == "committee" else actors.staff_centres(actor)
         filters = schemas.list_filters(filters)
         if filters.get("centre"):
             actors.require_centre(actor, filters["centre"])
-        return [schemas.summary(a, staff=True)
-                for a in queries.staff_applications(self.db.session, centres, filters)]
+        found = queries.staff_applications(self.db.session, centres, filters)
+        if actor["role"] == "committee":  # their commissions' transmitted files only
+            mine = set(actor.get("commissions") or ())
+            found = [a for a in found
+                     if access.commission_of(a) in mine and a.transmitted_at is not None]
+        return [schemas.summary(a, staff=True) for a in found]
 
     @rpc(expected_exceptions=EXPECTED)
     def set_piece_status(self, actor, application_id, piece_code, status, comment=None):

@@ -143,7 +143,11 @@ def actors():
         bob = candidate(34)
         manager_sci = staff(3, "manager", ["SCI"], "gestion.sci")
         manager_llsh = staff(4, "manager", ["LLSH"], "gestion.llsh")
-        committee_sci = staff(5, "committee", ["SCI"], "commission.sci")
+        committee_sci = {**staff(5, "committee", [], "commission.sci"),
+                         "display_name": "Committee SCI", "commissions": ["SCI-INFO"],
+                         "presides": []}
+        committee_math = {**staff(7, "committee", [], "commission.math"),
+                          "commissions": ["SCI-MATH"], "presides": []}
         readonly_sci = staff(6, "readonly", ["SCI"], "audit.sci")
         admin = staff(1, "admin", [], "admin")
         scol = staff(2, "scol", [], "scol")

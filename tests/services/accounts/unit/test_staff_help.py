@@ -96,3 +96,18 @@ def test_central_roles_see_every_candidate(harness, role):
     lea = harness.activated("lea@example.org")
     assert [c["id"] for c in harness.call("search_candidates", staff(role), "léa")] == \
         [lea["candidate_id"]]
+
+
+def test_a_committee_member_reads_the_candidates_of_their_commissions(harness):
+    lea = harness.activated("lea@example.org")
+    harness.call("lock_personal_information", {
+        "event_id": "evt-commission", "candidate_id": lea["candidate_id"],
+        "centre": {"code": "SCI"}, "commission": {"code": "SCI-INFO"}})
+    member = {**staff("committee"), "commissions": ["SCI-INFO"]}
+    other = {**staff("committee"), "commissions": ["SCI-MATH"]}
+    assert harness.call("get_dossier", member, lea["candidate_id"])["candidate"]["email"] == \
+        "lea@example.org"
+    harness.refused(Forbidden, "out_of_scope", "get_dossier", other, lea["candidate_id"])
+    assert [c["id"] for c in harness.call("search_candidates", member, "martin")] == \
+        [lea["candidate_id"]]
+    assert harness.call("search_candidates", other, "martin") == []

@@ -168,3 +168,16 @@ def test_unknown_file_status(harness, actors):
     error = harness.refused(ValidationFailed, "invalid", "set_file_status", actors.manager_sci,
                             app_id, "XX")
     assert error.fields == {"status": "invalid_choice"}
+
+
+def test_a_committee_member_sees_only_their_commissions_transmitted_files(harness, actors):
+    h = harness
+    draft = h.apply(actors.ada, "MINFO1")["id"]                      # SCI-INFO, not transmitted
+    sent = h.transmitted(actors.bob, "MINFO1")["id"]                 # SCI-INFO, transmitted
+    other = h.transmitted(actors.ada, "MMATH1")["id"]                # SCI-MATH
+    listed = [a["id"] for a in h.call("list_applications", actors.committee_sci, {})]
+    assert listed == [sent]
+    assert h.call("get_application", actors.committee_sci, sent)["id"] == sent
+    h.refused(Forbidden, "out_of_scope", "get_application", actors.committee_sci, draft)
+    h.refused(Forbidden, "out_of_scope", "get_application", actors.committee_sci, other)
+    assert [a["id"] for a in h.call("list_applications", actors.committee_math, {})] == [other]
