@@ -980,6 +980,26 @@ EN.update({
     "catalogue.colour": "Colour",
 })
 
+# Issue 4: deleting a formation.
+FR.update({
+    "err.formation_has_applications": "Cette formation a des candidatures : elle ne peut pas être supprimée (fermez-la aux candidatures).",
+})
+EN.update({
+    "err.formation_has_applications": "This programme has applications: it cannot be deleted (close it to applications instead).",
+})
+
+# Issue 4: deleting a formation (page).
+FR.update({
+    "catalogue.delete": "Supprimer la formation",
+    "catalogue.delete_confirm": "Supprimer définitivement cette formation ?",
+    "catalogue.deleted": "Formation supprimée.",
+})
+EN.update({
+    "catalogue.delete": "Delete the programme",
+    "catalogue.delete_confirm": "Delete this programme for good?",
+    "catalogue.deleted": "Programme deleted.",
+})
+
 MESSAGES = {"fr": FR, "en": EN}
 
 

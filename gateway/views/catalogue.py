@@ -279,3 +279,14 @@ def reference_list(kind):
     return render_template("admin/reference_list.html", kind=kind,
                            items=remote().catalog.list_reference(kind), form=form,
                            errors=errors), status
+
+
+@bp.post("/formations/<code>/supprimer")
+def delete_formation(code):
+    try:
+        remote().catalog.delete_formation(me(), code)
+    except Conflict as exc:
+        flash(message_for(exc), "error")
+        return redirect(url_for("catalogue.formation", code=code))
+    flash(t("catalogue.deleted"), "success")
+    return redirect(url_for("catalogue.formations"))

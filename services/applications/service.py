@@ -7,7 +7,7 @@ import logging
 
 from nameko.events import event_handler
 from nameko.rpc import RpcProxy, rpc
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from services.common import actors
@@ -84,6 +84,14 @@ class ApplicationsService(ServiceBase):
         except Conflict as exc:
             return {"allowed": False, "reason": exc.code}
         return {"allowed": True, "reason": None}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def count_applications(self, formation_code):
+        """How many applications (cancelled included) a formation has: the
+        catalog refuses to delete a formation that has any."""
+        return self.db.session.scalar(
+            select(func.count()).select_from(Application)
+            .where(Application.formation_code == str(formation_code))) or 0
 
     @rpc(expected_exceptions=EXPECTED)
     def list_my_applications(self, actor):

@@ -46,3 +46,4 @@ DUPLICATE_LINE = "duplicate_line"
 ONE_PRESIDENT = "one_president"
 COMMISSION_NOT_FOUND = "commission_not_found"
 PIECE_NOT_FOUND = "piece_not_found"
+FORMATION_HAS_APPLICATIONS = "formation_has_applications"  # Conflict: delete_formation

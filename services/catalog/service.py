@@ -2,7 +2,7 @@
 browse, and the formation data other services snapshot (dates, contacts,
 required pieces). Read-only entrypoints, open to anyone: the catalogue is public.
 """
-from nameko.rpc import rpc
+from nameko.rpc import RpcProxy, rpc
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -23,6 +23,7 @@ class CatalogService(ServiceBase):
     name = "catalog"
     db = Database(Base.metadata)
     clock = Clock()
+    applications = RpcProxy("applications")
 
     @rpc(expected_exceptions=EXPECTED)
     def get_offer(self, filter_text=None):
@@ -367,3 +368,20 @@ class CatalogService(ServiceBase):
                 setattr(row, key, value)
         self.db.commit()
         return {"assigned": len(formations)}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def delete_formation(self, actor, code):
+        """Only a formation nobody applied to can go (ask applications first);
+        else Conflict formation_has_applications: close it instead."""
+        session = self.db.session
+        formation = admin.formation_by_code(session, code, lock=True)
+        admin.require_formation_scope(actor, formation.centre.code)
+        if self.applications.count_applications(formation.code):
+            raise Conflict(codes.FORMATION_HAS_APPLICATIONS,
+                           "this formation has applications: disable it instead")
+        session.execute(PieceDefinition.__table__.delete().where(
+            PieceDefinition.formation_id == formation.id))
+        session.delete(formation)
+        self.db.emit("formation_deleted", {"code": formation.code})
+        self.db.commit()
+        return {"deleted": True}

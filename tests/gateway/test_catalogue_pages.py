@@ -201,3 +201,12 @@ def test_pieces_commissions_and_reference_lists_pages(app):
     assert remote.catalog.calls[-1][0] == "save_reference_item"
     assert remote.catalog.calls[-1][1][1] == "motive"
     assert client.get("/gestion/catalogue/listes/other").status_code == 404
+
+
+def test_deleting_a_formation_with_applications_says_why_not(app):
+    catalog(app, delete_formation=Conflict("formation_has_applications", "x"))
+    client = app.test_client()
+    as_staff(client, "scol")
+    answer = client.post("/gestion/catalogue/formations/MINFO1/supprimer",
+                         data={"csrf_token": "tok"}, follow_redirects=True)
+    assert "a des candidatures" in page_text(answer)

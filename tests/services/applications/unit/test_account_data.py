@@ -65,3 +65,10 @@ def test_a_piece_template_is_downloadable_from_the_application(harness, actors):
     other = next(p["code"] for p in view["pieces"] if p["code"] != first)
     harness.refused(NotFound, "no_template", "get_piece_template", actors.ada, app_id, other)
     harness.refused(NotFound, "not_found", "get_piece_template", actors.bob, app_id, first)
+
+
+def test_count_applications_of_a_formation(harness, actors):
+    assert harness.call("count_applications", "MINFO1") == 0
+    harness.apply(actors.ada, "MINFO1")
+    harness.apply(actors.bob, "MINFO1")
+    assert harness.call("count_applications", "MINFO1") == 2

@@ -11,6 +11,7 @@ from services.common.clock import FixedClock
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 NOW = datetime(2027, 3, 10, 9, 0, tzinfo=timezone.utc)
+APPLIED = {"MINFO1": 3}  # what applications answers: MINFO1 has applications
 
 
 def staff(role, centres=()):
@@ -34,6 +35,7 @@ def call(catalog_db, unit_of_work, snapshot):
     def run(method, *args, **kwargs):
         unit = unit_of_work(catalog_db, Base.metadata)
         worker = worker_factory(CatalogService, db=unit, clock=FixedClock(NOW))
+        worker.applications.count_applications.side_effect = lambda code: APPLIED.get(code, 0)
         try:
             return getattr(worker, method)(*args, **kwargs)
         finally:
@@ -300,3 +302,12 @@ def test_a_piece_is_assigned_to_a_selection_of_formations(call, catalogue):
     with pytest.raises(Forbidden):
         call("assign_piece", MANAGER_SCI, {"code": "CV", "label": "CV"}, ["MINFO1", "MLEA1"])
     assert "CV" not in {p["code"] for p in call("get_formation", "MINFO1")["pieces"]}
+
+
+def test_a_formation_with_applications_cannot_be_deleted(call, catalogue):
+    call.refused(Conflict, "formation_has_applications", "delete_formation", SCOL, "MINFO1")
+    assert call("delete_formation", SCOL, "MLEA1") == {"deleted": True}
+    with pytest.raises(NotFound):
+        call("get_formation", "MLEA1")
+    with pytest.raises(Forbidden):
+        call("delete_formation", MANAGER_LLSH, "MINFO1")
