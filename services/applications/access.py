@@ -9,7 +9,7 @@ share pieces and a maximum count), then the application row.
 from sqlalchemy import select, text
 
 from services.common import actors
-from services.common.errors import Forbidden, NotFound
+from services.common.errors import Conflict, Forbidden, NotFound
 
 from . import exceptions as codes
 from .models import Application
@@ -59,7 +59,15 @@ def candidate_application(session, actor, application_id, write=False):
     application = _load(session, application_id, for_update=write)
     if application.candidate_id != candidate_id:
         raise NotFound(codes.NOT_FOUND, "no such application")
+    if write:
+        require_not_archived(application)
     return application
+
+
+def require_not_archived(application):
+    """An archived campaign's applications are read-only for everyone."""
+    if application.archived_at is not None:
+        raise Conflict(codes.CAMPAIGN_ARCHIVED, "the campaign of this application is archived")
 
 
 def staff_application(session, actor, application_id, write=False, roles=None):
@@ -71,6 +79,8 @@ def staff_application(session, actor, application_id, write=False, roles=None):
         require_commission(actor, application)
     else:
         actors.require_centre(actor, application.centre_code, write=write)
+    if write:
+        require_not_archived(application)
     return application
 
 

@@ -54,3 +54,4 @@ NO_FILE = "no_file"
 INVALID = "invalid"
 FILE_MISSING = "file_missing"
 NO_TEMPLATE = "no_template"  # NotFound: get_piece_template for a piece without one
+CAMPAIGN_ARCHIVED = "campaign_archived"  # Conflict: a write on an archived campaign's application

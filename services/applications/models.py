@@ -45,6 +45,8 @@ class Application(Base):
     confirm_deadline: Mapped[date | None] = mapped_column(Date)
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set when its campaign is archived (catalog.campaign_archived): read-only.
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     pieces: Mapped[list["ApplicationPiece"]] = relationship(
         back_populates="application", order_by="(ApplicationPiece.order, ApplicationPiece.id)",

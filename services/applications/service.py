@@ -7,7 +7,7 @@ import logging
 
 from nameko.events import event_handler
 from nameko.rpc import RpcProxy, rpc
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.common import actors
@@ -120,6 +120,18 @@ class ApplicationsService(ServiceBase):
         """Every application of the candidate as they see it ("Télécharger mes données")."""
         candidate_id = actors.candidate_id(actor)
         return [self._view(a) for a in queries.candidate_applications(self.db.session, candidate_id)]
+
+    @event_handler("catalog", "campaign_archived", requeue_on_error=True)
+    @handle_once
+    def on_campaign_archived(self, payload):
+        """The campaign's applications become read-only (DOMAIN.md 4)."""
+        code = payload.get("code")
+        if code:
+            self.db.session.execute(
+                update(Application)
+                .where(Application.formation["campaign"]["code"].as_string() == code,
+                       Application.archived_at.is_(None))
+                .values(archived_at=self.clock()))
 
     @event_handler("accounts", "account_deleted", requeue_on_error=True)
     @handle_once

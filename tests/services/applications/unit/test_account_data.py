@@ -2,7 +2,7 @@
 account (issue 3)."""
 import uuid
 
-from services.common.errors import Forbidden, NotFound
+from services.common.errors import Conflict, Forbidden, NotFound
 
 
 def test_has_transmitted_counts_only_standing_transmitted_applications(harness, actors):
@@ -72,3 +72,15 @@ def test_count_applications_of_a_formation(harness, actors):
     harness.apply(actors.ada, "MINFO1")
     harness.apply(actors.bob, "MINFO1")
     assert harness.call("count_applications", "MINFO1") == 2
+
+
+def test_an_archived_campaigns_applications_are_read_only(harness, actors):
+    app_id = harness.apply(actors.ada, "MINFO1")["id"]
+    sent = harness.transmitted(actors.bob, "MINFO1")["id"]
+    event = {"event_id": str(uuid.uuid4()), "code": "2027", "next_active": "2028"}
+    harness.call("on_campaign_archived", event)
+    harness.call("on_campaign_archived", event)  # redelivered
+    harness.refused(Conflict, "campaign_archived", "cancel", actors.ada, app_id)
+    harness.refused(Conflict, "campaign_archived", "set_file_status", actors.manager_sci, sent, "CO")
+    assert harness.call("get_application", actors.ada, app_id)["id"] == app_id  # still readable
+    harness.call("on_campaign_archived", {"event_id": str(uuid.uuid4()), "code": "2026"})
