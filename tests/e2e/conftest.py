@@ -20,14 +20,15 @@ def platform(tmp_path_factory):
 
     from deploy.local.run import Stack
 
-    prefix = "ecandidat_e2e"
+    # E2E_PREFIX lets several runs share one machine without sharing databases or vhost
+    prefix = os.environ.get("E2E_PREFIX", "ecandidat_e2e")
     base = os.environ.get("DATABASE_BASE_URL") or "postgresql+psycopg://root@127.0.0.1:5432"
     admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         for name in ("accounts", "catalog", "applications", "documents", "notifications"):
             conn.execute(text(f'DROP DATABASE IF EXISTS "{prefix}_{name}" WITH (FORCE)'))
     admin.dispose()
-    vhost = "ecandidat_e2e"
+    vhost = prefix
     if os.environ.get("AMQP_URI", "").startswith("amqp://guest:guest@127.0.0.1:5672/"):
         amqp = "amqp://guest:guest@127.0.0.1:5672/" + (vhost if ensure_vhost(vhost) else "")
     else:  # a broker from compose: its default vhost
