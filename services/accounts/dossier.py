@@ -12,12 +12,20 @@ STUDENT_IDENTITY = ("civility", "birth_name", "first_name", "other_first_names",
                     "birth_town", "ine")
 
 
+def from_extract(record):
+    """The identity fields the student-records extract fills in for this
+    student: only those are read-only; an empty one is the student's to fill."""
+    if record is None:
+        return []
+    return [field for field in STUDENT_IDENTITY if getattr(record, field, None)]
+
+
 def readonly(candidate):
     """What the candidate cannot change themself (staff can)."""
     if candidate.personal_locked:
         personal = list(sections.FIELDS["personal"])
     elif candidate.origin == "cas":
-        personal = list(STUDENT_IDENTITY)
+        personal = from_extract(candidate.student_record)
     else:
         personal = []
     return {"personal": personal, "bac": candidate.origin == "cas", "internal": True}

@@ -32,6 +32,8 @@ Conflict (the state forbids the action):
     cas_email_taken     CAS first login whose address a web account already uses
     cas_disabled        CAS_URL not configured
     cannot_demote_self  an administrator disabling or demoting themself
+    campaign_closed     a candidate logging in after the active campaign's
+                        login_until day (fields {login_until: YYYY-MM-DD})
   staff administration field codes: unknown_centre, login_taken
 
 NotFound (more): entry_not_found (list entry), student_not_found (CAS user not in
@@ -82,6 +84,7 @@ CAS_DISABLED = "cas_disabled"
 UNKNOWN_CENTRE = "unknown_centre"
 LOGIN_TAKEN = "login_taken"
 CANNOT_DEMOTE_SELF = "cannot_demote_self"
+CAMPAIGN_CLOSED = "campaign_closed"
 INCOMPLETE = "incomplete"
 
 # Staff limited to some centres, about a candidate who applied to none of them.

@@ -6,15 +6,18 @@ Functions take the worker's unit of work (`db`: session + emit) and `now`;
 the entrypoint commits. Raw tokens only ever leave in the event meant for the
 mail that carries them; the database keeps their SHA-256.
 """
+import logging
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.common.errors import Conflict, NotFound, ValidationFailed
 
-from . import domain, queries, schemas
+from . import domain, queries, schemas, throttle
 from . import exceptions as codes
 from .models import Candidate, Dossier, DossierChange
 
+log = logging.getLogger(__name__)
 NEUTRAL = {"sent": True}
 PURGE_BATCH = 500
 
@@ -76,10 +79,14 @@ def new_activation_link(db, candidate, now):
 
 # -- "J'ai perdu mon code d'activation", "J'ai oublié mes identifiants" -----------------
 
+# At most throttle.MAIL_LIMIT mails of one flow per address and hour: beyond
+# that the answer stays the same and nothing is sent (no inbox flooding).
+
 def request_activation_link(db, email, now):
     candidate = queries.candidate_by_email(db.session, clean_email(email), lock=True)
     if (candidate is not None and candidate.activated_at is None
-            and not domain.is_expired(candidate.activation_expires_at, now)):
+            and not domain.is_expired(candidate.activation_expires_at, now)
+            and throttle.mail_allowed(db.session, "activation", candidate.email, now)):
         new_activation_link(db, candidate, now)
     return NEUTRAL
 
@@ -90,6 +97,8 @@ def request_credentials(db, email, now):
         return NEUTRAL
     if candidate.activated_at is None:
         return request_activation_link(db, email, now)
+    if not throttle.mail_allowed(db.session, "credentials", candidate.email, now):
+        return NEUTRAL
     if candidate.origin == "cas":  # no password here: they log in through CAS
         db.emit("credentials_requested", schemas.credentials_event(candidate, None))
         return NEUTRAL
@@ -119,8 +128,12 @@ def request_email_change(db, candidate, email, email_confirm, now):
                                fields={"email_confirm": codes.EMAIL_MISMATCH})
     if domain.email_key(new) == candidate.email_key:
         raise ValidationFailed(codes.INVALID, "same email", fields={"email": codes.SAME_EMAIL})
+    # An address another account uses gets no link, and the same answer as
+    # any other: the form does not tell which addresses have an account.
     if queries.candidate_by_email(db.session, new) is not None:
-        raise ValidationFailed(codes.INVALID, "email taken", fields={"email": codes.EMAIL_TAKEN})
+        return NEUTRAL
+    if not throttle.mail_allowed(db.session, "email_change", new, now):
+        return NEUTRAL
     token = domain.new_activation_token()
     candidate.pending_email = new
     candidate.email_token_hash = domain.token_hash(token)
@@ -153,7 +166,7 @@ def confirm_email_change(db, token, now):
         raise ValidationFailed(codes.INVALID, "email taken",
                                fields={"email": codes.EMAIL_TAKEN}) from None
     db.emit("candidate_updated", schemas.updated_event(candidate))
-    return {"email": candidate.email}
+    return {"email": candidate.email, "candidate_id": candidate.id}
 
 
 # -- data, deletion, purge -----------------------------------------------------------------
@@ -213,15 +226,19 @@ def internal_student(db, cas_user, record, email, now, campaign_code):
     else:
         created = False
     candidate.cas_user, candidate.student_number = cas_user, record.student_number
+    if candidate.campaign_code is None:  # the catalog did not answer at creation
+        candidate.campaign_code = campaign_code()
     personal, bac, internal = students.dossier_parts(record, candidate.dossier.personal)
+    ine = personal.get("ine")
+    if ine and queries.ine_holder(session, candidate.campaign_code, ine, candidate.id) is not None:
+        personal.pop("ine")  # another dossier of the campaign holds it: staff sort it out
+        log.warning("CAS login: the extract's INE of a student is held by another dossier")
+    candidate.ine = personal.get("ine")
     candidate.dossier.personal, candidate.dossier.bac = personal, bac
     candidate.dossier.internal = internal
     candidate.first_name = personal.get("first_name") or candidate.first_name
     candidate.last_name = personal.get("usage_name") or personal.get("birth_name") \
         or candidate.last_name
-    ine = personal.get("ine")
-    if ine and queries.ine_holder(session, candidate.campaign_code, ine, candidate.id) is None:
-        candidate.ine = ine
     try:
         session.flush()
     except IntegrityError:  # the same student's first login twice at once

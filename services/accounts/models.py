@@ -78,6 +78,10 @@ class Candidate(Base):
 
     dossier: Mapped["Dossier"] = relationship(
         back_populates="candidate", cascade="all, delete-orphan", passive_deletes=True)
+    # An internal student's row of the student-records extract (read only).
+    student_record: Mapped["StudentRecord | None"] = relationship(
+        primaryjoin="foreign(Candidate.student_number) == StudentRecord.student_number",
+        viewonly=True, uselist=False)
 
 
 class Dossier(Base):
@@ -190,10 +194,13 @@ class StudentRecord(Base):
 
 
 class LoginFailure(Base):
-    """Consecutive failed logins per account and per client address: the next
-    attempt waits longer each time (bounded: slowed down, never locked out)."""
+    """Consecutive failed logins per account and client address and per client
+    address: the next attempt waits longer each time (bounded: slowed down,
+    never locked out). Also the mails a neutral flow sent to one address
+    ("mail-<flow>:<sha256>": failures = mails sent since last_failure_at, the
+    start of the window; throttle.mail_allowed)."""
     __tablename__ = "login_failures"
 
-    key: Mapped[str] = mapped_column(String(120), primary_key=True)  # "account:12", "address:<sha256>"
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)  # "candidate:12:<sha256>", "address:<sha256>"
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -52,10 +52,10 @@ class AccountsService(ServiceBase):
         self.db.commit()
         return {"candidate_id": candidate.id, "dossier_number": candidate.dossier_number}
 
-    def _campaign_code(self):
-        """The active campaign (INE is unique within it); None without one, or
-        when the catalog does not answer in time: an account is never refused
-        because the catalog is away."""
+    def _active_campaign(self):
+        """The active campaign {code, label, start, end, login_until}; None
+        without one, or when the catalog does not answer in time: nothing is
+        refused because the catalog is away."""
         campaign = None
         try:
             with eventlet.Timeout(CATALOG_TIMEOUT_SECONDS, False):
@@ -63,9 +63,20 @@ class AccountsService(ServiceBase):
         except (NotFound, UnknownService):
             return None
         if not isinstance(campaign, dict):
-            log.warning("no active campaign from the catalog in time: account without campaign")
+            log.warning("no active campaign from the catalog in time")
             return None
-        return campaign.get("code")
+        return campaign
+
+    def _campaign_code(self):
+        """The active campaign's code (INE is unique within it), or None."""
+        return (self._active_campaign() or {}).get("code")
+
+    def _check_login_open(self, campaign):
+        """Candidates cannot log in after the campaign's login_until day (Paris)."""
+        until = domain.parse_day(str((campaign or {}).get("login_until") or ""))
+        if until is not None and domain.paris_today(self.clock()) > until:
+            raise Conflict(codes.CAMPAIGN_CLOSED, "the campaign is closed to logins",
+                           fields={"login_until": until.isoformat()})
 
     @rpc(expected_exceptions=EXPECTED)
     def check_activation_token(self, token):
@@ -104,6 +115,7 @@ class AccountsService(ServiceBase):
         usable = candidate is not None and candidate.activated_at is not None
         self._login(candidate, candidate.password_hash if usable else None, password,
                     "candidate", login if valid_login else "", client_address)
+        self._check_login_open(self._active_campaign())
         return schemas.candidate_actor(candidate)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -150,6 +162,8 @@ class AccountsService(ServiceBase):
         candidate = self._candidate(target, lock=True)
         if section == "personal" and candidate.personal_locked and by_candidate:
             raise Conflict(codes.PERSONAL_LOCKED, "personal information locked since applying")
+        if candidate.campaign_code is None:  # the catalog did not answer at creation
+            candidate.campaign_code = self._campaign_code()
         complete = domain.completeness(schemas.dossier_sections(candidate.dossier))
         if not domain.is_section_open(section, complete):
             raise Conflict(codes.SECTION_LOCKED, "complete the previous sections first")
@@ -283,9 +297,11 @@ class AccountsService(ServiceBase):
                                cas.first(attributes.get(settings["ine"])))
         if record is None:
             raise NotFound(codes.STUDENT_NOT_FOUND, "not in the student-records extract")
+        campaign = self._active_campaign()
+        self._check_login_open(campaign)
         email = cas.first(attributes.get(settings["mail"])) or record.email
         candidate = flows.internal_student(self.db, user, record, email, self.clock(),
-                                           self._campaign_code)
+                                           lambda: (campaign or {}).get("code"))
         self.db.commit()
         return {**schemas.candidate_actor(candidate), "origin": "cas"}
 
@@ -314,7 +330,7 @@ class AccountsService(ServiceBase):
         schemas.check_new_password(password, password_confirm)
         candidate.password_hash = passwords.hash_password(password)
         candidate.reset_token_hash = candidate.reset_expires_at = None  # single use
-        throttle.clear(self.db.session, throttle.keys_for("candidate", candidate, "", None))
+        throttle.clear_account(self.db.session, "candidate", candidate.id)
         self.db.commit()
         return {"candidate_id": candidate.id, "dossier_number": candidate.dossier_number}
 
@@ -357,6 +373,7 @@ class AccountsService(ServiceBase):
         if not (actors.is_system(actor) or (actors.is_staff(actor) and actor["role"] == "admin")):
             raise Forbidden("forbidden", "the system or an administrator only")
         done = flows.purge_unactivated(self.db, self.clock())
+        throttle.forget_old_mail_counts(self.db.session, self.clock())
         self.db.commit()
         if done["purged"]:
             log.info("purged %d accounts never activated", done["purged"])
@@ -370,11 +387,12 @@ class AccountsService(ServiceBase):
 
     @rpc(expected_exceptions=EXPECTED)
     def search_candidates(self, actor, text):
-        return staff_help.search(self.db.session, actor, text)
+        actors.require_staff(actor)
+        return staff_help.search(self.db.session, actor, text, self._campaign_code())
 
     @rpc(expected_exceptions=EXPECTED)
     def create_account_for(self, actor, data):
-        actors.require_staff(actor, write=True)
+        staff_help.require_account_role(actor)
         candidate = flows.create_account(self.db, data, self.clock(), self._campaign_code(),
                                          origin="staff", created_by=actor.get("display_name"))
         staff_help.record_creator_centres(self.db.session, actor, candidate)
@@ -383,6 +401,7 @@ class AccountsService(ServiceBase):
 
     @rpc(expected_exceptions=EXPECTED)
     def resend_activation(self, actor, candidate_id):
+        staff_help.require_account_role(actor)
         target, _ = access.dossier_owner(actor, candidate_id, write=True, session=self.db.session,
                                          staff_only=True)
         candidate = self._candidate(target, lock=True)
@@ -394,9 +413,11 @@ class AccountsService(ServiceBase):
 
     @rpc(expected_exceptions=EXPECTED)
     def delete_account(self, actor, candidate_id):
-        staff_help.require_delete_role(actor)
+        staff_help.require_account_role(actor)
         target, _ = access.dossier_owner(actor, candidate_id, write=True, session=self.db.session,
                                          staff_only=True)
+        # Deletion wipes every application: all of them must be in the actor's scope.
+        staff_help.require_every_centre(actor, queries.centres_of(self.db.session, target))
         flows.delete_candidate(self.db, self._candidate(target, lock=True), "staff")
         self.db.commit()
         return {"deleted": True}
@@ -465,7 +486,7 @@ class AccountsService(ServiceBase):
     @handle_once
     def lock_personal_information(self, payload):
         """After the first application, personal information is read-only for the
-        candidate (DOMAIN.md 3)."""
+        candidate (DOMAIN.md 3); the centre's staff may now read the dossier."""
         candidate = queries.candidate(self.db.session, payload.get("candidate_id"), lock=True)
         if candidate is None:  # nothing to lock; requeueing would not change that
             log.warning("application_created for unknown candidate %r",
@@ -475,6 +496,17 @@ class AccountsService(ServiceBase):
         centre = (payload.get("centre") or {}).get("code")
         if centre and centre not in queries.centres_of(self.db.session, candidate.id):
             self.db.session.add(CandidateCentre(candidate_id=candidate.id, centre_code=centre))
+
+    @event_handler("applications", "application_transmitted", requeue_on_error=True)
+    @handle_once
+    def record_transmitted_commission(self, payload):
+        """A committee reads only the dossiers of candidates who transmitted an
+        application to their commission (DOMAIN.md 1)."""
+        candidate = queries.candidate(self.db.session, payload.get("candidate_id"))
+        if candidate is None:
+            log.warning("application_transmitted for unknown candidate %r",
+                        payload.get("candidate_id"))
+            return
         commission = (payload.get("commission") or {}).get("code")
         if commission and commission not in queries.commissions_of(self.db.session, candidate.id):
             self.db.session.add(CandidateCommission(candidate_id=candidate.id,

@@ -8,10 +8,14 @@ from services.common import actors
 from services.common.errors import Forbidden
 
 from . import domain
+from . import exceptions as codes
 from .models import Candidate, CandidateCentre, Dossier
 
 SEARCH_LIMIT = 100
-DELETE_ROLES = ("admin", "scol", "manager")
+# Who may create accounts for candidates, send them a new activation link or
+# delete them: committee members and readonly users cannot (a committee would
+# not even see the accounts it created).
+ACCOUNT_ROLES = ("admin", "scol", "manager")
 # Accent folding without a database extension: the accented letters of French
 # (and a few neighbours) and their plain forms, same length.
 ACCENTED = "àâäáãåçéèêëíìîïñóòôöõúùûüýÿœæ"
@@ -27,7 +31,9 @@ def _folded(column):
     return func.translate(func.lower(column), ACCENTED, PLAIN)
 
 
-def search(session, actor, text):
+def search(session, actor, text, campaign_code=None):
+    """Candidates of the active campaign (`campaign_code`; those whose campaign
+    is unknown too) within the actor's scope."""
     actors.require_staff(actor)
     text = (text or "").strip() if isinstance(text, str) else ""
     if not text:
@@ -42,6 +48,9 @@ def search(session, actor, text):
                         Candidate.ine == text.upper(), by_name))
              .order_by(Candidate.last_name, Candidate.first_name, Candidate.id)
              .limit(SEARCH_LIMIT))
+    if campaign_code is not None:
+        query = query.where(or_(Candidate.campaign_code == campaign_code,
+                                Candidate.campaign_code.is_(None)))
     if actor.get("role") == "committee":
         from .models import CandidateCommission
         query = query.where(Candidate.id.in_(
@@ -68,7 +77,15 @@ def record_creator_centres(session, actor, candidate):
         session.add(CandidateCentre(candidate_id=candidate.id, centre_code=centre))
 
 
-def require_delete_role(actor):
+def require_account_role(actor):
     actors.require_staff(actor, write=True)
-    if actor.get("role") not in DELETE_ROLES:
-        raise Forbidden("forbidden", "this role cannot delete accounts")
+    if actor.get("role") not in ACCOUNT_ROLES:
+        raise Forbidden("forbidden", "this role cannot manage candidate accounts")
+
+
+def require_every_centre(actor, candidate_centres):
+    """Staff limited to some centres act on a candidate only if every centre
+    the candidate applied to is one of theirs."""
+    centres = actors.staff_centres(actor)
+    if centres is not None and not set(candidate_centres) <= centres:
+        raise Forbidden(codes.OUT_OF_SCOPE, "the candidate applied outside your centres")

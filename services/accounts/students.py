@@ -32,7 +32,7 @@ import re
 import sys
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from . import domain, reference
@@ -62,16 +62,23 @@ def read(text):
     missing = [c for c in REQUIRED if c not in (rows.fieldnames or [])]
     if missing:
         raise ExtractInvalid([f"line 1: missing columns {', '.join(missing)}"])
-    students, errors = {}, []
+    students, errors, ines = {}, [], {}
     for line, row in enumerate(rows, start=2):
         row = {k: (v or "").strip() for k, v in row.items() if k in COLUMNS}
         problems = check(row)
         errors += [f"line {line}: {problem}" for problem in problems]
         if problems:
             continue
+        ine = row.get("ine", "").upper()
+        holder = ines.setdefault(ine, (row["student_number"], line)) if ine else None
+        if holder is not None and holder[0] != row["student_number"]:
+            errors.append(f"line {line}: ine {ine} is also the INE of student {holder[0]} "
+                          f"(line {holder[1]})")
+            continue
         record = students.get(row["student_number"])
         if record is None:
             record = students[row["student_number"]] = to_record(row)
+            record["line"] = line
         elif any(record["identity"].get(k) != row.get(k) for k in IDENTITY if row.get(k)):
             errors.append(f"line {line}: student {row['student_number']} has another identity "
                           "on an earlier line")
@@ -99,6 +106,16 @@ def check(row):
     for column in ("birth_department", "bac_department"):
         if row.get(column) and row[column].upper() not in reference.departments():
             problems.append(f"{column} {row[column]!r} is not a département")
+    department = row.get("birth_department", "").upper()
+    if (row.get("birth_commune") and department in reference.departments()
+            and row.get("birth_country", "FR").upper() == reference.FRANCE
+            and reference.commune_in_department(department, row["birth_commune"]) is None):
+        problems.append(f"birth_commune {row['birth_commune']!r} is not a commune of "
+                        f"département {department}")
+    if row.get("bac_series") and \
+            row["bac_series"].upper() not in reference.codes_of(reference.BAC_SERIES):
+        problems.append(f"bac_series {row['bac_series']!r} is not a bac series of the "
+                        "reference list")
     if row.get("email") and not domain.is_valid_email(row["email"]):
         problems.append("email is not a valid address")
     for column in ("bac_year", "cursus_year"):
@@ -123,7 +140,20 @@ def to_record(row):
 
 
 def store(session, students, now):
-    """Creates or replaces each student of the extract (the caller commits)."""
+    """Creates or replaces each student of the extract (the caller commits).
+    An INE that a student left out of this extract already holds is refused
+    (ExtractInvalid, nothing written)."""
+    wanted = {record["identity"]["ine"]: number for number, record in students.items()
+              if record["identity"].get("ine")}
+    held = session.execute(select(StudentRecord.ine, StudentRecord.student_number).where(
+        StudentRecord.ine.in_(list(wanted)), StudentRecord.student_number.notin_(list(students))))
+    errors = [f"line {students[wanted[ine]].get('line', '?')}: ine {ine} is already the INE "
+              f"of student {number}" for ine, number in held]
+    if errors:
+        raise ExtractInvalid(sorted(errors))
+    if students:  # INEs moving between students of this extract: free them first
+        session.execute(update(StudentRecord).where(
+            StudentRecord.student_number.in_(list(students))).values(ine=None))
     for number, record in students.items():
         identity = record["identity"]
         values = {k: identity.get(k) for k in IDENTITY}
@@ -183,10 +213,12 @@ if __name__ == "__main__":
 
 
 def dossier_parts(record, personal=None):
-    """(personal, bac, internal) of a dossier from the extract; the candidate's
-    own personal fields (phone, mobile, usage name, language) are kept."""
+    """(personal, bac, internal) of a dossier from the extract. The extract's
+    identity fields that hold a value replace the stored ones; every other
+    stored field stays (the candidate's phone, usage name, language..., what
+    they or staff entered where the extract is empty)."""
     from .dossier import STUDENT_IDENTITY
-    personal = {k: v for k, v in (personal or {}).items() if k not in STUDENT_IDENTITY}
+    personal = dict(personal or {})
     for key in STUDENT_IDENTITY:
         value = getattr(record, key, None)
         if value:

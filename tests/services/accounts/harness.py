@@ -43,7 +43,8 @@ class Harness:
         self.engine, self.unit_of_work = engine, unit_of_work
         self.clock = FixedClock(NOW)
         # Answers of the other services (outside accounts' boundary), by
-        # "service.method"; anything else answers a MagicMock.
+        # "service.method" (a value, an exception to raise or a function to
+        # run); anything else answers a MagicMock.
         self.remote = {"catalog.get_active_campaign": {"code": "2027", "label": "Campagne 2027"},
                        "applications.candidate_has_transmitted": False}
 
@@ -53,7 +54,7 @@ class Harness:
         for name, answer in self.remote.items():
             service, remote_method = name.split(".")
             mocked = getattr(getattr(worker, service), remote_method)
-            if isinstance(answer, Exception):
+            if isinstance(answer, Exception) or callable(answer):
                 mocked.side_effect = answer
             else:
                 mocked.return_value = answer

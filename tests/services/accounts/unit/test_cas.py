@@ -8,6 +8,7 @@ import requests
 from deploy.local.cas_server import DEMO_PASSWORD
 from services.accounts import cas, students
 from services.common.errors import Conflict, NotFound, ValidationFailed
+from tests.services.accounts.harness import PERSONAL, staff
 from tests.support.cas_fixtures import cas_server  # noqa: F401  (fixture)
 
 SERVICE = "http://portal.example/cas/retour"
@@ -116,3 +117,107 @@ def test_the_import_command_loads_the_extract(harness, tmp_path, monkeypatch):
     assert students.import_file(path) == 2  # again: replaced, not doubled
     assert harness.sql("SELECT student_number, jsonb_array_length(cursus) FROM student_records "
                        "ORDER BY 1") == [("21900001", 3), ("22000002", 1)]
+
+
+# -- audit fixes: partial extracts, INE matching and clashes, closed campaign ------------------
+
+HEADER = EXTRACT.partition("\n")[0]
+
+
+def store_extract(harness, *lines):
+    from sqlalchemy.orm import Session
+    with harness.engine.begin() as conn:
+        with Session(bind=conn) as session:
+            students.store(session, students.read("\n".join((HEADER, *lines)) + "\n"),
+                           harness.clock())
+            session.flush()
+
+
+def add_cas_user(server, login, **attributes):
+    server.users[login] = {"password": DEMO_PASSWORD, "attributes": attributes}
+
+
+def test_fields_the_extract_leaves_empty_are_the_students_to_fill_and_stay(cas_harness):
+    # no civility, birth date nor birth commune in the student-records system
+    store_extract(cas_harness, "22100003;;;Petit;;Jules;;;FR;FR;69;;;jules.petit@etu.univ-demo.fr;"
+                               "2020;S;;FR;69;Lycée du Parc;;;;;;")
+    add_cas_user(cas_harness.cas, "etu.petit", supannEtuId="22100003",
+                 mail="jules.petit@etu.univ-demo.fr")
+    actor = cas_harness.call("authenticate_cas", browser_login(cas_harness.cas, "etu.petit"), SERVICE)
+    me = {"kind": "candidate", "id": actor["id"]}
+    view = cas_harness.call("get_dossier", me)
+    assert sorted(view["readonly"]["personal"]) == ["birth_country", "birth_department",
+                                                    "birth_name", "first_name", "nationality"]
+    assert view["complete"]["personal"] is False
+    filled = {**view["personal"], "civility": "M", "birth_date": "2002-01-15",
+              "birth_commune": "Lyon", "preferred_language": "fr"}
+    view = cas_harness.call("save_dossier_section", me, "personal", filled)
+    assert view["complete"]["personal"] is True
+    # what the extract does not give stays at the next logins, staff corrections too
+    cas_harness.call("save_dossier_section", staff("scol"), "personal",
+                     {**view["personal"], "other_first_names": "Paul"}, candidate_id=actor["id"])
+    cas_harness.call("authenticate_cas", browser_login(cas_harness.cas, "etu.petit"), SERVICE)
+    personal = cas_harness.call("get_dossier", me)["personal"]
+    assert (personal["civility"], personal["birth_date"], personal["birth_commune"],
+            personal["other_first_names"]) == ("M", "2002-01-15", "Lyon", "Paul")
+    assert personal["birth_name"] == "Petit"  # the extract's own fields are refreshed
+
+
+def test_a_student_is_matched_by_ine_when_cas_gives_no_student_number(cas_harness):
+    add_cas_user(cas_harness.cas, "etu.ine.only", supannCodeINE="1234567890V",
+                 mail="c.durand@etu.univ-demo.fr")
+    actor = cas_harness.call("authenticate_cas", browser_login(cas_harness.cas, "etu.ine.only"),
+                             SERVICE)
+    view = cas_harness.call("get_dossier", {"kind": "candidate", "id": actor["id"]})
+    assert view["personal"]["birth_name"] == "Durand" and view["personal"]["ine"] == "1234567890V"
+    assert cas_harness.sql("SELECT student_number, cas_user FROM candidates") == [
+        ("21900001", "etu.ine.only")]
+
+
+def test_an_ine_another_dossier_holds_is_not_copied_at_cas_login(cas_harness):
+    web = cas_harness.activated("web@example.org")
+    cas_harness.call("save_dossier_section", web["actor"], "personal",
+                     {**PERSONAL, "ine": "1234567890V"})
+    actor = cas_harness.call("authenticate_cas", browser_login(cas_harness.cas, "etu.durand"),
+                             SERVICE)
+    view = cas_harness.call("get_dossier", {"kind": "candidate", "id": actor["id"]})
+    assert "ine" not in view["personal"]
+    assert cas_harness.sql("SELECT ine FROM candidates WHERE id = :id", id=actor["id"]) == [(None,)]
+
+
+def test_no_cas_login_after_the_campaigns_last_login_day(cas_harness):
+    cas_harness.remote["catalog.get_active_campaign"] = {"code": "2027", "login_until": "2027-03-09"}
+    ticket = browser_login(cas_harness.cas, "etu.durand")
+    error = cas_harness.refused(Conflict, "campaign_closed", "authenticate_cas", ticket, SERVICE)
+    assert error.fields == {"login_until": "2027-03-09"}
+
+
+def test_the_extract_import_reports_clashing_ines_communes_and_bac_series():
+    durand = EXTRACT.splitlines()[1]
+    twin = durand.replace("21900001", "21900099", 1)  # another student, the same INE
+    bad_commune = durand.replace(";69;Villeurbanne;", ";13;Villeurbanne;", 1) \
+        .replace("21900001", "21900098", 1).replace("1234567890V", "", 1)
+    bad_series = EXTRACT.splitlines()[4].replace(";ETR;", ";XYZ;", 1)
+    with pytest.raises(students.ExtractInvalid) as info:
+        students.read("\n".join((HEADER, durand, twin, bad_commune, bad_series)) + "\n")
+    errors = info.value.errors
+    assert "line 3: ine 1234567890V is also the INE of student 21900001 (line 2)" in errors
+    assert any(e.startswith("line 4: birth_commune") and "13" in e for e in errors)
+    assert any(e.startswith("line 5: bac_series") for e in errors)
+
+
+def test_an_ine_already_held_by_another_student_is_refused_and_nothing_changes(cas_harness):
+    durand = EXTRACT.splitlines()[1]
+    before = cas_harness.sql("SELECT student_number, ine, birth_name FROM student_records ORDER BY 1")
+    with pytest.raises(students.ExtractInvalid) as info:
+        store_extract(cas_harness, durand.replace("21900001", "21900099", 1)
+                      .replace(";Durand;", ";Durandal;", 1))
+    assert info.value.errors == ["line 2: ine 1234567890V is already the INE of student 21900001"]
+    assert cas_harness.sql("SELECT student_number, ine, birth_name FROM student_records "
+                           "ORDER BY 1") == before
+    # an INE moving from one student to another within one extract is fine
+    nguyen = EXTRACT.splitlines()[4]
+    store_extract(cas_harness, durand.replace("1234567890V", "", 1),
+                  nguyen.replace("22000002;;", "22000002;1234567890V;", 1))
+    assert cas_harness.sql("SELECT student_number, ine FROM student_records ORDER BY 1") == [
+        ("21900001", None), ("22000002", "1234567890V")]

@@ -78,6 +78,19 @@ def test_ine_is_checked_and_unique_within_the_campaign(harness):
     assert found["ine"] == VALID_BEA
 
 
+def test_an_account_made_while_the_catalog_was_away_gets_its_campaign_at_the_first_save(harness):
+    harness.remote["catalog.get_active_campaign"] = NotFound("no_active_campaign", "away")
+    late = harness.activated()
+    harness.remote["catalog.get_active_campaign"] = {"code": "2027", "label": "Campagne 2027"}
+    lea = harness.activated()["actor"]
+    harness.call("save_dossier_section", lea, "personal", {**PERSONAL, "ine": VALID_BEA})
+    harness.refused(ValidationFailed, "invalid", "save_dossier_section", late["actor"], "personal",
+                    {**PERSONAL, "ine": VALID_BEA}, fields={"ine": "ine_taken"})
+    harness.call("save_dossier_section", late["actor"], "personal", PERSONAL)
+    assert harness.sql("SELECT campaign_code FROM candidates WHERE id = :i",
+                       i=late["candidate_id"]) == [("2027",)]
+
+
 def test_list_sections_open_after_the_mandatory_ones(harness):
     actor = harness.activated()["actor"]
     harness.fill(actor, "personal", "address")
@@ -146,9 +159,13 @@ def test_staff_corrections_are_recorded_who_when_before_after(harness):
 def test_a_locked_field_posted_anyway_changes_nothing(harness):
     account = harness.activated()
     harness.fill(account["actor"])
-    harness.sql("UPDATE candidates SET origin = 'cas'")  # an internal student
+    # an internal student, whose extract gives the names only
+    harness.sql("INSERT INTO student_records (student_number, birth_name, first_name, bac, "
+                "cursus, imported_at) VALUES ('21900009', 'Martin', 'Léa', '{}', '[]', now())")
+    harness.sql("UPDATE candidates SET origin = 'cas', student_number = '21900009'")
     view = harness.call("get_dossier", account["actor"])
-    assert "birth_name" in view["readonly"]["personal"] and view["readonly"]["bac"] is True
+    assert sorted(view["readonly"]["personal"]) == ["birth_name", "first_name"]
+    assert view["readonly"]["bac"] is True
     error = harness.refused(Conflict, "field_locked", "save_dossier_section", account["actor"],
                             "personal", {**PERSONAL, "birth_name": "Autre", "mobile": "0600000000"})
     assert error.fields == {"birth_name": "field_locked"}

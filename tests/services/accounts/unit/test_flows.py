@@ -113,7 +113,8 @@ def test_email_change_is_confirmed_from_the_new_address(harness):
     # until confirmed, the old address stays in force
     assert harness.call("authenticate_candidate", "lea@example.org", PASSWORD)
     assert harness.call("check_email_token", token) == {"new_email": "lea.new@example.org"}
-    assert harness.call("confirm_email_change", token) == {"email": "lea.new@example.org"}
+    assert harness.call("confirm_email_change", token) == {
+        "email": "lea.new@example.org", "candidate_id": account["candidate_id"]}
     updated = harness.events("candidate_updated")[-1]
     assert updated["email"] == "lea.new@example.org"
     assert harness.call("authenticate_candidate", "lea.new@example.org", PASSWORD)
@@ -127,11 +128,20 @@ def test_email_change_refuses_bad_addresses(harness):
     harness.activated("paul@example.org")
     cases = [("bad", "bad", {"email": "invalid_email"}),
              ("a@example.org", "b@example.org", {"email_confirm": "email_mismatch"}),
-             ("LEA@example.org", "lea@example.org", {"email": "same_email"}),
-             ("Paul@example.org", "paul@example.org", {"email": "email_taken"})]
+             ("LEA@example.org", "lea@example.org", {"email": "same_email"})]
     for email, confirm, fields in cases:
         harness.refused(ValidationFailed, "invalid", "request_email_change", actor, email, confirm,
                         fields=fields)
+
+
+def test_an_address_with_an_account_gets_the_same_answer_and_no_link(harness):
+    actor = harness.activated("lea@example.org")["actor"]
+    harness.activated("paul@example.org")
+    before = harness.state()
+    assert harness.call("request_email_change", actor, "Paul@example.org",
+                        "paul@example.org") == {"sent": True}
+    assert harness.state() == before  # no link, no pending address
+    assert harness.events("email_change_requested") == []
 
 
 def test_an_address_taken_meanwhile_is_refused_at_confirmation(harness):
@@ -196,6 +206,39 @@ def test_one_address_trying_many_accounts_is_slowed_down(harness):
     assert all("203.0.113.9" not in key for key in keys)  # addresses are stored hashed
 
 
+def test_an_attacker_cannot_keep_a_candidate_out(harness):
+    account = harness.activated("lea@example.org")
+    for _ in range(6):
+        with pytest.raises((ValidationFailed, Conflict)):
+            harness.call("authenticate_candidate", "lea@example.org", "Wrong-pass-1!",
+                         client_address="203.0.113.9")
+    # the attacker is slowed down, even when trying the right password
+    harness.refused(Conflict, "login_throttled", "authenticate_candidate", "lea@example.org",
+                    PASSWORD, client_address="203.0.113.9")
+    # the candidate, from their own address, gets in at once
+    who = harness.call("authenticate_candidate", account["dossier_number"], PASSWORD,
+                       client_address="198.51.100.1")
+    assert who["id"] == account["candidate_id"]
+    # and the attacker is still slowed down afterwards
+    harness.refused(Conflict, "login_throttled", "authenticate_candidate", "lea@example.org",
+                    "Wrong-pass-2!", client_address="203.0.113.9")
+
+
+def test_a_new_password_clears_the_accounts_counters_from_every_address(harness):
+    harness.activated("lea@example.org")
+    for address in ("203.0.113.9", "198.51.100.1"):
+        for _ in range(5):
+            with pytest.raises(ValidationFailed):
+                harness.call("authenticate_candidate", "lea@example.org", "Wrong-pass-1!",
+                             client_address=address)
+    harness.call("request_credentials", "lea@example.org")
+    token = harness.events("credentials_requested")[-1]["reset_token"]
+    harness.call("reset_password", token, NEW_PASSWORD, NEW_PASSWORD)
+    for address in ("203.0.113.9", "198.51.100.1"):
+        assert harness.call("authenticate_candidate", "lea@example.org", NEW_PASSWORD,
+                            client_address=address)
+
+
 def test_staff_logins_are_throttled_too(harness):
     harness.sql("INSERT INTO staff_users (login, password_hash, display_name, role, centres, "
                 "created_at) VALUES ('scol', 'x', 'Scol', 'scol', '[]', now())")
@@ -253,3 +296,83 @@ def test_the_purge_destroys_accounts_never_activated_in_time(harness):
     assert harness.call("purge_unactivated", {"kind": "system"}) == {"purged": 0}  # idempotent
     harness.refused(Forbidden, "forbidden", "purge_unactivated", staff("scol"))
     assert harness.call("purge_unactivated", staff("admin")) == {"purged": 0}
+
+
+def test_the_scheduled_purge_runs_the_purge(harness):
+    late = harness.register("late@example.org")
+    harness.clock.advance(hours=48)
+    harness.call("purge_unactivated_on_schedule")
+    event, = harness.events("account_deleted")
+    assert event["candidate_id"] == late["candidate_id"] and event["reason"] == "unactivated"
+    assert harness.sql("SELECT count(*) FROM candidates") == [(0,)]
+
+
+# -- no inbox flooding -----------------------------------------------------------------------
+
+def test_at_most_three_activation_links_an_hour_to_one_address(harness):
+    harness.register("lea@example.org")
+    for _ in range(5):
+        assert harness.call("request_activation_link", "lea@example.org") == {"sent": True}
+    assert len(harness.events("activation_requested")) == 3
+    harness.clock.advance(hours=1)
+    assert harness.call("request_activation_link", "lea@example.org") == {"sent": True}
+    assert len(harness.events("activation_requested")) == 4
+    keys = [row[0] for row in harness.sql("SELECT key FROM login_failures")]
+    assert keys and all("lea@" not in key for key in keys)  # addresses are stored hashed
+
+
+def test_at_most_three_credential_mails_an_hour_to_one_address(harness):
+    harness.activated("lea@example.org")
+    for _ in range(4):
+        assert harness.call("request_credentials", "LEA@example.org") == {"sent": True}
+    assert len(harness.events("credentials_requested")) == 3
+    # another flow, another address: counted apart
+    harness.register("paul@example.org")
+    harness.call("request_activation_link", "paul@example.org")
+    assert len(harness.events("activation_requested")) == 1
+
+
+def test_at_most_three_email_change_links_an_hour_to_one_address(harness):
+    lea = harness.activated("lea@example.org")["actor"]
+    paul = harness.activated("paul@example.org")["actor"]
+    for actor in (lea, lea, paul, paul):
+        assert harness.call("request_email_change", actor, "victim@example.org",
+                            "victim@example.org") == {"sent": True}
+    assert len(harness.events("email_change_requested")) == 3
+    harness.clock.advance(minutes=61)
+    harness.call("purge_unactivated", {"kind": "system"})  # forgets the hour gone by
+    assert harness.sql("SELECT count(*) FROM login_failures") == [(0,)]
+    harness.call("request_email_change", paul, "victim@example.org", "victim@example.org")
+    assert len(harness.events("email_change_requested")) == 4
+
+
+# -- the campaign's last login day (issue 4) -----------------------------------------------------
+
+def test_candidates_cannot_log_in_after_the_campaigns_last_login_day(harness):
+    from sqlalchemy.orm import Session
+
+    from services.accounts import seed
+    with Session(harness.engine) as session:
+        seed.seed(session, harness.clock())
+    account = harness.activated("lea@example.org")
+    harness.remote["catalog.get_active_campaign"] = {"code": "2027", "login_until": "2027-03-10"}
+    assert harness.call("authenticate_candidate", "lea@example.org", PASSWORD)  # that day still
+    harness.clock.now = datetime.fromisoformat("2027-03-10T23:30:00+00:00")  # 00:30 in Paris
+    error = harness.refused(Conflict, "campaign_closed", "authenticate_candidate",
+                            account["dossier_number"], PASSWORD)
+    assert error.fields == {"login_until": "2027-03-10"}
+    # a wrong password still says only that
+    with pytest.raises(ValidationFailed):
+        harness.call("authenticate_candidate", "lea@example.org", "Wrong-pass-1!")
+    # staff are not concerned
+    assert harness.call("authenticate_staff", "scol", seed.DEMO_PASSWORD)["role"] == "scol"
+
+
+def test_a_catalog_that_does_not_answer_does_not_keep_candidates_out(harness, monkeypatch):
+    import eventlet
+
+    from services.accounts import service
+    harness.activated("lea@example.org")
+    monkeypatch.setattr(service, "CATALOG_TIMEOUT_SECONDS", 0.2)
+    harness.remote["catalog.get_active_campaign"] = lambda: eventlet.sleep(2)
+    assert harness.call("authenticate_candidate", "lea@example.org", PASSWORD)["id"]

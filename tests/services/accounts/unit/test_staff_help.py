@@ -3,7 +3,7 @@ a candidate's behalf, a new activation link, deletion."""
 import pytest
 
 from services.accounts.staff_help import fold
-from services.common.errors import Conflict, Forbidden, ValidationFailed
+from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tests.services.accounts.harness import PERSONAL, staff
 
 SCOL = staff("scol")
@@ -76,6 +76,39 @@ def test_staff_resend_the_activation_link(harness):
                     pending["candidate_id"])
 
 
+def test_a_manager_cannot_delete_a_candidate_who_also_applied_elsewhere(harness):
+    lea = harness.activated("lea@example.org")
+    applied(harness, lea["candidate_id"], "SCI")
+    applied(harness, lea["candidate_id"], "LLSH")
+    harness.refused(Forbidden, "out_of_scope", "delete_account", SCI, lea["candidate_id"])
+    both = staff("manager", ["SCI", "LLSH"], staff_id=4)
+    assert harness.call("delete_account", both, lea["candidate_id"]) == {"deleted": True}
+
+
+def test_committee_and_readonly_do_not_manage_accounts(harness):
+    form = {"last_name": "Durand", "first_name": "Paul", "email": "paul@example.org",
+            "email_confirm": "paul@example.org", "lang": "fr"}
+    member = {**staff("committee"), "commissions": ["SCI-INFO"]}
+    harness.refused(Forbidden, "forbidden", "create_account_for", member, form)
+    harness.refused(Forbidden, "read_only", "create_account_for", staff("readonly", ["SCI"]), form)
+    pending = harness.register("pending@example.org")
+    harness.call("record_transmitted_commission", {
+        "event_id": "evt-t", "candidate_id": pending["candidate_id"],
+        "commission": {"code": "SCI-INFO"}})
+    harness.refused(Forbidden, "forbidden", "resend_activation", member, pending["candidate_id"])
+
+
+def test_staff_search_only_the_active_campaign(harness):
+    old = harness.activated("old@example.org")
+    harness.sql("UPDATE candidates SET campaign_code = '2026'")
+    new = harness.activated("new@example.org")
+    ids = [c["id"] for c in harness.call("search_candidates", SCOL, "martin")]
+    assert ids == [new["candidate_id"]] and old["candidate_id"] not in ids
+    # the catalog away: the search still answers, over every campaign
+    harness.remote["catalog.get_active_campaign"] = NotFound("no_active_campaign", "none")
+    assert len(harness.call("search_candidates", SCOL, "martin")) == 2
+
+
 def test_staff_delete_an_account_within_scope_and_role(harness):
     lea = harness.activated("lea@example.org")
     applied(harness, lea["candidate_id"], "SCI")
@@ -98,13 +131,17 @@ def test_central_roles_see_every_candidate(harness, role):
         [lea["candidate_id"]]
 
 
-def test_a_committee_member_reads_the_candidates_of_their_commissions(harness):
+def test_a_committee_member_reads_the_candidates_who_transmitted_to_their_commissions(harness):
     lea = harness.activated("lea@example.org")
-    harness.call("lock_personal_information", {
-        "event_id": "evt-commission", "candidate_id": lea["candidate_id"],
-        "centre": {"code": "SCI"}, "commission": {"code": "SCI-INFO"}})
+    created = {"candidate_id": lea["candidate_id"], "centre": {"code": "SCI"},
+               "commission": {"code": "SCI-INFO"}}
+    harness.call("lock_personal_information", {**created, "event_id": "evt-created"})
     member = {**staff("committee"), "commissions": ["SCI-INFO"]}
     other = {**staff("committee"), "commissions": ["SCI-MATH"]}
+    # applied, not transmitted yet: not the committee's business
+    harness.refused(Forbidden, "out_of_scope", "get_dossier", member, lea["candidate_id"])
+    assert harness.call("search_candidates", member, "martin") == []
+    harness.call("record_transmitted_commission", {**created, "event_id": "evt-transmitted"})
     assert harness.call("get_dossier", member, lea["candidate_id"])["candidate"]["email"] == \
         "lea@example.org"
     harness.refused(Forbidden, "out_of_scope", "get_dossier", other, lea["candidate_id"])
