@@ -529,6 +529,9 @@ FR.update({
     "err.student_not_found": "Votre dossier étudiant n'a pas été trouvé : contactez la scolarité ou créez un compte candidat.",
     "err.cas_email_taken": "Un compte candidat utilise déjà votre adresse mail : connectez-vous avec ce compte ou contactez la scolarité.",
     "err.cas_disabled": "La connexion avec les identifiants ENT n'est pas disponible.",
+    "err.campaign_closed": "La campagne de candidatures est close : la connexion n'est plus possible.",
+    "login.campaign_closed": "La campagne de candidatures est close : la connexion n'est plus possible après le {date}.",
+    "dossier.section_not_open": "Cette rubrique n'est pas encore accessible : complétez d'abord les rubriques précédentes du dossier (informations personnelles, adresse, baccalauréat).",
 })
 EN.update({
     "home.internal_help": "Log in with your university (ENT) credentials: your identity, baccalauréat and studies at the university come from your student record.",
@@ -616,6 +619,9 @@ EN.update({
     "err.student_not_found": "Your student record was not found: contact the admissions office or create an applicant account.",
     "err.cas_email_taken": "An applicant account already uses your email address: log in with it or contact the admissions office.",
     "err.cas_disabled": "Login with university credentials is not available.",
+    "err.campaign_closed": "The application campaign is closed: logging in is no longer possible.",
+    "login.campaign_closed": "The application campaign is closed: logging in is no longer possible after {date}.",
+    "dossier.section_not_open": "This section is not open yet: first complete the previous sections of your file (personal information, address, baccalauréat).",
 })
 
 # Issue 3: staff helping candidates (/gestion/candidats).
@@ -998,6 +1004,14 @@ EN.update({
     "catalogue.delete": "Delete the programme",
     "catalogue.delete_confirm": "Delete this programme for good?",
     "catalogue.deleted": "Programme deleted.",
+})
+
+# Issue 4 (audit): catalogue checks.
+FR.update({
+    "err.invalid_url": "Adresse web invalide : elle doit commencer par http:// ou https://.",
+})
+EN.update({
+    "err.invalid_url": "Invalid web address: it must start with http:// or https://.",
 })
 
 MESSAGES = {"fr": FR, "en": EN}

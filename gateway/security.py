@@ -3,6 +3,7 @@ every RPC); the gateway refuses early and never renders another's data."""
 import functools
 import hmac
 import secrets
+from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 
@@ -82,12 +83,23 @@ def dev_only(view):
     return wrapper
 
 
+def is_local_path(target):
+    """A path of this site: no scheme, no host, one leading "/", no backslash
+    (browsers read "/\\evil.example" as "//evil.example") nor control character."""
+    if not isinstance(target, str) or "\\" in target or any(ord(c) < 32 for c in target):
+        return False
+    try:
+        parts = urlsplit(target)
+    except ValueError:
+        return False
+    return (not parts.scheme and not parts.netloc and target.startswith("/")
+            and not target.startswith("//"))
+
+
 def safe_next(default):
     """Only local paths as redirect targets."""
     target = request.args.get("next") or request.form.get("next") or ""
-    if target.startswith("/") and not target.startswith("//"):
-        return target
-    return default
+    return target if is_local_path(target) else default
 
 
 def client_address():

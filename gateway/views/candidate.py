@@ -87,12 +87,15 @@ def dossier_section(section):
     section = SECTION_OF_SLUG.get(section)
     if section is None:
         abort(404)
+    data = remote().accounts.get_dossier(me())
+    if not (data.get("open") or {}).get(section, True):
+        # Sections are filled in order (DOMAIN.md 3), by URL too.
+        flash(t("dossier.section_not_open"), "error")
+        return redirect(url_for("candidate.dossier"))
     if section == "internal":
-        return render_template("candidate/section_internal.html", section=section,
-                               dossier=remote().accounts.get_dossier(me()))
+        return render_template("candidate/section_internal.html", section=section, dossier=data)
     if section in ENTRY_FIELDS:
         return entries(section)
-    data = remote().accounts.get_dossier(me())
     form, errors, message = dict(data.get(section) or {}), {}, None
     status = 200
     if request.method == "POST":

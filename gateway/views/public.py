@@ -1,5 +1,6 @@
 """Home, login, account creation/activation and the flows that start from an
 email address or a link in a mail (no session needed), CAS login."""
+from datetime import date
 from urllib.parse import urlencode
 
 from flask import (Blueprint, current_app, flash, redirect, render_template, request, session,
@@ -32,7 +33,10 @@ def login():
     except ValidationFailed:
         return render_template("public/home.html", form=form, errors={},
                                login_error=t("login.failed")), 401
-    except Conflict as exc:  # login_throttled
+    except Conflict as exc:  # login_throttled, campaign_closed
+        if exc.code == "campaign_closed":
+            return render_template("public/home.html", form=form, errors={},
+                                   login_error=closed_message(exc)), 403
         return render_template("public/home.html", form=form, errors={},
                                login_error=throttled_message(exc)), 429
     security.login(who)
@@ -42,6 +46,16 @@ def login():
 def throttled_message(exc):
     seconds = (exc.fields or {}).get("retry_after") or "1"
     return t("login.throttled", seconds=seconds)
+
+
+def closed_message(exc):
+    """The campaign's last login day, as the user reads dates."""
+    day = (exc.fields or {}).get("login_until") or ""
+    try:
+        shown = date.fromisoformat(day).strftime("%d/%m/%Y")
+    except ValueError:
+        return error_text(exc.code)
+    return t("login.campaign_closed", date=shown)
 
 
 @bp.post("/deconnexion")
@@ -140,8 +154,11 @@ def confirm_email(token):
     try:
         if request.method == "POST":
             done = remote().accounts.confirm_email_change(token)
-            if (security.actor() or {}).get("kind") == "candidate":
-                session["actor"] = {**security.actor(), "email": done["email"]}
+            who = security.actor() or {}
+            # Only the session of the candidate whose address changed shows it.
+            if (who.get("kind") == "candidate" and done.get("candidate_id") is not None
+                    and str(who.get("id")) == str(done["candidate_id"])):
+                session["actor"] = {**who, "email": done["email"]}
             return render_template("public/confirm_email.html", token=token,
                                    done=t("email_change.done", email=done["email"]))
         pending = remote().accounts.check_email_token(token)
@@ -182,7 +199,8 @@ def cas_return():
     try:
         who = remote().accounts.authenticate_cas(ticket, cas_service_url())
     except (ValidationFailed, NotFound, Conflict) as exc:
-        flash(error_text(exc.code), "error")
+        flash(closed_message(exc) if exc.code == "campaign_closed" else error_text(exc.code),
+              "error")
         return redirect(url_for("public.home"))
     security.login(who)
     return redirect(url_for("candidate.applications"))

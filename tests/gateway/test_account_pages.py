@@ -183,3 +183,50 @@ def test_list_sections_add_edit_and_delete_entries(app):
                         "add_dossier_entry": Conflict("section_locked", "no")})
     locked = client.post("/dossier/stages", data={"csrf_token": "tok", "year": "2023"})
     assert locked.status_code == 409
+
+
+def test_a_section_not_open_yet_sends_back_to_the_dossier_with_a_message(app):
+    closed = {**DOSSIER, "complete": {"personal": True, "address": False, "bac": False},
+              "open": {**DOSSIER["open"], "bac": False, "internal": False, "external": False,
+                       "internships": False, "experience": False}}
+    remote = fake(app, accounts={"get_dossier": closed, "reference_data": REFERENCE})
+    client = app.test_client()
+    login_candidate(client)
+    for slug in ("bac", "cursus-interne", "cursus-externe", "stages", "experiences"):
+        answer = client.get(f"/dossier/{slug}")
+        assert answer.status_code == 302 and answer.headers["Location"] == "/dossier", slug
+    shown = page_text(client.get("/dossier/bac", follow_redirects=True))
+    assert "Cette rubrique n'est pas encore accessible" in shown
+    assert 'name="series"' not in shown
+    assert [c[0] for c in remote.accounts.calls if c[0] != "get_dossier"] == []
+    assert client.get("/dossier/address").status_code == 200  # the open ones still open
+
+
+def test_confirming_someone_elses_email_link_leaves_the_session_alone(app):
+    fake(app, accounts={"confirm_email_change": {"email": "new@b.fr", "candidate_id": 99}})
+    client = app.test_client()
+    login_candidate(client)
+    done = client.post("/compte/email/tok", data={"csrf_token": "tok"})
+    assert "new@b.fr" in page_text(done)
+    with client.session_transaction() as session:
+        assert session["actor"]["email"] == "a@b.fr"
+    fake(app, accounts={"confirm_email_change": {"email": "mine@b.fr", "candidate_id": 7}})
+    client.post("/compte/email/tok", data={"csrf_token": "tok"})
+    with client.session_transaction() as session:
+        assert session["actor"]["email"] == "mine@b.fr"
+
+
+def test_a_closed_campaign_says_so_at_login(app):
+    fake(app, accounts={"authenticate_candidate": Conflict(
+        "campaign_closed", "closed", {"login_until": "2027-06-30"})})
+    client = app.test_client()
+    answer = client.post("/connexion", data={"csrf_token": token(client), "login": "a@b.fr",
+                                             "password": "x"})
+    assert answer.status_code == 403
+    assert "La campagne de candidatures est close" in page_text(answer)
+    assert "30/06/2027" in page_text(answer)
+    app.config.update(CAS_URL="https://cas.example.org/cas")
+    fake(app, accounts={"authenticate_cas": Conflict(
+        "campaign_closed", "closed", {"login_until": "2027-06-30"})})
+    back = client.get("/cas/retour?ticket=ST-3", follow_redirects=True)
+    assert "n'est plus possible après le 30/06/2027" in page_text(back)

@@ -157,3 +157,22 @@ def test_service_down_is_a_503_page_not_a_trace(app):
     assert answer.status_code == 503
     assert "momentanément indisponible" in page_text(answer)
     assert "Traceback" not in page_text(answer)
+
+
+@pytest.mark.parametrize("target", ["/\\evil.example", "//evil.example", "https://evil.example/",
+                                    "/\\/evil.example", "javascript:alert(1)", "\\\\evil.example",
+                                    "/%0a/evil.example\n", "evil.example"])
+def test_login_never_redirects_off_the_site(app, target):
+    fake(app, accounts={"authenticate_candidate": CANDIDATE})
+    client = app.test_client()
+    answer = client.post("/connexion", data={"csrf_token": token(client), "login": "a@b.fr",
+                                             "password": "x", "next": target})
+    assert answer.status_code == 302 and answer.headers["Location"] == "/candidatures"
+
+
+def test_login_goes_back_to_the_page_asked_for(app):
+    fake(app, accounts={"authenticate_candidate": CANDIDATE})
+    client = app.test_client()
+    answer = client.post("/connexion", data={"csrf_token": token(client), "login": "a@b.fr",
+                                             "password": "x", "next": "/candidatures/3?onglet=1"})
+    assert answer.headers["Location"] == "/candidatures/3?onglet=1"
