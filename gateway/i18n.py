@@ -1014,6 +1014,34 @@ EN.update({
     "err.invalid_url": "Invalid web address: it must start with http:// or https://.",
 })
 
+# Issue 4: applying (campaign, limits) and the offer tree's short reasons.
+FR.update({
+    "err.campaign_not_open": "Cette formation n'appartient pas à la campagne de candidatures en cours.",
+    "apply.limit_centre": "Vous avez atteint le nombre maximal de candidatures ({limit}) pour le centre {centre}.",
+    "apply.limit_global": "Vous avez atteint le nombre maximal de candidatures ({limit}) tous centres confondus.",
+    "apply.archived": "La campagne de cette candidature est archivée : elle ne peut plus être modifiée.",
+    "offer.reason.dossier_incomplete": "Dossier incomplet",
+    "offer.reason.campaign_not_open": "Campagne non ouverte",
+    "offer.reason.applications_closed": "Candidatures fermées",
+    "offer.reason.already_applied": "Déjà candidat(e)",
+    "offer.reason.limit_centre": "Maximum du centre atteint ({limit})",
+    "offer.reason.limit_global": "Maximum de {limit} candidatures atteint",
+    "offer.complete_dossier": "Complétez votre dossier",
+})
+EN.update({
+    "err.campaign_not_open": "This programme does not belong to the current application campaign.",
+    "apply.limit_centre": "You reached the maximum number of applications ({limit}) for the centre {centre}.",
+    "apply.limit_global": "You reached the maximum number of applications ({limit}) across all centres.",
+    "apply.archived": "The campaign of this application is archived: it can no longer change.",
+    "offer.reason.dossier_incomplete": "File incomplete",
+    "offer.reason.campaign_not_open": "Campaign not open",
+    "offer.reason.applications_closed": "Applications closed",
+    "offer.reason.already_applied": "Already applied",
+    "offer.reason.limit_centre": "Centre maximum reached ({limit})",
+    "offer.reason.limit_global": "Maximum of {limit} applications reached",
+    "offer.complete_dossier": "Complete your file",
+})
+
 MESSAGES = {"fr": FR, "en": EN}
 
 
