@@ -15,9 +15,10 @@ from . import exceptions as codes
 from .models import Application
 
 # Roles allowed to set file and piece statuses, and to validate decisions
-# (a committee member enters decisions but does not validate them).
+# (a committee member enters decisions; only the president of the application's
+# commission validates them: require_validator).
 REVIEW_ROLES = ("admin", "scol", "manager")
-VALIDATION_ROLES = ("admin", "scol", "manager")
+VALIDATION_ROLES = ("admin", "scol", "manager", "committee")
 CANDIDATE_LOCK_SPACE = 7301  # first key of pg_advisory_xact_lock(space, candidate_id)
 
 
@@ -94,6 +95,14 @@ def require_commission(actor, application):
     if commission_of(application) not in set(actor.get("commissions") or ()) \
             or application.transmitted_at is None:
         raise Forbidden("out_of_scope", "outside your commissions")
+
+
+def require_validator(actor, application):
+    """DOMAIN.md 5.5: a decision is validated by a manager (or scol, admin) or
+    by the president of the application's commission; other members may not."""
+    if actor["role"] == "committee" and \
+            commission_of(application) not in set(actor.get("presides") or ()):
+        raise Forbidden("forbidden", "only the president of the commission validates")
 
 
 def readable_application(session, actor, application_id):

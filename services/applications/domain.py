@@ -75,12 +75,53 @@ def window_open(dates: dict, today: date, enabled: bool = True) -> bool:
     return bool(enabled) and opens is not None and closes is not None and opens <= today <= closes
 
 
-def too_many_applications(active_in_centre: int, active_total: int, centre_max=None) -> bool:
-    """The centre's maximum (counted in that centre) when it sets one, else the
-    institution's 20 (counted everywhere). Cancelled applications are not counted."""
-    if centre_max:
-        return active_in_centre >= int(centre_max)
-    return active_total >= GLOBAL_MAX_APPLICATIONS
+def limit_reached(active_in_centre: int, active_total: int, centre_max=None):
+    """Which maximum a new application would go beyond, or None. Both apply:
+    the centre's own (counted in that centre) when it sets one, and the
+    institution's 20 (counted in every centre). The caller counts only the
+    current campaign's applications, cancelled ones left out."""
+    if centre_max and active_in_centre >= int(centre_max):
+        return "centre", int(centre_max)
+    if active_total >= GLOBAL_MAX_APPLICATIONS:
+        return "global", GLOBAL_MAX_APPLICATIONS
+    return None
+
+
+def limit_refusal(active_in_centre: int, active_total: int, centre: dict):
+    """The Conflict saying which limit is reached and its number (fields scope,
+    limit, and for a centre its code and label), or None."""
+    centre = centre or {}
+    reached = limit_reached(active_in_centre, active_total, centre.get("max_applications"))
+    if reached is None:
+        return None
+    scope, limit = reached
+    fields = {"scope": scope, "limit": str(limit)}
+    if scope == "centre":
+        fields.update(centre=centre.get("code") or "", centre_label=centre.get("label") or "")
+    return Conflict(codes.TOO_MANY_APPLICATIONS,
+                    f"maximum of {limit} applications reached ({scope})", fields=fields)
+
+
+def apply_refusal(*, campaign_open, window_open, already_applied, active_in_centre,
+                  active_total, centre):
+    """Why a candidate whose dossier is ready may not apply, in the order the
+    candidate is told: the campaign, the formation's window, an application
+    already there, the limits. None when they may."""
+    if not campaign_open:
+        return Conflict(codes.CAMPAIGN_NOT_OPEN, "the formation's campaign is not the active one")
+    if not window_open:
+        return Conflict(codes.APPLICATIONS_CLOSED, "outside the application window")
+    if already_applied:
+        return Conflict(codes.ALREADY_APPLIED, "already applied to this formation")
+    return limit_refusal(active_in_centre, active_total, centre)
+
+
+def campaign_open(campaign: dict, active_code) -> bool:
+    """Only the active campaign's formations take applications (a prepared or
+    an archived campaign's do not): the formation's campaign code must be the
+    active campaign's (None when no campaign is active)."""
+    code = (campaign or {}).get("code")
+    return active_code is not None and code is not None and str(code) == str(active_code)
 
 
 def return_deadline(override, dates: dict):

@@ -3,8 +3,12 @@ classes). The gateway translates each code for the user.
 
 Conflict (the state forbids the action):
     applications_closed     today is outside the formation's date_open..date_close
+    campaign_not_open       the formation belongs to a campaign that is not the active
+                            one (prepared, or archived)
     already_applied         an active application to this formation exists
     too_many_applications   the centre's or the institution's maximum is reached
+                            (fields {scope: centre|global, limit: "<n>"}, for a centre
+                            also centre and centre_label)
     piece_locked            the piece cannot change in the current file status
     piece_not_conditional   "non concerné" on a mandatory piece
     already_transmitted     transmit on a file that is not AT/IN
@@ -29,6 +33,7 @@ ValidationFailed: invalid with fields {field: required | invalid | invalid_choic
 invalid_date | rank_invalid | too_long}; file_missing (upload ticket unknown).
 """
 APPLICATIONS_CLOSED = "applications_closed"
+CAMPAIGN_NOT_OPEN = "campaign_not_open"
 ALREADY_APPLIED = "already_applied"
 TOO_MANY_APPLICATIONS = "too_many_applications"
 PIECE_LOCKED = "piece_locked"

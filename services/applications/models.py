@@ -2,8 +2,8 @@
 status history and the decisions (every entered decision is a row: the history).
 
 Formation and candidate data are snapshots taken at creation (catalog and
-accounts own the originals); the few columns copied out of them (centre_code)
-exist so that lists can be filtered by scope in SQL.
+accounts own the originals); the few columns copied out of them (centre_code, campaign_code)
+exist so that lists can be filtered by scope and counted in SQL.
 """
 from datetime import date, datetime
 
@@ -25,16 +25,21 @@ messaging_tables(Base.metadata)
 class Application(Base):
     __tablename__ = "applications"
     __table_args__ = (
-        # One active application per (candidate, formation); a cancelled one
-        # frees the place so the candidate may apply again.
-        Index("uq_applications_active_candidate_formation", "candidate_id", "formation_code",
-              unique=True, postgresql_where=text("cancelled_at IS NULL")),
+        # One active application per (candidate, formation) in a campaign (a
+        # formation code comes back every campaign); a cancelled one frees the
+        # place so the candidate may apply again.
+        Index("uq_applications_active_candidate_campaign_formation", "candidate_id",
+              "campaign_code", "formation_code", unique=True,
+              postgresql_where=text("cancelled_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     candidate_id: Mapped[int] = mapped_column(Integer, index=True)
     formation_code: Mapped[str] = mapped_column(String(40), index=True)
     centre_code: Mapped[str] = mapped_column(String(40), index=True)
+    # The formation's campaign: limits are counted within it (DOMAIN.md 4).
+    campaign_code: Mapped[str] = mapped_column(String(20), index=True, default="",
+                                               server_default="")
     formation: Mapped[dict] = mapped_column(JSONB)   # catalog.get_formation at creation
     candidate: Mapped[dict] = mapped_column(JSONB)   # accounts.check_ready_to_apply at creation
     status: Mapped[str] = mapped_column(String(2), index=True)

@@ -5,21 +5,38 @@ from sqlalchemy.orm import selectinload
 from .models import Application, ApplicationPiece
 
 
-def active_counts(session, candidate_id, centre_code):
-    """(active applications in this centre, active applications in all centres)."""
+def _of_campaign(campaign_code):
+    return Application.campaign_code == str(campaign_code or "")
+
+
+def active_counts(session, candidate_id, centre_code, campaign_code):
+    """(active applications in this centre, active applications in all centres),
+    of the campaign given only: cancelled ones and other campaigns' do not count."""
     rows = session.execute(
         select(Application.centre_code, func.count())
-        .where(Application.candidate_id == candidate_id, Application.cancelled_at.is_(None))
+        .where(Application.candidate_id == candidate_id, Application.cancelled_at.is_(None),
+               _of_campaign(campaign_code))
         .group_by(Application.centre_code)).all()
     return (sum(n for centre, n in rows if centre == centre_code), sum(n for _, n in rows))
 
 
-def has_active_application(session, candidate_id, formation_code):
+def active_applications(session, candidate_id, campaign_code):
+    """[(formation code, centre code, centre as taken at creation)] of the
+    candidate's active applications of that campaign, newest first."""
+    return session.execute(
+        select(Application.formation_code, Application.centre_code,
+               Application.formation["centre"])
+        .where(Application.candidate_id == candidate_id, Application.cancelled_at.is_(None),
+               _of_campaign(campaign_code))
+        .order_by(Application.created_at.desc(), Application.id.desc())).all()
+
+
+def has_active_application(session, candidate_id, formation_code, campaign_code):
     return session.scalar(
         select(func.count()).select_from(Application)
         .where(Application.candidate_id == candidate_id,
                Application.formation_code == formation_code,
-               Application.cancelled_at.is_(None))) > 0
+               Application.cancelled_at.is_(None), _of_campaign(campaign_code))) > 0
 
 
 def shared_pieces(session, candidate_id, code, except_application_id=None):

@@ -45,6 +45,38 @@ def file_status(status):
     return status
 
 
+OFFER_MAX = 10000  # formations in one apply_status call (the offer has a few thousand)
+
+
+def offer_leaves(formations):
+    """The formations of an offer page, as apply_status takes them: a list of
+    {code, centre, date_open, date_close} (the leaves of catalog.get_offer and
+    their centre's code)."""
+    def invalid():
+        return ValidationFailed(codes.INVALID, "a list of {code, centre, date_open, date_close}",
+                                {"formations": "invalid"})
+    if not isinstance(formations, list) or len(formations) > OFFER_MAX:
+        raise invalid()
+    leaves = []
+    for item in formations:
+        if not isinstance(item, dict) or not isinstance(item.get("code"), str) \
+                or not isinstance(item.get("centre"), str):
+            raise invalid()
+        try:
+            dates = {k: domain.parse_day(item.get(k)) for k in ("date_open", "date_close")}
+        except (TypeError, ValueError):
+            raise invalid() from None
+        leaves.append({"code": item["code"], "centre": item["centre"], **dates})
+    return leaves
+
+
+def apply_answer(refusal):
+    """can_apply's answer: allowed, else the refusal's code and fields."""
+    if refusal is None:
+        return {"allowed": True, "reason": None, "fields": {}}
+    return {"allowed": False, "reason": refusal.code, "fields": dict(refusal.fields or {})}
+
+
 # -- decisions -----------------------------------------------------------------------
 
 def last_validated(application):
@@ -122,9 +154,10 @@ def application_view(application, staff, today):
     statuses = piece_statuses(a)
     validated = last_validated(a)
     code = validated.code if validated else None
+    archived = a.archived_at is not None  # read-only: no action is offered
     view = {
         "id": a.id, "status": a.status, "cancelled": a.cancelled,
-        "cancelled_at": iso(a.cancelled_at),
+        "cancelled_at": iso(a.cancelled_at), "archived": archived,
         "candidate": candidate_part(a), "formation": formation_part(a),
         "created_at": iso(a.created_at), "transmitted_at": iso(a.transmitted_at),
         "return_deadline": iso(deadline),
@@ -133,16 +166,19 @@ def application_view(application, staff, today):
                     "comment": p.comment, "filename": p.filename,
                     "has_file": p.document_id is not None,
                     "template_filename": template_of(a, p.code).get("template_filename"),
-                    "can_change": domain.can_change_piece(a.status, p.status, a.cancelled)}
+                    "can_change": not archived
+                    and domain.can_change_piece(a.status, p.status, a.cancelled)}
                    for p in a.pieces],
         "missing": list(domain.missing_pieces(statuses)),
-        "can_transmit": domain.transmit_refusal(
+        "can_transmit": not archived and domain.transmit_refusal(
             a.status, a.cancelled, deadline, today, statuses) is None,
-        "can_cancel": domain.cancel_refusal(a.status, a.cancelled, bool(a.decisions)) is None,
+        "can_cancel": not archived and domain.cancel_refusal(
+            a.status, a.cancelled, bool(a.decisions)) is None,
         "decision": decision_for_candidate(validated),
-        "can_confirm": domain.confirm_refusal(
+        "can_confirm": not archived and domain.confirm_refusal(
             code, a.confirmed_at, a.withdrawn_at, a.cancelled, a.confirm_deadline, today) is None,
-        "can_withdraw": domain.withdraw_refusal(code, a.withdrawn_at, a.cancelled) is None,
+        "can_withdraw": not archived
+        and domain.withdraw_refusal(code, a.withdrawn_at, a.cancelled) is None,
         "confirmed_at": iso(a.confirmed_at), "withdrawn_at": iso(a.withdrawn_at),
         "confirm_deadline": iso(a.confirm_deadline),
         "history": [history_entry(c, staff) for c in a.history],

@@ -45,6 +45,7 @@ class ApplicationsService(ServiceBase):
         application = Application(
             candidate_id=candidate_id, formation_code=formation["code"],
             centre_code=(formation.get("centre") or {}).get("code") or "",
+            campaign_code=(formation.get("campaign") or {}).get("code") or "",
             formation=formation, candidate=candidate, status=domain.AT, created_at=now)
         application.pieces = pieces.new_pieces(session, candidate_id,
                                                 formation.get("pieces") or [], now)
@@ -62,36 +63,92 @@ class ApplicationsService(ServiceBase):
 
     def _check_can_apply(self, candidate_id, formation, today):
         session = self.db.session
-        if not domain.window_open(formation.get("dates") or {}, today,
-                                  formation.get("enabled", True)):
-            raise Conflict(codes.APPLICATIONS_CLOSED, "outside the application window")
-        if queries.has_active_application(session, candidate_id, formation["code"]):
-            raise Conflict(codes.ALREADY_APPLIED, "already applied to this formation")
-        centre = formation.get("centre") or {}
-        in_centre, total = queries.active_counts(session, candidate_id, centre.get("code"))
-        if domain.too_many_applications(in_centre, total, centre.get("max_applications")):
-            raise Conflict(codes.TOO_MANY_APPLICATIONS, "maximum number of applications reached")
+        campaign, centre = formation.get("campaign") or {}, formation.get("centre") or {}
+        active = self._active_campaign()
+        in_centre, total = queries.active_counts(session, candidate_id, centre.get("code"),
+                                                 campaign.get("code"))
+        refusal = domain.apply_refusal(
+            campaign_open=domain.campaign_open(campaign, active and active["code"]),
+            window_open=domain.window_open(formation.get("dates") or {}, today,
+                                           formation.get("enabled", True)),
+            already_applied=queries.has_active_application(
+                session, candidate_id, formation["code"], campaign.get("code")),
+            active_in_centre=in_centre, active_total=total, centre=centre)
+        if refusal:
+            raise refusal
 
     @rpc(expected_exceptions=EXPECTED)
     def can_apply(self, actor, formation_code):
         """Whether "Candidater" is offered, and why not: the same checks as
-        create_application (dossier, window, already applied, limits), nothing written."""
+        create_application (dossier, campaign, window, already applied, limits),
+        nothing written. {allowed, reason, fields} (fields: which limit)."""
         candidate_id = actors.candidate_id(actor)
         try:
             self.accounts.check_ready_to_apply(candidate_id)
             formation = self.catalog.get_formation(formation_code)
             self._check_can_apply(candidate_id, formation, domain.paris_today(self.clock()))
         except Conflict as exc:
-            return {"allowed": False, "reason": exc.code}
-        return {"allowed": True, "reason": None}
+            return schemas.apply_answer(exc)
+        return schemas.apply_answer(None)
 
     @rpc(expected_exceptions=EXPECTED)
-    def count_applications(self, formation_code):
+    def apply_status(self, actor, formations):
+        """can_apply for every formation of an offer page in one call:
+        formations [{code, centre, date_open, date_close}] (catalog.get_offer's
+        leaves, all of the active campaign) -> {code: {allowed, reason, fields}}.
+        Catalog is asked for the active campaign, and for the current maximum of
+        each centre the candidate applied to (one formation each), never per
+        formation of the tree. Nothing written."""
+        candidate_id = actors.candidate_id(actor)
+        leaves = schemas.offer_leaves(formations)
+        if not leaves:
+            return {}
+        try:
+            self.accounts.check_ready_to_apply(candidate_id)
+        except Conflict as exc:
+            return {leaf["code"]: schemas.apply_answer(exc) for leaf in leaves}
+        campaign = self._active_campaign()
+        mine = (queries.active_applications(self.db.session, candidate_id, campaign["code"])
+                if campaign else [])
+        applied = {code for code, _, _ in mine}
+        in_centre, centres = {}, {}
+        for code, centre_code, snapshot in mine:
+            in_centre[centre_code] = in_centre.get(centre_code, 0) + 1
+            if centre_code not in centres:  # newest application of that centre
+                centres[centre_code] = self._current_centre(code, snapshot)
+        today = domain.paris_today(self.clock())
+        return {leaf["code"]: schemas.apply_answer(domain.apply_refusal(
+                    campaign_open=campaign is not None,
+                    window_open=domain.window_open(leaf, today),
+                    already_applied=leaf["code"] in applied,
+                    active_in_centre=in_centre.get(leaf["centre"], 0), active_total=len(mine),
+                    centre=centres.get(leaf["centre"]) or {"code": leaf["centre"]}))
+                for leaf in leaves}
+
+    def _active_campaign(self):
+        try:
+            return self.catalog.get_active_campaign()
+        except NotFound:
+            return None
+
+    def _current_centre(self, formation_code, snapshot):
+        """The centre as the catalog has it now (its maximum may have changed
+        since the application was made), else as it was then."""
+        try:
+            return self.catalog.get_formation(formation_code).get("centre") or snapshot or {}
+        except NotFound:
+            return snapshot or {}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def count_applications(self, formation_code, campaign_code=None):
         """How many applications (cancelled included) a formation has: the
-        catalog refuses to delete a formation that has any."""
-        return self.db.session.scalar(
-            select(func.count()).select_from(Application)
-            .where(Application.formation_code == str(formation_code))) or 0
+        catalog refuses to delete a formation that has any. A formation code
+        comes back every campaign: campaign_code narrows to one campaign."""
+        query = (select(func.count()).select_from(Application)
+                 .where(Application.formation_code == str(formation_code)))
+        if campaign_code is not None:
+            query = query.where(Application.campaign_code == str(campaign_code))
+        return self.db.session.scalar(query) or 0
 
     @rpc(expected_exceptions=EXPECTED)
     def list_my_applications(self, actor):
@@ -129,7 +186,7 @@ class ApplicationsService(ServiceBase):
         if code:
             self.db.session.execute(
                 update(Application)
-                .where(Application.formation["campaign"]["code"].as_string() == code,
+                .where(Application.campaign_code == str(code),
                        Application.archived_at.is_(None))
                 .values(archived_at=self.clock()))
 
@@ -312,6 +369,7 @@ class ApplicationsService(ServiceBase):
     def validate_decision(self, actor, application_id):
         application = access.staff_application(self.db.session, actor, application_id,
                                                write=True, roles=access.VALIDATION_ROLES)
+        access.require_validator(actor, application)
         decision = schemas.pending_decision(application)
         if decision is None:
             raise Conflict(codes.NOTHING_TO_VALIDATE, "no decision waiting for validation")

@@ -56,9 +56,13 @@ def make_formation(code, label, centre, commission, today, pieces=None, **dates)
 
 
 class Catalog:
-    """catalog.get_formation over a dict of formations; tests edit them freely."""
+    """catalog.get_formation over a dict of formations, get_active_campaign;
+    tests edit them freely."""
 
     def __init__(self, today):
+        self.active_campaign = {"code": "2027", "label": "Campagne de candidatures 2027",
+                                "start": "2026-10-01", "end": "2027-09-30",
+                                "login_until": "2027-10-31"}
         self.formations = {
             "MINFO1": make_formation("MINFO1", "Master Informatique 1re année", SCI,
                                      "SCI-INFO", today),
@@ -72,6 +76,11 @@ class Catalog:
         if code not in self.formations:
             raise NotFound("formation_not_found", code)
         return copy.deepcopy(self.formations[code])
+
+    def get_active_campaign(self):
+        if self.active_campaign is None:
+            raise NotFound("no_active_campaign", "no campaign is active")
+        return copy.deepcopy(self.active_campaign)
 
 
 def candidate_contact(candidate_id):

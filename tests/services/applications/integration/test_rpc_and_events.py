@@ -64,6 +64,7 @@ def test_create_and_transmit_over_rpc_publish_the_events(container_factory, rabb
                                                         "documents")
     accounts.check_ready_to_apply.return_value = doubles.candidate_contact(candidate_id)
     catalog.get_formation.return_value = formation
+    catalog.get_active_campaign.return_value = dict(formation["campaign"])
     container.start()
 
     with ServiceRpcProxy("applications", rabbit_config) as applications:

@@ -42,11 +42,13 @@ def test_a_deleted_account_loses_every_application_once(harness, actors):
 
 
 def test_can_apply_says_why_not_without_writing(harness, actors):
-    assert harness.call("can_apply", actors.ada, "MINFO1") == {"allowed": True, "reason": None}
+    assert harness.call("can_apply", actors.ada, "MINFO1") == {"allowed": True, "reason": None,
+                                                               "fields": {}}
     harness.apply(actors.ada, "MINFO1")
     before = harness.state()
     assert harness.call("can_apply", actors.ada, "MINFO1") == {"allowed": False,
-                                                               "reason": "already_applied"}
+                                                               "reason": "already_applied",
+                                                               "fields": {}}
     assert harness.state() == before
     harness.catalog_data.formations["MMATH1"]["dates"]["date_close"] = "2000-01-01"
     assert harness.call("can_apply", actors.ada, "MMATH1")["reason"] == "applications_closed"
@@ -84,3 +86,28 @@ def test_an_archived_campaigns_applications_are_read_only(harness, actors):
     harness.refused(Conflict, "campaign_archived", "set_file_status", actors.manager_sci, sent, "CO")
     assert harness.call("get_application", actors.ada, app_id)["id"] == app_id  # still readable
     harness.call("on_campaign_archived", {"event_id": str(uuid.uuid4()), "code": "2026"})
+
+
+def test_the_candidate_can_do_nothing_on_an_archived_campaigns_application(harness, actors):
+    """Every candidate action says campaign_archived, changes nothing, and the
+    page no longer offers it."""
+    h = harness
+    draft = h.apply(actors.ada, "MINFO1")["id"]
+    h.upload(actors.ada, draft, "CV")
+    admitted = h.complete_file(actors.ada, actors.manager_sci, "MMATH1")["id"]
+    h.call("enter_decision", actors.manager_sci, admitted, "FA", {})
+    h.call("validate_decision", actors.manager_sci, admitted)
+    h.call("on_campaign_archived", {"event_id": str(uuid.uuid4()), "code": "2027"})
+    for method, args in [("start_piece_upload", (draft, "CNI", "cni.pdf", 10)),
+                         ("finish_piece_upload", (draft, "CNI", "doc-1")),
+                         ("delete_piece_file", (draft, "CV")),
+                         ("set_not_concerned", (draft, "CERTLANG", True)),
+                         ("transmit", (draft,)), ("cancel", (draft,)),
+                         ("confirm", (admitted,)), ("withdraw", (admitted,))]:
+        h.refused(Conflict, "campaign_archived", method, actors.ada, *args)
+    view = h.call("get_application", actors.ada, draft)
+    assert view["archived"] is True
+    assert not (view["can_transmit"] or view["can_cancel"]
+                or any(p["can_change"] for p in view["pieces"]))
+    answer = h.call("get_application", actors.ada, admitted)
+    assert answer["archived"] is True and not (answer["can_confirm"] or answer["can_withdraw"])

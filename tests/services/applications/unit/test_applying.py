@@ -160,11 +160,85 @@ def test_a_cancelled_application_cannot_change(harness, actors):
 def test_the_database_itself_keeps_one_active_application_per_formation(harness, actors):
     """The partial unique index backs the check when two requests race."""
     app_id = harness.apply(actors.ada, "MINFO1")["id"]
-    copy_row = ("INSERT INTO applications (candidate_id, formation_code, centre_code, formation, "
-                "candidate, status, created_at, cancelled_at) SELECT candidate_id, formation_code, "
-                "centre_code, formation, candidate, 'AT', created_at, :cancelled "
-                "FROM applications WHERE id = :i")
+    copy_row = ("INSERT INTO applications (candidate_id, formation_code, centre_code, "
+                "campaign_code, formation, candidate, status, created_at, cancelled_at) "
+                "SELECT candidate_id, formation_code, centre_code, :campaign, formation, "
+                "candidate, 'AT', created_at, :cancelled FROM applications WHERE id = :i")
     with pytest.raises(IntegrityError):
-        harness.sql(copy_row, i=app_id, cancelled=None)
-    harness.sql(copy_row, i=app_id, cancelled=harness.clock.now)  # a cancelled one may coexist
-    assert len(harness.sql("SELECT id FROM applications")) == 2
+        harness.sql(copy_row, i=app_id, campaign="2027", cancelled=None)
+    harness.sql(copy_row, i=app_id, campaign="2027", cancelled=harness.clock.now)  # cancelled
+    harness.sql(copy_row, i=app_id, campaign="2028", cancelled=None)  # the code next campaign
+    assert len(harness.sql("SELECT id FROM applications")) == 3
+
+
+def test_the_same_formation_code_in_the_next_campaign_can_be_applied_to(harness, actors):
+    """A formation code comes back every campaign: last year's application to
+    MINFO1 is neither "already applied" nor in the way of the database."""
+    harness.apply(actors.ada, "MINFO1")
+    harness.catalog_data.active_campaign["code"] = "2028"
+    harness.catalog_data.formations["MINFO1"]["campaign"]["code"] = "2028"
+    assert harness.call("can_apply", actors.ada, "MINFO1")["allowed"] is True
+    again = harness.apply(actors.ada, "MINFO1")
+    assert again["status"] == "AT"
+    assert harness.call("count_applications", "MINFO1") == 2
+    assert harness.call("count_applications", "MINFO1", "2028") == 1
+
+
+# -- the campaign and the limits (DOMAIN.md 4) -------------------------------------------
+
+@pytest.mark.parametrize("campaign", ["2028", "2026"], ids=["prepared", "archived"])
+def test_a_formation_of_a_campaign_that_is_not_the_active_one_cannot_be_applied_to(
+        harness, actors, campaign):
+    """Its dates may well be open: its campaign is not the active one (2027)."""
+    harness.catalog_data.formations["MINFO1"]["campaign"]["code"] = campaign
+    harness.refused(Conflict, "campaign_not_open", "create_application", actors.ada, "MINFO1")
+    assert harness.call("can_apply", actors.ada, "MINFO1")["reason"] == "campaign_not_open"
+    harness.catalog_data.active_campaign = None
+    harness.refused(Conflict, "campaign_not_open", "create_application", actors.ada, "MMATH1")
+
+
+def test_the_centre_maximum_says_which_limit_and_its_number(harness, actors):
+    for formation in harness.catalog_data.formations.values():
+        if formation["centre"]["code"] == "SCI":
+            formation["centre"]["max_applications"] = 1
+    harness.apply(actors.ada, "MINFO1")
+    error = harness.refused(Conflict, "too_many_applications", "create_application", actors.ada,
+                            "MMATH1")
+    assert error.fields == {"scope": "centre", "limit": "1", "centre": "SCI",
+                            "centre_label": "UFR Sciences et Techniques"}
+
+
+def test_the_global_maximum_applies_too_when_a_centre_sets_its_own(harness, actors, doubles):
+    """LLSH allows 5; 18 applications in SCI and 2 in LLSH make the 20 of the
+    institution: a third one in LLSH is refused all the same."""
+    formations = harness.catalog_data.formations
+    llsh = {**doubles.LLSH, "max_applications": 5}
+    for n in range(18):
+        formations[f"S{n:02d}"] = doubles.make_formation(
+            f"S{n:02d}", f"Formation S{n}", doubles.SCI, "SCI-INFO", harness.today)
+    for n in range(3):
+        formations[f"L{n:02d}"] = doubles.make_formation(
+            f"L{n:02d}", f"Formation L{n}", llsh, "LLSH-LEA", harness.today)
+    for code in [f"S{n:02d}" for n in range(18)] + ["L00", "L01"]:
+        harness.apply(actors.ada, code)
+    error = harness.refused(Conflict, "too_many_applications", "create_application", actors.ada,
+                            "L02")
+    assert error.fields == {"scope": "global", "limit": "20"}
+
+
+def test_applications_of_another_campaign_do_not_count(harness, actors, doubles):
+    """Last year's 20 applications in SCI leave this year's counts at 0."""
+    formations, catalog = harness.catalog_data.formations, harness.catalog_data
+    this_year = catalog.active_campaign
+    catalog.active_campaign = {**this_year, "code": "2026", "label": "Campagne 2026"}
+    for n in range(20):
+        code = f"OLD{n:02d}"
+        formations[code] = doubles.make_formation(code, f"Ancienne {n}", doubles.SCI,
+                                                  "SCI-INFO", harness.today)
+        formations[code]["campaign"] = {"code": "2026", "label": "Campagne 2026"}
+        harness.apply(actors.ada, code)
+    catalog.active_campaign = this_year
+    for code in ("MINFO1", "MMATH1"):
+        formations[code]["centre"]["max_applications"] = 2
+    assert harness.apply(actors.ada, "MINFO1")["status"] == "AT"
+    assert harness.apply(actors.ada, "MMATH1")["status"] == "AT"

@@ -139,14 +139,43 @@ def test_paris_day_is_the_day_that_counts():
     assert domain.paris_today(evening) == date(2027, 4, 30)
 
 
+SCI_NO_MAX = {"code": "SCI", "label": "UFR Sciences", "max_applications": None}
+SCI_MAX_3 = {"code": "SCI", "label": "UFR Sciences", "max_applications": 3}
+
+
 def test_global_maximum_of_twenty_when_the_centre_sets_none():
-    assert domain.too_many_applications(0, 19, None) is False
-    assert domain.too_many_applications(0, 20, None) is True
+    assert domain.limit_refusal(0, 19, SCI_NO_MAX) is None
+    refusal = domain.limit_refusal(0, 20, SCI_NO_MAX)
+    assert refusal.code == "too_many_applications"
+    assert refusal.fields == {"scope": "global", "limit": "20"}
 
 
 def test_centre_maximum_counts_applications_in_that_centre():
-    assert domain.too_many_applications(1, 15, 2) is False
-    assert domain.too_many_applications(2, 2, 2) is True
+    assert domain.limit_refusal(2, 15, SCI_MAX_3) is None
+    refusal = domain.limit_refusal(3, 3, SCI_MAX_3)
+    assert refusal.code == "too_many_applications"
+    assert refusal.fields == {"scope": "centre", "limit": "3", "centre": "SCI",
+                              "centre_label": "UFR Sciences"}
+
+
+def test_the_global_maximum_still_applies_when_the_centre_sets_its_own():
+    """Both limits apply: 2 of the centre's 3, but 20 in all."""
+    refusal = domain.limit_refusal(2, 20, SCI_MAX_3)
+    assert refusal.fields == {"scope": "global", "limit": "20"}
+    # A centre maximum above 20 does not lift the institution's.
+    assert domain.limit_refusal(20, 20, {**SCI_MAX_3, "max_applications": 25}).fields == \
+        {"scope": "global", "limit": "20"}
+
+
+def test_what_stops_an_application_first():
+    open_ = {"window_open": True, "campaign_open": True, "already_applied": False,
+             "active_in_centre": 0, "active_total": 0, "centre": SCI_MAX_3}
+    assert domain.apply_refusal(**open_) is None
+    for change, code in [({"campaign_open": False, "window_open": False}, "campaign_not_open"),
+                         ({"window_open": False, "already_applied": True}, "applications_closed"),
+                         ({"already_applied": True, "active_in_centre": 3}, "already_applied"),
+                         ({"active_in_centre": 3, "active_total": 20}, "too_many_applications")]:
+        assert domain.apply_refusal(**{**open_, **change}).code == code, change
 
 
 # -- 5.3 cancel -----------------------------------------------------------------------

@@ -41,6 +41,27 @@ def test_a_committee_member_enters_decisions_but_does_not_review_or_validate(har
     h.refused(Forbidden, "forbidden", "validate_decision", member, app_id)
 
 
+def test_the_president_of_the_commission_validates_its_decisions(harness, actors):
+    """DOMAIN.md 5.5: validated by a manager or the committee president; a
+    member presiding another commission may not."""
+    h = harness
+    president = {**actors.committee_sci, "display_name": "Pr. Hopper", "presides": ["SCI-INFO"]}
+    elsewhere = {**actors.committee_sci, "commissions": ["SCI-INFO", "SCI-MATH"],
+                 "presides": ["SCI-MATH"]}
+    app_id = h.complete_file(actors.ada, actors.manager_sci)["id"]
+    h.call("enter_decision", actors.committee_sci, app_id, "FA", {})
+    h.refused(Forbidden, "forbidden", "validate_decision", elsewhere, app_id)
+    h.refused(Forbidden, "forbidden", "validate_decision", actors.committee_sci, app_id)
+    view = h.call("validate_decision", president, app_id)
+    assert view["decisions"][-1]["validated_by"] == "Pr. Hopper"
+    validated, = h.events("decision_validated")
+    assert validated["code"] == "FA"
+    # Presiding a commission does not open the others' files.
+    other = h.complete_file(actors.bob, actors.manager_sci, "MMATH1")["id"]
+    h.call("enter_decision", actors.manager_sci, other, "LA", {})
+    h.refused(Forbidden, "out_of_scope", "validate_decision", president, other)
+
+
 def test_candidates_cannot_use_staff_rpcs(harness, actors):
     h = harness
     app_id = h.transmitted(actors.ada, "MINFO1")["id"]
