@@ -10,6 +10,7 @@ Functions validate everything first and raise ValidationFailed with every
 wrong field; nothing is written then."""
 import re
 from datetime import date
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -32,6 +33,14 @@ def require_role(actor, roles):
     actors.require_staff(actor, write=True)
     if actor.get("role") not in roles:
         raise Forbidden("forbidden", "your role cannot change this")
+
+
+def require_formation_writer(actor):
+    """Before looking anything up: only admin, scol and managers change
+    formations (a candidate or readonly user learns nothing about which exist)."""
+    actors.require_staff(actor, write=True)
+    if actor.get("role") not in ("admin", "scol", "manager"):
+        raise Forbidden("forbidden", "your role cannot change formations")
 
 
 def require_formation_scope(actor, centre_code):
@@ -182,16 +191,49 @@ def centre_by_code(session, code):
 
 # -- formations -----------------------------------------------------------------------
 
-def formation_values(session, data, defaults_from_centre=True):
+def web_url(data, field, errors):
+    """An address shown to candidates as a link: http(s) with a host, nothing
+    else (javascript:, data:, relative paths are refused)."""
+    value = _text(data, field, errors, False, 500)
+    if value and field not in errors:
+        try:
+            parts = urlsplit(value)
+            host = parts.hostname
+        except ValueError:
+            parts = host = None
+        if parts is None or parts.scheme.lower() not in ("http", "https") or not host \
+                or any(c.isspace() or ord(c) < 32 for c in value):
+            errors[field] = codes.INVALID_URL
+    return value
+
+
+def diploma_level(session, data, errors, current=None):
+    """The formation's level: one of the active diploma levels of the reference
+    list (by label or code, stored as the label) when that list is not empty;
+    free text otherwise. A formation keeps its level if the item was deactivated."""
+    value = _text(data, "level", errors, True, 100)
+    if not value or "level" in errors:
+        return value
+    items = session.scalars(select(ReferenceItem).where(ReferenceItem.kind == "level")).all()
+    if not items or value == current:
+        return value
+    for item in items:
+        if item.active and value.casefold() in (item.label.casefold(), item.code.casefold()):
+            return item.label
+    errors["level"] = codes.INVALID_CHOICE
+    return value
+
+
+def formation_values(session, data, defaults_from_centre=True, current_level=None):
     """-> (values, commission) of a formation form; dates missing at creation come
     from its centre's defaults."""
     data = data if isinstance(data, dict) else {}
     errors = {}
     values = {"code": _text(data, "code", errors, True, 40, CODE, upper=True),
               "label": _text(data, "label", errors, True, 300),
-              "level": _text(data, "level", errors, True, 100),
+              "level": diploma_level(session, data, errors, current_level),
               "keywords": _text(data, "keywords", errors, False, 1000),
-              "url": _text(data, "url", errors, False, 500),
+              "url": web_url(data, "url", errors),
               "capacity": _count(data, "capacity", errors),
               "enabled": _flag(data, "enabled"),
               "treatment_type": _text(data, "treatment_type", errors, True, 2, upper=True)}
@@ -218,13 +260,42 @@ def formation_values(session, data, defaults_from_centre=True):
     return values, commission
 
 
-def formation_by_code(session, code, lock=False):
-    query = (select(Formation).options(joinedload(Formation.centre))
-             .where(Formation.code == str(code or "").upper()))
-    formation = session.scalars(query.with_for_update(of=Formation) if lock else query).first()
+def campaign_of(session, campaign=None, lock=False):
+    """The campaign a formation code is looked up in: the one given (a Campaign
+    or its code), else the active one; None when there is none. lock: FOR SHARE,
+    so that archiving it waits for the write in progress."""
+    if isinstance(campaign, Campaign):
+        return campaign
+    query = select(Campaign).where(Campaign.code == str(campaign).upper()) if campaign \
+        else select(Campaign).where(Campaign.active.is_(True))
+    return session.scalars(query.with_for_update(read=True) if lock else query).first()
+
+
+def find_formation(session, code, lock=False, campaign=None):
+    """The formation of that code in the campaign (given, else the active one),
+    or None: a code is unique only within a campaign."""
+    campaign = campaign_of(session, campaign)
+    if campaign is None or not code:
+        return None
+    query = (select(Formation).options(joinedload(Formation.centre),
+                                       joinedload(Formation.campaign))
+             .where(Formation.campaign_id == campaign.id,
+                    Formation.code == str(code).strip().upper()))
+    return session.scalars(query.with_for_update(of=Formation) if lock else query).first()
+
+
+def formation_by_code(session, code, lock=False, campaign=None):
+    """find_formation, or NotFound formation_not_found."""
+    formation = find_formation(session, code, lock=lock, campaign=campaign)
     if formation is None:
         raise NotFound(codes.FORMATION_NOT_FOUND, "no such formation")
     return formation
+
+
+def require_open_campaign(campaign):
+    """An archived campaign is frozen: its formations and their pieces too."""
+    if campaign is not None and campaign.archived_at is not None:
+        raise Conflict(codes.CAMPAIGN_ARCHIVED, "this campaign is archived")
 
 
 BULK_FIELDS = domain.DATE_FIELDS + ("enabled",)
@@ -314,13 +385,13 @@ def check_import(session, actor, rows):
 
 # -- commissions -------------------------------------------------------------------------
 
-LOGIN = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 ALERTS = ("transmitted", "cancelled", "withdrawn", "promoted")
 COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
 
 def commission_values(session, data):
-    """-> (values, centre). Members: [{login, president}], at most one president."""
+    """-> (values, centre). Its members are kept by accounts
+    (accounts.set_commission_members), not here."""
     data = data if isinstance(data, dict) else {}
     errors = {}
     values = {"code": _text(data, "code", errors, True, 30, CODE, upper=True),
@@ -336,18 +407,6 @@ def commission_values(session, data):
         centre = session.scalars(select(Centre).where(Centre.code == centre_code)).first()
         if centre is None:
             errors["centre"] = codes.CENTRE_NOT_FOUND
-    members, presidents = [], 0
-    for member in data.get("members") or []:
-        login = str((member or {}).get("login") or "").strip().lower()
-        if not LOGIN.fullmatch(login):
-            errors["members"] = codes.INVALID
-            continue
-        president = bool((member or {}).get("president"))
-        presidents += president
-        members.append({"login": login, "president": president})
-    if presidents > 1:
-        errors["members"] = codes.ONE_PRESIDENT
-    values["members"] = members
     values["alerts"] = {name: _flag(data.get("alerts") or {}, name, default=False)
                         for name in ALERTS}
     _raise(errors)
@@ -382,8 +441,9 @@ def reference_item(row):
 
 # -- piece definitions ---------------------------------------------------------------
 
-def piece_values(session, data):
-    """-> (values, scope owner row or None, centre code for the scope check or None)."""
+def piece_values(session, data, campaign=None):
+    """-> (values, scope owner row or None, centre code for the scope check or None).
+    A formation owner is looked up in `campaign` (else the active one)."""
     data = data if isinstance(data, dict) else {}
     errors = {}
     values = {"code": _text(data, "code", errors, True, 40, CODE, upper=True),
@@ -402,9 +462,11 @@ def piece_values(session, data):
         errors["scope"] = codes.INVALID_CHOICE
     elif scope != domain.INSTITUTION:
         owner_code = str(data.get("owner") or "").strip().upper()
-        model = Centre if scope == domain.CENTRE else Formation
-        owner = session.scalars(select(model).where(model.code == owner_code)).first() \
-            if owner_code else None
+        if scope == domain.CENTRE:
+            owner = session.scalars(select(Centre).where(Centre.code == owner_code)).first() \
+                if owner_code else None
+        else:
+            owner = find_formation(session, owner_code, campaign=campaign)
         if owner is None:
             errors["owner"] = codes.REQUIRED if not owner_code else codes.INVALID_CHOICE
         else:
@@ -420,6 +482,12 @@ def require_piece_scope(actor, scope, centre_code):
         require_role(actor, ("admin", "scol"))
     else:
         require_formation_scope(actor, centre_code)
+
+
+def piece_centre(row):
+    """The centre whose managers may change the definition (None: institution)."""
+    return (row.centre.code if row.centre else
+            row.formation.centre.code if row.formation else None)
 
 
 def piece_owner(row):

@@ -20,7 +20,12 @@ Administration (issue 4):
         date_order | invalid_choice | unknown_commission | code_taken ...};
         bulk changes: {"<formation code>.<field>": code}
 NotFound: campaign_not_found, centre_not_found, formation_not_found
-Conflict: campaign_archived (an archived campaign cannot be changed or activated)
+    url: invalid_url (only http:// or https:// addresses with a host)
+    level: invalid_choice (not an active item of the diploma-level list, when it has items)
+NotFound: campaign_not_found, centre_not_found, formation_not_found (a formation
+    code is looked up in the active campaign, or the campaign given), piece_not_found
+Conflict: campaign_archived (an archived campaign cannot be changed or activated,
+    nor its formations and their pieces)
 Forbidden: forbidden, read_only, out_of_scope (services.common.actors)
 """
 FORMATION_NOT_FOUND = "formation_not_found"
@@ -47,3 +52,4 @@ ONE_PRESIDENT = "one_president"
 COMMISSION_NOT_FOUND = "commission_not_found"
 PIECE_NOT_FOUND = "piece_not_found"
 FORMATION_HAS_APPLICATIONS = "formation_has_applications"  # Conflict: delete_formation
+INVALID_URL = "invalid_url"  # ValidationFailed field: formation url not http(s)

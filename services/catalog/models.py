@@ -8,7 +8,7 @@ cannot get in even by hand (domain.py gives the same rules field codes).
 from datetime import date
 
 from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String,
-                        Text, text)
+                        Text, UniqueConstraint, text)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -89,10 +89,10 @@ class Commission(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(30))
     signatory: Mapped[str | None] = mapped_column(String(200))  # signs the letters
-    # The signature image, stored by the documents service.
+    # The signature image (PNG or JPEG), stored by the documents service.
     signature_document_id: Mapped[str | None] = mapped_column(String(36))
-    # [{"login": staff login, "president": bool}], at most one president.
-    members: Mapped[list] = mapped_column(JSONB, default=list, server_default="[]")
+    # Its members are not kept here: accounts owns them (staff_users.commissions
+    # and presides), set through accounts.set_commission_members.
     # Which events mail the commission (COMMISSION_* mails).
     alerts: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")
 
@@ -115,10 +115,14 @@ class Formation(Base):
         CheckConstraint("confirm_days IS NULL OR confirm_days > 0",
                         name="ck_formations_confirm_days"),
         CheckConstraint("capacity IS NULL OR capacity >= 0", name="ck_formations_capacity"),
+        # A formation code is reused from one campaign to the next: unique per campaign.
+        UniqueConstraint("campaign_id", "code", name="uq_formations_campaign_code"),
+        # Rendered as a link to candidates: web addresses only (no javascript:).
+        CheckConstraint("url IS NULL OR url ~* '^https?://'", name="ck_formations_url_http"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    code: Mapped[str] = mapped_column(String(40), unique=True)
+    code: Mapped[str] = mapped_column(String(40))
     label: Mapped[str] = mapped_column(String(300))
     level: Mapped[str] = mapped_column(String(100))  # diploma level label, e.g. "M- MASTER"
     keywords: Mapped[str | None] = mapped_column(Text)

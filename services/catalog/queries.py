@@ -17,12 +17,13 @@ def offered_formations(session, campaign_id):
         .where(Formation.campaign_id == campaign_id, Formation.enabled.is_(True))))
 
 
-def formation_by_code(session, code):
+def formation_by_code(session, code, campaign_id):
+    """A formation code is unique within a campaign only."""
     return session.scalars(
         select(Formation)
         .options(joinedload(Formation.centre), joinedload(Formation.commission),
                  joinedload(Formation.campaign))
-        .where(Formation.code == code)).first()
+        .where(Formation.campaign_id == campaign_id, Formation.code == code)).first()
 
 
 def piece_definitions_for(session, formation):

@@ -92,5 +92,6 @@ def formation_admin(row):
 
 
 def commission_admin(row):
+    """Its members are kept by accounts (accounts.list_commission_members)."""
     return {**commission(row), "signature_document_id": row.signature_document_id,
-            "members": list(row.members or []), "alerts": dict(row.alerts or {})}
+            "alerts": dict(row.alerts or {})}

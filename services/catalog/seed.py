@@ -151,7 +151,9 @@ class Seeder:
 
     def formation(self, data, dates, commissions, campaign):
         commission = commissions[data["commission"]]
-        return self._get_or_add(Formation, {"code": data["code"]}, lambda: Formation(
+        # A code is unique per campaign: the seed's campaign's formation.
+        key = {"code": data["code"], "campaign_id": campaign.id}
+        return self._get_or_add(Formation, key, lambda: Formation(
             code=data["code"], label=data["label"], level=data["level"],
             keywords=data["keywords"], url=data["url"], capacity=data["capacity"],
             enabled=True, treatment_type="AC", centre=commission.centre,

@@ -36,11 +36,13 @@ class CatalogService(ServiceBase):
                                  today=domain.paris_today(self.clock()))
 
     @rpc(expected_exceptions=EXPECTED)
-    def get_formation(self, code):
-        """Any formation by code, enabled or not: callers decide what a disabled
-        one allows (applications refuses new applications to it)."""
-        formation = queries.formation_by_code(self.db.session, code) \
-            if isinstance(code, str) else None
+    def get_formation(self, code, campaign=None):
+        """Any formation by code, enabled or not, of the active campaign (or the
+        campaign given: a code comes back every campaign): callers decide what a
+        disabled one allows (applications refuses new applications to it)."""
+        target = admin.campaign_of(self.db.session, campaign)
+        formation = queries.formation_by_code(self.db.session, code, target.id) \
+            if isinstance(code, str) and target is not None else None
         if formation is None:
             raise NotFound(codes.FORMATION_NOT_FOUND, f"no formation {code!r}")
         definitions = queries.piece_definitions_for(self.db.session, formation)
@@ -56,8 +58,14 @@ class CatalogService(ServiceBase):
         return schemas.campaign(campaign)
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_centres(self):
-        return [schemas.centre_summary(c) for c in queries.centres(self.db.session)]
+    def list_centres(self, actor=None):
+        """Every centre's {code, label, email} (public); with a staff actor, the
+        centres in their scope with every field (the administration list)."""
+        if actor is None:
+            return [schemas.centre_summary(c) for c in queries.centres(self.db.session)]
+        centres = actors.staff_centres(actor)
+        return [schemas.centre_admin(c) for c in queries.centres(self.db.session)
+                if centres is None or c.code in centres]
 
     # -- administration (issue 4) ------------------------------------------------------------
 
@@ -117,7 +125,13 @@ class CatalogService(ServiceBase):
 
     @rpc(expected_exceptions=EXPECTED)
     def save_centre(self, actor, data, code=None):
-        admin.require_role(actor, ("admin", "scol"))
+        """Creates a centre (admin, scol) or changes one (admin, scol, or a
+        manager of that centre)."""
+        if code is None:
+            admin.require_role(actor, ("admin", "scol"))
+        else:
+            admin.require_formation_writer(actor)
+            admin.require_formation_scope(actor, str(code).upper())
         values = admin.centre_values(data)
         session = self.db.session
         if code is None:
@@ -141,10 +155,10 @@ class CatalogService(ServiceBase):
                 if centres is None or row.centre.code in centres]
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_formations(self, actor, centre=None):
-        """The formations of the active campaign in the actor's scope."""
+    def list_formations(self, actor, centre=None, campaign=None):
+        """The formations of the active campaign (or the one given) in the actor's scope."""
         centres = actors.staff_centres(actor)
-        campaign = queries.active_campaign(self.db.session)
+        campaign = admin.campaign_of(self.db.session, campaign)
         if campaign is None:
             return []
         query = (select(Formation).options(joinedload(Formation.centre),
@@ -156,25 +170,26 @@ class CatalogService(ServiceBase):
                 and (not centre or row.centre.code == centre)]
 
     @rpc(expected_exceptions=EXPECTED)
-    def save_formation(self, actor, data, code=None):
-        """Creates a formation of the active campaign (code None) or changes one;
-        dates left out at creation come from its centre's defaults."""
+    def save_formation(self, actor, data, code=None, campaign=None):
+        """Creates a formation of the active campaign (or the campaign given) or
+        changes one of its formations; never in an archived campaign. Dates left
+        out at creation come from its centre's defaults."""
         session = self.db.session
-        actors.require_staff(actor, write=True)
-        existing = admin.formation_by_code(session, code, lock=True) if code else None
+        admin.require_formation_writer(actor)
+        target = self._open_campaign(campaign)
+        existing = admin.formation_by_code(session, code, lock=True, campaign=target) \
+            if code else None
         if existing is not None:
             admin.require_formation_scope(actor, existing.centre.code)
         values, commission = admin.formation_values(session, {
             **(data or {}), **({"code": existing.code} if existing else {})},
-            defaults_from_centre=existing is None)
+            defaults_from_centre=existing is None,
+            current_level=existing.level if existing else None)
         admin.require_formation_scope(actor, commission.centre.code)  # where it goes
         if existing is not None:
             formation = existing
         else:
-            campaign = queries.active_campaign(session)
-            if campaign is None:
-                raise NotFound(codes.NO_ACTIVE_CAMPAIGN, "no campaign is active")
-            formation = Formation(campaign_id=campaign.id)
+            formation = Formation(campaign_id=target.id)
             session.add(formation)
         for key, value in values.items():
             setattr(formation, key, value)
@@ -185,15 +200,19 @@ class CatalogService(ServiceBase):
         return schemas.formation_admin(formation)
 
     @rpc(expected_exceptions=EXPECTED)
-    def bulk_update_formations(self, actor, formation_codes, changes):
-        """The same dates and/or enabled flag on a selection of formations: all
-        are checked first; one wrong anywhere and none changes."""
+    def bulk_update_formations(self, actor, formation_codes, changes, campaign=None):
+        """The same dates and/or enabled flag on a selection of formations (of
+        the active campaign, or the one given): all are checked first; one wrong
+        anywhere and none changes."""
         session = self.db.session
+        admin.require_formation_writer(actor)
         codes_wanted = sorted({str(c).upper() for c in formation_codes or []})
         if not codes_wanted:
             raise ValidationFailed(codes.INVALID, "no formation selected",
                                    fields={"formations": codes.REQUIRED})
-        formations = [admin.formation_by_code(session, c, lock=True) for c in codes_wanted]
+        target = self._open_campaign(campaign)
+        formations = [admin.formation_by_code(session, c, lock=True, campaign=target)
+                      for c in codes_wanted]
         for formation in formations:
             admin.require_formation_scope(actor, formation.centre.code)
         planned = admin.bulk_changes(formations, changes)
@@ -203,6 +222,17 @@ class CatalogService(ServiceBase):
             self.db.emit("formation_updated", {"code": formation.code})
         self.db.commit()
         return {"updated": len(planned)}
+
+    def _open_campaign(self, campaign=None):
+        """The campaign a formation write is about (given, else the active one),
+        locked against a concurrent archive; Conflict campaign_archived if frozen."""
+        target = admin.campaign_of(self.db.session, campaign, lock=True)
+        if target is None:
+            if campaign:
+                raise NotFound(codes.CAMPAIGN_NOT_FOUND, "no such campaign")
+            raise NotFound(codes.NO_ACTIVE_CAMPAIGN, "no campaign is active")
+        admin.require_open_campaign(target)
+        return target
 
     def _flush_or_taken(self):
         try:
@@ -254,8 +284,8 @@ class CatalogService(ServiceBase):
 
     @rpc(expected_exceptions=EXPECTED)
     def save_commission(self, actor, data, code=None):
-        """A commission with its members (one president at most), signatory,
-        signature image (a documents id) and alert settings."""
+        """A commission with its signatory, signature image (a documents id) and
+        alert settings; its members are kept by accounts (set_commission_members)."""
         session = self.db.session
         actors.require_staff(actor, write=True)
         values, centre = admin.commission_values(session, {**(data or {}),
@@ -279,10 +309,15 @@ class CatalogService(ServiceBase):
         return {**schemas.commission_admin(commission), "centre": centre.code}
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_reference(self, kind):
-        """A reference list (motive, tag, level), in order; open to every service."""
-        rows = self.db.session.scalars(select(ReferenceItem).where(ReferenceItem.kind == kind)
-                                       .order_by(ReferenceItem.order, ReferenceItem.code)).all()
+    def list_reference(self, kind, include_inactive=False):
+        """A reference list (motive, tag, level), in order; open to every service.
+        Deactivated items are left out of the choices (include_inactive: the
+        administration page); they stay for what already uses them."""
+        query = select(ReferenceItem).where(ReferenceItem.kind == kind)
+        if not include_inactive:
+            query = query.where(ReferenceItem.active.is_(True))
+        rows = self.db.session.scalars(query.order_by(ReferenceItem.order,
+                                                      ReferenceItem.code)).all()
         return [admin.reference_item(row) for row in rows]
 
     @rpc(expected_exceptions=EXPECTED)
@@ -306,14 +341,17 @@ class CatalogService(ServiceBase):
         """Every piece definition the actor may see (institution ones, and their
         centres' and formations')."""
         centres = actors.staff_centres(actor)
+        campaign = queries.active_campaign(self.db.session)
         rows = self.db.session.scalars(
             select(PieceDefinition).options(joinedload(PieceDefinition.centre),
                                             joinedload(PieceDefinition.formation))
             .order_by(PieceDefinition.scope, PieceDefinition.order, PieceDefinition.code)).all()
         visible = []
         for row in rows:
-            centre = (row.centre.code if row.centre else
-                      row.formation.centre.code if row.formation else None)
+            if row.formation is not None and (campaign is None
+                                              or row.formation.campaign_id != campaign.id):
+                continue  # another campaign's formation: not this year's catalogue
+            centre = admin.piece_centre(row)
             if centres is None or centre is None or centre in centres:
                 visible.append(schemas.piece_admin(row, admin.piece_owner(row)))
         return visible
@@ -321,20 +359,21 @@ class CatalogService(ServiceBase):
     @rpc(expected_exceptions=EXPECTED)
     def save_piece(self, actor, data, piece_id=None):
         """A piece definition: institution, centre or formation; order,
-        conditional, shared, one treatment type or all, optional template file."""
-        actors.require_staff(actor, write=True)
+        conditional, shared, one treatment type or all, optional template file.
+        A formation's piece: of the active campaign's formation (or data
+        "campaign"); never one of an archived campaign."""
+        admin.require_formation_writer(actor)
         session = self.db.session
-        values, owner, centre = admin.piece_values(session, data)
+        values, owner, centre = admin.piece_values(session, data, campaign=(data or {}).get(
+            "campaign") if isinstance(data, dict) else None)
         admin.require_piece_scope(actor, values["scope"], centre)
+        if values["scope"] == domain.FORMATION:
+            admin.require_open_campaign(owner.campaign)
         if piece_id is None:
             row = PieceDefinition()
             session.add(row)
         else:
-            row = session.get(PieceDefinition, int(piece_id)) if str(piece_id).isdigit() else None
-            if row is None:
-                raise NotFound(codes.PIECE_NOT_FOUND, "no such piece definition")
-            admin.require_piece_scope(actor, row.scope, (row.centre.code if row.centre else
-                                      row.formation.centre.code if row.formation else None))
+            row = self._piece(piece_id, actor)
         for key, value in values.items():
             setattr(row, key, value)
         row.centre = owner if values["scope"] == domain.CENTRE else None
@@ -343,19 +382,49 @@ class CatalogService(ServiceBase):
         self.db.commit()
         return schemas.piece_admin(row, admin.piece_owner(row))
 
+    def _piece(self, piece_id, actor):
+        """A definition the actor may change (locked); never one of an archived
+        campaign's formation."""
+        row = self.db.session.scalars(
+            select(PieceDefinition).where(PieceDefinition.id == int(piece_id))
+            .with_for_update()).first() if str(piece_id).isdigit() else None
+        if row is None:
+            raise NotFound(codes.PIECE_NOT_FOUND, "no such piece definition")
+        admin.require_piece_scope(actor, row.scope, admin.piece_centre(row))
+        if row.formation is not None:
+            admin.require_open_campaign(row.formation.campaign)
+        return row
+
     @rpc(expected_exceptions=EXPECTED)
-    def assign_piece(self, actor, data, formation_codes):
-        """One piece given to a selection of formations (a formation-scope
-        definition each, replaced if the code is there); all or nothing."""
+    def delete_piece(self, actor, piece_id):
+        """Removes a piece definition: new applications no longer ask for it.
+        Applications already made keep their own piece rows (and files), taken
+        when they were created, so a definition in use may go."""
+        admin.require_formation_writer(actor)
+        row = self._piece(piece_id, actor)
+        self.db.session.delete(row)
+        self.db.emit("piece_deleted", {"id": row.id, "code": row.code, "scope": row.scope,
+                                       "owner": admin.piece_owner(row)})
+        self.db.commit()
+        return {"deleted": True}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def assign_piece(self, actor, data, formation_codes, campaign=None):
+        """One piece given to a selection of formations of the active campaign
+        (or the one given): a formation-scope definition each, replaced if the
+        code is there; all or nothing."""
         session = self.db.session
-        formations = [admin.formation_by_code(session, c) for c in
-                      sorted({str(c).upper() for c in formation_codes or []})]
+        admin.require_formation_writer(actor)
+        wanted = sorted({str(c).upper() for c in formation_codes or []})
+        target = self._open_campaign(campaign) if wanted else None
+        formations = [admin.formation_by_code(session, c, campaign=target) for c in wanted]
         if not formations:
             raise ValidationFailed(codes.INVALID, "no formation selected",
                                    fields={"formations": codes.REQUIRED})
         for formation in formations:
             values, _, _ = admin.piece_values(session, {**(data or {}), "scope": domain.FORMATION,
-                                                        "owner": formation.code})
+                                                        "owner": formation.code},
+                                              campaign=target)
             admin.require_formation_scope(actor, formation.centre.code)
             row = session.scalars(select(PieceDefinition).where(
                 PieceDefinition.scope == domain.FORMATION,
@@ -370,11 +439,14 @@ class CatalogService(ServiceBase):
         return {"assigned": len(formations)}
 
     @rpc(expected_exceptions=EXPECTED)
-    def delete_formation(self, actor, code):
+    def delete_formation(self, actor, code, campaign=None):
         """Only a formation nobody applied to can go (ask applications first);
-        else Conflict formation_has_applications: close it instead."""
+        else Conflict formation_has_applications: close it instead. Of the
+        active campaign (or the one given), never of an archived one."""
         session = self.db.session
-        formation = admin.formation_by_code(session, code, lock=True)
+        admin.require_formation_writer(actor)
+        target = self._open_campaign(campaign)
+        formation = admin.formation_by_code(session, code, lock=True, campaign=target)
         admin.require_formation_scope(actor, formation.centre.code)
         if self.applications.count_applications(formation.code):
             raise Conflict(codes.FORMATION_HAS_APPLICATIONS,

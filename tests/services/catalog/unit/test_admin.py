@@ -171,6 +171,10 @@ WRITES = [
     ("save_formation", ({**FORMATION, "code": "MLEA1", "commission": "LLSH-LEA"},),
      {"admin", "scol", "manager_llsh"}),
     ("bulk_update_formations", (["MLEA1"], {"enabled": "0"}), {"admin", "scol", "manager_llsh"}),
+    ("save_centre", ({"code": "SCI", "label": "UFR Sciences"}, "SCI"),
+     {"admin", "scol", "manager_sci"}),
+    ("assign_piece", ({"code": "CV", "label": "CV"}, ["MLEA1"]), {"admin", "scol", "manager_llsh"}),
+    ("delete_formation", ("MLEA1",), {"admin", "scol", "manager_llsh"}),
 ]
 ACTORS = {"admin": ADMIN, "scol": SCOL, "manager_sci": MANAGER_SCI,
           "manager_llsh": MANAGER_LLSH, "committee": COMMITTEE, "readonly": READONLY}
@@ -235,21 +239,23 @@ def test_a_manager_imports_only_into_their_centre(call, catalogue):
 
 COMMISSION = {"code": "SCI-PHYS", "label": "Commission Physique", "centre": "SCI",
               "email": "phys@univ-demo.fr", "signatory": "Pr. Curie",
-              "members": [{"login": "jury.phys", "president": True}, {"login": "jury.b"}],
               "alerts": {"transmitted": "1", "withdrawn": "0"}}
 
 
-def test_a_commission_has_members_one_president_and_alerts(call, catalogue):
-    saved = call("save_commission", MANAGER_SCI, COMMISSION)
-    assert saved["members"] == [{"login": "jury.phys", "president": True},
-                                {"login": "jury.b", "president": False}]
+def test_a_commission_has_a_signatory_and_alerts_but_no_members_of_its_own(call, catalogue,
+                                                                          catalog_db):
+    saved = call("save_commission", MANAGER_SCI, {
+        **COMMISSION, "members": [{"login": "jury.phys", "president": True}]})
     assert saved["alerts"] == {"transmitted": True, "cancelled": False, "withdrawn": False,
                                "promoted": False}
-    assert "SCI-PHYS" in [c["code"] for c in call("list_commissions", MANAGER_SCI)]
-    call.refused(ValidationFailed, "invalid", "save_commission", SCOL, {
-        **COMMISSION, "code": "X", "members": [{"login": "a1", "president": True},
-                                               {"login": "b2", "president": True}]},
-        fields={"members": "one_president"})
+    assert "members" not in saved  # accounts keeps them (set_commission_members)
+    listed = {c["code"]: c for c in call("list_commissions", MANAGER_SCI)}
+    assert listed["SCI-PHYS"]["signatory"] == "Pr. Curie" and "members" not in listed["SCI-PHYS"]
+    with catalog_db.connect() as conn:
+        columns = {r[0] for r in conn.exec_driver_sql(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = 'commissions'")}
+    assert "members" not in columns
     with pytest.raises(Forbidden):
         call("save_commission", MANAGER_LLSH, {**COMMISSION, "code": "Y"})
 
@@ -311,3 +317,161 @@ def test_a_formation_with_applications_cannot_be_deleted(call, catalogue):
         call("get_formation", "MLEA1")
     with pytest.raises(Forbidden):
         call("delete_formation", MANAGER_LLSH, "MINFO1")
+
+# -- formation codes come back every campaign ------------------------------------------
+
+def new_campaign(call):
+    call("save_campaign", ADMIN, CAMPAIGN)
+    call("activate_campaign", ADMIN, "2028")
+
+
+def test_a_new_campaign_takes_the_same_formation_codes_and_edits_only_its_own(call, catalogue):
+    new_campaign(call)
+    created = call("save_formation", SCOL, {**FORMATION, "code": "MINFO1",
+                                            "label": "Master Informatique 2028"})
+    assert created["code"] == "MINFO1"
+    assert call("get_formation", "MINFO1")["campaign"]["code"] == "2028"
+    assert [f["code"] for f in call("list_formations", SCOL)] == ["MINFO1"]
+    call("save_formation", SCOL, {**FORMATION, "label": "Master Informatique (2028)"},
+         code="MINFO1")
+    call("bulk_update_formations", SCOL, ["MINFO1"], {"enabled": "0"})
+    call("assign_piece", SCOL, {"code": "LM", "label": "Lettre de motivation"}, ["MINFO1"])
+    now, before = call("get_formation", "MINFO1"), call("get_formation", "MINFO1", campaign="2027")
+    assert (now["label"], now["enabled"], [p["code"] for p in now["pieces"]]) == \
+        ("Master Informatique (2028)", False, ["LM"])
+    assert (before["label"], before["enabled"], before["pieces"]) == \
+        ("Master Informatique", True, [])  # last year's row is untouched
+    assert [f["code"] for f in call("list_formations", SCOL, campaign="2027")] == \
+        ["MINFO1", "MLEA1"]
+    call.refused(ValidationFailed, "invalid", "save_formation", SCOL,
+                 {**FORMATION, "code": "MINFO1"}, fields={"code": "code_taken"})
+    call.refused(NotFound, "formation_not_found", "save_formation", SCOL, FORMATION,
+                 code="MLEA1")  # MLEA1 is a 2027 formation only
+    call("save_formation", SCOL, {**FORMATION, "code": "MLEA1", "commission": "LLSH-LEA"})
+    assert call("delete_formation", SCOL, "MLEA1") == {"deleted": True}
+    assert call("get_formation", "MLEA1", campaign="2027")["label"] == "Master LEA"
+
+
+def test_the_archived_campaigns_formations_and_pieces_are_frozen(call, catalogue):
+    piece = call("save_piece", SCOL, {"code": "LM", "label": "Lettre", "scope": "formation",
+                                      "owner": "MINFO1"})
+    new_campaign(call)
+    call("archive_campaign", ADMIN, "2027")
+    for method, args in [
+            ("save_formation", ({**FORMATION, "label": "X"}, "MINFO1")),
+            ("save_formation", (FORMATION,)),
+            ("bulk_update_formations", (["MINFO1"], {"enabled": "0"})),
+            ("assign_piece", ({"code": "CV", "label": "CV"}, ["MINFO1"])),
+            ("delete_formation", ("MLEA1",))]:
+        call.refused(Conflict, "campaign_archived", method, SCOL, *args, campaign="2027")
+    call.refused(Conflict, "campaign_archived", "save_piece", SCOL,
+                 {"code": "LM", "label": "Lettre changée", "scope": "formation",
+                  "owner": "MINFO1", "campaign": "2027"}, piece["id"])
+    call.refused(Conflict, "campaign_archived", "delete_piece", SCOL, piece["id"])
+    assert call("get_formation", "MINFO1", campaign="2027")["label"] == "Master Informatique"
+    call.refused(NotFound, "formation_not_found", "save_formation", SCOL, FORMATION,
+                 code="MINFO1")  # the active campaign (2028) has no MINFO1
+
+
+# -- formation values: URL and level ------------------------------------------------------
+
+@pytest.mark.parametrize("url", ["javascript:alert(document.cookie)", "JavaScript:alert(1)",
+                                 "data:text/html,<script>alert(1)</script>", "//evil.example",
+                                 "http://", "ftp://files.univ-demo.fr/x", "/formations/x",
+                                 "https://univ-demo.fr/a b"])
+def test_a_formation_url_is_a_web_address(call, catalogue, url):
+    call.refused(ValidationFailed, "invalid", "save_formation", SCOL, {**FORMATION, "url": url},
+                 fields={"url": "invalid_url"})
+
+
+def test_web_addresses_are_kept(call, catalogue):
+    saved = call("save_formation", SCOL, {**FORMATION, "url": "https://formations.univ-demo.fr/"
+                                                              "lphys3?annee=2027#dates"})
+    assert saved["url"] == "https://formations.univ-demo.fr/lphys3?annee=2027#dates"
+    assert call("save_formation", SCOL, {**FORMATION, "url": "HTTP://univ-demo.fr"},
+                code="LPHYS3")["url"] == "HTTP://univ-demo.fr"
+    assert call("save_formation", SCOL, {**FORMATION, "url": ""}, code="LPHYS3")["url"] is None
+
+
+def test_a_formation_level_comes_from_the_diploma_levels_once_there_are_some(call, catalogue):
+    assert call("save_formation", SCOL, {**FORMATION, "level": "Z- n'importe quoi"})  # no list
+    call("save_reference_item", SCOL, "level", {"code": "M", "label": "M- MASTER"})
+    call("save_reference_item", SCOL, "level", {"code": "L", "label": "L- LICENCE"})
+    call.refused(ValidationFailed, "invalid", "save_formation", SCOL,
+                 {**FORMATION, "code": "LCHIM3", "level": "Licence"},
+                 fields={"level": "invalid_choice"})
+    assert call("save_formation", SCOL, {**FORMATION, "code": "LCHIM3", "level": "l"})["level"] \
+        == "L- LICENCE"  # by its code, stored as its label
+    call("save_reference_item", SCOL, "level", {"code": "M", "label": "M- MASTER", "active": "0"})
+    call.refused(ValidationFailed, "invalid", "save_formation", SCOL,
+                 {**FORMATION, "code": "MPHYS1", "level": "M- MASTER"},
+                 fields={"level": "invalid_choice"})
+    # A formation keeps a level that was deactivated since.
+    kept = call("save_formation", SCOL, {**FORMATION, "level": "M- MASTER", "label": "Nouveau"},
+                code="MINFO1")
+    assert (kept["level"], kept["label"]) == ("M- MASTER", "Nouveau")
+
+
+# -- who is asked before what exists --------------------------------------------------
+
+CANDIDATE = {"kind": "candidate", "id": 3}
+
+
+@pytest.mark.parametrize("actor", [CANDIDATE, READONLY, COMMITTEE], ids=["candidate", "readonly",
+                                                                        "committee"])
+@pytest.mark.parametrize("method, args", [
+    ("bulk_update_formations", (["NOPE"], {"enabled": "0"})),
+    ("assign_piece", ({"code": "CV", "label": "CV"}, ["NOPE"])),
+    ("delete_formation", ("NOPE",)),
+    ("save_formation", ({**FORMATION, "label": "X"}, "NOPE")),
+    ("delete_piece", (987654,)),
+    ("save_piece", ({"code": "CV", "label": "CV", "scope": "institution"}, 987654))])
+def test_who_may_not_write_learns_nothing_about_what_exists(call, catalogue, actor, method,
+                                                            args):
+    with pytest.raises(Forbidden):
+        call(method, actor, *args)
+
+
+# -- centres, pieces and reference lists administration -----------------------------------
+
+def test_centres_are_listed_and_changed_within_the_scope(call, catalogue):
+    assert [c["code"] for c in call("list_centres", SCOL)] == ["LLSH", "SCI"]
+    mine = call("list_centres", MANAGER_SCI)
+    assert [c["code"] for c in mine] == ["SCI"] and "max_file_size" in mine[0]
+    assert [c["code"] for c in call("list_centres")] == ["LLSH", "SCI"]  # public summary
+    changed = call("save_centre", MANAGER_SCI, {"code": "SCI", "label": "UFR Sciences",
+                                                "max_applications": "4"}, code="SCI")
+    assert changed["max_applications"] == 4
+    call.refused(Forbidden, "out_of_scope", "save_centre", MANAGER_SCI,
+                 {"code": "LLSH", "label": "X"}, code="LLSH")
+    call.refused(Forbidden, "forbidden", "save_centre", MANAGER_SCI, {"code": "NEW", "label": "X"})
+    with pytest.raises(Forbidden):
+        call("list_centres", CANDIDATE)
+
+
+def test_a_piece_definition_is_edited_reordered_and_deleted(call, catalogue):
+    cni = call("save_piece", SCOL, {"code": "CNI", "label": "Pièce d'identité", "order": "1",
+                                    "scope": "institution"})
+    lm = call("save_piece", MANAGER_SCI, {"code": "LM", "label": "Lettre", "order": "2",
+                                          "scope": "centre", "owner": "SCI"})
+    call("save_piece", MANAGER_SCI, {"code": "LM", "label": "Lettre de motivation", "order": "0",
+                                     "scope": "centre", "owner": "SCI"}, lm["id"])
+    pieces = call("get_formation", "MINFO1")["pieces"]
+    assert [(p["code"], p["label"]) for p in pieces] == [("LM", "Lettre de motivation"),
+                                                         ("CNI", "Pièce d'identité")]
+    call.refused(Forbidden, "out_of_scope", "delete_piece", MANAGER_LLSH, lm["id"])
+    call.refused(Forbidden, "forbidden", "delete_piece", MANAGER_SCI, cni["id"])
+    assert call("delete_piece", MANAGER_SCI, lm["id"]) == {"deleted": True}
+    assert [p["code"] for p in call("get_formation", "MINFO1")["pieces"]] == ["CNI"]
+    call.refused(NotFound, "piece_not_found", "delete_piece", SCOL, lm["id"])
+
+
+def test_a_deactivated_reference_item_leaves_the_choices_and_stays_for_history(call, catalogue):
+    call("save_reference_item", SCOL, "motive", {"code": "CAPA", "label": "Capacité atteinte"})
+    call("save_reference_item", SCOL, "motive", {"code": "NIV", "label": "Niveau insuffisant"})
+    call("save_reference_item", SCOL, "motive", {"code": "CAPA", "label": "Capacité atteinte",
+                                                 "active": "0"})
+    assert [m["code"] for m in call("list_reference", "motive")] == ["NIV"]
+    every = {m["code"]: m["active"] for m in call("list_reference", "motive",
+                                                  include_inactive=True)}
+    assert every == {"CAPA": False, "NIV": True}

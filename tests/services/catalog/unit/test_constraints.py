@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.catalog.models import Centre
+from services.catalog.models import Centre, Formation
 
 
 @pytest.fixture
@@ -78,3 +78,23 @@ def test_a_piece_code_is_defined_once_per_owner(rows, base, snapshot):
     refused(snapshot, lambda: rows.piece("LM", 4, owner=minfo))
     refused(snapshot, lambda: rows.piece("LM", 4, owner=c.sci))
     refused(snapshot, lambda: rows.piece("X", 1, treatment_type="ZZ"))
+
+
+def test_a_formation_code_is_unique_within_its_campaign_only(rows, base, snapshot):
+    c = base
+    rows.formation("MINFO1", "Master 2027", c.info, c.campaign)
+    following = rows.campaign(code="2028", active=False)
+    rows.formation("MINFO1", "Master 2028", c.info, following)  # next year: the same code
+    refused(snapshot, lambda: rows.formation("MINFO1", "Again", c.info, following))
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,x", "//evil.example"])
+def test_a_formation_url_is_a_web_address_even_by_hand(rows, base, snapshot, url):
+    c = base
+    formation = rows.formation("MINFO1", "Master", c.info, c.campaign)
+
+    def change():
+        with Session(rows.engine) as session:
+            session.get(Formation, formation.id).url = url
+            session.commit()
+    refused(snapshot, change)

@@ -230,3 +230,12 @@ def test_apply_is_offered_only_inside_the_window(catalog_db, unit_of_work, catal
         return tree[0]["levels"][0]["formations"][0]["open_now"]
     assert offer_on(date(2027, 2, 8)) and offer_on(date(2027, 5, 9))  # both days included
     assert not offer_on(date(2027, 2, 7)) and not offer_on(date(2027, 5, 10))
+
+
+def test_a_formation_code_is_read_in_the_active_campaign_unless_another_is_given(call, catalogue):
+    with pytest.raises(NotFound):
+        call("get_formation", "MINFO1-2026")  # the 2026 campaign is not active
+    old = call("get_formation", "MINFO1-2026", campaign="2026")
+    assert (old["label"], old["campaign"]["code"]) == ("Master Informatique (2026)", "2026")
+    with pytest.raises(NotFound):
+        call("get_formation", "MINFO1", campaign="2026")

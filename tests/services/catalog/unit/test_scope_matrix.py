@@ -122,6 +122,7 @@ MATRIX = [
     ("get_centre", ("SCI",), {}, table(EVERY_CENTRE | {"manager_sci", "president", "readonly"})),
     ("get_centre", ("LLSH",), {}, table(EVERY_CENTRE | {"manager_llsh"})),
     ("get_centre", ("NOPE",), {}, table((), admin=NOT_FOUND, scol=NOT_FOUND)),
+    ("list_centres", (), {}, reads(by_centre({"SCI", "LLSH"}, {"SCI"}, {"LLSH"}))),
     ("list_commissions", (), {}, reads(by_centre(ALL_COMMISSIONS, SCI_COMMISSIONS,
                                                  {"LLSH-LEA"}))),
     ("list_formations", (), {}, reads(by_centre(ALL_FORMATIONS, SCI_FORMATIONS, {"MLEA1"}))),
@@ -139,18 +140,19 @@ MATRIX = [
     ("save_centre", ({"code": "DROIT", "label": "Faculté de droit"},), {},
      table(EVERY_CENTRE)),
     ("save_centre", ({"code": "LLSH", "label": "UFR LLSH (modifiée)"},), {"code": "LLSH"},
-     table(EVERY_CENTRE)),
+     table(EVERY_CENTRE | {"manager_llsh"})),
     ("save_centre", ({"code": "SCI", "label": "UFR Sciences (modifiée)"},), {"code": "SCI"},
-     table(EVERY_CENTRE)),  # not even their own centre's settings for a manager
+     table(EVERY_CENTRE | {"manager_sci"})),  # a manager changes their own centre only
     # -- formations ------------------------------------------------------------------------
     ("save_formation", (NEW_SCI_FORMATION,), {}, table(EVERY_CENTRE | {"manager_sci"})),
     ("save_formation", (MLEA1,), {"code": "MLEA1"}, table(EVERY_CENTRE | {"manager_llsh"})),
     # the existing LLSH formation pulled into a SCI commission: the SCI manager may
     # not take it, the LLSH manager may not put it where they do not manage
     ("save_formation", (MLEA1_INTO_SCI,), {"code": "MLEA1"}, table(EVERY_CENTRE)),
+    # who may not write formations is refused before learning whether the code exists
     ("save_formation", (MLEA1,), {"code": "NOPE"},
      table((), admin=NOT_FOUND, scol=NOT_FOUND, manager_sci=NOT_FOUND,
-           manager_llsh=NOT_FOUND, committee=NOT_FOUND, president=NOT_FOUND)),
+           manager_llsh=NOT_FOUND)),
     ("bulk_update_formations", (["MLEA1"], {"enabled": "0"}), {},
      table(EVERY_CENTRE | {"manager_llsh"})),
     ("bulk_update_formations", (["MINFO1", "MLEA1"], {"enabled": "0"}), {},
@@ -194,9 +196,12 @@ MATRIX = [
      table(EVERY_CENTRE | {"manager_llsh"})),
     ("assign_piece", ({"code": "CV", "label": "Curriculum vitae"}, ["MINFO1", "MLEA1"]), {},
      table(EVERY_CENTRE)),
+    ("delete_piece", (lambda c: c.cni.id,), {}, table(EVERY_CENTRE)),
+    ("delete_piece", (lambda c: c.doc_llsh.id,), {}, table(EVERY_CENTRE | {"manager_llsh"})),
+    ("delete_piece", (lambda c: c.lm_info.id,), {}, table(EVERY_CENTRE | {"manager_sci"})),
 ]
 
-READS = {"list_campaigns", "get_centre", "list_commissions", "list_formations",
+READS = {"list_campaigns", "get_centre", "list_centres", "list_commissions", "list_formations",
          "export_formations", "list_pieces"}
 
 
