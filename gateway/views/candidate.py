@@ -8,7 +8,7 @@ from services.common.errors import Conflict, ValidationFailed
 from .. import security
 from ..app import remote
 from ..errors import field_errors, message_for
-from ..i18n import t
+from ..i18n import error_text, t
 
 bp = Blueprint("candidate", __name__)
 
@@ -190,11 +190,44 @@ def delete_dossier_entry(slug, entry_id):
 
 # -- offer and applications ----------------------------------------------------
 
+def refusal_text(code, fields=None):
+    """Why the candidate cannot apply (or change an application), in full: a
+    limit says which one and its number."""
+    fields = fields or {}
+    if code == "too_many_applications" and fields.get("scope") in ("centre", "global"):
+        return t(f"apply.limit_{fields['scope']}", limit=fields.get("limit", ""),
+                 centre=fields.get("centre_label") or fields.get("centre", ""))
+    return error_text(code)
+
+
+def short_reason(status):
+    """The few words the offer tree shows instead of "Candidater"."""
+    reason = (status or {}).get("reason") or "applications_closed"
+    fields = (status or {}).get("fields") or {}
+    if reason == "too_many_applications" and fields.get("scope") in ("centre", "global"):
+        return t(f"offer.reason.limit_{fields['scope']}", limit=fields.get("limit", ""))
+    key = f"offer.reason.{reason}"
+    return t(key) if key in REASONS else refusal_text(reason, fields)
+
+
+REASONS = {f"offer.reason.{code}" for code in ("dossier_incomplete", "campaign_not_open",
+                                                "applications_closed", "already_applied")}
+
+
 @bp.get("/offre")
 def offer():
+    """The tree centre -> level -> formation; "Candidater" on a formation only
+    when the candidate can apply to it, else the short reason: one applications
+    call for the whole page, whatever its size."""
     text = request.args.get("filtre", "").strip()
     tree = remote().catalog.get_offer(text or None)
-    return render_template("candidate/offer.html", tree=tree, filter_text=text)
+    leaves = [{"code": f["code"], "centre": centre["code"], "date_open": f.get("date_open"),
+               "date_close": f.get("date_close")}
+              for centre in tree for level in centre["levels"] for f in level["formations"]]
+    status = remote().applications.apply_status(me(), leaves) if leaves else {}
+    incomplete = any(s.get("reason") == "dossier_incomplete" for s in status.values())
+    return render_template("candidate/offer.html", tree=tree, filter_text=text, status=status,
+                           short_reason=short_reason, dossier_incomplete=incomplete)
 
 
 @bp.get("/offre/<code>")
@@ -204,7 +237,9 @@ def formation(code):
     data = remote().catalog.get_formation(code)
     status = remote().applications.can_apply(me(), data["code"])
     return render_template("candidate/formation.html", f=data, allowed=status["allowed"],
-                           reason=status["reason"])
+                           reason=status["reason"],
+                           why_not=refusal_text(status["reason"], status.get("fields"))
+                           if status["reason"] else "")
 
 
 @bp.get("/candidatures")
@@ -219,7 +254,7 @@ def apply():
     try:
         created = remote().applications.create_application(me(), code)
     except Conflict as exc:
-        flash(message_for(exc), "error")
+        flash(refusal_text(exc.code, exc.fields), "error")
         return redirect(url_for("candidate.offer"))
     flash(t("applications.created"), "success")
     return redirect(url_for("candidate.application", application_id=created["id"]))
@@ -229,6 +264,11 @@ def apply():
 def application(application_id):
     data = remote().applications.get_application(me(), application_id)
     return render_template("candidate/application.html", app=data)
+
+
+def action_message(exc):
+    """A refused command on an application: an archived campaign's says so."""
+    return t("apply.archived") if exc.code == "campaign_archived" else message_for(exc)
 
 
 def back_to(application_id, message=None, category="success"):
@@ -242,7 +282,7 @@ def do(application_id, method, *args, success=None):
     try:
         getattr(remote().applications, method)(me(), application_id, *args)
     except (Conflict, ValidationFailed) as exc:
-        return back_to(application_id, message_for(exc), "error")
+        return back_to(application_id, action_message(exc), "error")
     return back_to(application_id, success)
 
 
@@ -264,7 +304,7 @@ def upload_piece(application_id, piece_code):
         stored.raise_for_status()
         applications.finish_piece_upload(me(), application_id, piece_code, ticket["document_id"])
     except (Conflict, ValidationFailed) as exc:
-        return back_to(application_id, message_for(exc), "error")
+        return back_to(application_id, action_message(exc), "error")
     return back_to(application_id, t("application.file_uploaded"))
 
 
@@ -324,7 +364,7 @@ def cancel(application_id):
     try:
         remote().applications.cancel(me(), application_id)
     except Conflict as exc:
-        return back_to(application_id, message_for(exc), "error")
+        return back_to(application_id, action_message(exc), "error")
     flash(t("application.cancelled"), "success")
     return redirect(url_for("candidate.applications"))
 

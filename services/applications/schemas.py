@@ -198,6 +198,7 @@ def summary(application, staff):
     c = candidate_part(a)
     item = {
         "id": a.id, "status": a.status, "cancelled": a.cancelled,
+        "archived": a.archived_at is not None,
         "formation": {"code": f.get("code"), "label": f.get("label"), "level": f.get("level")},
         "centre": {"code": centre.get("code"), "label": centre.get("label")},
         "commission": {"code": commission.get("code"), "label": commission.get("label")},

@@ -111,3 +111,4 @@ def test_the_candidate_can_do_nothing_on_an_archived_campaigns_application(harne
                 or any(p["can_change"] for p in view["pieces"]))
     answer = h.call("get_application", actors.ada, admitted)
     assert answer["archived"] is True and not (answer["can_confirm"] or answer["can_withdraw"])
+    assert [a["archived"] for a in h.call("list_my_applications", actors.ada)] == [True, True]
