@@ -1027,7 +1027,6 @@ FR.update({
     "offer.reason.limit_centre": "Maximum du centre atteint ({limit})",
     "offer.reason.limit_global": "Maximum de {limit} candidatures atteint",
     "offer.complete_dossier": "Complétez votre dossier",
-    "applications.archived": "Campagne archivée (lecture seule)",
 })
 EN.update({
     "err.campaign_not_open": "This programme does not belong to the current application campaign.",
@@ -1041,7 +1040,18 @@ EN.update({
     "offer.reason.limit_centre": "Centre maximum reached ({limit})",
     "offer.reason.limit_global": "Maximum of {limit} applications reached",
     "offer.complete_dossier": "Complete your file",
-    "applications.archived": "Campaign archived (read-only)",
+})
+
+# Issue 4 (audit): commission members kept by accounts.
+FR.update({
+    "err.unknown_login": "Aucun utilisateur n'a cet identifiant.",
+    "err.not_committee": "Seuls les utilisateurs au rôle « Membre de commission » peuvent en être membres.",
+    "err.president_required": "Une commission a exactement un président : marquez-le d'une * devant son identifiant.",
+})
+EN.update({
+    "err.unknown_login": "No user has this login.",
+    "err.not_committee": "Only users with the Committee member role can sit on a committee.",
+    "err.president_required": "A committee has exactly one president: mark them with a * before their login.",
 })
 
 MESSAGES = {"fr": FR, "en": EN}

@@ -89,3 +89,12 @@ INCOMPLETE = "incomplete"
 
 # Staff limited to some centres, about a candidate who applied to none of them.
 OUT_OF_SCOPE = "out_of_scope"
+
+# Commission members (issue 4): set_commission_members, and the commissions of
+# create_staff/update_staff checked against the catalogue.
+UNKNOWN_COMMISSION = "unknown_commission"  # field commissions: not a catalogue commission
+COMMISSION_NOT_FOUND = "commission_not_found"  # NotFound
+UNKNOWN_LOGIN = "unknown_login"  # field members: no staff user has that login
+NOT_COMMITTEE = "not_committee"  # field members: that user's role is not committee
+PRESIDENT_REQUIRED = "president_required"  # field members: a commission has one president
+ONE_PRESIDENT = "one_president"  # field members: more than one president

@@ -432,7 +432,8 @@ class AccountsService(ServiceBase):
     @rpc(expected_exceptions=EXPECTED)
     def create_staff(self, actor, data):
         staff_admin.require_admin(actor)
-        clean, errors = staff_admin.validate(data, True, self._known_centres())
+        clean, errors = staff_admin.validate(data, True, self._known_centres(),
+                                             self._known_commissions(actor))
         if "login" not in errors and queries.staff_by_login(self.db.session, clean["login"]):
             errors["login"] = codes.LOGIN_TAKEN
         schemas.raise_if_invalid(errors)
@@ -456,7 +457,8 @@ class AccountsService(ServiceBase):
         user = queries.staff_user(self.db.session, staff_id, lock=True)
         if user is None:
             raise NotFound(codes.NOT_FOUND, "no such staff user")
-        clean, errors = staff_admin.validate(data, False, self._known_centres())
+        clean, errors = staff_admin.validate(data, False, self._known_centres(),
+                                             self._known_commissions(actor))
         schemas.raise_if_invalid(errors)
         staff_admin.check_not_locking_out(actor, user, clean)
         password = clean.pop("password", None)
@@ -517,3 +519,47 @@ class AccountsService(ServiceBase):
         if candidate is None:
             raise NotFound(codes.NOT_FOUND, "no such candidate")
         return candidate
+
+    # -- commission members (issue 4): staff_users.commissions / presides -----------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_commission_members(self, actor, commission_code):
+        """The committee members of a commission in the actor's centres:
+        [{login, display_name, email, president, active}]."""
+        actors.require_staff(actor)
+        code = staff_admin.commission_in_scope(actor, commission_code,
+                                               self.catalog.list_commissions(actor))
+        return staff_admin.members_of(queries.staff_users(self.db.session), code)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def set_commission_members(self, actor, commission_code, members):
+        """Sets who sits on a commission (members [{login, president}], committee
+        users, exactly one president): admin, scol, or a manager of its centre.
+        The new scope applies at each member's next login."""
+        staff_admin.require_member_editor(actor)
+        code = staff_admin.commission_in_scope(actor, commission_code,
+                                               self.catalog.list_commissions(actor))
+        wanted, errors = staff_admin.member_list(members)
+        schemas.raise_if_invalid(errors)
+        users = staff_admin.staff_for_update(self.db.session)
+        schemas.raise_if_invalid(staff_admin.check_members(users, wanted))
+        changed = staff_admin.set_members(users, code, wanted, self.clock())
+        self.db.emit("commission_members_changed", {
+            "commission": code, "members": [{"login": login, "president": president}
+                                            for login, president in sorted(wanted.items())],
+            "changed": [user.login for user in changed]})
+        self.db.commit()
+        return staff_admin.members_of(users, code)
+
+    def _known_commissions(self, actor):
+        """The catalogue's commission codes (as the actor sees them: an admin
+        sees all), or None when the catalogue does not answer in time."""
+        commissions = None
+        try:
+            with eventlet.Timeout(CATALOG_TIMEOUT_SECONDS, False):
+                commissions = self.catalog.list_commissions(actor)
+        except UnknownService:
+            return None
+        if not isinstance(commissions, list):
+            return None
+        return {c.get("code") for c in commissions if isinstance(c, dict)}

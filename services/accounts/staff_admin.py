@@ -6,11 +6,14 @@ committee member to commissions (some of which they preside); readonly users
 read within the centres they are given."""
 import re
 
+from sqlalchemy import select
+
 from services.common import actors
-from services.common.errors import Conflict, Forbidden, ValidationFailed
+from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 from . import domain
 from . import exceptions as codes
+from .models import StaffUser
 
 LOGIN = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,39}")
@@ -30,8 +33,9 @@ def _codes(value):
     return sorted({str(v).strip().upper() for v in value if str(v).strip()})
 
 
-def validate(data, creating, known_centres=None):
-    """-> (clean, errors). `known_centres`: the catalogue's centre codes, when known."""
+def validate(data, creating, known_centres=None, known_commissions=None):
+    """-> (clean, errors). `known_centres`, `known_commissions`: the catalogue's
+    centre and commission codes, when known."""
     data = data if isinstance(data, dict) else {}
     clean, errors = {}, {}
     if creating:
@@ -73,6 +77,9 @@ def validate(data, creating, known_centres=None):
         errors["presides"] = codes.INVALID_CHOICE
     if known_centres is not None and set(clean["centres"]) - set(known_centres):
         errors["centres"] = codes.UNKNOWN_CENTRE
+    if known_commissions is not None and "commissions" not in errors \
+            and set(clean["commissions"]) - set(known_commissions):
+        errors["commissions"] = codes.UNKNOWN_COMMISSION
     clean["active"] = str(data.get("active", "1")).lower() not in ("0", "false", "off", "")
     password = data.get("password")
     if creating or password:
@@ -97,3 +104,97 @@ def view(user):
             "commissions": list(user.commissions or []), "presides": list(user.presides or []),
             "active": bool(user.active),
             "created_at": user.created_at.isoformat() if user.created_at else None}
+
+
+# -- commission members (DOMAIN.md 4): accounts is their one source of truth -----------
+# A committee member's scope is staff_users.commissions (and presides); the
+# commission page of the catalogue reads and sets it here.
+
+MEMBER_EDITORS = ("admin", "scol", "manager")
+
+
+def require_member_editor(actor):
+    """admin, scol, or a manager (of the commission's centre: commission_in_scope)."""
+    actors.require_staff(actor, write=True)
+    if actor.get("role") not in MEMBER_EDITORS:
+        raise Forbidden("forbidden", "your role cannot change a commission's members")
+
+
+def commission_in_scope(actor, commission_code, visible):
+    """`visible`: catalog.list_commissions(actor), the commissions in the actor's
+    centres. -> the commission code; NotFound for admin/scol (they see every
+    commission), Forbidden out_of_scope for the others (nothing learnt)."""
+    code = str(commission_code or "").strip().upper()
+    if code and any(isinstance(c, dict) and c.get("code") == code for c in visible or []):
+        return code
+    if actor.get("role") in actors.ALL_CENTRES_ROLES:
+        raise NotFound(codes.COMMISSION_NOT_FOUND, "no such commission")
+    raise Forbidden(codes.OUT_OF_SCOPE, "outside your centres")
+
+
+def member_list(members):
+    """-> ({login: president}, errors) of [{login, president}]: each a committee
+    member's login, exactly one president (none when the list is empty)."""
+    wanted, errors = {}, {}
+    if not isinstance(members, (list, tuple)):
+        return {}, {"members": codes.INVALID}
+    for member in members:
+        login = str((member or {}).get("login") or "").strip().lower() \
+            if isinstance(member, dict) else ""
+        if not LOGIN.fullmatch(login):
+            errors["members"] = codes.INVALID
+            continue
+        president = str(member.get("president", "")).lower() in ("1", "true", "on", "yes")
+        wanted[login] = wanted.get(login, False) or president
+    presidents = sum(wanted.values())
+    if wanted and presidents == 0 and not errors:
+        errors["members"] = codes.PRESIDENT_REQUIRED
+    elif presidents > 1:
+        errors["members"] = codes.ONE_PRESIDENT
+    return wanted, errors
+
+
+def staff_for_update(session):
+    return session.scalars(select(StaffUser).order_by(StaffUser.login).with_for_update()).all()
+
+
+def check_members(users, wanted):
+    """Every login an existing committee member: errors {members: unknown_login |
+    not_committee}."""
+    by_login = {user.login: user for user in users}
+    missing = [login for login in wanted if login not in by_login]
+    if missing:
+        return {"members": codes.UNKNOWN_LOGIN}
+    if any(by_login[login].role != "committee" for login in wanted):
+        return {"members": codes.NOT_COMMITTEE}
+    return {}
+
+
+def set_members(users, commission_code, wanted, now):
+    """Adds the commission (and its presidency) to the wanted members, removes
+    it from everyone else. -> the users changed."""
+    changed = []
+    for user in users:
+        commissions, presides = set(user.commissions or []), set(user.presides or [])
+        if user.login in wanted:
+            commissions.add(commission_code)
+            if wanted[user.login]:
+                presides.add(commission_code)
+            else:
+                presides.discard(commission_code)
+        else:
+            commissions.discard(commission_code)
+            presides.discard(commission_code)
+        if sorted(commissions) != list(user.commissions or []) or \
+                sorted(presides) != list(user.presides or []):
+            user.commissions, user.presides = sorted(commissions), sorted(presides)
+            user.updated_at = now
+            changed.append(user)
+    return changed
+
+
+def members_of(users, commission_code):
+    """[{login, display_name, email, president, active}] of the commission."""
+    return [{"login": user.login, "display_name": user.display_name, "email": user.email,
+             "president": commission_code in (user.presides or []), "active": bool(user.active)}
+            for user in users if commission_code in (user.commissions or [])]

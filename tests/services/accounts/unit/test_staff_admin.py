@@ -1,7 +1,7 @@
 """Staff users, roles and scopes administered by an admin (issue 4)."""
 import pytest
 
-from services.common.errors import Conflict, Forbidden, ValidationFailed
+from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tests.services.accounts.harness import staff
 
 ADMIN = staff("admin", staff_id=999)
@@ -77,3 +77,84 @@ def test_only_admins_administer_staff(admin_harness, role):
     admin_harness.refused(Forbidden, expected, "list_staff", actor)
     admin_harness.refused(Forbidden, expected, "create_staff", actor, MANAGER)
     admin_harness.refused(Forbidden, expected, "update_staff", actor, 1, MANAGER)
+
+
+# -- commission members: accounts is the one source of truth ------------------------------
+
+COMMISSIONS = [{"code": "SCI-INFO", "centre": "SCI"}, {"code": "SCI-MATH", "centre": "SCI"},
+               {"code": "LLSH-LEA", "centre": "LLSH"}]
+
+
+def jury(login, commissions=("SCI-MATH",), presides=()):
+    return {"login": login, "display_name": login.title(), "role": "committee",
+            "commissions": list(commissions), "presides": list(presides), "password": GOOD}
+
+
+@pytest.fixture
+def members_harness(admin_harness):
+    admin_harness.remote["catalog.list_commissions"] = COMMISSIONS
+    for user in (jury("jury.a"), jury("jury.b", ["SCI-INFO", "SCI-MATH"], ["SCI-INFO"]),
+                 jury("jury.c"), MANAGER):
+        admin_harness.call("create_staff", ADMIN, user)
+    return admin_harness
+
+
+def scope_of(harness, login):
+    who = harness.call("authenticate_staff", login, GOOD)
+    return who["commissions"], who["presides"]
+
+
+def test_the_members_set_on_a_commission_are_the_staff_scope_at_next_login(members_harness):
+    h = members_harness
+    assert [(m["login"], m["president"]) for m in
+            h.call("list_commission_members", ADMIN, "SCI-INFO")] == [("jury.b", True)]
+    members = h.call("set_commission_members", staff("manager", ["SCI"]), "sci-info",
+                     [{"login": "Jury.A", "president": True}, {"login": "jury.c"}])
+    assert [(m["login"], m["president"]) for m in members] == [("jury.a", True),
+                                                               ("jury.c", False)]
+    assert scope_of(h, "jury.a") == (["SCI-INFO", "SCI-MATH"], ["SCI-INFO"])
+    assert scope_of(h, "jury.b") == (["SCI-MATH"], [])  # no longer on SCI-INFO
+    assert scope_of(h, "jury.c") == (["SCI-INFO", "SCI-MATH"], [])
+    listed = {u["login"]: u for u in h.call("list_staff", ADMIN)}
+    assert listed["jury.a"]["presides"] == ["SCI-INFO"]
+    assert h.call("list_commission_members", staff("readonly", ["SCI"]), "SCI-INFO") == members
+
+
+@pytest.mark.parametrize("members, fields", [
+    ([{"login": "jury.a"}, {"login": "jury.c"}], {"members": "president_required"}),
+    ([{"login": "jury.a", "president": True}, {"login": "jury.c", "president": "1"}],
+     {"members": "one_president"}),
+    ([{"login": "jury.a", "president": True}, {"login": "nobody"}], {"members": "unknown_login"}),
+    ([{"login": "gestion.droit", "president": True}], {"members": "not_committee"}),
+    ([{"login": "Bad Login!", "president": True}], {"members": "invalid"}),
+    ("jury.a", {"members": "invalid"}),
+])
+def test_a_wrong_members_list_changes_nobody(members_harness, members, fields):
+    members_harness.refused(ValidationFailed, "invalid", "set_commission_members", ADMIN,
+                            "SCI-INFO", members, fields=fields)
+
+
+def test_only_admin_scol_and_the_centres_managers_set_members(members_harness):
+    h = members_harness
+    members = [{"login": "jury.a", "president": True}]
+    for actor, error, code in [(staff("manager", ["LLSH"]), Forbidden, "out_of_scope"),
+                               (staff("committee"), Forbidden, "forbidden"),
+                               (staff("readonly", ["SCI"]), Forbidden, "read_only"),
+                               ({"kind": "candidate", "id": 4}, Forbidden, "forbidden")]:
+        h.remote["catalog.list_commissions"] = [c for c in COMMISSIONS
+                                                if c["centre"] in (actor.get("centres") or ())]
+        h.refused(error, code, "set_commission_members", actor, "SCI-INFO", members)
+    h.remote["catalog.list_commissions"] = COMMISSIONS
+    h.refused(NotFound, "commission_not_found", "set_commission_members", staff("scol"),
+              "NOPE", members)
+    assert h.call("set_commission_members", staff("scol"), "SCI-INFO", members)[0]["login"] == \
+        "jury.a"
+    h.remote["catalog.list_commissions"] = COMMISSIONS[2:]
+    h.refused(Forbidden, "out_of_scope", "list_commission_members", staff("manager", ["LLSH"]),
+              "SCI-INFO")
+
+
+def test_a_committee_member_is_given_catalogue_commissions_only(members_harness):
+    members_harness.refused(ValidationFailed, "invalid", "create_staff", ADMIN,
+                            jury("jury.z", ["SCI-INFO", "DROIT-X"]),
+                            fields={"commissions": "unknown_commission"})
