@@ -67,9 +67,10 @@ def create_app(overrides=None):
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
 
-    from .views import (account, admin, candidate, catalogue, dev, health, public, staff,
-                        staff_candidates)
+    from .views import (account, admin, candidate, catalogue, catalogue_transfer, dev, health,
+                        public, staff, staff_candidates)
     for blueprint in (health.bp, public.bp, candidate.bp, account.bp, staff.bp,
-                      staff_candidates.bp, admin.bp, catalogue.bp, dev.bp):
+                      staff_candidates.bp, admin.bp, catalogue.bp, catalogue_transfer.bp,
+                      dev.bp):
         app.register_blueprint(blueprint)
     return app

@@ -11,7 +11,6 @@ from .. import security
 from ..app import remote
 from ..errors import field_errors, message_for
 from ..i18n import t
-from ..tabular import UnreadableFile, read, write
 
 bp = Blueprint("catalogue", __name__, url_prefix="/gestion/catalogue")
 
@@ -150,40 +149,7 @@ def formation(code=None):
                            commissions=commissions), status
 
 
-# -- import and export -------------------------------------------------------------------
-
-@bp.get("/formations/export.<kind>")
-def export(kind):
-    if kind not in ("csv", "xlsx"):
-        abort(404)
-    data = remote().catalog.export_formations(me())
-    body, content_type = write(data["columns"], data["rows"], kind)
-    return Response(body, content_type=content_type, headers={
-        "Content-Disposition": f'attachment; filename="formations.{kind}"'})
-
-
-@bp.post("/formations/import")
-def import_formations():
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        flash(t("upload.no_file"), "error")
-        return redirect(url_for("catalogue.formations"))
-    try:
-        rows = read(upload.filename, upload.read())
-    except UnreadableFile as exc:
-        flash(t(f"catalogue.unreadable.{exc}"), "error")
-        return redirect(url_for("catalogue.formations"))
-    dry_run = request.form.get("dry_run") == "1"
-    try:
-        done = remote().catalog.import_formations(me(), rows, dry_run)
-    except ValidationFailed as exc:
-        problems = [t("catalogue.import_line", line=key.split(".")[0], field=key.split(".")[-1],
-                      message=message) for key, message in field_errors(exc).items()]
-        flash(t("catalogue.import_refused", n=len(problems)) + " " + " · ".join(problems), "error")
-    else:
-        flash(t("catalogue.import_checked" if dry_run else "catalogue.import_done", **done),
-              "success")
-    return redirect(url_for("catalogue.formations"))
+# (import and export: catalogue_transfer.py)
 
 
 # -- piece definitions, commissions, reference lists ---------------------------------

@@ -328,61 +328,6 @@ def bulk_changes(formations, changes):
     return planned
 
 
-# -- import and export (CSV/XLSX rows; the gateway reads and writes the files) ----------
-
-FORMATION_COLUMNS = ("code", "label", "level", "keywords", "url", "capacity", "enabled",
-                     "treatment_type", "commission") + domain.DATE_FIELDS
-
-
-def formation_row(formation):
-    dates = formation.dates()
-    row = {"code": formation.code, "label": formation.label, "level": formation.level,
-           "keywords": formation.keywords or "", "url": formation.url or "",
-           "capacity": "" if formation.capacity is None else str(formation.capacity),
-           "enabled": "1" if formation.enabled else "0",
-           "treatment_type": formation.treatment_type,
-           "commission": formation.commission.code if formation.commission else ""}
-    for field in domain.DATE_FIELDS:
-        value = dates.get(field)
-        row[field] = "" if value is None else (str(value) if field == "confirm_days"
-                                               else value.isoformat())
-    return row
-
-
-def check_import(session, actor, rows):
-    """Every line checked before anything changes: -> [(line, existing or None,
-    values, commission)], or ValidationFailed with `fields` {"<line>.<field>": code}
-    (line numbers as in the file: the header is line 1)."""
-    if not isinstance(rows, list) or not rows:
-        raise ValidationFailed(codes.INVALID, "empty file", fields={"file": codes.REQUIRED})
-    planned, errors, seen = [], {}, {}
-    for index, row in enumerate(rows):
-        line = index + 2
-        row = {k: v for k, v in (row if isinstance(row, dict) else {}).items()
-               if k in FORMATION_COLUMNS}
-        code = str(row.get("code") or "").strip().upper()
-        if code and code in seen:
-            errors[f"{line}.code"] = codes.DUPLICATE_LINE
-            continue
-        seen[code] = line
-        existing = session.scalars(select(Formation).where(Formation.code == code)).first() \
-            if code else None
-        try:
-            values, commission = formation_values(session, row, defaults_from_centre=True)
-            for centre_code in {commission.centre.code,
-                                *([existing.centre.code] if existing else [])}:
-                require_formation_scope(actor, centre_code)
-        except ValidationFailed as exc:
-            errors.update({f"{line}.{field}": problem for field, problem in exc.fields.items()})
-            continue
-        except Forbidden:
-            errors[f"{line}.commission"] = "out_of_scope"
-            continue
-        planned.append((line, existing, values, commission))
-    _raise(errors)
-    return planned
-
-
 # -- commissions -------------------------------------------------------------------------
 
 ALERTS = ("transmitted", "cancelled", "withdrawn", "promoted")

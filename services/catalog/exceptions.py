@@ -53,3 +53,12 @@ COMMISSION_NOT_FOUND = "commission_not_found"
 PIECE_NOT_FOUND = "piece_not_found"
 FORMATION_HAS_APPLICATIONS = "formation_has_applications"  # Conflict: delete_formation
 INVALID_URL = "invalid_url"  # ValidationFailed field: formation url not http(s)
+
+# Import of the catalogue (transfer.py): ValidationFailed fields {"<line>.<column>": code}
+# (line 1 = the header) or {"file": code}.
+UNKNOWN_COLUMN = "unknown_column"  # the header names a column the kind does not have
+MISSING_COLUMN = "missing_column"  # a column every file of the kind needs is absent
+EMPTY_FILE = "empty_file"  # no line under the header
+TOO_MANY_LINES = "too_many_lines"  # more than transfer.MAX_LINES lines
+INVALID_FLAG = "invalid_flag"  # a yes/no cell that is neither (1/0, oui/non, yes/no...)
+NOT_IN_YOUR_CENTRES = "not_in_your_centres"  # the line concerns a centre outside the actor's

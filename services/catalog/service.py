@@ -13,7 +13,7 @@ from services.common.db import Database
 from services.common.errors import EXPECTED, Conflict, NotFound, ValidationFailed
 from services.common.service_base import ServiceBase
 
-from . import admin, domain, queries, schemas
+from . import admin, domain, queries, schemas, transfer
 from . import exceptions as codes
 from .models import (Base, Campaign, Centre, Commission, Formation, PieceDefinition,
                      ReferenceItem)
@@ -243,44 +243,31 @@ class CatalogService(ServiceBase):
                                    fields={"code": codes.CODE_TAKEN}) from None
 
     @rpc(expected_exceptions=EXPECTED)
-    def export_formations(self, actor):
-        """{columns, rows} of the active campaign's formations in the actor's scope."""
-        centres = actors.staff_centres(actor)
-        campaign = queries.active_campaign(self.db.session)
-        rows = [] if campaign is None else self.db.session.scalars(
-            select(Formation).options(joinedload(Formation.centre), joinedload(Formation.commission))
-            .where(Formation.campaign_id == campaign.id).order_by(Formation.code)).all()
-        return {"columns": list(admin.FORMATION_COLUMNS),
-                "rows": [admin.formation_row(f) for f in rows
-                         if centres is None or f.centre.code in centres]}
+    def catalogue_columns(self):
+        """{kind: {columns, required}} of the import and export files."""
+        return {kind: transfer.columns_of(kind) for kind in transfer.KINDS}
 
     @rpc(expected_exceptions=EXPECTED)
-    def import_formations(self, actor, rows, dry_run=False):
-        """Creates or changes formations from spreadsheet rows (export_formations'
-        columns). Every line is checked first; one wrong line and nothing changes."""
-        actors.require_staff(actor, write=True)
+    def export_catalogue(self, actor, kind):
+        """{kind, columns, rows} of centres, commissions, formations (the active
+        campaign's) or pieces, in the actor's scope: any staff role reads."""
+        return transfer.export_rows(self.db.session, actor, kind)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def import_catalogue(self, actor, kind, rows, dry_run=False):
+        """Creates or changes rows of one kind from spreadsheet rows (the export's
+        columns; each row's line number in `_line`). Every line is checked first;
+        one wrong line and nothing changes. -> {kind, lines, created, updated,
+        unchanged, dry_run, changes: [{line, action, code}]}."""
         session = self.db.session
-        planned = admin.check_import(session, actor, rows)
-        campaign = queries.active_campaign(session)
-        if campaign is None:
-            raise NotFound(codes.NO_ACTIVE_CAMPAIGN, "no campaign is active")
-        created = updated = 0
+        lines = transfer.check_import(session, actor, kind, rows)
         if not dry_run:
-            for _, existing, values, commission in planned:
-                formation = existing or Formation(campaign_id=campaign.id)
-                if existing is None:
-                    session.add(formation)
-                    created += 1
-                else:
-                    updated += 1
-                for key, value in values.items():
-                    setattr(formation, key, value)
-                formation.commission, formation.centre = commission, commission.centre
-                self.db.emit("formation_updated", {"code": values["code"]})
+            changed = transfer.apply(session, kind, lines, queries.active_campaign(session))
             self._flush_or_taken()
+            for code in changed:
+                self.db.emit("formation_updated", {"code": code})
             self.db.commit()
-        return {"lines": len(planned), "created": created, "updated": updated,
-                "dry_run": bool(dry_run)}
+        return transfer.summary(kind, lines, dry_run)
 
     @rpc(expected_exceptions=EXPECTED)
     def save_commission(self, actor, data, code=None):

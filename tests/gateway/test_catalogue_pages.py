@@ -115,54 +115,14 @@ def test_a_formation_page_shows_what_a_candidate_needs_and_why_they_cannot_apply
 def test_the_offer_offers_apply_only_inside_the_window(app):
     tree = [{"code": "SCI", "label": "UFR Sciences", "levels": [{"level": "M- MASTER", "formations": [
         {**FULL_FORMATION, "date_open": "2027-03-01", "date_close": "2027-04-30", "open_now": False}]}]}]
-    fake(app, catalog={"get_offer": tree}, applications={"apply_status": {"MINFO1": {
-        "allowed": False, "reason": "applications_closed", "fields": {}}}})
+    fake(app, catalog={"get_offer": tree})
     client = app.test_client()
     login_candidate(client)
     page = page_text(client.get("/offre"))
-    assert "Candidatures fermées" in page and ">Candidater<" not in page
+    assert "ne sont pas ouvertes" in page and ">Candidater<" not in page
 
 
-def test_export_as_csv_and_xlsx_and_read_back(app):
-    import io
-
-    from openpyxl import load_workbook
-
-    from gateway.tabular import read
-    fake(app, catalog={"export_formations": {"columns": ["code", "label"], "rows": [
-        {"code": "MINFO1", "label": "Master Informatique, parcours IA"}]}})
-    client = app.test_client()
-    as_staff(client, "scol")
-    csv_file = client.get("/gestion/catalogue/formations/export.csv")
-    assert "attachment" in csv_file.headers["Content-Disposition"]
-    assert read("f.csv", csv_file.data) == [{"code": "MINFO1",
-                                             "label": "Master Informatique, parcours IA"}]
-    xlsx = client.get("/gestion/catalogue/formations/export.xlsx")
-    assert load_workbook(io.BytesIO(xlsx.data)).active["B2"].value == \
-        "Master Informatique, parcours IA"
-    assert read("f.xlsx", xlsx.data)[0]["code"] == "MINFO1"
-
-
-def test_import_sends_rows_and_reports_every_bad_line(app):
-    remote = fake(app, catalog={"import_formations": ValidationFailed(
-        "invalid", "x", {"3.date_jury": "date_order", "4.commission": "unknown_commission"}),
-        "list_formations": [], "list_centres": []})
-    client = app.test_client()
-    as_staff(client, "scol")
-    data = "code;label;commission\nA1;Un;SCI-INFO\nA2;Deux;SCI-INFO\nA3;Trois;NOPE\n".encode()
-    import io
-    answer = client.post("/gestion/catalogue/formations/import", data={
-        "csrf_token": "tok", "dry_run": "1", "file": (io.BytesIO(data), "formations.csv")},
-        content_type="multipart/form-data", follow_redirects=True)
-    page = page_text(answer)
-    assert "rien n'a changé (2 erreur(s))" in page
-    assert "ligne 3, date_jury" in page and "ligne 4, commission : Commission inconnue" in page
-    method, (_, rows, dry_run) = remote.catalog.calls[0]
-    assert method == "import_formations" and dry_run is True and rows[2]["commission"] == "NOPE"
-    bad = client.post("/gestion/catalogue/formations/import", data={
-        "csrf_token": "tok", "file": (io.BytesIO(b"\x00\x01"), "formations.pdf")},
-        content_type="multipart/form-data", follow_redirects=True)
-    assert "Fichier illisible" in page_text(bad)
+# (import and export: test_catalogue_transfer.py)
 
 
 def test_pieces_commissions_and_reference_lists_pages(app):

@@ -203,36 +203,7 @@ def test_reading_is_limited_to_the_scope(call, catalogue):
         call("list_campaigns", {"kind": "candidate", "id": 3})
 
 
-# -- import / export -----------------------------------------------------------------
-
-def test_export_then_import_a_few_hundred_formations(call, catalogue):
-    exported = call("export_formations", SCOL)
-    assert exported["columns"][0] == "code" and [r["code"] for r in exported["rows"]] == \
-        ["MINFO1", "MLEA1"]
-    rows = [{**FORMATION, "code": f"F{n:03d}", "label": f"Formation {n}"} for n in range(300)]
-    rows.append({**exported["rows"][0], "label": "Master Informatique (nouveau libellé)"})
-    assert call("import_formations", SCOL, rows, dry_run=True)["created"] == 0
-    done = call("import_formations", SCOL, rows)
-    assert (done["created"], done["updated"]) == (300, 1)
-    assert call("get_formation", "MINFO1")["label"] == "Master Informatique (nouveau libellé)"
-    assert len(call("export_formations", SCOL)["rows"]) == 302
-
-
-def test_an_import_with_a_bad_line_changes_nothing_and_names_every_line(call, catalogue):
-    rows = [dict(FORMATION, code="OK1"),
-            dict(FORMATION, code="BAD2", date_jury="2027-05-01"),
-            dict(FORMATION, code="BAD3", commission="NOPE"),
-            dict(FORMATION, code="OK1")]
-    error = call.refused(ValidationFailed, "invalid", "import_formations", SCOL, rows)
-    assert error.fields == {"3.date_jury": "date_order", "4.commission": "unknown_commission",
-                            "5.code": "duplicate_line"}
-
-
-def test_a_manager_imports_only_into_their_centre(call, catalogue):
-    error = call.refused(ValidationFailed, "invalid", "import_formations", MANAGER_LLSH,
-                         [FORMATION])
-    assert error.fields == {"2.commission": "out_of_scope"}
-    assert [r["code"] for r in call("export_formations", MANAGER_LLSH)["rows"]] == ["MLEA1"]
+# (import and export: test_transfer.py)
 
 
 # -- commissions and reference lists --------------------------------------------------
@@ -317,6 +288,7 @@ def test_a_formation_with_applications_cannot_be_deleted(call, catalogue):
         call("get_formation", "MLEA1")
     with pytest.raises(Forbidden):
         call("delete_formation", MANAGER_LLSH, "MINFO1")
+
 
 # -- formation codes come back every campaign ------------------------------------------
 

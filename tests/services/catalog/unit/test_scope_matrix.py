@@ -112,7 +112,7 @@ def by_centre(every, sci, llsh, nothing=frozenset()):
 
 
 def import_refused():
-    return Outcome(ValidationFailed, fields={"2.commission": "out_of_scope"})
+    return Outcome(ValidationFailed, fields={"2.commission": "not_in_your_centres"})
 
 
 # (rpc, arguments after the actor (callables get the catalogue fixture), keywords, outcomes)
@@ -128,7 +128,8 @@ MATRIX = [
     ("list_formations", (), {}, reads(by_centre(ALL_FORMATIONS, SCI_FORMATIONS, {"MLEA1"}))),
     ("list_formations", (), {"centre": "LLSH"},
      reads(by_centre({"MLEA1"}, set(), {"MLEA1"}))),
-    ("export_formations", (), {}, reads(by_centre(ALL_FORMATIONS, SCI_FORMATIONS, {"MLEA1"}))),
+    ("export_catalogue", ("formations",), {},
+     reads(by_centre(ALL_FORMATIONS, SCI_FORMATIONS, {"MLEA1"}))),
     ("list_pieces", (), {}, reads(by_centre(ALL_PIECES, SCI_PIECES,
                                             {"CNI", "DOC-LLSH", "LM-LEA"}, {"CNI"}))),
     # -- campaigns: administrators only ----------------------------------------------
@@ -158,11 +159,11 @@ MATRIX = [
     ("bulk_update_formations", (["MINFO1", "MLEA1"], {"enabled": "0"}), {},
      table(EVERY_CENTRE)),
     ("delete_formation", ("MLEA1",), {}, table(EVERY_CENTRE | {"manager_llsh"})),
-    ("import_formations", ([MLEA1],), {},
-     table(EVERY_CENTRE | {"manager_llsh"}, refused=import_refused(),
-           readonly=FORBIDDEN, candidate=FORBIDDEN)),
-    ("import_formations", ([MLEA1_INTO_SCI],), {},
-     table(EVERY_CENTRE, refused=import_refused(), readonly=FORBIDDEN, candidate=FORBIDDEN)),
+    ("import_catalogue", ("formations", [MLEA1]), {},
+     table(EVERY_CENTRE | {"manager_llsh"}, refused=FORBIDDEN, manager_sci=import_refused())),
+    ("import_catalogue", ("formations", [MLEA1_INTO_SCI]), {},
+     table(EVERY_CENTRE, refused=FORBIDDEN, manager_sci=import_refused(),
+           manager_llsh=import_refused())),
     # -- commissions ----------------------------------------------------------------------
     ("save_commission", ({"code": "SCI-PHYS", "label": "Commission Physique",
                           "centre": "SCI"},), {}, table(EVERY_CENTRE | {"manager_sci"})),
@@ -202,11 +203,11 @@ MATRIX = [
 ]
 
 READS = {"list_campaigns", "get_centre", "list_centres", "list_commissions", "list_formations",
-         "export_formations", "list_pieces"}
+         "export_catalogue", "list_pieces"}
 
 
 def seen_codes(method, answer):
-    if method == "export_formations":
+    if method == "export_catalogue":
         return {row["code"] for row in answer["rows"]}
     if method == "get_centre":
         return None
