@@ -1191,6 +1191,7 @@ FR.update({
     "offer.reason.limit_centre": "Maximum du centre atteint ({limit})",
     "offer.reason.limit_global": "Maximum de {limit} candidatures atteint",
     "offer.complete_dossier": "Complétez votre dossier",
+    "applications.archived": "Campagne archivée (lecture seule)",
 })
 EN.update({
     "err.campaign_not_open": "This programme does not belong to the current application campaign.",
@@ -1204,6 +1205,7 @@ EN.update({
     "offer.reason.limit_centre": "Centre maximum reached ({limit})",
     "offer.reason.limit_global": "Maximum of {limit} applications reached",
     "offer.complete_dossier": "Complete your file",
+    "applications.archived": "Campaign archived (read-only)",
 })
 
 # Issue 4 (audit): commission members kept by accounts.

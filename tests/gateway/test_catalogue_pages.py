@@ -115,11 +115,12 @@ def test_a_formation_page_shows_what_a_candidate_needs_and_why_they_cannot_apply
 def test_the_offer_offers_apply_only_inside_the_window(app):
     tree = [{"code": "SCI", "label": "UFR Sciences", "levels": [{"level": "M- MASTER", "formations": [
         {**FULL_FORMATION, "date_open": "2027-03-01", "date_close": "2027-04-30", "open_now": False}]}]}]
-    fake(app, catalog={"get_offer": tree})
+    fake(app, catalog={"get_offer": tree}, applications={"apply_status": {"MINFO1": {
+        "allowed": False, "reason": "applications_closed", "fields": {}}}})
     client = app.test_client()
     login_candidate(client)
     page = page_text(client.get("/offre"))
-    assert "ne sont pas ouvertes" in page and ">Candidater<" not in page
+    assert "Candidatures fermées" in page and ">Candidater<" not in page
 
 
 # (import and export: test_catalogue_transfer.py)
