@@ -1220,6 +1220,58 @@ EN.update({
     "err.president_required": "A committee has exactly one president: mark them with a * before their login.",
 })
 
+# Issue 4 (audit): centres, commissions, pieces and reference lists pages.
+FR.update({
+    "catalogue.centres": "Centres de candidature",
+    "catalogue.new_centre": "Nouveau centre",
+    "catalogue.none": "Aucun pour l'instant.",
+    "catalogue.commissions": "Commissions",
+    "catalogue.new_commission": "Nouvelle commission",
+    "catalogue.see": "Voir",
+    "catalogue.members_later": "Ses membres se choisissent ensuite, sur la page de la commission.",
+    "catalogue.signature_current": "Une signature est enregistrée ; envoyez une image pour la remplacer.",
+    "catalogue.president": "Président(e)",
+    "catalogue.inactive": "Désactivé",
+    "catalogue.no_members": "Aucun membre.",
+    "catalogue.members_scope_help": "Seuls les utilisateurs au rôle « Membre de commission » peuvent y siéger ; le changement s'applique à leur prochaine connexion.",
+    "catalogue.save_members": "Enregistrer les membres",
+    "catalogue.members_saved": "Membres de la commission enregistrés.",
+    "catalogue.order_help": "Les pièces sont présentées au candidat dans l'ordre croissant.",
+    "catalogue.piece_delete_help": "Supprimer la pièce : les nouvelles candidatures ne la demandent plus ; les candidatures déjà créées gardent la leur (et ses fichiers).",
+    "catalogue.delete_piece": "Supprimer la pièce",
+    "catalogue.delete_piece_confirm": "Supprimer cette pièce pour les prochaines candidatures ?",
+    "catalogue.piece_deleted": "Pièce supprimée.",
+    "catalogue.deactivate": "Désactiver",
+    "catalogue.reactivate": "Réactiver",
+    "catalogue.deactivate_help": "Un élément désactivé n'est plus proposé, mais reste sur ce qui l'utilise déjà.",
+    "err.signature_not_image": "La signature doit être une image PNG ou JPEG.",
+})
+EN.update({
+    "catalogue.centres": "Application centres",
+    "catalogue.new_centre": "New centre",
+    "catalogue.none": "None yet.",
+    "catalogue.commissions": "Committees",
+    "catalogue.new_commission": "New committee",
+    "catalogue.see": "See",
+    "catalogue.members_later": "Its members are chosen afterwards, on the committee's page.",
+    "catalogue.signature_current": "A signature is stored; send an image to replace it.",
+    "catalogue.president": "President",
+    "catalogue.inactive": "Deactivated",
+    "catalogue.no_members": "No member.",
+    "catalogue.members_scope_help": "Only users with the Committee member role can sit on it; the change applies at their next login.",
+    "catalogue.save_members": "Save the members",
+    "catalogue.members_saved": "Committee members saved.",
+    "catalogue.order_help": "Pieces are shown to the candidate in increasing order.",
+    "catalogue.piece_delete_help": "Deleting the piece: new applications no longer ask for it; applications already made keep theirs (and its files).",
+    "catalogue.delete_piece": "Delete the piece",
+    "catalogue.delete_piece_confirm": "Delete this piece for future applications?",
+    "catalogue.piece_deleted": "Piece deleted.",
+    "catalogue.deactivate": "Deactivate",
+    "catalogue.reactivate": "Reactivate",
+    "catalogue.deactivate_help": "A deactivated item is no longer offered, but stays on what already uses it.",
+    "err.signature_not_image": "The signature must be a PNG or JPEG image.",
+})
+
 MESSAGES = {"fr": FR, "en": EN}
 
 

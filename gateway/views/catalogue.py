@@ -1,11 +1,12 @@
 """Catalogue administration in the staff portal (/gestion/catalogue):
-campaigns, centres, formations and their dates, bulk edits. The catalog
-service checks every role and scope; a refusal is a 403 page."""
+campaigns, centres, commissions (with their members, kept by accounts),
+formations and their dates, bulk edits, piece definitions, reference lists.
+The services check every role and scope; a refusal is a 403 page."""
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
 import requests
 
-from services.common.errors import Conflict, ValidationFailed
+from services.common.errors import Conflict, NotFound, ValidationFailed
 
 from .. import security
 from ..app import remote
@@ -69,7 +70,68 @@ def campaign_action(code, action):
     return redirect(url_for("catalogue.campaigns"))
 
 
+@bp.route("/campagnes/<code>", methods=["GET", "POST"])
+def campaign(code):
+    """Change a campaign (admin; never an archived one)."""
+    current = next((c for c in remote().catalog.list_campaigns(me()) if c["code"] == code), None)
+    if current is None:
+        abort(404)
+    form, errors, status = dict(current), {}, 200
+    if request.method == "POST":
+        form = {**form_of(CAMPAIGN_FIELDS), "code": current["code"]}
+        try:
+            remote().catalog.save_campaign(me(), form, current["code"])
+        except ValidationFailed as exc:
+            errors, status = field_errors(exc), 422
+        except Conflict as exc:
+            flash(message_for(exc), "error")
+            return redirect(url_for("catalogue.campaigns"))
+        else:
+            flash(t("catalogue.saved"), "success")
+            return redirect(url_for("catalogue.campaigns"))
+    return render_template("admin/campaign.html", campaign=current, form=form,
+                           errors=errors), status
+
+
 # -- centres -----------------------------------------------------------------------------
+
+def centre_form(defaults=None):
+    """The centre form as the service takes it (the page asks megabytes, the
+    service counts bytes) -> (data, the size as typed)."""
+    form = {**form_of(CENTRE_FIELDS), **(defaults or {}),
+            "online": "1" if request.form.get("online") else "0"}
+    size = form.pop("max_file_size_mb").replace(",", ".")
+    try:
+        form["max_file_size"] = str(round(float(size) * MB)) if size else ""
+    except ValueError:
+        form["max_file_size"] = "invalid"
+    return form, size
+
+
+def centre_errors(exc):
+    errors = field_errors(exc)
+    if "max_file_size" in errors:
+        errors["max_file_size_mb"] = errors.pop("max_file_size")
+    return errors
+
+
+@bp.route("/centres", methods=["GET", "POST"])
+def centres():
+    """The centres in the actor's scope; admin and scol create them."""
+    form, errors, status = {"online": True, "max_file_size_mb": "2"}, {}, 200
+    if request.method == "POST":
+        form, size = centre_form()
+        try:
+            saved = remote().catalog.save_centre(me(), form)
+        except ValidationFailed as exc:
+            errors, status = centre_errors(exc), 422
+            form["max_file_size_mb"] = size
+        else:
+            flash(t("catalogue.saved"), "success")
+            return redirect(url_for("catalogue.centre", code=saved["code"]))
+    return render_template("admin/centres.html", centres=remote().catalog.list_centres(me()),
+                           form=form, errors=errors, MB=MB), status
+
 
 @bp.route("/centres/<code>", methods=["GET", "POST"])
 def centre(code):
@@ -77,23 +139,15 @@ def centre(code):
     form = {**data, "max_file_size_mb": f"{data['max_file_size'] / MB:g}"}
     errors, status = {}, 200
     if request.method == "POST":
-        form = {**form_of(CENTRE_FIELDS), "code": data["code"],
-                "online": "1" if request.form.get("online") else "0"}
-        size = form.pop("max_file_size_mb").replace(",", ".")
-        try:  # the page asks megabytes, the service counts bytes
-            form["max_file_size"] = str(round(float(size) * MB)) if size else ""
-        except ValueError:
-            form["max_file_size"] = "invalid"
+        form, size = centre_form({"code": data["code"]})
         try:
             remote().catalog.save_centre(me(), form, code=data["code"])
         except ValidationFailed as exc:
-            errors, status = field_errors(exc), 422
-            if "max_file_size" in errors:
-                errors["max_file_size_mb"] = errors.pop("max_file_size")
+            errors, status = centre_errors(exc), 422
             form["max_file_size_mb"] = size
         else:
             flash(t("catalogue.saved"), "success")
-            return redirect(url_for("catalogue.formations"))
+            return redirect(url_for("catalogue.centres"))
     return render_template("admin/centre.html", form=form, errors=errors), status
 
 
@@ -156,39 +210,86 @@ def formation(code=None):
 
 PIECE_FIELDS = ("code", "label", "order", "scope", "owner", "treatment_type")
 TEMPLATE_MAX_SIZE = 10 * MB
+SIGNATURE_MAX_SIZE = 2 * MB
+# A signature is pasted into letters: an image, never a PDF (checked by content).
+IMAGE_MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
 
 
-def store_template(upload):
-    """A template file through the documents service (checked by content):
-    -> (document_id, filename)."""
+def upload_size(upload):
     upload.stream.seek(0, 2)
     size = upload.stream.tell()
     upload.stream.seek(0)
+    return size
+
+
+def store_template(upload, max_size=TEMPLATE_MAX_SIZE):
+    """A file through the documents service (checked by content there):
+    -> {document_id, filename, content_type, size}."""
+    size = upload_size(upload)
     documents = remote().documents
-    ticket = documents.create_upload({}, upload.filename, size, TEMPLATE_MAX_SIZE)
+    ticket = documents.create_upload({}, upload.filename, size, max_size)
     requests.put(ticket["put_url"], data=upload.stream, headers={"Content-Length": str(size)},
                  timeout=60).raise_for_status()
-    stored = documents.confirm_upload(ticket["document_id"])
-    return stored["document_id"], stored["filename"]
+    return documents.confirm_upload(ticket["document_id"])
+
+
+def is_image(upload):
+    """PNG or JPEG by its first bytes (a PDF or anything else is refused
+    before anything is uploaded)."""
+    head = upload.stream.read(8)
+    upload.stream.seek(0)
+    return any(head.startswith(magic) for magic, _ in IMAGE_MAGIC)
+
+
+def forget_document(document_id):
+    """Best effort: a file nobody will refer to is deleted (no orphan left)."""
+    try:
+        remote().documents.delete_document(document_id)
+    except (NotFound, ConnectionError, OSError):
+        pass
+
+
+def piece_form():
+    return {**form_of(PIECE_FIELDS),
+            **{k: "1" if request.form.get(k) else "0" for k in ("conditional", "shared")}}
+
+
+def save_piece_from(form, piece_id=None, current=None):
+    """Uploads the template if one is given, then saves; a refused piece
+    leaves no uploaded template behind."""
+    upload = request.files.get("template")
+    stored = None
+    if current:  # an edit keeps the current template unless a new one comes
+        form.setdefault("template_document_id", current.get("template_document_id") or "")
+        form.setdefault("template_filename", current.get("template_filename") or "")
+    if upload is not None and upload.filename:
+        stored = store_template(upload)
+        form["template_document_id"], form["template_filename"] = \
+            stored["document_id"], stored["filename"]
+    try:
+        codes = [c.strip() for c in request.form.get("formations", "").split(",") if c.strip()]
+        if codes and piece_id is None:
+            remote().catalog.assign_piece(me(), form, codes)
+        else:
+            remote().catalog.save_piece(me(), form, piece_id)
+    except Exception:  # refused (or out of scope): the uploaded template goes too
+        if stored is not None:
+            forget_document(stored["document_id"])
+        raise
 
 
 @bp.route("/pieces", methods=["GET", "POST"])
 def pieces():
     form, errors, status = {"scope": "institution", "order": "0"}, {}, 200
     if request.method == "POST":
-        form = {**form_of(PIECE_FIELDS),
-                **{k: "1" if request.form.get(k) else "0" for k in ("conditional", "shared")}}
+        form = piece_form()
         try:
-            upload = request.files.get("template")
-            if upload is not None and upload.filename:
-                form["template_document_id"], form["template_filename"] = store_template(upload)
-            codes = [c.strip() for c in request.form.get("formations", "").split(",") if c.strip()]
-            if codes:
-                remote().catalog.assign_piece(me(), form, codes)
-            else:
-                remote().catalog.save_piece(me(), form)
+            save_piece_from(form)
         except ValidationFailed as exc:
             errors, status = field_errors(exc), 422
+        except Conflict as exc:
+            flash(message_for(exc), "error")
+            status = 409
         else:
             flash(t("catalogue.saved"), "success")
             return redirect(url_for("catalogue.pieces"))
@@ -196,41 +297,158 @@ def pieces():
                            form=form, errors=errors), status
 
 
-@bp.route("/commissions/<code>", methods=["GET", "POST"])
-def commission(code):
-    current = next((c for c in remote().catalog.list_commissions(me()) if c["code"] == code), None)
+@bp.route("/pieces/<int:piece_id>", methods=["GET", "POST"])
+def piece(piece_id):
+    """Edit a piece definition (its label, order, treatment type, flags...)."""
+    current = next((p for p in remote().catalog.list_pieces(me()) if p["id"] == piece_id), None)
     if current is None:
         abort(404)
-    form = {**current, "members": ", ".join(("*" if m.get("president") else "") + m["login"]
-                                            for m in current.get("members") or [])}
+    form = {**current, "order": str(current.get("order", 0)),
+            "treatment_type": current.get("treatment_type") or "",
+            "owner": current.get("owner") or ""}
     errors, status = {}, 200
     if request.method == "POST":
-        form = {**form_of(("label", "address", "email", "phone", "signatory", "members")),
-                "centre": current["centre"]}
-        # "*login" marks the president: one text field for the list of members
-        members = [{"login": m.strip().lstrip("*"), "president": m.strip().startswith("*")}
-                   for m in form["members"].split(",") if m.strip()]
-        data = {**form, "members": members, "signature_document_id":
-                current.get("signature_document_id"),
-                "alerts": {k: "1" if request.form.get(f"alert_{k}") else "0"
-                           for k in ("transmitted", "cancelled", "withdrawn", "promoted")}}
+        form = piece_form()
         try:
-            upload = request.files.get("signature")
-            if upload is not None and upload.filename:
-                data["signature_document_id"], _ = store_template(upload)
-            remote().catalog.save_commission(me(), data, code=code)
+            save_piece_from(form, piece_id, current)
+        except ValidationFailed as exc:
+            errors, status = field_errors(exc), 422
+        except Conflict as exc:
+            flash(message_for(exc), "error")
+            status = 409
+        else:
+            flash(t("catalogue.saved"), "success")
+            return redirect(url_for("catalogue.pieces"))
+    return render_template("admin/piece.html", piece=current, form=form, errors=errors), status
+
+
+@bp.post("/pieces/<int:piece_id>/supprimer")
+def delete_piece(piece_id):
+    try:
+        remote().catalog.delete_piece(me(), piece_id)
+    except Conflict as exc:
+        flash(message_for(exc), "error")
+        return redirect(url_for("catalogue.piece", piece_id=piece_id))
+    flash(t("catalogue.piece_deleted"), "success")
+    return redirect(url_for("catalogue.pieces"))
+
+
+COMMISSION_FIELDS = ("code", "label", "centre", "address", "email", "phone", "signatory")
+ALERTS = ("transmitted", "cancelled", "withdrawn", "promoted")
+
+
+def centre_choices():
+    return [[c["code"], f"{c['code']} – {c['label']}"]
+            for c in remote().catalog.list_centres(me())]
+
+
+@bp.route("/commissions", methods=["GET", "POST"])
+def commissions():
+    """The commissions in the actor's centres; admin, scol and managers create."""
+    form, errors, status = {}, {}, 200
+    if request.method == "POST":
+        form = form_of(COMMISSION_FIELDS)
+        try:
+            saved = remote().catalog.save_commission(me(), form)
         except ValidationFailed as exc:
             errors, status = field_errors(exc), 422
         else:
             flash(t("catalogue.saved"), "success")
+            return redirect(url_for("catalogue.commission", code=saved["code"]))
+    return render_template("admin/commissions.html",
+                           commissions=remote().catalog.list_commissions(me()),
+                           centres=centre_choices(), form=form, errors=errors), status
+
+
+def members_text(members):
+    """"*login" marks the president: one text field for the list of members."""
+    return ", ".join(("*" if m.get("president") else "") + m["login"] for m in members)
+
+
+def members_from(text):
+    return [{"login": m.strip().lstrip("*").strip(), "president": m.strip().startswith("*")}
+            for m in text.split(",") if m.strip()]
+
+
+def commission_page(current, form, errors, members_form, member_errors, status):
+    members = remote().accounts.list_commission_members(me(), current["code"])
+    if members_form is None:
+        members_form = {"members": members_text(members)}
+    return render_template("admin/commission.html", commission=current, form=form,
+                           errors=errors, alerts=current.get("alerts") or {}, members=members,
+                           members_form=members_form, member_errors=member_errors,
+                           centres=centre_choices()), status
+
+
+def commission_in_scope(code):
+    current = next((c for c in remote().catalog.list_commissions(me()) if c["code"] == code),
+                   None)
+    if current is None:
+        abort(404)
+    return current
+
+
+@bp.route("/commissions/<code>", methods=["GET", "POST"])
+def commission(code):
+    """Its details (catalog) and, below, its members (accounts: the committee
+    users whose scope it is)."""
+    current = commission_in_scope(code)
+    form, errors, status = dict(current), {}, 200
+    if request.method == "POST":
+        form = {**form_of(COMMISSION_FIELDS), "code": current["code"]}
+        form["centre"] = form["centre"] or current["centre"]
+        data = {**form, "signature_document_id": current.get("signature_document_id"),
+                "alerts": {k: "1" if request.form.get(f"alert_{k}") else "0" for k in ALERTS}}
+        upload = request.files.get("signature")
+        stored, saved = None, False
+        try:
+            if upload is not None and upload.filename:
+                # checked before anything is stored: a refused form leaves no file
+                if not is_image(upload):
+                    raise ValidationFailed("invalid", "not an image",
+                                           fields={"signature": "signature_not_image"})
+                stored = store_template(upload, SIGNATURE_MAX_SIZE)
+                if stored.get("content_type") not in dict(IMAGE_MAGIC).values():
+                    raise ValidationFailed("invalid", "not an image",
+                                           fields={"signature": "signature_not_image"})
+                data["signature_document_id"] = stored["document_id"]
+            remote().catalog.save_commission(me(), data, code=code)
+            saved = True
+        except ValidationFailed as exc:
+            errors, status = field_errors(exc), 422
+            if "file" in errors:
+                errors["signature"] = errors.pop("file")
+        finally:
+            if stored is not None and not saved:  # refused: the image goes too
+                forget_document(stored["document_id"])
+        if saved:
+            previous = current.get("signature_document_id")
+            if stored is not None and previous:
+                forget_document(previous)  # replaced: the old image would be an orphan
+            flash(t("catalogue.saved"), "success")
             return redirect(url_for("catalogue.commission", code=code))
-    return render_template("admin/commission.html", form=form, errors=errors,
-                           alerts=current.get("alerts") or {}), status
+    return commission_page(current, form, errors, None, {}, status)
+
+
+@bp.post("/commissions/<code>/membres")
+def commission_members(code):
+    """Sets who sits on the commission (accounts keeps it as their scope)."""
+    current = commission_in_scope(code)
+    members_form = {"members": request.form.get("members", "").strip()}
+    try:
+        remote().accounts.set_commission_members(me(), code, members_from(members_form["members"]))
+    except ValidationFailed as exc:
+        return commission_page(current, dict(current), {}, members_form, field_errors(exc), 422)
+    flash(t("catalogue.members_saved"), "success")
+    return redirect(url_for("catalogue.commission", code=code))
+
+
+REFERENCE_KINDS = ("motive", "tag", "level")
 
 
 @bp.route("/listes/<kind>", methods=["GET", "POST"])
 def reference_list(kind):
-    if kind not in ("motive", "tag", "level"):
+    if kind not in REFERENCE_KINDS:
         abort(404)
     form, errors, status = {}, {}, 200
     if request.method == "POST":
@@ -243,8 +461,24 @@ def reference_list(kind):
             flash(t("catalogue.saved"), "success")
             return redirect(url_for("catalogue.reference_list", kind=kind))
     return render_template("admin/reference_list.html", kind=kind,
-                           items=remote().catalog.list_reference(kind), form=form,
-                           errors=errors), status
+                           items=remote().catalog.list_reference(kind, include_inactive=True),
+                           form=form, errors=errors), status
+
+
+@bp.post("/listes/<kind>/<code>/<action>")
+def reference_item_state(kind, code, action):
+    """Deactivated: no longer offered as a choice, kept for what already uses it."""
+    if kind not in REFERENCE_KINDS or action not in ("desactiver", "activer"):
+        abort(404)
+    item = next((i for i in remote().catalog.list_reference(kind, include_inactive=True)
+                 if i["code"] == code), None)
+    if item is None:
+        abort(404)
+    remote().catalog.save_reference_item(me(), kind, {
+        **{k: item.get(k) for k in ("code", "label", "colour", "order")},
+        "active": "1" if action == "activer" else "0"})
+    flash(t("catalogue.saved"), "success")
+    return redirect(url_for("catalogue.reference_list", kind=kind))
 
 
 @bp.post("/formations/<code>/supprimer")

@@ -126,18 +126,39 @@ def test_the_offer_offers_apply_only_inside_the_window(app):
 # (import and export: test_catalogue_transfer.py)
 
 
-def test_pieces_commissions_and_reference_lists_pages(app):
-    remote = catalog(app, list_pieces=[{"id": 1, "code": "CNI", "label": "Pièce d'identité",
-                                        "scope": "institution", "owner": None, "order": 1,
-                                        "treatment_type": None, "conditional": False,
-                                        "shared": True, "template_filename": None}],
-                     save_piece={}, assign_piece={"assigned": 2},
-                     list_commissions=[{"code": "SCI-INFO", "label": "Commission Info",
-                                        "centre": "SCI", "members": [{"login": "jury.a",
-                                                                      "president": True}],
-                                        "alerts": {"transmitted": True}}],
-                     save_commission={}, list_reference=[{"code": "PRIO", "label": "Prioritaire",
-                                                          "colour": "#c0392b", "order": 0}],
+PIECE = {"id": 1, "code": "CNI", "label": "Pièce d'identité", "scope": "institution",
+         "owner": None, "order": 1, "treatment_type": None, "conditional": False,
+         "shared": True, "template_filename": None, "template_document_id": None}
+COMMISSION = {"code": "SCI-INFO", "label": "Commission Info", "centre": "SCI",
+              "signatory": "Pr. Martin", "signature_document_id": "doc-old",
+              "alerts": {"transmitted": True}}
+MEMBERS = [{"login": "jury.a", "display_name": "Jury A", "email": None, "president": True,
+            "active": True}]
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\n"
+
+
+def commission_services(app, accounts=None, documents=None, **answers):
+    remote = catalog(app, **{"list_commissions": [COMMISSION], "save_commission": {},
+                             **answers})
+    remote.services["accounts"] = type(remote.catalog)({
+        "list_commission_members": MEMBERS, "set_commission_members": MEMBERS,
+        **(accounts or {})})
+    remote.services["documents"] = type(remote.catalog)({
+        "create_upload": {"document_id": "doc-new", "put_url": "http://minio/put"},
+        "confirm_upload": {"document_id": "doc-new", "filename": "signature.png",
+                           "content_type": "image/png", "size": len(PNG)},
+        "delete_document": {"deleted": True}, **(documents or {})})
+    return remote
+
+
+def test_pieces_and_reference_lists_pages(app):
+    remote = catalog(app, list_pieces=[PIECE], save_piece={}, assign_piece={"assigned": 2},
+                     delete_piece={"deleted": True},
+                     list_reference=[{"code": "PRIO", "label": "Prioritaire", "colour": "#c0392b",
+                                      "order": 0, "active": True},
+                                     {"code": "OLD", "label": "Ancien tag", "colour": "#000000",
+                                      "order": 1, "active": False}],
                      save_reference_item={})
     client = app.test_client()
     as_staff(client, "scol")
@@ -147,22 +168,183 @@ def test_pieces_commissions_and_reference_lists_pages(app):
                                                    "formations": "MINFO1, MLEA1", "shared": "1"})
     method, (_, data, codes) = remote.catalog.calls[-1]
     assert method == "assign_piece" and codes == ["MINFO1", "MLEA1"] and data["shared"] == "1"
-    page = page_text(client.get("/gestion/catalogue/commissions/SCI-INFO"))
-    assert 'value="*jury.a"' in page
-    client.post("/gestion/catalogue/commissions/SCI-INFO", data={
-        "csrf_token": "tok", "label": "Commission Info", "members": "*jury.a, jury.b",
-        "alert_withdrawn": "1"})
-    method, (_, data) = remote.catalog.calls[-1][0], remote.catalog.calls[-1][1][:2]
-    assert method == "save_commission"
-    assert data["members"] == [{"login": "jury.a", "president": True},
-                               {"login": "jury.b", "president": False}]
-    assert data["alerts"]["withdrawn"] == "1" and data["alerts"]["transmitted"] == "0"
-    assert "Prioritaire" in page_text(client.get("/gestion/catalogue/listes/tag"))
+    page = page_text(client.get("/gestion/catalogue/listes/tag"))
+    assert "Prioritaire" in page and "Désactivé" in page and "Réactiver" in page
+    assert remote.catalog.calls[-1] == ("list_reference", ("tag",))
     client.post("/gestion/catalogue/listes/motive", data={"csrf_token": "tok", "code": "CAPA",
                                                          "label": "Capacité atteinte"})
     assert remote.catalog.calls[-1][0] == "save_reference_item"
     assert remote.catalog.calls[-1][1][1] == "motive"
     assert client.get("/gestion/catalogue/listes/other").status_code == 404
+
+
+def test_a_reference_item_is_deactivated_and_kept(app):
+    remote = catalog(app, list_reference=[{"code": "CAPA", "label": "Capacité atteinte",
+                                           "colour": None, "order": 2, "active": True}],
+                     save_reference_item={})
+    client = app.test_client()
+    as_staff(client, "scol")
+    client.post("/gestion/catalogue/listes/motive/CAPA/desactiver", data={"csrf_token": "tok"})
+    method, (_, kind, data) = remote.catalog.calls[-1]
+    assert (method, kind, data["code"], data["label"], data["active"]) == \
+        ("save_reference_item", "motive", "CAPA", "Capacité atteinte", "0")
+    assert client.post("/gestion/catalogue/listes/motive/NOPE/desactiver",
+                       data={"csrf_token": "tok"}).status_code == 404
+
+
+def test_a_piece_definition_is_edited_and_deleted(app):
+    remote = catalog(app, list_pieces=[PIECE], save_piece={}, delete_piece={"deleted": True})
+    client = app.test_client()
+    as_staff(client, "scol")
+    page = page_text(client.get("/gestion/catalogue/pieces"))
+    assert "/gestion/catalogue/pieces/1" in page
+    form = page_text(client.get("/gestion/catalogue/pieces/1"))
+    assert 'value="Pièce d\'identité"' in form and "gardent la leur" in form
+    client.post("/gestion/catalogue/pieces/1", data={
+        "csrf_token": "tok", "code": "CNI", "scope": "institution", "label": "Pièce d'identité",
+        "order": "5", "shared": "1"})
+    method, (_, data, piece_id) = remote.catalog.calls[-1]
+    assert (method, piece_id, data["order"], data["shared"], data["conditional"]) == \
+        ("save_piece", 1, "5", "1", "0")
+    client.post("/gestion/catalogue/pieces/1/supprimer", data={"csrf_token": "tok"})
+    assert remote.catalog.calls[-1][0] == "delete_piece" and remote.catalog.calls[-1][1][1] == 1
+    catalog(app, list_pieces=[PIECE], save_piece=Conflict("campaign_archived", "x"))
+    refused = client.post("/gestion/catalogue/pieces/1", data={
+        "csrf_token": "tok", "code": "CNI", "scope": "institution", "label": "X"})
+    assert refused.status_code == 409 and "archivée" in page_text(refused)
+    assert client.get("/gestion/catalogue/pieces/2").status_code == 404
+
+
+def test_a_campaign_is_edited(app):
+    remote = catalog(app)
+    client = app.test_client()
+    as_staff(client, "admin")
+    assert "/gestion/catalogue/campagnes/2027" in page_text(client.get("/gestion/catalogue/campagnes"))
+    assert 'value="Campagne 2027"' in page_text(client.get("/gestion/catalogue/campagnes/2027"))
+    client.post("/gestion/catalogue/campagnes/2027", data={
+        "csrf_token": "tok", "label": "Campagne 2027 (prolongée)", "start": "2026-10-01",
+        "end": "2027-10-15", "login_until": "2027-11-30"})
+    method, (_, data, code) = remote.catalog.calls[-1]
+    assert (method, code, data["end"], data["label"]) == \
+        ("save_campaign", "2027", "2027-10-15", "Campagne 2027 (prolongée)")
+    catalog(app, save_campaign=ValidationFailed("invalid", "x", {"end": "date_order"}))
+    bad = client.post("/gestion/catalogue/campagnes/2027", data={"csrf_token": "tok"})
+    assert bad.status_code == 422 and "suivre la précédente" in page_text(bad)
+    assert client.get("/gestion/catalogue/campagnes/1999").status_code == 404
+
+
+def test_centres_are_listed_in_scope_and_created(app):
+    remote = catalog(app, list_centres=[CENTRE])
+    client = app.test_client()
+    as_staff(client, "scol")
+    page = page_text(client.get("/gestion/catalogue/centres"))
+    assert "UFR Sciences" in page and "Nouveau centre" in page
+    assert remote.catalog.calls[-1][1][0]["role"] == "scol"  # asked with the actor: in scope
+    answer = client.post("/gestion/catalogue/centres", data={
+        "csrf_token": "tok", "code": "DROIT", "label": "Faculté de droit",
+        "max_file_size_mb": "3", "online": "1"})
+    method, (_, data) = remote.catalog.calls[-1][0], remote.catalog.calls[-1][1][:2]
+    assert method == "save_centre" and len(remote.catalog.calls[-1][1]) == 2  # a creation
+    assert (data["code"], data["max_file_size"], data["online"]) == \
+        ("DROIT", str(3 * 1024 * 1024), "1")
+    assert answer.headers["Location"].endswith("/gestion/catalogue/centres/SCI")
+    catalog(app, list_centres=[CENTRE],
+            save_centre=ValidationFailed("invalid", "x", {"max_file_size": "too_large"}))
+    assert client.post("/gestion/catalogue/centres", data={
+        "csrf_token": "tok", "code": "X", "label": "X", "max_file_size_mb": "20"}).status_code == 422
+    catalog(app, list_centres=[CENTRE])
+    as_staff(client, "manager", ["SCI"])
+    page = page_text(client.get("/gestion/catalogue/centres"))
+    assert "UFR Sciences" in page and "Nouveau centre" not in page
+
+
+def test_commissions_are_listed_and_created(app):
+    remote = commission_services(app, save_commission={"code": "SCI-PHYS"})
+    client = app.test_client()
+    as_staff(client, "manager", ["SCI"])
+    page = page_text(client.get("/gestion/catalogue/commissions"))
+    assert "Commission Info" in page and "Nouvelle commission" in page
+    answer = client.post("/gestion/catalogue/commissions", data={
+        "csrf_token": "tok", "code": "SCI-PHYS", "label": "Commission Physique", "centre": "SCI"})
+    method, (_, data) = remote.catalog.calls[-1]
+    assert (method, data["code"], data["centre"]) == ("save_commission", "SCI-PHYS", "SCI")
+    assert answer.headers["Location"].endswith("/gestion/catalogue/commissions/SCI-PHYS")
+
+
+def test_the_commission_members_come_from_accounts_and_are_set_there(app):
+    remote = commission_services(app)
+    client = app.test_client()
+    as_staff(client, "scol")
+    page = page_text(client.get("/gestion/catalogue/commissions/SCI-INFO"))
+    assert "Jury A" in page and "Président(e)" in page and 'value="*jury.a"' in page
+    assert remote.accounts.calls[-1][1][1] == "SCI-INFO"
+    client.post("/gestion/catalogue/commissions/SCI-INFO", data={
+        "csrf_token": "tok", "label": "Commission Info", "centre": "SCI", "alert_withdrawn": "1"})
+    method, (_, data) = remote.catalog.calls[-1][0], remote.catalog.calls[-1][1][:2]
+    assert method == "save_commission" and "members" not in data
+    assert data["alerts"]["withdrawn"] == "1" and data["alerts"]["transmitted"] == "0"
+    client.post("/gestion/catalogue/commissions/SCI-INFO/membres", data={
+        "csrf_token": "tok", "members": "jury.a, *jury.b"})
+    method, (_, code, members) = remote.accounts.calls[-1]
+    assert (method, code) == ("set_commission_members", "SCI-INFO")
+    assert members == [{"login": "jury.a", "president": False},
+                       {"login": "jury.b", "president": True}]
+    commission_services(app, accounts={"set_commission_members": ValidationFailed(
+        "invalid", "x", {"members": "unknown_login"})})
+    refused = client.post("/gestion/catalogue/commissions/SCI-INFO/membres", data={
+        "csrf_token": "tok", "members": "*nobody"})
+    assert refused.status_code == 422 and "Aucun utilisateur n'a cet identifiant" in \
+        page_text(refused) and 'value="*nobody"' in page_text(refused)
+
+
+def post_signature(client, content, **fields):
+    import io
+    return client.post("/gestion/catalogue/commissions/SCI-INFO", data={
+        "csrf_token": "tok", "label": "Commission Info", "centre": "SCI", **fields,
+        "signature": (io.BytesIO(content), "signature.png")}, content_type="multipart/form-data")
+
+
+def test_a_signature_is_an_image_and_a_refused_form_leaves_no_file(app, monkeypatch):
+    import gateway.views.catalogue as views
+    puts = []
+    monkeypatch.setattr(views.requests, "put", lambda url, **kw: puts.append(url) or type(
+        "Answer", (), {"raise_for_status": lambda self: None})())
+    remote = commission_services(app)
+    client = app.test_client()
+    as_staff(client, "scol")
+    refused = post_signature(client, PDF)
+    assert refused.status_code == 422 and "PNG ou JPEG" in page_text(refused)
+    assert remote.documents.calls == [] and puts == []  # nothing uploaded
+    assert all(call[0] != "save_commission" for call in remote.catalog.calls)
+
+    remote = commission_services(app, save_commission=ValidationFailed(
+        "invalid", "x", {"email": "invalid"}))
+    assert post_signature(client, PNG, email="nope").status_code == 422
+    assert [c[0] for c in remote.documents.calls] == ["create_upload", "confirm_upload",
+                                                      "delete_document"]
+    assert remote.documents.calls[-1][1] == ("doc-new",)  # the refused form's file is gone
+
+    remote = commission_services(app, documents={"confirm_upload": {
+        "document_id": "doc-new", "filename": "s.png", "content_type": "application/pdf",
+        "size": 10}})
+    assert post_signature(client, PNG).status_code == 422
+    assert remote.documents.calls[-1] == ("delete_document", ("doc-new",))
+
+    remote = commission_services(app)
+    assert post_signature(client, PNG).status_code == 302
+    method, (_, data) = remote.catalog.calls[-1][0], remote.catalog.calls[-1][1][:2]
+    assert (method, data["signature_document_id"]) == ("save_commission", "doc-new")
+    assert remote.documents.calls[-1] == ("delete_document", ("doc-old",))  # replaced
+
+
+def test_the_staff_navigation_reaches_every_catalogue_page(app):
+    catalog(app)
+    client = app.test_client()
+    as_staff(client, "manager", ["SCI"])
+    page = page_text(client.get("/gestion/catalogue/formations"))
+    for path in ("/gestion/catalogue/centres", "/gestion/catalogue/commissions",
+                 "/gestion/catalogue/pieces", "/gestion/catalogue/listes/motive"):
+        assert f'href="{path}"' in page, path
 
 
 def test_deleting_a_formation_with_applications_says_why_not(app):
