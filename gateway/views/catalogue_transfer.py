@@ -4,7 +4,7 @@ pieces as CSV or XLSX. The catalog service checks every line, role and scope;
 this page reads and writes the files and shows every error with its line."""
 from flask import Blueprint, Response, abort, render_template, request
 
-from services.common.errors import ValidationFailed
+from services.common.errors import NotFound, ValidationFailed
 
 from .. import security
 from ..app import remote
@@ -74,6 +74,8 @@ def import_file(kind):
         errors = line_errors(exc)
         return page(422, kind=kind, errors=errors, filename=upload.filename,
                     problem=t("transfer.refused", n=len(errors)))
+    except NotFound as exc:  # no active campaign to put formations in
+        return page(409, kind=kind, filename=upload.filename, problem=error_text(exc.code))
     changes = done.get("changes") or []
     return page(kind=kind, done=done, filename=upload.filename,
                 changes=changes[:SHOWN_CHANGES], more=max(0, len(changes) - SHOWN_CHANGES))

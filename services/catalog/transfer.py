@@ -52,7 +52,10 @@ REQUIRED_COLUMNS = {
 }
 FLAG_COLUMNS = {"centres": ("online",), "formations": ("enabled",),
                 "pieces": ("conditional", "shared")}
-IMPORT_ROLES = {"centres": ("admin", "scol"), "commissions": ("admin", "scol", "manager"),
+# Who may import the kind at all; each line is then checked like its single save
+# (a centre is created by admin or scol, changed by them or its managers).
+IMPORT_ROLES = {"centres": ("admin", "scol", "manager"),
+                "commissions": ("admin", "scol", "manager"),
                 "formations": ("admin", "scol", "manager"),
                 "pieces": ("admin", "scol", "manager")}
 # The column a scope refusal is reported on.
@@ -351,6 +354,9 @@ def _check_scope(actor, kind, line, centre_codes):
     if kind == "pieces":
         admin.require_piece_scope(actor, line.values["scope"], next(iter(centre_codes)))
         return
+    if kind == "centres" and line.existing is None:
+        admin.require_role(actor, ("admin", "scol"))
+        return
     for centre_code in sorted(centre_codes):
         admin.require_formation_scope(actor, centre_code)
 
@@ -388,10 +394,10 @@ def check_import(session, actor, kind, rows):
         except ValidationFailed as exc:
             for column, problem in (exc.fields or {"code": exc.code}).items():
                 line_errors.setdefault(column, problem)
-        except Forbidden:
+        except Forbidden as exc:  # another centre's line, or not for this role at all
             institution = kind == "pieces" and data.get("scope") == domain.INSTITUTION
             line_errors["scope" if institution else SCOPE_COLUMN[kind]] = \
-                codes.NOT_IN_YOUR_CENTRES
+                codes.NOT_IN_YOUR_CENTRES if exc.code == "out_of_scope" else exc.code
         else:
             line.number = number
             if not line_errors:

@@ -114,4 +114,3 @@ def test_a_manager_imports_only_their_centres_lines(browser):
     assert "hors de vos centres" in text(refused) and error_lines(text(refused)) == [3]
     _, still = exported(manager)
     assert still == mine
-    assert "Importer un fichier" not in text(manager.get(PAGE)).split("Commissions")[0]

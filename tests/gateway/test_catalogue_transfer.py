@@ -10,7 +10,7 @@ from openpyxl import Workbook, load_workbook
 from gateway.i18n import EN, FR
 from gateway.tabular import UnreadableFile, read, write
 from services.catalog import transfer
-from services.common.errors import Forbidden, ValidationFailed
+from services.common.errors import Forbidden, NotFound, ValidationFailed
 from tests.gateway.test_app import app, fake, login_candidate, page_text  # noqa: F401
 from tests.gateway.test_staff_candidates import as_staff
 
@@ -66,7 +66,9 @@ def test_each_role_sees_the_imports_it_may_make_and_every_staff_the_exports(app)
     client = app.test_client()
     as_staff(client, "manager", ["SCI"])
     page = page_text(client.get(PAGE))
-    assert f'action="{PAGE}/centres"' not in page and f'action="{PAGE}/formations"' in page
+    assert page.count('type="file"') == 4  # their centre, commissions, formations, pieces
+    as_staff(client, "committee")
+    assert 'type="file"' not in page_text(client.get(PAGE))
     as_staff(client, "readonly", ["SCI"])
     page = page_text(client.get(PAGE))
     assert 'type="file"' not in page and f"{PAGE}/pieces.xlsx" in page
@@ -186,6 +188,9 @@ def test_a_refused_import_lists_every_line_in_order_and_says_nothing_changed(app
     assert "<td>1</td><td>commission</td><td>Colonne obligatoire absente" in page
     service(app, import_catalogue=ValidationFailed("invalid", "x", {"file": "empty_file"}))
     assert FR["err.empty_file"] in page_text(post_file(client, "formations", "f.csv", b"code\n"))
+    service(app, import_catalogue=NotFound("no_active_campaign", "x"))
+    closed = post_file(client, "formations", "f.csv", b"code\nA\n")
+    assert closed.status_code == 409 and FR["err.no_active_campaign"] in page_text(closed)
 
 
 @pytest.mark.parametrize("name, data, message", [

@@ -289,10 +289,23 @@ def test_a_manager_reimports_pieces_with_the_institution_ones_left_as_they_are(c
     cni = next(r["_line"] for r in changed if r["code"] == "CNI")
     error = call.refused(ValidationFailed, "invalid", "import_catalogue", MANAGER_LLSH,
                          "pieces", changed)
-    assert error.fields == {f"{cni}.scope": "not_in_your_centres"}
+    assert error.fields == {f"{cni}.scope": "forbidden"}  # the institution's: admin, scol
 
 
-@pytest.mark.parametrize("actor, kind", [(MANAGER_SCI, "centres"), (COMMITTEE, "formations"),
+def test_a_manager_changes_their_own_centre_but_creates_none(call, catalogue):
+    mine = by_code(export(call, "centres", MANAGER_SCI))
+    assert list(mine) == ["SCI"]
+    done = call("import_catalogue", MANAGER_SCI, "centres",
+                numbered([{**mine["SCI"], "max_file_size_mb": "5"}]))
+    assert done["updated"] == 1
+    assert by_code(export(call, "centres"))["SCI"]["max_file_size_mb"] == "5"
+    error = call.refused(ValidationFailed, "invalid", "import_catalogue", MANAGER_SCI, "centres",
+                         numbered([{"code": "LLSH", "label": "UFR LLSH (par SCI)"},
+                                   {"code": "DROIT", "label": "Faculté de droit"}]))
+    assert error.fields == {"2.code": "not_in_your_centres", "3.code": "forbidden"}
+
+
+@pytest.mark.parametrize("actor, kind", [(COMMITTEE, "centres"), (COMMITTEE, "formations"),
                                          (READONLY, "formations"), (READONLY, "pieces"),
                                          ({"kind": "candidate", "id": 3}, "formations")])
 def test_who_may_not_import_gets_forbidden_and_nothing_changes(call, catalogue, actor, kind):
