@@ -11,7 +11,7 @@ def dossier_owner(actor, candidate_id=None, write=False, session=None, staff_onl
 
     A candidate only reaches their own dossier: another id answers NotFound,
     so nobody learns which ids exist. Staff name the candidate (writing needs
-    a role that may write); the system (jobs, seeding) too. Staff limited to
+    a role that may write, committee members only read); the system (jobs, seeding) too. Staff limited to
     some centres reach only candidates who applied to one of them.
     """
     kind = (actor or {}).get("kind")
@@ -24,6 +24,10 @@ def dossier_owner(actor, candidate_id=None, write=False, session=None, staff_onl
         return own, True
     if kind == "staff":
         actors.require_staff(actor, write=write)
+        if write and actor.get("role") == "committee":
+            # A committee reads the transmitted files and decides; it does not
+            # correct dossiers (DOMAIN.md 1).
+            raise Forbidden("forbidden", "committee members do not change dossiers")
     elif not actors.is_system(actor):
         raise Forbidden("forbidden", "a candidate, staff or the system is required")
     if candidate_id is None or not str(candidate_id).isdigit():
