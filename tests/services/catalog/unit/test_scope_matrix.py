@@ -111,8 +111,9 @@ def by_centre(every, sci, llsh, nothing=frozenset()):
             "committee": nothing, "president": sci, "readonly": sci}
 
 
-def import_refused():
-    return Outcome(ValidationFailed, fields={"2.commission": "not_in_your_centres"})
+def import_refused(column="commission", code="not_in_your_centres"):
+    """An import whose line 2 is another centre's (or not for this role)."""
+    return Outcome(ValidationFailed, fields={f"2.{column}": code})
 
 
 # (rpc, arguments after the actor (callables get the catalogue fixture), keywords, outcomes)
@@ -132,6 +133,11 @@ MATRIX = [
      reads(by_centre(ALL_FORMATIONS, SCI_FORMATIONS, {"MLEA1"}))),
     ("list_pieces", (), {}, reads(by_centre(ALL_PIECES, SCI_PIECES,
                                             {"CNI", "DOC-LLSH", "LM-LEA"}, {"CNI"}))),
+    ("export_catalogue", ("centres",), {}, reads(by_centre({"SCI", "LLSH"}, {"SCI"}, {"LLSH"}))),
+    ("export_catalogue", ("commissions",), {},
+     reads(by_centre(ALL_COMMISSIONS, SCI_COMMISSIONS, {"LLSH-LEA"}))),
+    ("export_catalogue", ("pieces",), {},
+     reads(by_centre(ALL_PIECES, SCI_PIECES, {"CNI", "DOC-LLSH", "LM-LEA"}, {"CNI"}))),
     # -- campaigns: administrators only ----------------------------------------------
     ("save_campaign", (NEW_CAMPAIGN,), {}, table({"admin"})),
     ("save_campaign", (CAMPAIGN_2028,), {"code": "2028"}, table({"admin"})),
@@ -164,6 +170,25 @@ MATRIX = [
     ("import_catalogue", ("formations", [MLEA1_INTO_SCI]), {},
      table(EVERY_CENTRE, refused=FORBIDDEN, manager_sci=import_refused(),
            manager_llsh=import_refused())),
+    ("import_catalogue", ("centres", [{"code": "LLSH", "label": "UFR LLSH (importée)"}]), {},
+     table(EVERY_CENTRE | {"manager_llsh"}, manager_sci=import_refused("code"))),
+    ("import_catalogue", ("centres", [{"code": "DROIT", "label": "Faculté de droit"}]), {},
+     table(EVERY_CENTRE, manager_sci=import_refused("code", "forbidden"),
+           manager_llsh=import_refused("code", "forbidden"))),
+    ("import_catalogue", ("commissions", [{"code": "LLSH-LEA", "label": "LEA (importée)",
+                                           "centre": "LLSH"}]), {},
+     table(EVERY_CENTRE | {"manager_llsh"}, manager_sci=import_refused("centre"))),
+    ("import_catalogue", ("commissions", [{"code": "LLSH-LEA", "label": "LEA (déplacée)",
+                                           "centre": "SCI"}]), {},
+     table(EVERY_CENTRE, manager_sci=import_refused("centre"),
+           manager_llsh=import_refused("centre"))),
+    ("import_catalogue", ("pieces", [{"code": "DOC-LLSH", "label": "Dossier (importé)",
+                                      "scope": "centre", "owner": "LLSH"}]), {},
+     table(EVERY_CENTRE | {"manager_llsh"}, manager_sci=import_refused("owner"))),
+    ("import_catalogue", ("pieces", [{"code": "CNI", "label": "CNI (importée)",
+                                      "scope": "institution"}]), {},
+     table(EVERY_CENTRE, manager_sci=import_refused("scope", "forbidden"),
+           manager_llsh=import_refused("scope", "forbidden"))),
     # -- commissions ----------------------------------------------------------------------
     ("save_commission", ({"code": "SCI-PHYS", "label": "Commission Physique",
                           "centre": "SCI"},), {}, table(EVERY_CENTRE | {"manager_sci"})),
