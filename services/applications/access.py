@@ -105,6 +105,17 @@ def require_validator(actor, application):
         raise Forbidden("forbidden", "only the president of the commission validates")
 
 
+def may_validate(actor, application):
+    """Whether the staff page offers "Valider" to this actor."""
+    if actor.get("role") not in VALIDATION_ROLES or application.archived_at is not None:
+        return False
+    try:
+        require_validator(actor, application)
+    except Forbidden:
+        return False
+    return True
+
+
 def readable_application(session, actor, application_id):
     """(application, seen by staff?) for a candidate or a staff member."""
     if (actor or {}).get("kind") == "candidate":

@@ -159,7 +159,10 @@ class ApplicationsService(ServiceBase):
     @rpc(expected_exceptions=EXPECTED)
     def get_application(self, actor, application_id):
         application, staff = access.readable_application(self.db.session, actor, application_id)
-        return self._view(application, staff)
+        view = self._view(application, staff)
+        if staff:
+            view["can_validate"] = access.may_validate(actor, application)
+        return view
 
     # -- the candidate's data and account (issue 3) ------------------------------------
 

@@ -190,6 +190,8 @@ def test_whole_candidate_journey(browser, mailbox):
     staff.post(f"/gestion/candidatures/{app_id}/avis", {"code": "FA", "comment": "Très bon dossier"})
     not_yet = user.get(f"/candidatures/{app_id}")
     assert "Pas encore de décision" in text(not_yet)  # entered, not validated: not shown
+    pending = text(staff.get(f"/gestion/candidatures/{app_id}"))
+    assert f"/gestion/candidatures/{app_id}/avis/valider" in pending  # a manager may validate
     staff.post(f"/gestion/candidatures/{app_id}/avis/valider")
     mailbox(email, "DECISION_FA")
 

@@ -50,6 +50,11 @@ def test_the_president_of_the_commission_validates_its_decisions(harness, actors
                  "presides": ["SCI-MATH"]}
     app_id = h.complete_file(actors.ada, actors.manager_sci)["id"]
     h.call("enter_decision", actors.committee_sci, app_id, "FA", {})
+    # the staff page offers "Valider" only to those who may validate
+    offered = {name: h.call("get_application", who, app_id)["can_validate"]
+               for name, who in [("president", president), ("member", actors.committee_sci),
+                                 ("elsewhere", elsewhere), ("manager", actors.manager_sci)]}
+    assert offered == {"president": True, "member": False, "elsewhere": False, "manager": True}
     h.refused(Forbidden, "forbidden", "validate_decision", elsewhere, app_id)
     h.refused(Forbidden, "forbidden", "validate_decision", actors.committee_sci, app_id)
     view = h.call("validate_decision", president, app_id)
