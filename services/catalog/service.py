@@ -435,7 +435,8 @@ class CatalogService(ServiceBase):
         target = self._open_campaign(campaign)
         formation = admin.formation_by_code(session, code, lock=True, campaign=target)
         admin.require_formation_scope(actor, formation.centre.code)
-        if self.applications.count_applications(formation.code):
+        # a code comes back every campaign: only this campaign's applications count
+        if self.applications.count_applications(formation.code, target.code):
             raise Conflict(codes.FORMATION_HAS_APPLICATIONS,
                            "this formation has applications: disable it instead")
         session.execute(PieceDefinition.__table__.delete().where(

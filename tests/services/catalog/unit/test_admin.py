@@ -11,7 +11,7 @@ from services.common.clock import FixedClock
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 NOW = datetime(2027, 3, 10, 9, 0, tzinfo=timezone.utc)
-APPLIED = {"MINFO1": 3}  # what applications answers: MINFO1 has applications
+APPLIED = {("MINFO1", "2027"): 3}  # what applications answers: 2027's MINFO1 has some
 
 
 def staff(role, centres=()):
@@ -35,7 +35,8 @@ def call(catalog_db, unit_of_work, snapshot):
     def run(method, *args, **kwargs):
         unit = unit_of_work(catalog_db, Base.metadata)
         worker = worker_factory(CatalogService, db=unit, clock=FixedClock(NOW))
-        worker.applications.count_applications.side_effect = lambda code: APPLIED.get(code, 0)
+        worker.applications.count_applications.side_effect = \
+            lambda code, campaign_code=None: APPLIED.get((code, campaign_code), 0)
         try:
             return getattr(worker, method)(*args, **kwargs)
         finally:
@@ -321,6 +322,10 @@ def test_a_new_campaign_takes_the_same_formation_codes_and_edits_only_its_own(ca
                  code="MLEA1")  # MLEA1 is a 2027 formation only
     call("save_formation", SCOL, {**FORMATION, "code": "MLEA1", "commission": "LLSH-LEA"})
     assert call("delete_formation", SCOL, "MLEA1") == {"deleted": True}
+    # 2027's MINFO1 has applications, 2028's none: that one may go
+    assert call("delete_formation", SCOL, "MINFO1") == {"deleted": True}
+    call.refused(Conflict, "formation_has_applications", "delete_formation", SCOL, "MINFO1",
+                 campaign="2027")
     assert call("get_formation", "MLEA1", campaign="2027")["label"] == "Master LEA"
 
 
