@@ -15,8 +15,9 @@ from .candidate import (ENTRY_FIELDS, SECTION_FIELDS, SECTION_OF_SLUG, SLUGS, en
 
 bp = Blueprint("staff_candidates", __name__, url_prefix="/gestion/candidats")
 
-WRITE_ROLES = ("admin", "scol", "manager", "committee")
-DELETE_ROLES = ("admin", "scol", "manager")
+# Which buttons the pages show; accounts refuses the others anyway (committee
+# members read the dossiers of their commissions, readonly staff only read).
+ACCOUNT_ROLES = ("admin", "scol", "manager")
 LAYOUT = "staff/base.html"
 
 
@@ -38,7 +39,7 @@ def search():
     text = request.args.get("q", "").strip()
     found = remote().accounts.search_candidates(me(), text) if text else []
     return render_template("staff/candidates/search.html", q=text, found=found,
-                           can_create=can(WRITE_ROLES))
+                           can_create=can(ACCOUNT_ROLES))
 
 
 @bp.route("/nouveau", methods=["GET", "POST"])
@@ -69,7 +70,7 @@ def show(candidate_id):
         changes=accounts.list_dossier_changes(me(), candidate_id),
         mails=remote().notifications.list_mails(me(), candidate_id),
         applications=applications, ref=accounts.reference_data(), slugs=SLUGS,
-        entry_fields=ENTRY_FIELDS, can_write=can(WRITE_ROLES), can_delete=can(DELETE_ROLES))
+        entry_fields=ENTRY_FIELDS, can_write=can(ACCOUNT_ROLES), can_delete=can(ACCOUNT_ROLES))
 
 
 @bp.route("/<int:candidate_id>/dossier/<slug>", methods=["GET", "POST"])

@@ -54,13 +54,20 @@ def test_the_candidate_page_shows_everything_and_the_history(app):
         assert expected in page, expected
 
 
-def test_readonly_staff_see_no_action(app):
+@pytest.mark.parametrize("role", ["readonly", "committee"])
+def test_readers_see_no_action(app, role):
+    """Readonly staff and committee members read dossiers; they neither correct
+    them nor create, resend or delete accounts."""
     services(app)
     client = app.test_client()
-    as_staff(client, "readonly")
+    as_staff(client, role)
     page = page_text(client.get("/gestion/candidats/7"))
     assert "Supprimer le compte" not in page and "Renvoyer le lien" not in page
     assert "Saisir/Modifier informations" not in page
+    search = page_text(client.get("/gestion/candidats?q=Martin"))
+    assert "/gestion/candidats/nouveau" not in search
+    as_staff(client, "manager", ["SCI"])
+    assert "/gestion/candidats/nouveau" in page_text(client.get("/gestion/candidats?q=Martin"))
 
 
 def test_a_correction_goes_to_the_service_with_the_candidate(app):
