@@ -14,7 +14,7 @@ import signal  # noqa: E402
 import sys  # noqa: E402
 
 from .amqp_roundtrip import nameko_roundtrips, pika_roundtrips  # noqa: E402
-from .catalog_tree import FORMATIONS, fill, plain_tree, rpc_tree  # noqa: E402
+from .catalog_tree import FORMATIONS, fill, page_render, plain_tree, rpc_tree  # noqa: E402
 from .http_load import load  # noqa: E402
 from .stack import running_gateway  # noqa: E402
 
@@ -63,6 +63,8 @@ def main(argv=None):
             tree_rpc = rpc_tree(config, tree_calls)
             filtered_plain = plain_tree(tree_calls, "informatique")
             filtered_rpc = rpc_tree(config, tree_calls, "informatique")
+            render_whole = page_render(tree_calls)
+            render_filtered = page_render(tree_calls, "informatique")
     except KeyboardInterrupt:
         print("\ninterrupted: everything the bench started is stopped", file=sys.stderr)
         return 130
@@ -90,7 +92,15 @@ def main(argv=None):
     print(row("get_offer() over RPC", tree_rpc, "call/s"))
     print(row("offer_tree('informatique')", filtered_plain, "call/s"))
     print(row("get_offer('informatique') RPC", filtered_rpc, "call/s"))
-    print(f"  formations shown: whole {tree_rpc['formations']}, filtered {filtered_rpc['formations']}")
+    print(row("offer page render (whole)", render_whole, "page/s"))
+    print(row("offer page render (filtered)", render_filtered, "page/s"))
+    print(f"  formations shown: whole {tree_rpc['formations']}, filtered {filtered_rpc['formations']};"
+          f" page {render_whole['kilobytes']:.0f} KB whole, {render_filtered['kilobytes']:.0f} KB filtered")
+    whole_page = tree_rpc["p50_ms"] + render_whole["p50_ms"]
+    filtered_page = filtered_rpc["p50_ms"] + render_filtered["p50_ms"]
+    print(f"  p50 of the page's two parts, RPC + render: whole {whole_page:.1f} ms,"
+          f" filtered {filtered_page:.1f} ms")
+    print(f"  p50         render / RPC (whole) = {ratio(render_whole['p50_ms'], tree_rpc['p50_ms']):6.2f}")
     print(f"  p50         RPC / plain (whole) = {ratio(tree_rpc['p50_ms'], tree_plain['p50_ms']):6.2f}")
     print(f"  p50         whole / filtered RPC = {ratio(tree_rpc['p50_ms'], filtered_rpc['p50_ms']):6.2f}")
     print("\nCompare ratios within one run; absolute figures move with the machine's load.")

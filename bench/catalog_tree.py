@@ -95,3 +95,36 @@ def rpc_tree(config, calls, filter_text=None, warmup=5):
         elapsed = time.perf_counter() - began_all
     shown = sum(len(level["formations"]) for centre in tree for level in centre["levels"])
     return {**summary(latencies, elapsed), "formations": shown}
+
+
+def page_render(calls, filter_text=None):
+    """The gateway's own share of the offer page: the Jinja2 template of the tree
+    rendered in-process, every formation offering "Candidater" (its form and CSRF
+    token: the heaviest page), from the tree get_offer() answers."""
+    from flask import render_template
+
+    from gateway import create_app
+    from gateway.views.candidate import short_reason
+
+    engine = make_engine("catalog")
+    try:
+        with Session(engine) as session:
+            campaign = queries.active_campaign(session)
+            tree = domain.offer_tree(queries.offer_entries(session, campaign.id), filter_text)
+    finally:
+        engine.dispose()
+    status = {f["code"]: {"allowed": True, "reason": None}
+              for centre in tree for level in centre["levels"] for f in level["formations"]}
+    app = create_app({"SECRET_KEY": "bench"})
+    latencies, size = [], 0
+    with app.test_request_context("/offre"):
+        began_all = time.perf_counter()
+        for _ in range(calls):
+            began = time.perf_counter()
+            page = render_template("candidate/offer.html", tree=tree, filter_text=filter_text or "",
+                                   status=status, short_reason=short_reason,
+                                   dossier_incomplete=False)
+            latencies.append(time.perf_counter() - began)
+            size = len(page.encode())
+        elapsed = time.perf_counter() - began_all
+    return {**summary(latencies, elapsed), "kilobytes": size / 1024, "formations": len(status)}
