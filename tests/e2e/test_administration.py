@@ -2,6 +2,7 @@
 creates a manager, who changes only their centre's formations; a formation
 closed in bulk leaves the candidates' offer."""
 import re
+import uuid
 
 import pytest
 
@@ -41,3 +42,46 @@ def test_an_admin_creates_a_manager_who_edits_only_their_formations(browser, mai
     assert "Rien n'a été modifié" in text(bad)
     assert re.search(r"<td>DULEA</td>.*?<td>non</td>", text(bad), re.S)
     assert "DULEA" not in text(candidate.get("/offre"))  # closed: gone from the offer
+
+
+def test_a_manager_sets_the_commission_members_who_get_it_as_their_scope(browser):
+    from tests.e2e.test_candidate_journey import PDF, PNG
+    admin = staff_login(browser, "admin")
+    suffix = uuid.uuid4().hex[:6]
+    first, second = f"jury.a{suffix}", f"jury.b{suffix}"
+    for login in (first, second):
+        created = admin.post("/gestion/admin/utilisateurs/nouveau", {
+            "login": login, "display_name": login, "role": "committee",
+            "commissions": "LLSH-LEA", "password": PASSWORD, "active": "1"})
+        assert created.status_code == 200 and login in text(created)
+    unknown = admin.post("/gestion/admin/utilisateurs/nouveau", {
+        "login": f"jury.c{suffix}", "display_name": "C", "role": "committee",
+        "commissions": "NOPE-X", "password": PASSWORD, "active": "1"})
+    assert unknown.status_code == 422 and "Commission inconnue" in text(unknown)
+
+    manager = staff_login(browser, "gestion.llsh")
+    page = text(manager.get("/gestion/catalogue/commissions/LLSH-LEA"))
+    assert first in page and second in page  # the members come from accounts
+    saved = manager.post("/gestion/catalogue/commissions/LLSH-LEA/membres",
+                         {"members": f"*{second}"})
+    assert "Membres de la commission enregistrés" in text(saved)
+    refused = manager.post("/gestion/catalogue/commissions/LLSH-LEA/membres",
+                           {"members": f"*{second}, nobody{suffix}"})
+    assert refused.status_code == 422 and "Aucun utilisateur" in text(refused)
+    users = text(admin.get("/gestion/admin/utilisateurs"))
+    row = re.search(rf"<td>{second}</td>.*?</tr>", users, re.S).group(0)
+    assert "LLSH-LEA" in row and "Préside" in row
+    row = re.search(rf"<td>{first}</td>.*?</tr>", users, re.S).group(0)
+    assert "LLSH-LEA" not in row  # no longer on the commission
+    assert staff_login(browser, "gestion.sci").get(
+        "/gestion/catalogue/commissions/LLSH-LEA").status_code == 404  # not their centre
+
+    pdf = manager.post("/gestion/catalogue/commissions/LLSH-LEA",
+                       {"label": "Commission LEA", "centre": "LLSH"},
+                       files={"signature": ("signature.pdf", PDF, "application/pdf")})
+    assert pdf.status_code == 422 and "PNG ou JPEG" in text(pdf)
+    png = manager.post("/gestion/catalogue/commissions/LLSH-LEA",
+                       {"label": "Commission LEA", "centre": "LLSH"},
+                       files={"signature": ("signature.png", PNG, "image/png")})
+    assert png.status_code == 200 and "Catalogue enregistré" in text(png)
+    assert "Une signature est enregistrée" in text(png)
