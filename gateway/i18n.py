@@ -1245,6 +1245,7 @@ FR.update({
     "catalogue.reactivate": "Réactiver",
     "catalogue.deactivate_help": "Un élément désactivé n'est plus proposé, mais reste sur ce qui l'utilise déjà.",
     "err.signature_not_image": "La signature doit être une image PNG ou JPEG.",
+    "catalogue.level_help": "Un des niveaux de diplôme de la liste de référence.",
 })
 EN.update({
     "catalogue.centres": "Application centres",
@@ -1270,6 +1271,7 @@ EN.update({
     "catalogue.reactivate": "Reactivate",
     "catalogue.deactivate_help": "A deactivated item is no longer offered, but stays on what already uses it.",
     "err.signature_not_image": "The signature must be a PNG or JPEG image.",
+    "catalogue.level_help": "One of the diploma levels of the reference list.",
 })
 
 MESSAGES = {"fr": FR, "en": EN}

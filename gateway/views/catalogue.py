@@ -199,8 +199,9 @@ def formation(code=None):
             flash(t("catalogue.saved"), "success")
             return redirect(url_for("catalogue.formation", code=saved["code"]))
     commissions = [[c["code"], f"{c['code']} – {c['label']}"] for c in catalog.list_commissions(me())]
+    # the active diploma levels, proposed (and required by the catalog once there are some)
     return render_template("admin/formation.html", form=form, errors=errors, code=code,
-                           commissions=commissions), status
+                           commissions=commissions, levels=catalog.list_reference("level")), status
 
 
 # (import and export: catalogue_transfer.py)

@@ -20,7 +20,7 @@ def catalog(app, **answers):
         "list_centres": [{"code": "SCI", "label": "UFR Sciences", "email": "s@u.fr"}],
         "list_commissions": [{"code": "SCI-INFO", "label": "Commission Info", "centre": "SCI"}],
         "save_formation": FORMATION, "bulk_update_formations": {"updated": 1},
-        "get_centre": CENTRE, "save_centre": CENTRE, **answers})
+        "get_centre": CENTRE, "save_centre": CENTRE, "list_reference": [], **answers})
 
 
 def test_campaigns_page_and_actions(app):
@@ -354,3 +354,16 @@ def test_deleting_a_formation_with_applications_says_why_not(app):
     answer = client.post("/gestion/catalogue/formations/MINFO1/supprimer",
                          data={"csrf_token": "tok"}, follow_redirects=True)
     assert "a des candidatures" in page_text(answer)
+
+
+def test_the_formation_form_proposes_the_active_diploma_levels(app):
+    catalog(app, list_reference=[{"code": "M", "label": "M- MASTER", "active": True}],
+            save_formation=ValidationFailed("invalid", "x", {"url": "invalid_url",
+                                                             "level": "invalid_choice"}))
+    client = app.test_client()
+    as_staff(client, "scol")
+    page = page_text(client.get("/gestion/catalogue/formations/MINFO1"))
+    assert 'list="levels"' in page and '<option value="M- MASTER">' in page
+    refused = client.post("/gestion/catalogue/formations/MINFO1", data={
+        "csrf_token": "tok", "label": "X", "url": "javascript:alert(1)", "level": "Master"})
+    assert refused.status_code == 422 and "http:// ou https://" in page_text(refused)
