@@ -3,9 +3,15 @@ formations and their dates, with the roles and scopes of DOMAIN.md 1.
 
 Who may do what:
 - campaigns: administrators;
-- centres: administrators and the central office (scol);
-- formations: administrators, scol, and a manager for their centres' ones;
+- centres: administrators and the central office (scol) create them; a manager
+  changes their own centre's settings too;
+- formations, commissions, centre and formation pieces: administrators, scol,
+  and a manager for their centres' ones (commission members: accounts);
 - every staff member reads, a manager or readonly user with centres only theirs.
+
+A formation code is unique within a campaign (it comes back every year): every
+lookup by code is in the active campaign, or the campaign given; an archived
+campaign's formations and their pieces are frozen (Conflict campaign_archived).
 Functions validate everything first and raise ValidationFailed with every
 wrong field; nothing is written then."""
 import re
