@@ -87,9 +87,8 @@ READ_LEA = CENTRAL | {"manager_sci", "committee", "president", "readonly", "owne
 READ_DRAFT = CENTRAL | {"manager_sci", "readonly"}  # applied to SCI-INFO, not transmitted
 READ_PAUL = CENTRAL | {"manager_llsh", "candidate"}
 # Correcting a dossier is not among a committee's rights (DOMAIN.md 1: read the
-# transmitted applications, enter decisions). Known leak when written: accounts
-# lets committee members correct the dossiers they may read
-# (services/common/actors.py WRITE_ROLES, used by accounts/access.dossier_owner).
+# transmitted applications, enter decisions); this matrix found committee
+# members correcting the dossiers they read (fixed in 66a1600).
 WRITE_LEA = CENTRAL | {"manager_sci", "owner"}
 WRITE_PAUL = CENTRAL | {"manager_llsh", "candidate"}
 
