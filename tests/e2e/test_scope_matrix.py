@@ -69,6 +69,9 @@ PAGES = [
     ("/gestion/candidatures/{sci_app}", statuses(SCI_APPLICATION)),
     ("/gestion/candidatures/{llsh_app}", statuses(LLSH_READERS)),
     ("/gestion/candidatures/999999", statuses((), refused=404)),
+    # Bérénice's MINFO1, not transmitted: no committee reads it yet
+    ("/gestion/candidatures/{both_sci}", statuses(SCI_READERS)),
+    ("/gestion/candidatures/{both_llsh}", statuses(LLSH_READERS)),
     ("/gestion/candidatures/{sci_app}/pieces/CV", statuses(SCI_APPLICATION)),
     ("/gestion/candidatures/{llsh_app}/pieces/CV", statuses(LLSH_READERS)),
     # not confirmed: in scope the letter is refused as a conflict, out of scope 403
@@ -79,6 +82,8 @@ PAGES = [
     ("/gestion/candidats?q={paul_number}", statuses(EVERY_STAFF)),
     ("/gestion/candidats/{lea}", statuses(SCI_APPLICATION)),
     ("/gestion/candidats/{paul}", statuses(LLSH_READERS)),
+    # applied to both centres: each manager reads the dossier, not the other's application
+    ("/gestion/candidats/{both}", statuses(SCI_READERS | LLSH_READERS)),
     ("/gestion/candidats/999999", statuses((), refused=404,
                                            manager_sci=403, manager_llsh=403, committee=403,
                                            president=403, readonly=403)),
@@ -103,6 +108,7 @@ PAGES = [
     ("/gestion/catalogue/pieces", statuses(EVERY_STAFF)),
     ("/gestion/catalogue/pieces/{piece_sci}", statuses(SCI_READERS, refused=404)),
     ("/gestion/catalogue/pieces/{piece_llsh}", statuses(LLSH_READERS, refused=404)),
+    ("/gestion/catalogue/pieces/{piece_cni}", statuses(EVERY_STAFF)),
     ("/gestion/catalogue/commissions", statuses(EVERY_STAFF)),
     ("/gestion/catalogue/commissions/SCI-INFO", statuses(SCI_READERS, refused=404)),
     ("/gestion/catalogue/commissions/LLSH-LEA", statuses(LLSH_READERS, refused=404)),
@@ -226,6 +232,9 @@ FORMS = [
      {}, 403, "/gestion/candidats/{paul}"),
     ("manager_sci", "/gestion/candidats/{paul}/supprimer", {"confirm": "1"}, 403,
      "/gestion/candidats/{paul}"),
+    # deleting the account wipes the other centre's application too
+    ("manager_sci", "/gestion/candidats/{both}/supprimer", {"confirm": "1"}, 403,
+     "/gestion/candidats/{both}"),
     ("manager_llsh", "/gestion/candidats/{lea}/activation", {}, 403, "/gestion/candidats/{lea}"),
     ("readonly", "/gestion/candidats/nouveau",
      {"last_name": "PIRATE", "first_name": "Zoé", "email": "pirate@example.org",
@@ -260,12 +269,21 @@ SCI_DATA = ("MINFO1", "LINFO3", "MMATH1", "SCI-INFO", "SCI-MATH", "{lea_number}"
 LLSH_DATA = ("MLEA1", "DULEA", "LLSH-LEA", "{paul_number}", "{paul_email}")
 NOT_THEIRS = {"manager_sci": LLSH_DATA, "readonly": LLSH_DATA, "committee": LLSH_DATA,
               "president": LLSH_DATA, "manager_llsh": SCI_DATA}
+# and, page by page, what some roles must not read there either
+HIDDEN = {
+    "/gestion/": {"committee": ("{both_number}",), "president": ("{both_number}",)},
+    "/gestion/candidats?q=martin": {"committee": ("{both_number}",),
+                                    "president": ("{both_number}",)},
+}
 # ... while those who may read it do find it there (so that the check above means
 # something): url -> {role: what the page must show}
 SHOWN = {
     "/gestion/": {"admin": ("{lea_number}", "{paul_number}"), "scol": ("{paul_number}",),
-                  "manager_sci": ("{lea_number}",), "committee": ("{lea_number}",),
-                  "manager_llsh": ("{paul_number}",)},
+                  "manager_sci": ("{lea_number}", "{both_number}"),
+                  "committee": ("{lea_number}",), "manager_llsh": ("{paul_number}",
+                                                                   "{both_number}")},
+    "/gestion/candidats/{both}": {"manager_sci": ("{both_number}",),
+                                  "manager_llsh": ("{both_number}",)},
     # both candidates are called Martin in their dossier (fill_dossier)
     "/gestion/candidats?q=martin": {"scol": ("{lea_email}", "{paul_email}"),
                                     "readonly": ("{lea_email}",), "president": ("{lea_email}",),
@@ -343,8 +361,14 @@ def world(platform):
         assert done.status_code == 200 and LOGINS[role] in text(done), text(done)
     lea, lea_email, lea_number, sci_app = transmitted(make, mailbox, "Martin", "Léa", "MINFO1")
     _, paul_email, paul_number, llsh_app = transmitted(make, mailbox, "Durand", "Paul", "MLEA1")
-    for email in (lea_email, paul_email):  # its mails sent: the pages read stay the same
+    # Bérénice: MLEA1 transmitted, MINFO1 (SCI-INFO) only created
+    both, both_email, both_number, both_llsh = transmitted(make, mailbox, "Martin", "Bérénice",
+                                                           "MLEA1")
+    created = both.post("/candidatures", {"formation_code": "MINFO1"})
+    both_sci = int(re.search(r"/candidatures/(\d+)$", created.url).group(1))
+    for email in (lea_email, paul_email, both_email):  # mails sent: the pages stay the same
         mailbox(email, "STATUS_RE")
+    mailbox(both_email, "APPLICATION_CREATED", count=2)
     for role in STAFF[1:]:  # logged in after the applications: their scope is today's
         sessions[role] = staff_login(make, LOGINS[role])
     sessions["candidate"] = lea
@@ -366,7 +390,9 @@ def world(platform):
     users = admin.get("/gestion/admin/utilisateurs").text
     readonly_row = next(row for row in users.split("<tr>") if ">audit.sci<" in row)
     ids = {"sci_app": sci_app, "llsh_app": llsh_app, "lea": candidate_id(lea_number),
-           "paul": paul_id, "paul_entry": paul_entry, "piece_sci": pieces[("RELEVES", "SCI")],
+           "paul": paul_id, "paul_entry": paul_entry, "both": candidate_id(both_number),
+           "both_sci": both_sci, "both_llsh": both_llsh, "both_number": both_number,
+           "piece_sci": pieces[("RELEVES", "SCI")],
            "piece_llsh": pieces[("RELEVES", "LLSH")], "piece_cni": pieces[("CNI", "")],
            "staff_user": int(re.search(r"/gestion/admin/utilisateurs/(\d+)",
                                        readonly_row).group(1)),
@@ -404,6 +430,9 @@ def test_each_role_opens_only_its_scope(world, role, method, url, expected, form
             secret = secret.format(**ids)
             assert secret not in page, \
                 f"SCOPE LEAK: {role} reads {secret!r} of another centre on {url}"
+        for secret in HIDDEN.get(row_url, {}).get(role, ()):
+            assert secret.format(**ids) not in page, \
+                f"SCOPE LEAK: {role} reads {secret} on {url}"
         for shown in SHOWN.get(row_url, {}).get(role, ()):
             assert shown.format(**ids) in page, f"{role} should read {shown} on {url}"
         return
