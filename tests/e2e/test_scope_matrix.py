@@ -8,7 +8,7 @@ changes nothing: the administrator reads the same page before and after.
 Actors: the demo staff admin, scol, gestion.sci (manager of SCI), gestion.llsh
 (manager of LLSH); a committee member of SCI-INFO, its president and a
 readonly user of SCI, created through the administrator's staff-user page; a
-candidate's session. Two candidates have transmitted an application: Léa to
+candidate's session; someone not logged in. Two candidates have transmitted an application: Léa to
 MINFO1 (SCI, SCI-INFO), Paul to MLEA1 (LLSH, LLSH-LEA); both are "Martin" in
 their dossier.
 
@@ -29,7 +29,7 @@ from tests.e2e.test_candidate_journey import PASSWORD as CANDIDATE_PASSWORD
 pytestmark = pytest.mark.e2e
 
 STAFF = ("admin", "scol", "manager_sci", "manager_llsh", "committee", "president", "readonly")
-ROLES = STAFF + ("candidate",)
+ROLES = STAFF + ("candidate", "anonymous")
 LOGINS = {"admin": "admin", "scol": "scol", "manager_sci": "gestion.sci",
           "manager_llsh": "gestion.llsh", "committee": "jury.info", "president": "pres.info",
           "readonly": "audit.sci"}
@@ -51,9 +51,10 @@ SCI_SIDE = {"manager_sci", "committee", "president", "readonly"}
 
 def statuses(allowed, ok=200, refused=403, **special):
     """{role: status}: `allowed` roles get `ok`, other staff `refused`, a
-    candidate 403 (no staff page opens for them), unless named in `special`."""
+    candidate 403 (no staff page opens for them), someone not logged in the
+    way to the staff login (302), unless named in `special`."""
     table = {role: ok if role in allowed else refused for role in STAFF}
-    table["candidate"] = 403
+    table["candidate"], table["anonymous"] = 403, 302
     table.update(special)
     return table
 
@@ -256,6 +257,11 @@ FORMS = [
      403, "/gestion/catalogue/formations"),
     ("candidate", "/gestion/candidatures/{sci_app}/statut", {"status": "CO"}, 403,
      "/gestion/candidatures/{sci_app}"),
+    # not logged in: the staff login page, nothing done
+    ("anonymous", "/gestion/candidatures/{sci_app}/statut", {"status": "CO"}, 302,
+     "/gestion/candidatures/{sci_app}"),
+    ("anonymous", "/gestion/catalogue/formations/lot", {"formation": "MINFO1", "enabled": "0"},
+     302, "/gestion/catalogue/formations"),
 ]
 
 # One table: (role, method, url, expected status, form or None, page the admin re-reads)
@@ -372,6 +378,7 @@ def world(platform):
     for role in STAFF[1:]:  # logged in after the applications: their scope is today's
         sessions[role] = staff_login(make, LOGINS[role])
     sessions["candidate"] = lea
+    sessions["anonymous"] = make()
 
     def candidate_id(number):
         found = re.search(r"/gestion/candidats/(\d+)", admin.get(f"/gestion/candidats?q={number}").text)
@@ -423,6 +430,8 @@ def test_each_role_opens_only_its_scope(world, role, method, url, expected, form
         answer = session.get(url, allow_redirects=False)
         assert answer.status_code == expected, \
             f"SCOPE: {role} GET {url} answered {answer.status_code}, DOMAIN.md 1 expects {expected}"
+        if expected == 302:
+            assert "/gestion/connexion" in answer.headers["Location"], answer.headers["Location"]
         page = html.unescape(answer.text) if answer.status_code == 200 else answer.text
         for asked in re.findall(r"=([^&]+)", url.partition("?")[2]):  # the search box repeats it
             page = page.replace(f'value="{asked}"', "")
@@ -438,7 +447,7 @@ def test_each_role_opens_only_its_scope(world, role, method, url, expected, form
         return
     check = check.format(**ids)
     before = admin_view(world, check)
-    session.get("/gestion/" if role != "candidate" else "/candidatures")  # a fresh token
+    session.get({"candidate": "/candidatures", "anonymous": "/"}.get(role, "/gestion/"))  # token
     files = None
     if "file" in form:  # an import: the file's lines
         files = {"file": ("lignes.csv", form["file"].encode(), "text/csv")}
