@@ -384,7 +384,8 @@ def world(platform):
     sessions["anonymous"] = make()
 
     def candidate_id(number):
-        found = re.search(r"/gestion/candidats/(\d+)", admin.get(f"/gestion/candidats?q={number}").text)
+        page = admin.get(f"/gestion/candidats?q={number}").text
+        found = re.search(r"/gestion/candidats/(\d+)", page)
         return int(found.group(1))
 
     paul_id = candidate_id(paul_number)

@@ -272,8 +272,9 @@ def restore(engine, saved):
             "SELECT table_name, column_name FROM information_schema.columns "
             "WHERE table_schema = 'public' AND column_default LIKE 'nextval%'")).all()
         for table, column in serials:
-            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{column}'), "
-                              f"COALESCE((SELECT max(\"{column}\") FROM \"{table}\"), 0) + 1, false)"))
+            conn.execute(text(
+                f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{column}'), "
+                f"COALESCE((SELECT max(\"{column}\") FROM \"{table}\"), 0) + 1, false)"))
 
 
 @pytest.fixture

@@ -195,7 +195,8 @@ MATRIX = [
     ("withdraw", admitted, (app("llsh"),), candidate_only()),
 ]
 READS = {"list_applications", "get_application", "get_piece_download", "get_piece_template",
-         "get_admission_letter", "can_apply", "apply_status", "list_my_applications", "export_my_data"}
+         "get_admission_letter", "can_apply", "apply_status", "list_my_applications",
+         "export_my_data"}
 
 
 # The world is built once, then copied back into the emptied database (and the
@@ -221,8 +222,9 @@ def restore(engine, saved):
             "SELECT table_name, column_name FROM information_schema.columns "
             "WHERE table_schema = 'public' AND column_default LIKE 'nextval%'")).all()
         for table, column in serials:
-            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{column}'), "
-                              f"COALESCE((SELECT max(\"{column}\") FROM \"{table}\"), 0) + 1, false)"))
+            conn.execute(text(
+                f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{column}'), "
+                f"COALESCE((SELECT max(\"{column}\") FROM \"{table}\"), 0) + 1, false)"))
 
 
 @pytest.fixture
