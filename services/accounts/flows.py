@@ -128,17 +128,19 @@ def request_email_change(db, candidate, email, email_confirm, now):
                                fields={"email_confirm": codes.EMAIL_MISMATCH})
     if domain.email_key(new) == candidate.email_key:
         raise ValidationFailed(codes.INVALID, "same email", fields={"email": codes.SAME_EMAIL})
-    # An address another account uses gets no link, and the same answer as
-    # any other: the form does not tell which addresses have an account.
-    if queries.candidate_by_email(db.session, new) is not None:
-        return NEUTRAL
-    if not throttle.mail_allowed(db.session, "email_change", new, now):
-        return NEUTRAL
+    # What the candidate sees afterwards (the answer, the pending address on
+    # the account page) is the same whether the address has an account or
+    # not, and whether the hour's mails are used up: the pending address and
+    # a fresh token's hash are stored in every case. Only a free address
+    # within the mail limit gets the link; a taken one's token never leaves
+    # (and confirm_email_change refuses a taken address anyway).
     token = domain.new_activation_token()
     candidate.pending_email = new
     candidate.email_token_hash = domain.token_hash(token)
     candidate.email_token_expires_at = domain.expiry(now, domain.email_change_hours())
-    db.emit("email_change_requested", schemas.email_change_event(candidate, token))
+    if (queries.candidate_by_email(db.session, new) is None
+            and throttle.mail_allowed(db.session, "email_change", new, now)):
+        db.emit("email_change_requested", schemas.email_change_event(candidate, token))
     return NEUTRAL
 
 

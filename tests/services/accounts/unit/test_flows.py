@@ -134,14 +134,31 @@ def test_email_change_refuses_bad_addresses(harness):
                         fields=fields)
 
 
-def test_an_address_with_an_account_gets_the_same_answer_and_no_link(harness):
-    actor = harness.activated("lea@example.org")["actor"]
-    harness.activated("paul@example.org")
-    before = harness.state()
-    assert harness.call("request_email_change", actor, "Paul@example.org",
-                        "paul@example.org") == {"sent": True}
-    assert harness.state() == before  # no link, no pending address
-    assert harness.events("email_change_requested") == []
+def visible(view):
+    """What the account page shows of a dossier, the candidate's own identity aside."""
+    return {key: value for key, value in view.items() if key != "candidate"}
+
+
+def test_an_address_with_an_account_gets_the_same_answer_the_same_page_and_no_link(harness):
+    lea = harness.activated("lea@example.org")["actor"]
+    paul = harness.activated("paul@example.org")["actor"]
+    harness.activated("taken@example.org")
+    free = harness.call("request_email_change", lea, "free@example.org", "free@example.org")
+    taken = harness.call("request_email_change", paul, "Taken@example.org", "taken@example.org")
+    assert free == taken == {"sent": True}
+    lea_view, paul_view = (harness.call("get_dossier", actor) for actor in (lea, paul))
+    # the account page says "awaiting confirmation" in both cases
+    assert lea_view["pending_email"] == "free@example.org"
+    assert paul_view["pending_email"] == "Taken@example.org"
+    assert ({**visible(lea_view), "pending_email": None}
+            == {**visible(paul_view), "pending_email": None})
+    assert harness.sql("SELECT count(*) FROM candidates WHERE email_token_hash IS NOT NULL"
+                       " AND email_token_expires_at IS NOT NULL") == [(2,)]
+    # only the free address gets the link; the taken one's account stays as it was
+    event, = harness.events("email_change_requested")
+    assert event["new_email"] == "free@example.org"
+    assert harness.call("authenticate_candidate", "taken@example.org", PASSWORD)
+    assert harness.call("authenticate_candidate", "paul@example.org", PASSWORD)
 
 
 def test_an_address_taken_meanwhile_is_refused_at_confirmation(harness):
@@ -344,6 +361,19 @@ def test_at_most_three_email_change_links_an_hour_to_one_address(harness):
     assert harness.sql("SELECT count(*) FROM login_failures") == [(0,)]
     harness.call("request_email_change", paul, "victim@example.org", "victim@example.org")
     assert len(harness.events("email_change_requested")) == 4
+
+
+def test_an_email_change_beyond_the_mail_limit_shows_the_same_pending_address(harness):
+    lea = harness.activated("lea@example.org")["actor"]
+    paul = harness.activated("paul@example.org")["actor"]
+    for actor in (lea, lea, lea):
+        harness.call("request_email_change", actor, "victim@example.org", "victim@example.org")
+    assert harness.call("request_email_change", paul, "victim@example.org",
+                        "victim@example.org") == {"sent": True}
+    assert harness.call("get_dossier", paul)["pending_email"] == "victim@example.org"
+    assert len(harness.events("email_change_requested")) == 3  # nothing sent for paul
+    assert not [e for e in harness.events("email_change_requested")
+                if e["candidate_id"] == paul["id"]]
 
 
 # -- the campaign's last login day (issue 4) -----------------------------------------------------
