@@ -163,7 +163,7 @@ class AccountsService(ServiceBase):
         if section == "personal" and candidate.personal_locked and by_candidate:
             raise Conflict(codes.PERSONAL_LOCKED, "personal information locked since applying")
         if candidate.campaign_code is None:  # the catalog did not answer at creation
-            candidate.campaign_code = self._campaign_code()
+            self._join_campaign(candidate, self._campaign_code())
         complete = domain.completeness(schemas.dossier_sections(candidate.dossier))
         if not domain.is_section_open(section, complete):
             raise Conflict(codes.SECTION_LOCKED, "complete the previous sections first")
@@ -186,6 +186,22 @@ class AccountsService(ServiceBase):
             self.db.emit("candidate_updated", schemas.updated_event(candidate))
         self.db.commit()
         return schemas.dossier_view(candidate)
+
+    def _join_campaign(self, candidate, campaign_code):
+        """The campaign of an account made while the catalog was away. An INE
+        another dossier of that campaign holds is dropped from this one (as at
+        a CAS login): a personal save claiming it again gets `ine_taken`."""
+        if campaign_code is None:
+            return
+        if candidate.ine and queries.ine_holder(self.db.session, campaign_code, candidate.ine,
+                                                candidate.id) is not None:
+            log.warning("dossier %s: its INE is held by another dossier of campaign %s",
+                        candidate.dossier_number, campaign_code)
+            candidate.ine = None
+            personal = dict(candidate.dossier.personal or {})
+            personal.pop("ine", None)
+            candidate.dossier.personal = personal
+        candidate.campaign_code = campaign_code
 
     def _claim_ine(self, candidate, ine):
         """An INE belongs to one dossier per campaign."""

@@ -91,6 +91,27 @@ def test_an_account_made_while_the_catalog_was_away_gets_its_campaign_at_the_fir
                        i=late["candidate_id"]) == [("2027",)]
 
 
+def test_an_ine_taken_in_the_campaign_joined_late_is_dropped_not_a_crash(harness):
+    # Léa fills her identity, INE included, while the catalog is away (no campaign)
+    harness.remote["catalog.get_active_campaign"] = NotFound("no_active_campaign", "away")
+    late = harness.activated()
+    harness.call("save_dossier_section", late["actor"], "personal", {**PERSONAL, "ine": VALID_BEA})
+    # meanwhile a dossier of campaign 2027 claims the same INE
+    harness.remote["catalog.get_active_campaign"] = {"code": "2027", "label": "Campagne 2027"}
+    paul = harness.activated()["actor"]
+    harness.call("save_dossier_section", paul, "personal", {**PERSONAL, "ine": VALID_BEA})
+    # her personal save claiming it again is refused, nothing written
+    harness.refused(ValidationFailed, "invalid", "save_dossier_section", late["actor"], "personal",
+                    {**PERSONAL, "ine": VALID_BEA}, fields={"ine": "ine_taken"})
+    # another section is saved, the campaign set, the INE no longer claimed by her dossier
+    view = harness.call("save_dossier_section", late["actor"], "address", ADDRESS)
+    assert view["complete"]["address"] and "ine" not in view["personal"]
+    assert harness.sql("SELECT campaign_code, ine FROM candidates WHERE id = :i",
+                       i=late["candidate_id"]) == [("2027", None)]
+    found = harness.call("search_candidates", staff("scol"), VALID_BEA)
+    assert [c["id"] for c in found] == [paul["id"]]
+
+
 def test_list_sections_open_after_the_mandatory_ones(harness):
     actor = harness.activated()["actor"]
     harness.fill(actor, "personal", "address")
