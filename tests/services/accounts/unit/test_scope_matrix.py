@@ -56,6 +56,7 @@ ACTORS = {
 }
 ROLES = list(ACTORS)
 CANDIDATES = {"owner", "candidate"}
+STAFF_ROLES = [role for role in ROLES if role not in CANDIDATES]
 
 
 class Outcome:
@@ -172,6 +173,8 @@ MATRIX = [
     ("delete_account", None, (cid("paul"),), {}, table(CENTRAL | {"manager_llsh"})),
     # applications in both centres: deleting it wipes the other centre's too
     ("delete_account", None, (cid("both"),), {}, table(CENTRAL)),
+    # -- a logged-in staff member's actor, as stored now: every staff member, their own
+    ("refresh_staff_actor", None, (), {}, table(STAFF_ROLES)),
     # -- staff users: administrators only ----------------------------------------------------------
     ("list_staff", None, (), {}, table({"admin"})),
     ("create_staff", None, (new_staff,), {}, table({"admin"})),
@@ -188,7 +191,7 @@ MATRIX = [
      {}, table(CENTRAL | {"manager_llsh"})),
 ]
 READS = {"get_dossier", "list_dossier_changes", "search_candidates", "export_my_data",
-         "list_staff", "list_commission_members"}
+         "list_staff", "list_commission_members", "refresh_staff_actor"}
 
 
 # -- the world ----------------------------------------------------------------------------
@@ -316,7 +319,18 @@ def build(h):
     h.call("create_staff", ACTORS["admin"], {
         "login": "jury.new", "display_name": "Jury nouveau", "role": "committee",
         "commissions": ["SCI-MATH"], "password": STAFF_PASSWORD})
-    ctx["actors"] = {**ACTORS, "owner": ctx["lea_actor"], "candidate": ctx["paul_actor"]}
+    # the staff actors are stored users too (refresh_staff_actor reads them back)
+    staff_actors = {}
+    for role in STAFF_ROLES:
+        actor = ACTORS[role]
+        stored = h.call("create_staff", ACTORS["admin"], {
+            "login": actor["login"], "display_name": actor["display_name"],
+            "role": actor["role"], "centres": actor["centres"],
+            "commissions": actor["commissions"], "presides": actor["presides"],
+            "password": STAFF_PASSWORD})
+        staff_actors[role] = {**actor, "id": stored["id"]}
+    ctx["actors"] = {**ACTORS, **staff_actors, "owner": ctx["lea_actor"],
+                     "candidate": ctx["paul_actor"]}
     return ctx
 
 
@@ -378,6 +392,17 @@ def test_each_role_gets_exactly_what_its_scope_allows(scoped, world, who, index)
                     f"({expected.error.__name__})")
     assert everything(h.engine) == before, \
         f"SCOPE LEAK: {method} refused to {who} but the database changed"
+
+
+def test_a_refreshed_actor_is_the_stored_one_whatever_the_session_claims(scoped, world):
+    """The gateway refreshes the session's actor: a tampered role or scope is
+    not taken over."""
+    mine = world["actors"]["manager_sci"]
+    claimed = {**mine, "role": "admin", "centres": [], "commissions": ["LLSH-LEA"]}
+    again = scoped.call("refresh_staff_actor", claimed)
+    assert (again["role"], again["centres"], again["commissions"]) == ("manager", ["SCI"], [])
+    with pytest.raises(NotFound):
+        scoped.call("refresh_staff_actor", {**mine, "login": "admin"})  # another's id
 
 
 def test_the_matrix_covers_every_accounts_rpc_that_takes_an_actor():
