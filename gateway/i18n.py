@@ -49,6 +49,7 @@ FR = {
     "login.failed": "Utilisateur ou mot de passe incorrect.",
     "logout.done": "Vous êtes déconnecté.",
     "login.required": "Connectez-vous pour accéder à cette page.",
+    "staff.session_ended": "Votre session a été fermée : votre compte gestionnaire a été désactivé ou supprimé.",
     # dossier
     "dossier.title": "Mon dossier",
     "dossier.number": "Numéro de dossier",
@@ -304,6 +305,7 @@ EN = {
     "login.failed": "Wrong user or password.",
     "logout.done": "You are logged out.",
     "login.required": "Log in to see this page.",
+    "staff.session_ended": "Your session was closed: your staff account was disabled or removed.",
     "status.AT": "Waiting", "status.RE": "Received", "status.IN": "Incomplete", "status.CO": "Complete",
     "piece.AT": "Waiting", "piece.TR": "Sent", "piece.VA": "Accepted", "piece.RE": "Refused",
     "piece.NC": "Not concerned",

@@ -3,9 +3,12 @@ every RPC); the gateway refuses early and never renders another's data."""
 import functools
 import hmac
 import secrets
+import time
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+
+from services.common.errors import Forbidden, NotFound
 
 from .i18n import t
 
@@ -38,10 +41,35 @@ def login(actor_data):
     lang = session.get("lang")
     session.clear()
     session["actor"] = actor_data
+    session["actor_at"] = now()  # fresh from accounts (refresh_staff_actor)
     if lang:
         session["lang"] = lang
     session.permanent = True
     csrf_token()
+
+
+def now():
+    return int(time.time())
+
+
+def refresh_staff_actor():
+    """The staff actor lives in the signed session cookie: every
+    STAFF_ACTOR_TTL seconds it is asked again of accounts, so that a changed
+    role, centres or commissions apply and a disabled or removed user is
+    logged out within that time (one RPC per TTL per session). None, or the
+    redirect to the staff login when the session ends."""
+    who = actor()
+    checked = session.get("actor_at")
+    if isinstance(checked, int) and now() - checked < current_app.config["STAFF_ACTOR_TTL"]:
+        return None
+    try:
+        fresh = current_app.extensions["remote"].accounts.refresh_staff_actor(who)
+    except (NotFound, Forbidden):
+        logout()
+        flash(t("staff.session_ended"), "info")
+        return redirect(url_for("staff.login"))
+    session["actor"], session["actor_at"] = fresh, now()
+    return None
 
 
 def logout():
@@ -70,6 +98,9 @@ def staff_required(view):
             if who:  # a candidate on a staff page
                 abort(403)
             return redirect(url_for("staff.login", next=request.path))
+        ended = refresh_staff_actor()
+        if ended is not None:
+            return ended
         return view(*args, **kwargs)
     return wrapper
 

@@ -1,6 +1,7 @@
 """Gateway settings from the environment (same names everywhere)."""
 import os
 import secrets
+from datetime import timedelta
 
 from services.common.config import env, nameko_config
 
@@ -25,4 +26,8 @@ def load():
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env("SESSION_COOKIE_SECURE", "0") == "1",
+        # A session lasts SESSION_HOURS; a staff actor (role, scope) is asked
+        # again of accounts every STAFF_ACTOR_TTL seconds.
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=int(env("SESSION_HOURS", "12"))),
+        "STAFF_ACTOR_TTL": int(env("STAFF_ACTOR_TTL", "300")),
     }

@@ -127,6 +127,20 @@ class AccountsService(ServiceBase):
                     "staff", login if valid_login else "", client_address)
         return schemas.staff_actor(user)
 
+    @rpc(expected_exceptions=EXPECTED)
+    def refresh_staff_actor(self, actor):
+        """The current staff actor of a logged-in user (role, centres,
+        commissions and presidencies as they are now): the gateway asks again
+        every STAFF_ACTOR_TTL seconds. NotFound when the user is gone,
+        Forbidden when disabled (the gateway then ends the session)."""
+        actors.require_staff(actor)
+        user = queries.staff_user(self.db.session, actor.get("id"))
+        if user is None or user.login != actor.get("login"):
+            raise NotFound(codes.NOT_FOUND, "no such staff user")
+        if not user.active:
+            raise Forbidden("forbidden", "this staff user is disabled")
+        return schemas.staff_actor(user)
+
     def _login(self, account, password_hash, password, kind, login, client_address):
         """Checks the password, slowing down repeated failures (throttle.py);
         the same answer for every cause of refusal."""
