@@ -1175,9 +1175,11 @@ EN.update({
 # Issue 4 (audit): catalogue checks.
 FR.update({
     "err.invalid_url": "Adresse web invalide : elle doit commencer par http:// ou https://.",
+    "err.commission_has_formations": "Cette commission a des formations : elle reste dans son centre de candidature.",
 })
 EN.update({
     "err.invalid_url": "Invalid web address: it must start with http:// or https://.",
+    "err.commission_has_formations": "This commission has programmes: it stays in its application centre.",
 })
 
 # Issue 4: applying (campaign, limits) and the offer tree's short reasons.

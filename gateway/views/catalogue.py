@@ -96,23 +96,9 @@ def campaign(code):
 # -- centres -----------------------------------------------------------------------------
 
 def centre_form(defaults=None):
-    """The centre form as the service takes it (the page asks megabytes, the
-    service counts bytes) -> (data, the size as typed)."""
-    form = {**form_of(CENTRE_FIELDS), **(defaults or {}),
+    """The centre form as typed (the size in megabytes: the service converts it)."""
+    return {**form_of(CENTRE_FIELDS), **(defaults or {}),
             "online": "1" if request.form.get("online") else "0"}
-    size = form.pop("max_file_size_mb").replace(",", ".")
-    try:
-        form["max_file_size"] = str(round(float(size) * MB)) if size else ""
-    except ValueError:
-        form["max_file_size"] = "invalid"
-    return form, size
-
-
-def centre_errors(exc):
-    errors = field_errors(exc)
-    if "max_file_size" in errors:
-        errors["max_file_size_mb"] = errors.pop("max_file_size")
-    return errors
 
 
 @bp.route("/centres", methods=["GET", "POST"])
@@ -120,12 +106,11 @@ def centres():
     """The centres in the actor's scope; admin and scol create them."""
     form, errors, status = {"online": True, "max_file_size_mb": "2"}, {}, 200
     if request.method == "POST":
-        form, size = centre_form()
+        form = centre_form()
         try:
             saved = remote().catalog.save_centre(me(), form)
         except ValidationFailed as exc:
-            errors, status = centre_errors(exc), 422
-            form["max_file_size_mb"] = size
+            errors, status = field_errors(exc), 422
         else:
             flash(t("catalogue.saved"), "success")
             return redirect(url_for("catalogue.centre", code=saved["code"]))
@@ -139,12 +124,11 @@ def centre(code):
     form = {**data, "max_file_size_mb": f"{data['max_file_size'] / MB:g}"}
     errors, status = {}, 200
     if request.method == "POST":
-        form, size = centre_form({"code": data["code"]})
+        form = centre_form({"code": data["code"]})
         try:
             remote().catalog.save_centre(me(), form, code=data["code"])
         except ValidationFailed as exc:
-            errors, status = centre_errors(exc), 422
-            form["max_file_size_mb"] = size
+            errors, status = field_errors(exc), 422
         else:
             flash(t("catalogue.saved"), "success")
             return redirect(url_for("catalogue.centres"))

@@ -163,8 +163,16 @@ def archive(session, campaign, today):
 # -- centres --------------------------------------------------------------------------
 
 def centre_values(data):
+    """A centre's values; its size limit in bytes (max_file_size) or, as pages and
+    files give it, in megabytes (max_file_size_mb: its errors then carry that name)."""
     data = data if isinstance(data, dict) else {}
     errors = {}
+    in_megabytes = "max_file_size_mb" in data
+    if in_megabytes:
+        try:
+            data = {**data, "max_file_size": domain.megabytes_in_bytes(data["max_file_size_mb"])}
+        except ValidationFailed:
+            data, errors["max_file_size_mb"] = {**data, "max_file_size": None}, codes.INVALID
     values = {"code": _text(data, "code", errors, True, 20, CODE, upper=True),
               "label": _text(data, "label", errors, True, 200),
               "address": _text(data, "address", errors, False, 1000),
@@ -174,7 +182,8 @@ def centre_values(data):
     try:
         values["max_file_size"] = domain.check_max_file_size(data.get("max_file_size"))
     except ValidationFailed as exc:
-        errors.update(exc.fields)
+        errors.setdefault("max_file_size_mb" if in_megabytes else "max_file_size",
+                          exc.fields["max_file_size"])
     defaults = {field: data.get(f"default_{field}") for field in domain.DATE_FIELDS}
     given = {k: v for k, v in defaults.items() if v not in (None, "")}
     if given:  # default dates may be partial, but in order
@@ -362,6 +371,16 @@ def commission_values(session, data):
                         for name in ALERTS}
     _raise(errors)
     return values, centre
+
+
+def check_commission_centre(session, commission, centre):
+    """A commission with formations keeps its centre: its formations share the
+    centre's scope (managers, limits, files), so moving it alone would split them."""
+    if commission is None or commission.id is None or commission.centre_id == centre.id:
+        return
+    if session.scalar(select(Formation.id).where(Formation.commission_id == commission.id)
+                      .limit(1)) is not None:
+        _raise({"centre": codes.COMMISSION_HAS_FORMATIONS})
 
 
 # -- reference lists (refusal motives, tags, diploma levels) -----------------------------

@@ -94,6 +94,19 @@ def check_dates(dates: dict) -> dict:
     return checked
 
 
+def megabytes_in_bytes(text) -> str:
+    """A size typed in megabytes on a page or in a file ("2", "1,5") -> bytes as
+    text, "" when empty (the default size); anything else is not a size."""
+    text = str(text or "").replace(",", ".").replace(" ", "")
+    if not text:
+        return ""
+    try:
+        return str(round(float(text) * 1024 * 1024))
+    except (ValueError, OverflowError):  # "deux", "nan", "1e400"
+        raise ValidationFailed(codes.INVALID, "not a size in megabytes",
+                               {"max_file_size": codes.INVALID}) from None
+
+
 def check_max_file_size(size) -> int:
     """A centre's upload limit in bytes: positive, at most 10 MB; None -> 2 MB."""
     if size in (None, ""):

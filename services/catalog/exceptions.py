@@ -53,6 +53,7 @@ COMMISSION_NOT_FOUND = "commission_not_found"
 PIECE_NOT_FOUND = "piece_not_found"
 FORMATION_HAS_APPLICATIONS = "formation_has_applications"  # Conflict: delete_formation
 INVALID_URL = "invalid_url"  # ValidationFailed field: formation url not http(s)
+COMMISSION_HAS_FORMATIONS = "commission_has_formations"  # field centre: it keeps its centre
 
 # Import of the catalogue (transfer.py): ValidationFailed fields {"<line>.<column>": code}
 # (line 1 = the header) or {"file": code}.

@@ -287,6 +287,7 @@ class CatalogService(ServiceBase):
             if commission is None:
                 raise NotFound(codes.COMMISSION_NOT_FOUND, "no such commission")
             admin.require_formation_scope(actor, commission.centre.code)
+            admin.check_commission_centre(session, commission, centre)
             values.pop("code")
             for key, value in values.items():
                 setattr(commission, key, value)

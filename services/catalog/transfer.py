@@ -236,19 +236,7 @@ def _unchanged(existing, values, fields=None):
 def _check_centre(session, data, known):
     existing = known.get(data.get("code", "").upper())
     data = _merge(existing and centre_row(existing), data)
-    errors = {}
-    size = data.pop("max_file_size_mb", "").replace(",", ".").replace(" ", "")
-    if size:
-        try:  # the file says megabytes, the centre keeps bytes
-            data["max_file_size"] = str(round(float(size) * MB))
-        except (ValueError, OverflowError):
-            errors["max_file_size_mb"] = codes.INVALID
-    try:
-        values = admin.centre_values(data)
-    except ValidationFailed as exc:
-        errors.update({("max_file_size_mb" if f == "max_file_size" else f): c
-                       for f, c in exc.fields.items()})
-    admin._raise(errors)
+    values = admin.centre_values(data)  # the file gives the size in megabytes
     action = "unchanged" if _unchanged(existing, values) else \
         "updated" if existing else "created"
     return Line(None, values["code"], action, existing, values), {values["code"]}
@@ -264,6 +252,7 @@ def _check_commission(session, data, known):
         data.update(signature_document_id=existing.signature_document_id,
                     alerts=dict(existing.alerts or {}))
     values, centre = admin.commission_values(session, data)
+    admin.check_commission_centre(session, existing, centre)
     same = _unchanged(existing, values, COMMISSION_FIELDS) and existing.centre_id == centre.id
     action = "unchanged" if same else "updated" if existing else "created"
     scope = {centre.code} | ({existing.centre.code} if existing else set())

@@ -71,11 +71,13 @@ def test_formation_form_and_centre_size_in_megabytes(app):
     client.post("/gestion/catalogue/centres/SCI", data={"csrf_token": "tok", "label": "UFR",
                                                        "max_file_size_mb": "5"})
     method, (_, data) = remote.catalog.calls[-1][0], remote.catalog.calls[-1][1][:2]
-    assert method == "save_centre" and data["max_file_size"] == str(5 * 1024 * 1024)
-    catalog(app, save_centre=ValidationFailed("invalid", "x", {"max_file_size": "too_large"}))
+    # the page asks megabytes; the catalog converts them (and names its errors so)
+    assert method == "save_centre" and data["max_file_size_mb"] == "5"
+    catalog(app, save_centre=ValidationFailed("invalid", "x", {"max_file_size_mb": "too_large"}))
     big = client.post("/gestion/catalogue/centres/SCI", data={"csrf_token": "tok", "label": "U",
                                                              "max_file_size_mb": "20"})
     assert big.status_code == 422
+    assert 'value="20"' in page_text(big) and 'aria-invalid="true"' in page_text(big)
 
 
 def test_refused_scope_is_a_403_and_candidates_are_kept_out(app):
@@ -245,11 +247,10 @@ def test_centres_are_listed_in_scope_and_created(app):
         "max_file_size_mb": "3", "online": "1"})
     method, (_, data) = remote.catalog.calls[-1][0], remote.catalog.calls[-1][1][:2]
     assert method == "save_centre" and len(remote.catalog.calls[-1][1]) == 2  # a creation
-    assert (data["code"], data["max_file_size"], data["online"]) == \
-        ("DROIT", str(3 * 1024 * 1024), "1")
+    assert (data["code"], data["max_file_size_mb"], data["online"]) == ("DROIT", "3", "1")
     assert answer.headers["Location"].endswith("/gestion/catalogue/centres/SCI")
     catalog(app, list_centres=[CENTRE],
-            save_centre=ValidationFailed("invalid", "x", {"max_file_size": "too_large"}))
+            save_centre=ValidationFailed("invalid", "x", {"max_file_size_mb": "too_large"}))
     assert client.post("/gestion/catalogue/centres", data={
         "csrf_token": "tok", "code": "X", "label": "X", "max_file_size_mb": "20"}).status_code == 422
     catalog(app, list_centres=[CENTRE])

@@ -122,6 +122,23 @@ def test_centre_limits_and_default_dates(call, catalogue):
     assert call("get_centre", SCOL, "DROIT")["default_date_close"] == "2027-04-01"
 
 
+@pytest.mark.parametrize("typed, expected", [("1,5", 1572864), ("2", 2 * 1024 * 1024),
+                                             ("", 2 * 1024 * 1024)])
+def test_a_centre_size_typed_in_megabytes(call, catalogue, typed, expected):
+    """As the page and the import files give it; the centre keeps bytes."""
+    saved = call("save_centre", SCOL, {"code": "DROIT", "label": "Droit", "max_file_size_mb": typed})
+    assert saved["max_file_size"] == expected
+
+
+@pytest.mark.parametrize("typed, problem", [("deux", "invalid"), ("1e400", "invalid"),
+                                            ("nan", "invalid"), ("-1", "invalid"),
+                                            ("12", "too_large")])
+def test_a_size_that_is_no_size_is_refused_by_its_name(call, catalogue, typed, problem):
+    call.refused(ValidationFailed, "invalid", "save_centre", SCOL,
+                 {"code": "DROIT", "label": "Droit", "max_file_size_mb": typed},
+                 fields={"max_file_size_mb": problem})
+
+
 # -- formations -------------------------------------------------------------------------
 
 def test_a_formation_is_created_with_its_dates_in_order(call, catalogue):
@@ -230,6 +247,19 @@ def test_a_commission_has_a_signatory_and_alerts_but_no_members_of_its_own(call,
     assert "members" not in columns
     with pytest.raises(Forbidden):
         call("save_commission", MANAGER_LLSH, {**COMMISSION, "code": "Y"})
+
+
+def test_a_commission_with_formations_stays_in_its_centre(call, catalogue):
+    """Its formations share the centre's scope: moving the commission alone would
+    hand them to another centre's staff."""
+    info = {c["code"]: c for c in call("list_commissions", ADMIN)}["SCI-INFO"]
+    moved = {k: info.get(k) for k in ("label", "address", "email", "phone", "signatory")}
+    call.refused(ValidationFailed, "invalid", "save_commission", ADMIN,
+                 {**moved, "centre": "LLSH"}, code="SCI-INFO",
+                 fields={"centre": "commission_has_formations"})
+    call("save_commission", SCOL, COMMISSION)  # no formation yet: it may move
+    assert call("save_commission", SCOL, {**COMMISSION, "centre": "LLSH"},
+                code="SCI-PHYS")["centre"] == "LLSH"
 
 
 def test_reference_lists_motives_tags_levels(call, catalogue):

@@ -178,10 +178,14 @@ MATRIX = [
     ("import_catalogue", ("commissions", [{"code": "LLSH-LEA", "label": "LEA (importée)",
                                            "centre": "LLSH"}]), {},
      table(EVERY_CENTRE | {"manager_llsh"}, manager_sci=import_refused("centre"))),
-    ("import_catalogue", ("commissions", [{"code": "LLSH-LEA", "label": "LEA (déplacée)",
-                                           "centre": "SCI"}]), {},
+    ("import_catalogue", ("commissions", [{"code": "SCI-MATH", "label": "Maths (déplacée)",
+                                           "centre": "LLSH"}]), {},
      table(EVERY_CENTRE, manager_sci=import_refused("centre"),
            manager_llsh=import_refused("centre"))),
+    ("import_catalogue", ("commissions", [{"code": "LLSH-LEA", "label": "LEA (déplacée)",
+                                           "centre": "SCI"}]), {},  # it has formations
+     table((), **{role: import_refused("centre", "commission_has_formations")
+                  for role in ("admin", "scol", "manager_sci", "manager_llsh")})),
     ("import_catalogue", ("pieces", [{"code": "DOC-LLSH", "label": "Dossier (importé)",
                                       "scope": "centre", "owner": "LLSH"}]), {},
      table(EVERY_CENTRE | {"manager_llsh"}, manager_sci=import_refused("owner"))),
@@ -194,8 +198,11 @@ MATRIX = [
                           "centre": "SCI"},), {}, table(EVERY_CENTRE | {"manager_sci"})),
     ("save_commission", (LLSH_COMMISSION,), {"code": "LLSH-LEA"},
      table(EVERY_CENTRE | {"manager_llsh"})),
+    ("save_commission", ({"label": "Maths", "centre": "LLSH"},), {"code": "SCI-MATH"},
+     table(EVERY_CENTRE)),  # a SCI commission (no formation yet) moved into LLSH
     ("save_commission", ({**LLSH_COMMISSION, "centre": "SCI"},), {"code": "LLSH-LEA"},
-     table(EVERY_CENTRE)),  # an LLSH commission moved into SCI: not by a SCI manager
+     table((), **{role: Outcome(ValidationFailed, fields={"centre": "commission_has_formations"})
+                  for role in ("admin", "scol")})),  # its formations keep it in LLSH
     ("save_commission", ({"label": "Commission Info (modifiée)", "centre": "SCI"},),
      {"code": "SCI-INFO"}, table(EVERY_CENTRE | {"manager_sci"})),  # not by its president
     # -- reference lists: admin and scol -------------------------------------------------------

@@ -197,6 +197,9 @@ def test_centre_commission_and_piece_lines_use_the_single_save_rules(call, catal
     error = call.refused(ValidationFailed, "invalid", "import_catalogue", SCOL, "commissions",
                          numbered([{"code": "X-1", "label": "X", "centre": "NOPE"}]))
     assert error.fields == {"2.centre": "centre_not_found"}
+    error = call.refused(ValidationFailed, "invalid", "import_catalogue", SCOL, "commissions",
+                         numbered([{"code": "SCI-INFO", "label": "Informatique", "centre": "LLSH"}]))
+    assert error.fields == {"2.centre": "commission_has_formations"}
     pieces = numbered([
         {"code": "P1", "label": "Un", "scope": "centre", "owner": "NOPE"},
         {"code": "P2", "label": "Deux", "scope": "partout"},
