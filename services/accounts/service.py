@@ -466,6 +466,9 @@ class AccountsService(ServiceBase):
                                              self._known_commissions(actor))
         if "login" not in errors and queries.staff_by_login(self.db.session, clean["login"]):
             errors["login"] = codes.LOGIN_TAKEN
+        if "presides" not in errors:
+            errors.update(staff_admin.presidency_taken(
+                staff_admin.staff_for_update(self.db.session), clean))
         schemas.raise_if_invalid(errors)
         password = clean.pop("password")
         user = StaffUser(password_hash=passwords.hash_password(password), created_at=self.clock(),
@@ -489,6 +492,9 @@ class AccountsService(ServiceBase):
             raise NotFound(codes.NOT_FOUND, "no such staff user")
         clean, errors = staff_admin.validate(data, False, self._known_centres(),
                                              self._known_commissions(actor))
+        if "presides" not in errors:
+            errors.update(staff_admin.presidency_taken(
+                staff_admin.staff_for_update(self.db.session), clean, user.id))
         schemas.raise_if_invalid(errors)
         staff_admin.check_not_locking_out(actor, user, clean)
         password = clean.pop("password", None)

@@ -158,6 +158,17 @@ def staff_for_update(session):
     return session.scalars(select(StaffUser).order_by(StaffUser.login).with_for_update()).all()
 
 
+def presidency_taken(users, clean, user_id=None):
+    """{presides: one_president} when another active user already presides one of
+    the commissions `clean` presides: a commission has one president, whether it
+    is set on its page (set_commission_members) or on the staff user's."""
+    wanted = set(clean.get("presides") or ())
+    if wanted and any(user.id != user_id and user.active and wanted & set(user.presides or ())
+                      for user in users):
+        return {"presides": codes.ONE_PRESIDENT}
+    return {}
+
+
 def check_members(users, wanted):
     """Every login an existing committee member: errors {members: unknown_login |
     not_committee}."""

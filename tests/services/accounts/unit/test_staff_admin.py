@@ -99,6 +99,24 @@ def members_harness(admin_harness):
     return admin_harness
 
 
+def test_a_commission_has_one_president_from_the_staff_form_too(members_harness):
+    """jury.b presides SCI-INFO: nobody else may, created or changed."""
+    h = members_harness
+    with pytest.raises(ValidationFailed) as refused:
+        h.call("create_staff", ADMIN, jury("jury.d", ["SCI-INFO"], ["SCI-INFO"]))
+    assert refused.value.fields == {"presides": "one_president"}
+    jury_a = next(u for u in h.call("list_staff", ADMIN) if u["login"] == "jury.a")
+    with pytest.raises(ValidationFailed) as refused:
+        h.call("update_staff", ADMIN, jury_a["id"], {
+            **jury("jury.a", ["SCI-INFO"], ["SCI-INFO"]), "password": ""})
+    assert refused.value.fields == {"presides": "one_president"}
+    assert scope_of(h, "jury.a") == (["SCI-MATH"], [])  # nothing changed
+    jury_b = next(u for u in h.call("list_staff", ADMIN) if u["login"] == "jury.b")
+    h.call("update_staff", ADMIN, jury_b["id"], {  # the president themself: still fine
+        **jury("jury.b", ["SCI-INFO"], ["SCI-INFO"]), "password": ""})
+    assert scope_of(h, "jury.b") == (["SCI-INFO"], ["SCI-INFO"])
+
+
 def scope_of(harness, login):
     who = harness.call("authenticate_staff", login, GOOD)
     return who["commissions"], who["presides"]
