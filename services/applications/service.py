@@ -96,9 +96,9 @@ class ApplicationsService(ServiceBase):
         """can_apply for every formation of an offer page in one call:
         formations [{code, centre, date_open, date_close}] (catalog.get_offer's
         leaves, all of the active campaign) -> {code: {allowed, reason, fields}}.
-        Catalog is asked for the active campaign, and for the current maximum of
-        each centre the candidate applied to (one formation each), never per
-        formation of the tree. Nothing written."""
+        Catalog is asked for the active campaign, and once for the current
+        maximum of every centre (centre_limits), never per centre or formation
+        of the tree. Nothing written."""
         candidate_id = actors.candidate_id(actor)
         leaves = schemas.offer_leaves(formations)
         if not leaves:
@@ -111,11 +111,15 @@ class ApplicationsService(ServiceBase):
         mine = (queries.active_applications(self.db.session, candidate_id, campaign["code"])
                 if campaign else [])
         applied = {code for code, _, _ in mine}
-        in_centre, centres = {}, {}
+        in_centre, snapshots = {}, {}
         for code, centre_code, snapshot in mine:
             in_centre[centre_code] = in_centre.get(centre_code, 0) + 1
-            if centre_code not in centres:  # newest application of that centre
-                centres[centre_code] = self._current_centre(code, snapshot)
+            snapshots.setdefault(centre_code, snapshot or {})  # newest application's
+        # The maxima as the catalog has them now (they may have changed since
+        # the applications were made), else as they were then.
+        limits = self.catalog.centre_limits() if mine else {}
+        centres = {code: {**snapshot, **(limits.get(code) or {}), "code": code}
+                   for code, snapshot in snapshots.items()}
         today = domain.paris_today(self.clock())
         return {leaf["code"]: schemas.apply_answer(domain.apply_refusal(
                     campaign_open=campaign is not None,
@@ -130,14 +134,6 @@ class ApplicationsService(ServiceBase):
             return self.catalog.get_active_campaign()
         except NotFound:
             return None
-
-    def _current_centre(self, formation_code, snapshot):
-        """The centre as the catalog has it now (its maximum may have changed
-        since the application was made), else as it was then."""
-        try:
-            return self.catalog.get_formation(formation_code).get("centre") or snapshot or {}
-        except NotFound:
-            return snapshot or {}
 
     @rpc(expected_exceptions=EXPECTED)
     def count_applications(self, formation_code, campaign_code=None):

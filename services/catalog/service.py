@@ -67,6 +67,14 @@ class CatalogService(ServiceBase):
         return [schemas.centre_admin(c) for c in queries.centres(self.db.session)
                 if centres is None or c.code in centres]
 
+    @rpc(expected_exceptions=EXPECTED)
+    def centre_limits(self):
+        """Every centre's application limit, for a whole offer page at once
+        (applications.apply_status): {code: {label, max_applications}}
+        (max_applications None: only the institution's limit applies). Public."""
+        return {c.code: {"label": c.label, "max_applications": c.max_applications}
+                for c in queries.centres(self.db.session)}
+
     # -- administration (issue 4) ------------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)

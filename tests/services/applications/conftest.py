@@ -77,6 +77,11 @@ class Catalog:
             raise NotFound("formation_not_found", code)
         return copy.deepcopy(self.formations[code])
 
+    def centre_limits(self):
+        return {f["centre"]["code"]: {"label": f["centre"]["label"],
+                                      "max_applications": f["centre"].get("max_applications")}
+                for f in self.formations.values()}
+
     def get_active_campaign(self):
         if self.active_campaign is None:
             raise NotFound("no_active_campaign", "no campaign is active")

@@ -47,11 +47,38 @@ def test_each_formation_says_whether_the_candidate_can_apply_and_why_not(harness
                                          "centre_label": "UFR Sciences et Techniques"}}
     assert status["MLEA1"] == {"allowed": True, "reason": None, "fields": {}}
     assert status["CLOSED"]["reason"] == "applications_closed"
-    # One centre applied to: catalog asked once, whatever the size of the tree.
-    assert harness.catalog.get_formation.call_count <= 1
+    # catalog asked once for the centres' maxima, whatever the size of the tree
+    assert harness.catalog.get_formation.call_count == 0
+    assert harness.catalog.centre_limits.call_count == 1
     # The same answers as the formation page's can_apply.
     for code in ("MINFO1", "SCI3", "MLEA1", "CLOSED"):
         assert harness.call("can_apply", actors.ada, code) == status[code], code
+
+
+def test_one_catalog_call_for_the_limits_whatever_the_number_of_centres(harness, actors,
+                                                                       doubles, offer):
+    formations = harness.catalog_data.formations
+    for n in range(6):
+        centre = {**doubles.SCI, "code": f"C{n}", "label": f"Centre {n}", "max_applications": 1}
+        formations[f"C{n}F"] = doubles.make_formation(f"C{n}F", f"Formation {n}", centre,
+                                                      "SCI-INFO", harness.today)
+        formations[f"C{n}G"] = doubles.make_formation(f"C{n}G", f"Autre {n}", centre,
+                                                      "SCI-INFO", harness.today)
+        harness.apply(actors.ada, f"C{n}F")
+    harness.catalog.reset_mock()
+    status = harness.call("apply_status", actors.ada, offer())
+    asked = [name for name, _, _ in harness.catalog.mock_calls]
+    assert sorted(asked) == ["centre_limits", "get_active_campaign"]
+    for n in range(6):
+        assert status[f"C{n}G"]["fields"] == {"scope": "centre", "limit": "1",
+                                              "centre": f"C{n}", "centre_label": f"Centre {n}"}
+    assert status["MLEA1"]["allowed"] is True
+
+
+def test_no_application_no_limit_to_ask(harness, actors, offer):
+    harness.catalog.reset_mock()
+    assert harness.call("apply_status", actors.ada, offer())["MINFO1"]["allowed"] is True
+    assert harness.catalog.centre_limits.call_count == 0
 
 
 def test_the_centre_maximum_is_read_fresh_from_the_catalogue(harness, actors, offer):

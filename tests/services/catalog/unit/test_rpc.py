@@ -209,6 +209,14 @@ def test_list_centres(call, catalogue, rows):
          "email": "scolarite-sci@univ-demo.fr"}]
 
 
+def test_centre_limits_give_every_centres_maximum_in_one_answer(call, catalogue, rows):
+    rows.centre("DROIT", "Faculté de Droit", max_applications=2)
+    assert call("centre_limits") == {
+        "DROIT": {"label": "Faculté de Droit", "max_applications": 2},
+        "LLSH": {"label": "UFR Lettres, Langues et Sciences Humaines", "max_applications": None},
+        "SCI": {"label": "UFR Sciences et Techniques", "max_applications": 5}}
+
+
 def test_nothing_is_written_by_reading(call, catalogue, snapshot):
     before = snapshot()
     call("get_offer", "informatique")
