@@ -18,7 +18,7 @@ import re
 from datetime import date
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.orm import joinedload
 
 from services.common import actors
@@ -371,6 +371,12 @@ def commission_values(session, data):
                         for name in ALERTS}
     _raise(errors)
     return values, centre
+
+
+# Piece definitions listed as the candidate meets them: the institution's, then
+# the centres', then the formations'.
+SCOPE_ORDER = case({domain.INSTITUTION: 0, domain.CENTRE: 1, domain.FORMATION: 2},
+                   value=PieceDefinition.scope, else_=3)
 
 
 def check_commission_centre(session, commission, centre):

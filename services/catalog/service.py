@@ -341,7 +341,7 @@ class CatalogService(ServiceBase):
         rows = self.db.session.scalars(
             select(PieceDefinition).options(joinedload(PieceDefinition.centre),
                                             joinedload(PieceDefinition.formation))
-            .order_by(PieceDefinition.scope, PieceDefinition.order, PieceDefinition.code)).all()
+            .order_by(admin.SCOPE_ORDER, PieceDefinition.order, PieceDefinition.code)).all()
         visible = []
         for row in rows:
             if row.formation is not None and (campaign is None

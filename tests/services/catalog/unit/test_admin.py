@@ -299,6 +299,11 @@ def test_pieces_at_each_level_with_a_template_reach_the_formation(call, catalogu
                   "treatment_type": "ZZ"},
                  fields={"owner": "invalid_choice", "treatment_type": "invalid_choice"})
     assert {p["code"] for p in call("list_pieces", MANAGER_LLSH)} == {"CNI"}
+    call("save_piece", SCOL, {"code": "AAA", "label": "Pièce de formation", "order": "1",
+                              "scope": "formation", "owner": "MINFO1"})
+    # listed as the candidate meets them: the institution's, the centres', the formations'
+    assert [p["scope"] for p in call("list_pieces", SCOL)] == \
+        ["institution", "centre", "formation"]
 
 
 def test_a_piece_is_assigned_to_a_selection_of_formations(call, catalogue):
