@@ -162,6 +162,8 @@ FORMS = [
      "/gestion/catalogue/campagnes"),
     ("scol", "/gestion/catalogue/campagnes/2027/archiver", {}, 403,
      "/gestion/catalogue/campagnes"),
+    ("manager_sci", "/gestion/catalogue/campagnes/2027/activer", {}, 403,
+     "/gestion/catalogue/campagnes"),
     ("manager_sci", "/gestion/catalogue/campagnes/2027", {"label": "PIRATE"}, 403,
      "/gestion/catalogue/campagnes"),
     ("manager_sci", "/gestion/catalogue/commissions/LLSH-LEA", {"label": "PIRATE"}, 404,
@@ -464,19 +466,20 @@ def test_each_role_opens_only_its_scope(world, role, method, url, expected, form
 
 
 def test_the_table_names_every_staff_page():
-    """Every /gestion route of the gateway has at least one row (new pages too)."""
+    """Every /gestion route of the gateway has a row for each of its methods
+    (GET, POST): a new page or form fails here until its rows are written."""
     from gateway.app import create_app
     app = create_app()
-    routes = {re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule) for rule in app.url_map.iter_rules()
-              if rule.rule.startswith("/gestion") and rule.rule not in (
-                  "/gestion/connexion", "/gestion/deconnexion")}
-    tried = {re.sub(r"\?.*", "", url) for _, _, url, *_ in ROWS}
+    wanted = {(re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule), method)
+              for rule in app.url_map.iter_rules() for method in ("GET", "POST")
+              if rule.rule.startswith("/gestion") and method in rule.methods
+              and rule.rule not in ("/gestion/connexion", "/gestion/deconnexion")}
+    tried = {(re.sub(r"\?.*", "", url), method) for _, method, url, *_ in ROWS}
 
-    def covered(route):
-        pattern = re.escape(route)
-        pattern = re.sub(r"\\\{\w+\\\}", r"[^/]+", pattern)
-        return any(re.fullmatch(pattern, url) for url in tried)
-    assert sorted(r for r in routes if not covered(r)) == []
+    def covered(route, method):
+        pattern = re.sub(r"\\\{\w+\\\}", r"[^/]+", re.escape(route))
+        return any(m == method and re.fullmatch(pattern, url) for url, m in tried)
+    assert sorted(f"{m} {r}" for r, m in wanted if not covered(r, m)) == []
 
 
 def test_a_change_shows_on_the_page_the_administrator_rereads(world):
