@@ -49,6 +49,8 @@ class Mail(Base):
     # The centre of the application a mail is about: staff limited to some
     # centres read only those mails.
     centre_code: Mapped[str | None] = mapped_column(String(40))
+    # ... and its commission: committee members read only their commissions' mails.
+    commission_code: Mapped[str | None] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(10), default="queued")  # queued, sent, failed
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(default=0)

@@ -115,16 +115,20 @@ class NotificationsService(ServiceBase):
     @rpc(expected_exceptions=EXPECTED)
     def list_mails(self, actor, candidate_id=None):
         """A candidate reads their own mails; staff read a given candidate's:
-        staff limited to some centres only the mails about those centres.
+        staff limited to some centres only the mails about those centres, a
+        committee member only those about their commissions' applications.
         No body ever shows a working link (domain.hide_link)."""
         query = select(Mail)
         if actors.is_staff(actor):
             if candidate_id is None or not str(candidate_id).isdigit():
                 raise Forbidden("forbidden", "staff must name a candidate")
             query = query.where(Mail.candidate_id == int(candidate_id))
-            centres = actors.staff_centres(actor)
-            if centres is not None:
-                query = query.where(Mail.centre_code.in_(centres))
+            if actor.get("role") == "committee":
+                query = query.where(Mail.commission_code.in_(list(actor.get("commissions") or ())))
+            else:
+                centres = actors.staff_centres(actor)
+                if centres is not None:
+                    query = query.where(Mail.centre_code.in_(centres))
         else:
             query = query.where(Mail.candidate_id == actors.candidate_id(actor))
         rows = self.db.session.scalars(
@@ -189,6 +193,7 @@ class NotificationsService(ServiceBase):
         row = Mail(event_id=event["event_id"], code=code, candidate_id=event.get("candidate_id"),
                    to_address=to or recipient["email"], lang=lang, subject=subject, body=body,
                    secret=link, centre_code=(event.get("centre") or {}).get("code"),
+                   commission_code=(event.get("commission") or {}).get("code"),
                    status="queued", attempts=0, created_at=self.clock())
         self.db.session.add(row)
         self.db.session.flush()

@@ -110,3 +110,22 @@ def test_staff_of_a_centre_read_only_the_mails_about_it(service, smtp_sink, make
     assert len(service.call("list_mails", scol, 7)) == 2
     with pytest.raises(Forbidden):
         service.call("list_mails", sci)
+
+
+def test_committee_members_read_only_the_mails_about_their_commissions(service, smtp_sink,
+                                                                       make_event):
+    """Whatever centres their user was given: no account mail, no other commission's."""
+    service.call("on_status_changed", make_event("status_changed", from_status="RE", to_status="CO"))
+    service.call("on_status_changed", make_event(
+        "status_changed", from_status="RE", to_status="IN", application_id=13,
+        formation={"code": "MMATH1", "label": "Master Mathématiques"},
+        commission={"code": "SCI-MATH", "label": "Commission Maths"}))
+    service.call("on_activation_requested", account_event(
+        "activation_requested", activation_token="t", activation_expires_at="2026-11-24T10:00:00+00:00"))
+    info = {"kind": "staff", "id": 5, "role": "committee", "centres": ["SCI"],
+            "commissions": ["SCI-INFO"], "presides": []}
+    assert [m["code"] for m in service.call("list_mails", info, 7)] == ["STATUS_CO"]
+    nowhere = {**info, "commissions": []}
+    assert service.call("list_mails", nowhere, 7) == []
+    manager = {"kind": "staff", "id": 2, "role": "manager", "centres": ["SCI"]}
+    assert sorted(m["code"] for m in service.call("list_mails", manager, 7)) == ["STATUS_CO", "STATUS_IN"]
