@@ -44,6 +44,8 @@ def search():
 
 @bp.route("/nouveau", methods=["GET", "POST"])
 def create():
+    if not can(ACCOUNT_ROLES):  # no form for who may not send it (accounts refuses it too)
+        abort(403)
     form, errors, status = {"lang": current_language()}, {}, 200
     if request.method == "POST":
         form = {k: request.form.get(k, "").strip()

@@ -95,7 +95,7 @@ PAGES = [
     ("/gestion/candidats/{paul}/dossier/cursus-externe", statuses(LLSH_READERS)),
     ("/gestion/candidats/{paul}/dossier/cursus-externe/{paul_entry}", statuses(LLSH_READERS)),
     ("/gestion/candidats/{lea}/dossier/address", statuses(SCI_APPLICATION)),
-    ("/gestion/candidats/nouveau", statuses(EVERY_STAFF)),
+    ("/gestion/candidats/nouveau", statuses(CENTRAL | {"manager_sci", "manager_llsh"})),
     ("/gestion/catalogue/campagnes", statuses(EVERY_STAFF)),
     ("/gestion/catalogue/campagnes/2027", statuses(EVERY_STAFF)),
     ("/gestion/catalogue/campagnes/NOPE", statuses((), refused=404)),

@@ -66,6 +66,7 @@ def test_readers_see_no_action(app, role):
     assert "Saisir/Modifier informations" not in page
     search = page_text(client.get("/gestion/candidats?q=Martin"))
     assert "/gestion/candidats/nouveau" not in search
+    assert client.get("/gestion/candidats/nouveau").status_code == 403
     as_staff(client, "manager", ["SCI"])
     assert "/gestion/candidats/nouveau" in page_text(client.get("/gestion/candidats?q=Martin"))
 
