@@ -24,12 +24,13 @@ from pathlib import Path
 import pytest
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from nameko.testing.services import worker_factory
-from sqlalchemy import MetaData, text
+from sqlalchemy import text
 
 from services.accounts.models import Base
 from services.accounts.service import AccountsService
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tests.services.accounts.harness import ADDRESS, Harness, staff as make_staff
+from tests.support.snapshots import dump, restore
 
 EXTERNAL = {"year": "2021", "country": "FR", "institution": "Université de Lyon",
             "diploma_type": "Licence", "label": "Licence de physique", "obtained": "O"}
@@ -255,29 +256,6 @@ class ScopedHarness(Harness):
 # The world is built once (argon2 hashing is slow on purpose), then copied back
 # into the emptied database before each test.
 _BUILT = {}
-
-
-def dump(engine):
-    tables = MetaData()
-    tables.reflect(engine)
-    with engine.connect() as conn:
-        return tables, {t.name: [dict(r._mapping) for r in conn.execute(t.select())]
-                        for t in tables.sorted_tables if t.name != "alembic_version"}
-
-
-def restore(engine, saved):
-    tables, rows = saved
-    with engine.begin() as conn:
-        for table in tables.sorted_tables:
-            if rows.get(table.name):
-                conn.execute(table.insert(), rows[table.name])
-        serials = conn.execute(text(
-            "SELECT table_name, column_name FROM information_schema.columns "
-            "WHERE table_schema = 'public' AND column_default LIKE 'nextval%'")).all()
-        for table, column in serials:
-            conn.execute(text(
-                f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{column}'), "
-                f"COALESCE((SELECT max(\"{column}\") FROM \"{table}\"), 0) + 1, false)"))
 
 
 @pytest.fixture

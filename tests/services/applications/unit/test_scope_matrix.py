@@ -21,10 +21,10 @@ import re
 from pathlib import Path
 
 import pytest
-from sqlalchemy import MetaData, text
 
 from services.applications.service import ApplicationsService
 from services.common.errors import Conflict, Forbidden, NotFound
+from tests.support.snapshots import dump, restore
 
 
 def staff(staff_id, login, role, centres=(), commissions=(), presides=()):
@@ -202,29 +202,6 @@ READS = {"list_applications", "get_application", "get_piece_download", "get_piec
 # The world is built once, then copied back into the emptied database (and the
 # documents double's files) before each test: a few hundred journeys are slow.
 _BUILT = {}
-
-
-def dump(engine):
-    tables = MetaData()
-    tables.reflect(engine)
-    with engine.connect() as conn:
-        return tables, {t.name: [dict(r._mapping) for r in conn.execute(t.select())]
-                        for t in tables.sorted_tables if t.name != "alembic_version"}
-
-
-def restore(engine, saved):
-    tables, rows = saved
-    with engine.begin() as conn:
-        for table in tables.sorted_tables:
-            if rows.get(table.name):
-                conn.execute(table.insert(), rows[table.name])
-        serials = conn.execute(text(
-            "SELECT table_name, column_name FROM information_schema.columns "
-            "WHERE table_schema = 'public' AND column_default LIKE 'nextval%'")).all()
-        for table, column in serials:
-            conn.execute(text(
-                f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{column}'), "
-                f"COALESCE((SELECT max(\"{column}\") FROM \"{table}\"), 0) + 1, false)"))
 
 
 @pytest.fixture
