@@ -30,6 +30,7 @@ from services.accounts.models import Base
 from services.accounts.service import AccountsService
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tests.services.accounts.harness import ADDRESS, Harness, staff as make_staff
+from tests.support.scope_matrix import FORBIDDEN, NOT_FOUND, Outcome, outcome_table
 from tests.support.snapshots import dump, restore
 
 EXTERNAL = {"year": "2021", "country": "FR", "institution": "Université de Lyon",
@@ -60,19 +61,8 @@ CANDIDATES = {"owner", "candidate"}
 STAFF_ROLES = [role for role in ROLES if role not in CANDIDATES]
 
 
-class Outcome:
-    def __init__(self, error=None, seen=None):
-        self.error, self.seen = error, seen
-
-    def __repr__(self):
-        return self.error.__name__ if self.error else f"allowed {self.seen or ''}"
-
-
-OK, FORBIDDEN, NOT_FOUND = Outcome(), Outcome(Forbidden), Outcome(NotFound)
-
-
 def table(allowed, refused=FORBIDDEN, **special):
-    return {role: special.get(role, OK if role in allowed else refused) for role in ROLES}
+    return outcome_table(ROLES, allowed, refused, **special)
 
 
 def on_lea(allowed):

@@ -24,6 +24,7 @@ import pytest
 
 from services.applications.service import ApplicationsService
 from services.common.errors import Conflict, Forbidden, NotFound
+from tests.support.scope_matrix import FORBIDDEN, NOT_FOUND, Outcome, outcome_table
 from tests.support.snapshots import dump, restore
 
 
@@ -50,19 +51,8 @@ ROLES = list(ACTORS)
 CANDIDATES = {"owner", "candidate"}
 
 
-class Outcome:
-    def __init__(self, error=None, seen=None):
-        self.error, self.seen = error, seen
-
-    def __repr__(self):
-        return self.error.__name__ if self.error else f"allowed {self.seen or ''}"
-
-
-OK, FORBIDDEN, NOT_FOUND = Outcome(), Outcome(Forbidden), Outcome(NotFound)
-
-
 def table(allowed, refused=FORBIDDEN, **special):
-    return {role: special.get(role, OK if role in allowed else refused) for role in ROLES}
+    return outcome_table(ROLES, allowed, refused, **special)
 
 
 # who reads (get_application, pieces, template, letter) an application of ...
