@@ -2,7 +2,7 @@
 campaigns, centres, commissions (with their members, kept by accounts),
 formations and their dates, bulk edits, piece definitions, reference lists.
 The services check every role and scope; a refusal is a 403 page."""
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 import requests
 

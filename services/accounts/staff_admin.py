@@ -9,7 +9,7 @@ import re
 from sqlalchemy import select
 
 from services.common import actors
-from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from services.common.errors import Conflict, Forbidden, NotFound
 
 from . import domain
 from . import exceptions as codes

@@ -5,7 +5,7 @@ import logging
 from nameko.events import event_handler
 from nameko.rpc import rpc
 from nameko.timer import timer
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, select
 
 from services.common import actors
 from services.common.clock import Clock
