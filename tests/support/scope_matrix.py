@@ -14,6 +14,13 @@ class Outcome:
 OK, FORBIDDEN, NOT_FOUND = Outcome(), Outcome(Forbidden), Outcome(NotFound)
 
 
+def staff_actor(staff_id, login, role, centres=(), commissions=(), presides=()):
+    """A staff actor as accounts hands it to the services."""
+    return {"kind": "staff", "id": staff_id, "login": login, "display_name": login,
+            "role": role, "centres": list(centres), "commissions": list(commissions),
+            "presides": list(presides)}
+
+
 def outcome_table(roles, allowed, refused=FORBIDDEN, **special):
     """{role: Outcome}: `allowed` roles OK, the others `refused`, unless named."""
     return {role: special.get(role, OK if role in allowed else refused) for role in roles}

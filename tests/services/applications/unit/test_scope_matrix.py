@@ -25,13 +25,8 @@ import pytest
 from services.applications.service import ApplicationsService
 from services.common.errors import Conflict, Forbidden, NotFound
 from tests.support.scope_matrix import FORBIDDEN, NOT_FOUND, Outcome, outcome_table
+from tests.support.scope_matrix import staff_actor as staff
 from tests.support.snapshots import dump, restore
-
-
-def staff(staff_id, login, role, centres=(), commissions=(), presides=()):
-    return {"kind": "staff", "id": staff_id, "login": login, "display_name": login,
-            "role": role, "centres": list(centres), "commissions": list(commissions),
-            "presides": list(presides)}
 
 
 ADA, BOB = 12, 34

@@ -26,14 +26,9 @@ from services.catalog.models import Base
 from services.catalog.service import CatalogService
 from services.common.clock import FixedClock
 from services.common.errors import Forbidden, NotFound, ValidationFailed
+from tests.support.scope_matrix import staff_actor as staff
 
 NOW = datetime(2027, 3, 10, 9, 0, tzinfo=timezone.utc)
-
-
-def staff(staff_id, login, role, centres=(), **extra):
-    return {"kind": "staff", "id": staff_id, "login": login,
-            "display_name": login, "role": role, "centres": list(centres),
-            "commissions": [], "presides": [], **extra}
 
 
 ACTORS = {
