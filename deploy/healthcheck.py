@@ -17,9 +17,13 @@ def check_timeout():
 
 def service_healthy(name, timeout=None):
     from nameko.standalone.rpc import ClusterRpcProxy
+
+    from services.common.actors import service
+    from services.common.rpc import ActingProxy
     try:
         with ClusterRpcProxy(nameko_config(), timeout=timeout or check_timeout()) as rpc:
-            return getattr(rpc, name).ping().get("status") == "ok"
+            target = ActingProxy(getattr(rpc, name), name)
+            return target.ping(service("healthcheck")).get("status") == "ok"
     except Exception:
         return False
 

@@ -6,6 +6,7 @@ that caps a gateway at tens of requests per second. The pool keeps up to
 (a proxy is not thread-safe). Created lazily, so gunicorn's master never
 holds one across fork.
 """
+import functools
 import logging
 import queue
 import threading
@@ -14,6 +15,7 @@ from contextlib import contextmanager
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.common.errors import DomainError
+from services.common.rpc import ActingProxy
 
 log = logging.getLogger(__name__)
 
@@ -94,21 +96,25 @@ class RpcPool:
 
 
 class Remote:
-    """`remote.accounts.get_dossier(actor)` -> one call through the pool."""
+    """`remote.accounts.get_dossier(actor, ...)` -> one call through the pool.
+
+    The first argument of every call is the actor mapping (the session's user,
+    or security.caller() on public pages); it travels signed for that one
+    method and a few minutes (services/common/trust.py), which is what the
+    services believe."""
 
     def __init__(self, pool):
         self._pool = pool
 
     def __getattr__(self, service):
-        return _RemoteService(self._pool, service)
+        return ActingProxy(_PooledService(self._pool, service), service)
 
 
-class _RemoteService:
+class _PooledService:
+    """`.method(*args)`: one call to the service through the pool."""
+
     def __init__(self, pool, service):
         self._pool, self._service = pool, service
 
     def __getattr__(self, method):
-        def invoke(*args, **kwargs):
-            return self._pool.call(self._service, method, *args, **kwargs)
-        invoke.__name__ = f"{self._service}.{method}"
-        return invoke
+        return functools.partial(self._pool.call, self._service, method)

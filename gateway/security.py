@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 
+from services.common.actors import ANONYMOUS
 from services.common.errors import Forbidden, NotFound
 
 from .i18n import t
@@ -34,6 +35,12 @@ def check_csrf():
 
 def actor():
     return session.get("actor")
+
+
+def caller():
+    """Who asks, on a page anyone may open: the logged-in user, else an
+    anonymous visitor (the services accept either on their public methods)."""
+    return actor() or ANONYMOUS
 
 
 def login(actor_data):

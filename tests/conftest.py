@@ -8,6 +8,7 @@ import eventlet
 eventlet.monkey_patch()  # noqa: E402
 
 import os  # noqa: E402
+import secrets  # noqa: E402
 from urllib.parse import quote  # noqa: E402
 
 import pytest  # noqa: E402
@@ -17,6 +18,9 @@ from tests.deploy.docker_infra import (COMPOSE_FILES, INFRASTRUCTURE, compose_co
                                        compose_infrastructure, docker_engine_available)
 
 os.environ.setdefault("DATABASE_PREFIX", "ecandidat_test")
+# The key the gateway and the services share to sign actors and events; every
+# process the tests start inherits it.
+os.environ.setdefault("ACTOR_SIGNING_KEY", secrets.token_hex(32))
 os.environ.setdefault("PUBLIC_URL", "http://testserver")
 TEST_VHOST = os.environ.get("TEST_AMQP_VHOST", "ecandidat_test")
 

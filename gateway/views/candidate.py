@@ -117,10 +117,10 @@ def dossier_section(section):
 
 def render_section(section, data, form, errors, message, status, **page):
     """A personal/address/bac form page; staff pages pass their layout and links."""
-    reference = remote().accounts.reference_data()
+    reference = remote().accounts.reference_data(me())
     communes = []
     if section == "address" and form.get("country") == "FR" and form.get("postal_code"):
-        communes = remote().accounts.communes(postal_code=form["postal_code"])
+        communes = remote().accounts.communes(me(), postal_code=form["postal_code"])
     page.setdefault("next_url", following_url(section))
     return render_template(f"candidate/section_{section}.html", section=section, dossier=data,
                            form=form, errors=errors, message=message, ref=reference,
@@ -156,7 +156,7 @@ def entry_page(section, entry_id, candidate_id, done_url, **page):
             return redirect(done_url)
     return render_template("candidate/section_list.html", section=section, slug=SLUGS[section],
                            dossier=data, items=items, entry_id=entry_id, form=form,
-                           errors=errors, message=message, ref=accounts.reference_data(),
+                           errors=errors, message=message, ref=accounts.reference_data(me()),
                            fields=ENTRY_FIELDS[section], **page), status
 
 
@@ -220,7 +220,7 @@ def offer():
     when the candidate can apply to it, else the short reason: one applications
     call for the whole page, whatever its size."""
     text = request.args.get("filtre", "").strip()
-    tree = remote().catalog.get_offer(text or None)
+    tree = remote().catalog.get_offer(me(), text or None)
     leaves = [{"code": f["code"], "centre": centre["code"], "date_open": f.get("date_open"),
                "date_close": f.get("date_close")}
               for centre in tree for level in centre["levels"] for f in level["formations"]]
@@ -234,7 +234,7 @@ def offer():
 def formation(code):
     """A formation of the offer: its dates, treatment type, required pieces and
     the contact of its centre, with "Candidater" only when allowed (else why not)."""
-    data = remote().catalog.get_formation(code)
+    data = remote().catalog.get_formation(me(), code)
     status = remote().applications.can_apply(me(), data["code"])
     return render_template("candidate/formation.html", f=data, allowed=status["allowed"],
                            reason=status["reason"],

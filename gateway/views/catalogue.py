@@ -142,7 +142,7 @@ def formations():
     centre_code = request.args.get("centre", "").strip() or None
     return render_template("admin/formations.html",
                            formations=remote().catalog.list_formations(me(), centre_code),
-                           centres=remote().catalog.list_centres(), centre=centre_code,
+                           centres=remote().catalog.list_centres(me()), centre=centre_code,
                            commissions=remote().catalog.list_commissions(me()),
                            form={}, errors={})
 
@@ -185,7 +185,7 @@ def formation(code=None):
     commissions = [[c["code"], f"{c['code']} – {c['label']}"] for c in catalog.list_commissions(me())]
     # the active diploma levels, proposed (and required by the catalog once there are some)
     return render_template("admin/formation.html", form=form, errors=errors, code=code,
-                           commissions=commissions, levels=catalog.list_reference("level")), status
+                           commissions=commissions, levels=catalog.list_reference(me(), "level")), status
 
 
 # (import and export: catalogue_transfer.py)
@@ -212,10 +212,10 @@ def store_template(upload, max_size=TEMPLATE_MAX_SIZE):
     -> {document_id, filename, content_type, size}."""
     size = upload_size(upload)
     documents = remote().documents
-    ticket = documents.create_upload({}, upload.filename, size, max_size)
+    ticket = documents.create_upload(me(), {}, upload.filename, size, max_size)
     requests.put(ticket["put_url"], data=upload.stream, headers={"Content-Length": str(size)},
                  timeout=60).raise_for_status()
-    return documents.confirm_upload(ticket["document_id"])
+    return documents.confirm_upload(me(), ticket["document_id"])
 
 
 def is_image(upload):
@@ -229,7 +229,7 @@ def is_image(upload):
 def forget_document(document_id):
     """Best effort: a file nobody will refer to is deleted (no orphan left)."""
     try:
-        remote().documents.delete_document(document_id)
+        remote().documents.delete_document(me(), document_id)
     except (NotFound, ConnectionError, OSError):
         pass
 
@@ -446,7 +446,7 @@ def reference_list(kind):
             flash(t("catalogue.saved"), "success")
             return redirect(url_for("catalogue.reference_list", kind=kind))
     return render_template("admin/reference_list.html", kind=kind,
-                           items=remote().catalog.list_reference(kind, include_inactive=True),
+                           items=remote().catalog.list_reference(me(), kind, include_inactive=True),
                            form=form, errors=errors), status
 
 
@@ -455,7 +455,7 @@ def reference_item_state(kind, code, action):
     """Deactivated: no longer offered as a choice, kept for what already uses it."""
     if kind not in REFERENCE_KINDS or action not in ("desactiver", "activer"):
         abort(404)
-    item = next((i for i in remote().catalog.list_reference(kind, include_inactive=True)
+    item = next((i for i in remote().catalog.list_reference(me(), kind, include_inactive=True)
                  if i["code"] == code), None)
     if item is None:
         abort(404)

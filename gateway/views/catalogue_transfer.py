@@ -25,7 +25,7 @@ def require_staff():
 
 def page(status=200, **report):
     return render_template("admin/transfer.html", kinds=KINDS,
-                           columns=remote().catalog.catalogue_columns(), **report), status
+                           columns=remote().catalog.catalogue_columns(security.actor()), **report), status
 
 
 @bp.get("/import-export")

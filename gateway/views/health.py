@@ -1,6 +1,8 @@
 """Health pages: for load balancers, compose health checks and the benchmark."""
 from flask import Blueprint, current_app, jsonify
 
+from services.common.actors import ANONYMOUS
+
 bp = Blueprint("health", __name__)
 
 
@@ -13,5 +15,5 @@ def healthz():
 @bp.get("/healthz/rpc")
 def healthz_rpc():
     """Answers after one RPC round trip (catalog.ping)."""
-    answer = current_app.extensions["remote"].catalog.ping()
+    answer = current_app.extensions["remote"].catalog.ping(ANONYMOUS)
     return jsonify(status="ok", catalog=answer["status"])

@@ -28,7 +28,7 @@ def home():
 def login():
     form = {"login": request.form.get("login", "").strip()}
     try:
-        who = remote().accounts.authenticate_candidate(
+        who = remote().accounts.authenticate_candidate(security.caller(),
             form["login"], request.form.get("password", ""), security.client_address())
     except ValidationFailed:
         return render_template("public/home.html", form=form, errors={},
@@ -77,7 +77,7 @@ def register():
         form = {k: request.form.get(k, "").strip()
                 for k in ("last_name", "first_name", "email", "email_confirm")}
         try:
-            remote().accounts.register_candidate({**form, "lang": current_language()})
+            remote().accounts.register_candidate(security.caller(), {**form, "lang": current_language()})
         except ValidationFailed as exc:
             errors = field_errors(exc)
             return render_template("public/register.html", form=form, errors=errors), 422
@@ -89,11 +89,11 @@ def register():
 def activate(token):
     try:
         if request.method == "POST":
-            done = remote().accounts.activate_account(
+            done = remote().accounts.activate_account(security.caller(),
                 token, request.form.get("password", ""), request.form.get("password_confirm", ""))
             flash(t("activate.done", dossier_number=done["dossier_number"]), "success")
             return redirect(url_for("public.home"))
-        remote().accounts.check_activation_token(token)
+        remote().accounts.check_activation_token(security.caller(), token)
     except ValidationFailed as exc:
         return render_template("public/activate.html", token=token, errors=field_errors(exc)), 422
     except (NotFound, Conflict) as exc:  # unknown, used or expired link
@@ -110,7 +110,7 @@ def neutral_flow(method, title_key, help_key, done_key):
     if request.method == "POST":
         form = {"email": request.form.get("email", "").strip()}
         try:
-            getattr(remote().accounts, method)(form["email"])
+            getattr(remote().accounts, method)(security.caller(), form["email"])
         except ValidationFailed as exc:  # a malformed address only
             return render_template("public/email_flow.html", form=form,
                                    errors=field_errors(exc), **page), 422
@@ -135,11 +135,11 @@ def forgotten_credentials():
 def reset_password(token):
     try:
         if request.method == "POST":
-            done = remote().accounts.reset_password(
+            done = remote().accounts.reset_password(security.caller(),
                 token, request.form.get("password", ""), request.form.get("password_confirm", ""))
             return render_template("public/reset.html", token=token, errors={},
                                    done=t("reset.done", dossier_number=done["dossier_number"]))
-        remote().accounts.check_reset_token(token)
+        remote().accounts.check_reset_token(security.caller(), token)
     except ValidationFailed as exc:
         return render_template("public/reset.html", token=token, errors=field_errors(exc)), 422
     except (NotFound, Conflict) as exc:  # unknown, used or expired link
@@ -153,7 +153,7 @@ def confirm_email(token):
     """GET only shows what will change (mail scanners open links); POST confirms."""
     try:
         if request.method == "POST":
-            done = remote().accounts.confirm_email_change(token)
+            done = remote().accounts.confirm_email_change(security.caller(), token)
             who = security.actor() or {}
             # Only the session of the candidate whose address changed shows it.
             if (who.get("kind") == "candidate" and done.get("candidate_id") is not None
@@ -161,7 +161,7 @@ def confirm_email(token):
                 session["actor"] = {**who, "email": done["email"]}
             return render_template("public/confirm_email.html", token=token,
                                    done=t("email_change.done", email=done["email"]))
-        pending = remote().accounts.check_email_token(token)
+        pending = remote().accounts.check_email_token(security.caller(), token)
     except ValidationFailed as exc:
         return render_template("public/confirm_email.html", token=token,
                                link_error=" ".join(field_errors(exc).values())), 409
@@ -197,7 +197,7 @@ def cas_return():
         flash(t("err.cas_ticket_invalid"), "error")
         return redirect(url_for("public.home"))
     try:
-        who = remote().accounts.authenticate_cas(ticket, cas_service_url())
+        who = remote().accounts.authenticate_cas(security.caller(), ticket, cas_service_url())
     except (ValidationFailed, NotFound, Conflict) as exc:
         flash(closed_message(exc) if exc.code == "campaign_closed" else error_text(exc.code),
               "error")

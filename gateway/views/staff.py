@@ -33,6 +33,7 @@ def login():
         form = {"login": request.form.get("login", "").strip()}
         try:
             who = remote().accounts.authenticate_staff(
+                security.caller(),
                 form["login"], request.form.get("password", ""), security.client_address())
         except ValidationFailed:
             error, status = t("login.failed"), 401
@@ -55,7 +56,7 @@ def applications():
     filters = {k: request.args.get(k, "").strip() for k in ("centre", "status", "q")}
     filters = {k: v for k, v in filters.items() if v}
     items = remote().applications.list_applications(me(), filters)
-    centres = remote().catalog.list_centres()
+    centres = remote().catalog.list_centres(me())
     mine = me().get("centres") or []
     if me().get("role") not in ("admin", "scol"):
         centres = [c for c in centres if c["code"] in mine]

@@ -71,7 +71,7 @@ def show(candidate_id):
         "staff/candidates/show.html", dossier=dossier, candidate_id=candidate_id,
         changes=accounts.list_dossier_changes(me(), candidate_id),
         mails=remote().notifications.list_mails(me(), candidate_id),
-        applications=applications, ref=accounts.reference_data(), slugs=SLUGS,
+        applications=applications, ref=accounts.reference_data(me()), slugs=SLUGS,
         entry_fields=ENTRY_FIELDS, can_write=can(ACCOUNT_ROLES), can_delete=can(ACCOUNT_ROLES))
 
 

@@ -7,9 +7,7 @@ import logging
 
 import eventlet
 
-from nameko.events import event_handler
 from nameko.exceptions import UnknownService
-from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 from sqlalchemy.exc import IntegrityError
 
@@ -18,6 +16,8 @@ from services.common.clock import Clock
 from services.common.config import env
 from services.common.db import Database, handle_once
 from services.common.errors import EXPECTED, Conflict, Forbidden, NotFound, ValidationFailed
+from services.common.events import event_handler
+from services.common.rpc import ServiceRpc, rpc
 from services.common.service_base import ServiceBase
 
 from . import (access, cas, dossier, domain, entries, flows, passwords, queries, reference,
@@ -40,14 +40,14 @@ class AccountsService(ServiceBase):
     name = "accounts"
     db = Database(Base.metadata)
     clock = Clock()
-    catalog = RpcProxy("catalog")
-    applications = RpcProxy("applications")
+    catalog = ServiceRpc("catalog")
+    applications = ServiceRpc("applications")
     PURGE_SECONDS = 900
 
     # -- account creation and activation -----------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
-    def register_candidate(self, data):
+    def register_candidate(self, actor, data):
         candidate = flows.create_account(self.db, data, self.clock(), self._campaign_code())
         self.db.commit()
         return {"candidate_id": candidate.id, "dossier_number": candidate.dossier_number}
@@ -79,7 +79,7 @@ class AccountsService(ServiceBase):
                            fields={"login_until": until.isoformat()})
 
     @rpc(expected_exceptions=EXPECTED)
-    def check_activation_token(self, token):
+    def check_activation_token(self, actor, token):
         """Whether an activation link still works, before asking for a password."""
         self._candidate_for_token(token, self.clock())
         return {"valid": True}
@@ -94,7 +94,7 @@ class AccountsService(ServiceBase):
         return candidate
 
     @rpc(expected_exceptions=EXPECTED)
-    def activate_account(self, token, password, password_confirm):
+    def activate_account(self, actor, token, password, password_confirm):
         now = self.clock()
         candidate = self._candidate_for_token(token, now)
         schemas.check_new_password(password, password_confirm)
@@ -109,7 +109,7 @@ class AccountsService(ServiceBase):
     # -- logins -----------------------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
-    def authenticate_candidate(self, login, password, client_address=None):
+    def authenticate_candidate(self, actor, login, password, client_address=None):
         valid_login = isinstance(login, str) and login.strip()
         candidate = queries.candidate_by_login(self.db.session, login) if valid_login else None
         usable = candidate is not None and candidate.activated_at is not None
@@ -119,7 +119,7 @@ class AccountsService(ServiceBase):
         return schemas.candidate_actor(candidate)
 
     @rpc(expected_exceptions=EXPECTED)
-    def authenticate_staff(self, login, password, client_address=None):
+    def authenticate_staff(self, actor, login, password, client_address=None):
         valid_login = isinstance(login, str) and login.strip()
         user = queries.staff_by_login(self.db.session, login) if valid_login else None
         usable = user is not None and user.active
@@ -289,16 +289,18 @@ class AccountsService(ServiceBase):
                 for change in queries.dossier_changes(self.db.session, target)]
 
     @rpc(expected_exceptions=EXPECTED)
-    def communes(self, postal_code=None, department=None):
+    def communes(self, actor, postal_code=None, department=None):
         """The official communes of a postal code or a département."""
         return reference.communes(postal_code=postal_code, department=department)
 
     @rpc(expected_exceptions=EXPECTED)
-    def reference_data(self):
+    def reference_data(self, actor):
         return reference.reference_data()
 
     @rpc(expected_exceptions=EXPECTED)
-    def check_ready_to_apply(self, candidate_id):
+    def check_ready_to_apply(self, actor, candidate_id):
+        """The applications service asks before creating an application."""
+        actors.require_service(actor, "applications")
         candidate = self._candidate(candidate_id)
         complete = domain.completeness(schemas.dossier_sections(candidate.dossier))
         if not domain.is_ready_to_apply(complete):
@@ -309,7 +311,7 @@ class AccountsService(ServiceBase):
     # -- CAS (issue 3) ---------------------------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
-    def authenticate_cas(self, ticket, service_url):
+    def authenticate_cas(self, actor, ticket, service_url):
         """An internal student back from CAS with a ticket: their account,
         created at the first login from the student-records extract."""
         settings = cas_settings()
@@ -338,24 +340,24 @@ class AccountsService(ServiceBase):
     # -- account flows (issue 3) ------------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
-    def request_activation_link(self, email):
+    def request_activation_link(self, actor, email):
         answer = flows.request_activation_link(self.db, email, self.clock())
         self.db.commit()
         return answer
 
     @rpc(expected_exceptions=EXPECTED)
-    def request_credentials(self, email):
+    def request_credentials(self, actor, email):
         answer = flows.request_credentials(self.db, email, self.clock())
         self.db.commit()
         return answer
 
     @rpc(expected_exceptions=EXPECTED)
-    def check_reset_token(self, token):
+    def check_reset_token(self, actor, token):
         flows.candidate_for_reset(self.db.session, token, self.clock())
         return {"valid": True}
 
     @rpc(expected_exceptions=EXPECTED)
-    def reset_password(self, token, password, password_confirm):
+    def reset_password(self, actor, token, password, password_confirm):
         candidate = flows.candidate_for_reset(self.db.session, token, self.clock())
         schemas.check_new_password(password, password_confirm)
         candidate.password_hash = passwords.hash_password(password)
@@ -373,12 +375,12 @@ class AccountsService(ServiceBase):
         return answer
 
     @rpc(expected_exceptions=EXPECTED)
-    def check_email_token(self, token):
+    def check_email_token(self, actor, token):
         candidate = flows.candidate_for_email_token(self.db.session, token, self.clock())
         return {"new_email": candidate.pending_email}
 
     @rpc(expected_exceptions=EXPECTED)
-    def confirm_email_change(self, token):
+    def confirm_email_change(self, actor, token):
         answer = flows.confirm_email_change(self.db, token, self.clock())
         self.db.commit()
         return answer
@@ -564,7 +566,7 @@ class AccountsService(ServiceBase):
         [{login, display_name, email, president, active}]."""
         actors.require_staff(actor)
         code = staff_admin.commission_in_scope(actor, commission_code,
-                                               self.catalog.list_commissions(actor))
+                                               self._commissions_seen_by(actor))
         return staff_admin.members_of(queries.staff_users(self.db.session), code)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -574,7 +576,7 @@ class AccountsService(ServiceBase):
         The new scope applies at each member's next login."""
         staff_admin.require_member_editor(actor)
         code = staff_admin.commission_in_scope(actor, commission_code,
-                                               self.catalog.list_commissions(actor))
+                                               self._commissions_seen_by(actor))
         wanted, errors = staff_admin.member_list(members)
         schemas.raise_if_invalid(errors)
         users = staff_admin.staff_for_update(self.db.session)
@@ -587,13 +589,18 @@ class AccountsService(ServiceBase):
         self.db.commit()
         return staff_admin.members_of(users, code)
 
+    def _commissions_seen_by(self, actor):
+        """The catalogue's commissions (asked as this service, which sees them
+        all) that lie in the staff actor's centres."""
+        return staff_admin.in_centres_of(actor, self.catalog.list_commissions())
+
     def _known_commissions(self, actor):
         """The catalogue's commission codes (as the actor sees them: an admin
         sees all), or None when the catalogue does not answer in time."""
         commissions = None
         try:
             with eventlet.Timeout(CATALOG_TIMEOUT_SECONDS, False):
-                commissions = self.catalog.list_commissions(actor)
+                commissions = self._commissions_seen_by(actor)
         except UnknownService:
             return None
         if not isinstance(commissions, list):

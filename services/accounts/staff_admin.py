@@ -120,9 +120,18 @@ def require_member_editor(actor):
         raise Forbidden("forbidden", "your role cannot change a commission's members")
 
 
+def in_centres_of(actor, commissions):
+    """The commissions ({code, centre, ...} from the catalog) in the staff
+    actor's centres; something else than a list (no answer) stays as it is."""
+    if not isinstance(commissions, list):
+        return commissions
+    centres = actors.staff_centres(actor)
+    return [c for c in commissions
+            if isinstance(c, dict) and (centres is None or c.get("centre") in centres)]
+
+
 def commission_in_scope(actor, commission_code, visible):
-    """`visible`: catalog.list_commissions(actor), the commissions in the actor's
-    centres. -> the commission code; NotFound for admin/scol (they see every
+    """`visible`: the commissions in the actor's centres (in_centres_of). -> the commission code; NotFound for admin/scol (they see every
     commission), Forbidden out_of_scope for the others (nothing learnt)."""
     code = str(commission_code or "").strip().upper()
     if code and any(isinstance(c, dict) and c.get("code") == code for c in visible or []):

@@ -5,8 +5,6 @@ when an error is raised.
 """
 import logging
 
-from nameko.events import event_handler
-from nameko.rpc import RpcProxy, rpc
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -14,6 +12,8 @@ from services.common import actors
 from services.common.clock import Clock
 from services.common.db import Database, handle_once
 from services.common.errors import EXPECTED, Conflict, NotFound, ValidationFailed
+from services.common.events import event_handler
+from services.common.rpc import ServiceRpc, rpc
 from services.common.service_base import ServiceBase
 
 from . import access, domain, history, pieces, queries, schemas
@@ -27,9 +27,9 @@ class ApplicationsService(ServiceBase):
     name = "applications"
     db = Database(Base.metadata)
     clock = Clock()
-    accounts = RpcProxy("accounts")
-    catalog = RpcProxy("catalog")
-    documents = RpcProxy("documents")
+    accounts = ServiceRpc("accounts")
+    catalog = ServiceRpc("catalog")
+    documents = ServiceRpc("documents")
 
     # -- candidate: applying -------------------------------------------------------
 
@@ -136,10 +136,11 @@ class ApplicationsService(ServiceBase):
             return None
 
     @rpc(expected_exceptions=EXPECTED)
-    def count_applications(self, formation_code, campaign_code=None):
+    def count_applications(self, actor, formation_code, campaign_code=None):
         """How many applications (cancelled included) a formation has: the
         catalog refuses to delete a formation that has any. A formation code
         comes back every campaign: campaign_code narrows to one campaign."""
+        actors.require_service(actor, "catalog")
         query = (select(func.count()).select_from(Application)
                  .where(Application.formation_code == str(formation_code)))
         if campaign_code is not None:
@@ -163,9 +164,10 @@ class ApplicationsService(ServiceBase):
     # -- the candidate's data and account (issue 3) ------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
-    def candidate_has_transmitted(self, candidate_id):
+    def candidate_has_transmitted(self, actor, candidate_id):
         """Whether the candidate ever transmitted an application still standing:
         accounts then refuses that they delete their account themselves."""
+        actors.require_service(actor, "accounts")
         return bool(self.db.session.scalar(
             select(Application.id).where(Application.candidate_id == int(candidate_id),
                                          Application.transmitted_at.is_not(None),

@@ -2,7 +2,6 @@
 browse, and the formation data other services snapshot (dates, contacts,
 required pieces). Read-only entrypoints, open to anyone: the catalogue is public.
 """
-from nameko.rpc import RpcProxy, rpc
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -11,6 +10,7 @@ from services.common import actors
 from services.common.clock import Clock
 from services.common.db import Database
 from services.common.errors import EXPECTED, Conflict, NotFound, ValidationFailed
+from services.common.rpc import ServiceRpc, rpc
 from services.common.service_base import ServiceBase
 
 from . import admin, domain, queries, schemas, transfer
@@ -23,10 +23,10 @@ class CatalogService(ServiceBase):
     name = "catalog"
     db = Database(Base.metadata)
     clock = Clock()
-    applications = RpcProxy("applications")
+    applications = ServiceRpc("applications")
 
     @rpc(expected_exceptions=EXPECTED)
-    def get_offer(self, filter_text=None):
+    def get_offer(self, actor, filter_text=None):
         """The enabled formations of the active campaign as a tree centre ->
         level -> formation, narrowed by the candidate's filter."""
         campaign = queries.active_campaign(self.db.session)
@@ -36,7 +36,7 @@ class CatalogService(ServiceBase):
                                  today=domain.paris_today(self.clock()))
 
     @rpc(expected_exceptions=EXPECTED)
-    def get_formation(self, code, campaign=None):
+    def get_formation(self, actor, code, campaign=None):
         """Any formation by code, enabled or not, of the active campaign (or the
         campaign given: a code comes back every campaign): callers decide what a
         disabled one allows (applications refuses new applications to it)."""
@@ -51,24 +51,24 @@ class CatalogService(ServiceBase):
         return schemas.formation(formation, pieces)
 
     @rpc(expected_exceptions=EXPECTED)
-    def get_active_campaign(self):
+    def get_active_campaign(self, actor):
         campaign = queries.active_campaign(self.db.session)
         if campaign is None:
             raise NotFound(codes.NO_ACTIVE_CAMPAIGN, "no campaign is active")
         return schemas.campaign(campaign)
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_centres(self, actor=None):
+    def list_centres(self, actor):
         """Every centre's {code, label, email} (public); with a staff actor, the
         centres in their scope with every field (the administration list)."""
-        if actor is None:
+        if not actors.is_staff(actor):
             return [schemas.centre_summary(c) for c in queries.centres(self.db.session)]
         centres = actors.staff_centres(actor)
         return [schemas.centre_admin(c) for c in queries.centres(self.db.session)
                 if centres is None or c.code in centres]
 
     @rpc(expected_exceptions=EXPECTED)
-    def centre_limits(self):
+    def centre_limits(self, actor):
         """Every centre's application limit, for a whole offer page at once
         (applications.apply_status): {code: {label, max_applications}}
         (max_applications None: only the institution's limit applies). Public."""
@@ -156,7 +156,8 @@ class CatalogService(ServiceBase):
 
     @rpc(expected_exceptions=EXPECTED)
     def list_commissions(self, actor):
-        centres = actors.staff_centres(actor)
+        """The commissions in a staff actor's centres; every one for a service."""
+        centres = None if actors.is_service(actor) else actors.staff_centres(actor)
         rows = self.db.session.scalars(select(Commission).options(joinedload(Commission.centre))
                                        .order_by(Commission.code)).all()
         return [{**schemas.commission_admin(row), "centre": row.centre.code} for row in rows
@@ -251,7 +252,7 @@ class CatalogService(ServiceBase):
                                    fields={"code": codes.CODE_TAKEN}) from None
 
     @rpc(expected_exceptions=EXPECTED)
-    def catalogue_columns(self):
+    def catalogue_columns(self, actor):
         """{kind: {columns, required}} of the import and export files."""
         return {kind: transfer.columns_of(kind) for kind in transfer.KINDS}
 
@@ -305,7 +306,7 @@ class CatalogService(ServiceBase):
         return {**schemas.commission_admin(commission), "centre": centre.code}
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_reference(self, kind, include_inactive=False):
+    def list_reference(self, actor, kind, include_inactive=False):
         """A reference list (motive, tag, level), in order; open to every service.
         Deactivated items are left out of the choices (include_inactive: the
         administration page); they stay for what already uses them."""

@@ -1,10 +1,13 @@
-"""Who is asking. The gateway authenticates the user and passes an `actor`
-mapping as the first argument of every RPC acting for someone; services check
-it here before touching data.
+"""Who is asking. The first argument of every RPC is the `actor`: the gateway
+signs it after authenticating the user, a service signs its own identity when
+it calls another (services/common/rpc.py verifies the signature before the
+method runs). Services check the mapping here before touching data.
 
     {"kind": "candidate", "id": 12}
     {"kind": "staff", "id": 3, "role": "manager", "centres": ["DROIT"]}
-    {"kind": "system"}                      # scheduled jobs, seeding
+    {"kind": "anonymous"}                   # a visitor the gateway has not authenticated
+    {"kind": "service", "name": "applications"}   # one service calling another
+    {"kind": "system"}                      # scheduled jobs, in-process only
 """
 from .errors import Forbidden
 
@@ -53,3 +56,21 @@ def is_system(actor):
 
 
 SYSTEM = {"kind": "system"}
+ANONYMOUS = {"kind": "anonymous"}
+
+
+def service(name):
+    """A service's own identity, for the calls it makes to others."""
+    return {"kind": "service", "name": name}
+
+
+def is_service(actor, *names):
+    return (bool(actor) and actor.get("kind") == "service"
+            and (not names or actor.get("name") in names))
+
+
+def require_service(actor, *names):
+    """RPCs meant for other services only (`names`: which ones, default any)."""
+    if not is_service(actor, *names):
+        raise Forbidden("forbidden", "for the platform's services only")
+    return actor

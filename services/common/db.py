@@ -28,6 +28,7 @@ from sqlalchemy.orm import sessionmaker
 
 from .clock import utcnow
 from .config import amqp_uri, database_url
+from .trust import sign_event
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +198,7 @@ class OutboxRelay:
                     .limit(RELAY_BATCH)
                     .with_for_update(skip_locked=True)).all()
                 for row in rows:
-                    self.publisher.publish(row.payload, exchange=self.exchange,
+                    self.publisher.publish(sign_event(row.payload), exchange=self.exchange,
                                            routing_key=row.event_type)
                     session.execute(delete(self.outbox).where(self.outbox.c.id == row.id))
                 session.commit()

@@ -1,9 +1,9 @@
 """Entry points every service has."""
-from nameko.rpc import rpc
+from .rpc import rpc
 
 
 class ServiceBase:
     @rpc
-    def ping(self):
-        """Liveness: used by health checks and by the local runner."""
+    def ping(self, actor):
+        """Liveness: used by health checks and by the local runner (any verified caller)."""
         return {"service": self.name, "status": "ok"}

@@ -3,8 +3,6 @@ cross RabbitMQ), checked by content, and generated PDFs."""
 import logging
 import uuid
 
-from nameko.events import event_handler
-from nameko.rpc import rpc
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -12,9 +10,11 @@ from services.common import actors
 from services.common.clock import Clock
 from services.common.db import Database, handle_once
 from services.common.errors import EXPECTED, NotFound, ValidationFailed
+from services.common.events import event_handler
+from services.common.rpc import rpc
 from services.common.service_base import ServiceBase
 
-from . import domain, letters, schemas
+from . import access, domain, letters, schemas
 from . import exceptions as codes
 from .dependencies import Storage
 from .models import Base, Document
@@ -29,9 +29,10 @@ class DocumentsService(ServiceBase):
     storage = Storage()
 
     @rpc(expected_exceptions=EXPECTED)
-    def create_upload(self, owner, filename, size, max_size):
+    def create_upload(self, actor, owner, filename, size, max_size):
         """A presigned PUT URL for one file of a piece; checks name and declared size."""
         owner = owner or {}
+        access.require_uploader(actor, owner)
         name = domain.clean_filename(filename)
         max_size = domain.max_size_or_default(max_size)
         domain.check_size(size, max_size)
@@ -49,9 +50,10 @@ class DocumentsService(ServiceBase):
         return {"document_id": document_id, "put_url": put_url}
 
     @rpc(expected_exceptions=EXPECTED)
-    def confirm_upload(self, document_id):
+    def confirm_upload(self, actor, document_id):
         """Checks what arrived (size, first bytes) and keeps it, or removes it and says why."""
         document = self._document(document_id)
+        access.require_keeper(actor, document)
         if document.status == domain.STORED:  # a retried confirmation
             return schemas.stored(document)
         if document.status != domain.PENDING:
@@ -70,23 +72,28 @@ class DocumentsService(ServiceBase):
         return schemas.stored(document)
 
     @rpc(expected_exceptions=EXPECTED)
-    def get_download(self, document_id):
+    def get_download(self, actor, document_id):
+        """A presigned GET URL, for the applications service (which checks
+        who may read the file)."""
+        actors.require_service(actor, "applications")
         document = self._document(document_id)
         if document.status != domain.STORED:
             raise NotFound(codes.DOCUMENT_NOT_FOUND, "document not stored")
         return schemas.download(document, self.storage.download_url(document.object_key))
 
     @rpc(expected_exceptions=EXPECTED)
-    def delete_document(self, document_id):
+    def delete_document(self, actor, document_id):
         document = self._document(document_id)
+        access.require_keeper(actor, document)
         if document.status != domain.DELETED:  # deleting twice is not an error
             self._delete(document)
             self.db.commit()
         return {"document_id": document.id, "deleted": True}
 
     @rpc(expected_exceptions=EXPECTED)
-    def render_admission_letter(self, letter):
+    def render_admission_letter(self, actor, letter):
         """The application's admission letter, made once and kept."""
+        actors.require_service(actor, "applications")
         letter = letter or {}
         application_id = letter.get("application_id")
         if not application_id:

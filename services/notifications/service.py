@@ -2,8 +2,6 @@
 every mail and delivers it over SMTP; failed deliveries are retried."""
 import logging
 
-from nameko.events import event_handler
-from nameko.rpc import rpc
 from nameko.timer import timer
 from sqlalchemy import delete, select
 
@@ -11,6 +9,8 @@ from services.common import actors
 from services.common.clock import Clock
 from services.common.db import Database, handle_once
 from services.common.errors import EXPECTED, Forbidden
+from services.common.events import event_handler
+from services.common.rpc import rpc
 from services.common.service_base import ServiceBase
 
 from . import domain, schemas

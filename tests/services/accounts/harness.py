@@ -10,6 +10,7 @@ from nameko.testing.services import worker_factory
 from sqlalchemy import text
 
 from services.common.clock import FixedClock
+from services.common.actors import ANONYMOUS
 from services.accounts.models import Base
 from services.accounts.service import AccountsService
 
@@ -99,7 +100,7 @@ class Harness:
         email = email or f"lea.{uuid.uuid4().hex[:8]}@example.org"
         form = {"last_name": "Martin", "first_name": "Léa", "email": email,
                 "email_confirm": email, "lang": "fr", **data}
-        done = self.call("register_candidate", form)
+        done = self.call("register_candidate", ANONYMOUS, form)
         event = self.events("candidate_registered")[-1]
         assert event["candidate_id"] == done["candidate_id"]
         return {**done, "email": email, "token": event["activation_token"],
@@ -107,7 +108,7 @@ class Harness:
 
     def activated(self, email=None, password=PASSWORD):
         account = self.register(email)
-        self.call("activate_account", account["token"], password, password)
+        self.call("activate_account", ANONYMOUS, account["token"], password, password)
         return account
 
     def fill(self, actor, *sections, candidate_id=None):

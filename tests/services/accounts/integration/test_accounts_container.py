@@ -10,12 +10,12 @@ import pytest
 from eventlet.queue import Empty, Queue
 from kombu import Connection
 from nameko.events import event_handler
-from nameko.standalone.events import event_dispatcher
-from nameko.standalone.rpc import ServiceRpcProxy
+from tests.support.rpc import acting_rpc_proxy, signed_event_dispatcher
 from sqlalchemy import text
 
 from services.accounts.service import AccountsService
 from services.common.errors import Conflict, NotFound, ValidationFailed
+from services.common.actors import ANONYMOUS, service
 from tests.services.accounts.harness import ADDRESS, BAC, PASSWORD, PERSONAL
 
 WAIT_SECONDS = 15
@@ -77,9 +77,9 @@ def running(rabbit_config, container_factory, service_db):
 def test_register_activate_login_and_lock(running, rabbit_config):
     engine, received = running
     email = f"lea.{uuid.uuid4().hex[:8]}@example.org"
-    with ServiceRpcProxy("accounts", rabbit_config) as accounts:
+    with acting_rpc_proxy("accounts", rabbit_config) as accounts:
         # Register: the activation token leaves only in the event.
-        done = accounts.register_candidate({"last_name": "Martin", "first_name": "Léa",
+        done = accounts.register_candidate(ANONYMOUS, {"last_name": "Martin", "first_name": "Léa",
                                             "email": email, "email_confirm": email,
                                             "lang": "fr"})
         registered = next_event(received, "candidate_registered", email)
@@ -89,38 +89,38 @@ def test_register_activate_login_and_lock(running, rabbit_config):
 
         # Typed errors cross the wire.
         with pytest.raises(ValidationFailed) as taken:
-            accounts.register_candidate({"last_name": "Martin", "first_name": "Léa",
+            accounts.register_candidate(ANONYMOUS, {"last_name": "Martin", "first_name": "Léa",
                                          "email": email.upper(), "email_confirm": email,
                                          "lang": "fr"})
         assert taken.value.fields == {"email": "email_taken"}
         with pytest.raises(ValidationFailed) as not_yet:
-            accounts.authenticate_candidate(email, PASSWORD)
+            accounts.authenticate_candidate(ANONYMOUS, email, PASSWORD)
         assert not_yet.value.code == "bad_credentials"
 
         # Activate, once.
-        assert accounts.activate_account(token, PASSWORD, PASSWORD) == done
+        assert accounts.activate_account(ANONYMOUS, token, PASSWORD, PASSWORD) == done
         activated = next_event(received, "account_activated", email)
         assert activated["candidate_id"] == done["candidate_id"]
         with pytest.raises(NotFound) as used:
-            accounts.activate_account(token, PASSWORD, PASSWORD)
+            accounts.activate_account(ANONYMOUS, token, PASSWORD, PASSWORD)
         assert used.value.code == "token_invalid"
 
         # Log in with the dossier number or the email.
-        actor = accounts.authenticate_candidate(done["dossier_number"].lower(), PASSWORD)
+        actor = accounts.authenticate_candidate(ANONYMOUS, done["dossier_number"].lower(), PASSWORD)
         assert actor["kind"] == "candidate" and actor["id"] == done["candidate_id"]
-        assert accounts.authenticate_candidate(email.upper(), PASSWORD) == actor
+        assert accounts.authenticate_candidate(ANONYMOUS, email.upper(), PASSWORD) == actor
         with pytest.raises(ValidationFailed) as wrong:
-            accounts.authenticate_candidate(email, "Wrong-pass-123!")
+            accounts.authenticate_candidate(ANONYMOUS, email, "Wrong-pass-123!")
         assert wrong.value.code == "bad_credentials"
 
         # Fill the dossier; then the first application locks personal information.
         for section, data in (("personal", PERSONAL), ("address", ADDRESS), ("bac", BAC)):
             view = accounts.save_dossier_section(actor, section, data)
         assert view["ready_to_apply"] and not view["personal_locked"]
-        contact = accounts.check_ready_to_apply(done["candidate_id"])
+        contact = accounts.check_ready_to_apply(service("applications"), done["candidate_id"])
         assert contact["civility"] == "MME" and contact["email"] == email
 
-        dispatch = event_dispatcher(rabbit_config)
+        dispatch = signed_event_dispatcher(rabbit_config)
         dispatch("applications", "application_created", {
             "event_id": str(uuid.uuid4()), "event_type": "application_created",
             "application_id": 1, "candidate_id": done["candidate_id"],

@@ -9,12 +9,13 @@ from sqlalchemy.orm import Session
 
 from services.accounts import domain, seed
 from services.common.errors import Conflict, NotFound, ValidationFailed
+from services.common.actors import ANONYMOUS
 
 from tests.services.accounts.harness import NOW, PASSWORD
 
 
 def test_register_creates_an_inactive_account_and_announces_it(harness):
-    done = harness.call("register_candidate", {
+    done = harness.call("register_candidate", ANONYMOUS, {
         "last_name": "Martin", "first_name": "Léa", "email": " Lea.Martin@Example.org ",
         "email_confirm": "lea.martin@example.org", "lang": "en"})
     assert set(done) == {"candidate_id", "dossier_number"}
@@ -56,19 +57,19 @@ FORM = {"last_name": "Martin", "first_name": "Léa", "email": "lea@example.org",
     ({"lang": "de"}, {"lang": "invalid_choice"}),
 ])
 def test_registration_refused(harness, change, fields):
-    harness.refused(ValidationFailed, "invalid", "register_candidate", {**FORM, **change},
+    harness.refused(ValidationFailed, "invalid", "register_candidate", ANONYMOUS, {**FORM, **change},
                     fields=fields)
 
 
 def test_registration_of_nothing(harness):
-    harness.refused(ValidationFailed, "invalid", "register_candidate", None, fields={
+    harness.refused(ValidationFailed, "invalid", "register_candidate", ANONYMOUS, None, fields={
         "last_name": "required", "first_name": "required", "email": "required",
         "email_confirm": "required"})
 
 
 def test_one_email_one_candidate_whatever_the_case(harness):
     harness.register("lea@example.org")
-    harness.refused(ValidationFailed, "invalid", "register_candidate",
+    harness.refused(ValidationFailed, "invalid", "register_candidate", ANONYMOUS,
                     {**FORM, "email": "LEA@Example.org", "email_confirm": "lea@example.org"},
                     fields={"email": "email_taken"})
 
@@ -76,7 +77,7 @@ def test_one_email_one_candidate_whatever_the_case(harness):
 def test_an_account_not_activated_in_time_frees_its_email(harness):
     old = harness.register("lea@example.org")
     harness.clock.advance(hours=47)
-    harness.refused(ValidationFailed, "invalid", "register_candidate", FORM,
+    harness.refused(ValidationFailed, "invalid", "register_candidate", ANONYMOUS, FORM,
                     fields={"email": "email_taken"})
     harness.clock.advance(hours=1)
     new = harness.register("lea@example.org")
@@ -85,7 +86,7 @@ def test_an_account_not_activated_in_time_frees_its_email(harness):
     # The dead account's number stays issued: never given to anyone else.
     assert {r[0] for r in harness.sql("SELECT number FROM issued_dossier_numbers")} == \
         {old["dossier_number"], new["dossier_number"]}
-    harness.refused(NotFound, "token_invalid", "activate_account", old["token"], PASSWORD,
+    harness.refused(NotFound, "token_invalid", "activate_account", ANONYMOUS, old["token"], PASSWORD,
                     PASSWORD)
 
 
@@ -101,7 +102,7 @@ def test_a_dossier_number_is_never_issued_twice(harness, monkeypatch):
 
 def test_activation_sets_the_password_once(harness):
     account = harness.register("lea@example.org")
-    done = harness.call("activate_account", account["token"], PASSWORD, PASSWORD)
+    done = harness.call("activate_account", ANONYMOUS, account["token"], PASSWORD, PASSWORD)
     assert done == {"candidate_id": account["candidate_id"],
                     "dossier_number": account["dossier_number"]}
     event, = harness.events("account_activated")
@@ -113,27 +114,27 @@ def test_activation_sets_the_password_once(harness):
     assert row[0].startswith("$argon2id$") and PASSWORD not in row[0]
     assert row[1] is None and row[2] == NOW
     # Single use: the link is dead now.
-    harness.refused(NotFound, "token_invalid", "activate_account", account["token"],
+    harness.refused(NotFound, "token_invalid", "activate_account", ANONYMOUS, account["token"],
                     "Autre-2027-pass!", "Autre-2027-pass!")
 
 
 @pytest.mark.parametrize("token", ["not-a-token", "", None])
 def test_unknown_activation_link(harness, token):
     harness.register()
-    harness.refused(NotFound, "token_invalid", "activate_account", token, PASSWORD, PASSWORD)
+    harness.refused(NotFound, "token_invalid", "activate_account", ANONYMOUS, token, PASSWORD, PASSWORD)
 
 
 def test_activation_link_expires_after_48_hours(harness):
     account = harness.register()
     harness.clock.advance(hours=48)
-    harness.refused(Conflict, "token_expired", "activate_account", account["token"],
+    harness.refused(Conflict, "token_expired", "activate_account", ANONYMOUS, account["token"],
                     PASSWORD, PASSWORD)
 
 
 def test_activation_just_in_time(harness):
     account = harness.register()
     harness.clock.advance(hours=47, minutes=59)
-    assert harness.call("activate_account", account["token"], PASSWORD, PASSWORD)
+    assert harness.call("activate_account", ANONYMOUS, account["token"], PASSWORD, PASSWORD)
 
 
 @pytest.mark.parametrize("password, confirm, fields", [
@@ -147,17 +148,17 @@ def test_activation_just_in_time(harness):
 ])
 def test_activation_refuses_bad_passwords(harness, password, confirm, fields):
     account = harness.register()
-    harness.refused(ValidationFailed, "invalid", "activate_account", account["token"],
+    harness.refused(ValidationFailed, "invalid", "activate_account", ANONYMOUS, account["token"],
                     password, confirm, fields=fields)
     # The link still works for a good password.
-    assert harness.call("activate_account", account["token"], PASSWORD, PASSWORD)
+    assert harness.call("activate_account", ANONYMOUS, account["token"], PASSWORD, PASSWORD)
 
 
 def test_tokens_and_passwords_never_reach_the_logs(harness, caplog):
     caplog.set_level(logging.DEBUG)
     account = harness.register()
-    harness.call("activate_account", account["token"], PASSWORD, PASSWORD)
-    harness.call("authenticate_candidate", account["email"], PASSWORD)
+    harness.call("activate_account", ANONYMOUS, account["token"], PASSWORD, PASSWORD)
+    harness.call("authenticate_candidate", ANONYMOUS, account["email"], PASSWORD)
     logged = " ".join(f"{r.getMessage()} {r.args}" for r in caplog.records)
     assert account["token"] not in logged and PASSWORD not in logged
 
@@ -169,10 +170,10 @@ def test_candidate_logs_in_with_dossier_number_or_email_in_any_case(harness):
     expected = {"kind": "candidate", "id": account["candidate_id"],
                 "dossier_number": account["dossier_number"], "email": "Lea@Example.org",
                 "first_name": "Léa", "last_name": "Martin", "lang": "fr"}
-    assert harness.call("authenticate_candidate", account["dossier_number"], PASSWORD) == expected
-    assert harness.call("authenticate_candidate", account["dossier_number"].lower(),
+    assert harness.call("authenticate_candidate", ANONYMOUS, account["dossier_number"], PASSWORD) == expected
+    assert harness.call("authenticate_candidate", ANONYMOUS, account["dossier_number"].lower(),
                         PASSWORD) == expected
-    assert harness.call("authenticate_candidate", " LEA@EXAMPLE.ORG ", PASSWORD) == expected
+    assert harness.call("authenticate_candidate", ANONYMOUS, " LEA@EXAMPLE.ORG ", PASSWORD) == expected
 
 
 def test_every_failed_login_looks_the_same(harness):
@@ -186,7 +187,7 @@ def test_every_failed_login_looks_the_same(harness):
                             (waiting["dossier_number"], ""),
                             ("", PASSWORD),
                             (None, None)]:
-        error = harness.refused(ValidationFailed, "bad_credentials", "authenticate_candidate",
+        error = harness.refused(ValidationFailed, "bad_credentials", "authenticate_candidate", ANONYMOUS,
                                 login, password)
         assert error.fields == {}
 
@@ -198,19 +199,19 @@ def staff_users(harness):
 
 
 def test_staff_log_in(harness, staff_users):
-    manager = harness.call("authenticate_staff", "gestion.sci", seed.DEMO_PASSWORD)
+    manager = harness.call("authenticate_staff", ANONYMOUS, "gestion.sci", seed.DEMO_PASSWORD)
     assert manager == {"kind": "staff", "id": manager["id"], "login": "gestion.sci",
                        "display_name": "Gestionnaire UFR Sciences et Techniques",
                        "role": "manager", "centres": ["SCI"], "commissions": [],
                        "presides": []}
-    admin = harness.call("authenticate_staff", " Admin ", seed.DEMO_PASSWORD)
+    admin = harness.call("authenticate_staff", ANONYMOUS, " Admin ", seed.DEMO_PASSWORD)
     assert (admin["role"], admin["centres"]) == ("admin", [])
 
 
 def test_staff_login_refused(harness, staff_users):
     for login, password in [("admin", "Demo-2027-pass"), ("admin", ""),
                             ("nobody", "Demo-2027-pass!"), ("", ""), (None, None)]:
-        error = harness.refused(ValidationFailed, "bad_credentials", "authenticate_staff",
+        error = harness.refused(ValidationFailed, "bad_credentials", "authenticate_staff", ANONYMOUS,
                                 login, password)
         assert error.fields == {}
 
@@ -219,10 +220,10 @@ def test_an_old_hash_is_upgraded_at_login(harness):
     weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
     harness.sql("INSERT INTO staff_users (login, password_hash, display_name, role, centres, "
                 "created_at) VALUES ('old', :h, 'Old', 'readonly', '[]', now())", h=weak)
-    harness.call("authenticate_staff", "old", PASSWORD)
+    harness.call("authenticate_staff", ANONYMOUS, "old", PASSWORD)
     (stored,), = harness.sql("SELECT password_hash FROM staff_users WHERE login = 'old'")
     assert stored != weak and stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
-    assert harness.call("authenticate_staff", "old", PASSWORD)["login"] == "old"
+    assert harness.call("authenticate_staff", ANONYMOUS, "old", PASSWORD)["login"] == "old"
 
 
 # -- demo data ------------------------------------------------------------------------
@@ -238,16 +239,16 @@ def test_seed_creates_the_demo_staff_once_and_keeps_passwords(harness):
     rows = harness.sql("SELECT login, role, centres FROM staff_users ORDER BY id")
     assert rows == [("admin", "admin", []), ("scol", "scol", []),
                     ("gestion.sci", "manager", ["SCI"]), ("gestion.llsh", "manager", ["LLSH"])]
-    assert harness.call("authenticate_staff", "scol", "Changed-2027-pass!")["role"] == "scol"
-    harness.refused(ValidationFailed, "bad_credentials", "authenticate_staff", "scol",
+    assert harness.call("authenticate_staff", ANONYMOUS, "scol", "Changed-2027-pass!")["role"] == "scol"
+    harness.refused(ValidationFailed, "bad_credentials", "authenticate_staff", ANONYMOUS, "scol",
                     seed.DEMO_PASSWORD)
 
 
 def test_an_activation_link_can_be_checked_before_choosing_a_password(harness):
     account = harness.register()
-    assert harness.call("check_activation_token", account["token"]) == {"valid": True}
-    harness.call("activate_account", account["token"], PASSWORD, PASSWORD)
-    harness.refused(NotFound, "token_invalid", "check_activation_token", account["token"])
+    assert harness.call("check_activation_token", ANONYMOUS, account["token"]) == {"valid": True}
+    harness.call("activate_account", ANONYMOUS, account["token"], PASSWORD, PASSWORD)
+    harness.refused(NotFound, "token_invalid", "check_activation_token", ANONYMOUS, account["token"])
     late = harness.register("late@example.org")
     harness.clock.advance(hours=48)
-    harness.refused(Conflict, "token_expired", "check_activation_token", late["token"])
+    harness.refused(Conflict, "token_expired", "check_activation_token", ANONYMOUS, late["token"])

@@ -8,6 +8,7 @@ import requests
 from deploy.local.cas_server import DEMO_PASSWORD
 from services.accounts import cas, students
 from services.common.errors import Conflict, NotFound, ValidationFailed
+from services.common.actors import ANONYMOUS
 from tests.services.accounts.harness import PERSONAL, staff
 from tests.support.cas_fixtures import cas_server  # noqa: F401  (fixture)
 
@@ -41,7 +42,7 @@ def browser_login(server, login, service=SERVICE):
 
 def test_first_login_creates_the_account_from_the_extract(cas_harness):
     ticket = browser_login(cas_harness.cas, "etu.durand")
-    actor = cas_harness.call("authenticate_cas", ticket, SERVICE)
+    actor = cas_harness.call("authenticate_cas", ANONYMOUS, ticket, SERVICE)
     assert actor["origin"] == "cas" and actor["email"] == "camille.durand@etu.univ-demo.fr"
     view = cas_harness.call("get_dossier", {"kind": "candidate", "id": actor["id"]})
     assert view["personal"]["birth_name"] == "Durand" and view["personal"]["ine"] == "1234567890V"
@@ -53,17 +54,17 @@ def test_first_login_creates_the_account_from_the_extract(cas_harness):
     assert event["candidate_id"] == actor["id"]
     # no password: the form login refuses it like any wrong password
     with pytest.raises(ValidationFailed):
-        cas_harness.call("authenticate_candidate", actor["email"], "")
+        cas_harness.call("authenticate_candidate", ANONYMOUS, actor["email"], "")
 
 
 def test_a_ticket_works_once_and_only_for_its_service(cas_harness):
     ticket = browser_login(cas_harness.cas, "etu.durand")
-    first = cas_harness.call("authenticate_cas", ticket, SERVICE)
-    cas_harness.refused(ValidationFailed, "cas_ticket_invalid", "authenticate_cas", ticket, SERVICE)
+    first = cas_harness.call("authenticate_cas", ANONYMOUS, ticket, SERVICE)
+    cas_harness.refused(ValidationFailed, "cas_ticket_invalid", "authenticate_cas", ANONYMOUS, ticket, SERVICE)
     other = browser_login(cas_harness.cas, "etu.durand")
-    cas_harness.refused(ValidationFailed, "cas_ticket_invalid", "authenticate_cas", other,
+    cas_harness.refused(ValidationFailed, "cas_ticket_invalid", "authenticate_cas", ANONYMOUS, other,
                         "http://elsewhere.example/cas/retour")
-    again = cas_harness.call("authenticate_cas", browser_login(cas_harness.cas, "etu.durand"), SERVICE)
+    again = cas_harness.call("authenticate_cas", ANONYMOUS, browser_login(cas_harness.cas, "etu.durand"), SERVICE)
     assert again["id"] == first["id"]  # the same account, refreshed
 
 
@@ -71,18 +72,18 @@ def test_a_student_missing_from_the_extract_is_told_so(cas_harness):
     cas_harness.cas.users["etu.absent"] = {"password": DEMO_PASSWORD, "attributes": {
         "supannEtuId": "99999999", "mail": "absent@etu.univ-demo.fr"}}
     ticket = browser_login(cas_harness.cas, "etu.absent")
-    cas_harness.refused(NotFound, "student_not_found", "authenticate_cas", ticket, SERVICE)
+    cas_harness.refused(NotFound, "student_not_found", "authenticate_cas", ANONYMOUS, ticket, SERVICE)
 
 
 def test_an_address_already_used_by_a_web_account_is_refused(cas_harness):
     cas_harness.register("minh.nguyen@etu.univ-demo.fr")
     ticket = browser_login(cas_harness.cas, "etu.nguyen")
-    cas_harness.refused(Conflict, "cas_email_taken", "authenticate_cas", ticket, SERVICE)
+    cas_harness.refused(Conflict, "cas_email_taken", "authenticate_cas", ANONYMOUS, ticket, SERVICE)
 
 
 def test_without_cas_configured_the_login_is_refused(harness, monkeypatch):
     monkeypatch.setenv("CAS_URL", "")
-    harness.refused(Conflict, "cas_disabled", "authenticate_cas", "ST-1", SERVICE)
+    harness.refused(Conflict, "cas_disabled", "authenticate_cas", ANONYMOUS, "ST-1", SERVICE)
 
 
 def test_unreadable_or_hostile_answers_are_refused():
@@ -143,7 +144,7 @@ def test_fields_the_extract_leaves_empty_are_the_students_to_fill_and_stay(cas_h
                                "2020;S;;FR;69;Lycée du Parc;;;;;;")
     add_cas_user(cas_harness.cas, "etu.petit", supannEtuId="22100003",
                  mail="jules.petit@etu.univ-demo.fr")
-    actor = cas_harness.call("authenticate_cas", browser_login(cas_harness.cas, "etu.petit"), SERVICE)
+    actor = cas_harness.call("authenticate_cas", ANONYMOUS, browser_login(cas_harness.cas, "etu.petit"), SERVICE)
     me = {"kind": "candidate", "id": actor["id"]}
     view = cas_harness.call("get_dossier", me)
     assert sorted(view["readonly"]["personal"]) == ["birth_country", "birth_department",
@@ -156,7 +157,7 @@ def test_fields_the_extract_leaves_empty_are_the_students_to_fill_and_stay(cas_h
     # what the extract does not give stays at the next logins, staff corrections too
     cas_harness.call("save_dossier_section", staff("scol"), "personal",
                      {**view["personal"], "other_first_names": "Paul"}, candidate_id=actor["id"])
-    cas_harness.call("authenticate_cas", browser_login(cas_harness.cas, "etu.petit"), SERVICE)
+    cas_harness.call("authenticate_cas", ANONYMOUS, browser_login(cas_harness.cas, "etu.petit"), SERVICE)
     personal = cas_harness.call("get_dossier", me)["personal"]
     assert (personal["civility"], personal["birth_date"], personal["birth_commune"],
             personal["other_first_names"]) == ("M", "2002-01-15", "Lyon", "Paul")
@@ -166,7 +167,7 @@ def test_fields_the_extract_leaves_empty_are_the_students_to_fill_and_stay(cas_h
 def test_a_student_is_matched_by_ine_when_cas_gives_no_student_number(cas_harness):
     add_cas_user(cas_harness.cas, "etu.ine.only", supannCodeINE="1234567890V",
                  mail="c.durand@etu.univ-demo.fr")
-    actor = cas_harness.call("authenticate_cas", browser_login(cas_harness.cas, "etu.ine.only"),
+    actor = cas_harness.call("authenticate_cas", ANONYMOUS, browser_login(cas_harness.cas, "etu.ine.only"),
                              SERVICE)
     view = cas_harness.call("get_dossier", {"kind": "candidate", "id": actor["id"]})
     assert view["personal"]["birth_name"] == "Durand" and view["personal"]["ine"] == "1234567890V"
@@ -178,7 +179,7 @@ def test_an_ine_another_dossier_holds_is_not_copied_at_cas_login(cas_harness):
     web = cas_harness.activated("web@example.org")
     cas_harness.call("save_dossier_section", web["actor"], "personal",
                      {**PERSONAL, "ine": "1234567890V"})
-    actor = cas_harness.call("authenticate_cas", browser_login(cas_harness.cas, "etu.durand"),
+    actor = cas_harness.call("authenticate_cas", ANONYMOUS, browser_login(cas_harness.cas, "etu.durand"),
                              SERVICE)
     view = cas_harness.call("get_dossier", {"kind": "candidate", "id": actor["id"]})
     assert "ine" not in view["personal"]
@@ -188,7 +189,7 @@ def test_an_ine_another_dossier_holds_is_not_copied_at_cas_login(cas_harness):
 def test_no_cas_login_after_the_campaigns_last_login_day(cas_harness):
     cas_harness.remote["catalog.get_active_campaign"] = {"code": "2027", "login_until": "2027-03-09"}
     ticket = browser_login(cas_harness.cas, "etu.durand")
-    error = cas_harness.refused(Conflict, "campaign_closed", "authenticate_cas", ticket, SERVICE)
+    error = cas_harness.refused(Conflict, "campaign_closed", "authenticate_cas", ANONYMOUS, ticket, SERVICE)
     assert error.fields == {"login_until": "2027-03-09"}
 
 

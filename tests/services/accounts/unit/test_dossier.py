@@ -6,6 +6,7 @@ import uuid
 import pytest
 
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from services.common.actors import ANONYMOUS, service
 from tests.services.accounts.harness import ADDRESS, BAC, NOW, PERSONAL, staff
 
 MANAGER = staff("manager", ["SCI"], staff_id=3)
@@ -228,7 +229,7 @@ def test_the_lock_event_for_an_unknown_candidate_is_dropped(harness):
 def test_ready_to_apply_gives_the_contact(harness):
     account = harness.register("lea@example.org")
     harness.fill(account["actor"])
-    assert harness.call("check_ready_to_apply", account["candidate_id"]) == {
+    assert harness.call("check_ready_to_apply", service("applications"), account["candidate_id"]) == {
         "candidate_id": account["candidate_id"], "dossier_number": account["dossier_number"],
         "email": "lea@example.org", "civility": "MME", "first_name": "Léa",
         "last_name": "Martin", "lang": "fr"}
@@ -236,20 +237,20 @@ def test_ready_to_apply_gives_the_contact(harness):
 
 def test_not_ready_says_which_sections_are_missing(harness):
     account = harness.register()
-    harness.refused(Conflict, "dossier_incomplete", "check_ready_to_apply",
+    harness.refused(Conflict, "dossier_incomplete", "check_ready_to_apply", service("applications"),
                     account["candidate_id"], fields={"personal": "incomplete",
                                                      "address": "incomplete",
                                                      "bac": "incomplete"})
     harness.fill(account["actor"], "personal", "address")
-    harness.refused(Conflict, "dossier_incomplete", "check_ready_to_apply",
+    harness.refused(Conflict, "dossier_incomplete", "check_ready_to_apply", service("applications"),
                     account["candidate_id"], fields={"bac": "incomplete"})
-    harness.refused(NotFound, "not_found", "check_ready_to_apply", 999)
+    harness.refused(NotFound, "not_found", "check_ready_to_apply", service("applications"), 999)
 
 
 # -- reference data ---------------------------------------------------------------------
 
 def test_reference_data(harness):
-    data = harness.call("reference_data")
+    data = harness.call("reference_data", ANONYMOUS)
     assert data["countries"][0] == ["FR", "France"]
     assert ["DE", "Allemagne"] in data["countries"] and len(data["countries"]) == 249
     assert data["bac_series"][0] == ["GEN", "Baccalauréat général"]

@@ -4,6 +4,7 @@ import pytest
 
 from services.accounts import domain, reference
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from services.common.actors import ANONYMOUS
 from tests.services.accounts.harness import ADDRESS, PERSONAL, staff
 
 EXTERNAL = {"year": "2022", "country": "FR", "institution": "Université Lyon 1",
@@ -17,7 +18,7 @@ def test_reference_data_comes_from_the_official_lists():
     assert reference.commune_for_postal_code("69003", "Marseille") is None
     assert reference.postal_code_exists("75001") and not reference.postal_code_exists("00000")
     assert {"2A", "2B", "971", "976"} <= reference.departments() and "20" not in reference.departments()
-    data = reference.reference_data()
+    data = reference.reference_data(ANONYMOUS)
     assert ["69", "69 – Rhône"] in data["departments"]
     assert data["nationalities"][0][0] == "FR"
 
@@ -202,5 +203,5 @@ def test_a_locked_field_posted_anyway_changes_nothing(harness):
 
 
 def test_communes_of_a_postal_code(harness):
-    assert harness.call("communes", postal_code="69003") == [["69123", "Lyon", "69003"]]
-    assert ["42218", "Saint-Étienne", "42000"] in harness.call("communes", department="42")
+    assert harness.call("communes", ANONYMOUS, postal_code="69003") == [["69123", "Lyon", "69003"]]
+    assert ["42218", "Saint-Étienne", "42000"] in harness.call("communes", ANONYMOUS, department="42")

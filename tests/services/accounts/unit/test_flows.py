@@ -7,6 +7,7 @@ import pytest
 
 from services.accounts import domain, throttle
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from services.common.actors import ANONYMOUS
 from tests.services.accounts.harness import PASSWORD, staff
 
 NEW_PASSWORD = "Nouveau-Secret-2027?"
@@ -36,14 +37,14 @@ def test_the_account_remembers_the_active_campaign(harness):
 def test_a_lost_activation_link_is_replaced_and_the_old_one_stops_working(harness):
     account = harness.register("lea@example.org")
     harness.clock.advance(hours=30)
-    assert harness.call("request_activation_link", "LEA@example.org") == {"sent": True}
+    assert harness.call("request_activation_link", ANONYMOUS, "LEA@example.org") == {"sent": True}
     event, = harness.events("activation_requested")
     assert event["candidate_id"] == account["candidate_id"]
     assert event["activation_token"] != account["token"]
     with pytest.raises(NotFound):
-        harness.call("check_activation_token", account["token"])
+        harness.call("check_activation_token", ANONYMOUS, account["token"])
     harness.clock.advance(hours=40)  # a fresh 48 hours from the new link
-    harness.call("activate_account", event["activation_token"], PASSWORD, PASSWORD)
+    harness.call("activate_account", ANONYMOUS, event["activation_token"], PASSWORD, PASSWORD)
 
 
 def test_activation_link_answers_the_same_whatever_the_address(harness):
@@ -51,10 +52,10 @@ def test_activation_link_answers_the_same_whatever_the_address(harness):
     expired = harness.register("late@example.org")
     harness.clock.advance(hours=49)
     for email in ("nobody@example.org", "done@example.org", "late@example.org"):
-        assert harness.call("request_activation_link", email) == {"sent": True}
+        assert harness.call("request_activation_link", ANONYMOUS, email) == {"sent": True}
     assert harness.events("activation_requested") == []  # nothing to send to any of them
     assert activated and expired
-    harness.refused(ValidationFailed, "invalid", "request_activation_link", "not-an-email",
+    harness.refused(ValidationFailed, "invalid", "request_activation_link", ANONYMOUS, "not-an-email",
                     fields={"email": "invalid_email"})
 
 
@@ -62,39 +63,39 @@ def test_activation_link_answers_the_same_whatever_the_address(harness):
 
 def test_forgotten_credentials_give_the_number_and_a_two_hour_single_use_link(harness):
     account = harness.activated("lea@example.org")
-    assert harness.call("request_credentials", "lea@example.org") == {"sent": True}
+    assert harness.call("request_credentials", ANONYMOUS, "lea@example.org") == {"sent": True}
     event, = harness.events("credentials_requested")
     assert event["dossier_number"] == account["dossier_number"] and event["cas"] is False
     token = event["reset_token"]
     expires = datetime.fromisoformat(event["reset_expires_at"])
     assert (expires - harness.clock()).total_seconds() == 2 * 3600
-    assert harness.call("check_reset_token", token) == {"valid": True}
-    harness.refused(ValidationFailed, "invalid", "reset_password", token, "weak", "weak",
+    assert harness.call("check_reset_token", ANONYMOUS, token) == {"valid": True}
+    harness.refused(ValidationFailed, "invalid", "reset_password", ANONYMOUS, token, "weak", "weak",
                     fields={"password": "password_weak"})
-    harness.refused(ValidationFailed, "invalid", "reset_password", token, NEW_PASSWORD, "other",
+    harness.refused(ValidationFailed, "invalid", "reset_password", ANONYMOUS, token, NEW_PASSWORD, "other",
                     fields={"password_confirm": "password_mismatch"})
-    done = harness.call("reset_password", token, NEW_PASSWORD, NEW_PASSWORD)
+    done = harness.call("reset_password", ANONYMOUS, token, NEW_PASSWORD, NEW_PASSWORD)
     assert done["dossier_number"] == account["dossier_number"]
-    harness.refused(NotFound, "token_invalid", "reset_password", token, NEW_PASSWORD, NEW_PASSWORD)
+    harness.refused(NotFound, "token_invalid", "reset_password", ANONYMOUS, token, NEW_PASSWORD, NEW_PASSWORD)
     with pytest.raises(ValidationFailed):
-        harness.call("authenticate_candidate", "lea@example.org", PASSWORD)
-    assert harness.call("authenticate_candidate", "lea@example.org", NEW_PASSWORD)["id"] == \
+        harness.call("authenticate_candidate", ANONYMOUS, "lea@example.org", PASSWORD)
+    assert harness.call("authenticate_candidate", ANONYMOUS, "lea@example.org", NEW_PASSWORD)["id"] == \
         account["candidate_id"]
 
 
 def test_a_reset_link_expires_after_two_hours(harness):
     harness.activated("lea@example.org")
-    harness.call("request_credentials", "lea@example.org")
+    harness.call("request_credentials", ANONYMOUS, "lea@example.org")
     token = harness.events("credentials_requested")[-1]["reset_token"]
     harness.clock.advance(hours=2)
-    harness.refused(Conflict, "token_expired", "reset_password", token, NEW_PASSWORD, NEW_PASSWORD)
+    harness.refused(Conflict, "token_expired", "reset_password", ANONYMOUS, token, NEW_PASSWORD, NEW_PASSWORD)
 
 
 def test_credentials_for_unknown_or_unactivated_addresses_answer_the_same(harness):
     pending = harness.register("pending@example.org")
-    assert harness.call("request_credentials", "nobody@example.org") == {"sent": True}
+    assert harness.call("request_credentials", ANONYMOUS, "nobody@example.org") == {"sent": True}
     assert harness.events("credentials_requested") == []
-    assert harness.call("request_credentials", "pending@example.org") == {"sent": True}
+    assert harness.call("request_credentials", ANONYMOUS, "pending@example.org") == {"sent": True}
     # not activated yet: what they need is a new activation link
     event, = harness.events("activation_requested")
     assert event["candidate_id"] == pending["candidate_id"]
@@ -111,16 +112,16 @@ def test_email_change_is_confirmed_from_the_new_address(harness):
     assert event["email"] == "lea@example.org" and event["new_email"] == "lea.new@example.org"
     token = event["email_token"]
     # until confirmed, the old address stays in force
-    assert harness.call("authenticate_candidate", "lea@example.org", PASSWORD)
-    assert harness.call("check_email_token", token) == {"new_email": "lea.new@example.org"}
-    assert harness.call("confirm_email_change", token) == {
+    assert harness.call("authenticate_candidate", ANONYMOUS, "lea@example.org", PASSWORD)
+    assert harness.call("check_email_token", ANONYMOUS, token) == {"new_email": "lea.new@example.org"}
+    assert harness.call("confirm_email_change", ANONYMOUS, token) == {
         "email": "lea.new@example.org", "candidate_id": account["candidate_id"]}
     updated = harness.events("candidate_updated")[-1]
     assert updated["email"] == "lea.new@example.org"
-    assert harness.call("authenticate_candidate", "lea.new@example.org", PASSWORD)
+    assert harness.call("authenticate_candidate", ANONYMOUS, "lea.new@example.org", PASSWORD)
     with pytest.raises(ValidationFailed):
-        harness.call("authenticate_candidate", "lea@example.org", PASSWORD)
-    harness.refused(NotFound, "token_invalid", "confirm_email_change", token)
+        harness.call("authenticate_candidate", ANONYMOUS, "lea@example.org", PASSWORD)
+    harness.refused(NotFound, "token_invalid", "confirm_email_change", ANONYMOUS, token)
 
 
 def test_email_change_refuses_bad_addresses(harness):
@@ -157,8 +158,8 @@ def test_an_address_with_an_account_gets_the_same_answer_the_same_page_and_no_li
     # only the free address gets the link; the taken one's account stays as it was
     event, = harness.events("email_change_requested")
     assert event["new_email"] == "free@example.org"
-    assert harness.call("authenticate_candidate", "taken@example.org", PASSWORD)
-    assert harness.call("authenticate_candidate", "paul@example.org", PASSWORD)
+    assert harness.call("authenticate_candidate", ANONYMOUS, "taken@example.org", PASSWORD)
+    assert harness.call("authenticate_candidate", ANONYMOUS, "paul@example.org", PASSWORD)
 
 
 def test_an_address_taken_meanwhile_is_refused_at_confirmation(harness):
@@ -166,7 +167,7 @@ def test_an_address_taken_meanwhile_is_refused_at_confirmation(harness):
     harness.call("request_email_change", actor, "shared@example.org", "shared@example.org")
     token = harness.events("email_change_requested")[-1]["email_token"]
     harness.register("shared@example.org")
-    harness.refused(ValidationFailed, "invalid", "confirm_email_change", token,
+    harness.refused(ValidationFailed, "invalid", "confirm_email_change", ANONYMOUS, token,
                     fields={"email": "email_taken"})
 
 
@@ -175,7 +176,7 @@ def test_email_link_expires(harness):
     harness.call("request_email_change", actor, "new@example.org", "new@example.org")
     token = harness.events("email_change_requested")[-1]["email_token"]
     harness.clock.advance(hours=24)
-    harness.refused(Conflict, "token_expired", "confirm_email_change", token)
+    harness.refused(Conflict, "token_expired", "confirm_email_change", ANONYMOUS, token)
 
 
 # -- throttled logins -------------------------------------------------------------------
@@ -191,20 +192,20 @@ def test_failed_logins_are_slowed_down_per_account_then_cleared_by_success(harne
     account = harness.activated("lea@example.org")
     for _ in range(5):
         with pytest.raises(ValidationFailed):
-            harness.call("authenticate_candidate", "lea@example.org", "Wrong-pass-1!")
-    error = harness.refused(Conflict, "login_throttled", "authenticate_candidate",
+            harness.call("authenticate_candidate", ANONYMOUS, "lea@example.org", "Wrong-pass-1!")
+    error = harness.refused(Conflict, "login_throttled", "authenticate_candidate", ANONYMOUS,
                             account["dossier_number"], PASSWORD)
     assert error.fields == {"retry_after": "1"}
     harness.clock.advance(seconds=1)
-    assert harness.call("authenticate_candidate", "lea@example.org", PASSWORD)["id"]
+    assert harness.call("authenticate_candidate", ANONYMOUS, "lea@example.org", PASSWORD)["id"]
     assert harness.sql("SELECT count(*) FROM login_failures") == [(0,)]
 
 
 def test_unknown_logins_are_throttled_like_real_ones(harness):
     for _ in range(5):
         with pytest.raises(ValidationFailed):
-            harness.call("authenticate_candidate", "ghost@example.org", "Wrong-pass-1!")
-    harness.refused(Conflict, "login_throttled", "authenticate_candidate",
+            harness.call("authenticate_candidate", ANONYMOUS, "ghost@example.org", "Wrong-pass-1!")
+    harness.refused(Conflict, "login_throttled", "authenticate_candidate", ANONYMOUS,
                     "ghost@example.org", "Wrong-pass-1!")
 
 
@@ -212,12 +213,12 @@ def test_one_address_trying_many_accounts_is_slowed_down(harness):
     harness.activated("lea@example.org")
     for n in range(20):
         with pytest.raises(ValidationFailed):
-            harness.call("authenticate_candidate", f"user{n}@example.org", "x",
+            harness.call("authenticate_candidate", ANONYMOUS, f"user{n}@example.org", "x",
                          client_address="203.0.113.9")
-    harness.refused(Conflict, "login_throttled", "authenticate_candidate", "lea@example.org",
+    harness.refused(Conflict, "login_throttled", "authenticate_candidate", ANONYMOUS, "lea@example.org",
                     PASSWORD, client_address="203.0.113.9")
     # another address is not slowed down by it
-    assert harness.call("authenticate_candidate", "lea@example.org", PASSWORD,
+    assert harness.call("authenticate_candidate", ANONYMOUS, "lea@example.org", PASSWORD,
                         client_address="198.51.100.1")
     keys = [row[0] for row in harness.sql("SELECT key FROM login_failures")]
     assert all("203.0.113.9" not in key for key in keys)  # addresses are stored hashed
@@ -227,17 +228,17 @@ def test_an_attacker_cannot_keep_a_candidate_out(harness):
     account = harness.activated("lea@example.org")
     for _ in range(6):
         with pytest.raises((ValidationFailed, Conflict)):
-            harness.call("authenticate_candidate", "lea@example.org", "Wrong-pass-1!",
+            harness.call("authenticate_candidate", ANONYMOUS, "lea@example.org", "Wrong-pass-1!",
                          client_address="203.0.113.9")
     # the attacker is slowed down, even when trying the right password
-    harness.refused(Conflict, "login_throttled", "authenticate_candidate", "lea@example.org",
+    harness.refused(Conflict, "login_throttled", "authenticate_candidate", ANONYMOUS, "lea@example.org",
                     PASSWORD, client_address="203.0.113.9")
     # the candidate, from their own address, gets in at once
-    who = harness.call("authenticate_candidate", account["dossier_number"], PASSWORD,
+    who = harness.call("authenticate_candidate", ANONYMOUS, account["dossier_number"], PASSWORD,
                        client_address="198.51.100.1")
     assert who["id"] == account["candidate_id"]
     # and the attacker is still slowed down afterwards
-    harness.refused(Conflict, "login_throttled", "authenticate_candidate", "lea@example.org",
+    harness.refused(Conflict, "login_throttled", "authenticate_candidate", ANONYMOUS, "lea@example.org",
                     "Wrong-pass-2!", client_address="203.0.113.9")
 
 
@@ -246,13 +247,13 @@ def test_a_new_password_clears_the_accounts_counters_from_every_address(harness)
     for address in ("203.0.113.9", "198.51.100.1"):
         for _ in range(5):
             with pytest.raises(ValidationFailed):
-                harness.call("authenticate_candidate", "lea@example.org", "Wrong-pass-1!",
+                harness.call("authenticate_candidate", ANONYMOUS, "lea@example.org", "Wrong-pass-1!",
                              client_address=address)
-    harness.call("request_credentials", "lea@example.org")
+    harness.call("request_credentials", ANONYMOUS, "lea@example.org")
     token = harness.events("credentials_requested")[-1]["reset_token"]
-    harness.call("reset_password", token, NEW_PASSWORD, NEW_PASSWORD)
+    harness.call("reset_password", ANONYMOUS, token, NEW_PASSWORD, NEW_PASSWORD)
     for address in ("203.0.113.9", "198.51.100.1"):
-        assert harness.call("authenticate_candidate", "lea@example.org", NEW_PASSWORD,
+        assert harness.call("authenticate_candidate", ANONYMOUS, "lea@example.org", NEW_PASSWORD,
                             client_address=address)
 
 
@@ -261,8 +262,8 @@ def test_staff_logins_are_throttled_too(harness):
                 "created_at) VALUES ('scol', 'x', 'Scol', 'scol', '[]', now())")
     for _ in range(5):
         with pytest.raises(ValidationFailed):
-            harness.call("authenticate_staff", "scol", "wrong")
-    harness.refused(Conflict, "login_throttled", "authenticate_staff", "scol", "wrong")
+            harness.call("authenticate_staff", ANONYMOUS, "scol", "wrong")
+    harness.refused(Conflict, "login_throttled", "authenticate_staff", ANONYMOUS, "scol", "wrong")
 
 
 # -- data, deletion, purge ---------------------------------------------------------------
@@ -289,7 +290,7 @@ def test_a_candidate_deletes_their_account_and_everything_goes(harness):
     # the number stays issued: never given to anyone else
     assert harness.sql("SELECT number FROM issued_dossier_numbers") == [(account["dossier_number"],)]
     with pytest.raises(ValidationFailed):
-        harness.call("authenticate_candidate", "lea@example.org", PASSWORD)
+        harness.call("authenticate_candidate", ANONYMOUS, "lea@example.org", PASSWORD)
 
 
 def test_a_candidate_with_a_transmitted_application_cannot_delete_the_account(harness):
@@ -329,10 +330,10 @@ def test_the_scheduled_purge_runs_the_purge(harness):
 def test_at_most_three_activation_links_an_hour_to_one_address(harness):
     harness.register("lea@example.org")
     for _ in range(5):
-        assert harness.call("request_activation_link", "lea@example.org") == {"sent": True}
+        assert harness.call("request_activation_link", ANONYMOUS, "lea@example.org") == {"sent": True}
     assert len(harness.events("activation_requested")) == 3
     harness.clock.advance(hours=1)
-    assert harness.call("request_activation_link", "lea@example.org") == {"sent": True}
+    assert harness.call("request_activation_link", ANONYMOUS, "lea@example.org") == {"sent": True}
     assert len(harness.events("activation_requested")) == 4
     keys = [row[0] for row in harness.sql("SELECT key FROM login_failures")]
     assert keys and all("lea@" not in key for key in keys)  # addresses are stored hashed
@@ -341,11 +342,11 @@ def test_at_most_three_activation_links_an_hour_to_one_address(harness):
 def test_at_most_three_credential_mails_an_hour_to_one_address(harness):
     harness.activated("lea@example.org")
     for _ in range(4):
-        assert harness.call("request_credentials", "LEA@example.org") == {"sent": True}
+        assert harness.call("request_credentials", ANONYMOUS, "LEA@example.org") == {"sent": True}
     assert len(harness.events("credentials_requested")) == 3
     # another flow, another address: counted apart
     harness.register("paul@example.org")
-    harness.call("request_activation_link", "paul@example.org")
+    harness.call("request_activation_link", ANONYMOUS, "paul@example.org")
     assert len(harness.events("activation_requested")) == 1
 
 
@@ -386,16 +387,16 @@ def test_candidates_cannot_log_in_after_the_campaigns_last_login_day(harness):
         seed.seed(session, harness.clock())
     account = harness.activated("lea@example.org")
     harness.remote["catalog.get_active_campaign"] = {"code": "2027", "login_until": "2027-03-10"}
-    assert harness.call("authenticate_candidate", "lea@example.org", PASSWORD)  # that day still
+    assert harness.call("authenticate_candidate", ANONYMOUS, "lea@example.org", PASSWORD)  # that day still
     harness.clock.now = datetime.fromisoformat("2027-03-10T23:30:00+00:00")  # 00:30 in Paris
-    error = harness.refused(Conflict, "campaign_closed", "authenticate_candidate",
+    error = harness.refused(Conflict, "campaign_closed", "authenticate_candidate", ANONYMOUS,
                             account["dossier_number"], PASSWORD)
     assert error.fields == {"login_until": "2027-03-10"}
     # a wrong password still says only that
     with pytest.raises(ValidationFailed):
-        harness.call("authenticate_candidate", "lea@example.org", "Wrong-pass-1!")
+        harness.call("authenticate_candidate", ANONYMOUS, "lea@example.org", "Wrong-pass-1!")
     # staff are not concerned
-    assert harness.call("authenticate_staff", "scol", seed.DEMO_PASSWORD)["role"] == "scol"
+    assert harness.call("authenticate_staff", ANONYMOUS, "scol", seed.DEMO_PASSWORD)["role"] == "scol"
 
 
 def test_a_catalog_that_does_not_answer_does_not_keep_candidates_out(harness, monkeypatch):
@@ -405,4 +406,4 @@ def test_a_catalog_that_does_not_answer_does_not_keep_candidates_out(harness, mo
     harness.activated("lea@example.org")
     monkeypatch.setattr(service, "CATALOG_TIMEOUT_SECONDS", 0.2)
     harness.remote["catalog.get_active_campaign"] = lambda: eventlet.sleep(2)
-    assert harness.call("authenticate_candidate", "lea@example.org", PASSWORD)["id"]
+    assert harness.call("authenticate_candidate", ANONYMOUS, "lea@example.org", PASSWORD)["id"]

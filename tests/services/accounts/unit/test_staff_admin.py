@@ -2,6 +2,7 @@
 import pytest
 
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from services.common.actors import ANONYMOUS
 from tests.services.accounts.harness import staff
 
 ADMIN = staff("admin", staff_id=999)
@@ -19,7 +20,7 @@ def admin_harness(harness):
 def test_an_admin_creates_a_manager_who_logs_in_with_their_scope(admin_harness):
     created = admin_harness.call("create_staff", ADMIN, MANAGER)
     assert (created["role"], created["centres"], created["active"]) == ("manager", ["SCI"], True)
-    who = admin_harness.call("authenticate_staff", "gestion.droit", GOOD)
+    who = admin_harness.call("authenticate_staff", ANONYMOUS, "gestion.droit", GOOD)
     assert (who["role"], who["centres"]) == ("manager", ["SCI"])
     assert [u["login"] for u in admin_harness.call("list_staff", ADMIN)] == ["gestion.droit"]
 
@@ -29,7 +30,7 @@ def test_committee_members_have_commissions_and_may_preside(admin_harness):
         "login": "jury.info", "display_name": "Jury Info", "role": "committee",
         "commissions": "sci-info, sci-math", "presides": ["SCI-INFO"], "password": GOOD})
     assert created["commissions"] == ["SCI-INFO", "SCI-MATH"] and created["presides"] == ["SCI-INFO"]
-    who = admin_harness.call("authenticate_staff", "jury.info", GOOD)
+    who = admin_harness.call("authenticate_staff", ANONYMOUS, "jury.info", GOOD)
     assert who["commissions"] == ["SCI-INFO", "SCI-MATH"] and who["presides"] == ["SCI-INFO"]
 
 
@@ -57,10 +58,10 @@ def test_a_disabled_user_cannot_log_in_and_a_role_change_applies_at_next_login(a
     user = admin_harness.call("create_staff", ADMIN, MANAGER)
     admin_harness.call("update_staff", ADMIN, user["id"], {**MANAGER, "role": "readonly",
                                                            "password": None})
-    assert admin_harness.call("authenticate_staff", "gestion.droit", GOOD)["role"] == "readonly"
+    assert admin_harness.call("authenticate_staff", ANONYMOUS, "gestion.droit", GOOD)["role"] == "readonly"
     admin_harness.call("update_staff", ADMIN, user["id"], {**MANAGER, "active": "0", "password": ""})
     with pytest.raises(ValidationFailed):
-        admin_harness.call("authenticate_staff", "gestion.droit", GOOD)
+        admin_harness.call("authenticate_staff", ANONYMOUS, "gestion.droit", GOOD)
 
 
 def test_an_admin_cannot_lock_themself_out(admin_harness):
@@ -118,7 +119,7 @@ def test_a_commission_has_one_president_from_the_staff_form_too(members_harness)
 
 
 def scope_of(harness, login):
-    who = harness.call("authenticate_staff", login, GOOD)
+    who = harness.call("authenticate_staff", ANONYMOUS, login, GOOD)
     return who["commissions"], who["presides"]
 
 

@@ -4,6 +4,7 @@ import pytest
 
 from services.accounts.staff_help import fold
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from services.common.actors import ANONYMOUS
 from tests.services.accounts.harness import PERSONAL, staff
 
 SCOL = staff("scol")
@@ -69,7 +70,7 @@ def test_staff_resend_the_activation_link(harness):
     harness.clock.advance(hours=60)  # even after expiry: staff are helping them
     assert harness.call("resend_activation", SCI, pending["candidate_id"]) == {"sent": True}
     event, = harness.events("activation_requested")
-    harness.call("activate_account", event["activation_token"], "Candidat-2027!", "Candidat-2027!")
+    harness.call("activate_account", ANONYMOUS, event["activation_token"], "Candidat-2027!", "Candidat-2027!")
     harness.refused(Conflict, "already_activated", "resend_activation", SCI, pending["candidate_id"])
     harness.refused(Forbidden, "out_of_scope", "resend_activation", LLSH, pending["candidate_id"])
     harness.refused(Forbidden, "forbidden", "resend_activation", pending["actor"],

@@ -4,6 +4,7 @@ disabled account does not wait for the next login."""
 import pytest
 
 from services.common.errors import Forbidden, NotFound
+from services.common.actors import ANONYMOUS
 from tests.services.accounts.harness import staff
 
 ADMIN = staff("admin", staff_id=999)
@@ -18,7 +19,7 @@ def logged_in(harness):
     harness.remote["catalog.list_centres"] = [{"code": "SCI"}, {"code": "LLSH"}]
     harness.remote["catalog.list_commissions"] = [{"code": "SCI-INFO"}, {"code": "SCI-MATH"}]
     harness.call("create_staff", ADMIN, JURY)
-    return harness.call("authenticate_staff", "jury.info", GOOD)
+    return harness.call("authenticate_staff", ANONYMOUS, "jury.info", GOOD)
 
 
 def test_the_refreshed_actor_carries_the_current_role_and_scope(harness, logged_in):

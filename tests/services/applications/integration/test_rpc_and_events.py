@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from nameko.events import event_handler
-from nameko.standalone.rpc import ServiceRpcProxy
+from tests.support.rpc import acting_rpc_proxy
 from nameko.testing.services import replace_dependencies
 
 from services.applications.service import ApplicationsService
@@ -67,7 +67,7 @@ def test_create_and_transmit_over_rpc_publish_the_events(container_factory, rabb
     catalog.get_active_campaign.return_value = dict(formation["campaign"])
     container.start()
 
-    with ServiceRpcProxy("applications", rabbit_config) as applications:
+    with acting_rpc_proxy("applications", rabbit_config) as applications:
         created = applications.create_application(actor, "MINFO1")
         assert created["status"] == "AT" and created["missing"] == ["CERTLANG"]
         applications.set_not_concerned(actor, created["id"], "CERTLANG", True)

@@ -3,16 +3,17 @@ account (issue 3)."""
 import uuid
 
 from services.common.errors import Conflict, Forbidden, NotFound
+from services.common.actors import service
 
 
 def test_has_transmitted_counts_only_standing_transmitted_applications(harness, actors):
-    assert harness.call("candidate_has_transmitted", 12) is False
+    assert harness.call("candidate_has_transmitted", service("accounts"), 12) is False
     draft = harness.apply(actors.ada, "MINFO1")["id"]
-    assert harness.call("candidate_has_transmitted", 12) is False      # not transmitted yet
+    assert harness.call("candidate_has_transmitted", service("accounts"), 12) is False      # not transmitted yet
     harness.call("cancel", actors.ada, draft)
     harness.transmitted(actors.ada, "MMATH1")
-    assert harness.call("candidate_has_transmitted", 12) is True
-    assert harness.call("candidate_has_transmitted", 34) is False
+    assert harness.call("candidate_has_transmitted", service("accounts"), 12) is True
+    assert harness.call("candidate_has_transmitted", service("accounts"), 34) is False
 
 
 def test_export_gives_every_own_application_with_its_history(harness, actors):
@@ -70,10 +71,10 @@ def test_a_piece_template_is_downloadable_from_the_application(harness, actors):
 
 
 def test_count_applications_of_a_formation(harness, actors):
-    assert harness.call("count_applications", "MINFO1") == 0
+    assert harness.call("count_applications", service("catalog"), "MINFO1") == 0
     harness.apply(actors.ada, "MINFO1")
     harness.apply(actors.bob, "MINFO1")
-    assert harness.call("count_applications", "MINFO1") == 2
+    assert harness.call("count_applications", service("catalog"), "MINFO1") == 2
 
 
 def test_an_archived_campaigns_applications_are_read_only(harness, actors):

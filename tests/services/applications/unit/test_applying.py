@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from services.common.errors import Conflict, Forbidden, NotFound
+from services.common.actors import ANONYMOUS, service
 
 
 def test_snapshots_of_candidate_and_formation_are_stored(harness, actors):
@@ -180,8 +181,8 @@ def test_the_same_formation_code_in_the_next_campaign_can_be_applied_to(harness,
     assert harness.call("can_apply", actors.ada, "MINFO1")["allowed"] is True
     again = harness.apply(actors.ada, "MINFO1")
     assert again["status"] == "AT"
-    assert harness.call("count_applications", "MINFO1") == 2
-    assert harness.call("count_applications", "MINFO1", "2028") == 1
+    assert harness.call("count_applications", service("catalog"), "MINFO1") == 2
+    assert harness.call("count_applications", service("catalog"), "MINFO1", "2028") == 1
 
 
 # -- the campaign and the limits (DOMAIN.md 4) -------------------------------------------

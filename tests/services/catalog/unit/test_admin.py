@@ -9,6 +9,7 @@ from services.catalog.models import Base
 from services.catalog.service import CatalogService
 from services.common.clock import FixedClock
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from services.common.actors import ANONYMOUS
 
 NOW = datetime(2027, 3, 10, 9, 0, tzinfo=timezone.utc)
 APPLIED = {("MINFO1", "2027"): 3}  # what applications answers: 2027's MINFO1 has some
@@ -77,14 +78,14 @@ def test_exactly_one_campaign_is_active(call, catalogue):
     call("activate_campaign", ADMIN, "2028")
     active = [c["code"] for c in call("list_campaigns", ADMIN) if c["active"]]
     assert active == ["2028"]
-    assert call("get_active_campaign")["code"] == "2028"
+    assert call("get_active_campaign", ANONYMOUS)["code"] == "2028"
 
 
 def test_archiving_the_active_campaign_activates_the_next_and_tells(call, catalogue, catalog_db):
     call("save_campaign", ADMIN, CAMPAIGN)
     archived = call("archive_campaign", ADMIN, "2027")
     assert archived["archived_at"] == "2027-03-10" and not archived["active"]
-    assert call("get_active_campaign")["code"] == "2028"
+    assert call("get_active_campaign", ANONYMOUS)["code"] == "2028"
     with catalog_db.connect() as conn:
         events = [row[0] for row in conn.exec_driver_sql(
             "SELECT payload FROM outbox_events ORDER BY created_at")]
@@ -144,7 +145,7 @@ def test_a_size_that_is_no_size_is_refused_by_its_name(call, catalogue, typed, p
 def test_a_formation_is_created_with_its_dates_in_order(call, catalogue):
     created = call("save_formation", MANAGER_SCI, FORMATION)
     assert created["centre"] == "SCI" and created["dates"]["date_close"] == "2027-04-30"
-    assert call("get_formation", "LPHYS3")["capacity"] == 40
+    assert call("get_formation", ANONYMOUS, "LPHYS3")["capacity"] == 40
     call.refused(ValidationFailed, "invalid", "save_formation", MANAGER_SCI,
                  {**FORMATION, "code": "LCHIM3", "date_jury": "2027-05-01"},
                  fields={"date_jury": "date_order"})
@@ -173,7 +174,7 @@ def test_bulk_dates_and_enabled_flag_are_all_or_nothing(call, catalogue, rows):
     error = call.refused(ValidationFailed, "invalid", "bulk_update_formations", SCOL,
                          ["MINFO1", "LPHYS3"], {"date_close": "2027-05-20"})
     assert set(error.fields) == {"LPHYS3.date_return"}  # after its return deadline: refused
-    assert call("get_formation", "MINFO1")["dates"]["date_close"] == "2027-04-20"  # unchanged
+    assert call("get_formation", ANONYMOUS, "MINFO1")["dates"]["date_close"] == "2027-04-20"  # unchanged
     call.refused(NotFound, "formation_not_found", "bulk_update_formations", SCOL, ["NOPE"],
                  {"enabled": "1"})
 
@@ -268,8 +269,8 @@ def test_reference_lists_motives_tags_levels(call, catalogue):
                                               "colour": "#c0392b"})
     call("save_reference_item", SCOL, "level", {"code": "M", "label": "M- MASTER", "order": "2"})
     call("save_reference_item", SCOL, "motive", {"code": "CAPA", "label": "Capacité d'accueil atteinte"})
-    assert [m["label"] for m in call("list_reference", "motive")] == ["Capacité d'accueil atteinte"]
-    assert call("list_reference", "tag")[0]["colour"] == "#c0392b"
+    assert [m["label"] for m in call("list_reference", ANONYMOUS, "motive")] == ["Capacité d'accueil atteinte"]
+    assert call("list_reference", ANONYMOUS, "tag")[0]["colour"] == "#c0392b"
     call.refused(ValidationFailed, "invalid", "save_reference_item", SCOL, "tag",
                  {"code": "X", "label": "X", "colour": "red"}, fields={"colour": "invalid"})
     with pytest.raises(Forbidden):
@@ -285,10 +286,10 @@ def test_pieces_at_each_level_with_a_template_reach_the_formation(call, catalogu
                                      "order": "5", "scope": "centre", "owner": "SCI",
                                      "treatment_type": "AC", "template_document_id": "doc-1",
                                      "template_filename": "dossier.pdf"})
-    pieces = {p["code"]: p for p in call("get_formation", "MINFO1")["pieces"]}
+    pieces = {p["code"]: p for p in call("get_formation", ANONYMOUS, "MINFO1")["pieces"]}
     assert set(pieces) == {"CNI", "DOSSIER"}
     assert pieces["DOSSIER"]["template_filename"] == "dossier.pdf"
-    assert "DOSSIER" not in {p["code"] for p in call("get_formation", "MLEA1")["pieces"]}
+    assert "DOSSIER" not in {p["code"] for p in call("get_formation", ANONYMOUS, "MLEA1")["pieces"]}
     with pytest.raises(Forbidden):
         call("save_piece", MANAGER_SCI, {"code": "X", "label": "X", "scope": "institution"})
     with pytest.raises(Forbidden):
@@ -311,17 +312,17 @@ def test_a_piece_is_assigned_to_a_selection_of_formations(call, catalogue):
                                        "order": "3"}, ["MINFO1", "MLEA1"])
     assert done == {"assigned": 2}
     for code in ("MINFO1", "MLEA1"):
-        assert "LM" in {p["code"] for p in call("get_formation", code)["pieces"]}
+        assert "LM" in {p["code"] for p in call("get_formation", ANONYMOUS, code)["pieces"]}
     with pytest.raises(Forbidden):
         call("assign_piece", MANAGER_SCI, {"code": "CV", "label": "CV"}, ["MINFO1", "MLEA1"])
-    assert "CV" not in {p["code"] for p in call("get_formation", "MINFO1")["pieces"]}
+    assert "CV" not in {p["code"] for p in call("get_formation", ANONYMOUS, "MINFO1")["pieces"]}
 
 
 def test_a_formation_with_applications_cannot_be_deleted(call, catalogue):
     call.refused(Conflict, "formation_has_applications", "delete_formation", SCOL, "MINFO1")
     assert call("delete_formation", SCOL, "MLEA1") == {"deleted": True}
     with pytest.raises(NotFound):
-        call("get_formation", "MLEA1")
+        call("get_formation", ANONYMOUS, "MLEA1")
     with pytest.raises(Forbidden):
         call("delete_formation", MANAGER_LLSH, "MINFO1")
 
@@ -338,13 +339,13 @@ def test_a_new_campaign_takes_the_same_formation_codes_and_edits_only_its_own(ca
     created = call("save_formation", SCOL, {**FORMATION, "code": "MINFO1",
                                             "label": "Master Informatique 2028"})
     assert created["code"] == "MINFO1"
-    assert call("get_formation", "MINFO1")["campaign"]["code"] == "2028"
+    assert call("get_formation", ANONYMOUS, "MINFO1")["campaign"]["code"] == "2028"
     assert [f["code"] for f in call("list_formations", SCOL)] == ["MINFO1"]
     call("save_formation", SCOL, {**FORMATION, "label": "Master Informatique (2028)"},
          code="MINFO1")
     call("bulk_update_formations", SCOL, ["MINFO1"], {"enabled": "0"})
     call("assign_piece", SCOL, {"code": "LM", "label": "Lettre de motivation"}, ["MINFO1"])
-    now, before = call("get_formation", "MINFO1"), call("get_formation", "MINFO1", campaign="2027")
+    now, before = call("get_formation", ANONYMOUS, "MINFO1"), call("get_formation", ANONYMOUS, "MINFO1", campaign="2027")
     assert (now["label"], now["enabled"], [p["code"] for p in now["pieces"]]) == \
         ("Master Informatique (2028)", False, ["LM"])
     assert (before["label"], before["enabled"], before["pieces"]) == \
@@ -361,7 +362,7 @@ def test_a_new_campaign_takes_the_same_formation_codes_and_edits_only_its_own(ca
     assert call("delete_formation", SCOL, "MINFO1") == {"deleted": True}
     call.refused(Conflict, "formation_has_applications", "delete_formation", SCOL, "MINFO1",
                  campaign="2027")
-    assert call("get_formation", "MLEA1", campaign="2027")["label"] == "Master LEA"
+    assert call("get_formation", ANONYMOUS, "MLEA1", campaign="2027")["label"] == "Master LEA"
 
 
 def test_the_archived_campaigns_formations_and_pieces_are_frozen(call, catalogue):
@@ -380,7 +381,7 @@ def test_the_archived_campaigns_formations_and_pieces_are_frozen(call, catalogue
                  {"code": "LM", "label": "Lettre changée", "scope": "formation",
                   "owner": "MINFO1", "campaign": "2027"}, piece["id"])
     call.refused(Conflict, "campaign_archived", "delete_piece", SCOL, piece["id"])
-    assert call("get_formation", "MINFO1", campaign="2027")["label"] == "Master Informatique"
+    assert call("get_formation", ANONYMOUS, "MINFO1", campaign="2027")["label"] == "Master Informatique"
     call.refused(NotFound, "formation_not_found", "save_formation", SCOL, FORMATION,
                  code="MINFO1")  # the active campaign (2028) has no MINFO1
 
@@ -450,7 +451,7 @@ def test_centres_are_listed_and_changed_within_the_scope(call, catalogue):
     assert [c["code"] for c in call("list_centres", SCOL)] == ["LLSH", "SCI"]
     mine = call("list_centres", MANAGER_SCI)
     assert [c["code"] for c in mine] == ["SCI"] and "max_file_size" in mine[0]
-    assert [c["code"] for c in call("list_centres")] == ["LLSH", "SCI"]  # public summary
+    assert [c["code"] for c in call("list_centres", ANONYMOUS)] == ["LLSH", "SCI"]  # public summary
     changed = call("save_centre", MANAGER_SCI, {"code": "SCI", "label": "UFR Sciences",
                                                 "max_applications": "4"}, code="SCI")
     assert changed["max_applications"] == 4
@@ -468,13 +469,13 @@ def test_a_piece_definition_is_edited_reordered_and_deleted(call, catalogue):
                                           "scope": "centre", "owner": "SCI"})
     call("save_piece", MANAGER_SCI, {"code": "LM", "label": "Lettre de motivation", "order": "0",
                                      "scope": "centre", "owner": "SCI"}, lm["id"])
-    pieces = call("get_formation", "MINFO1")["pieces"]
+    pieces = call("get_formation", ANONYMOUS, "MINFO1")["pieces"]
     assert [(p["code"], p["label"]) for p in pieces] == [("LM", "Lettre de motivation"),
                                                          ("CNI", "Pièce d'identité")]
     call.refused(Forbidden, "out_of_scope", "delete_piece", MANAGER_LLSH, lm["id"])
     call.refused(Forbidden, "forbidden", "delete_piece", MANAGER_SCI, cni["id"])
     assert call("delete_piece", MANAGER_SCI, lm["id"]) == {"deleted": True}
-    assert [p["code"] for p in call("get_formation", "MINFO1")["pieces"]] == ["CNI"]
+    assert [p["code"] for p in call("get_formation", ANONYMOUS, "MINFO1")["pieces"]] == ["CNI"]
     call.refused(NotFound, "piece_not_found", "delete_piece", SCOL, lm["id"])
 
 
@@ -483,7 +484,7 @@ def test_a_deactivated_reference_item_leaves_the_choices_and_stays_for_history(c
     call("save_reference_item", SCOL, "motive", {"code": "NIV", "label": "Niveau insuffisant"})
     call("save_reference_item", SCOL, "motive", {"code": "CAPA", "label": "Capacité atteinte",
                                                  "active": "0"})
-    assert [m["code"] for m in call("list_reference", "motive")] == ["NIV"]
-    every = {m["code"]: m["active"] for m in call("list_reference", "motive",
+    assert [m["code"] for m in call("list_reference", ANONYMOUS, "motive")] == ["NIV"]
+    every = {m["code"]: m["active"] for m in call("list_reference", ANONYMOUS, "motive",
                                                   include_inactive=True)}
     assert every == {"CAPA": False, "NIV": True}

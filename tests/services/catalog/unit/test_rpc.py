@@ -10,6 +10,7 @@ from services.catalog.models import Base
 from services.catalog.service import CatalogService
 from services.common.clock import FixedClock
 from services.common.errors import NotFound
+from services.common.actors import ANONYMOUS
 from tests.services.catalog.conftest import TODAY
 
 NOON = datetime.combine(TODAY, time(11), tzinfo=timezone.utc)
@@ -17,7 +18,7 @@ NOON = datetime.combine(TODAY, time(11), tzinfo=timezone.utc)
 
 @pytest.fixture
 def call(catalog_db, unit_of_work):
-    """call("get_offer", ...) on a fresh worker with its own unit of work."""
+    """call("get_offer", ANONYMOUS, ...) on a fresh worker with its own unit of work."""
     def run(method, *args, **kwargs):
         unit = unit_of_work(catalog_db, Base.metadata)
         worker = worker_factory(CatalogService, db=unit, clock=FixedClock(NOON))
@@ -65,7 +66,7 @@ def offer_codes(tree):
 # -- get_offer ------------------------------------------------------------------------
 
 def test_offer_is_the_enabled_formations_of_the_active_campaign_as_a_tree(call, catalogue):
-    tree = call("get_offer")
+    tree = call("get_offer", ANONYMOUS)
     assert [(c["code"], c["label"]) for c in tree] == [
         ("LLSH", "UFR Lettres, Langues et Sciences Humaines"),
         ("SCI", "UFR Sciences et Techniques")]
@@ -79,23 +80,23 @@ def test_offer_is_the_enabled_formations_of_the_active_campaign_as_a_tree(call, 
 
 
 def test_offer_filter_is_case_and_accent_insensitive(call, catalogue):
-    assert offer_codes(call("get_offer", "informatique")) == ["LINFO3", "MINFO1"]
-    assert offer_codes(call("get_offer", "INFORMATIQUE")) == ["LINFO3", "MINFO1"]
-    assert offer_codes(call("get_offer", "lettres etrangeres")) == ["MLEA1"]
-    assert offer_codes(call("get_offer", filter_text="réseaux")) == ["MINFO1"]  # keywords
-    assert offer_codes(call("get_offer", "mlea")) == ["MLEA1"]                  # code
+    assert offer_codes(call("get_offer", ANONYMOUS, "informatique")) == ["LINFO3", "MINFO1"]
+    assert offer_codes(call("get_offer", ANONYMOUS, "INFORMATIQUE")) == ["LINFO3", "MINFO1"]
+    assert offer_codes(call("get_offer", ANONYMOUS, "lettres etrangeres")) == ["MLEA1"]
+    assert offer_codes(call("get_offer", ANONYMOUS, filter_text="réseaux")) == ["MINFO1"]  # keywords
+    assert offer_codes(call("get_offer", ANONYMOUS, "mlea")) == ["MLEA1"]                  # code
 
 
 def test_offer_filter_without_a_match_or_without_words(call, catalogue):
-    assert call("get_offer", "zoologie") == []
-    assert call("get_offer", "chimie") == []  # the disabled formation stays hidden
-    assert call("get_offer", "   ") == call("get_offer", None) == call("get_offer")
+    assert call("get_offer", ANONYMOUS, "zoologie") == []
+    assert call("get_offer", ANONYMOUS, "chimie") == []  # the disabled formation stays hidden
+    assert call("get_offer", ANONYMOUS, "   ") == call("get_offer", ANONYMOUS, None) == call("get_offer", ANONYMOUS)
 
 
 def test_no_offer_without_an_active_campaign(call, catalogue, catalog_db):
     with catalog_db.begin() as conn:
         conn.exec_driver_sql("UPDATE campaigns SET active = false")
-    assert call("get_offer") == []
+    assert call("get_offer", ANONYMOUS) == []
 
 
 # -- get_formation ----------------------------------------------------------------------
@@ -106,7 +107,7 @@ def test_formation_with_dates_contacts_campaign_and_pieces(call, rows, catalogue
     rows.piece("RELEVES", 4, owner=c.sci, label="Relevés de notes")
     rows.piece("LM", 3, owner=c.minfo, label="Lettre de motivation")
     rows.piece("CERTLANG", 5, owner=c.minfo, label="Certification en langue", conditional=True)
-    assert call("get_formation", "MINFO1") == {
+    assert call("get_formation", ANONYMOUS, "MINFO1") == {
         "code": "MINFO1", "label": "Master Informatique 1re année", "level": "M- MASTER",
         "keywords": "développement réseaux", "url": "https://formations.univ-demo.fr/minfo1",
         "capacity": 30, "enabled": True, "treatment_type": "AC",
@@ -139,9 +140,9 @@ def test_pieces_of_other_centres_and_formations_are_not_asked(call, rows, catalo
     rows.piece("CNI", 1)
     rows.piece("PORTFOLIO", 2, owner=c.llsh)
     rows.piece("PROJET", 3, owner=c.linfo)
-    assert [p["code"] for p in call("get_formation", "MINFO1")["pieces"]] == ["CNI"]
-    assert [p["code"] for p in call("get_formation", "MLEA1")["pieces"]] == ["CNI", "PORTFOLIO"]
-    assert [p["code"] for p in call("get_formation", "LINFO3")["pieces"]] == ["CNI", "PROJET"]
+    assert [p["code"] for p in call("get_formation", ANONYMOUS, "MINFO1")["pieces"]] == ["CNI"]
+    assert [p["code"] for p in call("get_formation", ANONYMOUS, "MLEA1")["pieces"]] == ["CNI", "PORTFOLIO"]
+    assert [p["code"] for p in call("get_formation", ANONYMOUS, "LINFO3")["pieces"]] == ["CNI", "PROJET"]
 
 
 def test_pieces_follow_the_formation_treatment_type_once_per_code(call, rows, catalogue):
@@ -153,15 +154,15 @@ def test_pieces_follow_the_formation_treatment_type_once_per_code(call, rows, ca
     rows.piece("CV", 2, owner=c.sci, label="CV au format Europass")
     rows.piece("DOSSIER", 3, owner=c.sci, treatment_type="AC")
     rows.piece("INSCRIPTION", 4, owner=c.sci, treatment_type="AD")
-    controlled = call("get_formation", "MINFO1")["pieces"]
+    controlled = call("get_formation", ANONYMOUS, "MINFO1")["pieces"]
     assert [p["code"] for p in controlled] == ["CNI", "CV", "DOSSIER"]
     assert controlled[1]["label"] == "CV au format Europass"
-    assert [p["code"] for p in call("get_formation", direct.code)["pieces"]] == [
+    assert [p["code"] for p in call("get_formation", ANONYMOUS, direct.code)["pieces"]] == [
         "CNI", "CV", "INSCRIPTION"]
 
 
 def test_disabled_formation_is_still_described_so_callers_can_refuse_it(call, catalogue):
-    formation = call("get_formation", "MCHIM1")
+    formation = call("get_formation", ANONYMOUS, "MCHIM1")
     assert formation["enabled"] is False and formation["pieces"] == []
 
 
@@ -169,7 +170,7 @@ def test_confirmation_by_days_and_centre_without_own_limit(call, rows, catalogue
     c = catalogue
     rows.formation("DULEA", "DU Langues et cultures d'entreprise", c.lea, c.campaign,
                    level="U- DIPLÔME D'UNIVERSITÉ BAC+3", date_confirm=None, confirm_days=8)
-    formation = call("get_formation", "DULEA")
+    formation = call("get_formation", ANONYMOUS, "DULEA")
     assert formation["dates"]["date_confirm"] is None
     assert formation["dates"]["confirm_days"] == 8
     assert formation["centre"]["max_applications"] is None  # the institution's 20 applies
@@ -180,14 +181,14 @@ def test_confirmation_by_days_and_centre_without_own_limit(call, rows, catalogue
 @pytest.mark.parametrize("code", ["NOPE", "minfo1", "", None, 42, ["MINFO1"]])
 def test_unknown_formation_is_not_found(call, catalogue, code):
     with pytest.raises(NotFound) as error:
-        call("get_formation", code)
+        call("get_formation", ANONYMOUS, code)
     assert error.value.code == "formation_not_found"
 
 
 # -- campaign and centres ----------------------------------------------------------------
 
 def test_active_campaign(call, catalogue):
-    assert call("get_active_campaign") == {
+    assert call("get_active_campaign", ANONYMOUS) == {
         "code": "2027", "label": "Campagne de candidatures 2027", "start": "2026-10-01",
         "end": "2027-09-30", "login_until": "2027-10-31"}
 
@@ -195,13 +196,13 @@ def test_active_campaign(call, catalogue):
 def test_no_active_campaign_is_not_found(call, rows):
     rows.campaign(active=False)
     with pytest.raises(NotFound) as error:
-        call("get_active_campaign")
+        call("get_active_campaign", ANONYMOUS)
     assert error.value.code == "no_active_campaign"
 
 
 def test_list_centres(call, catalogue, rows):
     rows.centre("DROIT", "Faculté de Droit")  # no formation yet: still a centre
-    assert call("list_centres") == [
+    assert call("list_centres", ANONYMOUS) == [
         {"code": "DROIT", "label": "Faculté de Droit", "email": "scolarite-droit@univ-demo.fr"},
         {"code": "LLSH", "label": "UFR Lettres, Langues et Sciences Humaines",
          "email": "scolarite-llsh@univ-demo.fr"},
@@ -211,7 +212,7 @@ def test_list_centres(call, catalogue, rows):
 
 def test_centre_limits_give_every_centres_maximum_in_one_answer(call, catalogue, rows):
     rows.centre("DROIT", "Faculté de Droit", max_applications=2)
-    assert call("centre_limits") == {
+    assert call("centre_limits", ANONYMOUS) == {
         "DROIT": {"label": "Faculté de Droit", "max_applications": 2},
         "LLSH": {"label": "UFR Lettres, Langues et Sciences Humaines", "max_applications": None},
         "SCI": {"label": "UFR Sciences et Techniques", "max_applications": 5}}
@@ -219,10 +220,10 @@ def test_centre_limits_give_every_centres_maximum_in_one_answer(call, catalogue,
 
 def test_nothing_is_written_by_reading(call, catalogue, snapshot):
     before = snapshot()
-    call("get_offer", "informatique")
-    call("get_formation", "MINFO1")
+    call("get_offer", ANONYMOUS, "informatique")
+    call("get_formation", ANONYMOUS, "MINFO1")
     with pytest.raises(NotFound):
-        call("get_formation", "NOPE")
+        call("get_formation", ANONYMOUS, "NOPE")
     assert snapshot() == before
 
 
@@ -232,7 +233,7 @@ def test_apply_is_offered_only_inside_the_window(catalog_db, unit_of_work, catal
         try:
             worker = worker_factory(CatalogService, db=unit, clock=FixedClock(
                 datetime.combine(day, time(11), tzinfo=timezone.utc)))
-            tree = worker.get_offer("MINFO1")
+            tree = worker.get_offer(ANONYMOUS, "MINFO1")
         finally:
             unit.close()
         return tree[0]["levels"][0]["formations"][0]["open_now"]
@@ -242,8 +243,8 @@ def test_apply_is_offered_only_inside_the_window(catalog_db, unit_of_work, catal
 
 def test_a_formation_code_is_read_in_the_active_campaign_unless_another_is_given(call, catalogue):
     with pytest.raises(NotFound):
-        call("get_formation", "MINFO1-2026")  # the 2026 campaign is not active
-    old = call("get_formation", "MINFO1-2026", campaign="2026")
+        call("get_formation", ANONYMOUS, "MINFO1-2026")  # the 2026 campaign is not active
+    old = call("get_formation", ANONYMOUS, "MINFO1-2026", campaign="2026")
     assert (old["label"], old["campaign"]["code"]) == ("Master Informatique (2026)", "2026")
     with pytest.raises(NotFound):
-        call("get_formation", "MINFO1", campaign="2026")
+        call("get_formation", ANONYMOUS, "MINFO1", campaign="2026")

@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.common.clock import FixedClock
+from services.common.actors import ANONYMOUS
 from services.catalog.models import Base, Campaign, Formation
 from services.catalog.seed import seed
 from services.catalog.service import CatalogService
@@ -38,10 +39,10 @@ def call(catalog_db, unit_of_work):
 
 def test_demo_catalogue(catalog_db, call):
     run_seed(catalog_db)
-    assert call("get_active_campaign")["code"] == "2027"
-    assert call("get_active_campaign")["label"] == "Campagne de candidatures 2027"
-    assert [c["code"] for c in call("list_centres")] == ["LLSH", "SCI"]
-    tree = call("get_offer")
+    assert call("get_active_campaign", ANONYMOUS)["code"] == "2027"
+    assert call("get_active_campaign", ANONYMOUS)["label"] == "Campagne de candidatures 2027"
+    assert [c["code"] for c in call("list_centres", ANONYMOUS)] == ["LLSH", "SCI"]
+    tree = call("get_offer", ANONYMOUS)
     offered = {f["code"]: f for c in tree for lv in c["levels"] for f in lv["formations"]}
     assert {code: f["level"] for code, f in offered.items()} == FORMATIONS
     assert {f["treatment_type"] for f in offered.values()} == {"AC"}
@@ -51,7 +52,7 @@ def test_demo_catalogue(catalog_db, call):
 
 def test_demo_formations_contacts_and_dates(catalog_db, call):
     run_seed(catalog_db)
-    minfo = call("get_formation", "MINFO1")
+    minfo = call("get_formation", ANONYMOUS, "MINFO1")
     assert minfo["label"] == "Master Informatique 1re année"
     assert minfo["dates"] == {"date_open": "2026-12-16", "date_close": "2027-03-16",
                               "date_return": "2027-03-31", "date_jury": "2027-04-15",
@@ -65,7 +66,7 @@ def test_demo_formations_contacts_and_dates(catalog_db, call):
             ("MMATH1", "SCI-MATH", "scolarite-sciences@univ-demo.fr"),
             ("MLEA1", "LLSH-LEA", "scolarite-llsh@univ-demo.fr"),
             ("DULEA", "LLSH-LEA", "scolarite-llsh@univ-demo.fr")]:
-        formation = call("get_formation", code)
+        formation = call("get_formation", ANONYMOUS, code)
         assert formation["commission"]["code"] == commission
         assert formation["centre"]["email"] == centre_email
         # Letters need the commission's full contact and signatory.
@@ -75,7 +76,7 @@ def test_demo_formations_contacts_and_dates(catalog_db, call):
 
 def test_demo_pieces(catalog_db, call):
     run_seed(catalog_db)
-    pieces = {code: call("get_formation", code)["pieces"] for code in FORMATIONS}
+    pieces = {code: call("get_formation", ANONYMOUS, code)["pieces"] for code in FORMATIONS}
     assert all(3 <= len(p) <= 5 for p in pieces.values())
     assert [p["code"] for p in pieces["MINFO1"]] == ["CNI", "CV", "LM", "RELEVES", "CERTLANG"]
     assert [p["code"] for p in pieces["MMATH1"]] == ["CNI", "CV", "LM", "RELEVES"]
@@ -92,7 +93,7 @@ def test_filter_on_the_demo_offer(catalog_db, call):
     run_seed(catalog_db)
 
     def codes(text):
-        return sorted(f["code"] for c in call("get_offer", text) for lv in c["levels"]
+        return sorted(f["code"] for c in call("get_offer", ANONYMOUS, text) for lv in c["levels"]
                       for f in lv["formations"])
     assert codes("informatique") == ["LINFO3", "MINFO1"]
     assert codes("Mathematiques") == ["MMATH1"]
@@ -130,11 +131,11 @@ def test_seed_completes_a_partial_catalogue_without_duplicates(catalog_db, rows,
     created = run_seed(catalog_db)
     assert "formations: MINFO1" not in created and "centres: SCI" not in created
     assert "formations: LINFO3" in created and "piece_definitions: LM (MINFO1)" in created
-    minfo = call("get_formation", "MINFO1")
+    minfo = call("get_formation", ANONYMOUS, "MINFO1")
     assert minfo["label"] == "Master Info (saisi à la main)"
     assert minfo["centre"]["email"] == "sciences@univ-demo.fr"
     assert [p["code"] for p in minfo["pieces"]] == ["CNI", "CV", "LM", "RELEVES", "CERTLANG"]
-    assert len(call("list_centres")) == 2
+    assert len(call("list_centres", ANONYMOUS)) == 2
 
 
 def test_seed_leaves_another_active_campaign_active(catalog_db, rows):

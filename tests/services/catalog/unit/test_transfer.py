@@ -13,6 +13,7 @@ from services.catalog.service import CatalogService
 from services.catalog.transfer import COLUMNS, KINDS
 from services.common.clock import FixedClock
 from services.common.errors import Forbidden, ValidationFailed
+from services.common.actors import ANONYMOUS
 
 NOW = datetime(2027, 3, 10, 9, 0, tzinfo=timezone.utc)
 MB = 1024 * 1024
@@ -111,7 +112,7 @@ def test_every_kind_exports_its_documented_columns(call, catalogue):
                            ("formation", "MINFO1", "LM"), ("formation", "MLEA1", "CERTLANG")}
     assert pieces[("formation", "MLEA1", "CERTLANG")]["conditional"] == "1"
     assert "template_document_id" not in pieces[("formation", "MINFO1", "LM")]
-    assert call("catalogue_columns")["pieces"]["required"] == ["code", "label", "scope"]
+    assert call("catalogue_columns", ANONYMOUS)["pieces"]["required"] == ["code", "label", "scope"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -153,8 +154,8 @@ def test_five_hundred_formations_are_checked_then_written_in_one_commit(call, ca
     assert (done["created"], done["updated"], done["unchanged"]) == (500, 1, 0)
     assert call.commits == ["import_catalogue"]  # one transaction, not one per line
     assert elapsed < 30, elapsed
-    assert call("get_formation", "MINFO1")["label"] == "Master Informatique (nouveau libellé)"
-    assert call("get_formation", "F001")["centre"]["code"] == "LLSH"
+    assert call("get_formation", ANONYMOUS, "MINFO1")["label"] == "Master Informatique (nouveau libellé)"
+    assert call("get_formation", ANONYMOUS, "F001")["centre"]["code"] == "LLSH"
     assert len(export(call, "formations")["rows"]) == 502
     events = snapshot()["outbox_events"]
     assert sum(1 for e in events if "formation_updated" in e) == 501

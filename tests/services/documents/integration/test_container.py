@@ -5,12 +5,12 @@ import uuid
 import pytest
 import requests
 from nameko.events import event_handler
-from nameko.standalone.events import event_dispatcher
-from nameko.standalone.rpc import ServiceRpcProxy
+from tests.support.rpc import acting_rpc_proxy, signed_event_dispatcher
 from nameko.testing.services import entrypoint_waiter
 from sqlalchemy import text
 
 from services.common.errors import NotFound, ValidationFailed
+from services.common.actors import service
 from services.documents.service import DocumentsService
 
 from ..conftest import FAKE_PDF, LETTER, OWNER, PDF, PNG
@@ -37,7 +37,7 @@ def running(container_factory, rabbit_config, service_db, store):
         with engine.connect() as conn:
             return conn.execute(text("SELECT * FROM documents WHERE id = :id"),
                                 {"id": document_id}).one()
-    with ServiceRpcProxy("documents", rabbit_config) as documents:
+    with acting_rpc_proxy("documents", rabbit_config) as documents:
         yield documents, container, probe, row
 
 
@@ -48,50 +48,50 @@ def put(ticket, content):
 
 def test_upload_confirm_download_returns_the_same_bytes(running):
     documents, _, probe, row = running
-    ticket = documents.create_upload(OWNER, "photo.png", len(PNG), 1024 * 1024)
+    ticket = documents.create_upload(service("applications"), OWNER, "photo.png", len(PNG), 1024 * 1024)
     put(ticket, PNG)
     with entrypoint_waiter(probe, "stored", timeout=10) as published:
-        stored = documents.confirm_upload(ticket["document_id"])
+        stored = documents.confirm_upload(service("applications"), ticket["document_id"])
     assert stored == {"document_id": ticket["document_id"], "filename": "photo.png",
                       "content_type": "image/png", "size": len(PNG)}
     assert published.get()["document_id"] == ticket["document_id"]   # through the outbox relay
-    link = documents.get_download(ticket["document_id"])
+    link = documents.get_download(service("applications"), ticket["document_id"])
     assert link["size"] == len(PNG) and requests.get(link["url"], timeout=10).content == PNG
 
 
 def test_text_named_pdf_is_rejected_and_its_object_deleted(running, store):
     documents, _, _, row = running
-    ticket = documents.create_upload(OWNER, "cv.pdf", len(FAKE_PDF), 1024 * 1024)
+    ticket = documents.create_upload(service("applications"), OWNER, "cv.pdf", len(FAKE_PDF), 1024 * 1024)
     put(ticket, FAKE_PDF)
     assert store.size(row(ticket["document_id"]).object_key) == len(FAKE_PDF)
     with pytest.raises(ValidationFailed) as info:
-        documents.confirm_upload(ticket["document_id"])
+        documents.confirm_upload(service("applications"), ticket["document_id"])
     assert info.value.fields == {"file": "file_type_invalid"}
     assert row(ticket["document_id"]).status == "rejected"
     assert store.size(row(ticket["document_id"]).object_key) is None
     with pytest.raises(NotFound):
-        documents.get_download(ticket["document_id"])
+        documents.get_download(service("applications"), ticket["document_id"])
 
 
 def test_too_large_is_rejected_when_declared_and_when_it_arrives(running, store):
     documents, _, _, row = running
     with pytest.raises(ValidationFailed) as info:
-        documents.create_upload(OWNER, "scan.pdf", 2001, 2000)
+        documents.create_upload(service("applications"), OWNER, "scan.pdf", 2001, 2000)
     assert info.value.fields == {"file": "file_too_large"}
 
-    ticket = documents.create_upload(OWNER, "scan.pdf", 1000, 2000)   # says 1000, sends more
+    ticket = documents.create_upload(service("applications"), OWNER, "scan.pdf", 1000, 2000)   # says 1000, sends more
     put(ticket, PDF + b"\0" * 2000)
     with pytest.raises(ValidationFailed) as info:
-        documents.confirm_upload(ticket["document_id"])
+        documents.confirm_upload(service("applications"), ticket["document_id"])
     assert info.value.fields == {"file": "file_too_large"}
     assert store.size(row(ticket["document_id"]).object_key) is None
 
 
 def test_the_admission_letter_is_a_pdf_made_once(running):
     documents = running[0]
-    letter = documents.render_admission_letter(LETTER)
-    assert documents.render_admission_letter(LETTER) == letter
-    link = documents.get_download(letter["document_id"])
+    letter = documents.render_admission_letter(service("applications"), LETTER)
+    assert documents.render_admission_letter(service("applications"), LETTER) == letter
+    link = documents.get_download(service("applications"), letter["document_id"])
     content = requests.get(link["url"], timeout=10).content
     assert content.startswith(b"%PDF-") and len(content) > 1000
     assert link["content_type"] == "application/pdf" and link["size"] == len(content)
@@ -99,9 +99,9 @@ def test_the_admission_letter_is_a_pdf_made_once(running):
 
 def test_a_cancelled_application_loses_its_unfinished_upload(running, rabbit_config, store):
     documents, container, _, row = running
-    ticket = documents.create_upload(OWNER, "releves.pdf", len(PDF), 1024 * 1024)
+    ticket = documents.create_upload(service("applications"), OWNER, "releves.pdf", len(PDF), 1024 * 1024)
     put(ticket, PDF)
-    dispatch = event_dispatcher(rabbit_config)
+    dispatch = signed_event_dispatcher(rabbit_config)
     with entrypoint_waiter(container, "on_application_cancelled", timeout=10):
         dispatch("applications", "application_cancelled",
                  {"event_id": str(uuid.uuid4()), "application_id": OWNER["application_id"],

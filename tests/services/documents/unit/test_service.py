@@ -7,6 +7,7 @@ import pytest
 import requests
 
 from services.common.errors import NotFound, ValidationFailed
+from services.common.actors import service
 
 from ..conftest import FAKE_PDF, JPEG, LETTER, OWNER, PDF, PNG
 
@@ -22,12 +23,12 @@ def expiry(url):
 
 
 def test_an_uploaded_pdf_is_stored_and_downloadable(documents):
-    ticket = documents.call("create_upload", OWNER, "C:\\scans\\carte.pdf", len(PDF), 1024 * 1024)
+    ticket = documents.call("create_upload", service("applications"), OWNER, "C:\\scans\\carte.pdf", len(PDF), 1024 * 1024)
     assert expiry(ticket["put_url"]) == 15 * 60
     assert documents.document(ticket["document_id"]).status == "pending"
     assert requests.put(ticket["put_url"], data=PDF, timeout=10).status_code == 200
 
-    stored = documents.call("confirm_upload", ticket["document_id"])
+    stored = documents.call("confirm_upload", service("applications"), ticket["document_id"])
     assert stored == {"document_id": ticket["document_id"], "filename": "carte.pdf",
                       "content_type": "application/pdf", "size": len(PDF)}
     row = documents.document(ticket["document_id"])
@@ -38,7 +39,7 @@ def test_an_uploaded_pdf_is_stored_and_downloadable(documents):
         "candidate_id": 7, "application_id": 12, "piece_code": "CNI",
         "content_type": "application/pdf", "size": len(PDF)}
 
-    link = documents.call("get_download", ticket["document_id"])
+    link = documents.call("get_download", service("applications"), ticket["document_id"])
     assert expiry(link["url"]) == 5 * 60
     assert {k: link[k] for k in ("filename", "content_type", "size")} == {
         "filename": "carte.pdf", "content_type": "application/pdf", "size": len(PDF)}
@@ -50,17 +51,17 @@ def test_an_uploaded_pdf_is_stored_and_downloadable(documents):
                                                                     "application/pdf")])
 def test_the_content_not_the_name_gives_the_type(documents, content, name, content_type):
     document_id = documents.upload(content, name=name)
-    assert documents.call("confirm_upload", document_id)["content_type"] == content_type
+    assert documents.call("confirm_upload", service("applications"), document_id)["content_type"] == content_type
 
 
 def assert_rejected(documents, document_id, reason):
-    assert refusal(documents.call, "confirm_upload", document_id) == {"file": reason}
+    assert refusal(documents.call, "confirm_upload", service("applications"), document_id) == {"file": reason}
     row = documents.document(document_id)
     assert row.status == "rejected" and row.stored_at is None
     assert documents.store.size(row.object_key) is None          # the bytes are gone
     assert documents.events("document_stored") == []
     with pytest.raises(NotFound):
-        documents.call("get_download", document_id)
+        documents.call("get_download", service("applications"), document_id)
 
 
 def test_text_named_pdf_is_refused_and_removed(documents):
@@ -77,21 +78,21 @@ def test_an_empty_upload_is_refused(documents):
 
 
 def test_nothing_uploaded(documents):
-    ticket = documents.call("create_upload", OWNER, "carte.pdf", 10, 100)
-    assert refusal(documents.call, "confirm_upload", ticket["document_id"]) == {"file": "file_missing"}
+    ticket = documents.call("create_upload", service("applications"), OWNER, "carte.pdf", 10, 100)
+    assert refusal(documents.call, "confirm_upload", service("applications"), ticket["document_id"]) == {"file": "file_missing"}
     assert documents.document(ticket["document_id"]).status == "rejected"
 
 
 def test_a_refused_upload_cannot_be_confirmed_later(documents):
     document_id = documents.upload(FAKE_PDF)
-    refusal(documents.call, "confirm_upload", document_id)
-    assert refusal(documents.call, "confirm_upload", document_id) == {"file": "file_missing"}
+    refusal(documents.call, "confirm_upload", service("applications"), document_id)
+    assert refusal(documents.call, "confirm_upload", service("applications"), document_id) == {"file": "file_missing"}
 
 
 def test_confirming_twice_answers_the_same_and_tells_once(documents):
     document_id = documents.upload(PNG, name="photo.png")
-    first = documents.call("confirm_upload", document_id)
-    assert documents.call("confirm_upload", document_id) == first
+    first = documents.call("confirm_upload", service("applications"), document_id)
+    assert documents.call("confirm_upload", service("applications"), document_id) == first
     assert len(documents.events("document_stored")) == 1
 
 
@@ -100,24 +101,24 @@ def test_confirming_twice_answers_the_same_and_tells_once(documents):
     ("carte.pdf", 2 * 1024 * 1024 + 1, "file_too_large"), ("", 10, "file_missing"),
 ])
 def test_refused_before_any_byte_moves(documents, name, size, reason):
-    assert refusal(documents.call, "create_upload", OWNER, name, size, 2 * 1024 * 1024) == {
+    assert refusal(documents.call, "create_upload", service("applications"), OWNER, name, size, 2 * 1024 * 1024) == {
         "file": reason}
     assert documents.rows("SELECT count(*) FROM documents") == [(0,)]
 
 
 def test_the_limit_is_the_callers_or_2_mb(documents):
-    assert refusal(documents.call, "create_upload", OWNER, "a.pdf", 101, 100) == {
+    assert refusal(documents.call, "create_upload", service("applications"), OWNER, "a.pdf", 101, 100) == {
         "file": "file_too_large"}
-    documents.call("create_upload", OWNER, "a.pdf", 100, 100)
-    documents.call("create_upload", OWNER, "b.pdf", 2 * 1024 * 1024, None)
-    assert refusal(documents.call, "create_upload", OWNER, "c.pdf", 2 * 1024 * 1024 + 1,
+    documents.call("create_upload", service("applications"), OWNER, "a.pdf", 100, 100)
+    documents.call("create_upload", service("applications"), OWNER, "b.pdf", 2 * 1024 * 1024, None)
+    assert refusal(documents.call, "create_upload", service("applications"), OWNER, "c.pdf", 2 * 1024 * 1024 + 1,
                    None) == {"file": "file_too_large"}
     assert sorted(r.max_size for r in documents.rows("SELECT max_size FROM documents")) == [
         100, 2 * 1024 * 1024]
 
 
 def test_unknown_documents_are_not_found(documents):
-    for method in ("confirm_upload", "get_download", "delete_document"):
+    for method in ("confirm_upload", service("applications"), "get_download", service("applications"), "delete_document", service("applications")):
         for document_id in (str(uuid.uuid4()), None):
             with pytest.raises(NotFound):
                 documents.call(method, document_id)
@@ -125,8 +126,8 @@ def test_unknown_documents_are_not_found(documents):
 
 def test_deleting_removes_the_bytes_and_tells(documents):
     document_id = documents.upload(PDF)
-    documents.call("confirm_upload", document_id)
-    assert documents.call("delete_document", document_id) == {"document_id": document_id,
+    documents.call("confirm_upload", service("applications"), document_id)
+    assert documents.call("delete_document", service("applications"), document_id) == {"document_id": document_id,
                                                                "deleted": True}
     row = documents.document(document_id)
     assert row.status == "deleted" and row.deleted_at is not None
@@ -135,15 +136,15 @@ def test_deleting_removes_the_bytes_and_tells(documents):
     assert {k: event[k] for k in ("document_id", "candidate_id", "application_id",
                                   "piece_code")} == {"document_id": document_id, **OWNER}
     with pytest.raises(NotFound):
-        documents.call("get_download", document_id)
-    documents.call("delete_document", document_id)                # twice: no error, no event
+        documents.call("get_download", service("applications"), document_id)
+    documents.call("delete_document", service("applications"), document_id)                # twice: no error, no event
     assert len(documents.events("document_deleted")) == 1
 
 
 def test_the_admission_letter_is_a_pdf_made_once(documents):
-    first = documents.call("render_admission_letter", LETTER)
-    assert documents.call("render_admission_letter", dict(LETTER, formation={"code": "X"})) == first
-    link = documents.call("get_download", first["document_id"])
+    first = documents.call("render_admission_letter", service("applications"), LETTER)
+    assert documents.call("render_admission_letter", service("applications"), dict(LETTER, formation={"code": "X"})) == first
+    link = documents.call("get_download", service("applications"), first["document_id"])
     content = requests.get(link["url"], timeout=10).content
     assert content.startswith(b"%PDF-") and len(content) > 1000 and link["size"] == len(content)
     assert link["content_type"] == "application/pdf"
@@ -155,18 +156,18 @@ def test_the_admission_letter_is_a_pdf_made_once(documents):
 
 
 def test_two_letters_racing_for_one_application_leave_one(documents):
-    first = documents.call("render_admission_letter", LETTER)
+    first = documents.call("render_admission_letter", service("applications"), LETTER)
     late = documents.worker()
     answers = [None, documents.worker()._admission_letter(12)]
     late._admission_letter = lambda application_id: answers.pop(0)
-    assert late.render_admission_letter(LETTER) == first   # had not seen the first one
+    assert late.render_admission_letter(service("applications"), LETTER) == first   # had not seen the first one
     key, = documents.rows("SELECT object_key FROM documents")[0]
     assert documents.store.size(key) > 1000
     assert len(documents.events("document_stored")) == 1
 
 
 def test_a_letter_needs_its_application(documents):
-    assert refusal(documents.call, "render_admission_letter", dict(LETTER, application_id=None)) == {
+    assert refusal(documents.call, "render_admission_letter", service("applications"), dict(LETTER, application_id=None)) == {
         "application_id": "required"}
     assert documents.rows("SELECT count(*) FROM documents") == [(0,)]
 
@@ -179,9 +180,9 @@ def cancelled(application_id=12, event_id=None):
 def test_a_cancelled_application_loses_its_unfinished_uploads(documents):
     pending = documents.upload(PDF)                                  # PUT, never confirmed
     refused = documents.upload(FAKE_PDF)
-    refusal(documents.call, "confirm_upload", refused)
+    refusal(documents.call, "confirm_upload", service("applications"), refused)
     kept = documents.upload(PNG)                                     # a piece's file
-    documents.call("confirm_upload", kept)
+    documents.call("confirm_upload", service("applications"), kept)
     elsewhere = documents.upload(PDF, owner=dict(OWNER, application_id=13))
 
     event = cancelled()
@@ -204,10 +205,10 @@ def test_a_cancelled_application_loses_its_unfinished_uploads(documents):
 
 def test_the_candidate_lists_only_their_stored_files(documents):
     mine = documents.upload(PDF)
-    documents.call("confirm_upload", mine)
+    documents.call("confirm_upload", service("applications"), mine)
     documents.upload(PNG)                                            # never confirmed
     other = documents.upload(PDF, owner=dict(OWNER, candidate_id=8))
-    documents.call("confirm_upload", other)
+    documents.call("confirm_upload", service("applications"), other)
     listed = documents.call("list_my_documents", {"kind": "candidate", "id": 7})
     assert [(d["document_id"], d["filename"], d["piece_code"]) for d in listed] == [
         (mine, "carte.pdf", "CNI")]
@@ -217,8 +218,8 @@ def test_the_candidate_lists_only_their_stored_files(documents):
 
 def test_a_deleted_account_loses_every_file(documents):
     piece = documents.upload(PDF)
-    documents.call("confirm_upload", piece)
-    letter = documents.call("render_admission_letter", LETTER)["document_id"]
+    documents.call("confirm_upload", service("applications"), piece)
+    letter = documents.call("render_admission_letter", service("applications"), LETTER)["document_id"]
     other = documents.upload(PDF, owner=dict(OWNER, candidate_id=8))
     keys = {d: documents.document(d).object_key for d in (piece, letter)}
     event = {"event_id": str(uuid.uuid4()), "candidate_id": 7, "reason": "candidate"}

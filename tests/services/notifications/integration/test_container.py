@@ -3,8 +3,7 @@ import random
 import time
 import uuid
 
-from nameko.standalone.events import event_dispatcher
-from nameko.standalone.rpc import ServiceRpcProxy
+from tests.support.rpc import acting_rpc_proxy, signed_event_dispatcher
 
 from services.notifications.service import NotificationsService
 
@@ -24,7 +23,7 @@ def test_events_become_mails_and_can_be_read_back(container_factory, rabbit_conf
     service_db("notifications")
     container = container_factory(NotificationsService, rabbit_config)
     container.start()
-    from_accounts = event_dispatcher(rabbit_config)
+    from_accounts = signed_event_dispatcher(rabbit_config)
     # Other services' tests publish into the same vhost: a candidate id and an
     # address of this test's own keep their events out of what it counts.
     candidate, address = random.randint(10**8, 10**9), f"flow.{uuid.uuid4().hex[:8]}@example.org"
@@ -37,7 +36,7 @@ def test_events_become_mails_and_can_be_read_back(container_factory, rabbit_conf
     mails = wait_for(lambda: len(smtp_sink.mails(to=address)) == 2
                      and smtp_sink.mails(to=address))
     assert {m["code"] for m in mails} == {"ACCOUNT_CREATED", "APPLICATION_CREATED"}
-    with ServiceRpcProxy("notifications", rabbit_config) as notifications:
+    with acting_rpc_proxy("notifications", rabbit_config) as notifications:
         listed = wait_for(lambda: notifications.list_mails({"kind": "candidate", "id": candidate}))
         assert {m["code"] for m in listed} == {"ACCOUNT_CREATED", "APPLICATION_CREATED"}
         assert all(m["status"] == "sent" for m in listed)

@@ -1,0 +1,96 @@
+"""Signed assertions, so that a service trusts no identity it cannot verify.
+
+Anyone who can reach the broker can publish an RPC request or an event. So:
+
+- the actor of every RPC travels as a short-lived token signed with
+  ACTOR_SIGNING_KEY (shared by the gateway and the services, nobody else),
+  bound to the one method it was issued for (a token taken from a call to
+  `catalog.get_offer` cannot be replayed against `applications.enter_decision`);
+- every event carries a signature over its payload, made by the publishing
+  service's outbox relay and checked before a handler runs.
+
+itsdangerous (Flask's own signing library) does the HMAC-SHA256 work.
+"""
+import hashlib
+import json
+
+from itsdangerous import BadSignature, Signer, URLSafeTimedSerializer
+
+from .config import env
+from .errors import Forbidden
+
+ACTOR_SALT = "candidatures.actor"
+EVENT_SALT = "candidatures.event"
+SIGNATURE_FIELD = "signature"
+UNTRUSTED = "untrusted_actor"
+# Long enough for a request waiting briefly in a queue, short enough that a
+# token seen on the wire is soon worthless.
+DEFAULT_ACTOR_TTL = 120
+
+
+class SigningKeyMissing(RuntimeError):
+    pass
+
+
+def signing_key():
+    key = env("ACTOR_SIGNING_KEY")
+    if not key:
+        raise SigningKeyMissing(
+            "ACTOR_SIGNING_KEY is not set: the gateway and every service need the same "
+            "secret key to sign and verify who is asking (make run generates one)")
+    return key
+
+
+def actor_ttl():
+    return int(env("ACTOR_TTL_SECONDS", str(DEFAULT_ACTOR_TTL)))
+
+
+def _actors():
+    return URLSafeTimedSerializer(signing_key(), salt=ACTOR_SALT,
+                                  signer_kwargs={"digest_method": hashlib.sha256})
+
+
+def sign_actor(actor, audience):
+    """A token saying `actor` asks `audience` ("service.method"), valid actor_ttl() seconds."""
+    if not isinstance(actor, dict) or not actor.get("kind"):
+        raise TypeError(f"{audience}: the first argument of an RPC is the actor (a mapping)")
+    return _actors().dumps({"actor": actor, "aud": audience})
+
+
+def verify_actor(token, audience):
+    """The actor a token asserts for `audience`; Forbidden when it is not a
+    token, was not signed with our key, was altered, has expired, or was
+    issued for another method."""
+    if not isinstance(token, str):
+        raise Forbidden(UNTRUSTED, "the actor is not a signed assertion")
+    try:
+        claims = _actors().loads(token, max_age=actor_ttl())
+    except BadSignature:  # includes SignatureExpired
+        raise Forbidden(UNTRUSTED, "the actor's signature is invalid or expired") from None
+    actor = claims.get("actor") if isinstance(claims, dict) else None
+    if claims.get("aud") != audience or not isinstance(actor, dict):
+        raise Forbidden(UNTRUSTED, "the actor was issued for another call")
+    if actor.get("kind") == "system":  # scheduled jobs run inside a service, never over the wire
+        raise Forbidden(UNTRUSTED, "the system actor does not travel")
+    return actor
+
+
+def _canonical(payload):
+    body = {k: v for k, v in payload.items() if k != SIGNATURE_FIELD}
+    return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _events():
+    return Signer(signing_key(), salt=EVENT_SALT, digest_method=hashlib.sha256)
+
+
+def sign_event(payload):
+    """The event with its signature (the relay publishes this)."""
+    signature = _events().get_signature(_canonical(payload)).decode()
+    return {**payload, SIGNATURE_FIELD: signature}
+
+
+def event_is_signed(payload):
+    if not isinstance(payload, dict) or not isinstance(payload.get(SIGNATURE_FIELD), str):
+        return False
+    return _events().verify_signature(_canonical(payload), payload[SIGNATURE_FIELD].encode())

@@ -1,0 +1,34 @@
+"""Who may do what with a file. Candidates and their staff reach files only
+through the applications service, which knows their scope; the one other
+caller is a staff member handling the catalogue's own files (piece templates,
+commission signatures), which belong to no candidate."""
+from services.common import actors
+from services.common.errors import Forbidden
+
+CATALOGUE_EDITORS = ("admin", "scol", "manager")
+
+
+def _require_catalogue_editor(actor):
+    actors.require_staff(actor, write=True)
+    if actor.get("role") not in CATALOGUE_EDITORS:
+        raise Forbidden("forbidden", "your role cannot change the catalogue's files")
+
+
+def require_uploader(actor, owner):
+    """The applications service (any piece), or a catalogue editor for a file
+    of no candidate and no application."""
+    if actors.is_service(actor, "applications"):
+        return
+    _require_catalogue_editor(actor)
+    if (owner or {}).get("candidate_id") or (owner or {}).get("application_id"):
+        raise Forbidden("forbidden", "candidates' files go through their application")
+
+
+def require_keeper(actor, document):
+    """Confirming or deleting a file: the applications service, or a catalogue
+    editor for a file that belongs to no candidate."""
+    if actors.is_service(actor, "applications"):
+        return
+    _require_catalogue_editor(actor)
+    if document.candidate_id is not None or document.application_id is not None:
+        raise Forbidden("forbidden", "candidates' files go through their application")
