@@ -8,6 +8,7 @@ import eventlet
 eventlet.monkey_patch()  # noqa: E402
 
 import os  # noqa: E402
+import secrets  # noqa: E402
 from urllib.parse import quote  # noqa: E402
 
 import pytest  # noqa: E402
@@ -25,6 +26,9 @@ USE_DOCKER = docker_engine_available()
 
 
 def pytest_configure(config):
+    # Tests run as a workstation does: no production secrets, one shared actor key.
+    os.environ.setdefault("APP_ENV", "development")
+    os.environ.setdefault("ACTOR_SIGNING_KEY", secrets.token_hex(32))
     if "AMQP_URI" not in os.environ and not USE_DOCKER:
         base = "amqp://guest:guest@127.0.0.1:5672/"
         os.environ["AMQP_URI"] = base + quote(TEST_VHOST, safe="") if ensure_vhost(TEST_VHOST) else base
