@@ -15,7 +15,8 @@ import pytest  # noqa: E402
 
 from deploy.local.processes import ensure_vhost  # noqa: E402
 from tests.deploy.docker_infra import (COMPOSE_FILES, INFRASTRUCTURE, compose_command,  # noqa: E402
-                                       compose_infrastructure, docker_engine_available)
+                                       compose_infrastructure, docker_engine_available,
+                                       compose_env_file)
 
 os.environ.setdefault("DATABASE_PREFIX", "ecandidat_test")
 os.environ.setdefault("PUBLIC_URL", "http://testserver")
@@ -38,7 +39,7 @@ def pytest_configure(config):
 
 @pytest.fixture(scope="session")
 def docker_compose_command():
-    return compose_command()
+    return f'{compose_command()} --env-file "{compose_env_file()}"'
 
 
 @pytest.fixture(scope="session")
