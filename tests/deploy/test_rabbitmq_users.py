@@ -121,8 +121,10 @@ def attempt(uri, action):
     return None
 
 
-def declare(queue, durable=True, **extra):
-    return lambda channel: channel.queue_declare(queue=queue, durable=durable, **extra)
+def declare(queue, durable=True, auto_delete=False):
+    """As nameko declares them (the services may have declared them already)."""
+    return lambda channel: channel.queue_declare(queue=queue, durable=durable,
+                                                 auto_delete=auto_delete)
 
 
 def consume(queue):
