@@ -11,7 +11,6 @@ from datetime import timedelta
 from email.message import EmailMessage
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 import requests
 
 from deploy.local.processes import free_port, start_moto_s3, start_smtp_sink, stop
