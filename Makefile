@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install browser run test bench clean
+.PHONY: install browser run test bench env clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ test: install browser ## unit, integration, end-to-end, browser and deploy tests
 
 bench: install        ## benchmarks, printed as ratios measured in one run
 	$(PY) -m bench
+
+env:                  ## .env for docker compose from .env.example, secrets drawn at random (an existing one is kept)
+	$(PYTHON) -m deploy.env_file
 
 clean:
 	rm -rf $(VENV) var

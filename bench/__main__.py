@@ -10,6 +10,7 @@ warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")  # notic
 import argparse  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
+import secrets  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 
@@ -39,6 +40,9 @@ def main(argv=None):
     parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients (8)")
     args = parser.parse_args(argv)
     seconds, calls = (2.0, 300) if args.quick else (8.0, 2000)
+    # a workstation's run (no production secrets); every process shares one actor key
+    os.environ["APP_ENV"] = "development"
+    os.environ.setdefault("ACTOR_SIGNING_KEY", secrets.token_hex(32))
     signal.signal(signal.SIGTERM, interrupted)
 
     print(f"bench: {platform.node()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"

@@ -79,7 +79,7 @@ def running_gateway(workers=2, threads=8):
     ensure_postgresql()
     amqp_uri, vhost = bench_amqp_uri()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_PREFIX": DATABASE_PREFIX,
-           "AMQP_URI": amqp_uri, "LOG_LEVEL": "WARNING", "APP_ENV": "production",
+           "AMQP_URI": amqp_uri, "LOG_LEVEL": "WARNING", "APP_ENV": "development",
            "SECRET_KEY": "bench",
            "PYTHONWARNINGS": "ignore::Warning"}  # eventlet's notice is a plain Warning
     for name in [n for n in env if n.endswith("_DATABASE_URL")]:

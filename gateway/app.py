@@ -1,4 +1,6 @@
 import logging
+import secrets
+
 from flask import Flask, current_app, redirect, request, session
 
 from services.common.dates import french_date
@@ -25,6 +27,9 @@ def create_app(overrides=None):
     app.config.update(settings.load())
     app.config.update(overrides or {})
     logging.basicConfig(level=logging.INFO)
+    settings.check_secrets(app.config)
+    # development without SECRET_KEY: sessions last as long as the process
+    app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or secrets.token_hex(32)
     pool = RpcPool(app.config["NAMEKO"], size=app.config["RPC_POOL_SIZE"],
                    timeout=app.config["RPC_TIMEOUT"])
     app.extensions["rpc_pool"] = pool

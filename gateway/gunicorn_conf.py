@@ -4,3 +4,13 @@ worker_class = "gthread"
 threads = 8
 accesslog = "-"
 logger_class = "gateway.access_log.MaskingLogger"
+
+
+def on_starting(server):
+    # Refused once by the master, before any worker boots (create_app checks too).
+    from gateway import settings
+    from services.common.production import InsecureConfiguration
+    try:
+        settings.check_secrets(settings.load(), log=server.log)
+    except InsecureConfiguration:
+        raise SystemExit(2) from None

@@ -1,15 +1,18 @@
 """Gateway settings from the environment (same names everywhere)."""
+import logging
 import os
-import secrets
 from datetime import timedelta
 
-from services.common.config import env, nameko_config
+from services.common import production
+from services.common.config import actor_signing_key, app_env, env, nameko_config
 
 
 def load():
     return {
-        "SECRET_KEY": env("SECRET_KEY") or secrets.token_hex(32),
-        "APP_ENV": env("APP_ENV", "production"),
+        # Required in production; in development create_app draws one when unset.
+        "SECRET_KEY": env("SECRET_KEY"),
+        "ACTOR_SIGNING_KEY": actor_signing_key(),
+        "APP_ENV": app_env(),
         "MAIL_SINK_DIR": env("MAIL_SINK_DIR", os.path.join("var", "mails")),
         "INSTITUTION_NAME": env("INSTITUTION_NAME", "Université de démonstration"),
         "INSTITUTION_CONTACT_EMAIL": env("INSTITUTION_CONTACT_EMAIL", "candidatures@univ-demo.fr"),
@@ -31,3 +34,12 @@ def load():
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=int(env("SESSION_HOURS", "12"))),
         "STAFF_ACTOR_TTL": int(env("STAFF_ACTOR_TTL", "300")),
     }
+
+
+def check_secrets(config, log=None):
+    """Refuses a production gateway whose secrets anyone could know: one log line,
+    then production.InsecureConfiguration."""
+    production.check("gateway", {
+        "APP_ENV": config["APP_ENV"], "SECRET_KEY": config.get("SECRET_KEY"),
+        "ACTOR_SIGNING_KEY": config.get("ACTOR_SIGNING_KEY"),
+        "AMQP_URI": config["NAMEKO"]["AMQP_URI"]}, log=log or logging.getLogger("gateway"))

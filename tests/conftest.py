@@ -15,7 +15,8 @@ import pytest  # noqa: E402
 
 from deploy.local.processes import ensure_vhost  # noqa: E402
 from tests.deploy.docker_infra import (COMPOSE_FILES, INFRASTRUCTURE, compose_command,  # noqa: E402
-                                       compose_infrastructure, docker_engine_available)
+                                       compose_infrastructure, docker_engine_available,
+                                       compose_env_file)
 
 os.environ.setdefault("DATABASE_PREFIX", "ecandidat_test")
 # The key the gateway and the services share to sign actors and events; every
@@ -29,6 +30,9 @@ USE_DOCKER = docker_engine_available()
 
 
 def pytest_configure(config):
+    # Tests run as a workstation does: no production secrets, one shared actor key.
+    os.environ.setdefault("APP_ENV", "development")
+    os.environ.setdefault("ACTOR_SIGNING_KEY", secrets.token_hex(32))
     if "AMQP_URI" not in os.environ and not USE_DOCKER:
         base = "amqp://guest:guest@127.0.0.1:5672/"
         os.environ["AMQP_URI"] = base + quote(TEST_VHOST, safe="") if ensure_vhost(TEST_VHOST) else base
@@ -38,7 +42,7 @@ def pytest_configure(config):
 
 @pytest.fixture(scope="session")
 def docker_compose_command():
-    return compose_command()
+    return f'{compose_command()} --env-file "{compose_env_file()}"'
 
 
 @pytest.fixture(scope="session")

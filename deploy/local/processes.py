@@ -10,6 +10,17 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+# What the local stand-ins and the platform's processes write (mails with working
+# links, logs, keys) is readable by the user running them only.
+PRIVATE_UMASK = 0o077
+
+
+def private_dir(path):
+    """Creates `path` (and parents) if needed; mode 0700 either way."""
+    path = Path(path)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
 
 
 def free_port():
@@ -36,10 +47,13 @@ def wait_for_port(host, port, timeout=20, process=None):
 
 
 def start_moto_s3(port, log=None):
-    """moto's S3-compatible server: in memory, not durable."""
-    bin_dir = Path(sys.executable).parent
-    process = subprocess.Popen([str(bin_dir / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                               stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    """moto's S3-compatible server: in memory, not durable; its request log
+    never shows a presigned URL's signature (deploy/local/s3_server.py)."""
+    process = subprocess.Popen([sys.executable, "-m", "deploy.local.s3_server",
+                                "-H", "127.0.0.1", "-p", str(port)],
+                               cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                               stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                               umask=PRIVATE_UMASK)
     wait_for_port("127.0.0.1", port, process=process)
     return process
 
@@ -48,7 +62,7 @@ def start_smtp_sink(port, folder, log=None):
     process = subprocess.Popen(
         [sys.executable, "-m", "deploy.local.smtp_sink", "--port", str(port), "--dir", str(folder)],
         cwd=ROOT, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)})
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, umask=PRIVATE_UMASK)
     wait_for_port("127.0.0.1", port, process=process)
     return process
 

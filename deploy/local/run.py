@@ -20,7 +20,8 @@ from pathlib import Path
 from services.common.config import SERVICES, amqp_uri, database_url
 
 from .cas_server import DEMO_USERS as DEMO_CAS_USERS
-from .processes import ROOT, port_open, start_moto_s3, start_smtp_sink, wait_for_port
+from .processes import (PRIVATE_UMASK, ROOT, port_open, private_dir, start_moto_s3,
+                        start_smtp_sink, wait_for_port)
 
 DEMO_STAFF = (("admin", "administrateur"), ("scol", "scolarité centrale"),
               ("gestion.sci", "gestionnaire UFR Sciences"), ("gestion.llsh", "gestionnaire UFR LLSH"))
@@ -106,6 +107,8 @@ class Stack:
             "PUBLIC_URL": self.url, "MAIL_SINK_DIR": str(self.mail_dir),
             "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(self.smtp_port),
             "SECRET_KEY": self._secret_key(),
+            # every child (services, gateway, tools) signs and checks actors with it
+            "ACTOR_SIGNING_KEY": self._actor_signing_key(),
         }
         self.s3_emulated = not env.get("MINIO_ENDPOINT")
         # No university CAS here: a demo one, with the demo students' logins.
@@ -125,19 +128,42 @@ class Stack:
         base = env.get("DATABASE_BASE_URL") or "postgresql+psycopg://root@127.0.0.1:5432"
         return env.get("ACCOUNTS_DATABASE_URL") or f"{base}/postgres"
 
+    def _key_file(self, name):
+        """A random key drawn once into var/NAME, readable by its owner only."""
+        private_dir(self.var_dir)
+        fd = os.open(self.var_dir / name, os.O_RDWR | os.O_CREAT, 0o600)
+        os.fchmod(fd, 0o600)  # also one an older runner wrote
+        with os.fdopen(fd, "r+") as file:
+            key = file.read().strip()
+            if not key:
+                key = secrets.token_hex(32)
+                file.write(key)
+        return key
+
     def _secret_key(self):
         """Kept under var/ so sessions survive a restart."""
-        path = self.var_dir / "secret_key"
-        if not path.exists():
-            path.write_text(secrets.token_hex(32))
-        return path.read_text().strip()
+        return self._key_file("secret_key")
+
+    def _actor_signing_key(self):
+        return self._key_file("actor_signing_key")
+
+    def prepare(self):
+        """var/, its logs and mails: private to the user running the platform
+        (mails carry working activation and reset links)."""
+        for folder in (self.var_dir, self.log_dir, self.mail_dir):
+            private_dir(folder)
+        for path in (*self.log_dir.glob("*.log"), *self.mail_dir.glob("*.eml")):
+            os.chmod(path, 0o600)  # written by an older runner
 
     def _log(self, name):
-        return open(self.log_dir / f"{name}.log", "ab")
+        fd = os.open(self.log_dir / f"{name}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.fchmod(fd, 0o600)
+        return os.fdopen(fd, "ab")
 
     def _spawn(self, name, args, env):
         process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self._log(name),
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+                                   stderr=subprocess.STDOUT, start_new_session=True,
+                                   umask=PRIVATE_UMASK)
         self.processes.append((name, process))
         return process
 
@@ -146,9 +172,7 @@ class Stack:
             say(message)
 
     def start(self):
-        self.var_dir.mkdir(parents=True, exist_ok=True)
-        self.log_dir.mkdir(exist_ok=True)
-        self.mail_dir.mkdir(exist_ok=True)
+        self.prepare()
         env = self.environment()
         ensure_rabbitmq(env.get("AMQP_URI"))
         ensure_postgresql(self._database_url(env))

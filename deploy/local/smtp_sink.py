@@ -14,14 +14,20 @@ from aiosmtpd.controller import Controller
 
 
 class FolderHandler:
+    """Mails carry working activation and reset links: the folder (0700) and
+    every mail (0600) are readable by their owner only, whatever the umask."""
+
     def __init__(self, folder):
         self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(self.folder, 0o700)
 
     async def handle_DATA(self, server, session, envelope):
         name = f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.eml"
         tmp = self.folder / (name + ".tmp")
-        tmp.write_bytes(envelope.original_content or envelope.content)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(envelope.original_content or envelope.content)
         os.replace(tmp, self.folder / name)  # readers never see half a mail
         return "250 Message accepted for delivery"
 

@@ -12,6 +12,17 @@ def env(name, default=None):
     return default if value in (None, "") else value
 
 
+def app_env():
+    """`development` on a workstation (the local runner, the tests); anything else,
+    unset included, is production: secrets are checked before starting."""
+    return env("APP_ENV", "production")
+
+
+def actor_signing_key():
+    """The key the gateway and the services share to sign the actor of every RPC."""
+    return env("ACTOR_SIGNING_KEY")
+
+
 def amqp_uri():
     return env("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
 

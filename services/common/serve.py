@@ -12,6 +12,7 @@ import sys  # noqa: E402
 
 from nameko.runners import ServiceRunner  # noqa: E402
 
+from . import production  # noqa: E402
 from .config import SERVICES, env, nameko_config  # noqa: E402
 from .migrations import upgrade  # noqa: E402
 
@@ -33,6 +34,10 @@ def main(argv):
     # Typed errors are answers, not incidents: nameko logs them with a traceback.
     logging.getLogger("nameko.containers").addFilter(
         lambda record: not str(record.msg).startswith("(expected)"))
+    try:  # before touching the database or the broker
+        production.check(name, log=logging.getLogger(name))
+    except production.InsecureConfiguration:
+        raise SystemExit(2) from None
     if "--no-migrate" not in argv:
         upgrade(name)
     runner = ServiceRunner(nameko_config())

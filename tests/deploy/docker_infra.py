@@ -1,12 +1,14 @@
 """With a Docker engine, the tests bring their infrastructure (RabbitMQ,
 PostgreSQL, MinIO, Mailpit) up from docker-compose.yml through pytest-docker;
 without one they use the local servers named by the usual variables."""
+import atexit
 import functools
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,6 +32,23 @@ def compose_command():
     return str(Path(sys.executable).parent / "docker-compose")
 
 
+@functools.lru_cache(maxsize=None)
+def compose_env_file():
+    """The compose file's secrets for a test run: drawn as `make env` draws them,
+    into a private temporary file (never the developer's own .env)."""
+    from deploy.env_file import write
+    folder = tempfile.mkdtemp(prefix="ecandidat-compose-")
+    atexit.register(shutil.rmtree, folder, True)
+    path = Path(folder) / ".env"
+    write(ROOT / ".env.example", path)
+    return path
+
+
+def compose_env():
+    lines = compose_env_file().read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+
+
 def _listening(host, port):
     try:
         with socket.create_connection((host, port), timeout=1):
@@ -45,10 +64,12 @@ def compose_infrastructure(docker_ip, docker_services):
     for port in ports.values():
         docker_services.wait_until_responsive(timeout=120, pause=1,
                                               check=lambda p=port: _listening(docker_ip, p))
-    return {
-        "AMQP_URI": f"amqp://guest:guest@{docker_ip}:{ports['rabbitmq']}/",
-        "DATABASE_BASE_URL": f"postgresql+psycopg://ecandidat:ecandidat@{docker_ip}:{ports['postgres']}",
+    secrets = compose_env()
+    return {  # the broker's administrator: the tests declare every service's queues
+        "AMQP_URI": f"amqp://admin:{secrets['RABBITMQ_ADMIN_PASSWORD']}@{docker_ip}:{ports['rabbitmq']}/ecandidat",
+        "DATABASE_BASE_URL":
+            f"postgresql+psycopg://ecandidat:{secrets['POSTGRES_PASSWORD']}@{docker_ip}:{ports['postgres']}",
         "MINIO_ENDPOINT": f"{docker_ip}:{ports['minio']}",
-        "MINIO_ACCESS_KEY": "ecandidat", "MINIO_SECRET_KEY": "ecandidat-secret", "MINIO_SECURE": "0",
-        "SMTP_HOST": docker_ip, "SMTP_PORT": str(ports["mailpit"]),
+        "MINIO_ACCESS_KEY": secrets["MINIO_ACCESS_KEY"], "MINIO_SECRET_KEY": secrets["MINIO_SECRET_KEY"],
+        "MINIO_SECURE": "0", "SMTP_HOST": docker_ip, "SMTP_PORT": str(ports["mailpit"]),
     }

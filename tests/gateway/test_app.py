@@ -144,6 +144,10 @@ def test_staff_out_of_scope_gets_403(app):
     assert "n'appartient pas à vos centres" in page_text(answer)
 
 
+PRODUCTION_SECRETS = {"SECRET_KEY": "s" * 40, "ACTOR_SIGNING_KEY": "a" * 40,
+                      "NAMEKO": {"AMQP_URI": "amqp://gateway:" + "p" * 20 + "@127.0.0.1:5672/"}}
+
+
 def test_dev_mails_page_exists_only_in_development(tmp_path):
     (tmp_path / "1-a.eml").write_bytes(
         b"To: lea@example.org\r\nSubject: Bienvenue\r\nX-Mail-Code: ACCOUNT_CREATED\r\n"
@@ -151,7 +155,8 @@ def test_dev_mails_page_exists_only_in_development(tmp_path):
     dev = create_app({"APP_ENV": "development", "MAIL_SINK_DIR": str(tmp_path)}).test_client()
     page = page_text(dev.get("/dev/mails"))
     assert "Bienvenue" in page and 'href="http://x/compte/activer/abc"' in page
-    prod = create_app({"APP_ENV": "production", "MAIL_SINK_DIR": str(tmp_path)}).test_client()
+    prod = create_app({"APP_ENV": "production", "MAIL_SINK_DIR": str(tmp_path),
+                       **PRODUCTION_SECRETS}).test_client()
     assert prod.get("/dev/mails").status_code == 404
 
 
