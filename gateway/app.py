@@ -1,5 +1,6 @@
 import logging
 import secrets
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, redirect, request, session
 
@@ -22,6 +23,18 @@ def file_size(value):
     return f"{value // 1024} Ko"
 
 
+def content_security_policy(cas_url=None):
+    """The policy of HTML pages: scripts and styles from our own static files
+    only (no inline code, so markup slipped into a page cannot run)."""
+    form_action = "'self'"
+    cas = urlsplit(cas_url or "")
+    if cas.netloc:  # a CAS user's logout form is redirected there; form-action covers redirects
+        form_action += f" {cas.scheme}://{cas.netloc}"
+    return ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+            "object-src 'none'; base-uri 'self'; frame-ancestors 'self'; "
+            f"form-action {form_action}")
+
+
 def create_app(overrides=None):
     app = Flask(__name__)
     app.config.update(settings.load())
@@ -37,6 +50,8 @@ def create_app(overrides=None):
 
     app.before_request(security.check_csrf)
     errors.register(app)
+    # a missing value shows as an empty field or cell, never as the text "None"
+    app.jinja_env.finalize = lambda value: "" if value is None else value
     app.jinja_env.filters["date"] = french_date
     app.jinja_env.filters["datetime"] = lambda v: french_date(v, with_time=True)
     app.jinja_env.filters["filesize"] = file_size
@@ -70,6 +85,15 @@ def create_app(overrides=None):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Content-Security-Policy",
+                                        content_security_policy(app.config.get("CAS_URL")))
+        if request.endpoint != "static" and security.actor():
+            # someone's dossier or staff data must not stay in a shared browser's cache
+            response.headers["Cache-Control"] = "no-store"
+        if request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security",
+                                        "max-age=31536000; includeSubDomains")
         return response
 
     from .views import (account, admin, candidate, catalogue, catalogue_transfer, dev, health,

@@ -33,6 +33,27 @@ def wait_for_mail(folder, to, code, timeout=20):
     raise AssertionError(f"no {code} mail to {to}")
 
 
+def watch_content_policy(page):
+    """What the browser says about the Content-Security-Policy of the pages
+    visited: a page served without one, and every script, handler or style
+    the policy refused (the console reports each)."""
+    problems = []
+
+    def response(answer):
+        if (answer.request.resource_type == "document"
+                and answer.headers.get("content-type", "").startswith("text/html")
+                and "script-src 'self'" not in answer.headers.get("content-security-policy", "")):
+            problems.append(f"{answer.url}: no Content-Security-Policy")
+
+    def console(message):
+        if "Content Security Policy" in message.text:
+            problems.append(f"{page.url}: {message.text}")
+
+    page.on("response", response)
+    page.on("console", console)
+    return problems
+
+
 def journey(page, mail_folder, shots):
     def shot(name):
         page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
@@ -123,7 +144,7 @@ def journey(page, mail_folder, shots):
     expect(page.get_by_role("button", name="Send my application")).to_be_visible()
 
 
-def main(url, mail_folder, shots, chromium=CHROMIUM):
+def main(url, mail_folder, shots, chromium=CHROMIUM, steps=journey):
     shots = Path(shots)
     shots.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
@@ -134,14 +155,16 @@ def main(url, mail_folder, shots, chromium=CHROMIUM):
             context = browser.new_context(base_url=url, viewport={"width": 1200, "height": 900},
                                           locale="fr-FR")
             page = context.new_page()
+            policy_problems = watch_content_policy(page)
             try:
-                journey(page, mail_folder, shots)
+                steps(page, mail_folder, shots)
             except Exception:
-                page.screenshot(path=str(shots / "failure.png"), full_page=True)
+                page.screenshot(path=str(shots / f"failure-{steps.__name__}.png"), full_page=True)
                 raise
+            assert not policy_problems, "\n".join(policy_problems)
         finally:
             browser.close()
-    print("browser journey done; screenshots in", shots)
+    print(f"browser {steps.__name__} done; screenshots in", shots)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,22 @@
+// The pages' few behaviours, from a static file so that the Content-Security-Policy
+// can refuse every inline script. Each page works without it.
+"use strict";
+
+// <form data-confirm="..."> (or its submit button): ask before sending.
+document.addEventListener("submit", function (event) {
+  var button = event.submitter;
+  var question = (button && button.dataset.confirm) || event.target.dataset.confirm;
+  if (question && !window.confirm(question)) {
+    event.preventDefault();
+  }
+});
+
+// <a data-back href="...">: back to the previous page when there is one,
+// else (no history, or no script) the link's own target.
+document.addEventListener("click", function (event) {
+  var link = event.target.closest && event.target.closest("a[data-back]");
+  if (link && window.history.length > 1) {
+    event.preventDefault();
+    window.history.back();
+  }
+});
