@@ -1,5 +1,6 @@
 import logging
 from flask import Flask, current_app, redirect, request, session
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from services.common.dates import french_date
 
@@ -25,6 +26,11 @@ def create_app(overrides=None):
     app.config.update(settings.load())
     app.config.update(overrides or {})
     logging.basicConfig(level=logging.INFO)
+    if app.config["TRUSTED_PROXIES"]:
+        # request.remote_addr becomes the address the proxies saw (only the
+        # client address: links are built from PUBLIC_URL).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=0,
+                                x_host=0, x_port=0, x_prefix=0)
     pool = RpcPool(app.config["NAMEKO"], size=app.config["RPC_POOL_SIZE"],
                    timeout=app.config["RPC_TIMEOUT"])
     app.extensions["rpc_pool"] = pool

@@ -403,7 +403,7 @@ class AccountsService(ServiceBase):
         if not (actors.is_system(actor) or (actors.is_staff(actor) and actor["role"] == "admin")):
             raise Forbidden("forbidden", "the system or an administrator only")
         done = flows.purge_unactivated(self.db, self.clock())
-        throttle.forget_old_mail_counts(self.db.session, self.clock())
+        throttle.forget_old_counts(self.db.session, self.clock())
         self.db.commit()
         if done["purged"]:
             log.info("purged %d accounts never activated", done["purged"])

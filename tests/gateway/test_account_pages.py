@@ -5,7 +5,9 @@ import json
 from urllib.parse import parse_qs, urlparse
 
 from services.common.errors import Conflict, NotFound, ValidationFailed
-from tests.gateway.test_app import CANDIDATE, app, fake, login_candidate, page_text, token  # noqa: F401
+from gateway import create_app
+from tests.gateway.test_app import (CANDIDATE, CSRF, app, fake, login_candidate,  # noqa: F401
+                                    page_text, token)
 
 DOSSIER = {"candidate": {"id": 7, "dossier_number": "22PB7Y36", "email": "a@b.fr"},
            "personal": {"birth_name": "Martin", "first_name": "Léa", "civility": "MME"},
@@ -230,3 +232,40 @@ def test_a_closed_campaign_says_so_at_login(app):
         "campaign_closed", "closed", {"login_until": "2027-06-30"})})
     back = client.get("/cas/retour?ticket=ST-3", follow_redirects=True)
     assert "n'est plus possible après le 30/06/2027" in page_text(back)
+
+
+# -- the client address accounts throttles on ----------------------------------------------
+
+def address_seen(remote_addr, forwarded=None, proxies=0):
+    """The client_address accounts receives for a login sent from `remote_addr`."""
+    app = create_app({"TESTING": False, "SECRET_KEY": "test", "TRUSTED_PROXIES": proxies})
+    remote = fake(app, accounts={"authenticate_candidate": ValidationFailed("bad_credentials")})
+    client = app.test_client()
+    headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+    environ = {"REMOTE_ADDR": remote_addr}
+    form = client.get("/", headers=headers, environ_base=environ).get_data(as_text=True)
+    csrf = CSRF.search(form).group(1)
+    client.post("/connexion", data={"csrf_token": csrf, "login": "a@b.fr", "password": "x"},
+                headers=headers, environ_base=environ)
+    (method, (login, password, address)), = remote.accounts.calls
+    return address
+
+
+def test_a_client_cannot_choose_the_address_it_is_throttled_on():
+    # no proxy configured: the header is the client's own writing, ignored
+    assert address_seen("203.0.113.7", "6.6.6.6") == "203.0.113.7"
+    # behind one proxy: the entry that proxy appended, not the left-most one
+    assert address_seen("10.0.0.2", "6.6.6.6, 203.0.113.7", proxies=1) == "203.0.113.7"
+    assert address_seen("10.0.0.2", "203.0.113.7", proxies=1) == "203.0.113.7"
+    # behind two: the entry the outer proxy appended
+    assert address_seen("10.0.0.2", "6.6.6.6, 203.0.113.7, 10.0.0.9", proxies=2) == \
+        "203.0.113.7"
+
+
+def test_the_older_trusted_proxy_flag_means_one_proxy(monkeypatch):
+    from gateway import settings
+    monkeypatch.delenv("TRUSTED_PROXIES", raising=False)
+    monkeypatch.setenv("TRUSTED_PROXY", "1")
+    assert settings.load()["TRUSTED_PROXIES"] == 1
+    monkeypatch.setenv("TRUSTED_PROXIES", "2")
+    assert settings.load()["TRUSTED_PROXIES"] == 2
