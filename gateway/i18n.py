@@ -1278,6 +1278,14 @@ EN.update({
     "catalogue.level_help": "One of the diploma levels of the reference list.",
 })
 
+# Input checks: control characters, guessable passwords, registrations.
+FR.update({
+    "err.control_character": "Ce champ contient un caractère non autorisé : saut de ligne (permis seulement dans les zones de texte de plusieurs lignes), tabulation, caractère invisible ou d'inversion du sens d'écriture. Retapez-le.",
+})
+EN.update({
+    "err.control_character": "This field holds a character that is not allowed: line break (only allowed in multi-line text areas), tab, invisible or writing-direction character. Type it again.",
+})
+
 MESSAGES = {"fr": FR, "en": EN}
 
 

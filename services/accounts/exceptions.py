@@ -12,7 +12,9 @@ ValidationFailed (bad input; `fields` maps each wrong field to one of the field 
     invalid_postal_code, invalid_year, invalid_ine, same_email (email change to the
     current address), unknown_postal_code, commune_mismatch (commune not of that
     postal code / département), ine_taken (INE of another dossier of the
-    campaign), invalid_number, field_locked
+    campaign), invalid_number, field_locked, control_character (a line break,
+    tab or invisible/bidi control character in a one-line field; other than a
+    line break in a multi-line one: services.common.text)
 
 NotFound:
     not_found           no such candidate (also: a candidate asking for someone else)
@@ -41,6 +43,8 @@ the student-records extract). ValidationFailed: cas_ticket_invalid.
 
 Forbidden: forbidden, read_only (services.common.actors).
 """
+from services.common import text
+
 INVALID = "invalid"
 BAD_CREDENTIALS = "bad_credentials"
 
@@ -51,6 +55,7 @@ EMAIL_MISMATCH = "email_mismatch"
 EMAIL_TAKEN = "email_taken"
 PASSWORD_WEAK = "password_weak"
 PASSWORD_MISMATCH = "password_mismatch"
+CONTROL_CHARACTER = text.CONTROL_CHARACTER
 INVALID_DATE = "invalid_date"
 BIRTH_DATE_OUT_OF_RANGE = "birth_date_out_of_range"
 INVALID_CHOICE = "invalid_choice"

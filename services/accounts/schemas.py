@@ -1,5 +1,6 @@
 """Input validation (-> ValidationFailed with field codes) and the JSON-safe
 dicts the accounts service returns and publishes (services/README.md, accounts)."""
+from services.common import text
 from services.common.errors import ValidationFailed
 
 from . import domain, sections
@@ -28,7 +29,9 @@ def registration(data):
     values = {field: _text(data.get(field)) for field in REGISTRATION_FIELDS}
     errors = {field: codes.REQUIRED for field in REGISTRATION_FIELDS if not values[field]}
     for field in ("last_name", "first_name"):
-        if len(values[field]) > NAME_MAX_LENGTH:
+        if text.has_control(values[field]):
+            errors[field] = codes.CONTROL_CHARACTER
+        elif len(values[field]) > NAME_MAX_LENGTH:
             errors[field] = codes.TOO_LONG
     email, confirm = values["email"], values["email_confirm"]
     if email and not domain.is_valid_email(email):

@@ -8,7 +8,7 @@ import re
 
 from sqlalchemy import select
 
-from services.common import actors
+from services.common import actors, text
 from services.common.errors import Conflict, Forbidden, NotFound
 
 from . import domain
@@ -48,6 +48,8 @@ def validate(data, creating, known_centres=None, known_commissions=None):
     name = str(data.get("display_name") or "").strip()
     if not name:
         errors["display_name"] = codes.REQUIRED
+    elif text.has_control(name):
+        errors["display_name"] = codes.CONTROL_CHARACTER
     elif len(name) > 200:
         errors["display_name"] = codes.TOO_LONG
     clean["display_name"] = name
