@@ -44,7 +44,7 @@ FR = {
     "register.title": "Créer un compte",
     "register.done": "Votre compte est créé. Un mail contenant un lien d'activation a été envoyé à {email}. Le lien est valable 48 heures.",
     "activate.title": "Activer mon compte",
-    "activate.help": "Choisissez votre mot de passe : au moins 10 caractères avec une minuscule, une majuscule, un chiffre et un caractère spécial.",
+    "activate.help": "Choisissez votre mot de passe : au moins 10 caractères avec une minuscule, une majuscule, un chiffre et un caractère spécial, et difficile à deviner (ni vos nom, prénom ou adresse mail, ni une date, ni un mot de passe courant). Plusieurs mots sans rapport entre eux font un bon mot de passe.",
     "activate.done": "Votre compte est activé. Votre numéro de dossier est {dossier_number} : connectez-vous avec ce numéro ou votre adresse mail.",
     "login.failed": "Utilisateur ou mot de passe incorrect.",
     "logout.done": "Vous êtes déconnecté.",
@@ -300,7 +300,7 @@ EN = {
     "register.title": "Create an account",
     "register.done": "Your account is created. A mail with an activation link was sent to {email}. The link is valid for 48 hours.",
     "activate.title": "Activate my account",
-    "activate.help": "Choose your password: at least 10 characters with a lower-case letter, an upper-case letter, a digit and a special character.",
+    "activate.help": "Choose your password: at least 10 characters with a lower-case letter, an upper-case letter, a digit and a special character, and hard to guess (not your names or email address, no date, no common password). A few unrelated words make a good password.",
     "activate.done": "Your account is active. Your file number is {dossier_number}: log in with it or your email address.",
     "login.failed": "Wrong user or password.",
     "logout.done": "You are logged out.",
@@ -1280,9 +1280,21 @@ EN.update({
 
 # Input checks: control characters, guessable passwords, registrations.
 FR.update({
+    "err.password_personal": "Mot de passe trop facile à deviner : il reprend votre nom, votre prénom, votre adresse mail, votre identifiant ou votre numéro de dossier.",
+    "err.password_common": "Mot de passe trop facile à deviner : c'est un mot de passe très courant, ou une variante d'un tel mot de passe.",
+    "err.password_pattern": "Mot de passe trop facile à deviner : il repose sur une suite ou une répétition de caractères (abcd, 1234, azerty, aaaa…).",
+    "err.password_date": "Mot de passe trop facile à deviner : il repose sur une date ou une année.",
+    "err.password_words": "Mot de passe trop facile à deviner : il repose sur un mot, un prénom ou un nom courant, ou sur le nom de la plateforme. Ajoutez d'autres mots peu courants.",
+    "err.password_guessable": "Mot de passe trop facile à deviner : allongez-le, par exemple avec plusieurs mots sans rapport entre eux.",
     "err.control_character": "Ce champ contient un caractère non autorisé : saut de ligne (permis seulement dans les zones de texte de plusieurs lignes), tabulation, caractère invisible ou d'inversion du sens d'écriture. Retapez-le.",
 })
 EN.update({
+    "err.password_personal": "Password too easy to guess: it uses your name, first name, email address, login or file number.",
+    "err.password_common": "Password too easy to guess: it is a very common password, or a variant of one.",
+    "err.password_pattern": "Password too easy to guess: it relies on a sequence or a repetition of characters (abcd, 1234, qwerty, aaaa…).",
+    "err.password_date": "Password too easy to guess: it relies on a date or a year.",
+    "err.password_words": "Password too easy to guess: it relies on a common word, first name or name, or on the platform's name. Add other uncommon words.",
+    "err.password_guessable": "Password too easy to guess: make it longer, for instance with a few unrelated words.",
     "err.control_character": "This field holds a character that is not allowed: line break (only allowed in multi-line text areas), tab, invisible or writing-direction character. Type it again.",
 })
 

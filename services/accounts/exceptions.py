@@ -14,7 +14,14 @@ ValidationFailed (bad input; `fields` maps each wrong field to one of the field 
     postal code / département), ine_taken (INE of another dossier of the
     campaign), invalid_number, field_locked, control_character (a line break,
     tab or invisible/bidi control character in a one-line field; other than a
-    line break in a multi-line one: services.common.text)
+    line break in a multi-line one: services.common.text); a new password that
+    passes the rule (10 characters, lower, upper, digit, special) but is easy to
+    guess (zxcvbn, passwords.guessable) gets the reason why:
+    password_personal (the user's names, email, login or dossier number),
+    password_common (a common password or a variant), password_pattern (a
+    sequence, repetition or keyboard walk), password_date (a date or year),
+    password_words (common words or names, the platform's name),
+    password_guessable (otherwise too short to be safe)
 
 NotFound:
     not_found           no such candidate (also: a candidate asking for someone else)
@@ -56,6 +63,13 @@ EMAIL_TAKEN = "email_taken"
 PASSWORD_WEAK = "password_weak"
 PASSWORD_MISMATCH = "password_mismatch"
 CONTROL_CHARACTER = text.CONTROL_CHARACTER
+# A new password easy to guess, and why (passwords.guessable)
+PASSWORD_PERSONAL = "password_personal"
+PASSWORD_COMMON = "password_common"
+PASSWORD_PATTERN = "password_pattern"
+PASSWORD_DATE = "password_date"
+PASSWORD_WORDS = "password_words"
+PASSWORD_GUESSABLE = "password_guessable"
 INVALID_DATE = "invalid_date"
 BIRTH_DATE_OUT_OF_RANGE = "birth_date_out_of_range"
 INVALID_CHOICE = "invalid_choice"

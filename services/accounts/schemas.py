@@ -3,7 +3,7 @@ dicts the accounts service returns and publishes (services/README.md, accounts).
 from services.common import text
 from services.common.errors import ValidationFailed
 
-from . import domain, sections
+from . import domain, passwords, sections
 from . import exceptions as codes
 from . import reference
 
@@ -46,16 +46,28 @@ def registration(data):
     return clean, errors
 
 
-def check_new_password(password, password_confirm):
+def check_new_password(password, password_confirm, personal=()):
+    """The rule (domain.is_strong_password), then how guessable it is given
+    `personal` (passwords.personal_words of the account)."""
     errors = {}
     if not isinstance(password, str) or not password:
         errors["password"] = codes.REQUIRED
     else:
         if not domain.is_strong_password(password):
             errors["password"] = codes.PASSWORD_WEAK
+        else:
+            reason = passwords.guessable(password, personal)
+            if reason:
+                errors["password"] = reason
         if password_confirm != password:
             errors["password_confirm"] = codes.PASSWORD_MISMATCH
     raise_if_invalid(errors)
+
+
+def personal_words(candidate):
+    """What a guesser knows of a candidate, for check_new_password."""
+    return passwords.personal_words(candidate.first_name, candidate.last_name, candidate.email,
+                                    candidate.dossier_number)
 
 
 def check_section_name(section):

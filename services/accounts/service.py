@@ -97,7 +97,7 @@ class AccountsService(ServiceBase):
     def activate_account(self, token, password, password_confirm):
         now = self.clock()
         candidate = self._candidate_for_token(token, now)
-        schemas.check_new_password(password, password_confirm)
+        schemas.check_new_password(password, password_confirm, schemas.personal_words(candidate))
         candidate.password_hash = passwords.hash_password(password)
         candidate.activated_at = now
         candidate.activation_token_hash = None  # single use
@@ -357,7 +357,7 @@ class AccountsService(ServiceBase):
     @rpc(expected_exceptions=EXPECTED)
     def reset_password(self, token, password, password_confirm):
         candidate = flows.candidate_for_reset(self.db.session, token, self.clock())
-        schemas.check_new_password(password, password_confirm)
+        schemas.check_new_password(password, password_confirm, schemas.personal_words(candidate))
         candidate.password_hash = passwords.hash_password(password)
         candidate.reset_token_hash = candidate.reset_expires_at = None  # single use
         throttle.clear_account(self.db.session, "candidate", candidate.id)
@@ -491,7 +491,7 @@ class AccountsService(ServiceBase):
         if user is None:
             raise NotFound(codes.NOT_FOUND, "no such staff user")
         clean, errors = staff_admin.validate(data, False, self._known_centres(),
-                                             self._known_commissions(actor))
+                                             self._known_commissions(actor), login=user.login)
         if "presides" not in errors:
             errors.update(staff_admin.presidency_taken(
                 staff_admin.staff_for_update(self.db.session), clean, user.id))

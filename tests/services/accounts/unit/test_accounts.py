@@ -144,6 +144,15 @@ def test_activation_just_in_time(harness):
     (None, None, {"password": "required"}),
     (PASSWORD, "Candidat-2028!", {"password_confirm": "password_mismatch"}),
     (PASSWORD, "", {"password_confirm": "password_mismatch"}),
+    # the rule is met but the password is easy to guess: the field says why
+    ("Password123!", "Password123!", {"password": "password_common"}),
+    ("Azertyuiop1!", "Azertyuiop1!", {"password": "password_common"}),
+    ("Martin2027!", "Martin2027!", {"password": "password_personal"}),
+    ("Leamartin1!", "Leamartin1!", {"password": "password_personal"}),
+    ("01/01/1990Ab!", "01/01/1990Ab!", {"password": "password_date"}),
+    ("Candidature1!", "Candidature1!", {"password": "password_words"}),
+    ("Martin2027!", "Martin", {"password": "password_personal",
+                               "password_confirm": "password_mismatch"}),
 ])
 def test_activation_refuses_bad_passwords(harness, password, confirm, fields):
     account = harness.register()

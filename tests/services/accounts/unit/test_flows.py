@@ -82,6 +82,20 @@ def test_forgotten_credentials_give_the_number_and_a_two_hour_single_use_link(ha
         account["candidate_id"]
 
 
+def test_a_new_password_easy_to_guess_is_refused_with_the_reason(harness):
+    account = harness.activated("lea.martin@example.org")
+    harness.call("request_credentials", "lea.martin@example.org")
+    token = harness.events("credentials_requested")[-1]["reset_token"]
+    number = account["dossier_number"]
+    for password, reason in [(f"{number}-ab!", "password_personal"),
+                             ("Motdepasse1!", "password_common"),
+                             ("Aa1!Aa1!Aa1!", "password_pattern"),
+                             ("Zxcvbnm,./1A", "password_pattern")]:
+        harness.refused(ValidationFailed, "invalid", "reset_password", token, password, password,
+                        fields={"password": reason})
+    assert harness.call("reset_password", token, NEW_PASSWORD, NEW_PASSWORD)
+
+
 def test_a_reset_link_expires_after_two_hours(harness):
     harness.activated("lea@example.org")
     harness.call("request_credentials", "lea@example.org")
