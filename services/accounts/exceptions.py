@@ -35,6 +35,8 @@ Conflict (the state forbids the action):
                         (fields {section: incomplete})
 
     login_throttled     too many failed logins: wait fields["retry_after"] seconds
+    registration_throttled  too many registrations from one client address: wait
+                        fields["retry_after"] seconds
     already_activated   resend_activation for an account already activated
     account_has_transmitted  delete_my_account with an application transmitted
     field_locked        a candidate changing a read-only field (fields {field: field_locked})
@@ -86,6 +88,7 @@ PERSONAL_LOCKED = "personal_locked"
 DOSSIER_INCOMPLETE = "dossier_incomplete"
 SAME_EMAIL = "same_email"
 LOGIN_THROTTLED = "login_throttled"
+REGISTRATION_THROTTLED = "registration_throttled"
 ALREADY_ACTIVATED = "already_activated"
 ACCOUNT_HAS_TRANSMITTED = "account_has_transmitted"
 UNKNOWN_POSTAL_CODE = "unknown_postal_code"

@@ -144,6 +144,13 @@ def registered_event(candidate, token):
             "activation_expires_at": candidate.activation_expires_at}
 
 
+def already_exists_event(candidate):
+    """Someone tried to register the address of this account: its mail tells
+    the owner (dossier number, how to log in or recover the credentials)."""
+    return {**_identity(candidate), "activated": candidate.activated_at is not None,
+            "cas": candidate.origin == "cas"}
+
+
 def activated_event(candidate):
     return _identity(candidate)
 

@@ -47,10 +47,12 @@ class AccountsService(ServiceBase):
     # -- account creation and activation -----------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
-    def register_candidate(self, data):
-        candidate = flows.create_account(self.db, data, self.clock(), self._campaign_code())
+    def register_candidate(self, data, client_address=None):
+        """{"sent": true} whether the address was free or not (flows.register)."""
+        answer = flows.register(self.db, data, self.clock(), self._campaign_code(),
+                                client_address)
         self.db.commit()
-        return {"candidate_id": candidate.id, "dossier_number": candidate.dossier_number}
+        return answer
 
     def _active_campaign(self):
         """The active campaign {code, label, start, end, login_until}; None

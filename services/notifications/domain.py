@@ -115,6 +115,7 @@ ACCOUNT_MAILS = {
     "candidate_registered": "ACCOUNT_CREATED",
     "activation_requested": "ACCOUNT_ACTIVATION_RESENT",
     "credentials_requested": "ACCOUNT_CREDENTIALS",
+    "account_already_exists": "ACCOUNT_ALREADY_EXISTS",
     "email_change_requested": "ACCOUNT_EMAIL_CHANGE",
     "account_deleted": "ACCOUNT_DELETED",
 }

@@ -269,3 +269,23 @@ def test_the_older_trusted_proxy_flag_means_one_proxy(monkeypatch):
     assert settings.load()["TRUSTED_PROXIES"] == 1
     monkeypatch.setenv("TRUSTED_PROXIES", "2")
     assert settings.load()["TRUSTED_PROXIES"] == 2
+
+
+def test_registration_sends_the_client_address_and_says_when_to_come_back(app):
+    remote = fake(app, accounts={"register_candidate": {"sent": True}})
+    client = app.test_client()
+    form = {"last_name": "Martin", "first_name": "Léa", "email": "lea@example.org",
+            "email_confirm": "lea@example.org"}
+    environ = {"REMOTE_ADDR": "203.0.113.7"}
+    csrf = CSRF.search(client.get("/compte/creer", environ_base=environ).get_data(
+        as_text=True)).group(1)
+    done = client.post("/compte/creer", data={**form, "csrf_token": csrf}, environ_base=environ)
+    assert done.status_code == 200 and "Demande enregistrée" in page_text(done)
+    assert remote.accounts.calls == [("register_candidate", ({**form, "lang": "fr"},
+                                                             "203.0.113.7"))]
+    fake(app, accounts={"register_candidate": Conflict(
+        "registration_throttled", "slow", {"retry_after": "1790"})})
+    slowed = client.post("/compte/creer", data={**form, "csrf_token": csrf},
+                         environ_base=environ)
+    assert slowed.status_code == 429 and "Réessayez dans 30 minutes" in page_text(slowed)
+    assert 'value="Martin"' in page_text(slowed)
