@@ -149,6 +149,7 @@ class AccountsService(ServiceBase):
         now = self.clock()
         session = self.db.session
         keys = throttle.keys_for(kind, account, login, client_address)
+        throttle.take_turn(session, keys)
         wait = throttle.retry_after(session, keys, now)
         if wait:
             raise Conflict(codes.LOGIN_THROTTLED, "too many failed logins",

@@ -24,7 +24,7 @@ import hashlib
 import math
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from services.common.config import env
@@ -34,6 +34,7 @@ from .models import LoginFailure
 ACCOUNT = (5, 900)    # (threshold, cap in seconds): 15 min at most between guesses
 ADDRESS = (20, 900)
 FORGET_AFTER = timedelta(days=1)
+LOCK_CLASS = 7301  # first key of the advisory locks taken on accounts' counters
 
 
 def wait_seconds(failures, policy):
@@ -83,6 +84,13 @@ def keys_for(kind, account, login, address):
     if address:
         keys.append((address_key(address), ADDRESS))
     return keys
+
+
+def take_turn(session, keys):
+    """Attempts on one account (or login text) are checked one at a time, until
+    the transaction ends: guesses sent all at once from many addresses would
+    otherwise all be checked before the first failure is counted."""
+    session.execute(select(func.pg_advisory_xact_lock(LOCK_CLASS, func.hashtext(keys[0][0]))))
 
 
 def retry_after(session, keys, now):

@@ -3,6 +3,7 @@ credentials and reset, email change, throttled logins, data export, deletion
 and the purge of accounts never activated."""
 from datetime import datetime
 
+import eventlet
 import pytest
 
 from services.accounts import domain, throttle
@@ -264,6 +265,14 @@ def test_guesses_spread_over_many_addresses_slow_the_account_down(harness):
         assert guess(harness, "lea@example.org", f"192.0.2.{n}") == "refused"
         waits.append(guess(harness, "lea@example.org", f"192.0.2.{100 + n}"))
     assert waits == [2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900, 900]
+
+
+def test_guesses_sent_all_at_once_are_checked_one_at_a_time(harness):
+    harness.activated("lea@example.org")
+    pool = eventlet.GreenPool(12)
+    answers = list(pool.imap(lambda n: guess(harness, "lea@example.org", f"198.51.100.{n}"),
+                             range(12)))
+    assert answers.count("refused") == 5 and answers.count(1) == 7
 
 
 def test_the_owner_is_not_locked_out_for_good(harness):
