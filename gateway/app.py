@@ -3,6 +3,7 @@ import secrets
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, redirect, request, session
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from services.common.dates import french_date
 
@@ -43,6 +44,11 @@ def create_app(overrides=None):
     settings.check_secrets(app.config)
     # development without SECRET_KEY: sessions last as long as the process
     app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or secrets.token_hex(32)
+    if app.config["TRUSTED_PROXIES"]:
+        # request.remote_addr becomes the address the proxies saw (only the
+        # client address: links are built from PUBLIC_URL).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=0,
+                                x_host=0, x_port=0, x_prefix=0)
     pool = RpcPool(app.config["NAMEKO"], size=app.config["RPC_POOL_SIZE"],
                    timeout=app.config["RPC_TIMEOUT"])
     app.extensions["rpc_pool"] = pool

@@ -42,9 +42,9 @@ FR = {
     "button.open": "Ouvrir",
     "button.filter": "Filtre",
     "register.title": "Créer un compte",
-    "register.done": "Votre compte est créé. Un mail contenant un lien d'activation a été envoyé à {email}. Le lien est valable 48 heures.",
+    "register.done": "Demande enregistrée. Un mail a été envoyé à {email} : il contient le lien d'activation de votre compte, valable 48 heures, ou, si un compte existe déjà avec cette adresse, votre numéro de dossier et la marche à suivre pour vous connecter. Pensez à regarder dans vos courriers indésirables.",
     "activate.title": "Activer mon compte",
-    "activate.help": "Choisissez votre mot de passe : au moins 10 caractères avec une minuscule, une majuscule, un chiffre et un caractère spécial.",
+    "activate.help": "Choisissez votre mot de passe : au moins 10 caractères avec une minuscule, une majuscule, un chiffre et un caractère spécial, et difficile à deviner (ni vos nom, prénom ou adresse mail, ni une date, ni un mot de passe courant). Plusieurs mots sans rapport entre eux font un bon mot de passe.",
     "activate.done": "Votre compte est activé. Votre numéro de dossier est {dossier_number} : connectez-vous avec ce numéro ou votre adresse mail.",
     "login.failed": "Utilisateur ou mot de passe incorrect.",
     "logout.done": "Vous êtes déconnecté.",
@@ -299,9 +299,9 @@ EN = {
     "button.open": "Open",
     "button.filter": "Filter",
     "register.title": "Create an account",
-    "register.done": "Your account is created. A mail with an activation link was sent to {email}. The link is valid for 48 hours.",
+    "register.done": "Request received. A mail was sent to {email}: it holds the activation link of your account, valid for 48 hours, or, if an account already exists with this address, your file number and how to log in. Remember to look in your spam folder.",
     "activate.title": "Activate my account",
-    "activate.help": "Choose your password: at least 10 characters with a lower-case letter, an upper-case letter, a digit and a special character.",
+    "activate.help": "Choose your password: at least 10 characters with a lower-case letter, an upper-case letter, a digit and a special character, and hard to guess (not your names or email address, no date, no common password). A few unrelated words make a good password.",
     "activate.done": "Your account is active. Your file number is {dossier_number}: log in with it or your email address.",
     "login.failed": "Wrong user or password.",
     "logout.done": "You are logged out.",
@@ -1278,6 +1278,30 @@ EN.update({
     "catalogue.deactivate_help": "A deactivated item is no longer offered, but stays on what already uses it.",
     "err.signature_not_image": "The signature must be a PNG or JPEG image.",
     "catalogue.level_help": "One of the diploma levels of the reference list.",
+})
+
+# Input checks: control characters, guessable passwords, registrations.
+FR.update({
+    "err.password_personal": "Mot de passe trop facile à deviner : il reprend votre nom, votre prénom, votre adresse mail, votre identifiant ou votre numéro de dossier.",
+    "err.password_common": "Mot de passe trop facile à deviner : c'est un mot de passe très courant, ou une variante d'un tel mot de passe.",
+    "err.password_pattern": "Mot de passe trop facile à deviner : il repose sur une suite ou une répétition de caractères (abcd, 1234, azerty, aaaa…).",
+    "err.password_date": "Mot de passe trop facile à deviner : il repose sur une date ou une année.",
+    "err.password_words": "Mot de passe trop facile à deviner : il repose sur un mot, un prénom ou un nom courant, ou sur le nom de la plateforme. Ajoutez d'autres mots peu courants.",
+    "err.password_guessable": "Mot de passe trop facile à deviner : allongez-le, par exemple avec plusieurs mots sans rapport entre eux.",
+    "err.registration_throttled": "Trop de comptes demandés depuis votre connexion : réessayez plus tard.",
+    "register.throttled": "Trop de comptes demandés depuis votre connexion. Réessayez dans {minutes} minutes.",
+    "err.control_character": "Ce champ contient un caractère non autorisé : saut de ligne (permis seulement dans les zones de texte de plusieurs lignes), tabulation, caractère invisible ou d'inversion du sens d'écriture. Retapez-le.",
+})
+EN.update({
+    "err.password_personal": "Password too easy to guess: it uses your name, first name, email address, login or file number.",
+    "err.password_common": "Password too easy to guess: it is a very common password, or a variant of one.",
+    "err.password_pattern": "Password too easy to guess: it relies on a sequence or a repetition of characters (abcd, 1234, qwerty, aaaa…).",
+    "err.password_date": "Password too easy to guess: it relies on a date or a year.",
+    "err.password_words": "Password too easy to guess: it relies on a common word, first name or name, or on the platform's name. Add other uncommon words.",
+    "err.password_guessable": "Password too easy to guess: make it longer, for instance with a few unrelated words.",
+    "err.registration_throttled": "Too many accounts requested from your connection: try again later.",
+    "register.throttled": "Too many accounts requested from your connection. Try again in {minutes} minutes.",
+    "err.control_character": "This field holds a character that is not allowed: line break (only allowed in multi-line text areas), tab, invisible or writing-direction character. Type it again.",
 })
 
 MESSAGES = {"fr": FR, "en": EN}

@@ -141,10 +141,7 @@ def safe_next(default):
 
 
 def client_address():
-    """The client's address for login throttling (accounts slows down repeated
-    failures per address); X-Forwarded-For only behind a trusted proxy."""
-    if current_app.config.get("TRUSTED_PROXY"):
-        forwarded = request.headers.get("X-Forwarded-For", "")
-        if forwarded.strip():
-            return forwarded.split(",")[0].strip()
+    """The client's address for login and registration throttling. Behind
+    TRUSTED_PROXIES proxies, ProxyFix (app.py) has set it from the entry the
+    proxy appended to X-Forwarded-For; entries a client writes are ignored."""
     return request.remote_addr or ""

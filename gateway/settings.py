@@ -7,6 +7,15 @@ from services.common import production
 from services.common.config import actor_signing_key, app_env, env, nameko_config
 
 
+def trusted_proxies():
+    count = env("TRUSTED_PROXIES")
+    if count is None:
+        return 1 if env("TRUSTED_PROXY", "0") == "1" else 0
+    if not count.strip().isdigit():
+        raise ValueError(f"TRUSTED_PROXIES must be a number of proxies, not {count!r}")
+    return int(count)
+
+
 def load():
     return {
         # Required in production; in development create_app draws one when unset.
@@ -24,8 +33,11 @@ def load():
         # The university's CAS server (protocol 3); empty: no single sign-on.
         "CAS_URL": (env("CAS_URL", "") or "").rstrip("/"),
         "PUBLIC_URL": (env("PUBLIC_URL", "") or "").rstrip("/"),
-        # Behind a reverse proxy, the client's address comes from X-Forwarded-For.
-        "TRUSTED_PROXY": env("TRUSTED_PROXY", "0") == "1",
+        # How many reverse proxies stand in front of the gateway: the client's
+        # address is the X-Forwarded-For entry the outermost one appended
+        # (werkzeug's ProxyFix), never one a client wrote. 0: none.
+        # TRUSTED_PROXY=1, the older flag, means one.
+        "TRUSTED_PROXIES": trusted_proxies(),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env("SESSION_COOKIE_SECURE", "0") == "1",

@@ -77,10 +77,18 @@ def register():
         form = {k: request.form.get(k, "").strip()
                 for k in ("last_name", "first_name", "email", "email_confirm")}
         try:
-            remote().accounts.register_candidate(security.caller(), {**form, "lang": current_language()})
+            remote().accounts.register_candidate(security.caller(),
+                                                 {**form, "lang": current_language()},
+                                                 security.client_address())
         except ValidationFailed as exc:
             errors = field_errors(exc)
             return render_template("public/register.html", form=form, errors=errors), 422
+        except Conflict as exc:  # registration_throttled
+            seconds = int((exc.fields or {}).get("retry_after") or 60)
+            return render_template("public/register.html", form=form, errors={},
+                                   message=t("register.throttled",
+                                             minutes=max(1, -(-seconds // 60)))), 429
+        # The same page whether or not the address already had an account.
         return render_template("public/registered.html", email=form["email"])
     return render_template("public/register.html", form=form, errors=errors)
 

@@ -2,6 +2,8 @@
 Expériences pro. `validate(section, data, today)` -> (clean, errors), pure."""
 import re
 
+from services.common import text
+
 from . import exceptions as codes
 from . import reference
 
@@ -15,6 +17,7 @@ FIELDS = {
     "experience": {"year": (True, 4), "duration": (True, 50), "job_title": (True, 150),
                    "employer": (True, 150), "description": (False, 500)},
 }
+MULTI_LINE = {"description"}  # text areas: line breaks kept
 YEAR = re.compile(r"\d{4}")
 OBTAINED = {"O", "N", "E"}
 
@@ -31,9 +34,12 @@ def validate(section, data, today):
             if required:
                 errors[field] = codes.REQUIRED
             continue
-        if len(value) > max_length:
+        multiline = field in MULTI_LINE
+        if text.has_control(value, multiline):
+            errors[field] = codes.CONTROL_CHARACTER
+        elif len(value) > max_length:
             errors[field] = codes.TOO_LONG
-        values[field] = value
+        values[field] = text.newlines(value) if multiline else value
     year = values.get("year")
     if year and "year" not in errors and (
             not YEAR.fullmatch(year) or not today.year - 100 <= int(year) <= today.year + 1):

@@ -12,7 +12,16 @@ ValidationFailed (bad input; `fields` maps each wrong field to one of the field 
     invalid_postal_code, invalid_year, invalid_ine, same_email (email change to the
     current address), unknown_postal_code, commune_mismatch (commune not of that
     postal code / département), ine_taken (INE of another dossier of the
-    campaign), invalid_number, field_locked
+    campaign), invalid_number, field_locked, control_character (a line break,
+    tab or invisible/bidi control character in a one-line field; other than a
+    line break in a multi-line one: services.common.text); a new password that
+    passes the rule (10 characters, lower, upper, digit, special) but is easy to
+    guess (zxcvbn, passwords.guessable) gets the reason why:
+    password_personal (the user's names, email, login or dossier number),
+    password_common (a common password or a variant), password_pattern (a
+    sequence, repetition or keyboard walk), password_date (a date or year),
+    password_words (common words or names, the platform's name),
+    password_guessable (otherwise too short to be safe)
 
 NotFound:
     not_found           no such candidate (also: a candidate asking for someone else)
@@ -26,6 +35,8 @@ Conflict (the state forbids the action):
                         (fields {section: incomplete})
 
     login_throttled     too many failed logins: wait fields["retry_after"] seconds
+    registration_throttled  too many registrations from one client address: wait
+                        fields["retry_after"] seconds
     already_activated   resend_activation for an account already activated
     account_has_transmitted  delete_my_account with an application transmitted
     field_locked        a candidate changing a read-only field (fields {field: field_locked})
@@ -41,6 +52,8 @@ the student-records extract). ValidationFailed: cas_ticket_invalid.
 
 Forbidden: forbidden, read_only (services.common.actors).
 """
+from services.common import text
+
 INVALID = "invalid"
 BAD_CREDENTIALS = "bad_credentials"
 
@@ -51,6 +64,14 @@ EMAIL_MISMATCH = "email_mismatch"
 EMAIL_TAKEN = "email_taken"
 PASSWORD_WEAK = "password_weak"
 PASSWORD_MISMATCH = "password_mismatch"
+CONTROL_CHARACTER = text.CONTROL_CHARACTER
+# A new password easy to guess, and why (passwords.guessable)
+PASSWORD_PERSONAL = "password_personal"
+PASSWORD_COMMON = "password_common"
+PASSWORD_PATTERN = "password_pattern"
+PASSWORD_DATE = "password_date"
+PASSWORD_WORDS = "password_words"
+PASSWORD_GUESSABLE = "password_guessable"
 INVALID_DATE = "invalid_date"
 BIRTH_DATE_OUT_OF_RANGE = "birth_date_out_of_range"
 INVALID_CHOICE = "invalid_choice"
@@ -67,6 +88,7 @@ PERSONAL_LOCKED = "personal_locked"
 DOSSIER_INCOMPLETE = "dossier_incomplete"
 SAME_EMAIL = "same_email"
 LOGIN_THROTTLED = "login_throttled"
+REGISTRATION_THROTTLED = "registration_throttled"
 ALREADY_ACTIVATED = "already_activated"
 ACCOUNT_HAS_TRANSMITTED = "account_has_transmitted"
 UNKNOWN_POSTAL_CODE = "unknown_postal_code"

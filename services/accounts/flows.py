@@ -34,20 +34,19 @@ def clean_email(value, field="email"):
 
 # -- creation (web, staff) ------------------------------------------------------------
 
-def create_account(db, data, now, campaign_code, origin="web", created_by=None):
-    """register_candidate and create_account_for: the account, its dossier and
-    the candidate_registered event (the activation mail)."""
+def _dead(holder, now):
+    """An account never activated in time is dead (DOMAIN.md 2: purged, start
+    again): its email is free again, its dossier number stays issued."""
+    return (holder.activated_at is None and holder.origin != "cas"
+            and domain.is_expired(holder.activation_expires_at, now))
+
+
+def _new_account(db, clean, holder, now, campaign_code, origin, created_by=None):
+    """The account, its dossier and the candidate_registered event (the
+    activation mail), replacing `holder` (a dead account of that address) if
+    any. None when the address was registered at the same moment (rolled back)."""
     session = db.session
-    clean, errors = schemas.registration(data)
-    holder = None if "email" in errors else queries.candidate_by_email(session, clean["email"])
-    # An account never activated in time is dead (DOMAIN.md 2: purged, start
-    # again): its email is free again, its dossier number stays issued.
-    expired = (holder is not None and holder.activated_at is None and holder.origin != "cas"
-               and domain.is_expired(holder.activation_expires_at, now))
-    if holder is not None and not expired:
-        errors["email"] = codes.EMAIL_TAKEN
-    schemas.raise_if_invalid(errors)
-    if expired:
+    if holder is not None:
         delete_candidate(db, holder, "unactivated")
         session.flush()
     token = domain.new_activation_token()
@@ -64,10 +63,49 @@ def create_account(db, data, now, campaign_code, origin="web", created_by=None):
         session.flush()
     except IntegrityError:  # the same email registered concurrently
         db.rollback()
-        raise ValidationFailed(codes.INVALID, "email taken",
-                               fields={"email": codes.EMAIL_TAKEN}) from None
+        return None
     db.emit("candidate_registered", schemas.registered_event(candidate, token))
     return candidate
+
+
+def create_account(db, data, now, campaign_code, origin="staff", created_by=None):
+    """create_account_for: staff are told when the address already has an
+    account (`email_taken`)."""
+    session = db.session
+    clean, errors = schemas.registration(data)
+    holder = None if "email" in errors else queries.candidate_by_email(session, clean["email"])
+    if holder is not None and not _dead(holder, now):
+        errors["email"] = codes.EMAIL_TAKEN
+    schemas.raise_if_invalid(errors)
+    candidate = _new_account(db, clean, holder, now, campaign_code, origin, created_by)
+    if candidate is None:
+        raise ValidationFailed(codes.INVALID, "email taken", fields={"email": codes.EMAIL_TAKEN})
+    return candidate
+
+
+def register(db, data, now, campaign_code, client_address=None):
+    """register_candidate: the same answer whether the address has an account or
+    not, so the form does not tell who is registered. A free address gets its
+    account and the activation mail; an address with an account gets nothing
+    new, and its owner a mail saying so, with their dossier number and the way
+    to log in or recover their credentials (at most throttle.MAIL_LIMIT an
+    hour). At most REGISTRATIONS_PER_HOUR registrations from one client address
+    (Conflict registration_throttled, whatever the addresses registered)."""
+    session = db.session
+    clean, errors = schemas.registration(data)
+    schemas.raise_if_invalid(errors)
+    wait = throttle.registration_wait(session, client_address, now)
+    if wait:
+        raise Conflict(codes.REGISTRATION_THROTTLED, "too many registrations from this address",
+                       fields={"retry_after": str(wait)})
+    holder = queries.candidate_by_email(session, clean["email"], lock=True)
+    if holder is None or _dead(holder, now):
+        if _new_account(db, clean, holder, now, campaign_code, "web") is not None:
+            return NEUTRAL
+        holder = queries.candidate_by_email(db.session, clean["email"])  # registered meanwhile
+    if holder is not None and throttle.mail_allowed(session, "already_exists", holder.email, now):
+        db.emit("account_already_exists", schemas.already_exists_event(holder))
+    return NEUTRAL
 
 
 def new_activation_link(db, candidate, now):

@@ -1,8 +1,9 @@
 """Input validation (-> ValidationFailed with field codes) and the JSON-safe
 dicts the accounts service returns and publishes (services/README.md, accounts)."""
+from services.common import text
 from services.common.errors import ValidationFailed
 
-from . import domain, sections
+from . import domain, passwords, sections
 from . import exceptions as codes
 from . import reference
 
@@ -28,7 +29,9 @@ def registration(data):
     values = {field: _text(data.get(field)) for field in REGISTRATION_FIELDS}
     errors = {field: codes.REQUIRED for field in REGISTRATION_FIELDS if not values[field]}
     for field in ("last_name", "first_name"):
-        if len(values[field]) > NAME_MAX_LENGTH:
+        if text.has_control(values[field]):
+            errors[field] = codes.CONTROL_CHARACTER
+        elif len(values[field]) > NAME_MAX_LENGTH:
             errors[field] = codes.TOO_LONG
     email, confirm = values["email"], values["email_confirm"]
     if email and not domain.is_valid_email(email):
@@ -43,16 +46,28 @@ def registration(data):
     return clean, errors
 
 
-def check_new_password(password, password_confirm):
+def check_new_password(password, password_confirm, personal=()):
+    """The rule (domain.is_strong_password), then how guessable it is given
+    `personal` (passwords.personal_words of the account)."""
     errors = {}
     if not isinstance(password, str) or not password:
         errors["password"] = codes.REQUIRED
     else:
         if not domain.is_strong_password(password):
             errors["password"] = codes.PASSWORD_WEAK
+        else:
+            reason = passwords.guessable(password, personal)
+            if reason:
+                errors["password"] = reason
         if password_confirm != password:
             errors["password_confirm"] = codes.PASSWORD_MISMATCH
     raise_if_invalid(errors)
+
+
+def personal_words(candidate):
+    """What a guesser knows of a candidate, for check_new_password."""
+    return passwords.personal_words(candidate.first_name, candidate.last_name, candidate.email,
+                                    candidate.dossier_number)
 
 
 def check_section_name(section):
@@ -127,6 +142,13 @@ def registered_event(candidate, token):
     """The only place the raw activation token goes: to the activation mail."""
     return {**_identity(candidate), "activation_token": token,
             "activation_expires_at": candidate.activation_expires_at}
+
+
+def already_exists_event(candidate):
+    """Someone tried to register the address of this account: its mail tells
+    the owner (dossier number, how to log in or recover the credentials)."""
+    return {**_identity(candidate), "activated": candidate.activated_at is not None,
+            "cas": candidate.origin == "cas"}
 
 
 def activated_event(candidate):

@@ -7,6 +7,8 @@ drops the fields that do not apply (a birth town for someone born in France...);
 """
 import re
 
+from services.common import text
+
 from . import domain
 from . import exceptions as codes
 from . import reference
@@ -54,7 +56,9 @@ def validate(section, data, today):
     values = clean(section, data)
     errors = {}
     for field, value in values.items():
-        if len(value) > MAX_LENGTH.get(field, DEFAULT_MAX_LENGTH):
+        if text.has_control(value):  # every field of these sections is one line
+            errors[field] = codes.CONTROL_CHARACTER
+        elif len(value) > MAX_LENGTH.get(field, DEFAULT_MAX_LENGTH):
             errors[field] = codes.TOO_LONG
     values = RULES[section](values, errors, today)
     for field in domain.missing_fields(section, values):

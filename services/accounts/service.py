@@ -47,10 +47,12 @@ class AccountsService(ServiceBase):
     # -- account creation and activation -----------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
-    def register_candidate(self, actor, data):
-        candidate = flows.create_account(self.db, data, self.clock(), self._campaign_code())
+    def register_candidate(self, actor, data, client_address=None):
+        """{"sent": true} whether the address was free or not (flows.register)."""
+        answer = flows.register(self.db, data, self.clock(), self._campaign_code(),
+                                client_address)
         self.db.commit()
-        return {"candidate_id": candidate.id, "dossier_number": candidate.dossier_number}
+        return answer
 
     def _active_campaign(self):
         """The active campaign {code, label, start, end, login_until}; None
@@ -97,7 +99,7 @@ class AccountsService(ServiceBase):
     def activate_account(self, actor, token, password, password_confirm):
         now = self.clock()
         candidate = self._candidate_for_token(token, now)
-        schemas.check_new_password(password, password_confirm)
+        schemas.check_new_password(password, password_confirm, schemas.personal_words(candidate))
         candidate.password_hash = passwords.hash_password(password)
         candidate.activated_at = now
         candidate.activation_token_hash = None  # single use
@@ -147,6 +149,7 @@ class AccountsService(ServiceBase):
         now = self.clock()
         session = self.db.session
         keys = throttle.keys_for(kind, account, login, client_address)
+        throttle.take_turn(session, keys)
         wait = throttle.retry_after(session, keys, now)
         if wait:
             raise Conflict(codes.LOGIN_THROTTLED, "too many failed logins",
@@ -359,7 +362,7 @@ class AccountsService(ServiceBase):
     @rpc(expected_exceptions=EXPECTED)
     def reset_password(self, actor, token, password, password_confirm):
         candidate = flows.candidate_for_reset(self.db.session, token, self.clock())
-        schemas.check_new_password(password, password_confirm)
+        schemas.check_new_password(password, password_confirm, schemas.personal_words(candidate))
         candidate.password_hash = passwords.hash_password(password)
         candidate.reset_token_hash = candidate.reset_expires_at = None  # single use
         throttle.clear_account(self.db.session, "candidate", candidate.id)
@@ -405,7 +408,7 @@ class AccountsService(ServiceBase):
         if not (actors.is_system(actor) or (actors.is_staff(actor) and actor["role"] == "admin")):
             raise Forbidden("forbidden", "the system or an administrator only")
         done = flows.purge_unactivated(self.db, self.clock())
-        throttle.forget_old_mail_counts(self.db.session, self.clock())
+        throttle.forget_old_counts(self.db.session, self.clock())
         self.db.commit()
         if done["purged"]:
             log.info("purged %d accounts never activated", done["purged"])
@@ -493,7 +496,7 @@ class AccountsService(ServiceBase):
         if user is None:
             raise NotFound(codes.NOT_FOUND, "no such staff user")
         clean, errors = staff_admin.validate(data, False, self._known_centres(),
-                                             self._known_commissions(actor))
+                                             self._known_commissions(actor), login=user.login)
         if "presides" not in errors:
             errors.update(staff_admin.presidency_taken(
                 staff_admin.staff_for_update(self.db.session), clean, user.id))

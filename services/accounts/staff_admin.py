@@ -8,10 +8,10 @@ import re
 
 from sqlalchemy import select
 
-from services.common import actors
+from services.common import actors, text
 from services.common.errors import Conflict, Forbidden, NotFound
 
-from . import domain
+from . import domain, passwords
 from . import exceptions as codes
 from .models import StaffUser
 
@@ -33,9 +33,9 @@ def _codes(value):
     return sorted({str(v).strip().upper() for v in value if str(v).strip()})
 
 
-def validate(data, creating, known_centres=None, known_commissions=None):
+def validate(data, creating, known_centres=None, known_commissions=None, login=None):
     """-> (clean, errors). `known_centres`, `known_commissions`: the catalogue's
-    centre and commission codes, when known."""
+    centre and commission codes, when known; `login`: the user's, when updating."""
     data = data if isinstance(data, dict) else {}
     clean, errors = {}, {}
     if creating:
@@ -48,6 +48,8 @@ def validate(data, creating, known_centres=None, known_commissions=None):
     name = str(data.get("display_name") or "").strip()
     if not name:
         errors["display_name"] = codes.REQUIRED
+    elif text.has_control(name):
+        errors["display_name"] = codes.CONTROL_CHARACTER
     elif len(name) > 200:
         errors["display_name"] = codes.TOO_LONG
     clean["display_name"] = name
@@ -87,6 +89,11 @@ def validate(data, creating, known_centres=None, known_commissions=None):
             errors["password"] = codes.REQUIRED
         elif not domain.is_strong_password(password):
             errors["password"] = codes.PASSWORD_WEAK
+        else:
+            reason = passwords.guessable(password, passwords.personal_words(
+                clean.get("login") or login, name, clean["email"]))
+            if reason:
+                errors["password"] = reason
         clean["password"] = password if isinstance(password, str) else ""
     return clean, errors
 

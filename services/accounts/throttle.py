@@ -1,31 +1,40 @@
-"""Slowing down repeated failed logins (DOMAIN.md 2, issue 3).
+"""Slowing down repeated failed logins (DOMAIN.md 2).
 
-Counters are kept per account and client address together (or, for a login
-that matches no account, per login text and address, so the answer never tells
-which accounts exist) and per client address alone (addresses stored hashed).
-After `threshold` consecutive failures the next attempt must wait
-2^(failures - threshold) seconds after the last failure, at most `cap`. The
-account's counter is the one of the address trying: an attacker hammering an
-account from their address slows only themself down, the candidate logging in
-from elsewhere is not kept out. A success clears the counters of the account
-at that address and of the address.
+Two counters apply to every attempt: one per account (or, for a login that
+matches no account, per login text, so the answer never tells which accounts
+exist), whatever the client address, and one per client address whatever the
+account (addresses stored hashed). After `threshold` consecutive failures the
+next attempt must wait 2^(failures - threshold) seconds after the last failure,
+at most `cap`; an attempt made too early is refused without checking the
+password and is not counted, so hammering during the wait does not lengthen it.
+
+The account's counter does not depend on the address: spreading guesses over
+many addresses slows the account down just the same. Its owner is never kept
+out for good: the wait is capped, a success clears it, and so does a new
+password (`clear_account`, reached through "J'ai oublié mes identifiants").
+Counters idle for FORGET_AFTER are dropped by the purge job.
 
 The same table also bounds the mails a neutral flow sends to one address
 (`mail_allowed`): at most MAIL_LIMIT mails of a flow per recipient per
 MAIL_WINDOW, so nobody can flood an inbox with activation, credentials or
-email-change links.
+email-change links; and the registrations from one client address
+(`registration_allowed`).
 """
 import hashlib
 import math
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
+
+from services.common.config import env
 
 from .models import LoginFailure
 
-ACCOUNT = (5, 60)     # (threshold, cap in seconds)
+ACCOUNT = (5, 900)    # (threshold, cap in seconds): 15 min at most between guesses
 ADDRESS = (20, 900)
+FORGET_AFTER = timedelta(days=1)
+LOCK_CLASS = 7301  # first key of the advisory locks taken on accounts' counters
 
 
 def wait_seconds(failures, policy):
@@ -47,19 +56,20 @@ def _digest(text):
 
 
 def account_prefix(kind, account_id):
-    """What every counter of this account starts with, whatever the address."""
+    """What the account's counters start with (rows of earlier versions, kept
+    per address, too)."""
     return f"{kind}:{account_id}:"
 
 
-def account_key(kind, account_id, address=""):
-    """The account's counter for attempts from `address`."""
-    return account_prefix(kind, account_id) + _digest(address)
+def account_key(kind, account_id):
+    """The account's counter, whatever the address trying."""
+    return account_prefix(kind, account_id) + "any"
 
 
-def login_key(kind, login, address=""):
+def login_key(kind, login):
     """For a login that matches no account: throttled the same way, so probing
     does not reveal which logins exist."""
-    return f"{kind}-login:{_digest(login.strip().lower() + chr(10) + address)}"
+    return f"{kind}-login:{_digest(login.strip().lower())}"
 
 
 def address_key(address):
@@ -69,11 +79,18 @@ def address_key(address):
 def keys_for(kind, account, login, address):
     """[(key, policy)] that apply to this attempt."""
     address = address.strip() if isinstance(address, str) else ""
-    keys = [(account_key(kind, account.id, address) if account is not None
-             else login_key(kind, login, address), ACCOUNT)]
+    keys = [(account_key(kind, account.id) if account is not None
+             else login_key(kind, login), ACCOUNT)]
     if address:
         keys.append((address_key(address), ADDRESS))
     return keys
+
+
+def take_turn(session, keys):
+    """Attempts on one account (or login text) are checked one at a time, until
+    the transaction ends: guesses sent all at once from many addresses would
+    otherwise all be checked before the first failure is counted."""
+    session.execute(select(func.pg_advisory_xact_lock(LOCK_CLASS, func.hashtext(keys[0][0]))))
 
 
 def retry_after(session, keys, now):
@@ -98,43 +115,74 @@ def clear(session, keys):
 
 
 def clear_account(session, kind, account_id):
-    """Every counter of the account, from every address (a new password)."""
+    """Every counter of the account (a new password)."""
     session.execute(delete(LoginFailure).where(
         LoginFailure.key.startswith(account_prefix(kind, account_id), autoescape=True)))
 
 
-# -- mails of the neutral flows ----------------------------------------------------------
+# -- mails of the neutral flows, registrations ------------------------------------------
 
 MAIL_LIMIT = 3
 MAIL_WINDOW = timedelta(hours=1)
+REGISTRATION_WINDOW = timedelta(hours=1)
+
+
+def registration_limit():
+    """REGISTRATIONS_PER_HOUR: accounts one client address may ask for per hour
+    (a campus or a lycée behind one address registers many students)."""
+    return int(env("REGISTRATIONS_PER_HOUR", "20"))
 
 
 def mail_key(flow, email):
     return f"mail-{flow}:{_digest(email.strip().lower())}"
 
 
-def mail_allowed(session, flow, email, now):
-    """Whether one more mail of `flow` may go to `email` now; counts it if so.
-    The window starts with the first mail sent to the address (the row's
-    `last_failure_at` holds that start, `failures` the mails sent since)."""
-    key = mail_key(flow, email)
+def registration_key(address):
+    return f"register:{_digest(address)}"
+
+
+def _take(session, key, limit, window, now):
+    """Counts one more use of `key` if fewer than `limit` were counted in the
+    window; -> 0 when counted, else the whole seconds until the window ends.
+    The window starts with the first use (the row's `last_failure_at` holds
+    that start, `failures` the uses since)."""
     row = session.scalars(select(LoginFailure).where(LoginFailure.key == key)
                           .with_for_update()).first()
     if row is None:
         statement = insert(LoginFailure).values(key=key, failures=1, last_failure_at=now)
         session.execute(statement.on_conflict_do_update(
             index_elements=["key"], set_={"failures": LoginFailure.failures + 1}))
-        return True
-    if now - row.last_failure_at >= MAIL_WINDOW:
+        return 0
+    if now - row.last_failure_at >= window:
         row.failures, row.last_failure_at = 1, now
-        return True
-    if row.failures >= MAIL_LIMIT:
-        return False
+        return 0
+    if row.failures >= limit:
+        return max(1, math.ceil((row.last_failure_at + window - now).total_seconds()))
     row.failures += 1
-    return True
+    return 0
 
 
-def forget_old_mail_counts(session, now):
-    """The purge job drops the counts whose window is over."""
-    session.execute(delete(LoginFailure).where(LoginFailure.key.startswith("mail-"),
-                                               LoginFailure.last_failure_at <= now - MAIL_WINDOW))
+def mail_allowed(session, flow, email, now):
+    """Whether one more mail of `flow` may go to `email` now; counts it if so."""
+    return _take(session, mail_key(flow, email), MAIL_LIMIT, MAIL_WINDOW, now) == 0
+
+
+def registration_wait(session, address, now):
+    """0 when one more registration from `address` may go ahead (counted), else
+    the seconds to wait. Without an address (a caller that gives none) nothing
+    is counted."""
+    address = address.strip() if isinstance(address, str) else ""
+    if not address:
+        return 0
+    return _take(session, registration_key(address), registration_limit(),
+                 REGISTRATION_WINDOW, now)
+
+
+def forget_old_counts(session, now):
+    """The purge job drops the mail and registration counts whose window is
+    over, and login failures idle for FORGET_AFTER."""
+    session.execute(delete(LoginFailure).where(
+        (LoginFailure.key.startswith("mail-") & (LoginFailure.last_failure_at <= now - MAIL_WINDOW))
+        | (LoginFailure.key.startswith("register:")
+           & (LoginFailure.last_failure_at <= now - REGISTRATION_WINDOW))
+        | (LoginFailure.last_failure_at <= now - FORGET_AFTER)))

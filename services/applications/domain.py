@@ -8,6 +8,7 @@ import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from services.common import text
 from services.common.errors import Conflict, ValidationFailed
 
 from . import exceptions as codes
@@ -194,13 +195,16 @@ def cancel_refusal(status, cancelled, has_decision):
 
 # -- decisions -------------------------------------------------------------------
 
-def _text(value, limit, field, errors):
+def _text(value, limit, field, errors, multiline=False):
+    """Mailed to the candidate: control characters refused (services.common.text)."""
     if value is None:
         return None
     value = str(value).strip()
-    if len(value) > limit:
+    if text.has_control(value, multiline):
+        errors[field] = codes.CONTROL_CHARACTER
+    elif len(value) > limit:
         errors[field] = "too_long"
-    return value or None
+    return (text.newlines(value) if multiline else value) or None
 
 
 def _rank(value):
@@ -220,7 +224,8 @@ def decision_data(code, data) -> dict:
     if code not in DECISION_CODES:
         raise ValidationFailed(codes.INVALID, "unknown decision code", {"code": "invalid_choice"})
     data, errors = dict(data or {}), {}
-    result = {"comment": _text(data.get("comment"), COMMENT_MAX, "comment", errors),
+    result = {"comment": _text(data.get("comment"), COMMENT_MAX, "comment", errors,
+                               multiline=True),
               "reason": None, "rank": None, "convocation": None}
     if code == DE:
         result["reason"] = _text(data.get("reason"), REASON_MAX, "reason", errors)

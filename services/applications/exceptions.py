@@ -30,8 +30,13 @@ formation_not_found (catalog), the documents ValidationFailed codes.
 NotFound: not_found (application; also another candidate's), piece_not_found, no_file.
 Forbidden: forbidden, read_only, out_of_scope (services.common.actors).
 ValidationFailed: invalid with fields {field: required | invalid | invalid_choice |
-invalid_date | rank_invalid | too_long}; file_missing (upload ticket unknown).
+invalid_date | rank_invalid | too_long | control_character}; file_missing (upload
+ticket unknown). control_character: a line break, tab or invisible/bidi control
+character in a one-line field (decision reason, convocation), any control but a
+line break in a comment (services.common.text): these texts are mailed.
 """
+from services.common import text
+
 APPLICATIONS_CLOSED = "applications_closed"
 CAMPAIGN_NOT_OPEN = "campaign_not_open"
 ALREADY_APPLIED = "already_applied"
@@ -42,6 +47,7 @@ ALREADY_TRANSMITTED = "already_transmitted"
 RETURN_DEADLINE_PASSED = "return_deadline_passed"
 PIECES_MISSING = "pieces_missing"
 CANNOT_CANCEL = "cannot_cancel"
+CONTROL_CHARACTER = text.CONTROL_CHARACTER
 APPLICATION_CANCELLED = "application_cancelled"
 INVALID_TRANSITION = "invalid_transition"
 PIECES_REFUSED = "pieces_refused"

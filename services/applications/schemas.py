@@ -1,5 +1,6 @@
 """Input checks that are not domain rules, and the JSON-safe dicts this service
 returns (application, summary) and publishes (event payloads)."""
+from services.common import text
 from services.common.errors import ValidationFailed
 
 from . import domain
@@ -34,9 +35,12 @@ def piece_review(status, comment):
     comment = (str(comment).strip() or None) if comment is not None else None
     if status == domain.P_RE and not comment:
         raise ValidationFailed(codes.INVALID, "a refusal needs a comment", {"comment": "required"})
+    if comment and text.has_control(comment, multiline=True):
+        raise ValidationFailed(codes.INVALID, "control character in the comment",
+                               {"comment": codes.CONTROL_CHARACTER})
     if comment and len(comment) > COMMENT_MAX:
         raise ValidationFailed(codes.INVALID, "comment too long", {"comment": "too_long"})
-    return status, comment
+    return status, text.newlines(comment) if comment else comment
 
 
 def file_status(status):

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import case, select
 from sqlalchemy.orm import joinedload
 
-from services.common import actors
+from services.common import actors, text
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 from . import domain
@@ -57,7 +57,10 @@ def require_formation_scope(actor, centre_code):
 
 # -- values ---------------------------------------------------------------------------
 
-def _text(data, field, errors, required=False, max_length=200, pattern=None, upper=False):
+def _text(data, field, errors, required=False, max_length=200, pattern=None, upper=False,
+          multiline=False):
+    """One line of text unless `multiline` (an address typed in a text area):
+    control characters refused either way (services.common.text)."""
     value = data.get(field)
     value = str(value).strip() if value is not None else ""
     if upper:
@@ -66,11 +69,13 @@ def _text(data, field, errors, required=False, max_length=200, pattern=None, upp
         if required:
             errors[field] = codes.REQUIRED
         return None
-    if len(value) > max_length:
+    if text.has_control(value, multiline):
+        errors[field] = codes.CONTROL_CHARACTER
+    elif len(value) > max_length:
         errors[field] = codes.TOO_LONG
     elif pattern is not None and not pattern.fullmatch(value):
         errors[field] = codes.INVALID
-    return value
+    return text.newlines(value) if multiline else value
 
 
 def _day(data, field, errors, required=False):
@@ -175,7 +180,7 @@ def centre_values(data):
             data, errors["max_file_size_mb"] = {**data, "max_file_size": None}, codes.INVALID
     values = {"code": _text(data, "code", errors, True, 20, CODE, upper=True),
               "label": _text(data, "label", errors, True, 200),
-              "address": _text(data, "address", errors, False, 1000),
+              "address": _text(data, "address", errors, False, 1000, multiline=True),
               "email": _text(data, "email", errors, False, 254, EMAIL),
               "max_applications": _count(data, "max_applications", errors, minimum=1),
               "online": _flag(data, "online")}
@@ -356,7 +361,7 @@ def commission_values(session, data):
     errors = {}
     values = {"code": _text(data, "code", errors, True, 30, CODE, upper=True),
               "label": _text(data, "label", errors, True, 200),
-              "address": _text(data, "address", errors, False, 1000),
+              "address": _text(data, "address", errors, False, 1000, multiline=True),
               "email": _text(data, "email", errors, False, 254, EMAIL),
               "phone": _text(data, "phone", errors, False, 30),
               "signatory": _text(data, "signatory", errors, False, 200),

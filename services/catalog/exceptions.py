@@ -17,7 +17,12 @@ by the seed today, by the administration screens later):
 
 Administration (issue 4):
     invalid with fields {field: required | too_long | invalid | invalid_date |
-        date_order | invalid_choice | unknown_commission | code_taken ...};
+        date_order | invalid_choice | unknown_commission | code_taken |
+        control_character ...};
+        control_character: a line break, tab or invisible/bidi control
+            character in a one-line field (labels, signatory, phone, keywords,
+            piece labels, reference items), any control but a line break in an
+            address (services.common.text);
         bulk changes: {"<formation code>.<field>": code}
 NotFound: campaign_not_found, centre_not_found, formation_not_found
     url: invalid_url (only http:// or https:// addresses with a host)
@@ -28,6 +33,8 @@ Conflict: campaign_archived (an archived campaign cannot be changed or activated
     nor its formations and their pieces)
 Forbidden: forbidden, read_only, out_of_scope (services.common.actors)
 """
+from services.common import text
+
 FORMATION_NOT_FOUND = "formation_not_found"
 NO_ACTIVE_CAMPAIGN = "no_active_campaign"
 
@@ -47,6 +54,7 @@ UNKNOWN_COMMISSION = "unknown_commission"
 CODE_TAKEN = "code_taken"
 INVALID_CHOICE = "invalid_choice"
 TOO_LONG = "too_long"
+CONTROL_CHARACTER = text.CONTROL_CHARACTER
 DUPLICATE_LINE = "duplicate_line"
 ONE_PRESIDENT = "one_president"
 COMMISSION_NOT_FOUND = "commission_not_found"

@@ -9,6 +9,7 @@ from jinja2 import Environment, FileSystemLoader
 
 from services.common.config import env, public_url
 from services.common.dates import french_date
+from services.common.text import without_controls
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 LANGUAGES = ("fr", "en")
@@ -20,10 +21,26 @@ TIME_SEPARATOR = {"fr": " à ", "en": " at "}
 HIDDEN_LINK = {"fr": "[lien masqué]", "en": "[link hidden]"}
 
 
+class Lines(str):
+    """A value a template lets span several lines: `{{ event.comment|lines }}`."""
+
+
+def _printable(value):
+    """Every value a template prints is one line (line breaks and other controls
+    become spaces) unless marked `|lines`: a label can neither add a header nor
+    fake a line of the mail. The services refuse such characters in what they
+    store (services.common.text); this covers older data."""
+    if isinstance(value, Lines):
+        return without_controls(value, multiline=True)
+    return without_controls(value) if isinstance(value, str) else value
+
+
 def _environment_for(lang):
     environment = Environment(loader=FileSystemLoader(str(TEMPLATES)),
-                              keep_trailing_newline=True, autoescape=False)  # plain-text mails
+                              keep_trailing_newline=True, autoescape=False,  # plain-text mails
+                              finalize=_printable)
     environment.filters["date"] = french_date
+    environment.filters["lines"] = lambda v: Lines(v) if isinstance(v, str) else v
     environment.filters["datetime"] = lambda v: french_date(
         v, with_time=True, time_separator=TIME_SEPARATOR[lang])
     return environment
@@ -43,7 +60,8 @@ def render(code, lang, variables):
     head, _, body = text.partition("\n\n")
     if not head.startswith("Subject:"):
         raise ValueError(f"template {lang}/{code} must start with 'Subject:'")
-    return head[len("Subject:"):].strip(), body.strip() + "\n"
+    # The subject is one header line whatever the values put into it.
+    return without_controls(head[len("Subject:"):]), body.strip() + "\n"
 
 
 def greeting_name(recipient, lang):
@@ -97,6 +115,7 @@ ACCOUNT_MAILS = {
     "candidate_registered": "ACCOUNT_CREATED",
     "activation_requested": "ACCOUNT_ACTIVATION_RESENT",
     "credentials_requested": "ACCOUNT_CREDENTIALS",
+    "account_already_exists": "ACCOUNT_ALREADY_EXISTS",
     "email_change_requested": "ACCOUNT_EMAIL_CHANGE",
     "account_deleted": "ACCOUNT_DELETED",
 }

@@ -52,6 +52,14 @@ class NotificationsService(ServiceBase):
         self._remember(event)
         self._mail(event, "ACCOUNT_CREDENTIALS")
 
+    @event_handler("accounts", "account_already_exists", requeue_on_error=True)
+    @handle_once
+    def on_account_already_exists(self, event):
+        """Someone registered this account's address again: the owner learns it
+        (the registration form answered as for a new account)."""
+        self._remember(event)
+        self._mail(event, "ACCOUNT_ALREADY_EXISTS")
+
     @event_handler("accounts", "email_change_requested", requeue_on_error=True)
     @handle_once
     def on_email_change_requested(self, event):

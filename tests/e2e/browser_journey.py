@@ -68,7 +68,7 @@ def journey(page, mail_folder, shots):
     page.get_by_label("Adresse mail *", exact=True).fill(email)
     page.get_by_label("Confirmation Adresse Mail *", exact=True).fill(email)
     page.get_by_role("button", name="Créer un compte").click()
-    expect(page.get_by_text("Votre compte est créé")).to_be_visible()
+    expect(page.get_by_text("Demande enregistrée")).to_be_visible()
 
     link = next(l for l in wait_for_mail(mail_folder, email, "ACCOUNT_CREATED")["links"] if "/compte/activer/" in l)
     page.goto(link[link.index("/compte/activer/"):])

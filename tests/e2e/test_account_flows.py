@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 
+from deploy.local.mailbox import read_mails
 from tests.e2e.test_candidate_journey import (PASSWORD, fill_dossier, register_and_activate,
                                               staff_login, text)
 
@@ -82,6 +83,33 @@ def test_lost_activation_link_and_forgotten_credentials(browser, mailbox, platfo
     for link in (first_link, second_link, reset):
         assert link.rsplit("/", 1)[1] not in logs
     assert NEW_PASSWORD not in logs and PASSWORD not in logs
+
+
+def test_registering_an_address_with_an_account_looks_like_a_new_registration(browser,
+                                                                            mailbox, platform):
+    _, taken, dossier_number, _ = register_and_activate(browser, mailbox)
+    free = new_email()
+
+    def register(email):
+        visitor = browser()
+        visitor.get("/compte/creer")
+        answer = visitor.post("/compte/creer", {"last_name": "Durand", "first_name": "Paul",
+                                                "email": email, "email_confirm": email})
+        page = re.sub(r'name="csrf_token" value="[^"]+"', "", text(answer))
+        return answer.status_code, page.replace(email, "ADDRESS")
+
+    assert register(taken) == register(free)
+    # what differs reaches only the owner of each address
+    created = mailbox(free, "ACCOUNT_CREATED")
+    told = mailbox(taken, "ACCOUNT_ALREADY_EXISTS")
+    assert "/compte/activer/" in " ".join(created["links"])
+    assert dossier_number in told["body"] and "J'ai oublié mes identifiants" in told["body"]
+    assert any(link.endswith("/compte/identifiants-oublies") for link in told["links"])
+    assert not any("/compte/activer/" in link for link in told["links"])
+    mails = read_mails(platform.mail_dir)
+    assert [m["code"] for m in mails if m["to"] == free] == ["ACCOUNT_CREATED"]
+    assert sorted(m["code"] for m in mails if m["to"] == taken) == [
+        "ACCOUNT_ALREADY_EXISTS", "ACCOUNT_CREATED"]  # its own activation, then this one
 
 
 def test_repeated_failed_logins_are_slowed_down_not_locked(browser, mailbox):

@@ -27,7 +27,7 @@ def register_and_activate(browser, mailbox, last_name="Martin", first_name="Léa
     user.get("/compte/creer")
     answer = user.post("/compte/creer", {"last_name": last_name, "first_name": first_name,
                                          "email": email, "email_confirm": email})
-    assert answer.status_code == 200 and "Votre compte est créé" in text(answer)
+    assert answer.status_code == 200 and "Demande enregistrée" in text(answer)
     mail = mailbox(email, "ACCOUNT_CREATED")
     link = next(link for link in mail["links"] if "/compte/activer/" in link)
     path = link[link.index("/compte/activer/"):]

@@ -5,7 +5,9 @@ import json
 from urllib.parse import parse_qs, urlparse
 
 from services.common.errors import Conflict, NotFound, ValidationFailed
-from tests.gateway.test_app import CANDIDATE, app, fake, login_candidate, page_text, token  # noqa: F401
+from gateway import create_app
+from tests.gateway.test_app import (CANDIDATE, CSRF, app, fake, login_candidate,  # noqa: F401
+                                    page_text, token)
 
 DOSSIER = {"candidate": {"id": 7, "dossier_number": "22PB7Y36", "email": "a@b.fr"},
            "personal": {"birth_name": "Martin", "first_name": "Léa", "civility": "MME"},
@@ -230,3 +232,60 @@ def test_a_closed_campaign_says_so_at_login(app):
         "campaign_closed", "closed", {"login_until": "2027-06-30"})})
     back = client.get("/cas/retour?ticket=ST-3", follow_redirects=True)
     assert "n'est plus possible après le 30/06/2027" in page_text(back)
+
+
+# -- the client address accounts throttles on ----------------------------------------------
+
+def address_seen(remote_addr, forwarded=None, proxies=0):
+    """The client_address accounts receives for a login sent from `remote_addr`."""
+    app = create_app({"TESTING": False, "SECRET_KEY": "test", "TRUSTED_PROXIES": proxies})
+    remote = fake(app, accounts={"authenticate_candidate": ValidationFailed("bad_credentials")})
+    client = app.test_client()
+    headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+    environ = {"REMOTE_ADDR": remote_addr}
+    form = client.get("/", headers=headers, environ_base=environ).get_data(as_text=True)
+    csrf = CSRF.search(form).group(1)
+    client.post("/connexion", data={"csrf_token": csrf, "login": "a@b.fr", "password": "x"},
+                headers=headers, environ_base=environ)
+    (method, (login, password, address)), = remote.accounts.calls
+    return address
+
+
+def test_a_client_cannot_choose_the_address_it_is_throttled_on():
+    # no proxy configured: the header is the client's own writing, ignored
+    assert address_seen("203.0.113.7", "6.6.6.6") == "203.0.113.7"
+    # behind one proxy: the entry that proxy appended, not the left-most one
+    assert address_seen("10.0.0.2", "6.6.6.6, 203.0.113.7", proxies=1) == "203.0.113.7"
+    assert address_seen("10.0.0.2", "203.0.113.7", proxies=1) == "203.0.113.7"
+    # behind two: the entry the outer proxy appended
+    assert address_seen("10.0.0.2", "6.6.6.6, 203.0.113.7, 10.0.0.9", proxies=2) == \
+        "203.0.113.7"
+
+
+def test_the_older_trusted_proxy_flag_means_one_proxy(monkeypatch):
+    from gateway import settings
+    monkeypatch.delenv("TRUSTED_PROXIES", raising=False)
+    monkeypatch.setenv("TRUSTED_PROXY", "1")
+    assert settings.load()["TRUSTED_PROXIES"] == 1
+    monkeypatch.setenv("TRUSTED_PROXIES", "2")
+    assert settings.load()["TRUSTED_PROXIES"] == 2
+
+
+def test_registration_sends_the_client_address_and_says_when_to_come_back(app):
+    remote = fake(app, accounts={"register_candidate": {"sent": True}})
+    client = app.test_client()
+    form = {"last_name": "Martin", "first_name": "Léa", "email": "lea@example.org",
+            "email_confirm": "lea@example.org"}
+    environ = {"REMOTE_ADDR": "203.0.113.7"}
+    csrf = CSRF.search(client.get("/compte/creer", environ_base=environ).get_data(
+        as_text=True)).group(1)
+    done = client.post("/compte/creer", data={**form, "csrf_token": csrf}, environ_base=environ)
+    assert done.status_code == 200 and "Demande enregistrée" in page_text(done)
+    assert remote.accounts.calls == [("register_candidate", ({**form, "lang": "fr"},
+                                                             "203.0.113.7"))]
+    fake(app, accounts={"register_candidate": Conflict(
+        "registration_throttled", "slow", {"retry_after": "1790"})})
+    slowed = client.post("/compte/creer", data={**form, "csrf_token": csrf},
+                         environ_base=environ)
+    assert slowed.status_code == 429 and "Réessayez dans 30 minutes" in page_text(slowed)
+    assert 'value="Martin"' in page_text(slowed)

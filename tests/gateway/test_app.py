@@ -79,7 +79,7 @@ def test_every_form_route_refuses_a_post_without_csrf(app):
 
 def test_registration_errors_come_back_in_french_and_keep_the_input(app):
     fake(app, accounts={"register_candidate": ValidationFailed(
-        "invalid", "bad", {"email_confirm": "email_mismatch", "email": "email_taken"})})
+        "invalid", "bad", {"email_confirm": "email_mismatch", "last_name": "too_long"})})
     client = app.test_client()
     answer = client.post("/compte/creer", data={
         "csrf_token": token(client, "/compte/creer"), "last_name": "Martin", "first_name": "Léa",
@@ -87,7 +87,7 @@ def test_registration_errors_come_back_in_french_and_keep_the_input(app):
     page = page_text(answer)
     assert answer.status_code == 422
     assert "Les deux adresses mail ne correspondent pas." in page
-    assert "Un compte existe déjà avec cette adresse mail." in page
+    assert "Valeur trop longue." in page
     assert 'value="Martin"' in page  # nothing typed is lost
 
 

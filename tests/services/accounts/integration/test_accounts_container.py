@@ -10,13 +10,13 @@ import pytest
 from eventlet.queue import Empty, Queue
 from kombu import Connection
 from nameko.events import event_handler
-from tests.support.rpc import acting_rpc_proxy, signed_event_dispatcher
 from sqlalchemy import text
 
 from services.accounts.service import AccountsService
 from services.common.errors import Conflict, NotFound, ValidationFailed
 from services.common.actors import ANONYMOUS, service
 from tests.services.accounts.harness import ADDRESS, BAC, PASSWORD, PERSONAL
+from tests.support.rpc import acting_rpc_proxy, signed_event_dispatcher
 
 WAIT_SECONDS = 15
 LISTENER = "accounts_test_listener"
@@ -79,20 +79,20 @@ def test_register_activate_login_and_lock(running, rabbit_config):
     email = f"lea.{uuid.uuid4().hex[:8]}@example.org"
     with acting_rpc_proxy("accounts", rabbit_config) as accounts:
         # Register: the activation token leaves only in the event.
-        done = accounts.register_candidate(ANONYMOUS, {"last_name": "Martin", "first_name": "Léa",
+        assert accounts.register_candidate(ANONYMOUS, {"last_name": "Martin", "first_name": "Léa",
                                             "email": email, "email_confirm": email,
-                                            "lang": "fr"})
+                                            "lang": "fr"}) == {"sent": True}
         registered = next_event(received, "candidate_registered", email)
-        assert registered["candidate_id"] == done["candidate_id"]
-        assert registered["dossier_number"] == done["dossier_number"]
+        done = {"candidate_id": registered["candidate_id"],
+                "dossier_number": registered["dossier_number"]}
         token = registered["activation_token"]
 
         # Typed errors cross the wire.
-        with pytest.raises(ValidationFailed) as taken:
+        with pytest.raises(ValidationFailed) as mismatch:
             accounts.register_candidate(ANONYMOUS, {"last_name": "Martin", "first_name": "Léa",
-                                         "email": email.upper(), "email_confirm": email,
+                                         "email": email, "email_confirm": "x" + email,
                                          "lang": "fr"})
-        assert taken.value.fields == {"email": "email_taken"}
+        assert mismatch.value.fields == {"email_confirm": "email_mismatch"}
         with pytest.raises(ValidationFailed) as not_yet:
             accounts.authenticate_candidate(ANONYMOUS, email, PASSWORD)
         assert not_yet.value.code == "bad_credentials"
@@ -117,7 +117,7 @@ def test_register_activate_login_and_lock(running, rabbit_config):
         for section, data in (("personal", PERSONAL), ("address", ADDRESS), ("bac", BAC)):
             view = accounts.save_dossier_section(actor, section, data)
         assert view["ready_to_apply"] and not view["personal_locked"]
-        contact = accounts.check_ready_to_apply(service("applications"), done["candidate_id"])
+        contact = accounts.check_ready_to_apply(service("applications"), service("applications"), done["candidate_id"])
         assert contact["civility"] == "MME" and contact["email"] == email
 
         dispatch = signed_event_dispatcher(rabbit_config)

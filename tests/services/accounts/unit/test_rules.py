@@ -4,7 +4,8 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from services.accounts import domain, reference, sections
+from services.accounts import domain, passwords, reference, sections, seed
+from tests.services.accounts.harness import PASSWORD
 
 TODAY = date(2027, 3, 10)
 
@@ -28,6 +29,25 @@ def test_strong_passwords(password):
 ])
 def test_weak_passwords(password, missing):
     assert not domain.is_strong_password(password), missing
+
+
+LEA = passwords.personal_words("Léa", "Martin", "lea.martin@example.org", "AB3DE5FG")
+
+
+@pytest.mark.parametrize("password", [seed.DEMO_PASSWORD, PASSWORD, "Nouveau-Secret-2027?",
+                                      "Gestion-2027-pass!", "vélo Trombone 7 nuage!",
+                                      "Xk7#pQ2!vL9z" * 20])
+def test_passwords_hard_to_guess_pass_the_estimator(password):
+    assert passwords.guessable(password, LEA) is None
+
+
+def test_what_a_guesser_knows_of_the_user():
+    assert {"léa", "martin", "lea.martin@example.org", "lea", "example", "ab3de5fg",
+            "martinléa", "leamartin"} <= set(LEA)
+    assert passwords.guessable("Martin2027!", LEA) == "password_personal"
+    assert passwords.guessable("Martin2027!", []) is not None  # a common surname anyway
+    assert passwords.guessable("AB3DE5FG-ab!", LEA) == "password_personal"
+    assert passwords.guessable("AB3DE5FG-ab!", []) is None  # only the owner's number
 
 
 # -- dossier numbers ------------------------------------------------------------------

@@ -39,6 +39,8 @@ def test_committee_members_have_commissions_and_may_preside(admin_harness):
     ({"centres": []}, {"centres": "required"}),
     ({"centres": ["DROIT"]}, {"centres": "unknown_centre"}),
     ({"password": "short"}, {"password": "password_weak"}),
+    ({"password": "Gestion.Droit1"}, {"password": "password_personal"}),
+    ({"password": "Password2027!"}, {"password": "password_common"}),
     ({"login": "Bad Login!"}, {"login": "invalid"}),
     ({"email": "nope"}, {"email": "invalid_email"}),
     ({"role": "committee", "commissions": ["A"], "presides": ["B"]}, {"presides": "invalid_choice"}),
@@ -46,6 +48,15 @@ def test_committee_members_have_commissions_and_may_preside(admin_harness):
 def test_bad_staff_data_is_refused_with_its_field(admin_harness, change, fields):
     admin_harness.refused(ValidationFailed, "invalid", "create_staff", ADMIN, {**MANAGER, **change},
                           fields=fields)
+
+
+def test_a_new_staff_password_easy_to_guess_is_refused(admin_harness):
+    created = admin_harness.call("create_staff", ADMIN, MANAGER)
+    admin_harness.refused(ValidationFailed, "invalid", "update_staff", ADMIN, created["id"],
+                          {**MANAGER, "password": "Gestion.droit-1"},
+                          fields={"password": "password_personal"})
+    admin_harness.call("update_staff", ADMIN, created["id"], {**MANAGER, "password": ""})
+    assert admin_harness.call("authenticate_staff", "gestion.droit", GOOD)  # unchanged
 
 
 def test_logins_are_unique(admin_harness):

@@ -134,6 +134,22 @@ def test_refusing_a_piece_needs_a_comment(harness, actors):
     assert error.fields == {"status": "invalid_choice"}
 
 
+def test_mailed_staff_texts_refuse_controls_but_a_comment_keeps_its_lines(harness, actors):
+    h = harness
+    app_id = h.transmitted(actors.ada)["id"]
+    error = h.refused(ValidationFailed, "invalid", "set_piece_status", actors.manager_sci, app_id,
+                      "CV", "RE", "Illisible\u202e")
+    assert error.fields == {"comment": "control_character"}
+    view = h.call("set_piece_status", actors.manager_sci, app_id, "CV", "RE",
+                  "Illisible.\r\nMerci de renvoyer un scan.")
+    cv, = [p for p in view["pieces"] if p["code"] == "CV"]
+    assert cv["comment"] == "Illisible.\nMerci de renvoyer un scan."
+    complete = h.complete_file(actors.bob, actors.manager_sci)["id"]
+    error = h.refused(ValidationFailed, "invalid", "enter_decision", actors.manager_sci, complete,
+                      "DE", {"reason": "Capacité atteinte\r\nBcc: x@y.fr"})
+    assert error.fields == {"reason": "control_character"}
+
+
 def test_piece_review_transitions(harness, actors):
     h, manager = harness, actors.manager_sci
     open_app = h.apply(actors.ada, "MMATH1")["id"]

@@ -488,3 +488,42 @@ def test_a_deactivated_reference_item_leaves_the_choices_and_stays_for_history(c
     every = {m["code"]: m["active"] for m in call("list_reference", ANONYMOUS, "motive",
                                                   include_inactive=True)}
     assert every == {"CAPA": False, "NIV": True}
+
+
+# -- labels cannot break or spoof a mail ---------------------------------------------------
+
+INJECTION = "Commission Physique\r\nBcc: victime@example.org"
+REVERSED = "Licence \u202efdp.exe"
+
+
+@pytest.mark.parametrize("method, args, field", [
+    ("save_campaign", ({**CAMPAIGN, "label": INJECTION},), "label"),
+    ("save_centre", ({"code": "DROIT", "label": REVERSED},), "label"),
+    ("save_commission", ({**COMMISSION, "label": INJECTION},), "label"),
+    ("save_commission", ({**COMMISSION, "signatory": "Pr. Curie\nLe Président"},), "signatory"),
+    ("save_commission", ({**COMMISSION, "phone": "01 02\t03"},), "phone"),
+    ("save_formation", ({**FORMATION, "label": INJECTION},), "label"),
+    ("save_formation", ({**FORMATION, "keywords": "physique\u2028chimie"},), "keywords"),
+    ("save_piece", ({"code": "CV", "label": "CV\r\nSubject: urgent", "scope": "institution"},),
+     "label"),
+    ("save_reference_item", ("motive", {"code": "CAPA", "label": REVERSED}), "label"),
+    ("save_reference_item", ("level", {"code": "M", "label": "M-\x85MASTER"}), "label"),
+])
+def test_a_one_line_field_refuses_line_breaks_and_controls(call, catalogue, method, args, field):
+    call.refused(ValidationFailed, "invalid", method, ADMIN, *args,
+                 fields={field: "control_character"})
+
+
+def test_an_address_keeps_its_lines_but_no_other_control(call, catalogue):
+    saved = call("save_commission", SCOL, {
+        **COMMISSION, "address": "Bât. 4\r\n2 rue Houssinière\r\n44300 Nantes"})
+    assert saved["address"] == "Bât. 4\n2 rue Houssinière\n44300 Nantes"
+    call.refused(ValidationFailed, "invalid", "save_centre", SCOL,
+                 {"code": "DROIT", "label": "Droit", "address": "1 rue\u202e des Lilas"},
+                 fields={"address": "control_character"})
+
+
+def test_an_imported_label_is_checked_the_same_way(call, catalogue):
+    error = call.refused(ValidationFailed, "invalid", "import_catalogue", SCOL, "commissions",
+                         [{"code": "SCI-PHYS", "label": INJECTION, "centre": "SCI", "_line": 2}])
+    assert error.fields == {"2.label": "control_character"}

@@ -129,3 +129,31 @@ def test_committee_members_read_only_the_mails_about_their_commissions(service, 
     assert service.call("list_mails", nowhere, 7) == []
     manager = {"kind": "staff", "id": 2, "role": "manager", "centres": ["SCI"]}
     assert sorted(m["code"] for m in service.call("list_mails", manager, 7)) == ["STATUS_CO", "STATUS_IN"]
+
+
+@pytest.mark.parametrize("fields, lang, expected, absent", [
+    ({"activated": True, "cas": False}, "fr",
+     ["J'ai oublié mes identifiants", "http://testserver/compte/identifiants-oublies",
+      "Pour vous connecter :"], ["activation-perdue"]),
+    ({"activated": False, "cas": False}, "fr",
+     ["J'ai perdu mon code d'activation", "http://testserver/compte/activation-perdue"],
+     ["identifiants-oublies"]),
+    ({"activated": True, "cas": True}, "fr",
+     ["Je suis étudiant à l'université"], ["identifiants-oublies", "activation-perdue"]),
+    ({"activated": True, "cas": False}, "en",
+     ["I forgot my credentials", "http://testserver/compte/identifiants-oublies"], []),
+])
+def test_the_owner_of_an_address_registered_again_is_told(service, smtp_sink, fields, lang,
+                                                           expected, absent):
+    event = account_event("account_already_exists", lang=lang, **fields)
+    service.call("on_account_already_exists", event)
+    service.call("on_account_already_exists", event)  # redelivered: mailed once
+    mail, = smtp_sink.mails(to=event["email"])
+    assert mail["code"] == "ACCOUNT_ALREADY_EXISTS" and "22PB7Y36" in mail["body"]
+    assert mail["subject"] == ("Votre compte candidat existe déjà" if lang == "fr"
+                               else "Your applicant account already exists")
+    for text in expected:
+        assert text in mail["body"]
+    for text in absent:
+        assert text not in mail["body"]
+    assert "token" not in mail["body"] and "/compte/activer/" not in mail["body"]

@@ -101,3 +101,29 @@ def test_a_candidate_reads_only_their_mails(service, make_event, make_registered
         service.call("list_mails", None)
     with pytest.raises(Forbidden):
         service.call("list_mails", staff)
+
+
+def test_a_label_stored_with_a_line_break_cannot_add_a_header(service, smtp_sink, make_event):
+    """The services refuse such labels now; one stored earlier still reaches the
+    candidate in a mail with one subject line and no header of its own."""
+    import email
+    import email.policy
+    from pathlib import Path
+
+    event = make_event("status_changed", from_status="RE", to_status="IN", refused_pieces=[
+        {"code": "CV", "label": "CV\r\nX-Spam: no", "comment": "Illisible\r\nMerci \u202e"}])
+    event["formation"] = {**event["formation"], "label": "Master\r\nBcc: victime@example.org"}
+    event["candidate"] = {**event["candidate"], "email": "header@example.org", "lang": "fr"}
+    service.call("on_status_changed", event)
+    assert service.rows("SELECT status FROM mails") == [("sent",)]
+    mail, = smtp_sink.mails(to="header@example.org")
+    assert mail["subject"] == "Dossier incomplet : Master Bcc: victime@example.org"
+    raw = max(Path(smtp_sink.folder).glob("*.eml"), key=lambda p: p.name)
+    message = email.message_from_bytes(raw.read_bytes(), policy=email.policy.default)
+    assert {name.lower() for name in message.keys()} == {
+        "from", "to", "subject", "date", "message-id", "x-mail-code", "content-type",
+        "content-transfer-encoding", "mime-version"}
+    lines = [line.strip() for line in mail["body"].splitlines()]
+    assert not any(line.startswith(("Bcc:", "X-Spam:")) for line in lines)
+    assert "- CV X-Spam: no : Illisible" in lines and "Merci" in lines  # comment lines kept
+    assert "\u202e" not in mail["body"]

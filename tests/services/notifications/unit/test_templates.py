@@ -7,7 +7,7 @@ CODES = ["ACCOUNT_CREATED", "APPLICATION_CREATED", "STATUS_RE", "STATUS_IN", "ST
          "DECISION_FA", "DECISION_DE", "DECISION_LC", "DECISION_LA", "DECISION_PR",
          "APPLICATION_CONFIRMED", "APPLICATION_WITHDRAWN", "APPLICATION_WITHDRAWN_AUTO",
          "APPLICATION_CANCELLED", "ACCOUNT_ACTIVATION_RESENT", "ACCOUNT_CREDENTIALS",
-         "ACCOUNT_EMAIL_CHANGE", "ACCOUNT_DELETED"]
+         "ACCOUNT_EMAIL_CHANGE", "ACCOUNT_DELETED", "ACCOUNT_ALREADY_EXISTS"]
 RECIPIENT = {"email": "lea@example.org", "dossier_number": "22PB7Y36", "civility": "MME",
              "first_name": "Léa", "last_name": "Martin", "lang": "fr"}
 EVENT = {"application_id": 12, "candidate_id": 7,
@@ -75,6 +75,7 @@ def test_without_a_centre_the_institution_contact_ends_the_mail(monkeypatch):
     ("credentials_requested", {}, "ACCOUNT_CREDENTIALS"),
     ("email_change_requested", {}, "ACCOUNT_EMAIL_CHANGE"),
     ("account_deleted", {}, "ACCOUNT_DELETED"),
+    ("account_already_exists", {}, "ACCOUNT_ALREADY_EXISTS"),
     ("application_created", {}, "APPLICATION_CREATED"),
     ("status_changed", {"to_status": "RE"}, "STATUS_RE"),
     ("status_changed", {"to_status": "IN"}, "STATUS_IN"),
