@@ -53,3 +53,15 @@ def is_system(actor):
 
 
 SYSTEM = {"kind": "system"}
+# A visitor the gateway has not authenticated (a link from a mail, the session
+# check before the gateway knows who is there).
+ANONYMOUS = {"kind": "anonymous"}
+KINDS = ("anonymous", "candidate", "staff", "service", "system")
+
+
+def require_kind(actor, *kinds):
+    """The actor when it is one of `kinds` (any known kind when none given),
+    else Forbidden."""
+    if not isinstance(actor, dict) or actor.get("kind") not in (kinds or KINDS):
+        raise Forbidden("forbidden", "not for this kind of actor")
+    return actor

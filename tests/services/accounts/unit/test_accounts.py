@@ -169,10 +169,16 @@ def test_candidate_logs_in_with_dossier_number_or_email_in_any_case(harness):
     expected = {"kind": "candidate", "id": account["candidate_id"],
                 "dossier_number": account["dossier_number"], "email": "Lea@Example.org",
                 "first_name": "Léa", "last_name": "Martin", "lang": "fr"}
-    assert harness.call("authenticate_candidate", account["dossier_number"], PASSWORD) == expected
-    assert harness.call("authenticate_candidate", account["dossier_number"].lower(),
-                        PASSWORD) == expected
-    assert harness.call("authenticate_candidate", " LEA@EXAMPLE.ORG ", PASSWORD) == expected
+    sessions = set()
+
+    def logged_in(login):  # each login opens a session of its own
+        who = harness.call("authenticate_candidate", login, PASSWORD)
+        sessions.add(who.pop("session_id"))
+        return who
+    assert logged_in(account["dossier_number"]) == expected
+    assert logged_in(account["dossier_number"].lower()) == expected
+    assert logged_in(" LEA@EXAMPLE.ORG ") == expected
+    assert len(sessions) == 3
 
 
 def test_every_failed_login_looks_the_same(harness):
@@ -202,7 +208,7 @@ def test_staff_log_in(harness, staff_users):
     assert manager == {"kind": "staff", "id": manager["id"], "login": "gestion.sci",
                        "display_name": "Gestionnaire UFR Sciences et Techniques",
                        "role": "manager", "centres": ["SCI"], "commissions": [],
-                       "presides": []}
+                       "presides": [], "session_id": manager["session_id"]}
     admin = harness.call("authenticate_staff", " Admin ", seed.DEMO_PASSWORD)
     assert (admin["role"], admin["centres"]) == ("admin", [])
 
