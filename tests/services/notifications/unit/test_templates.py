@@ -7,7 +7,8 @@ CODES = ["ACCOUNT_CREATED", "APPLICATION_CREATED", "STATUS_RE", "STATUS_IN", "ST
          "DECISION_FA", "DECISION_DE", "DECISION_LC", "DECISION_LA", "DECISION_PR",
          "APPLICATION_CONFIRMED", "APPLICATION_WITHDRAWN", "APPLICATION_WITHDRAWN_AUTO",
          "APPLICATION_CANCELLED", "ACCOUNT_ACTIVATION_RESENT", "ACCOUNT_CREDENTIALS",
-         "ACCOUNT_EMAIL_CHANGE", "ACCOUNT_DELETED"]
+         "ACCOUNT_EMAIL_CHANGE", "ACCOUNT_EMAIL_CHANGE_NOTICE", "ACCOUNT_PASSWORD_CHANGED",
+         "ACCOUNT_DELETED"]
 RECIPIENT = {"email": "lea@example.org", "dossier_number": "22PB7Y36", "civility": "MME",
              "first_name": "Léa", "last_name": "Martin", "lang": "fr"}
 EVENT = {"application_id": 12, "candidate_id": 7,
