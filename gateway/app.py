@@ -24,11 +24,14 @@ def create_app(overrides=None):
     app = Flask(__name__)
     app.config.update(settings.load())
     app.config.update(overrides or {})
+    if app.config["SESSION_COOKIE_SECURE"] is None:
+        app.config["SESSION_COOKIE_SECURE"] = app.config["APP_ENV"] != "development"
     logging.basicConfig(level=logging.INFO)
     pool = RpcPool(app.config["NAMEKO"], size=app.config["RPC_POOL_SIZE"],
                    timeout=app.config["RPC_TIMEOUT"])
     app.extensions["rpc_pool"] = pool
     app.extensions["remote"] = Remote(pool)
+    app.extensions["sessions"] = security.SessionCache(app.config["SESSION_CHECK_SECONDS"])
 
     app.before_request(security.check_csrf)
     errors.register(app)

@@ -49,7 +49,6 @@ FR = {
     "login.failed": "Utilisateur ou mot de passe incorrect.",
     "logout.done": "Vous êtes déconnecté.",
     "login.required": "Connectez-vous pour accéder à cette page.",
-    "staff.session_ended": "Votre session a été fermée : votre compte gestionnaire a été désactivé ou supprimé.",
     # dossier
     "dossier.title": "Mon dossier",
     "dossier.number": "Numéro de dossier",
@@ -305,7 +304,6 @@ EN = {
     "login.failed": "Wrong user or password.",
     "logout.done": "You are logged out.",
     "login.required": "Log in to see this page.",
-    "staff.session_ended": "Your session was closed: your staff account was disabled or removed.",
     "status.AT": "Waiting", "status.RE": "Received", "status.IN": "Incomplete", "status.CO": "Complete",
     "piece.AT": "Waiting", "piece.TR": "Sent", "piece.VA": "Accepted", "piece.RE": "Refused",
     "piece.NC": "Not concerned",
@@ -1276,6 +1274,48 @@ EN.update({
     "catalogue.deactivate_help": "A deactivated item is no longer offered, but stays on what already uses it.",
     "err.signature_not_image": "The signature must be a PNG or JPEG image.",
     "catalogue.level_help": "One of the diploma levels of the reference list.",
+})
+
+# Login sessions; changes that take the current password; refusing an email change.
+FR.update({
+    "session.ended": "Votre session a pris fin (déconnexion, nouveau mot de passe, changement d'adresse mail ou compte désactivé). Reconnectez-vous.",
+    "field.current_password": "Mot de passe actuel",
+    "field.new_password": "Nouveau mot de passe",
+    "account.current_password_help": "Par sécurité, saisissez votre mot de passe actuel.",
+    "account.password_needed": "Saisissez votre mot de passe actuel pour confirmer.",
+    "account.reauth_help": "Par sécurité, cette action demande de vous être connecté avec vos identifiants ENT il y a quelques minutes au plus.",
+    "account.reauth_cas": "Par sécurité, reconnectez-vous avec vos identifiants ENT, puis recommencez dans les {minutes} minutes.",
+    "account.reauth_link": "Me reconnecter avec mes identifiants ENT",
+    "email_refusal.title": "Refuser le changement d'adresse mail",
+    "email_refusal.help_pending": "Il a été demandé que votre compte candidat utilise l'adresse {new_email} au lieu de {email}. Si vous n'êtes pas à l'origine de cette demande, refusez-la : votre adresse {email} est conservée et toutes les sessions ouvertes sur votre compte sont fermées.",
+    "email_refusal.help_confirmed": "L'adresse de votre compte candidat a été remplacée par {new_email}. Si vous n'êtes pas à l'origine de ce changement, refusez-le : votre adresse {email} est rétablie et toutes les sessions ouvertes sur votre compte sont fermées.",
+    "email_refusal.password_help": "Quelqu'un connaît peut-être votre mot de passe : choisissez-en un nouveau, l'ancien ne fonctionnera plus.",
+    "email_refusal.submit": "Refuser le changement",
+    "email_refusal.done": "C'est fait : l'adresse de votre compte est {email} et toutes les sessions ouvertes sur votre compte sont fermées. Vous pouvez vous reconnecter.",
+    "err.session_ended": "Votre session a pris fin. Reconnectez-vous.",
+    "err.wrong_password": "Ce n'est pas le mot de passe actuel de votre compte.",
+    "err.reauthentication_required": "Par sécurité, reconnectez-vous avec vos identifiants ENT, puis recommencez.",
+    "err.old_email_taken": "Votre ancienne adresse est désormais celle d'un autre compte : elle ne peut pas être rétablie ici. Contactez la scolarité.",
+})
+EN.update({
+    "session.ended": "Your session has ended (logout, new password, email address change or account disabled). Please log in again.",
+    "field.current_password": "Current password",
+    "field.new_password": "New password",
+    "account.current_password_help": "For your security, type your current password.",
+    "account.password_needed": "Type your current password to confirm.",
+    "account.reauth_help": "For your security, this needs a login with your ENT credentials a few minutes ago at most.",
+    "account.reauth_cas": "For your security, log in again with your ENT credentials, then try again within {minutes} minutes.",
+    "account.reauth_link": "Log in again with my ENT credentials",
+    "email_refusal.title": "Refuse the email address change",
+    "email_refusal.help_pending": "It was asked that your applicant account use the address {new_email} instead of {email}. If you did not ask for it, refuse it: your address {email} is kept and every session open on your account is closed.",
+    "email_refusal.help_confirmed": "The address of your applicant account was replaced by {new_email}. If you did not make this change, refuse it: your address {email} is restored and every session open on your account is closed.",
+    "email_refusal.password_help": "Someone may know your password: choose a new one, the former one will no longer work.",
+    "email_refusal.submit": "Refuse the change",
+    "email_refusal.done": "Done: your account's address is {email} and every session open on your account is closed. You can log in again.",
+    "err.session_ended": "Your session has ended. Please log in again.",
+    "err.wrong_password": "This is not your account's current password.",
+    "err.reauthentication_required": "For your security, log in again with your ENT credentials, then try again.",
+    "err.old_email_taken": "Your former address now belongs to another account: it cannot be restored here. Contact the admissions office.",
 })
 
 MESSAGES = {"fr": FR, "en": EN}
