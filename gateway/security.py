@@ -101,6 +101,7 @@ def actor():
     """Who is logged in, as accounts says now; None for a visitor."""
     who = g.get("actor", _UNKNOWN)
     if who is _UNKNOWN:
+        g.actor = None  # accounts not answering: the error page shows as to a visitor
         who = g.actor = _checked_actor()
     return who
 

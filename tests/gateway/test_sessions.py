@@ -217,3 +217,15 @@ def test_the_former_address_refuses_the_change_from_its_link(app):
                                                 "password_needed": False}})
     pending = page_text(visitor.get(path))
     assert "lea@example.org est conservée" in pending and 'name="password"' not in pending
+
+
+def test_accounts_not_answering_is_a_french_page_not_a_login_nor_a_trace(app, clock):
+    services(app)
+    client = logged_in(app)
+    clock[0] += 5
+    fake(app, accounts={"check_session": ConnectionError("broker away")})
+    answer = client.get("/candidatures")
+    assert answer.status_code == 503 and "momentanément indisponible" in page_text(answer)
+    assert "Traceback" not in page_text(answer)
+    with client.session_transaction() as session:
+        assert session.get("sid")  # still logged in once accounts is back
