@@ -186,10 +186,12 @@ def refuse_email_change(token):
             return render_template("public/refuse_email.html", **page,
                                    done=t("email_refusal.done", email=done["email"]))
     except ValidationFailed as exc:  # the new password
-        return render_template("public/refuse_email.html", **{**page, "errors": field_errors(exc)}), 422
+        page["errors"] = field_errors(exc)
+        return render_template("public/refuse_email.html", **page), 422
     except (NotFound, Conflict) as exc:  # unknown, used or expired link; former address taken
         return render_template("public/refuse_email.html", **page,
-                               link_error=error_text(exc.code)), 410
+                               link_error=error_text(exc.code)), \
+            409 if exc.code == "old_email_taken" else 410
     return render_template("public/refuse_email.html", **page)
 
 

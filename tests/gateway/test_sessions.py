@@ -178,7 +178,8 @@ def test_an_internal_student_is_sent_to_cas_again_and_comes_back(app):
         "csrf_token": token(client, "/compte"), "email": "n@b.fr", "email_confirm": "n@b.fr"})
     assert answer.status_code == 403
     text = page_text(answer)
-    assert "reconnectez-vous avec vos identifiants ENT, puis recommencez dans les 10 minutes" in text
+    assert "reconnectez-vous avec vos identifiants ENT, puis recommencez dans les 10 minutes" \
+        in text
     assert 'href="/cas/connexion?next=/compte"' in text
     go = client.get("/cas/connexion?next=/compte")
     assert go.headers["Location"].startswith("https://cas.example.org/cas/login")

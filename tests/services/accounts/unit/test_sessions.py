@@ -31,6 +31,11 @@ def alive(harness, session_id):
         return None
 
 
+def confirm_last_change(harness):
+    token = harness.events("email_change_requested")[-1]["email_token"]
+    harness.call("confirm_email_change", token)
+
+
 @pytest.fixture
 def lea(harness):
     return harness.activated("lea@example.org")
@@ -205,7 +210,7 @@ def test_the_former_address_is_told_and_refusing_cancels_the_pending_change(harn
 def test_refusing_after_confirmation_restores_the_former_address(harness, lea):
     harness.call("request_email_change", lea["actor"], THIEF, THIEF, PASSWORD)
     refusal = harness.events("email_change_announced")[-1]["undo_token"]
-    harness.call("confirm_email_change", harness.events("email_change_requested")[-1]["email_token"])
+    confirm_last_change(harness)
     thief_session = harness.call("authenticate_candidate", THIEF, PASSWORD)["session_id"]
     # a second change cannot hide the first: told to the first address again
     harness.call("request_email_change", lea["actor"], "autre@example.org", "autre@example.org",
@@ -226,14 +231,14 @@ def test_refusing_after_confirmation_restores_the_former_address(harness, lea):
 def test_a_registration_cannot_block_the_former_address(harness, lea):
     harness.call("request_email_change", lea["actor"], THIEF, THIEF, PASSWORD)
     refusal = harness.events("email_change_announced")[-1]["undo_token"]
-    harness.call("confirm_email_change", harness.events("email_change_requested")[-1]["email_token"])
+    confirm_last_change(harness)
     harness.register("lea@example.org")  # its activation link goes to Léa's mailbox
     harness.call("refuse_email_change", ANONYMOUS, refusal, NEW_PASSWORD, NEW_PASSWORD)
     assert harness.sql("SELECT email FROM candidates") == [("lea@example.org",)]
     other = harness.activated("lea.bis@example.org")
     harness.call("request_email_change", other["actor"], THIEF + ".fr", THIEF + ".fr", PASSWORD)
     refusal = harness.events("email_change_announced")[-1]["undo_token"]
-    harness.call("confirm_email_change", harness.events("email_change_requested")[-1]["email_token"])
+    confirm_last_change(harness)
     harness.activated("lea.bis@example.org")  # its owner made a new account meanwhile
     harness.refused(Conflict, "old_email_taken", "refuse_email_change", ANONYMOUS, refusal,
                     NEW_PASSWORD, NEW_PASSWORD)
@@ -273,6 +278,7 @@ def test_an_internal_student_needs_a_fresh_cas_login(cas_harness):  # noqa: F811
     assert h.call("request_email_change", actor, THIEF, THIEF, None, fresh) == {"sent": True}
     notice = h.events("email_change_announced")[-1]
     assert notice["cas"] is True
-    assert h.call("check_email_refusal", ANONYMOUS, notice["undo_token"])["password_needed"] is False
+    refusal = h.call("check_email_refusal", ANONYMOUS, notice["undo_token"])
+    assert refusal["password_needed"] is False
     h.call("refuse_email_change", ANONYMOUS, notice["undo_token"])
     assert alive(h, fresh) is None
