@@ -170,8 +170,8 @@ class AccountsService(ServiceBase):
         session again is no error."""
         actors.require_kind(actor, "candidate", "staff")
         row = login_sessions.find(self.db.session, session_id, lock=True)
-        owner = row.candidate_id if row is not None and actor["kind"] == "candidate" else \
-            row.staff_id if row is not None else None
+        owner = None if row is None else \
+            row.candidate_id if actor["kind"] == "candidate" else row.staff_id
         if owner is None or str(owner) != str(actor.get("id")):
             raise NotFound(codes.NOT_FOUND, "no such session")
         if row.ended_at is None:
