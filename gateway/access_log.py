@@ -1,12 +1,12 @@
-"""gunicorn's access log without secrets: activation, reset and email-change
-links carry a token in their path, and the CAS return URL a ticket in its query
+"""gunicorn's access log without secrets: activation, reset, email-change
+and email-refusal links carry a token in their path, and the CAS return URL a ticket in its query
 string; both would otherwise be written to every access log line (and the
 Referer of the next request)."""
 import re
 
 from gunicorn import glogging
 
-SECRET_PATH = re.compile(r"(/compte/(?:activer|reinitialiser|email)/)[^/?#\s\"]+")
+SECRET_PATH = re.compile(r"(/compte/(?:activer|reinitialiser|email|refuser-email)/)[^/?#\s\"]+")
 SECRET_PARAM = re.compile(r"((?:^|[?&;])(?:ticket|token)=)[^&#\s\"]*", re.IGNORECASE)
 MASK = "[masqué]"
 

@@ -40,6 +40,8 @@ def create_app(overrides=None):
     app = Flask(__name__)
     app.config.update(settings.load())
     app.config.update(overrides or {})
+    if app.config["SESSION_COOKIE_SECURE"] is None:
+        app.config["SESSION_COOKIE_SECURE"] = app.config["APP_ENV"] != "development"
     logging.basicConfig(level=logging.INFO)
     settings.check_secrets(app.config)
     # development without SECRET_KEY: sessions last as long as the process
@@ -53,6 +55,7 @@ def create_app(overrides=None):
                    timeout=app.config["RPC_TIMEOUT"])
     app.extensions["rpc_pool"] = pool
     app.extensions["remote"] = Remote(pool)
+    app.extensions["sessions"] = security.SessionCache(app.config["SESSION_CHECK_SECONDS"])
 
     app.before_request(security.check_csrf)
     errors.register(app)

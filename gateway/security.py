@@ -1,12 +1,22 @@
 """Sessions, CSRF and access checks. The services check again (actor in
-every RPC); the gateway refuses early and never renders another's data."""
+every RPC); the gateway refuses early and never renders another's data.
+
+The session cookie is signed, not encrypted: it holds only opaque values (the
+id of a login session kept by accounts, the CSRF token, the language), never
+a name or an address. Who is logged in is asked of accounts (check_session)
+at most once per request; a positive answer is kept SESSION_CHECK_SECONDS in
+this process, so a session ended at accounts (logout, new password, new
+address, account deleted, staff user disabled) stops working within that
+time, from a copied cookie too."""
 import functools
 import hmac
 import secrets
+import threading
 import time
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (abort, current_app, flash, g, redirect, render_template, request, session,
+                   url_for)
 
 from services.common.actors import ANONYMOUS
 from services.common.errors import Forbidden, NotFound
@@ -33,8 +43,67 @@ def check_csrf():
     return None
 
 
+SESSION_ID = "sid"
+_UNKNOWN = object()
+
+
+def now():
+    return time.monotonic()
+
+
+class SessionCache:
+    """check_session's positive answers in this process, for `seconds`: most
+    pages then cost no RPC to know who is there. Ended sessions are never kept."""
+    LIMIT = 10000
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self._entries = {}
+        self._lock = threading.Lock()
+
+    def get(self, session_id):
+        entry = self._entries.get(session_id)
+        if entry is None or now() >= entry[0]:
+            return None
+        return entry[1]
+
+    def put(self, session_id, who):
+        if self.seconds <= 0:
+            return
+        with self._lock:
+            if len(self._entries) >= self.LIMIT:
+                moment = now()
+                self._entries = {k: e for k, e in self._entries.items() if e[0] > moment}
+                if len(self._entries) >= self.LIMIT:
+                    self._entries = {}
+            self._entries[session_id] = (now() + self.seconds, who)
+
+    def drop(self, session_id):
+        with self._lock:
+            self._entries.pop(session_id, None)
+
+
+def _cache():
+    return current_app.extensions["sessions"]
+
+
+def _accounts():
+    return current_app.extensions["remote"].accounts
+
+
+def session_id():
+    """The id of this browser's login session, for the accounts RPCs that
+    need to know which session asks (a fresh CAS login, the session kept)."""
+    return session.get(SESSION_ID)
+
+
 def actor():
-    return session.get("actor")
+    """Who is logged in, as accounts says now; None for a visitor."""
+    who = g.get("actor", _UNKNOWN)
+    if who is _UNKNOWN:
+        g.actor = None  # accounts not answering: the error page shows as to a visitor
+        who = g.actor = _checked_actor()
+    return who
 
 
 def caller():
@@ -43,47 +112,77 @@ def caller():
     return actor() or ANONYMOUS
 
 
-def login(actor_data):
-    """Start a fresh session (no fixation): keep only the language."""
+def _checked_actor():
+    for stale in ("actor", "actor_at"):  # cookies from before: an identity in clear
+        if stale in session:
+            session.pop(stale)
+    sid = session.get(SESSION_ID)
+    if not sid:
+        return None
+    who = _cache().get(sid)
+    if who is not None:
+        return who
+    try:
+        who = _accounts().check_session(ANONYMOUS, sid)["actor"]
+    except NotFound:  # ended, expired, or its user disabled or gone
+        forget()
+        g.session_ended = True
+        return None
+    _cache().put(sid, who)
+    return who
+
+
+def login(who):
+    """Start a fresh session (no fixation): the cookie keeps only the id of
+    the session accounts opened for this login, and the language. A session
+    this browser had ends."""
+    who = dict(who)
+    sid = who.pop("session_id", None)
+    if not sid:
+        raise RuntimeError("accounts opened no session for this login")
+    if session.get(SESSION_ID):
+        logout()
     lang = session.get("lang")
     session.clear()
-    session["actor"] = actor_data
-    session["actor_at"] = now()  # fresh from accounts (refresh_staff_actor)
+    session[SESSION_ID] = sid
     if lang:
         session["lang"] = lang
     session.permanent = True
     csrf_token()
+    g.actor = who
+    _cache().put(sid, who)
 
 
-def now():
-    return int(time.time())
-
-
-def refresh_staff_actor():
-    """The staff actor lives in the signed session cookie: every
-    STAFF_ACTOR_TTL seconds it is asked again of accounts, so that a changed
-    role, centres or commissions apply and a disabled or removed user is
-    logged out within that time (one RPC per TTL per session). None, or the
-    redirect to the staff login when the session ends."""
-    who = actor()
-    checked = session.get("actor_at")
-    if isinstance(checked, int) and now() - checked < current_app.config["STAFF_ACTOR_TTL"]:
-        return None
-    try:
-        fresh = current_app.extensions["remote"].accounts.refresh_staff_actor(who)
-    except (NotFound, Forbidden):
-        logout()
-        flash(t("staff.session_ended"), "info")
-        return redirect(url_for("staff.login"))
-    session["actor"], session["actor_at"] = fresh, now()
-    return None
+def refresh():
+    """Who is logged in is asked again at the next request (it changed)."""
+    sid = session.get(SESSION_ID)
+    if sid:
+        _cache().drop(sid)
+    g.pop("actor", None)
 
 
 def logout():
+    """Ends the login session at accounts (a copied cookie no longer works)
+    and forgets it here."""
+    sid, who = session.get(SESSION_ID), actor()
+    if sid and who:
+        try:
+            _accounts().end_session(who, sid)
+        except (NotFound, Forbidden):  # ended meanwhile
+            pass
+    forget()
+
+
+def forget():
+    """Forgets the session here only (accounts ended it already)."""
+    sid = session.get(SESSION_ID)
+    if sid:
+        _cache().drop(sid)
     lang = session.get("lang")
     session.clear()
     if lang:
         session["lang"] = lang
+    g.actor = None
 
 
 def candidate_required(view):
@@ -91,7 +190,7 @@ def candidate_required(view):
     def wrapper(*args, **kwargs):
         who = actor()
         if not who or who.get("kind") != "candidate":
-            flash(t("login.required"), "info")
+            flash(t("session.ended" if g.get("session_ended") else "login.required"), "info")
             return redirect(url_for("public.home", next=request.path))
         return view(*args, **kwargs)
     return wrapper
@@ -104,10 +203,9 @@ def staff_required(view):
         if not who or who.get("kind") != "staff":
             if who:  # a candidate on a staff page
                 abort(403)
+            if g.get("session_ended"):
+                flash(t("session.ended"), "info")
             return redirect(url_for("staff.login", next=request.path))
-        ended = refresh_staff_actor()
-        if ended is not None:
-            return ended
         return view(*args, **kwargs)
     return wrapper
 

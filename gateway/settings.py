@@ -40,11 +40,15 @@ def load():
         "TRUSTED_PROXIES": trusted_proxies(),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": env("SESSION_COOKIE_SECURE", "0") == "1",
-        # A session lasts SESSION_HOURS; a staff actor (role, scope) is asked
-        # again of accounts every STAFF_ACTOR_TTL seconds.
+        # Sent over HTTPS only, but for the local runner and tests (plain HTTP):
+        # unset, it follows APP_ENV (create_app).
+        "SESSION_COOKIE_SECURE": (None if env("SESSION_COOKIE_SECURE") is None
+                                  else env("SESSION_COOKIE_SECURE") == "1"),
+        # A session lasts SESSION_HOURS (accounts ends it sooner: logout, new
+        # password...); who it belongs to is asked of accounts again after
+        # SESSION_CHECK_SECONDS.
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=int(env("SESSION_HOURS", "12"))),
-        "STAFF_ACTOR_TTL": int(env("STAFF_ACTOR_TTL", "300")),
+        "SESSION_CHECK_SECONDS": float(env("SESSION_CHECK_SECONDS", "5")),
     }
 
 

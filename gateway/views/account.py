@@ -10,6 +10,7 @@ from .. import security
 from ..app import remote
 from ..errors import field_errors, message_for
 from ..i18n import t
+from .public import throttled_message
 
 bp = Blueprint("account", __name__, url_prefix="/compte")
 
@@ -32,16 +33,36 @@ def page(form=None, errors=None, status=200, **extra):
 
 @bp.get("")
 def show():
-    return page()
+    return page(reauth=request.args.get("reauth") == "1")
+
+
+def proof():
+    """What proves the candidate is who the session says: the current
+    password, and which session asks (a fresh CAS login for internal students)."""
+    return request.form.get("current_password", ""), security.session_id()
+
+
+def identity_refused(exc):
+    """The sentence for a missing proof (a CAS login too old, too many wrong
+    passwords), None for any other refusal."""
+    if exc.code == "reauthentication_required":
+        return t("account.reauth_cas", minutes=(exc.fields or {}).get("minutes") or "10")
+    if exc.code == "login_throttled":
+        return throttled_message(exc)
+    return None
 
 
 @bp.post("/email")
 def change_email():
     form = {k: request.form.get(k, "").strip() for k in ("email", "email_confirm")}
     try:
-        remote().accounts.request_email_change(me(), form["email"], form["email_confirm"])
+        remote().accounts.request_email_change(me(), form["email"], form["email_confirm"],
+                                               *proof())
     except ValidationFailed as exc:
         return page(form, field_errors(exc), 422)
+    except Conflict as exc:
+        return page(form, status=429 if exc.code == "login_throttled" else 403,
+                    identity_error=identity_refused(exc) or message_for(exc))
     return page(sent=t("email_change.sent", email=form["email"]))
 
 
@@ -68,10 +89,15 @@ def delete():
         flash(t("account.delete_confirm_needed"), "error")
         return redirect(url_for("account.show"))
     try:
-        remote().accounts.delete_my_account(me())
-    except Conflict as exc:
-        flash(message_for(exc), "error")
+        remote().accounts.delete_my_account(me(), *proof())
+    except ValidationFailed as exc:  # the current password: missing or wrong
+        missing = (exc.fields or {}).get("current_password") == "required"
+        flash(t("account.password_needed") if missing else message_for(exc), "error")
         return redirect(url_for("account.show"))
-    security.logout()
+    except Conflict as exc:
+        flash(identity_refused(exc) or message_for(exc), "error")
+        return redirect(url_for("account.show", reauth=1)
+                        if exc.code == "reauthentication_required" else url_for("account.show"))
+    security.forget()  # its sessions went with the account
     flash(t("account.deleted"), "success")
     return redirect(url_for("public.home"))

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 from flask import (Blueprint, current_app, flash, redirect, render_template, request, session,
                    url_for)
 
+from services.common.actors import ANONYMOUS
 from services.common.errors import Conflict, NotFound, ValidationFailed
 
 from .. import security
@@ -161,12 +162,11 @@ def confirm_email(token):
     """GET only shows what will change (mail scanners open links); POST confirms."""
     try:
         if request.method == "POST":
-            done = remote().accounts.confirm_email_change(security.caller(), token)
-            who = security.actor() or {}
-            # Only the session of the candidate whose address changed shows it.
-            if (who.get("kind") == "candidate" and done.get("candidate_id") is not None
-                    and str(who.get("id")) == str(done["candidate_id"])):
-                session["actor"] = {**who, "email": done["email"]}
+            # Every other session of the account ends; this one, if it is the
+            # account's, stays and shows the new address.
+            done = remote().accounts.confirm_email_change(security.caller(), token,
+                                                            security.session_id())
+            security.refresh()
             return render_template("public/confirm_email.html", token=token,
                                    done=t("email_change.done", email=done["email"]))
         pending = remote().accounts.check_email_token(security.caller(), token)
@@ -178,6 +178,30 @@ def confirm_email(token):
                                link_error=error_text(exc.code)), 410
     return render_template("public/confirm_email.html", token=token,
                            new_email=pending["new_email"])
+
+
+@bp.route("/compte/refuser-email/<token>", methods=["GET", "POST"])
+def refuse_email_change(token):
+    """The link of the notice sent to the former address. GET only shows what
+    refusing does (mail scanners open links); POST refuses."""
+    accounts = remote().accounts
+    page = {"token": token, "errors": {}}
+    try:
+        page["change"] = accounts.check_email_refusal(ANONYMOUS, token)
+        if request.method == "POST":
+            done = accounts.refuse_email_change(ANONYMOUS, token, request.form.get("password", ""),
+                                                request.form.get("password_confirm", ""))
+            security.refresh()  # this browser's session of the account has ended too
+            return render_template("public/refuse_email.html", **page,
+                                   done=t("email_refusal.done", email=done["email"]))
+    except ValidationFailed as exc:  # the new password
+        page["errors"] = field_errors(exc)
+        return render_template("public/refuse_email.html", **page), 422
+    except (NotFound, Conflict) as exc:  # unknown, used or expired link; former address taken
+        return render_template("public/refuse_email.html", **page,
+                               link_error=error_text(exc.code)), \
+            409 if exc.code == "old_email_taken" else 410
+    return render_template("public/refuse_email.html", **page)
 
 
 # -- "Je suis étudiant à l'université": CAS (protocol 3) -------------------------------------
@@ -195,6 +219,9 @@ def cas_login():
     if not cas:
         flash(t("cas.disabled"), "error")
         return redirect(url_for("public.home"))
+    back = security.safe_next("")
+    if back:  # e.g. the account page, after a login asked for again
+        session["cas_next"] = back
     return redirect(f"{cas}/login?" + urlencode({"service": cas_service_url()}))
 
 
@@ -210,5 +237,6 @@ def cas_return():
         flash(closed_message(exc) if exc.code == "campaign_closed" else error_text(exc.code),
               "error")
         return redirect(url_for("public.home"))
+    back = session.get("cas_next")
     security.login(who)
-    return redirect(url_for("candidate.applications"))
+    return redirect(back if security.is_local_path(back) else url_for("candidate.applications"))

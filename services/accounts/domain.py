@@ -108,6 +108,11 @@ def email_change_hours():
     return float(env("EMAIL_CHANGE_HOURS", "24"))
 
 
+def email_undo_hours():
+    """How long the former address may refuse an email change (7 days)."""
+    return float(env("EMAIL_UNDO_HOURS", "168"))
+
+
 def expiry(now, hours):
     return now + timedelta(hours=hours)
 

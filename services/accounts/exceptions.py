@@ -43,12 +43,20 @@ Conflict (the state forbids the action):
     cas_email_taken     CAS first login whose address a web account already uses
     cas_disabled        CAS_URL not configured
     cannot_demote_self  an administrator disabling or demoting themself
+    reauthentication_required  an internal student (no password) changing their
+                        address or deleting their account without a CAS login of
+                        the last few minutes (fields {minutes})
+    old_email_taken     refusing an email change whose former address another
+                        (activated) account now uses
     campaign_closed     a candidate logging in after the active campaign's
                         login_until day (fields {login_until: YYYY-MM-DD})
   staff administration field codes: unknown_centre, login_taken
 
 NotFound (more): entry_not_found (list entry), student_not_found (CAS user not in
-the student-records extract). ValidationFailed: cas_ticket_invalid.
+the student-records extract), session_ended (check_session: the session was
+ended, has expired or never existed, or its user is disabled or gone).
+ValidationFailed: cas_ticket_invalid; field code wrong_password (current_password:
+not the account's password, for an email change or a deletion).
 
 Forbidden: forbidden, read_only (services.common.actors).
 """
@@ -107,6 +115,11 @@ UNKNOWN_CENTRE = "unknown_centre"
 LOGIN_TAKEN = "login_taken"
 CANNOT_DEMOTE_SELF = "cannot_demote_self"
 CAMPAIGN_CLOSED = "campaign_closed"
+# Login sessions and changes that take the current password (or a fresh CAS login)
+SESSION_ENDED = "session_ended"
+WRONG_PASSWORD = "wrong_password"
+REAUTHENTICATION_REQUIRED = "reauthentication_required"
+OLD_EMAIL_TAKEN = "old_email_taken"
 INCOMPLETE = "incomplete"
 
 # Staff limited to some centres, about a candidate who applied to none of them.

@@ -179,7 +179,31 @@ def request_email_change(db, candidate, email, email_confirm, now):
     if (queries.candidate_by_email(db.session, new) is None
             and throttle.mail_allowed(db.session, "email_change", new, now)):
         db.emit("email_change_requested", schemas.email_change_event(candidate, token))
+    announce_email_change(db, candidate, now)
     return NEUTRAL
+
+
+def announce_email_change(db, candidate, now):
+    """The address in force before the change is told, with a link to refuse
+    it (EMAIL_UNDO_HOURS). While that window is open, further changes are told
+    to that same first address: a second change cannot hide the first."""
+    if candidate.email_undo_address is None or domain.is_expired(
+            candidate.email_undo_expires_at, now):
+        candidate.email_undo_address = candidate.email
+    # Beyond the hour's mails nothing is sent and the link already mailed
+    # stays the working one.
+    if not throttle.mail_allowed(db.session, "email_change_notice",
+                                 candidate.email_undo_address, now):
+        return
+    token = domain.new_activation_token()
+    candidate.email_undo_token_hash = domain.token_hash(token)
+    candidate.email_undo_expires_at = domain.expiry(now, domain.email_undo_hours())
+    db.emit("email_change_announced", schemas.email_change_notice_event(candidate, token))
+
+
+def drop_pending_email(candidate):
+    """An address change waiting for confirmation is dropped: its link dies."""
+    candidate.pending_email = candidate.email_token_hash = candidate.email_token_expires_at = None
 
 
 def candidate_for_email_token(session, token, now):
@@ -198,7 +222,7 @@ def confirm_email_change(db, token, now):
     if other is not None and other.id != candidate.id:
         raise ValidationFailed(codes.INVALID, "email taken", fields={"email": codes.EMAIL_TAKEN})
     candidate.email, candidate.email_key = new, domain.email_key(new)
-    candidate.pending_email = candidate.email_token_hash = candidate.email_token_expires_at = None
+    drop_pending_email(candidate)
     try:
         db.session.flush()
     except IntegrityError:  # taken by a registration at the same moment
@@ -207,6 +231,54 @@ def confirm_email_change(db, token, now):
                                fields={"email": codes.EMAIL_TAKEN}) from None
     db.emit("candidate_updated", schemas.updated_event(candidate))
     return {"email": candidate.email, "candidate_id": candidate.id}
+
+
+# -- "I did not ask for this": refusing from the former address ---------------------------
+
+def candidate_for_refusal(session, token, now):
+    candidate = queries.candidate_by_token(session, token, Candidate.email_undo_token_hash)
+    if candidate is None or not candidate.email_undo_address:
+        raise NotFound(codes.TOKEN_INVALID, "unknown or used refusal link")
+    if domain.is_expired(candidate.email_undo_expires_at, now):
+        raise Conflict(codes.TOKEN_EXPIRED, "refusal link expired")
+    return candidate
+
+
+def refusal_view(candidate):
+    """What refusing does: {email: the address kept or restored, new_email,
+    confirmed: whether the new address is already in force, password_needed}."""
+    confirmed = domain.email_key(candidate.email_undo_address) != candidate.email_key
+    return {"email": candidate.email_undo_address,
+            "new_email": candidate.email if confirmed else candidate.pending_email,
+            "confirmed": confirmed, "password_needed": candidate.origin != "cas"}
+
+
+def refuse_email_change(db, candidate, now):
+    """Back to the former address with no change pending (the caller ends the
+    sessions and sets the new password). The former address is taken only by
+    an account never activated (its link went to that same mailbox, e.g. a
+    registration made to block this): that account goes. -> {email, restored}."""
+    old = candidate.email_undo_address
+    restored = domain.email_key(old) != candidate.email_key
+    if restored:
+        holder = queries.candidate_by_email(db.session, old, lock=True)
+        if holder is not None and holder.id != candidate.id:
+            if holder.activated_at is not None or holder.origin == "cas":
+                raise Conflict(codes.OLD_EMAIL_TAKEN, "another account uses the former address")
+            delete_candidate(db, holder, "unactivated")
+            db.session.flush()
+        candidate.email, candidate.email_key = old, domain.email_key(old)
+    drop_pending_email(candidate)
+    candidate.email_undo_address = candidate.email_undo_token_hash = None  # single use
+    candidate.email_undo_expires_at = None
+    try:
+        db.session.flush()
+    except IntegrityError:  # the address registered again at that very moment
+        db.rollback()
+        raise Conflict(codes.OLD_EMAIL_TAKEN, "another account uses the former address") from None
+    if restored:
+        db.emit("candidate_updated", schemas.updated_event(candidate))
+    return {"email": candidate.email, "restored": restored}
 
 
 # -- data, deletion, purge -----------------------------------------------------------------

@@ -75,6 +75,12 @@ class Candidate(Base):
     pending_email: Mapped[str | None] = mapped_column(String(254))
     email_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     email_token_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The address an email change is told to, with a link to refuse it (hash of
+    # a single-use token): during the window, refusing cancels a pending change
+    # or restores this address after a confirmed one.
+    email_undo_address: Mapped[str | None] = mapped_column(String(254))
+    email_undo_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    email_undo_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     dossier: Mapped["Dossier"] = relationship(
         back_populates="candidate", cascade="all, delete-orphan", passive_deletes=True)
@@ -204,3 +210,32 @@ class LoginFailure(Base):
     key: Mapped[str] = mapped_column(String(120), primary_key=True)  # "candidate:12:<sha256>", "address:<sha256>"
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LoginSession(Base):
+    """A login, server side: the gateway's cookie carries only the session id,
+    stored here as its SHA-256. Checked on every authenticated request, so an
+    ended session (logout, new password, new address, account deleted, staff
+    user disabled) stops working at once, even from a copied cookie."""
+    __tablename__ = "login_sessions"
+    __table_args__ = (
+        CheckConstraint("(candidate_id IS NULL) <> (staff_id IS NULL)",
+                        name="ck_login_sessions_one_owner"),
+        CheckConstraint("method IN ('password', 'cas')", name="ck_login_sessions_method"),
+        Index("ix_login_sessions_candidate", "candidate_id"),
+        Index("ix_login_sessions_staff", "staff_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    candidate_id: Mapped[int | None] = mapped_column(
+        ForeignKey("candidates.id", ondelete="CASCADE"))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"))
+    method: Mapped[str] = mapped_column(String(10))  # how they logged in: password, cas
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The last time the user proved who they are (a CAS login is fresh for a
+    # few minutes: enough to change the address or delete the account).
+    authenticated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    end_reason: Mapped[str | None] = mapped_column(String(30))

@@ -177,6 +177,20 @@ def email_change_event(candidate, token):
             "email_token_expires_at": candidate.email_token_expires_at}
 
 
+def email_change_notice_event(candidate, token):
+    """To the address in force before the change (`notice_to`), with the link
+    that refuses it."""
+    return {**_identity(candidate), "notice_to": candidate.email_undo_address,
+            "new_email": candidate.pending_email, "undo_token": token,
+            "undo_expires_at": candidate.email_undo_expires_at,
+            "cas": candidate.origin == "cas"}
+
+
+def password_changed_event(candidate, reason):
+    """A new password (reason: reset, email_change_refused): the owner is told."""
+    return {**_identity(candidate), "reason": reason}
+
+
 def deleted_event(candidate, reason):
     return {**_identity(candidate), "reason": reason,
             "civility": ((candidate.dossier.personal if candidate.dossier else None)

@@ -20,8 +20,8 @@ from services.common.events import event_handler
 from services.common.rpc import ServiceRpc, rpc
 from services.common.service_base import ServiceBase
 
-from . import (access, cas, dossier, domain, entries, flows, passwords, queries, reference,
-               schemas, staff_admin, staff_help, students, throttle)
+from . import (access, cas, dossier, domain, entries, flows, login_sessions, passwords, queries,
+               reference, schemas, staff_admin, staff_help, students, throttle)
 from . import exceptions as codes
 from .models import Base, CandidateCentre, CandidateCommission, StaffUser
 
@@ -118,7 +118,8 @@ class AccountsService(ServiceBase):
         self._login(candidate, candidate.password_hash if usable else None, password,
                     "candidate", login if valid_login else "", client_address)
         self._check_login_open(self._active_campaign())
-        return schemas.candidate_actor(candidate)
+        return self._with_session(schemas.candidate_actor(candidate), "password",
+                                  candidate_id=candidate.id)
 
     @rpc(expected_exceptions=EXPECTED)
     def authenticate_staff(self, actor, login, password, client_address=None):
@@ -127,21 +128,58 @@ class AccountsService(ServiceBase):
         usable = user is not None and user.active
         self._login(user, user.password_hash if usable else None, password,
                     "staff", login if valid_login else "", client_address)
+        return self._with_session(schemas.staff_actor(user), "password", staff_id=user.id)
+
+    def _with_session(self, actor, method, candidate_id=None, staff_id=None):
+        """The actor of a successful login and the id of its new session: the
+        gateway's cookie keeps only that id (login_sessions.py)."""
+        raw = login_sessions.start(self.db.session, self.clock(), method,
+                                   candidate_id=candidate_id, staff_id=staff_id)
+        self.db.commit()
+        return {**actor, "session_id": raw}
+
+    # -- login sessions ------------------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def check_session(self, actor, session_id):
+        """Who the session id of a gateway cookie belongs to, as they are now
+        (a staff user's role and scope included): {actor, expires_at}.
+        NotFound `session_ended` when it was ended, has expired or never
+        existed, or its user is disabled or gone: the gateway logs out."""
+        actors.require_kind(actor, "anonymous", "service")
+        row = login_sessions.live(self.db.session, session_id, self.clock())
+        who = self._session_actor(row) if row is not None else None
+        if who is None:
+            raise NotFound(codes.SESSION_ENDED, "no such live session")
+        return {"actor": who, "expires_at": row.expires_at.isoformat()}
+
+    def _session_actor(self, row):
+        if row.candidate_id is not None:
+            candidate = queries.candidate(self.db.session, row.candidate_id)
+            if candidate is None or candidate.activated_at is None:
+                return None
+            who = schemas.candidate_actor(candidate)
+            return {**who, "origin": "cas"} if row.method == "cas" else who
+        user = queries.staff_user(self.db.session, row.staff_id)
+        if user is None or not user.active:
+            return None
         return schemas.staff_actor(user)
 
     @rpc(expected_exceptions=EXPECTED)
-    def refresh_staff_actor(self, actor):
-        """The current staff actor of a logged-in user (role, centres,
-        commissions and presidencies as they are now): the gateway asks again
-        every STAFF_ACTOR_TTL seconds. NotFound when the user is gone,
-        Forbidden when disabled (the gateway then ends the session)."""
-        actors.require_staff(actor)
-        user = queries.staff_user(self.db.session, actor.get("id"))
-        if user is None or user.login != actor.get("login"):
-            raise NotFound(codes.NOT_FOUND, "no such staff user")
-        if not user.active:
-            raise Forbidden("forbidden", "this staff user is disabled")
-        return schemas.staff_actor(user)
+    def end_session(self, actor, session_id):
+        """Logging out: the session stops working at once. Only its own user
+        ends it (anyone else: NotFound, as for an unknown id); ending an ended
+        session again is no error."""
+        actors.require_kind(actor, "candidate", "staff")
+        row = login_sessions.find(self.db.session, session_id, lock=True)
+        owner = None if row is None else \
+            row.candidate_id if actor["kind"] == "candidate" else row.staff_id
+        if owner is None or str(owner) != str(actor.get("id")):
+            raise NotFound(codes.NOT_FOUND, "no such session")
+        if row.ended_at is None:
+            login_sessions.end(row, self.clock(), "logout")
+            self.db.commit()
+        return {"ended": True}
 
     def _login(self, account, password_hash, password, kind, login, client_address):
         """Checks the password, slowing down repeated failures (throttle.py);
@@ -338,7 +376,8 @@ class AccountsService(ServiceBase):
         candidate = flows.internal_student(self.db, user, record, email, self.clock(),
                                            lambda: (campaign or {}).get("code"))
         self.db.commit()
-        return {**schemas.candidate_actor(candidate), "origin": "cas"}
+        return self._with_session({**schemas.candidate_actor(candidate), "origin": "cas"}, "cas",
+                                  candidate_id=candidate.id)
 
     # -- account flows (issue 3) ------------------------------------------------------------
 
@@ -363,15 +402,51 @@ class AccountsService(ServiceBase):
     def reset_password(self, actor, token, password, password_confirm):
         candidate = flows.candidate_for_reset(self.db.session, token, self.clock())
         schemas.check_new_password(password, password_confirm, schemas.personal_words(candidate))
+        now = self.clock()
         candidate.password_hash = passwords.hash_password(password)
         candidate.reset_token_hash = candidate.reset_expires_at = None  # single use
+        # Whoever knew the old password is out: their sessions end, and an
+        # address change they asked for can no longer be confirmed.
+        flows.drop_pending_email(candidate)
+        login_sessions.end_all(self.db.session, now, "password_reset", candidate_id=candidate.id)
         throttle.clear_account(self.db.session, "candidate", candidate.id)
+        self.db.emit("password_changed", schemas.password_changed_event(candidate, "reset"))
         self.db.commit()
         return {"candidate_id": candidate.id, "dossier_number": candidate.dossier_number}
 
+    def _check_identity(self, candidate, password, session_id):
+        """Changing the address or deleting the account takes more than a
+        session (which may be stolen): the current password, or for an
+        internal student (no password here) a CAS login of the last
+        REAUTH_MINUTES in this session. Wrong passwords are slowed down like
+        failed logins."""
+        now = self.clock()
+        if candidate.password_hash is None:
+            row = login_sessions.live(self.db.session, session_id, now)
+            if not login_sessions.is_fresh_cas_login(row, candidate.id, now):
+                minutes = int(login_sessions.reauth_window().total_seconds() // 60)
+                raise Conflict(codes.REAUTHENTICATION_REQUIRED, "log in through CAS again",
+                               fields={"minutes": str(minutes)})
+            return
+        if not isinstance(password, str) or not password:
+            raise ValidationFailed(codes.INVALID, "current password required",
+                                   fields={"current_password": codes.REQUIRED})
+        keys = throttle.keys_for("candidate", candidate, "", "")
+        wait = throttle.retry_after(self.db.session, keys, now)
+        if wait:
+            raise Conflict(codes.LOGIN_THROTTLED, "too many wrong passwords",
+                           fields={"retry_after": str(wait)})
+        if not passwords.verify_password(candidate.password_hash, password):
+            throttle.record_failure(self.db.session, keys, now)
+            self.db.commit()
+            raise ValidationFailed(codes.INVALID, "wrong current password",
+                                   fields={"current_password": codes.WRONG_PASSWORD})
+        throttle.clear(self.db.session, keys)
+
     @rpc(expected_exceptions=EXPECTED)
-    def request_email_change(self, actor, email, email_confirm):
+    def request_email_change(self, actor, email, email_confirm, password=None, session_id=None):
         candidate = self._candidate(actors.candidate_id(actor), lock=True)
+        self._check_identity(candidate, password, session_id)
         answer = flows.request_email_change(self.db, candidate, email, email_confirm,
                                             self.clock())
         self.db.commit()
@@ -383,8 +458,46 @@ class AccountsService(ServiceBase):
         return {"new_email": candidate.pending_email}
 
     @rpc(expected_exceptions=EXPECTED)
-    def confirm_email_change(self, actor, token):
-        answer = flows.confirm_email_change(self.db, token, self.clock())
+    def confirm_email_change(self, actor, token, session_id=None):
+        """The new address is in force: every session of the account ends but
+        the one confirming (`session_id`, when it is the account's)."""
+        now = self.clock()
+        answer = flows.confirm_email_change(self.db, token, now)
+        login_sessions.end_all(self.db.session, now, "email_changed",
+                               candidate_id=answer["candidate_id"], keep=session_id)
+        self.db.commit()
+        return answer
+
+    @rpc(expected_exceptions=EXPECTED)
+    def check_email_refusal(self, actor, token):
+        """What the link of the notice sent to the former address refuses:
+        {email (the address it restores), new_email, confirmed, password_needed}."""
+        actors.require_kind(actor)
+        candidate = flows.candidate_for_refusal(self.db.session, token, self.clock())
+        return flows.refusal_view(candidate)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def refuse_email_change(self, actor, token, password=None, password_confirm=None):
+        """"I did not ask for this" from the notice sent to the former address:
+        the pending change is cancelled or the former address restored, every
+        session ends and, for a password account, the password given here
+        replaces the one whoever asked knew. -> {email, restored}."""
+        actors.require_kind(actor)
+        now = self.clock()
+        candidate = flows.candidate_for_refusal(self.db.session, token, now)
+        with_password = flows.refusal_view(candidate)["password_needed"]
+        if with_password:
+            schemas.check_new_password(password, password_confirm,
+                                       schemas.personal_words(candidate))
+        answer = flows.refuse_email_change(self.db, candidate, now)
+        login_sessions.end_all(self.db.session, now, "email_change_refused",
+                               candidate_id=candidate.id)
+        if with_password:
+            candidate.password_hash = passwords.hash_password(password)
+            candidate.reset_token_hash = candidate.reset_expires_at = None
+            throttle.clear_account(self.db.session, "candidate", candidate.id)
+            self.db.emit("password_changed",
+                         schemas.password_changed_event(candidate, "email_change_refused"))
         self.db.commit()
         return answer
 
@@ -393,8 +506,10 @@ class AccountsService(ServiceBase):
         return flows.export(self.db.session, self._candidate(actors.candidate_id(actor)))
 
     @rpc(expected_exceptions=EXPECTED)
-    def delete_my_account(self, actor):
+    def delete_my_account(self, actor, password=None, session_id=None):
+        """Its sessions go with the account (login_sessions rows cascade)."""
         candidate = self._candidate(actors.candidate_id(actor), lock=True)
+        self._check_identity(candidate, password, session_id)
         if self.applications.candidate_has_transmitted(candidate.id):
             raise Conflict(codes.ACCOUNT_HAS_TRANSMITTED,
                            "an application was transmitted: staff must delete the account")
@@ -409,6 +524,7 @@ class AccountsService(ServiceBase):
             raise Forbidden("forbidden", "the system or an administrator only")
         done = flows.purge_unactivated(self.db, self.clock())
         throttle.forget_old_counts(self.db.session, self.clock())
+        login_sessions.forget_old(self.db.session, self.clock())
         self.db.commit()
         if done["purged"]:
             log.info("purged %d accounts never activated", done["purged"])
@@ -490,7 +606,8 @@ class AccountsService(ServiceBase):
 
     @rpc(expected_exceptions=EXPECTED)
     def update_staff(self, actor, staff_id, data):
-        """Role and scope changes apply at the user's next login."""
+        """Role and scope changes apply to the user's sessions within seconds
+        (check_session); disabling the user or setting their password ends them."""
         staff_admin.require_admin(actor)
         user = queries.staff_user(self.db.session, staff_id, lock=True)
         if user is None:
@@ -508,6 +625,10 @@ class AccountsService(ServiceBase):
         if password:
             user.password_hash = passwords.hash_password(password)
         user.updated_at = self.clock()
+        if password or not user.active:  # a copied session cookie stops working at once
+            login_sessions.end_all(self.db.session, user.updated_at,
+                                   "staff_password" if user.active else "staff_disabled",
+                                   staff_id=user.id)
         self.db.commit()
         return staff_admin.view(user)
 

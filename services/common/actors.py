@@ -74,3 +74,14 @@ def require_service(actor, *names):
     if not is_service(actor, *names):
         raise Forbidden("forbidden", "for the platform's services only")
     return actor
+
+
+KINDS = ("anonymous", "candidate", "staff", "service", "system")
+
+
+def require_kind(actor, *kinds):
+    """The actor when it is one of `kinds` (any known kind when none given),
+    else Forbidden."""
+    if not isinstance(actor, dict) or actor.get("kind") not in (kinds or KINDS):
+        raise Forbidden("forbidden", "not for this kind of actor")
+    return actor

@@ -117,6 +117,8 @@ ACCOUNT_MAILS = {
     "credentials_requested": "ACCOUNT_CREDENTIALS",
     "account_already_exists": "ACCOUNT_ALREADY_EXISTS",
     "email_change_requested": "ACCOUNT_EMAIL_CHANGE",
+    "email_change_announced": "ACCOUNT_EMAIL_CHANGE_NOTICE",
+    "password_changed": "ACCOUNT_PASSWORD_CHANGED",
     "account_deleted": "ACCOUNT_DELETED",
 }
 
@@ -133,6 +135,10 @@ def email_change_link(token):
     return f"{public_url()}/compte/email/{token}"
 
 
+def email_refusal_link(token):
+    return f"{public_url()}/compte/refuser-email/{token}"
+
+
 def secret_link(code, event):
     """The link of an account mail that opens something with a token, if any."""
     if code in ("ACCOUNT_CREATED", "ACCOUNT_ACTIVATION_RESENT") and event.get("activation_token"):
@@ -141,6 +147,8 @@ def secret_link(code, event):
         return reset_link(event["reset_token"])
     if code == "ACCOUNT_EMAIL_CHANGE" and event.get("email_token"):
         return email_change_link(event["email_token"])
+    if code == "ACCOUNT_EMAIL_CHANGE_NOTICE" and event.get("undo_token"):
+        return email_refusal_link(event["undo_token"])
     return None
 
 

@@ -66,6 +66,20 @@ class NotificationsService(ServiceBase):
         """To the new address: only its owner can confirm it."""
         self._mail(event, "ACCOUNT_EMAIL_CHANGE", to=event.get("new_email"))
 
+    @event_handler("accounts", "email_change_announced", requeue_on_error=True)
+    @handle_once
+    def on_email_change_announced(self, event):
+        """To the address in force before the change: if they did not ask,
+        its link refuses the change."""
+        self._mail(event, "ACCOUNT_EMAIL_CHANGE_NOTICE", to=event.get("notice_to"))
+
+    @event_handler("accounts", "password_changed", requeue_on_error=True)
+    @handle_once
+    def on_password_changed(self, event):
+        """The owner hears of every new password, at the address in force now
+        (the event's: a contact update may not be handled yet)."""
+        self._mail(event, "ACCOUNT_PASSWORD_CHANGED", to=event.get("email"))
+
     @event_handler("accounts", "account_deleted", requeue_on_error=True)
     @handle_once
     def on_account_deleted(self, event):

@@ -131,7 +131,8 @@ def test_email_change_lists_data_download_and_account_deletion(browser, mailbox)
     # email change: confirmed from the new address; until then the old one stays
     changed_to = new_email("lea.nouvelle")
     user.get("/compte")
-    asked = user.post("/compte/email", {"email": changed_to, "email_confirm": changed_to})
+    asked = user.post("/compte/email", {"email": changed_to, "email_confirm": changed_to,
+                                        "current_password": PASSWORD})
     assert asked.status_code == 200 and changed_to in text(asked)
     confirm = path_of(mailbox(changed_to, "ACCOUNT_EMAIL_CHANGE"), "/compte/email/")
     assert email in text(user.get("/compte"))
@@ -182,7 +183,7 @@ def test_email_change_lists_data_download_and_account_deletion(browser, mailbox)
     assert "/compte/activer/" not in raw and "/compte/email/" not in raw
 
     # deletion: the account and everything it owns go, a mail confirms it
-    deleted = user.post("/compte/supprimer", {"confirm": "1"})
+    deleted = user.post("/compte/supprimer", {"confirm": "1", "current_password": PASSWORD})
     assert deleted.status_code == 200
     mailbox(changed_to, "ACCOUNT_DELETED")
     assert user.get("/dossier").url.split("?")[0].endswith("/")  # logged out

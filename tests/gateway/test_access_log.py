@@ -11,6 +11,8 @@ def test_links_and_tickets_are_masked_and_the_rest_is_kept():
     assert mask_secrets("GET /compte/activer/AbC-123_x HTTP/1.1") == "GET /compte/activer/[masqué] HTTP/1.1"
     assert mask_secrets("/compte/reinitialiser/tok?x=1") == "/compte/reinitialiser/[masqué]?x=1"
     assert mask_secrets("/compte/email/tok") == "/compte/email/[masqué]"
+    assert mask_secrets("POST /compte/refuser-email/tok HTTP/1.1") == \
+        "POST /compte/refuser-email/[masqué] HTTP/1.1"
     assert mask_secrets("GET /cas/retour?ticket=ST-1-abc&x=2 HTTP/1.1") == \
         "GET /cas/retour?ticket=[masqué]&x=2 HTTP/1.1"
     assert mask_secrets("GET /offre?filtre=informatique HTTP/1.1") == \

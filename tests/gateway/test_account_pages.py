@@ -6,7 +6,8 @@ from urllib.parse import parse_qs, urlparse
 
 from services.common.errors import Conflict, NotFound, ValidationFailed
 from gateway import create_app
-from tests.gateway.test_app import (CANDIDATE, CSRF, app, fake, login_candidate,  # noqa: F401
+from tests.gateway.test_app import (CANDIDATE, CSRF, SESSIONS, app, fake,  # noqa: F401
+                                    login_candidate,
                                     page_text, token)
 
 DOSSIER = {"candidate": {"id": 7, "dossier_number": "22PB7Y36", "email": "a@b.fr"},
@@ -61,7 +62,7 @@ def test_opening_the_email_link_changes_nothing_until_confirmed(app):
     assert "new@b.fr" in page_text(shown)
     assert [c[0] for c in remote.accounts.calls] == ["check_email_token"]
     client.post("/compte/email/tok", data={"csrf_token": token(client, "/compte/email/tok")})
-    assert remote.accounts.calls[-1] == ("confirm_email_change", ("tok",))
+    assert remote.accounts.calls[-1] == ("confirm_email_change", ("tok", None))  # no session
 
 
 def test_throttled_login_says_how_long_to_wait(app):
@@ -88,7 +89,7 @@ def test_cas_login_redirects_to_cas_and_the_ticket_comes_back(app):
     assert back.status_code == 302 and back.headers["Location"].endswith("/candidatures")
     assert remote.accounts.calls == [("authenticate_cas", ("ST-1-abc", service))]
     with client.session_transaction() as session:
-        assert session["actor"]["origin"] == "cas"
+        assert SESSIONS[session["sid"]]["origin"] == "cas"
     out = client.post("/deconnexion", data={"csrf_token": session_token(client)})
     assert out.headers["Location"].startswith("https://cas.example.org/cas/logout")
 
@@ -129,10 +130,11 @@ def test_account_page_email_change_data_and_deletion(app):
     unconfirmed = client.post("/compte/supprimer", data={"csrf_token": "tok"})
     assert unconfirmed.status_code == 302
     assert "delete_my_account" not in [c[0] for c in remote.accounts.calls]
-    client.post("/compte/supprimer", data={"csrf_token": "tok", "confirm": "1"})
+    client.post("/compte/supprimer", data={"csrf_token": "tok", "confirm": "1",
+                                           "current_password": "P"})
     assert remote.accounts.calls[-1][0] == "delete_my_account"
     with client.session_transaction() as session:
-        assert "actor" not in session
+        assert "sid" not in session
 
 
 def test_account_with_a_transmitted_application_is_not_deleted(app):
@@ -204,18 +206,33 @@ def test_a_section_not_open_yet_sends_back_to_the_dossier_with_a_message(app):
     assert client.get("/dossier/address").status_code == 200  # the open ones still open
 
 
-def test_confirming_someone_elses_email_link_leaves_the_session_alone(app):
-    fake(app, accounts={"confirm_email_change": {"email": "new@b.fr", "candidate_id": 99}})
+def test_confirming_an_email_link_names_the_session_to_keep_and_asks_who_is_there_again(app):
+    order = []
+
+    def confirm(token, session_id):
+        order.append("confirm")
+        SESSIONS[session_id] = {**CANDIDATE, "email": "mine@b.fr"}
+        return {"email": "mine@b.fr", "candidate_id": 7}
+
+    def check(actor, session_id):
+        order.append("check")
+        return {"actor": SESSIONS[session_id]}
+    remote = fake(app, accounts={"confirm_email_change": confirm, "check_session": check,
+                                 "check_email_token": {"new_email": "other@b.fr"}})
     client = app.test_client()
     login_candidate(client)
+    with client.session_transaction() as session:
+        mine = session["sid"]
+    client.get("/")  # known before the change
+    order.clear()
     done = client.post("/compte/email/tok", data={"csrf_token": "tok"})
-    assert "new@b.fr" in page_text(done)
-    with client.session_transaction() as session:
-        assert session["actor"]["email"] == "a@b.fr"
-    fake(app, accounts={"confirm_email_change": {"email": "mine@b.fr", "candidate_id": 7}})
-    client.post("/compte/email/tok", data={"csrf_token": "tok"})
-    with client.session_transaction() as session:
-        assert session["actor"]["email"] == "mine@b.fr"
+    assert "mine@b.fr" in page_text(done)
+    assert ("confirm_email_change", ("tok", mine)) in remote.accounts.calls
+    # who is there is asked after the change (the page shows the new address), then
+    # kept a few seconds
+    assert order == ["confirm", "check"]
+    client.get("/compte/email/tok")
+    assert order == ["confirm", "check"]
 
 
 def test_a_closed_campaign_says_so_at_login(app):

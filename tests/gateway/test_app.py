@@ -1,6 +1,7 @@
 """The gateway's own behaviour, with the services (outside its boundary) faked."""
 import html
 import re
+import secrets
 
 import pytest
 
@@ -16,22 +17,49 @@ def page_text(answer):
     return html.unescape(answer.get_data(as_text=True))
 
 
+# The fake accounts' login sessions, as the real one keeps them: id -> actor.
+SESSIONS = {}
+LOGINS = ("authenticate_candidate", "authenticate_staff", "authenticate_cas")
+
+
+def opened(who):
+    """A login's answer: the actor and the id of its new session."""
+    session_id = secrets.token_urlsafe(8)
+    SESSIONS[session_id] = dict(who)
+    return {**who, "session_id": session_id}
+
+
+def check_session(actor, session_id):
+    if session_id not in SESSIONS:
+        raise NotFound("session_ended", "no such live session")
+    return {"actor": SESSIONS[session_id], "expires_at": "2027-03-10T21:00:00+00:00"}
+
+
+def end_session(actor, session_id):
+    SESSIONS.pop(session_id, None)
+    return {"ended": True}
+
+
+# Unless a test answers them itself: the gateway asks who a session is on
+# (most) requests, and ends it at logout.
+SESSION_RPCS = {"check_session": check_session, "end_session": end_session}
+
+
 class FakeService:
     def __init__(self, answers):
         self.answers, self.calls = answers, []
 
     def __getattr__(self, method):
-        if method == "refresh_staff_actor" and method not in self.answers:
-            # the gateway asks accounts every STAFF_ACTOR_TTL seconds who a staff
-            # session's user is now: unless a test says otherwise, unchanged
-            return lambda who: who
+        if method in SESSION_RPCS and method not in self.answers:
+            return SESSION_RPCS[method]
 
         def call(*args, **kwargs):
             self.calls.append((method, args))
             answer = self.answers[method]
             if isinstance(answer, Exception):
                 raise answer
-            return answer(*args) if callable(answer) else answer
+            result = answer(*args) if callable(answer) else answer
+            return opened(result) if method in LOGINS else result
         return call
 
 
@@ -60,10 +88,15 @@ def token(client, path="/"):
     return CSRF.search(client.get(path).get_data(as_text=True)).group(1)
 
 
-def login_candidate(client):
+def login_as(client, who):
+    """The browser of someone logged in: its cookie holds a session id only."""
     with client.session_transaction() as session:
-        session["actor"] = CANDIDATE
+        session["sid"] = opened(who)["session_id"]
         session["csrf"] = "tok"
+
+
+def login_candidate(client):
+    login_as(client, CANDIDATE)
 
 
 def test_every_form_route_refuses_a_post_without_csrf(app):
@@ -127,6 +160,7 @@ def test_a_refused_command_is_a_message_on_the_page(app):
 
 
 def test_candidates_cannot_open_staff_pages(app):
+    fake(app)
     client = app.test_client()
     login_candidate(client)
     assert client.get("/gestion/").status_code == 403
@@ -137,8 +171,7 @@ def test_staff_out_of_scope_gets_403(app):
     fake(app, applications={"get_application": Forbidden("out_of_scope", "no")},
          accounts={})
     client = app.test_client()
-    with client.session_transaction() as session:
-        session["actor"] = {"kind": "staff", "id": 1, "role": "manager", "centres": ["LLSH"]}
+    login_as(client, {"kind": "staff", "id": 1, "role": "manager", "centres": ["LLSH"]})
     answer = client.get("/gestion/candidatures/4")
     assert answer.status_code == 403
     assert "n'appartient pas à vos centres" in page_text(answer)

@@ -4,17 +4,15 @@ import pytest
 
 from services.common.errors import Forbidden, ValidationFailed
 from tests.gateway.test_account_pages import DOSSIER, REFERENCE
-from tests.gateway.test_app import app, fake, login_candidate, page_text  # noqa: F401
+from tests.gateway.test_app import app, fake, login_as, login_candidate, page_text  # noqa: F401
 
 CHANGE = {"at": "2027-03-10T09:00:00+00:00", "by_name": "Claire Scol", "section": "personal",
           "entry_id": None, "before": {"birth_name": "Martin"}, "after": {"birth_name": "Martin-Petit"}}
 
 
 def as_staff(client, role="scol", centres=()):
-    with client.session_transaction() as session:
-        session["actor"] = {"kind": "staff", "id": 3, "login": role, "display_name": role,
-                            "role": role, "centres": list(centres)}
-        session["csrf"] = "tok"
+    login_as(client, {"kind": "staff", "id": 3, "login": role, "display_name": role,
+                      "role": role, "centres": list(centres)})
 
 
 def services(app, **accounts):

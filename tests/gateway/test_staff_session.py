@@ -1,13 +1,14 @@
-"""A staff session's actor (role, centres, commissions) is asked again of
-accounts every STAFF_ACTOR_TTL seconds: a change applies within that time, a
-disabled or removed user is logged out. Services faked (outside the gateway)."""
+"""A staff session is a session id in the cookie; who it belongs to (role,
+centres, commissions) is asked of accounts, the answer kept at most
+SESSION_CHECK_SECONDS: a changed scope applies within seconds, and a disabled
+user's session (a copied cookie too) is refused within seconds. Services
+faked (outside the gateway)."""
 from datetime import timedelta
 
 import pytest
 
 from gateway import create_app, security, settings
-from services.common.errors import Forbidden, NotFound
-from tests.gateway.test_app import fake, page_text, token
+from tests.gateway.test_app import SESSIONS, fake, page_text, token
 
 JURY = {"kind": "staff", "id": 4, "login": "jury.info", "display_name": "Jury Info",
         "role": "committee", "centres": [], "commissions": ["SCI-INFO"], "presides": []}
@@ -17,19 +18,29 @@ START = 1_800_000_000
 @pytest.fixture
 def clock(monkeypatch):
     now = [START]
-    monkeypatch.setattr(security, "now", lambda: now[0], raising=False)
+    monkeypatch.setattr(security, "now", lambda: now[0])
     return now
 
 
 @pytest.fixture
 def app():
     return create_app({"TESTING": False, "SECRET_KEY": "test", "APP_ENV": "development",
-                       "STAFF_ACTOR_TTL": 300})
+                       "SESSION_CHECK_SECONDS": 5})
 
 
-def services(app, refresh):
-    return fake(app, accounts={"authenticate_staff": JURY, "refresh_staff_actor": refresh},
-                applications={"list_applications": []}, catalog={"list_centres": []})
+def services(app):
+    checks = []
+
+    def check(actor, session_id):
+        checks.append(session_id)
+        if session_id not in SESSIONS:
+            from services.common.errors import NotFound
+            raise NotFound("session_ended", "ended")
+        return {"actor": SESSIONS[session_id]}
+    remote = fake(app, accounts={"authenticate_staff": JURY, "check_session": check},
+                  applications={"list_applications": []}, catalog={"list_centres": []})
+    remote.checks = checks
+    return remote
 
 
 def logged_in(app):
@@ -41,65 +52,95 @@ def logged_in(app):
     return client
 
 
+def session_of(client):
+    with client.session_transaction() as session:
+        return session["sid"]
+
+
 def actor_used(remote):
     """The actor of the last applications RPC: the scope the services applied."""
     return remote.applications.calls[-1][1][0]
 
 
-def test_a_changed_scope_applies_once_the_ttl_is_over_with_one_call_per_ttl(app, clock):
-    moved = {**JURY, "commissions": ["SCI-MATH"], "presides": ["SCI-MATH"]}
-    remote = services(app, lambda who: moved)
+def test_a_changed_scope_applies_within_seconds_with_one_check_at_most(app, clock):
+    remote = services(app)
     client = logged_in(app)
-    clock[0] += 299
     client.get("/gestion/")
-    assert actor_used(remote)["commissions"] == ["SCI-INFO"]  # fresh from the login
-    assert [c for c in remote.accounts.calls if c[0] == "refresh_staff_actor"] == []
-    clock[0] += 1
+    assert remote.checks == []  # the login's own answer, fresh
+    SESSIONS[session_of(client)] = {**JURY, "commissions": ["SCI-MATH"],
+                                    "presides": ["SCI-MATH"]}
+    clock[0] += 4.9
+    client.get("/gestion/")
+    assert actor_used(remote)["commissions"] == ["SCI-INFO"]
+    clock[0] += 0.1
     client.get("/gestion/")
     assert actor_used(remote)["commissions"] == ["SCI-MATH"]
+    assert len(remote.checks) == 1
     for _ in range(3):
-        clock[0] += 60
+        clock[0] += 1
         client.get("/gestion/")
-    refreshes = [c for c in remote.accounts.calls if c[0] == "refresh_staff_actor"]
-    assert refreshes == [("refresh_staff_actor", (JURY,))]
-    assert actor_used(remote) == moved
-    clock[0] += 300
+    assert len(remote.checks) == 1  # none while the answer is kept
+    clock[0] += 5
     client.get("/gestion/")
-    assert len([c for c in remote.accounts.calls if c[0] == "refresh_staff_actor"]) == 2
+    assert len(remote.checks) == 2
 
 
-@pytest.mark.parametrize("refused", [Forbidden("forbidden", "disabled"),
-                                     NotFound("not_found", "gone")])
-def test_a_disabled_or_removed_user_is_logged_out(app, clock, refused):
-    remote = services(app, refused)
+def test_a_disabled_users_copied_cookie_is_refused_within_seconds(app, clock):
+    remote = services(app)
     client = logged_in(app)
-    clock[0] += 301
+    copy = app.test_client()
+    copy.set_cookie("session", client.get_cookie("session").value)
+    assert copy.get("/gestion/").status_code == 200
+    SESSIONS.pop(session_of(client))  # accounts ended every session of the disabled user
+    clock[0] += 5
     calls_before = len(remote.applications.calls)
-    answer = client.get("/gestion/")
-    assert answer.status_code == 302
-    assert answer.headers["Location"].endswith("/gestion/connexion")
+    for browser in (copy, client):
+        answer = browser.get("/gestion/")
+        assert answer.status_code == 302
+        assert answer.headers["Location"].startswith("/gestion/connexion")
     assert len(remote.applications.calls) == calls_before  # nothing read for them
+    assert "Votre session a pris fin" in page_text(client.get("/gestion/connexion"))
     with client.session_transaction() as session:
-        assert "actor" not in session
-    assert "désactivé ou supprimé" in page_text(client.get("/gestion/connexion"))
-    assert client.get("/gestion/").status_code == 302  # logged out for good
+        assert "sid" not in session  # logged out for good: no check any more
+    checks = len(remote.checks)
+    assert client.get("/gestion/").status_code == 302
+    assert len(remote.checks) == checks
 
 
-def test_a_session_older_than_the_check_is_checked_at_once(app, clock):
-    remote = services(app, Forbidden("forbidden", "disabled"))
+def test_staff_logout_ends_the_session_at_accounts(app, clock):
+    services(app)
+    client = logged_in(app)
+    copy = app.test_client()
+    copy.set_cookie("session", client.get_cookie("session").value)
+    client.post("/gestion/deconnexion", data={"csrf_token": token(client, "/gestion/")})
+    answer = copy.get("/gestion/")  # at once: not even a few seconds
+    assert answer.status_code == 302 and "/gestion/connexion" in answer.headers["Location"]
+
+
+def test_a_cookie_from_before_sessions_is_not_trusted(app, clock):
+    remote = services(app)
     client = app.test_client()
-    with client.session_transaction() as session:  # a cookie from before the check existed
+    with client.session_transaction() as session:  # the identity in clear, as it used to be
         session["actor"], session["csrf"] = JURY, "tok"
     assert client.get("/gestion/").status_code == 302
     assert remote.applications.calls == []
+    with client.session_transaction() as session:
+        assert "actor" not in session
 
 
-def test_sessions_last_session_hours_and_the_ttl_is_configurable(monkeypatch):
+def test_session_settings_and_a_secure_cookie_outside_development(monkeypatch):
     loaded = settings.load()
     assert loaded["PERMANENT_SESSION_LIFETIME"] == timedelta(hours=12)
-    assert loaded["STAFF_ACTOR_TTL"] == 300
+    assert loaded["SESSION_CHECK_SECONDS"] == 5
     monkeypatch.setenv("SESSION_HOURS", "8")
-    monkeypatch.setenv("STAFF_ACTOR_TTL", "60")
+    monkeypatch.setenv("SESSION_CHECK_SECONDS", "2")
     loaded = settings.load()
     assert loaded["PERMANENT_SESSION_LIFETIME"] == timedelta(hours=8)
-    assert loaded["STAFF_ACTOR_TTL"] == 60
+    assert loaded["SESSION_CHECK_SECONDS"] == 2
+    monkeypatch.delenv("APP_ENV", raising=False)
+    assert create_app().config["SESSION_COOKIE_SECURE"] is True  # production by default
+    assert create_app({"APP_ENV": "development"}).config["SESSION_COOKIE_SECURE"] is False
+    monkeypatch.setenv("APP_ENV", "development")
+    assert create_app().config["SESSION_COOKIE_SECURE"] is False
+    monkeypatch.setenv("SESSION_COOKIE_SECURE", "1")
+    assert create_app().config["SESSION_COOKIE_SECURE"] is True

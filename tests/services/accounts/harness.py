@@ -18,7 +18,7 @@ NOW = datetime(2027, 3, 10, 9, 0, tzinfo=timezone.utc)  # 10:00 in Paris
 PASSWORD = "Candidat-2027!"
 TABLES = ("candidates", "dossiers", "issued_dossier_numbers", "staff_users", "outbox_events",
           "processed_events", "candidate_centres", "candidate_commissions", "dossier_changes", "login_failures",
-          "student_records")
+          "student_records", "login_sessions")
 
 PERSONAL = {"civility": "MME", "birth_name": "Martin", "usage_name": "", "first_name": "Léa",
             "other_first_names": "", "birth_date": "2001-05-14", "nationality": "FR",

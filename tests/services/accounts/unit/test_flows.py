@@ -122,7 +122,7 @@ def test_email_change_is_confirmed_from_the_new_address(harness):
     account = harness.activated("lea@example.org")
     actor = account["actor"]
     assert harness.call("request_email_change", actor, "lea.new@example.org",
-                        "lea.new@example.org") == {"sent": True}
+                        "lea.new@example.org", PASSWORD) == {"sent": True}
     event, = harness.events("email_change_requested")
     assert event["email"] == "lea@example.org" and event["new_email"] == "lea.new@example.org"
     token = event["email_token"]
@@ -147,7 +147,7 @@ def test_email_change_refuses_bad_addresses(harness):
              ("LEA@example.org", "lea@example.org", {"email": "same_email"})]
     for email, confirm, fields in cases:
         harness.refused(ValidationFailed, "invalid", "request_email_change", actor, email, confirm,
-                        fields=fields)
+                        PASSWORD, fields=fields)
 
 
 def visible(view):
@@ -159,8 +159,10 @@ def test_an_address_with_an_account_gets_the_same_answer_the_same_page_and_no_li
     lea = harness.activated("lea@example.org")["actor"]
     paul = harness.activated("paul@example.org")["actor"]
     harness.activated("taken@example.org")
-    free = harness.call("request_email_change", lea, "free@example.org", "free@example.org")
-    taken = harness.call("request_email_change", paul, "Taken@example.org", "taken@example.org")
+    free = harness.call("request_email_change", lea, "free@example.org", "free@example.org",
+                        PASSWORD)
+    taken = harness.call("request_email_change", paul, "Taken@example.org", "taken@example.org",
+                         PASSWORD)
     assert free == taken == {"sent": True}
     lea_view, paul_view = (harness.call("get_dossier", actor) for actor in (lea, paul))
     # the account page says "awaiting confirmation" in both cases
@@ -179,7 +181,8 @@ def test_an_address_with_an_account_gets_the_same_answer_the_same_page_and_no_li
 
 def test_an_address_taken_meanwhile_is_refused_at_confirmation(harness):
     actor = harness.activated("lea@example.org")["actor"]
-    harness.call("request_email_change", actor, "shared@example.org", "shared@example.org")
+    harness.call("request_email_change", actor, "shared@example.org", "shared@example.org",
+                 PASSWORD)
     token = harness.events("email_change_requested")[-1]["email_token"]
     harness.register("shared@example.org")
     harness.refused(ValidationFailed, "invalid", "confirm_email_change", ANONYMOUS, token,
@@ -188,7 +191,7 @@ def test_an_address_taken_meanwhile_is_refused_at_confirmation(harness):
 
 def test_email_link_expires(harness):
     actor = harness.activated("lea@example.org")["actor"]
-    harness.call("request_email_change", actor, "new@example.org", "new@example.org")
+    harness.call("request_email_change", actor, "new@example.org", "new@example.org", PASSWORD)
     token = harness.events("email_change_requested")[-1]["email_token"]
     harness.clock.advance(hours=24)
     harness.refused(Conflict, "token_expired", "confirm_email_change", ANONYMOUS, token)
@@ -325,7 +328,7 @@ def test_export_holds_the_account_and_dossier_and_no_secret(harness):
 def test_a_candidate_deletes_their_account_and_everything_goes(harness):
     account = harness.activated("lea@example.org")
     harness.fill(account["actor"])
-    assert harness.call("delete_my_account", account["actor"]) == {"deleted": True}
+    assert harness.call("delete_my_account", account["actor"], PASSWORD) == {"deleted": True}
     event, = harness.events("account_deleted")
     assert event["reason"] == "candidate" and event["email"] == "lea@example.org"
     assert event["civility"] == "MME"
@@ -340,7 +343,8 @@ def test_a_candidate_deletes_their_account_and_everything_goes(harness):
 def test_a_candidate_with_a_transmitted_application_cannot_delete_the_account(harness):
     account = harness.activated("lea@example.org")
     harness.remote["applications.candidate_has_transmitted"] = True
-    harness.refused(Conflict, "account_has_transmitted", "delete_my_account", account["actor"])
+    harness.refused(Conflict, "account_has_transmitted", "delete_my_account", account["actor"],
+                    PASSWORD)
 
 
 def test_the_purge_destroys_accounts_never_activated_in_time(harness):
@@ -399,12 +403,12 @@ def test_at_most_three_email_change_links_an_hour_to_one_address(harness):
     paul = harness.activated("paul@example.org")["actor"]
     for actor in (lea, lea, paul, paul):
         assert harness.call("request_email_change", actor, "victim@example.org",
-                            "victim@example.org") == {"sent": True}
+                            "victim@example.org", PASSWORD) == {"sent": True}
     assert len(harness.events("email_change_requested")) == 3
     harness.clock.advance(minutes=61)
     harness.call("purge_unactivated", {"kind": "system"})  # forgets the hour gone by
     assert harness.sql("SELECT count(*) FROM login_failures") == [(0,)]
-    harness.call("request_email_change", paul, "victim@example.org", "victim@example.org")
+    harness.call("request_email_change", paul, "victim@example.org", "victim@example.org", PASSWORD)
     assert len(harness.events("email_change_requested")) == 4
 
 
@@ -412,9 +416,10 @@ def test_an_email_change_beyond_the_mail_limit_shows_the_same_pending_address(ha
     lea = harness.activated("lea@example.org")["actor"]
     paul = harness.activated("paul@example.org")["actor"]
     for actor in (lea, lea, lea):
-        harness.call("request_email_change", actor, "victim@example.org", "victim@example.org")
+        harness.call("request_email_change", actor, "victim@example.org", "victim@example.org",
+                     PASSWORD)
     assert harness.call("request_email_change", paul, "victim@example.org",
-                        "victim@example.org") == {"sent": True}
+                        "victim@example.org", PASSWORD) == {"sent": True}
     assert harness.call("get_dossier", paul)["pending_email"] == "victim@example.org"
     assert len(harness.events("email_change_requested")) == 3  # nothing sent for paul
     assert not [e for e in harness.events("email_change_requested")

@@ -29,7 +29,8 @@ from sqlalchemy import text
 from services.accounts.models import Base
 from services.accounts.service import AccountsService
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from tests.services.accounts.harness import ADDRESS, Harness, staff as make_staff
+from services.common.actors import ANONYMOUS
+from tests.services.accounts.harness import ADDRESS, PASSWORD, Harness, staff as make_staff
 from tests.support.scope_matrix import FORBIDDEN, NOT_FOUND, Outcome, outcome_table
 from tests.support.snapshots import dump, restore
 
@@ -148,10 +149,19 @@ MATRIX = [
     ("delete_dossier_entry", None, ("external", entry("paul")), {"candidate_id": cid("paul")},
      on_paul(WRITE_PAUL)),
     # -- the candidate's own account ---------------------------------------------------------
-    ("request_email_change", None, ("nouvelle@example.org", "nouvelle@example.org"), {},
-     table(CANDIDATES)),
+    ("request_email_change", None, ("nouvelle@example.org", "nouvelle@example.org", PASSWORD),
+     {}, table(CANDIDATES)),
     ("export_my_data", None, (), {}, table(CANDIDATES)),
-    ("delete_my_account", None, (), {}, table(CANDIDATES)),
+    ("delete_my_account", None, (PASSWORD,), {}, table(CANDIDATES)),
+    # -- login sessions: checked for the gateway before it knows who is there; ended by
+    # their own user only
+    ("check_session", None, (lambda ctx: ctx["lea_session"],), {}, table(())),
+    ("end_session", None, (lambda ctx: ctx["lea_session"],), {},
+     table({"owner"}, refused=NOT_FOUND)),
+    # -- the link mailed to the former address: whoever holds it (the link is the key)
+    ("check_email_refusal", None, (lambda ctx: ctx["lea_refusal"],), {}, table(ROLES)),
+    ("refuse_email_change", None, (lambda ctx: ctx["lea_refusal"], "Nouveau-2027-pass!",
+                                   "Nouveau-2027-pass!"), {}, table(ROLES)),
     ("purge_unactivated", expired, (), {}, table({"admin"})),
     # -- staff help -----------------------------------------------------------------------
     ("create_account_for", None, ({"last_name": "Durand", "first_name": "Zoé",
@@ -164,8 +174,6 @@ MATRIX = [
     ("delete_account", None, (cid("paul"),), {}, table(CENTRAL | {"manager_llsh"})),
     # applications in both centres: deleting it wipes the other centre's too
     ("delete_account", None, (cid("both"),), {}, table(CENTRAL)),
-    # -- a logged-in staff member's actor, as stored now: every staff member, their own
-    ("refresh_staff_actor", None, (), {}, table(STAFF_ROLES)),
     # -- staff users: administrators only ----------------------------------------------------------
     ("list_staff", None, (), {}, table({"admin"})),
     ("create_staff", None, (new_staff,), {}, table({"admin"})),
@@ -182,7 +190,7 @@ MATRIX = [
      {}, table(CENTRAL | {"manager_llsh"})),
 ]
 READS = {"get_dossier", "list_dossier_changes", "search_candidates", "export_my_data",
-         "list_staff", "list_commission_members", "refresh_staff_actor"}
+         "list_staff", "list_commission_members", "check_session", "check_email_refusal"}
 
 
 # -- the world ----------------------------------------------------------------------------
@@ -285,7 +293,7 @@ def build(h):
     h.call("create_staff", ACTORS["admin"], {
         "login": "jury.new", "display_name": "Jury nouveau", "role": "committee",
         "commissions": ["SCI-MATH"], "password": STAFF_PASSWORD})
-    # the staff actors are stored users too (refresh_staff_actor reads them back)
+    # the staff actors are stored users too (their sessions read them back)
     staff_actors = {}
     for role in STAFF_ROLES:
         actor = ACTORS[role]
@@ -297,6 +305,11 @@ def build(h):
         staff_actors[role] = {**actor, "id": stored["id"]}
     ctx["actors"] = {**ACTORS, **staff_actors, "owner": ctx["lea_actor"],
                      "candidate": ctx["paul_actor"]}
+    ctx["lea_session"] = h.call("authenticate_candidate", "lea@example.org",
+                                PASSWORD)["session_id"]
+    h.call("request_email_change", ctx["lea_actor"], "lea.autre@example.org",
+           "lea.autre@example.org", PASSWORD)
+    ctx["lea_refusal"] = h.events("email_change_announced")[-1]["undo_token"]
     return ctx
 
 
@@ -360,15 +373,14 @@ def test_each_role_gets_exactly_what_its_scope_allows(scoped, world, who, index)
         f"SCOPE LEAK: {method} refused to {who} but the database changed"
 
 
-def test_a_refreshed_actor_is_the_stored_one_whatever_the_session_claims(scoped, world):
-    """The gateway refreshes the session's actor: a tampered role or scope is
-    not taken over."""
-    mine = world["actors"]["manager_sci"]
-    claimed = {**mine, "role": "admin", "centres": [], "commissions": ["LLSH-LEA"]}
-    again = scoped.call("refresh_staff_actor", claimed)
+def test_a_session_gives_the_stored_actor(scoped, world):
+    """The gateway's cookie holds a session id only: the role and scope come
+    from the stored user."""
+    session_id = scoped.call("authenticate_staff", "gestion.sci", STAFF_PASSWORD)["session_id"]
+    again = scoped.call("check_session", ANONYMOUS, session_id)["actor"]
     assert (again["role"], again["centres"], again["commissions"]) == ("manager", ["SCI"], [])
     with pytest.raises(NotFound):
-        scoped.call("refresh_staff_actor", {**mine, "login": "admin"})  # another's id
+        scoped.call("check_session", ANONYMOUS, session_id + "x")
 
 
 def test_the_matrix_covers_every_accounts_rpc_that_takes_an_actor():

@@ -157,3 +157,37 @@ def test_the_owner_of_an_address_registered_again_is_told(service, smtp_sink, fi
     for text in absent:
         assert text not in mail["body"]
     assert "token" not in mail["body"] and "/compte/activer/" not in mail["body"]
+
+
+def test_the_former_address_is_told_of_an_email_change_with_a_link_to_refuse_it(
+        service, smtp_sink):
+    former = f"lea.{uuid.uuid4().hex[:8]}@example.org"
+    thief = f"voleur.{uuid.uuid4().hex[:8]}@example.org"
+    # a change confirmed already, then another one: told to the first address
+    service.call("on_candidate_updated", account_event("candidate_updated", email=thief))
+    event = account_event("email_change_announced", email=thief, notice_to=former,
+                          new_email="autre@example.org", undo_token="tok-undo-1",
+                          undo_expires_at="2027-03-17T09:00:00+00:00", cas=False)
+    service.call("on_email_change_announced", event)
+    service.call("on_email_change_announced", event)  # redelivered: mailed once
+    mail, = smtp_sink.mails(to=former)
+    assert mail["code"] == "ACCOUNT_EMAIL_CHANGE_NOTICE"
+    assert "autre@example.org" in mail["body"] and "17/03/2027" in mail["body"]
+    assert "http://testserver/compte/refuser-email/tok-undo-1" in mail["links"]
+    assert "nouveau mot de passe" in mail["body"]
+    assert not smtp_sink.mails(to=thief)
+    shown, = service.call("list_mails", {"kind": "candidate", "id": 7})
+    assert "tok-undo-1" not in shown["body"]
+
+
+def test_the_owner_is_told_of_a_new_password_at_the_address_in_force(service, smtp_sink):
+    owner = f"lea.{uuid.uuid4().hex[:8]}@example.org"
+    stale = f"voleur.{uuid.uuid4().hex[:8]}@example.org"
+    # the contact update restoring the address may come after: the event's address wins
+    service.call("on_candidate_updated", account_event("candidate_updated", email=stale))
+    service.call("on_password_changed", account_event("password_changed", email=owner,
+                                                      reason="reset"))
+    mail, = smtp_sink.mails(to=owner)
+    assert mail["code"] == "ACCOUNT_PASSWORD_CHANGED"
+    assert "a été modifié" in mail["body"] and "J'ai oublié mes identifiants" in mail["body"]
+    assert not smtp_sink.mails(to=stale)
