@@ -15,13 +15,13 @@ from tests.services.accounts.harness import NOW, PASSWORD
 
 
 def test_register_creates_an_inactive_account_and_announces_it(harness):
-    done = harness.call("register_candidate", ANONYMOUS, {
+    assert harness.call("register_candidate", ANONYMOUS, {
         "last_name": "Martin", "first_name": "Léa", "email": " Lea.Martin@Example.org ",
-        "email_confirm": "lea.martin@example.org", "lang": "en"})
-    assert set(done) == {"candidate_id", "dossier_number"}
-    assert domain.is_dossier_number(done["dossier_number"])
+        "email_confirm": "lea.martin@example.org", "lang": "en"}) == {"sent": True}
 
     event, = harness.events("candidate_registered")
+    done = {"candidate_id": event["candidate_id"], "dossier_number": event["dossier_number"]}
+    assert domain.is_dossier_number(done["dossier_number"])
     token = event["activation_token"]
     assert {k: event[k] for k in ("candidate_id", "dossier_number", "email", "first_name",
                                   "last_name", "lang", "activation_expires_at")} == {
@@ -67,18 +67,74 @@ def test_registration_of_nothing(harness):
         "email_confirm": "required"})
 
 
-def test_one_email_one_candidate_whatever_the_case(harness):
-    harness.register("lea@example.org")
-    harness.refused(ValidationFailed, "invalid", "register_candidate", ANONYMOUS,
-                    {**FORM, "email": "LEA@Example.org", "email_confirm": "lea@example.org"},
-                    fields={"email": "email_taken"})
+def registration_answer(harness, form):
+    """What registering tells the visitor, and what changed behind: the
+    accounts and the events (mails) it made."""
+    before = {row[0] for row in harness.sql("SELECT id FROM candidates")}
+    events = len(harness.events())
+    answer = harness.call("register_candidate", ANONYMOUS, form, client_address="203.0.113.5")
+    after = {row[0] for row in harness.sql("SELECT id FROM candidates")}
+    return answer, after - before, [e["event_type"] for e in harness.events()[events:]]
+
+
+def test_registering_an_address_with_an_account_answers_as_for_a_new_one(harness):
+    owner = harness.activated("lea@example.org")
+    free = registration_answer(harness, {**FORM, "email": "paul@example.org",
+                                         "email_confirm": "paul@example.org"})
+    taken = registration_answer(harness, {**FORM, "email": "LEA@Example.org",
+                                          "email_confirm": "lea@example.org"})
+    assert free[0] == taken[0] == {"sent": True}
+    assert len(free[1]) == 1 and free[2] == ["candidate_registered"]
+    # one email, one candidate: nothing created, the owner is told by mail instead
+    assert taken[1] == set() and taken[2] == ["account_already_exists"]
+    event = harness.events("account_already_exists")[-1]
+    assert {k: event[k] for k in ("candidate_id", "dossier_number", "email", "activated",
+                                  "cas")} == {
+        "candidate_id": owner["candidate_id"], "dossier_number": owner["dossier_number"],
+        "email": "lea@example.org", "activated": True, "cas": False}
+    assert "activation_token" not in event and "reset_token" not in event
+
+
+def test_the_owner_gets_at_most_three_such_mails_an_hour(harness):
+    harness.activated("lea@example.org")
+    for _ in range(5):
+        assert harness.call("register_candidate", ANONYMOUS, FORM) == {"sent": True}
+    assert len(harness.events("account_already_exists")) == 3
+    harness.clock.advance(hours=1)
+    harness.call("register_candidate", ANONYMOUS, FORM)
+    assert len(harness.events("account_already_exists")) == 4
+
+
+def test_registrations_from_one_address_are_limited(harness, monkeypatch):
+    monkeypatch.setenv("REGISTRATIONS_PER_HOUR", "3")
+    harness.activated("taken@example.org")
+    for email in ("a@example.org", "taken@example.org", "b@example.org"):
+        harness.call("register_candidate", ANONYMOUS, {**FORM, "email": email, "email_confirm": email},
+                     client_address="203.0.113.5")
+    # the fourth is refused, free address or not: it tells nothing either
+    for email in ("c@example.org", "taken@example.org"):
+        error = harness.refused(Conflict, "registration_throttled", "register_candidate", ANONYMOUS,
+                                {**FORM, "email": email, "email_confirm": email},
+                                client_address="203.0.113.5")
+        assert error.fields == {"retry_after": "3600"}
+    # another address is not concerned; an hour later this one may again
+    harness.call("register_candidate", ANONYMOUS, {**FORM, "email": "c@example.org",
+                                        "email_confirm": "c@example.org"},
+                 client_address="198.51.100.7")
+    harness.clock.advance(hours=1)
+    harness.call("register_candidate", ANONYMOUS, {**FORM, "email": "d@example.org",
+                                        "email_confirm": "d@example.org"},
+                 client_address="203.0.113.5")
+    keys = [row[0] for row in harness.sql("SELECT key FROM login_failures")]
+    assert all("203.0.113.5" not in key for key in keys)  # addresses are stored hashed
 
 
 def test_an_account_not_activated_in_time_frees_its_email(harness):
     old = harness.register("lea@example.org")
     harness.clock.advance(hours=47)
-    harness.refused(ValidationFailed, "invalid", "register_candidate", ANONYMOUS, FORM,
-                    fields={"email": "email_taken"})
+    assert harness.call("register_candidate", ANONYMOUS, FORM) == {"sent": True}
+    assert harness.sql("SELECT id FROM candidates") == [(old["candidate_id"],)]
+    assert harness.events("account_already_exists")[-1]["activated"] is False
     harness.clock.advance(hours=1)
     new = harness.register("lea@example.org")
     assert new["dossier_number"] != old["dossier_number"]
@@ -145,6 +201,15 @@ def test_activation_just_in_time(harness):
     (None, None, {"password": "required"}),
     (PASSWORD, "Candidat-2028!", {"password_confirm": "password_mismatch"}),
     (PASSWORD, "", {"password_confirm": "password_mismatch"}),
+    # the rule is met but the password is easy to guess: the field says why
+    ("Password123!", "Password123!", {"password": "password_common"}),
+    ("Azertyuiop1!", "Azertyuiop1!", {"password": "password_common"}),
+    ("Martin2027!", "Martin2027!", {"password": "password_personal"}),
+    ("Leamartin1!", "Leamartin1!", {"password": "password_personal"}),
+    ("01/01/1990Ab!", "01/01/1990Ab!", {"password": "password_date"}),
+    ("Candidature1!", "Candidature1!", {"password": "password_words"}),
+    ("Martin2027!", "Martin", {"password": "password_personal",
+                               "password_confirm": "password_mismatch"}),
 ])
 def test_activation_refuses_bad_passwords(harness, password, confirm, fields):
     account = harness.register()
