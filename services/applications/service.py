@@ -22,6 +22,9 @@ from .models import Application, Base, Decision
 
 log = logging.getLogger(__name__)
 
+# Who this service is when it asks documents for something on its own behalf.
+SERVICE_ACTOR = {"kind": "service", "name": "applications"}
+
 
 class ApplicationsService(ServiceBase):
     name = "applications"
@@ -220,12 +223,11 @@ class ApplicationsService(ServiceBase):
         application = self._mine(actor, application_id)
         piece = self._piece(application, piece_code)
         if not piece.pending_document_id or str(document_id) != piece.pending_document_id:
-            raise ValidationFailed(codes.FILE_MISSING, "not the upload started for this piece",
-                                   {"file": codes.FILE_MISSING})
+            self._refuse_lost_upload(application, piece, document_id)
         try:
             self._check_changeable(application, piece)
         except Conflict:
-            self._delete_documents([piece.pending_document_id])  # its upload is useless now
+            self._discard_upload(application, piece, piece.pending_document_id)  # useless now
             raise
         # Its ValidationFailed (type, size, empty) reaches the caller unchanged.
         stored = self.documents.confirm_upload(document_id)
@@ -453,6 +455,25 @@ class ApplicationsService(ServiceBase):
 
     def _view(self, application, staff=False):
         return schemas.application_view(application, staff, domain.paris_today(self.clock()))
+
+    def _refuse_lost_upload(self, application, piece, document_id):
+        """finish_piece_upload of an upload that is not the piece's current one: a
+        later upload replaced it, or one started with it was kept first. Its bytes
+        are deleted now; documents checks it is this piece's upload and not a kept file."""
+        if self._discard_upload(application, piece, document_id):
+            raise Conflict(codes.UPLOAD_SUPERSEDED, "another upload of this piece replaced it")
+        raise ValidationFailed(codes.FILE_MISSING, "not the upload started for this piece",
+                               {"file": codes.FILE_MISSING})
+
+    def _discard_upload(self, application, piece, document_id):
+        owner = {"candidate_id": application.candidate_id, "application_id": application.id,
+                 "piece_code": piece.code}
+        try:
+            return self.documents.discard_upload(SERVICE_ACTOR, str(document_id),
+                                                 owner)["discarded"]
+        except Exception:  # the refusal stands; the upload expires and is replaced later
+            log.exception("could not discard upload %s", document_id)
+            return False
 
     def _commit_and_delete(self, released):
         """Commit, then delete the files no piece points to any more: deleting
