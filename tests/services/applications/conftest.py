@@ -72,7 +72,7 @@ class Catalog:
                                     LLSH, "LLSH-LEA", today),
         }
 
-    def get_formation(self, code):
+    def get_formation(self, code, campaign=None):
         if code not in self.formations:
             raise NotFound("formation_not_found", code)
         return copy.deepcopy(self.formations[code])
