@@ -11,6 +11,8 @@ Conflict (the state forbids the action):
                             also centre and centre_label)
     piece_locked            the piece cannot change in the current file status
     piece_not_conditional   "non concerné" on a mandatory piece
+    upload_superseded       finish_piece_upload of an upload another one replaced
+                            (started later, or kept first): its file is deleted
     already_transmitted     transmit on a file that is not AT/IN
     return_deadline_passed  transmit after the return deadline
     pieces_missing          transmit with pieces not TR/VA/NC (fields {code: status})
@@ -43,6 +45,7 @@ ALREADY_APPLIED = "already_applied"
 TOO_MANY_APPLICATIONS = "too_many_applications"
 PIECE_LOCKED = "piece_locked"
 PIECE_NOT_CONDITIONAL = "piece_not_conditional"
+UPLOAD_SUPERSEDED = "upload_superseded"
 ALREADY_TRANSMITTED = "already_transmitted"
 RETURN_DEADLINE_PASSED = "return_deadline_passed"
 PIECES_MISSING = "pieces_missing"

@@ -1,5 +1,7 @@
 """Input checks that are not domain rules, and the JSON-safe dicts this service
 returns (application, summary) and publishes (event payloads)."""
+from datetime import datetime
+
 from services.common import text
 from services.common.errors import ValidationFailed
 
@@ -128,6 +130,19 @@ def formation_part(application):
             "treatment_type": f.get("treatment_type"), "dates": f.get("dates") or {},
             "centre": f.get("centre") or {}, "commission": f.get("commission") or {},
             "campaign": f.get("campaign") or {}}
+
+
+def refresh_dates(application, dates, as_of):
+    """The formation's dates (staff may move them) into the application's copy,
+    unless the copy holds a newer change already: events may arrive out of
+    order. as_of: ISO time the dates were read at (an event's occurred_at)."""
+    formation = dict(application.formation or {})
+    known = formation.get("dates_as_of")
+    if known and as_of and datetime.fromisoformat(known) > datetime.fromisoformat(as_of):
+        return False
+    formation["dates"], formation["dates_as_of"] = dict(dates or {}), as_of
+    application.formation = formation  # a new dict: the JSONB column is written
+    return True
 
 
 def deadline_of(application):

@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.common import actors
-from services.common.clock import Clock
+from services.common.clock import Clock, utcnow
 from services.common.db import Database, handle_once
 from services.common.errors import EXPECTED, Conflict, NotFound, ValidationFailed
 from services.common.events import event_handler
@@ -191,6 +191,21 @@ class ApplicationsService(ServiceBase):
                        Application.archived_at.is_(None))
                 .values(archived_at=self.clock()))
 
+    @event_handler("catalog", "formation_updated", requeue_on_error=True)
+    @handle_once
+    def on_formation_updated(self, payload):
+        """Staff changed a formation: its applications' copy of the dates follows,
+        so pages show the deadlines that apply (transmit asks the catalog itself)."""
+        code, campaign, dates = payload.get("code"), payload.get("campaign"), payload.get("dates")
+        if not code or not campaign or not isinstance(dates, dict):
+            return  # an event without the dates: the copy is refreshed at transmit
+        applications = self.db.session.scalars(
+            select(Application).where(Application.formation_code == str(code),
+                                      Application.campaign_code == str(campaign))
+            .order_by(Application.id).with_for_update())
+        for application in applications:
+            schemas.refresh_dates(application, dates, payload.get("occurred_at"))
+
     @event_handler("accounts", "account_deleted", requeue_on_error=True)
     @handle_once
     def on_account_deleted(self, payload):
@@ -222,12 +237,11 @@ class ApplicationsService(ServiceBase):
         application = self._mine(actor, application_id)
         piece = self._piece(application, piece_code)
         if not piece.pending_document_id or str(document_id) != piece.pending_document_id:
-            raise ValidationFailed(codes.FILE_MISSING, "not the upload started for this piece",
-                                   {"file": codes.FILE_MISSING})
+            self._refuse_lost_upload(application, piece, document_id)
         try:
             self._check_changeable(application, piece)
         except Conflict:
-            self._delete_documents([piece.pending_document_id])  # its upload is useless now
+            self._discard_upload(application, piece, piece.pending_document_id)  # useless now
             raise
         # Its ValidationFailed (type, size, empty) reaches the caller unchanged.
         stored = self.documents.confirm_upload(document_id)
@@ -285,6 +299,8 @@ class ApplicationsService(ServiceBase):
     def transmit(self, actor, application_id):
         application = self._mine(actor, application_id)
         now = self.clock()
+        if application.status in domain.TRANSMIT_FROM and not application.cancelled:
+            self._refresh_dates(application)  # the return deadline as it is now
         refusal = domain.transmit_refusal(
             application.status, application.cancelled, schemas.deadline_of(application),
             domain.paris_today(now), schemas.piece_statuses(application))
@@ -378,6 +394,8 @@ class ApplicationsService(ServiceBase):
         if refusal:
             raise refusal
         now = self.clock()
+        if decision.code == domain.FA:
+            self._refresh_dates(application)  # the confirmation date as it is now
         decision.validated_by, decision.validated_at = access.actor_label(actor)[0], now
         application.confirm_deadline = (
             domain.confirm_deadline(application.formation.get("dates"), now)
@@ -455,6 +473,36 @@ class ApplicationsService(ServiceBase):
 
     def _view(self, application, staff=False):
         return schemas.application_view(application, staff, domain.paris_today(self.clock()))
+
+    def _refresh_dates(self, application):
+        """The application's copy of its formation's dates, as the catalog has
+        them now: staff may have moved them since it was made (or since the last
+        formation_updated event). A formation the catalog no longer has keeps the copy."""
+        read_at = utcnow().isoformat()  # the clock events are stamped with
+        try:
+            formation = self.catalog.get_formation(application.formation_code,
+                                                   campaign=application.campaign_code or None)
+        except NotFound:
+            return
+        schemas.refresh_dates(application, formation.get("dates") or {}, read_at)
+
+    def _refuse_lost_upload(self, application, piece, document_id):
+        """finish_piece_upload of an upload that is not the piece's current one: a
+        later upload replaced it, or one started with it was kept first. Its bytes
+        are deleted now; documents checks it is this piece's upload and not a kept file."""
+        if self._discard_upload(application, piece, document_id):
+            raise Conflict(codes.UPLOAD_SUPERSEDED, "another upload of this piece replaced it")
+        raise ValidationFailed(codes.FILE_MISSING, "not the upload started for this piece",
+                               {"file": codes.FILE_MISSING})
+
+    def _discard_upload(self, application, piece, document_id):
+        owner = {"candidate_id": application.candidate_id, "application_id": application.id,
+                 "piece_code": piece.code}
+        try:
+            return self.documents.discard_upload(str(document_id), owner)["discarded"]
+        except Exception:  # the refusal stands; the upload expires and is replaced later
+            log.exception("could not discard upload %s", document_id)
+            return False
 
     def _commit_and_delete(self, released):
         """Commit, then delete the files no piece points to any more: deleting

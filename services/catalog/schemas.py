@@ -83,6 +83,12 @@ def centre_admin(row):
     return {**centre(row), **defaults}
 
 
+def formation_updated(row, campaign_code):
+    """The formation_updated event: the dates travel with it, so subscribers
+    (applications' copies) follow a change without asking back."""
+    return {"code": row.code, "campaign": campaign_code, "dates": dates(row)}
+
+
 def formation_admin(row):
     return {"code": row.code, "label": row.label, "level": row.level, "keywords": row.keywords,
             "url": row.url, "capacity": row.capacity, "enabled": row.enabled,

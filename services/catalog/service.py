@@ -204,7 +204,7 @@ class CatalogService(ServiceBase):
             setattr(formation, key, value)
         formation.commission, formation.centre = commission, commission.centre
         self._flush_or_taken()
-        self.db.emit("formation_updated", {"code": formation.code})
+        self.db.emit("formation_updated", schemas.formation_updated(formation, target.code))
         self.db.commit()
         return schemas.formation_admin(formation)
 
@@ -228,7 +228,7 @@ class CatalogService(ServiceBase):
         for formation, values in planned:
             for key, value in values.items():
                 setattr(formation, key, value)
-            self.db.emit("formation_updated", {"code": formation.code})
+            self.db.emit("formation_updated", schemas.formation_updated(formation, target.code))
         self.db.commit()
         return {"updated": len(planned)}
 
@@ -271,10 +271,15 @@ class CatalogService(ServiceBase):
         session = self.db.session
         lines = transfer.check_import(session, actor, kind, rows)
         if not dry_run:
-            changed = transfer.apply(session, kind, lines, queries.active_campaign(session))
+            active = queries.active_campaign(session)
+            changed = transfer.apply(session, kind, lines, active)
             self._flush_or_taken()
-            for code in changed:
-                self.db.emit("formation_updated", {"code": code})
+            if changed:
+                for formation in session.scalars(select(Formation).where(
+                        Formation.campaign_id == active.id, Formation.code.in_(changed))
+                        .order_by(Formation.code)):
+                    self.db.emit("formation_updated",
+                                 schemas.formation_updated(formation, active.code))
             self.db.commit()
         return transfer.summary(kind, lines, dry_run)
 

@@ -1,5 +1,6 @@
 """Rules on files, as plain functions: names, sizes, and what a file really is."""
 import os
+from datetime import timedelta
 
 from services.common.errors import ValidationFailed
 
@@ -17,6 +18,13 @@ DELETED = "deleted"      # removed on request; the row stays as a record
 
 MAX_FILENAME = 100
 DEFAULT_MAX_SIZE = 2 * 1024 * 1024   # when the centre gives no limit
+# Everything a candidate keeps here (stored files and unfinished uploads) stays
+# under this total: about 50 files at the default 2 MB limit, several times what
+# 20 applications of 3 to 5 pieces need with shared pieces counted once.
+DEFAULT_QUOTA_MB = 100
+# An unfinished upload older than this cannot receive bytes any more (the PUT
+# URL lives 15 minutes; the rest covers a slow transfer started just in time).
+PENDING_LIFETIME = timedelta(minutes=30)
 SNIFF_BYTES = 16                     # longest signature below is 8 bytes
 SIGNATURES = (  # the content decides, never the name
     (b"%PDF-", "application/pdf"),
@@ -60,6 +68,35 @@ def check_size(size, max_size):
     if size > max_size_or_default(max_size):
         raise refuse(codes.FILE_TOO_LARGE, "file larger than allowed")
     return size
+
+
+def quota_bytes(setting):
+    """CANDIDATE_STORAGE_QUOTA_MB as bytes ("100", "0.5" or "1,5"); empty or
+    not a positive number: the default."""
+    try:
+        megabytes = float(str(setting or "").strip().replace(",", "."))
+    except ValueError:
+        megabytes = 0
+    if not megabytes > 0:  # also NaN
+        megabytes = DEFAULT_QUOTA_MB
+    return int(megabytes * 1024 * 1024)
+
+
+def check_quota(used, size, quota):
+    """A file of `size` bytes fits beside the `used` ones, or the refusal."""
+    if used + size > quota:
+        raise refuse(codes.STORAGE_QUOTA_EXCEEDED,
+                     f"{used} + {size} bytes would go over the {quota} allowed to a candidate")
+
+
+def same_upload_slot(document, owner):
+    """Whether an upload belongs to that candidate's application piece; only
+    uploads of a piece have a slot (catalog templates and signatures have none)."""
+    owner = owner or {}
+    wanted = (owner.get("candidate_id"), owner.get("application_id"), owner.get("piece_code"))
+    return None not in wanted and (
+        document.candidate_id, document.application_id, document.piece_code) == (
+            int(wanted[0]), int(wanted[1]), str(wanted[2]))
 
 
 def sniff_content_type(head):

@@ -18,6 +18,8 @@ class Document(Base):
     __tablename__ = "documents"
     __table_args__ = (
         Index("ix_documents_application", "application_id", "kind"),
+        # The candidate's storage quota sums their rows at every upload.
+        Index("ix_documents_candidate", "candidate_id", "status"),
         # One kept admission letter per application, even when two requests race.
         Index("uq_documents_admission_letter", "application_id", unique=True,
               postgresql_where=text("kind = 'admission_letter' AND status = 'stored'")),
@@ -32,6 +34,8 @@ class Document(Base):
     filename: Mapped[str] = mapped_column(String(100))
     content_type: Mapped[str | None] = mapped_column(String(50))   # from the content, once stored
     size: Mapped[int | None] = mapped_column(BigInteger)           # measured in storage
+    # What the uploader announced: an unfinished upload counts this much in the quota.
+    declared_size: Mapped[int | None] = mapped_column(BigInteger)
     max_size: Mapped[int | None] = mapped_column(BigInteger)       # the limit it was accepted under
     object_key: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

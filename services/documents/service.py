@@ -3,11 +3,12 @@ cross RabbitMQ), checked by content, and generated PDFs."""
 import logging
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from services.common import actors
 from services.common.clock import Clock
+from services.common.config import env
 from services.common.db import Database, handle_once
 from services.common.errors import EXPECTED, NotFound, ValidationFailed
 from services.common.events import event_handler
@@ -21,6 +22,8 @@ from .models import Base, Document
 
 log = logging.getLogger(__name__)
 
+CANDIDATE_LOCK_SPACE = 7401  # first key of pg_advisory_xact_lock(space, candidate_id)
+
 
 class DocumentsService(ServiceBase):
     name = "documents"
@@ -30,21 +33,36 @@ class DocumentsService(ServiceBase):
 
     @rpc(expected_exceptions=EXPECTED)
     def create_upload(self, actor, owner, filename, size, max_size):
-        """A presigned PUT URL for one file of a piece; checks name and declared size."""
+        """A presigned PUT URL for one file of a piece; checks name and declared size.
+        A candidate's upload also replaces the piece's unfinished one and must fit
+        in their storage quota (unfinished uploads count at their declared size)."""
         owner = owner or {}
         access.require_uploader(actor, owner)
         name = domain.clean_filename(filename)
         max_size = domain.max_size_or_default(max_size)
-        domain.check_size(size, max_size)
+        size = domain.check_size(size, max_size)
+        now = self.clock()
         document_id = str(uuid.uuid4())
         document = Document(
             id=document_id, kind=domain.PIECE, status=domain.PENDING,
             candidate_id=owner.get("candidate_id"), application_id=owner.get("application_id"),
             piece_code=owner.get("piece_code"), filename=name, max_size=max_size,
-            created_at=self.clock(),
+            declared_size=size, created_at=now,
             object_key=domain.object_key(document_id, domain.PIECE, owner.get("candidate_id"),
                                          owner.get("application_id")))
+        replaced = []
+        if document.candidate_id is not None:
+            self._lock_candidate(document.candidate_id)
+            replaced = self._replaced_uploads(owner, now)
+            domain.check_quota(self._used_bytes(document.candidate_id, now,
+                                                except_ids={d.id for d in replaced}),
+                               size, self._quota())
         put_url = self.storage.upload_url(document.object_key)
+        for old in replaced:  # nothing will attach them: their bytes go now
+            try:
+                self._discard(old)
+            except Exception:  # still pending: counted, and replaced again next time
+                log.warning("could not discard upload %s", old.id, exc_info=True)
         self.db.session.add(document)
         self.db.commit()
         return {"document_id": document_id, "put_url": put_url}
@@ -54,6 +72,10 @@ class DocumentsService(ServiceBase):
         """Checks what arrived (size, first bytes) and keeps it, or removes it and says why."""
         document = self._document(document_id)
         access.require_keeper(actor, document)
+        if document.candidate_id is not None:
+            # Counted against the quota with the candidate's other uploads settled.
+            self._lock_candidate(document.candidate_id)
+            document = self._document(document_id, fresh=True)
         if document.status == domain.STORED:  # a retried confirmation
             return schemas.stored(document)
         if document.status != domain.PENDING:
@@ -62,6 +84,11 @@ class DocumentsService(ServiceBase):
         head = self.storage.head(document.object_key, domain.SNIFF_BYTES) if size else b""
         try:
             content_type = domain.check_stored(size, head, document.max_size)
+            if document.candidate_id is not None:
+                # What arrived may be larger than announced: the quota holds on the real size.
+                domain.check_quota(self._used_bytes(document.candidate_id, self.clock(),
+                                                    except_ids={document.id}),
+                                   size, self._quota())
         except ValidationFailed:
             self._reject(document)
             raise
@@ -70,6 +97,33 @@ class DocumentsService(ServiceBase):
         self.db.emit("document_stored", schemas.stored_event(document))
         self.db.commit()
         return schemas.stored(document)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def discard_upload(self, actor, document_id, owner):
+        """An upload of the owner's piece that lost to another (started later, or
+        already kept): its object and its record go now. A stored file, or
+        another owner's upload, is left alone: {"discarded": false}."""
+        actors.require_service(actor, "applications")
+        owner = owner or {}
+        try:
+            document_id = str(uuid.UUID(str(document_id)))
+            candidate_id, application_id = int(owner["candidate_id"]), int(owner["application_id"])
+        except (KeyError, TypeError, ValueError):
+            return {"document_id": document_id, "discarded": False}
+        self._lock_candidate(candidate_id)
+        document = self.db.session.get(Document, document_id)
+        if document is None:
+            # Already discarded when it was replaced; its PUT may have landed since.
+            self.storage.remove(domain.object_key(document_id, domain.PIECE, candidate_id,
+                                                  application_id))
+            discarded = True
+        elif not domain.same_upload_slot(document, owner) or document.status == domain.STORED:
+            discarded = False
+        else:
+            self._discard(document)
+            discarded = True
+        self.db.commit()
+        return {"document_id": document_id, "discarded": discarded}
 
     @rpc(expected_exceptions=EXPECTED)
     def get_download(self, actor, document_id):
@@ -167,8 +221,9 @@ class DocumentsService(ServiceBase):
 
     # -- helpers ---------------------------------------------------------------------
 
-    def _document(self, document_id):
-        document = self.db.session.get(Document, str(document_id)) if document_id else None
+    def _document(self, document_id, fresh=False):
+        document = self.db.session.get(Document, str(document_id), populate_existing=fresh) \
+            if document_id else None
         if document is None:
             raise NotFound(codes.DOCUMENT_NOT_FOUND, "no such document")
         return document
@@ -185,6 +240,44 @@ class DocumentsService(ServiceBase):
         self.storage.remove(document.object_key)
         document.status, document.deleted_at = domain.DELETED, self.clock()
         self.db.emit("document_deleted", schemas.deleted_event(document))
+
+    def _lock_candidate(self, candidate_id):
+        """One candidate's uploads are counted and changed one at a time."""
+        self.db.session.execute(text("SELECT pg_advisory_xact_lock(:space, :id)"),
+                                {"space": CANDIDATE_LOCK_SPACE, "id": int(candidate_id)})
+
+    @staticmethod
+    def _quota():
+        return domain.quota_bytes(env("CANDIDATE_STORAGE_QUOTA_MB"))
+
+    def _replaced_uploads(self, owner, now):
+        """The candidate's unfinished uploads a new one makes useless: the same
+        piece's (one upload per piece at a time), and those too old to receive bytes."""
+        pending = self.db.session.scalars(
+            select(Document).where(Document.candidate_id == int(owner["candidate_id"]),
+                                   Document.status == domain.PENDING))
+        return [d for d in pending if domain.same_upload_slot(d, owner)
+                or d.created_at < now - domain.PENDING_LIFETIME]
+
+    def _used_bytes(self, candidate_id, now, except_ids=()):
+        """Bytes the candidate's pieces take: stored files, and unfinished uploads
+        still able to receive bytes (at their declared size)."""
+        counted = case((Document.status == domain.STORED, Document.size),
+                       else_=func.coalesce(Document.declared_size, Document.max_size))
+        query = select(func.coalesce(func.sum(counted), 0)).where(
+            Document.candidate_id == int(candidate_id), Document.kind == domain.PIECE,
+            (Document.status == domain.STORED)
+            | ((Document.status == domain.PENDING)
+               & (Document.created_at >= now - domain.PENDING_LIFETIME)))
+        if except_ids:
+            query = query.where(Document.id.not_in(sorted(except_ids)))
+        return int(self.db.session.scalar(query))
+
+    def _discard(self, document):
+        """An upload that never became a file: no object, no record (object first:
+        if the commit fails, the row is still there to discard again)."""
+        self.storage.remove(document.object_key)
+        self.db.session.delete(document)
 
     def _reject(self, document):
         """A refused upload leaves nothing behind in storage; the refusal is recorded."""

@@ -72,7 +72,7 @@ class Catalog:
                                     LLSH, "LLSH-LEA", today),
         }
 
-    def get_formation(self, code):
+    def get_formation(self, code, campaign=None):
         if code not in self.formations:
             raise NotFound("formation_not_found", code)
         return copy.deepcopy(self.formations[code])
@@ -132,6 +132,16 @@ class Documents:
             raise NotFound("not_found", document_id)
         self.stored.pop(document_id, None)
         self.deleted.append(document_id)
+
+    def discard_upload(self, actor, document_id, owner):
+        """Only an unfinished upload of that very piece goes."""
+        ticket = self.tickets.get(document_id)
+        if actor.get("kind") != "service" or ticket is None or ticket["owner"] != owner \
+                or document_id in self.stored:
+            return {"document_id": document_id, "discarded": False}
+        del self.tickets[document_id]
+        self.deleted.append(document_id)
+        return {"document_id": document_id, "discarded": True}
 
     def render_admission_letter(self, letter):
         self.letters.append(letter)

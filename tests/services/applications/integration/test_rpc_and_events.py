@@ -3,6 +3,7 @@ typed errors back, and the events the outbox relay publishes to the
 `applications.events` exchange, received by a small listening service."""
 import random
 import time
+from unittest.mock import call
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -83,7 +84,9 @@ def test_create_and_transmit_over_rpc_publish_the_events(container_factory, rabb
         assert applications.get_application(actor, created["id"])["status"] == "RE"
 
     accounts.check_ready_to_apply.assert_called_once_with(candidate_id)
-    catalog.get_formation.assert_called_once_with("MINFO1")
+    # Created from the catalog's formation; transmitted against its dates as they are now.
+    assert catalog.get_formation.call_args_list == [call("MINFO1"),
+                                                    call("MINFO1", campaign="2027")]
     events = events_of(candidate_id, 3)
     by_type = {e["event_type"]: e for e in events}
     assert sorted(by_type) == ["application_created", "application_transmitted", "status_changed"]

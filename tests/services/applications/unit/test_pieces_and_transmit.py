@@ -123,6 +123,33 @@ def test_finish_accepts_only_the_upload_started_for_that_piece(harness, actors):
     h.documents.confirm_upload.assert_not_called()
 
 
+def test_an_upload_replaced_by_a_later_one_is_refused_and_deleted(harness, actors):
+    h = harness
+    app_id = h.apply(actors.ada)["id"]
+    first = h.call("start_piece_upload", actors.ada, app_id, "CV", "cv1.pdf", 10)
+    second = h.call("start_piece_upload", actors.ada, app_id, "CV", "cv2.pdf", 10)
+    h.refused(Conflict, "upload_superseded", "finish_piece_upload", actors.ada, app_id, "CV",
+              first["document_id"])
+    assert h.documents_data.deleted == [first["document_id"]]
+    h.call("finish_piece_upload", actors.ada, app_id, "CV", second["document_id"])
+    piece_cv = piece(h.call("get_application", actors.ada, app_id), "CV")
+    assert (piece_cv["status"], piece_cv["filename"]) == ("TR", "cv2.pdf")
+
+
+def test_an_upload_finishing_after_the_kept_one_is_deleted(harness, actors):
+    h = harness
+    app_id = h.apply(actors.ada)["id"]
+    first = h.call("start_piece_upload", actors.ada, app_id, "CV", "cv1.pdf", 10)
+    second = h.call("start_piece_upload", actors.ada, app_id, "CV", "cv2.pdf", 10)
+    h.call("finish_piece_upload", actors.ada, app_id, "CV", second["document_id"])
+    h.refused(Conflict, "upload_superseded", "finish_piece_upload", actors.ada, app_id, "CV",
+              first["document_id"])
+    assert h.documents_data.deleted == [first["document_id"]]
+    assert second["document_id"] in h.documents_data.stored
+    piece_cv = piece(h.call("get_application", actors.ada, app_id), "CV")
+    assert (piece_cv["status"], piece_cv["filename"]) == ("TR", "cv2.pdf")
+
+
 def test_finish_after_the_file_was_transmitted_meanwhile_is_refused(harness, actors):
     h = harness
     app_id = h.apply(actors.ada)["id"]

@@ -179,6 +179,21 @@ def test_bulk_dates_and_enabled_flag_are_all_or_nothing(call, catalogue, rows):
                  {"enabled": "1"})
 
 
+def test_a_formation_change_tells_its_new_dates(call, catalogue, catalog_db):
+    """Applications keep a copy of the dates: the event carries them."""
+    from sqlalchemy import text
+    call("save_formation", SCOL, FORMATION)
+    call("bulk_update_formations", SCOL, ["LPHYS3"], {"date_return": "2027-05-20"})
+    with catalog_db.connect() as conn:
+        events = [row[0] for row in conn.execute(text(
+            "SELECT payload FROM outbox_events WHERE event_type = 'formation_updated' "
+            "ORDER BY created_at"))]
+    assert [(e["code"], e["campaign"], e["dates"]["date_return"]) for e in events] == [
+        ("LPHYS3", "2027", "2027-05-10"), ("LPHYS3", "2027", "2027-05-20")]
+    assert {k: v for k, v in events[1]["dates"].items() if k != "date_return"} == {
+        **{k: v for k, v in DATES.items() if k != "date_return"}, "confirm_days": None}
+
+
 # -- roles x RPCs ------------------------------------------------------------------
 
 WRITES = [

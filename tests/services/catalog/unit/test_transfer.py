@@ -159,6 +159,9 @@ def test_five_hundred_formations_are_checked_then_written_in_one_commit(call, ca
     assert len(export(call, "formations")["rows"]) == 502
     events = snapshot()["outbox_events"]
     assert sum(1 for e in events if "formation_updated" in e) == 501
+    told = [p for e in events if "formation_updated" in e for p in e if isinstance(p, dict)]
+    assert len(told) == 501 and all(p["campaign"] == "2027" and "date_return" in p["dates"]
+                                     for p in told)
 
 
 # -- errors: every line, with its number; nothing changes -----------------------------

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import requests
 
-from services.common.errors import NotFound, ValidationFailed
+from services.common.errors import Forbidden, NotFound, ValidationFailed
 from services.common.actors import service
 
 from ..conftest import FAKE_PDF, JPEG, LETTER, OWNER, PDF, PNG
@@ -110,7 +110,8 @@ def test_the_limit_is_the_callers_or_2_mb(documents):
     assert refusal(documents.call, "create_upload", service("applications"), OWNER, "a.pdf", 101, 100) == {
         "file": "file_too_large"}
     documents.call("create_upload", service("applications"), OWNER, "a.pdf", 100, 100)
-    documents.call("create_upload", service("applications"), OWNER, "b.pdf", 2 * 1024 * 1024, None)
+    documents.call("create_upload", service("applications"), dict(OWNER, piece_code="CV"), "b.pdf", 2 * 1024 * 1024,
+                   None)
     assert refusal(documents.call, "create_upload", service("applications"), OWNER, "c.pdf", 2 * 1024 * 1024 + 1,
                    None) == {"file": "file_too_large"}
     assert sorted(r.max_size for r in documents.rows("SELECT max_size FROM documents")) == [
@@ -179,9 +180,9 @@ def cancelled(application_id=12, event_id=None):
 
 def test_a_cancelled_application_loses_its_unfinished_uploads(documents):
     pending = documents.upload(PDF)                                  # PUT, never confirmed
-    refused = documents.upload(FAKE_PDF)
+    refused = documents.upload(FAKE_PDF, owner=dict(OWNER, piece_code="CV"))
     refusal(documents.call, "confirm_upload", service("applications"), refused)
-    kept = documents.upload(PNG)                                     # a piece's file
+    kept = documents.upload(PNG, owner=dict(OWNER, piece_code="LM"))  # a piece's file
     documents.call("confirm_upload", service("applications"), kept)
     elsewhere = documents.upload(PDF, owner=dict(OWNER, application_id=13))
 
@@ -227,3 +228,121 @@ def test_a_deleted_account_loses_every_file(documents):
     documents.call("on_account_deleted", event)                      # redelivered
     assert [row[0] for row in documents.rows("SELECT id FROM documents")] == [other]
     assert all(documents.store.size(key) is None for key in keys.values())
+
+
+# -- one upload per piece at a time, and the candidate's storage quota ----------------
+
+SERVICE = {"kind": "service", "name": "applications"}
+KB = 1024
+
+
+def padded_pdf(size):
+    return PDF[:9] + b"0" * (size - 9)
+
+
+def objects_of(documents, candidate_id=7):
+    store = documents.store
+    return sorted(o.object_name for o in store.client.list_objects(
+        store.bucket, prefix=f"candidates/{candidate_id}/", recursive=True))
+
+
+@pytest.fixture
+def clean_bucket(documents):
+    """This candidate's objects left by earlier tests are gone (the bucket lives
+    for the session, the database does not)."""
+    for key in objects_of(documents):
+        documents.store.remove(key)
+    return documents
+
+
+def test_a_new_upload_of_a_piece_removes_its_unfinished_one(clean_bucket):
+    documents = clean_bucket
+    first = documents.upload(PDF)                                    # PUT, not confirmed yet
+    first_key = documents.document(first).object_key
+    second = documents.upload(PNG, name="photo.png")
+    assert documents.rows("SELECT id, status FROM documents") == [(second, "pending")]
+    assert objects_of(documents) == [documents.document(second).object_key]
+    # The replaced upload's PUT lands late, then its finish discards it again.
+    documents.store.put(first_key, PDF, "application/pdf")
+    assert documents.call("discard_upload", SERVICE, first, OWNER) == {
+        "document_id": first, "discarded": True}
+    assert objects_of(documents) == [documents.document(second).object_key]
+    assert documents.call("confirm_upload", service("applications"), second)["content_type"] == "image/png"
+
+
+def test_discarding_leaves_stored_files_and_other_owners_uploads(clean_bucket):
+    documents = clean_bucket
+    kept = documents.upload(PDF)
+    documents.call("confirm_upload", service("applications"), kept)
+    other = documents.upload(PDF, owner=dict(OWNER, piece_code="CV"))
+    for document_id, owner in ((kept, OWNER), (other, OWNER), ("doc-1", OWNER),
+                               (other, dict(OWNER, application_id=13))):
+        assert documents.call("discard_upload", SERVICE, document_id, owner)["discarded"] is False
+    assert dict(documents.rows("SELECT id, status FROM documents")) == {kept: "stored",
+                                                                       other: "pending"}
+    assert len(objects_of(documents)) == 2
+    with pytest.raises(Forbidden):
+        documents.call("discard_upload", {"kind": "candidate", "id": 7}, other,
+                       dict(OWNER, piece_code="CV"))
+    assert documents.call("discard_upload", SERVICE, other, dict(OWNER, piece_code="CV")) == {
+        "document_id": other, "discarded": True}
+    assert documents.rows("SELECT id FROM documents") == [(kept,)]
+    assert objects_of(documents) == [documents.document(kept).object_key]
+
+
+def test_the_quota_counts_stored_files_and_unfinished_uploads(clean_bucket, monkeypatch):
+    documents = clean_bucket
+    monkeypatch.setenv("CANDIDATE_STORAGE_QUOTA_MB", str(100 * KB / (1024 * 1024)))  # 100 KB
+    stored = documents.upload(padded_pdf(40 * KB), owner=dict(OWNER, piece_code="CNI"))
+    documents.call("confirm_upload", service("applications"), stored)
+    documents.call("create_upload", service("applications"), dict(OWNER, piece_code="CV"), "cv.pdf", 40 * KB, None)
+    # Nothing uploaded yet for CV: still counted, so a burst of tickets cannot get past.
+    assert refusal(documents.call, "create_upload", service("applications"), dict(OWNER, piece_code="LM"), "lm.pdf",
+                   20 * KB + 1, None) == {"file": "storage_quota_exceeded"}
+    before = documents.rows("SELECT id, status FROM documents ORDER BY id")
+    # Replacing CV's unfinished upload frees its share; another candidate has their own quota.
+    documents.call("create_upload", service("applications"), dict(OWNER, piece_code="CV"), "cv.pdf", 60 * KB, None)
+    documents.call("create_upload", service("applications"), dict(OWNER, candidate_id=8), "a.pdf", 90 * KB, None)
+    assert refusal(documents.call, "create_upload", service("applications"), dict(OWNER, piece_code="LM"), "lm.pdf",
+                   1, None) == {"file": "storage_quota_exceeded"}
+    assert len(before) == 2 and len(documents.rows("SELECT id FROM documents")) == 3
+    # Once a stored file is deleted, its room is free again.
+    documents.call("delete_document", service("applications"), stored)
+    documents.call("create_upload", service("applications"), dict(OWNER, piece_code="LM"), "lm.pdf", 40 * KB, None)
+
+
+def test_bytes_beyond_the_quota_are_refused_when_they_arrive(clean_bucket, monkeypatch):
+    documents = clean_bucket
+    monkeypatch.setenv("CANDIDATE_STORAGE_QUOTA_MB", str(100 * KB / (1024 * 1024)))
+    first = documents.upload(padded_pdf(60 * KB), owner=dict(OWNER, piece_code="CNI"))
+    documents.call("confirm_upload", service("applications"), first)
+    # Announced small, arrives larger: refused on the real size and removed.
+    sneaky = documents.upload(padded_pdf(60 * KB), owner=dict(OWNER, piece_code="CV"),
+                              declared=10 * KB)
+    assert refusal(documents.call, "confirm_upload", service("applications"), sneaky) == {"file": "storage_quota_exceeded"}
+    assert documents.document(sneaky).status == "rejected"
+    assert objects_of(documents) == [documents.document(first).object_key]
+
+
+def test_an_abandoned_upload_stops_counting_once_it_cannot_receive_bytes(clean_bucket,
+                                                                          monkeypatch):
+    documents = clean_bucket
+    monkeypatch.setenv("CANDIDATE_STORAGE_QUOTA_MB", str(100 * KB / (1024 * 1024)))
+    abandoned = documents.upload(padded_pdf(90 * KB), declared=90 * KB)
+    assert refusal(documents.call, "create_upload", service("applications"), dict(OWNER, piece_code="CV"), "cv.pdf",
+                   20 * KB, None) == {"file": "storage_quota_exceeded"}
+    documents.rows("UPDATE documents SET created_at = created_at - interval '31 minutes' "
+                   "RETURNING id")
+    fresh = documents.call("create_upload", service("applications"), dict(OWNER, piece_code="CV"), "cv.pdf", 20 * KB,
+                           None)["document_id"]
+    assert documents.rows("SELECT id FROM documents") == [(fresh,)]   # and its bytes are gone
+    assert objects_of(documents) == []
+    assert abandoned != fresh
+
+
+@pytest.mark.parametrize("setting, expected", [
+    (None, 100 * 1024 * 1024), ("", 100 * 1024 * 1024), ("250", 250 * 1024 * 1024),
+    ("0,5", 512 * 1024), ("0", 100 * 1024 * 1024), ("beaucoup", 100 * 1024 * 1024)])
+def test_the_quota_setting(setting, expected):
+    from services.documents.domain import quota_bytes
+    assert quota_bytes(setting) == expected
