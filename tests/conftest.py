@@ -108,6 +108,21 @@ def truncate_all(engine):
                               + " RESTART IDENTITY CASCADE"))
 
 
+@pytest.fixture(scope="session")
+def databases():
+    """For fixtures wider than a test: databases.empty("accounts") -> that
+    service's migrated test database, emptied; databases.engine(name) as it is."""
+    class Databases:
+        engine = staticmethod(migrated_engine)
+
+        @staticmethod
+        def empty(service):
+            engine = migrated_engine(service)
+            truncate_all(engine)
+            return engine
+    return Databases()
+
+
 @pytest.fixture
 def service_db():
     """service_db("accounts") -> an engine on that service's migrated, empty test database."""

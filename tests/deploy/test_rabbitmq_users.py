@@ -20,7 +20,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from deploy import rabbitmq_users
+from services.common.actors import ANONYMOUS, service as service_actor
 from services.common.config import SERVICES
+from services.common.rpc import ActingProxy
 from services.common.serve import service_class
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,10 +90,10 @@ def test_the_services_and_the_gateway_work_with_their_own_users(
 
     with ClusterRpcProxy(config(broker_users("gateway")), timeout=10) as rpc:
         for name in SERVICES:
-            assert getattr(rpc, name).ping()["status"] == "ok", name
+            assert ActingProxy(getattr(rpc, name), name).ping(ANONYMOUS)["status"] == "ok", name
     # a container's health check calls its own service with that service's user
     with ClusterRpcProxy(config(broker_users("documents")), timeout=10) as rpc:
-        assert rpc.documents.ping()["status"] == "ok"
+        assert ActingProxy(rpc.documents, "documents").ping(service_actor("healthcheck"))["status"] == "ok"
 
     # accounts' outbox relay publishes, as accounts, to the three services handling it
     from services.accounts.models import Base

@@ -4,6 +4,7 @@ account page, the dossier's seven sections."""
 import json
 from urllib.parse import parse_qs, urlparse
 
+from services.common.actors import ANONYMOUS
 from services.common.errors import Conflict, NotFound, ValidationFailed
 from gateway import create_app
 from tests.gateway.test_app import (CANDIDATE, CSRF, SESSIONS, app, fake,  # noqa: F401
@@ -34,7 +35,7 @@ def test_lost_activation_and_forgotten_credentials_answer_neutrally(app):
         client = app.test_client()
         answer = client.post(path, data={"csrf_token": token(client, path), "email": "x@y.fr"})
         assert answer.status_code == 200 and "Si un compte" in page_text(answer)
-        assert remote.accounts.calls == [(method, ("x@y.fr",))]
+        assert remote.accounts.calls == [(method, (ANONYMOUS, "x@y.fr"))]
         fake(app, accounts={method: ValidationFailed("invalid", "bad", {"email": "invalid_email"})})
         bad = client.post(path, data={"csrf_token": token(client, path), "email": "nope"})
         assert bad.status_code == 422 and "Si un compte" not in page_text(bad)
@@ -62,7 +63,7 @@ def test_opening_the_email_link_changes_nothing_until_confirmed(app):
     assert "new@b.fr" in page_text(shown)
     assert [c[0] for c in remote.accounts.calls] == ["check_email_token"]
     client.post("/compte/email/tok", data={"csrf_token": token(client, "/compte/email/tok")})
-    assert remote.accounts.calls[-1] == ("confirm_email_change", ("tok", None))  # no session
+    assert remote.accounts.calls[-1] == ("confirm_email_change", (ANONYMOUS, "tok", None))  # no session
 
 
 def test_throttled_login_says_how_long_to_wait(app):
@@ -76,7 +77,7 @@ def test_throttled_login_says_how_long_to_wait(app):
 
 def test_cas_login_redirects_to_cas_and_the_ticket_comes_back(app):
     app.config.update(CAS_URL="https://cas.example.org/cas", PUBLIC_URL="http://portal")
-    remote = fake(app, accounts={"authenticate_cas": lambda ticket, service: {
+    remote = fake(app, accounts={"authenticate_cas": lambda actor, ticket, service: {
         **CANDIDATE, "origin": "cas"}})
     client = app.test_client()
     assert "Connexion avec mes identifiants ENT" in page_text(client.get("/"))
@@ -87,7 +88,7 @@ def test_cas_login_redirects_to_cas_and_the_ticket_comes_back(app):
     assert service == "http://portal/cas/retour"
     back = client.get("/cas/retour?ticket=ST-1-abc")
     assert back.status_code == 302 and back.headers["Location"].endswith("/candidatures")
-    assert remote.accounts.calls == [("authenticate_cas", ("ST-1-abc", service))]
+    assert remote.accounts.calls == [("authenticate_cas", (ANONYMOUS, "ST-1-abc", service))]
     with client.session_transaction() as session:
         assert SESSIONS[session["sid"]]["origin"] == "cas"
     out = client.post("/deconnexion", data={"csrf_token": session_token(client)})
@@ -209,7 +210,7 @@ def test_a_section_not_open_yet_sends_back_to_the_dossier_with_a_message(app):
 def test_confirming_an_email_link_names_the_session_to_keep_and_asks_who_is_there_again(app):
     order = []
 
-    def confirm(token, session_id):
+    def confirm(actor, token, session_id):
         order.append("confirm")
         SESSIONS[session_id] = {**CANDIDATE, "email": "mine@b.fr"}
         return {"email": "mine@b.fr", "candidate_id": 7}
@@ -227,7 +228,7 @@ def test_confirming_an_email_link_names_the_session_to_keep_and_asks_who_is_ther
     order.clear()
     done = client.post("/compte/email/tok", data={"csrf_token": "tok"})
     assert "mine@b.fr" in page_text(done)
-    assert ("confirm_email_change", ("tok", mine)) in remote.accounts.calls
+    assert ("confirm_email_change", (CANDIDATE, "tok", mine)) in remote.accounts.calls
     # who is there is asked after the change (the page shows the new address), then
     # kept a few seconds
     assert order == ["confirm", "check"]
@@ -264,7 +265,7 @@ def address_seen(remote_addr, forwarded=None, proxies=0):
     csrf = CSRF.search(form).group(1)
     client.post("/connexion", data={"csrf_token": csrf, "login": "a@b.fr", "password": "x"},
                 headers=headers, environ_base=environ)
-    (method, (login, password, address)), = remote.accounts.calls
+    (method, (_, login, password, address)), = remote.accounts.calls
     return address
 
 
@@ -298,7 +299,7 @@ def test_registration_sends_the_client_address_and_says_when_to_come_back(app):
         as_text=True)).group(1)
     done = client.post("/compte/creer", data={**form, "csrf_token": csrf}, environ_base=environ)
     assert done.status_code == 200 and "Demande enregistrée" in page_text(done)
-    assert remote.accounts.calls == [("register_candidate", ({**form, "lang": "fr"},
+    assert remote.accounts.calls == [("register_candidate", (ANONYMOUS, {**form, "lang": "fr"},
                                                              "203.0.113.7"))]
     fake(app, accounts={"register_candidate": Conflict(
         "registration_throttled", "slow", {"retry_after": "1790"})})

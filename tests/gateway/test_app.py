@@ -46,6 +46,9 @@ SESSION_RPCS = {"check_session": check_session, "end_session": end_session}
 
 
 class FakeService:
+    """`calls` records (method, arguments, the actor first). As the real
+    client does, a call whose first argument is not an actor is refused."""
+
     def __init__(self, answers):
         self.answers, self.calls = answers, []
 
@@ -54,6 +57,8 @@ class FakeService:
             return SESSION_RPCS[method]
 
         def call(*args, **kwargs):
+            if not args or not isinstance(args[0], dict) or not args[0].get("kind"):
+                raise TypeError(f"{method}: the first argument of an RPC is the actor")
             self.calls.append((method, args))
             answer = self.answers[method]
             if isinstance(answer, Exception):

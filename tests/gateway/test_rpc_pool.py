@@ -2,20 +2,26 @@
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from nameko.rpc import rpc
-
 from gateway.rpc import Remote, RpcPool
-from services.common.errors import EXPECTED, NotFound
+from services.common.actors import ANONYMOUS
+from services.common.errors import EXPECTED, Forbidden, NotFound
+from services.common.rpc import rpc
+
+CANDIDATE = {"kind": "candidate", "id": 7}
 
 
 class EchoService:
     name = "echo"
 
     @rpc(expected_exceptions=EXPECTED)
-    def echo(self, value):
+    def echo(self, actor, value):
         if value == "missing":
             raise NotFound("not_found", "no such thing")
         return value
+
+    @rpc(expected_exceptions=EXPECTED)
+    def whoami(self, actor):
+        return actor
 
 
 @pytest.fixture
@@ -33,7 +39,7 @@ def test_many_calls_reuse_a_few_clients(echo):
     pool._create = lambda: created.append(1) or original()
     try:
         with ThreadPoolExecutor(4) as threads:
-            results = list(threads.map(remote.echo.echo, range(40)))
+            results = list(threads.map(lambda n: remote.echo.echo(ANONYMOUS, n), range(40)))
         assert results == list(range(40))
         assert 1 <= len(created) <= 2  # 40 calls, never more clients than the pool size
     finally:
@@ -45,9 +51,24 @@ def test_typed_error_comes_back_and_client_is_kept(echo):
     remote = Remote(pool)
     try:
         with pytest.raises(NotFound) as raised:
-            remote.echo.echo("missing")
+            remote.echo.echo(ANONYMOUS, "missing")
         assert raised.value.code == "not_found"
-        assert remote.echo.echo("still works") == "still works"
+        assert remote.echo.echo(ANONYMOUS, "still works") == "still works"
         assert pool._created == 1
+    finally:
+        pool.close()
+
+
+def test_the_service_believes_the_actor_the_gateway_signed(echo):
+    pool = RpcPool(echo, size=1)
+    remote = Remote(pool)
+    try:
+        assert remote.echo.whoami(CANDIDATE) == CANDIDATE
+        with pytest.raises(TypeError):  # a call without its actor never leaves the gateway
+            remote.echo.whoami()
+        with pool.client() as proxy:  # the same call, unsigned, as anyone on the broker
+            with pytest.raises(Forbidden) as refused:
+                proxy.echo.whoami(CANDIDATE)
+        assert refused.value.code == "untrusted_actor"
     finally:
         pool.close()

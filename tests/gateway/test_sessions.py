@@ -87,7 +87,7 @@ def test_a_cookie_replayed_after_logout_is_refused_at_once(app, clock):
 
 
 def test_a_cookie_replayed_after_a_password_reset_is_refused_within_seconds(app, clock):
-    def reset(token, password, confirm):  # accounts ends every session of the account
+    def reset(actor, token, password, confirm):  # accounts ends every session of the account
         for sid in [s for s, who in SESSIONS.items() if who == CANDIDATE]:
             SESSIONS.pop(sid)
         return {"candidate_id": 7, "dossier_number": "22PB7Y36"}
@@ -167,7 +167,7 @@ def test_deleting_with_the_password_ends_the_session(app):
 def test_an_internal_student_is_sent_to_cas_again_and_comes_back(app):
     app.config.update(CAS_URL="https://cas.example.org/cas", PUBLIC_URL="http://portal")
     services(app, get_dossier={**DOSSIER, "origin": "cas"},
-             authenticate_cas=lambda ticket, service: {**CANDIDATE, "origin": "cas"},
+             authenticate_cas=lambda actor, ticket, service: {**CANDIDATE, "origin": "cas"},
              request_email_change=Conflict("reauthentication_required", "cas",
                                            {"minutes": "10"}))
     client = app.test_client()

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from gateway import create_app, security, settings
-from tests.gateway.test_app import SESSIONS, fake, page_text, token
+from tests.gateway.test_app import PRODUCTION_SECRETS, SESSIONS, fake, page_text, token
 
 JURY = {"kind": "staff", "id": 4, "login": "jury.info", "display_name": "Jury Info",
         "role": "committee", "centres": [], "commissions": ["SCI-INFO"], "presides": []}
@@ -138,7 +138,8 @@ def test_session_settings_and_a_secure_cookie_outside_development(monkeypatch):
     assert loaded["PERMANENT_SESSION_LIFETIME"] == timedelta(hours=8)
     assert loaded["SESSION_CHECK_SECONDS"] == 2
     monkeypatch.delenv("APP_ENV", raising=False)
-    assert create_app().config["SESSION_COOKIE_SECURE"] is True  # production by default
+    # production by default
+    assert create_app(PRODUCTION_SECRETS).config["SESSION_COOKIE_SECURE"] is True
     assert create_app({"APP_ENV": "development"}).config["SESSION_COOKIE_SECURE"] is False
     monkeypatch.setenv("APP_ENV", "development")
     assert create_app().config["SESSION_COOKIE_SECURE"] is False

@@ -88,7 +88,7 @@ def documents(service_db, unit_of_work, store):
         def upload(self, content, name="carte.pdf", max_size=1024 * 1024, declared=None,
                    owner=OWNER):
             """create_upload, then the bytes PUT to the presigned URL as the gateway does."""
-            ticket = self.call("create_upload", service("applications"), service("applications"), owner, name,
+            ticket = self.call("create_upload", service("applications"), owner, name,
                                len(content) if declared is None else declared, max_size)
             response = requests.put(ticket["put_url"], data=content, timeout=10)
             assert response.status_code == 200, response.text

@@ -18,7 +18,7 @@ def test_reference_data_comes_from_the_official_lists():
     assert reference.commune_for_postal_code("69003", "Marseille") is None
     assert reference.postal_code_exists("75001") and not reference.postal_code_exists("00000")
     assert {"2A", "2B", "971", "976"} <= reference.departments() and "20" not in reference.departments()
-    data = reference.reference_data(ANONYMOUS)
+    data = reference.reference_data()
     assert ["69", "69 – Rhône"] in data["departments"]
     assert data["nationalities"][0][0] == "FR"
 

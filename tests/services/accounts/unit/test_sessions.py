@@ -20,7 +20,7 @@ THIEF = "voleur@example.org"
 
 
 def login(harness, account, password=PASSWORD):
-    return harness.call("authenticate_candidate", account["email"], password)["session_id"]
+    return harness.call("authenticate_candidate", ANONYMOUS, account["email"], password)["session_id"]
 
 
 def alive(harness, session_id):
@@ -33,7 +33,7 @@ def alive(harness, session_id):
 
 def confirm_last_change(harness):
     token = harness.events("email_change_requested")[-1]["email_token"]
-    harness.call("confirm_email_change", token)
+    harness.call("confirm_email_change", ANONYMOUS, token)
 
 
 @pytest.fixture
@@ -94,14 +94,14 @@ def test_a_password_reset_ends_every_session_and_tells_the_owner(harness, lea):
     sessions = [login(harness, lea), login(harness, lea)]
     harness.call("request_email_change", lea["actor"], THIEF, THIEF, PASSWORD, sessions[0])
     thief_link = harness.events("email_change_requested")[-1]["email_token"]
-    harness.call("request_credentials", "lea@example.org")
+    harness.call("request_credentials", ANONYMOUS, "lea@example.org")
     token = harness.events("credentials_requested")[-1]["reset_token"]
-    harness.call("reset_password", token, NEW_PASSWORD, NEW_PASSWORD)
+    harness.call("reset_password", ANONYMOUS, token, NEW_PASSWORD, NEW_PASSWORD)
     assert [alive(harness, s) for s in sessions] == [None, None]
     event, = harness.events("password_changed")
     assert (event["email"], event["reason"]) == ("lea@example.org", "reset")
     # the address change asked under the old password can no longer be confirmed
-    harness.refused(NotFound, "token_invalid", "confirm_email_change", thief_link)
+    harness.refused(NotFound, "token_invalid", "confirm_email_change", ANONYMOUS, thief_link)
     assert harness.call("get_dossier", lea["actor"])["pending_email"] is None
     assert alive(harness, login(harness, lea, NEW_PASSWORD))
 
@@ -111,7 +111,7 @@ def test_a_confirmed_email_change_ends_the_other_sessions(harness, lea):
     harness.call("request_email_change", lea["actor"], "lea.new@example.org",
                  "lea.new@example.org", PASSWORD, mine)
     token = harness.events("email_change_requested")[-1]["email_token"]
-    harness.call("confirm_email_change", token, mine)
+    harness.call("confirm_email_change", ANONYMOUS, token, mine)
     assert alive(harness, other) is None
     assert alive(harness, mine)["email"] == "lea.new@example.org"
 
@@ -122,7 +122,7 @@ def test_an_email_change_confirmed_elsewhere_ends_every_session(harness, lea):
                  "lea.new@example.org", PASSWORD, mine)
     token = harness.events("email_change_requested")[-1]["email_token"]
     paul_session = login(harness, harness.activated("paul@example.org"))
-    harness.call("confirm_email_change", token, paul_session)  # opened in Paul's browser
+    harness.call("confirm_email_change", ANONYMOUS, token, paul_session)  # opened in Paul's browser
     assert alive(harness, mine) is None
     assert alive(harness, paul_session)["email"] == "paul@example.org"
 
@@ -196,7 +196,7 @@ def test_the_former_address_is_told_and_refusing_cancels_the_pending_change(harn
                     "weak", "weak", fields={"password": "password_weak"})
     assert harness.call("refuse_email_change", ANONYMOUS, refusal, NEW_PASSWORD,
                         NEW_PASSWORD) == {"email": "lea@example.org", "restored": False}
-    harness.refused(NotFound, "token_invalid", "confirm_email_change", thief_link)
+    harness.refused(NotFound, "token_invalid", "confirm_email_change", ANONYMOUS, thief_link)
     assert [alive(harness, s) for s in sessions] == [None, None]
     with pytest.raises(ValidationFailed):  # whoever knew the old password is out
         login(harness, lea)
@@ -211,7 +211,7 @@ def test_refusing_after_confirmation_restores_the_former_address(harness, lea):
     harness.call("request_email_change", lea["actor"], THIEF, THIEF, PASSWORD)
     refusal = harness.events("email_change_announced")[-1]["undo_token"]
     confirm_last_change(harness)
-    thief_session = harness.call("authenticate_candidate", THIEF, PASSWORD)["session_id"]
+    thief_session = harness.call("authenticate_candidate", ANONYMOUS, THIEF, PASSWORD)["session_id"]
     # a second change cannot hide the first: told to the first address again
     harness.call("request_email_change", lea["actor"], "autre@example.org", "autre@example.org",
                  PASSWORD)
@@ -264,7 +264,7 @@ def test_at_most_three_notices_an_hour_and_the_last_link_mailed_keeps_working(ha
 
 def test_an_internal_student_needs_a_fresh_cas_login(cas_harness):  # noqa: F811
     h = cas_harness
-    student = h.call("authenticate_cas", browser_login(h.cas, "etu.durand"), SERVICE)
+    student = h.call("authenticate_cas", ANONYMOUS, browser_login(h.cas, "etu.durand"), SERVICE)
     actor, session_id = {"kind": "candidate", "id": student["id"]}, student["session_id"]
     assert alive(h, session_id)["origin"] == "cas"
     h.clock.advance(minutes=11)
@@ -272,7 +272,7 @@ def test_an_internal_student_needs_a_fresh_cas_login(cas_harness):  # noqa: F811
                       THIEF, THIEF, None, session_id)
     assert error.fields == {"minutes": "10"}
     h.refused(Conflict, "reauthentication_required", "delete_my_account", actor, None, None)
-    fresh = h.call("authenticate_cas", browser_login(h.cas, "etu.durand"), SERVICE)["session_id"]
+    fresh = h.call("authenticate_cas", ANONYMOUS, browser_login(h.cas, "etu.durand"), SERVICE)["session_id"]
     h.refused(Conflict, "reauthentication_required", "request_email_change", actor,
               THIEF, THIEF, None, session_id)  # the old session is not the fresh one
     assert h.call("request_email_change", actor, THIEF, THIEF, None, fresh) == {"sent": True}

@@ -3,6 +3,7 @@
 import pytest
 
 from services.common.errors import ValidationFailed
+from services.common.actors import ANONYMOUS
 from tests.services.accounts.harness import ADDRESS, PERSONAL, staff
 from tests.services.accounts.unit.test_staff_admin import ADMIN, MANAGER, admin_harness  # noqa: F401
 
@@ -16,7 +17,7 @@ REVERSED = "Léa \u202eniraM"
 def test_registration_names(harness, field, value):
     form = {"last_name": "Martin", "first_name": "Léa", "email": "lea@example.org",
             "email_confirm": "lea@example.org", "lang": "fr", field: value}
-    harness.refused(ValidationFailed, "invalid", "register_candidate", form,
+    harness.refused(ValidationFailed, "invalid", "register_candidate", ANONYMOUS, form,
                     fields={field: "control_character"})
     assert harness.events() == []
 

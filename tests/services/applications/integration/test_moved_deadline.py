@@ -59,7 +59,7 @@ def stack(container_factory, rabbit_config, service_db, doubles):
 
         @staticmethod
         def rpc(service):
-            return ServiceRpcProxy(service, rabbit_config)
+            return acting_rpc_proxy(service, rabbit_config)
 
     yield Stack()
     applications.stop()

@@ -50,7 +50,7 @@ def stack(container_factory, rabbit_config, service_db, s3_endpoint, doubles):
         store = ObjectStore(storage_settings())
 
         def rpc(self):
-            return ServiceRpcProxy("applications", rabbit_config)
+            return acting_rpc_proxy("applications", rabbit_config)
 
         def objects(self, application_id=None):
             prefix = f"candidates/{candidate_id}/"

@@ -1,0 +1,38 @@
+"""The RPCs that no staff scope decides: public ones (any verified caller:
+the gateway for a visitor, a candidate, staff, a service) and internal ones
+(other services only). The scope matrices have a row for every other RPC;
+tests/services/test_forged_actors.py sends forged actors to all of them."""
+PUBLIC = {
+    "accounts": {"ping", "register_candidate", "check_activation_token", "activate_account",
+                 "authenticate_candidate", "authenticate_staff", "authenticate_cas",
+                 "communes", "reference_data", "request_activation_link",
+                 "request_credentials", "check_reset_token", "reset_password",
+                 "check_email_token", "confirm_email_change", "check_email_refusal",
+                 "refuse_email_change"},
+    "catalog": {"ping", "get_offer", "get_formation", "get_active_campaign", "centre_limits",
+                "catalogue_columns", "list_reference"},
+    "applications": {"ping"},
+    "documents": {"ping"},
+    "notifications": {"ping"},
+}
+
+INTERNAL = {
+    "accounts": {"check_ready_to_apply": "applications"},
+    "catalog": {},
+    "applications": {"count_applications": "catalog", "candidate_has_transmitted": "accounts"},
+    "documents": {"get_download": "applications", "render_admission_letter": "applications",
+                  "discard_upload": "applications"},
+    "notifications": {},
+}
+
+
+def rpc_names(service_cls):
+    """Every RPC entrypoint of a nameko service class."""
+    from nameko.rpc import Rpc
+    return {name for name in dir(service_cls)
+            if any(isinstance(e, Rpc)
+                   for e in getattr(getattr(service_cls, name), "nameko_entrypoints", ()))}
+
+
+def unscoped(service):
+    return PUBLIC[service] | set(INTERNAL[service])
