@@ -11,7 +11,7 @@ import time
 import uuid
 
 import pytest
-from itsdangerous import URLSafeTimedSerializer
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from nameko.events import EventHandler
 from nameko.rpc import Rpc
 from nameko.standalone.rpc import ClusterRpcProxy
@@ -158,18 +158,14 @@ FORGED_CALLS = {
 }
 
 
-class _Clocked(URLSafeTimedSerializer):
-    """A serializer whose tokens carry a moment `age` seconds ago."""
-    age = 0
-
-    def get_timestamp(self):
-        return int(time.time()) - self.age
-
-
 def _signed(actor, audience, key=None, age=0):
-    serializer = _Clocked(key or trust.signing_key(), salt=trust.ACTOR_SALT,
-                          signer_kwargs={"digest_method": trust.hashlib.sha256})
-    serializer.age = age
+    """A token as trust.sign_actor makes it, with any key, dated `age` seconds ago."""
+    class Dated(TimestampSigner):
+        def get_timestamp(self):
+            return int(time.time()) - age
+    serializer = URLSafeTimedSerializer(key or trust.signing_key(), salt=trust.ACTOR_SALT,
+                                        signer=Dated,
+                                        signer_kwargs={"digest_method": trust.hashlib.sha256})
     return serializer.dumps({"actor": actor, "aud": audience})
 
 
@@ -177,8 +173,11 @@ def _altered(audience):
     """A genuine candidate token whose claims are rewritten to an admin's."""
     genuine = _signed(CANDIDATE, audience)
     forged = _signed(ADMIN, audience, key="a key the attacker chose, as long as any other")
-    claims, rest = forged.split(".", 1)[0], genuine.split(".", 1)[1]
-    return f"{claims}.{rest}"
+    claims = forged.rsplit(".", 2)[0]                  # payload . timestamp . signature
+    stamp_and_signature = genuine.rsplit(".", 2)[1:]
+    altered = ".".join([claims, *stamp_and_signature])
+    assert altered != genuine
+    return altered
 
 
 FORGERIES = {
