@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from services.catalog import domain, queries
 from services.catalog.models import Campaign, Centre, Commission, Formation
+from services.common.actors import ANONYMOUS
 from services.common.db import make_engine
+from services.common.rpc import ActingProxy
 
 from .stats import summary
 
@@ -85,12 +87,13 @@ def plain_tree(calls, filter_text=None):
 def rpc_tree(config, calls, filter_text=None, warmup=5):
     latencies = []
     with ClusterRpcProxy(config, timeout=30) as rpc:
+        catalog = ActingProxy(rpc.catalog, "catalog")
         for _ in range(warmup):
-            tree = rpc.catalog.get_offer(filter_text)
+            tree = catalog.get_offer(ANONYMOUS, filter_text)
         began_all = time.perf_counter()
         for _ in range(calls):
             began = time.perf_counter()
-            tree = rpc.catalog.get_offer(filter_text)
+            tree = catalog.get_offer(ANONYMOUS, filter_text)
             latencies.append(time.perf_counter() - began)
         elapsed = time.perf_counter() - began_all
     shown = sum(len(level["formations"]) for centre in tree for level in centre["levels"])

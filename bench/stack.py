@@ -3,6 +3,7 @@ gunicorn (gthread), on their own database prefix (ecandidat_bench) and RabbitMQ
 vhost, so a running `make run` is not disturbed; stopped whatever happens."""
 import os
 import re
+import secrets
 import subprocess
 import sys
 import time
@@ -16,6 +17,8 @@ from deploy.local.run import ensure_postgresql, ensure_rabbitmq, wait_for_servic
 VHOST = "ecandidat_bench"
 DATABASE_PREFIX = "ecandidat_bench"
 LOGS = ROOT / "var" / "log"
+# The bench signs its own RPC calls and starts the services it measures: one key for all.
+os.environ.setdefault("ACTOR_SIGNING_KEY", secrets.token_hex(32))
 
 
 def bench_amqp_uri():

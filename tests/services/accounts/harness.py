@@ -9,10 +9,10 @@ import pytest
 from nameko.testing.services import worker_factory
 from sqlalchemy import text
 
-from services.common.clock import FixedClock
-from services.common.actors import ANONYMOUS
 from services.accounts.models import Base
 from services.accounts.service import AccountsService
+from services.common.actors import ANONYMOUS
+from services.common.clock import FixedClock
 
 NOW = datetime(2027, 3, 10, 9, 0, tzinfo=timezone.utc)  # 10:00 in Paris
 PASSWORD = "Candidat-2027!"

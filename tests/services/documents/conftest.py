@@ -10,8 +10,8 @@ from nameko.testing.services import worker_factory
 from PIL import Image  # installed with fpdf2, which needs it
 from sqlalchemy import text
 
-from services.common.clock import utcnow
 from services.common.actors import service
+from services.common.clock import utcnow
 from services.documents.dependencies import ObjectStore, storage_settings
 from services.documents.models import Base
 from services.documents.service import DocumentsService

@@ -13,8 +13,8 @@ from nameko.events import event_handler
 from sqlalchemy import text
 
 from services.accounts.service import AccountsService
-from services.common.errors import Conflict, NotFound, ValidationFailed
 from services.common.actors import ANONYMOUS, service
+from services.common.errors import Conflict, NotFound, ValidationFailed
 from tests.services.accounts.harness import ADDRESS, BAC, PASSWORD, PERSONAL
 from tests.support.rpc import acting_rpc_proxy, signed_event_dispatcher
 

@@ -8,8 +8,8 @@ from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
 from services.accounts import domain, seed
-from services.common.errors import Conflict, NotFound, ValidationFailed
 from services.common.actors import ANONYMOUS
+from services.common.errors import Conflict, NotFound, ValidationFailed
 
 from tests.services.accounts.harness import NOW, PASSWORD
 

@@ -7,8 +7,8 @@ import requests
 
 from deploy.local.cas_server import DEMO_PASSWORD
 from services.accounts import cas, students
-from services.common.errors import Conflict, NotFound, ValidationFailed
 from services.common.actors import ANONYMOUS
+from services.common.errors import Conflict, NotFound, ValidationFailed
 from tests.services.accounts.harness import PERSONAL, staff
 from tests.support.cas_fixtures import cas_server  # noqa: F401  (fixture)
 

@@ -5,8 +5,8 @@ import uuid
 
 import pytest
 
-from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from services.common.actors import ANONYMOUS, service
+from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tests.services.accounts.harness import ADDRESS, BAC, NOW, PERSONAL, staff
 
 MANAGER = staff("manager", ["SCI"], staff_id=3)

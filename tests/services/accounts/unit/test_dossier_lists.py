@@ -3,8 +3,8 @@ the list sections, read-only fields and the record of staff changes."""
 import pytest
 
 from services.accounts import domain, reference
-from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from services.common.actors import ANONYMOUS
+from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tests.services.accounts.harness import ADDRESS, PERSONAL, staff
 
 EXTERNAL = {"year": "2022", "country": "FR", "institution": "Université Lyon 1",

@@ -7,8 +7,8 @@ import eventlet
 import pytest
 
 from services.accounts import domain, throttle
-from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from services.common.actors import ANONYMOUS
+from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tests.services.accounts.harness import PASSWORD, staff
 
 NEW_PASSWORD = "Nouveau-Secret-2027?"

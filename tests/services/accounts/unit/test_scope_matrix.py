@@ -26,12 +26,12 @@ from sqlalchemy import text
 
 from services.accounts.models import Base
 from services.accounts.service import AccountsService
-from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from services.common.actors import ANONYMOUS
+from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tests.services.accounts.harness import ADDRESS, PASSWORD, Harness, staff as make_staff
+from tests.support.rpc_surface import rpc_names, unscoped
 from tests.support.scope_matrix import FORBIDDEN, NOT_FOUND, Outcome, outcome_table
 from tests.support.snapshots import dump, restore
-from tests.support.rpc_surface import rpc_names, unscoped
 
 EXTERNAL = {"year": "2021", "country": "FR", "institution": "Université de Lyon",
             "diploma_type": "Licence", "label": "Licence de physique", "obtained": "O"}

@@ -1,8 +1,8 @@
 """Staff users, roles and scopes administered by an admin (issue 4)."""
 import pytest
 
-from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from services.common.actors import ANONYMOUS
+from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tests.services.accounts.harness import staff
 
 ADMIN = staff("admin", staff_id=999)

@@ -2,8 +2,8 @@
 (services.common.text): they reach mails, letters and staff pages."""
 import pytest
 
-from services.common.errors import ValidationFailed
 from services.common.actors import ANONYMOUS
+from services.common.errors import ValidationFailed
 from tests.services.accounts.harness import ADDRESS, PERSONAL, staff
 from tests.services.accounts.unit.test_staff_admin import ADMIN, MANAGER, admin_harness  # noqa: F401
 

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from nameko.events import event_handler
-from tests.support.rpc import acting_rpc_proxy
 from nameko.testing.services import replace_dependencies
 
 from services.applications.service import ApplicationsService
 from services.common.errors import Conflict, NotFound
+from tests.support.rpc import acting_rpc_proxy
 
 CERTLANG = [{"code": "CERTLANG", "label": "Certification en langue", "order": 5,
              "conditional": True, "shared": False}]

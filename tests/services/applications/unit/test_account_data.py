@@ -2,8 +2,8 @@
 account (issue 3)."""
 import uuid
 
-from services.common.errors import Conflict, Forbidden, NotFound
 from services.common.actors import service
+from services.common.errors import Conflict, Forbidden, NotFound
 
 
 def test_has_transmitted_counts_only_standing_transmitted_applications(harness, actors):

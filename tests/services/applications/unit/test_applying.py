@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from services.common.errors import Conflict, Forbidden, NotFound
 from services.common.actors import ANONYMOUS, service
+from services.common.errors import Conflict, Forbidden, NotFound
 
 
 def test_snapshots_of_candidate_and_formation_are_stored(harness, actors):

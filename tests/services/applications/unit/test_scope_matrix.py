@@ -22,10 +22,10 @@ import pytest
 
 from services.applications.service import ApplicationsService
 from services.common.errors import Conflict, Forbidden, NotFound
+from tests.support.rpc_surface import rpc_names, unscoped
 from tests.support.scope_matrix import FORBIDDEN, NOT_FOUND, Outcome, outcome_table
 from tests.support.scope_matrix import staff_actor as staff
 from tests.support.snapshots import dump, restore
-from tests.support.rpc_surface import rpc_names, unscoped
 
 
 ADA, BOB = 12, 34

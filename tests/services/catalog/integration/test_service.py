@@ -3,13 +3,13 @@ way the gateway and the applications service call it."""
 from datetime import date
 
 import pytest
-from tests.support.rpc import acting_rpc_proxy
 from sqlalchemy.orm import Session
 
 from services.catalog.seed import seed
 from services.catalog.service import CatalogService
-from services.common.errors import NotFound
 from services.common.actors import ANONYMOUS
+from services.common.errors import NotFound
+from tests.support.rpc import acting_rpc_proxy
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ from nameko.testing.services import worker_factory
 
 from services.catalog.models import Base
 from services.catalog.service import CatalogService
+from services.common.actors import ANONYMOUS
 from services.common.clock import FixedClock
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from services.common.actors import ANONYMOUS
 
 NOW = datetime(2027, 3, 10, 9, 0, tzinfo=timezone.utc)
 APPLIED = {("MINFO1", "2027"): 3}  # what applications answers: 2027's MINFO1 has some

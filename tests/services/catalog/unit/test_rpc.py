@@ -8,9 +8,9 @@ from nameko.testing.services import worker_factory
 
 from services.catalog.models import Base
 from services.catalog.service import CatalogService
+from services.common.actors import ANONYMOUS
 from services.common.clock import FixedClock
 from services.common.errors import NotFound
-from services.common.actors import ANONYMOUS
 from tests.services.catalog.conftest import TODAY
 
 NOON = datetime.combine(TODAY, time(11), tzinfo=timezone.utc)

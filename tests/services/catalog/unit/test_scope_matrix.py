@@ -24,8 +24,8 @@ from services.catalog.models import Base
 from services.catalog.service import CatalogService
 from services.common.clock import FixedClock
 from services.common.errors import Forbidden, NotFound, ValidationFailed
-from tests.support.scope_matrix import staff_actor as staff
 from tests.support.rpc_surface import rpc_names, unscoped
+from tests.support.scope_matrix import staff_actor as staff
 
 NOW = datetime(2027, 3, 10, 9, 0, tzinfo=timezone.utc)
 

@@ -7,11 +7,11 @@ from nameko.testing.services import worker_factory
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from services.common.clock import FixedClock
-from services.common.actors import ANONYMOUS
 from services.catalog.models import Base, Campaign, Formation
 from services.catalog.seed import seed
 from services.catalog.service import CatalogService
+from services.common.actors import ANONYMOUS
+from services.common.clock import FixedClock
 
 SEED_DAY = date(2027, 1, 15)
 FORMATIONS = {"MINFO1": "M- MASTER", "LINFO3": "L- LICENCE", "MMATH1": "M- MASTER",

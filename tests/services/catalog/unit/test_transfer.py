@@ -11,9 +11,9 @@ from sqlalchemy import text
 from services.catalog.models import Base, PieceDefinition
 from services.catalog.service import CatalogService
 from services.catalog.transfer import COLUMNS, KINDS
+from services.common.actors import ANONYMOUS
 from services.common.clock import FixedClock
 from services.common.errors import Forbidden, ValidationFailed
-from services.common.actors import ANONYMOUS
 
 NOW = datetime(2027, 3, 10, 9, 0, tzinfo=timezone.utc)
 MB = 1024 * 1024

@@ -5,13 +5,13 @@ import uuid
 import pytest
 import requests
 from nameko.events import event_handler
-from tests.support.rpc import acting_rpc_proxy, signed_event_dispatcher
 from nameko.testing.services import entrypoint_waiter
 from sqlalchemy import text
 
-from services.common.errors import NotFound, ValidationFailed
 from services.common.actors import service
+from services.common.errors import NotFound, ValidationFailed
 from services.documents.service import DocumentsService
+from tests.support.rpc import acting_rpc_proxy, signed_event_dispatcher
 
 from ..conftest import FAKE_PDF, LETTER, OWNER, PDF, PNG
 

@@ -6,8 +6,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import requests
 
-from services.common.errors import Forbidden, NotFound, ValidationFailed
 from services.common.actors import service
+from services.common.errors import Forbidden, NotFound, ValidationFailed
 
 from ..conftest import FAKE_PDF, JPEG, LETTER, OWNER, PDF, PNG
 

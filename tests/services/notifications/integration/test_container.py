@@ -3,9 +3,8 @@ import random
 import time
 import uuid
 
-from tests.support.rpc import acting_rpc_proxy, signed_event_dispatcher
-
 from services.notifications.service import NotificationsService
+from tests.support.rpc import acting_rpc_proxy, signed_event_dispatcher
 
 
 def wait_for(check, timeout=10):
