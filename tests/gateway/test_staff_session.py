@@ -5,27 +5,12 @@ user's session (a copied cookie too) is refused within seconds. Services
 faked (outside the gateway)."""
 from datetime import timedelta
 
-import pytest
-
-from gateway import create_app, security, settings
+from gateway import create_app, settings
 from tests.gateway.test_app import PRODUCTION_SECRETS, SESSIONS, fake, page_text, token
+from tests.gateway.test_sessions import START, app, clock  # noqa: F401 (fixtures)
 
 JURY = {"kind": "staff", "id": 4, "login": "jury.info", "display_name": "Jury Info",
         "role": "committee", "centres": [], "commissions": ["SCI-INFO"], "presides": []}
-START = 1_800_000_000
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    now = [START]
-    monkeypatch.setattr(security, "now", lambda: now[0])
-    return now
-
-
-@pytest.fixture
-def app():
-    return create_app({"TESTING": False, "SECRET_KEY": "test", "APP_ENV": "development",
-                       "SESSION_CHECK_SECONDS": 5})
 
 
 def services(app):

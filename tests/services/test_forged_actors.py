@@ -30,6 +30,7 @@ from services.common.rpc import ActingProxy, TrustedRpc
 from services.documents.service import DocumentsService
 from services.notifications.service import NotificationsService
 from tests.support.rpc import signed_event_dispatcher
+from tests.support.snapshots import everything
 
 SERVICES = {"accounts": AccountsService, "catalog": CatalogService,
             "applications": ApplicationsService, "documents": DocumentsService,
@@ -236,14 +237,6 @@ def broker():
     return {"AMQP_URI": uri, "serializer": "json", "max_workers": 10}
 
 
-def tables(engine):
-    with engine.connect() as conn:
-        names = [r[0] for r in conn.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-            "AND tablename <> 'alembic_version' ORDER BY tablename"))]
-        return {t: sorted(map(repr, conn.execute(text(f'SELECT * FROM "{t}"')))) for t in names}
-
-
 @pytest.fixture(scope="module")
 def platform(broker, s3_endpoint, smtp_sink, databases):
     """The five services as containers on the test broker and databases;
@@ -255,7 +248,7 @@ def platform(broker, s3_endpoint, smtp_sink, databases):
     for container in containers:
         container.start()
     with ClusterRpcProxy(broker, timeout=15) as proxy:
-        proxy.before = {name: tables(engine) for name, engine in engines.items()}
+        proxy.before = {name: everything(engine) for name, engine in engines.items()}
         proxy.engines = engines
         yield proxy
     for container in containers:
@@ -280,7 +273,7 @@ def test_nothing_the_forgeries_asked_for_happened(platform):
     """The calls above named real effects (an admin created, a campaign
     archived, a candidate registered...): no table of any service changed."""
     for name, engine in platform.engines.items():
-        assert tables(engine) == platform.before[name], f"{name} was written"
+        assert everything(engine) == platform.before[name], f"{name} was written"
 
 
 def test_a_genuine_actor_gets_through(platform):

@@ -1,5 +1,6 @@
 """A test database's rows kept once and put back before each test, for suites
-whose world is slow to build (argon2 hashes, hundreds of journeys)."""
+whose world is slow to build (argon2 hashes, hundreds of journeys); and every
+row of it, to show that a refused call changed nothing."""
 from sqlalchemy import MetaData, text
 
 
@@ -27,3 +28,12 @@ def restore(engine, saved):
             conn.execute(text(
                 f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{column}'), "
                 f"COALESCE((SELECT max(\"{column}\") FROM \"{table}\"), 0) + 1, false)"))
+
+
+def everything(engine):
+    """{table: its rows, sorted} of every table but alembic's (new tables included)."""
+    with engine.connect() as conn:
+        tables = [r[0] for r in conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename <> 'alembic_version' ORDER BY tablename"))]
+        return {t: sorted(map(repr, conn.execute(text(f'SELECT * FROM "{t}"')))) for t in tables}

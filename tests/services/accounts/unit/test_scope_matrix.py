@@ -22,7 +22,6 @@ import copy
 import pytest
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from nameko.testing.services import worker_factory
-from sqlalchemy import text
 
 from services.accounts.models import Base
 from services.accounts.service import AccountsService
@@ -31,7 +30,7 @@ from services.common.errors import Conflict, Forbidden, NotFound, ValidationFail
 from tests.services.accounts.harness import ADDRESS, PASSWORD, Harness, staff as make_staff
 from tests.support.rpc_surface import rpc_names, unscoped
 from tests.support.scope_matrix import FORBIDDEN, NOT_FOUND, Outcome, outcome_table
-from tests.support.snapshots import dump, restore
+from tests.support.snapshots import dump, everything, restore
 
 EXTERNAL = {"year": "2021", "country": "FR", "institution": "Université de Lyon",
             "diploma_type": "Licence", "label": "Licence de physique", "obtained": "O"}
@@ -215,12 +214,6 @@ def applied(h, candidate_id, centre, commission, transmitted):
                 "event_type": event})
 
 
-def everything(engine):
-    with engine.connect() as conn:
-        tables = [r[0] for r in conn.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-            "AND tablename <> 'alembic_version' ORDER BY tablename"))]
-        return {t: sorted(map(repr, conn.execute(text(f'SELECT * FROM "{t}"')))) for t in tables}
 
 
 COMMISSION_CENTRES = {"SCI-INFO": "SCI", "SCI-MATH": "SCI", "LLSH-LEA": "LLSH"}

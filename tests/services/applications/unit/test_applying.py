@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from services.common.actors import ANONYMOUS, service
+from services.common.actors import service
 from services.common.errors import Conflict, Forbidden, NotFound
 
 

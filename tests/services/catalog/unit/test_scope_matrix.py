@@ -18,7 +18,6 @@ from datetime import datetime, timezone
 
 import pytest
 from nameko.testing.services import worker_factory
-from sqlalchemy import text
 
 from services.catalog.models import Base
 from services.catalog.service import CatalogService
@@ -26,6 +25,7 @@ from services.common.clock import FixedClock
 from services.common.errors import Forbidden, NotFound, ValidationFailed
 from tests.support.rpc_surface import rpc_names, unscoped
 from tests.support.scope_matrix import staff_actor as staff
+from tests.support.snapshots import everything
 
 NOW = datetime(2027, 3, 10, 9, 0, tzinfo=timezone.utc)
 
@@ -244,13 +244,6 @@ def seen_codes(method, answer):
 
 # -- fixtures --------------------------------------------------------------------------
 
-def everything(engine):
-    """Every row of every table of the catalog (new tables included)."""
-    with engine.connect() as conn:
-        tables = [r[0] for r in conn.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-            "AND tablename <> 'alembic_version' ORDER BY tablename"))]
-        return {t: sorted(map(repr, conn.execute(text(f'SELECT * FROM "{t}"')))) for t in tables}
 
 
 @pytest.fixture
