@@ -1,4 +1,4 @@
-"""The candidate's catalogue tree at a university's scale (issue 4): 2,000
+"""The candidate's catalogue tree at a university's scale: 2,000
 formations in 20 centres in the bench's own catalog database, then
 - the tree built by the plain function (domain.offer_tree) from the rows,
 - catalog.get_offer() over nameko RPC, whole and with a "Filtre",

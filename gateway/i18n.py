@@ -448,7 +448,7 @@ EN.update({
     "err.too_large": "Too large.",
 })
 
-# Issue 3: account flows, CAS, the complete dossier, the account page.
+# Account flows, CAS, the complete dossier, the account page.
 FR.update({
     "home.internal_help": "Connectez-vous avec vos identifiants ENT : votre identité, votre baccalauréat et votre cursus à l'université sont repris de votre dossier étudiant.",
     "home.cas_login": "Connexion avec mes identifiants ENT",
@@ -630,7 +630,7 @@ EN.update({
     "dossier.section_not_open": "This section is not open yet: first complete the previous sections of your file (personal information, address, baccalauréat).",
 })
 
-# Issue 3: staff helping candidates (/gestion/candidats).
+# Staff helping candidates (/gestion/candidats).
 FR.update({
     "staff_candidates.nav": "Candidats",
     "staff_candidates.title": "Rechercher un candidat",
@@ -694,7 +694,7 @@ EN.update({
     "origin.cas": "student of the university (ENT)",
 })
 
-# Issue 4: administration of staff users.
+# Administration of staff users.
 FR.update({
     "admin.nav": "Administration",
     "admin.staff_title": "Utilisateurs de gestion",
@@ -754,7 +754,7 @@ EN.update({
     "err.cannot_demote_self": "You cannot remove your own administration rights.",
 })
 
-# Issue 4: catalogue administration.
+# Catalogue administration.
 FR.update({
     "catalogue.nav": "Catalogue",
     "catalogue.campaigns": "Campagnes",
@@ -856,7 +856,7 @@ EN.update({
     "err.centre_not_found": "Centre not found.",
 })
 
-# Issue 4: a formation of the offer.
+# A formation of the offer.
 FR.update({
     "formation.more": "Présentation de la formation",
     "formation.dates": "Calendrier",
@@ -870,7 +870,7 @@ EN.update({
     "formation.conditional": "if it applies to you",
 })
 
-# Issue 4: catalogue import and export.
+# Catalogue import and export.
 FR.update({
     "catalogue.export_csv": "Exporter (CSV)",
     "catalogue.export_xlsx": "Exporter (XLSX)",
@@ -904,7 +904,7 @@ EN.update({
     "err.duplicate_line": "This code already appears higher up in the file.",
 })
 
-# Issue 4: import and export of the catalogue (/gestion/catalogue/import-export).
+# Import and export of the catalogue (/gestion/catalogue/import-export).
 _TRANSFER_DATES_FR = {"date_open": "Ouverture des candidatures", "date_close": "Clôture des candidatures",
                       "date_return": "Date limite de retour des dossiers", "date_jury": "Date du jury",
                       "date_publish": "Publication des résultats", "date_confirm": "Date limite de confirmation"}
@@ -1068,7 +1068,7 @@ EN.update({f"transfer_col.formations.{k}": f"{v}." for k, v in _TRANSFER_DATES_E
 EN.update({f"transfer_col.centres.default_{k}": f"Proposed to new programmes: {v[0].lower()}{v[1:]} (optional, in date order)."
            for k, v in _TRANSFER_DATES_EN.items()})
 
-# Issue 4: piece templates on the application page.
+# Piece templates on the application page.
 FR.update({
     "application.template": "Télécharger le modèle à compléter ({name})",
     "err.no_template": "Cette pièce n'a pas de modèle.",
@@ -1078,7 +1078,7 @@ EN.update({
     "err.no_template": "This piece has no form to download.",
 })
 
-# Issue 4: commissions and pieces.
+# Commissions and pieces.
 FR.update({
     "err.commission_not_found": "Commission introuvable.",
     "err.one_president": "Une commission a au plus un président.",
@@ -1090,7 +1090,7 @@ EN.update({
     "err.piece_not_found": "Piece not found.",
 })
 
-# Issue 4: pieces, commissions, reference lists.
+# Pieces, commissions, reference lists.
 FR.update({
     "catalogue.pieces": "Pièces justificatives",
     "catalogue.piece_scope": "Niveau",
@@ -1156,7 +1156,7 @@ EN.update({
     "catalogue.colour": "Colour",
 })
 
-# Issue 4: deleting a formation.
+# Deleting a formation.
 FR.update({
     "err.formation_has_applications": "Cette formation a des candidatures : elle ne peut pas être supprimée (fermez-la aux candidatures).",
 })
@@ -1164,7 +1164,7 @@ EN.update({
     "err.formation_has_applications": "This programme has applications: it cannot be deleted (close it to applications instead).",
 })
 
-# Issue 4: deleting a formation (page).
+# Deleting a formation (page).
 FR.update({
     "catalogue.delete": "Supprimer la formation",
     "catalogue.delete_confirm": "Supprimer définitivement cette formation ?",
@@ -1176,7 +1176,7 @@ EN.update({
     "catalogue.deleted": "Programme deleted.",
 })
 
-# Issue 4 (audit): catalogue checks.
+# Catalogue checks.
 FR.update({
     "err.invalid_url": "Adresse web invalide : elle doit commencer par http:// ou https://.",
     "err.commission_has_formations": "Cette commission a des formations : elle reste dans son centre de candidature.",
@@ -1186,7 +1186,7 @@ EN.update({
     "err.commission_has_formations": "This commission has programmes: it stays in its application centre.",
 })
 
-# Issue 4: applying (campaign, limits) and the offer tree's short reasons.
+# Applying (campaign, limits) and the offer tree's short reasons.
 FR.update({
     "err.campaign_not_open": "Cette formation n'appartient pas à la campagne de candidatures en cours.",
     "apply.limit_centre": "Vous avez atteint le nombre maximal de candidatures ({limit}) pour le centre {centre}.",
@@ -1216,7 +1216,7 @@ EN.update({
     "applications.archived": "Campaign archived (read-only)",
 })
 
-# Issue 4 (audit): commission members kept by accounts.
+# Commission members kept by accounts.
 FR.update({
     "err.unknown_login": "Aucun utilisateur n'a cet identifiant.",
     "err.not_committee": "Seuls les utilisateurs au rôle « Membre de commission » peuvent en être membres.",
@@ -1228,7 +1228,7 @@ EN.update({
     "err.president_required": "A committee has exactly one president: mark them with a * before their login.",
 })
 
-# Issue 4 (audit): centres, commissions, pieces and reference lists pages.
+# Centres, commissions, pieces and reference lists pages.
 FR.update({
     "catalogue.centres": "Centres de candidature",
     "catalogue.new_centre": "Nouveau centre",

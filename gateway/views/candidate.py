@@ -21,7 +21,7 @@ SECTION_FIELDS = {
     "bac": ("has_bac", "year", "country", "department", "school", "series", "mention",
             "specialities"),
 }
-# The seven sections of the dossier, in the order they are filled (DOMAIN.md 3),
+# The seven sections of the dossier, in the order they are filled,
 # with the address of each page.
 DOSSIER_ORDER = ("personal", "address", "bac", "internal", "external", "internships",
                  "experience")
@@ -89,7 +89,7 @@ def dossier_section(section):
         abort(404)
     data = remote().accounts.get_dossier(me())
     if not (data.get("open") or {}).get(section, True):
-        # Sections are filled in order (DOMAIN.md 3), by URL too.
+        # Sections are filled in order, by URL too.
         flash(t("dossier.section_not_open"), "error")
         return redirect(url_for("candidate.dossier"))
     if section == "internal":

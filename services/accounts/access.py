@@ -26,7 +26,7 @@ def dossier_owner(actor, candidate_id=None, write=False, session=None, staff_onl
         actors.require_staff(actor, write=write)
         if write and actor.get("role") == "committee":
             # A committee reads the transmitted files and decides; it does not
-            # correct dossiers (DOMAIN.md 1).
+            # correct dossiers.
             raise Forbidden("forbidden", "committee members do not change dossiers")
     elif not actors.is_system(actor):
         raise Forbidden("forbidden", "a candidate, staff or the system is required")

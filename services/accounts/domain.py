@@ -1,4 +1,4 @@
-"""The account and dossier rules as plain functions (DOMAIN.md 2 and 3):
+"""The account and dossier rules as plain functions:
 dossier numbers, email format, password policy, activation tokens, the
 birth-date range and the order and completeness of the dossier sections."""
 import hashlib

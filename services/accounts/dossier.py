@@ -1,5 +1,4 @@
-"""Who may change what in a dossier, and the record of staff changes
-(DOMAIN.md 1 and 3, issue 3)."""
+"""Who may change what in a dossier, and the record of staff changes."""
 from services.common.errors import Conflict, NotFound
 
 from . import domain, sections

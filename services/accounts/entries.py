@@ -1,4 +1,4 @@
-"""The list sections of the dossier (DOMAIN.md 3): Cursus externe, Stages,
+"""The list sections of the dossier: Cursus externe, Stages,
 Expériences pro. `validate(section, data, today)` -> (clean, errors), pure."""
 import re
 

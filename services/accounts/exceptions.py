@@ -110,7 +110,7 @@ CAS_TICKET_INVALID = "cas_ticket_invalid"
 STUDENT_NOT_FOUND = "student_not_found"
 CAS_EMAIL_TAKEN = "cas_email_taken"
 CAS_DISABLED = "cas_disabled"
-# Staff administration (issue 4)
+# Staff administration
 UNKNOWN_CENTRE = "unknown_centre"
 LOGIN_TAKEN = "login_taken"
 CANNOT_DEMOTE_SELF = "cannot_demote_self"
@@ -125,7 +125,7 @@ INCOMPLETE = "incomplete"
 # Staff limited to some centres, about a candidate who applied to none of them.
 OUT_OF_SCOPE = "out_of_scope"
 
-# Commission members (issue 4): set_commission_members, and the commissions of
+# Commission members: set_commission_members, and the commissions of
 # create_staff/update_staff checked against the catalogue.
 UNKNOWN_COMMISSION = "unknown_commission"  # field commissions: not a catalogue commission
 COMMISSION_NOT_FOUND = "commission_not_found"  # NotFound

@@ -1,4 +1,4 @@
-"""Account flows of DOMAIN.md 2 beyond registration: a new activation link,
+"""Account flows beyond registration: a new activation link,
 forgotten credentials and password reset, email change, "download my data",
 deletion and the purge of accounts never activated.
 
@@ -35,7 +35,7 @@ def clean_email(value, field="email"):
 # -- creation (web, staff) ------------------------------------------------------------
 
 def _dead(holder, now):
-    """An account never activated in time is dead (DOMAIN.md 2: purged, start
+    """An account never activated in time is dead (purged, start
     again): its email is free again, its dossier number stays issued."""
     return (holder.activated_at is None and holder.origin != "cas"
             and domain.is_expired(holder.activation_expires_at, now))
@@ -301,7 +301,7 @@ def delete_candidate(db, candidate, reason):
 
 
 def purge_unactivated(db, now):
-    """Accounts not activated before their link expired (DOMAIN.md 2, 9)."""
+    """Accounts not activated before their link expired."""
     expired = db.session.scalars(
         select(Candidate).where(Candidate.activated_at.is_(None), Candidate.origin != "cas",
                                 Candidate.activation_expires_at <= now)

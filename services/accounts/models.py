@@ -25,7 +25,7 @@ messaging_tables(Base.metadata)
 
 class IssuedDossierNumber(Base):
     """Every dossier number ever given out: a number stays here when its account
-    is purged, so it is never given to someone else (DOMAIN.md 2)."""
+    is purged, so it is never given to someone else."""
     __tablename__ = "issued_dossier_numbers"
 
     number: Mapped[str] = mapped_column(String(8), primary_key=True)
@@ -35,7 +35,7 @@ class IssuedDossierNumber(Base):
 class Candidate(Base):
     __tablename__ = "candidates"
     __table_args__ = (
-        # INE unique within a campaign (DOMAIN.md 2); NULLs (no INE) never clash.
+        # INE unique within a campaign; NULLs (no INE) never clash.
         UniqueConstraint("campaign_code", "ine", name="uq_candidates_campaign_ine"),
         CheckConstraint("origin IN ('web', 'staff', 'cas')", name="ck_candidates_origin"),
     )

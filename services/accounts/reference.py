@@ -1,4 +1,4 @@
-"""Reference lists of the dossier (DOMAIN.md 3: reference data is real).
+"""Reference lists of the dossier (reference data is real).
 
 Countries and nationalities are ISO 3166-1 alpha-2 codes from pycountry, labelled
 in French with pycountry's own translations. Bac series are the French

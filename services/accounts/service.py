@@ -271,7 +271,7 @@ class AccountsService(ServiceBase):
             raise ValidationFailed(codes.INVALID, "INE taken",
                                    fields={"ine": codes.INE_TAKEN}) from None
 
-    # -- dossier lists (issue 3) ----------------------------------------------------------------
+    # -- dossier lists ----------------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
     def add_dossier_entry(self, actor, section, data, candidate_id=None):
@@ -349,7 +349,7 @@ class AccountsService(ServiceBase):
                            fields={s: codes.INCOMPLETE for s, done in complete.items() if not done})
         return schemas.contact(candidate)
 
-    # -- CAS (issue 3) ---------------------------------------------------------------------------
+    # -- CAS ---------------------------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
     def authenticate_cas(self, actor, ticket, service_url):
@@ -379,7 +379,7 @@ class AccountsService(ServiceBase):
         return self._with_session({**schemas.candidate_actor(candidate), "origin": "cas"}, "cas",
                                   candidate_id=candidate.id)
 
-    # -- account flows (issue 3) ------------------------------------------------------------
+    # -- account flows ------------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
     def request_activation_link(self, actor, email):
@@ -534,7 +534,7 @@ class AccountsService(ServiceBase):
     def purge_unactivated_on_schedule(self):
         self.purge_unactivated(actors.SYSTEM)
 
-    # -- staff help (issue 3) -----------------------------------------------------------------
+    # -- staff help -----------------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
     def search_candidates(self, actor, text):
@@ -573,7 +573,7 @@ class AccountsService(ServiceBase):
         self.db.commit()
         return {"deleted": True}
 
-    # -- staff users and roles (issue 4) ---------------------------------------------------------
+    # -- staff users and roles ---------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
     def list_staff(self, actor):
@@ -650,7 +650,7 @@ class AccountsService(ServiceBase):
     @handle_once
     def lock_personal_information(self, payload):
         """After the first application, personal information is read-only for the
-        candidate (DOMAIN.md 3); the centre's staff may now read the dossier."""
+        candidate; the centre's staff may now read the dossier."""
         candidate = queries.candidate(self.db.session, payload.get("candidate_id"), lock=True)
         if candidate is None:  # nothing to lock; requeueing would not change that
             log.warning("application_created for unknown candidate %r",
@@ -665,7 +665,7 @@ class AccountsService(ServiceBase):
     @handle_once
     def record_transmitted_commission(self, payload):
         """A committee reads only the dossiers of candidates who transmitted an
-        application to their commission (DOMAIN.md 1)."""
+        application to their commission."""
         candidate = queries.candidate(self.db.session, payload.get("candidate_id"))
         if candidate is None:
             log.warning("application_transmitted for unknown candidate %r",
@@ -682,7 +682,7 @@ class AccountsService(ServiceBase):
             raise NotFound(codes.NOT_FOUND, "no such candidate")
         return candidate
 
-    # -- commission members (issue 4): staff_users.commissions / presides -----------------
+    # -- commission members: staff_users.commissions / presides -----------------
 
     @rpc(expected_exceptions=EXPECTED)
     def list_commission_members(self, actor, commission_code):

@@ -1,4 +1,4 @@
-"""Staff users, their role and scope (DOMAIN.md 1, issue 4): administrators
+"""Staff users, their role and scope: administrators
 create and change them; a disabled user can no longer log in.
 
 Scope: admin and scol see every centre; a manager is attached to centres; a
@@ -113,7 +113,7 @@ def view(user):
             "created_at": user.created_at.isoformat() if user.created_at else None}
 
 
-# -- commission members (DOMAIN.md 4): accounts is their one source of truth -----------
+# -- commission members: accounts is their one source of truth -----------
 # A committee member's scope is staff_users.commissions (and presides); the
 # commission page of the catalogue reads and sets it here.
 

@@ -1,4 +1,4 @@
-"""Staff helping candidates (issue 3): search across the campaign within the
+"""Staff helping candidates: search across the campaign within the
 staff member's scope, accounts created on a candidate's behalf."""
 import re
 

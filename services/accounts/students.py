@@ -1,5 +1,5 @@
 """The student-records extract: who is enrolled at the university, with their
-identity, baccalauréat and internal record (DOMAIN.md 1 and 3). Internal
+identity, baccalauréat and internal record. Internal
 students who log in through CAS are matched to it by student number or INE.
 
 Import (an administrator, from the file the student-records system exports):

@@ -1,4 +1,4 @@
-"""Slowing down repeated failed logins (DOMAIN.md 2).
+"""Slowing down repeated failed logins.
 
 Two counters apply to every attempt: one per account (or, for a login that
 matches no account, per login text, so the answer never tells which accounts

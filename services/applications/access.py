@@ -91,14 +91,14 @@ def commission_of(application):
 
 def require_commission(actor, application):
     """A committee member reads the transmitted applications of their
-    commissions only (DOMAIN.md 1)."""
+    commissions only."""
     if commission_of(application) not in set(actor.get("commissions") or ()) \
             or application.transmitted_at is None:
         raise Forbidden("out_of_scope", "outside your commissions")
 
 
 def require_validator(actor, application):
-    """DOMAIN.md 5.5: a decision is validated by a manager (or scol, admin) or
+    """A decision is validated by a manager (or scol, admin) or
     by the president of the application's commission; other members may not."""
     if actor["role"] == "committee" and \
             commission_of(application) not in set(actor.get("presides") or ()):

@@ -1,4 +1,4 @@
-"""The rules of an application (DOMAIN.md 5.1-5.6), as plain functions of
+"""The rules of an application, as plain functions of
 plain values: no database, no broker, no clock (callers pass `today`/`now`).
 
 Functions named `*_refusal` return the Conflict to raise, or None when the

@@ -37,7 +37,7 @@ class Application(Base):
     candidate_id: Mapped[int] = mapped_column(Integer, index=True)
     formation_code: Mapped[str] = mapped_column(String(40), index=True)
     centre_code: Mapped[str] = mapped_column(String(40), index=True)
-    # The formation's campaign: limits are counted within it (DOMAIN.md 4).
+    # The formation's campaign: limits are counted within it.
     campaign_code: Mapped[str] = mapped_column(String(20), index=True, default="",
                                                server_default="")
     formation: Mapped[dict] = mapped_column(JSONB)   # catalog.get_formation at creation

@@ -1,4 +1,4 @@
-"""Files on pieces, with the `shared` rule (DOMAIN.md 5.4): one upload of a shared
+"""Files on pieces, with the `shared` rule: one upload of a shared
 piece (an ID card) serves all the candidate's active applications whose piece
 may still change; a transmitted application keeps what it was sent with.
 

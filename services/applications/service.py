@@ -161,7 +161,7 @@ class ApplicationsService(ServiceBase):
             view["can_validate"] = access.may_validate(actor, application)
         return view
 
-    # -- the candidate's data and account (issue 3) ------------------------------------
+    # -- the candidate's data and account ------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
     def candidate_has_transmitted(self, actor, candidate_id):
@@ -182,7 +182,7 @@ class ApplicationsService(ServiceBase):
     @event_handler("catalog", "campaign_archived", requeue_on_error=True)
     @handle_once
     def on_campaign_archived(self, payload):
-        """The campaign's applications become read-only (DOMAIN.md 4)."""
+        """The campaign's applications become read-only."""
         code = payload.get("code")
         if code:
             self.db.session.execute(

@@ -1,5 +1,5 @@
-"""Catalogue administration (DOMAIN.md 4 and 8, issue 4): campaigns, centres,
-formations and their dates, with the roles and scopes of DOMAIN.md 1.
+"""Catalogue administration: campaigns, centres,
+formations and their dates, with each role's scope.
 
 Who may do what:
 - campaigns: administrators;

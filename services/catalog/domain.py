@@ -1,4 +1,4 @@
-"""The catalogue's rules (DOMAIN.md 4 and 5.4) as plain functions of plain
+"""The catalogue's rules as plain functions of plain
 values: no database, no broker.
 
 - the order of a formation's dates, and its confirmation rule;
@@ -123,7 +123,7 @@ def check_max_file_size(size) -> int:
 # -- pieces ------------------------------------------------------------------------
 
 def required_pieces(definitions, treatment_type) -> list:
-    """The pieces an application requires (DOMAIN.md 5.4): the institution's,
+    """The pieces an application requires: the institution's,
     the centre's and the formation's definitions (dicts with scope, code, order,
     treatment_type...), keeping those for every treatment type or for this one;
     one per code (the most specific scope wins), sorted by order then code."""

@@ -15,7 +15,7 @@ by the seed today, by the administration screens later):
         confirm_rule_conflict: both date_confirm and confirm_days
     invalid with fields {max_file_size: invalid | too_large (above 10 MB)}
 
-Administration (issue 4):
+Administration:
     invalid with fields {field: required | too_long | invalid | invalid_date |
         date_order | invalid_choice | unknown_commission | code_taken |
         control_character ...};

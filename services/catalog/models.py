@@ -1,4 +1,4 @@
-"""Tables of the catalog service (DOMAIN.md 4): campaign -> centre -> commission
+"""Tables of the catalog service: campaign -> centre -> commission
 -> formation, and the piece definitions attached to the institution, a centre or
 a formation.
 
@@ -104,7 +104,7 @@ class Formation(Base):
     __table_args__ = (
         CheckConstraint(f"treatment_type IN {domain.TREATMENT_TYPES!r}",
                         name="ck_formations_treatment_type"),
-        # DOMAIN.md 4: open <= close <= return <= jury <= publish <= confirm.
+        # Open <= close <= return <= jury <= publish <= confirm.
         CheckConstraint("date_open <= date_close AND date_close <= date_return "
                         "AND date_return <= date_jury AND date_jury <= date_publish "
                         "AND (date_confirm IS NULL OR date_publish <= date_confirm)",

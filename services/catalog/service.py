@@ -75,7 +75,7 @@ class CatalogService(ServiceBase):
         return {c.code: {"label": c.label, "max_applications": c.max_applications}
                 for c in queries.centres(self.db.session)}
 
-    # -- administration (issue 4) ------------------------------------------------------------
+    # -- administration ------------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
     def list_campaigns(self, actor):

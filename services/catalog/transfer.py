@@ -1,4 +1,4 @@
-"""Import and export of the catalogue (issue 4): centres, commissions,
+"""Import and export of the catalogue: centres, commissions,
 formations (with their dates) and piece definitions, as spreadsheet rows (the
 gateway reads and writes the CSV and XLSX files; rows here are plain dicts of
 text keyed by column).

@@ -131,5 +131,5 @@ def letter_filename(letter):
 def removable_on_cancel(status):
     """What a cancelled application's event may remove by itself: uploads that never
     became a piece's file. Stored piece files are left to the applications service,
-    which knows whether another application shares them (DOMAIN.md 5.3, 5.4)."""
+    which knows whether another application shares them."""
     return status in (PENDING, REJECTED)

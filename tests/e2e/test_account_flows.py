@@ -1,4 +1,4 @@
-"""Account flows of DOMAIN.md 2 and 3 over HTTP with every service running:
+"""Account flows over HTTP with every service running:
 lost activation link, forgotten credentials, slowed-down logins, email change,
 the list sections of the dossier, "download my data", account deletion, and
 staff helping a candidate (search, account on their behalf, corrections with

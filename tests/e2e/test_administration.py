@@ -1,4 +1,4 @@
-"""Administration over HTTP with every service running (issue 4): an admin
+"""Administration over HTTP with every service running: an admin
 creates a manager, who changes only their centre's formations; a formation
 closed in bulk leaves the candidates' offer."""
 import re

@@ -1,5 +1,5 @@
 """The whole journey of the candidate guides, over HTTP, with real services,
-broker, databases, S3 endpoint and SMTP sink (DOMAIN.md 2–5)."""
+broker, databases, S3 endpoint and SMTP sink."""
 import html
 import re
 import uuid

@@ -1,4 +1,4 @@
-"""Catalogue import over HTTP with every service running (issue 4): a
+"""Catalogue import over HTTP with every service running: a
 university loads a few hundred formations from an XLSX through the import
 page; a file with errors on some lines is refused, every line named, and
 nothing changes; a manager cannot import into another centre."""

@@ -1,4 +1,4 @@
-"""Roles x staff pages (issue 4, DOMAIN.md 1), over HTTP with every service
+"""Roles x staff pages, over HTTP with every service
 running on the demo data: each role opens every /gestion page, objects of
 their scope and of another centre by URL, and posts forms they may not
 (with a valid CSRF token). A refusal is a 403 (or 404 when the page looks the
@@ -225,7 +225,7 @@ FORMS = [
      "/gestion/candidats/{paul}"),
     ("readonly", "/gestion/candidats/{lea}/dossier/address", ADDRESS_FORM, 403,
      "/gestion/candidats/{lea}"),
-    # DOMAIN.md 1: a committee reads and enters decisions; it does not correct dossiers
+    # A committee reads and enters decisions; it does not correct dossiers
     ("committee", "/gestion/candidats/{lea}/dossier/address", ADDRESS_FORM, 403,
      "/gestion/candidats/{lea}"),
     ("manager_sci", "/gestion/candidats/{paul}/dossier/cursus-externe",
@@ -435,7 +435,7 @@ def test_each_role_opens_only_its_scope(world, role, method, url, expected, form
     if method == "GET":
         answer = session.get(url, allow_redirects=False)
         assert answer.status_code == expected, \
-            f"SCOPE: {role} GET {url} answered {answer.status_code}, DOMAIN.md 1 expects {expected}"
+            f"SCOPE: {role} GET {url} answered {answer.status_code}, the role expects {expected}"
         if expected == 302:
             assert "/gestion/connexion" in answer.headers["Location"], answer.headers["Location"]
         page = html.unescape(answer.text) if answer.status_code == 200 else answer.text

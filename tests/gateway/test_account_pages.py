@@ -1,4 +1,4 @@
-"""Candidate-facing pages of issue 3 with the services faked (outside the
+"""Candidate-facing pages with the services faked (outside the
 gateway's boundary): flows from an email address or a mailed link, CAS, the
 account page, the dossier's seven sections."""
 import json

@@ -1,6 +1,6 @@
 """Builds communes.json.gz, the compact copy of the official list of French
 départements and communes with their postal codes that the dossier checks
-addresses and birth places against (DOMAIN.md 3: reference data is real).
+addresses and birth places against (reference data is real).
 
 Source: the npm package @etalab/decoupage-administratif (Etalab's packaging of
 the INSEE Code officiel géographique and La Poste's postal codes). To refresh:

@@ -1,4 +1,4 @@
-"""issue 3 accounts dossier lists students throttle
+"""accounts dossier lists students throttle
 
 Revision ID: 0003
 Revises: 0002

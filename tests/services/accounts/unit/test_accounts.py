@@ -1,5 +1,5 @@
 """Creating, activating and logging into accounts, through the service's RPCs
-with the real database (DOMAIN.md 2)."""
+with the real database."""
 import logging
 from datetime import timedelta
 

@@ -1,5 +1,5 @@
 """Internal students log in through CAS (protocol 3) against a real CAS server
-over HTTP, and are matched to the student-records extract (issue 3)."""
+over HTTP, and are matched to the student-records extract."""
 from pathlib import Path
 
 import pytest

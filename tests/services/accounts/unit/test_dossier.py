@@ -1,6 +1,6 @@
 """The candidate's dossier through the service's RPCs with the real database:
 sections filled in order, field rules, who may read and write, the lock after
-the first application, readiness to apply (DOMAIN.md 3)."""
+the first application, readiness to apply."""
 import uuid
 
 import pytest

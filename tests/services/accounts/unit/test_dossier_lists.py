@@ -1,4 +1,4 @@
-"""The complete dossier (issue 3): real communes and postal codes, INE rules,
+"""The complete dossier: real communes and postal codes, INE rules,
 the list sections, read-only fields and the record of staff changes."""
 import pytest
 

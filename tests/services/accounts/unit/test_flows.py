@@ -1,4 +1,4 @@
-"""Account flows of DOMAIN.md 2 (issue 3): a new activation link, forgotten
+"""Account flows: a new activation link, forgotten
 credentials and reset, email change, throttled logins, data export, deletion
 and the purge of accounts never activated."""
 from datetime import datetime
@@ -426,7 +426,7 @@ def test_an_email_change_beyond_the_mail_limit_shows_the_same_pending_address(ha
                 if e["candidate_id"] == paul["id"]]
 
 
-# -- the campaign's last login day (issue 4) -----------------------------------------------------
+# -- the campaign's last login day -----------------------------------------------------
 
 def test_candidates_cannot_log_in_after_the_campaigns_last_login_day(harness):
     from sqlalchemy.orm import Session

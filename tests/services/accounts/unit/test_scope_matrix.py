@@ -1,4 +1,4 @@
-"""Roles x accounts RPCs (issue 4, DOMAIN.md 1): every RPC of the accounts
+"""Roles x accounts RPCs: every RPC of the accounts
 service that acts for someone (the candidate's own dossier and account, staff
 help: search, dossier reads and corrections, accounts on a candidate's behalf,
 deletion; staff administration), called by every kind of actor on candidates
@@ -8,7 +8,7 @@ inside and outside their scope, against the real test database.
   of their centres (or whom they created); readonly: reads within their centres;
 - committee (president or not): reads the dossiers of candidates who
   TRANSMITTED an application to their commission, and changes nothing here
-  (DOMAIN.md 1: "read the applications ..., enter decisions");
+  ("read the applications ..., enter decisions");
 - creating accounts for candidates, a new activation link, deleting: admin,
   scol, managers in scope (deleting: every application of the candidate in scope);
 - staff users: administrators only;
@@ -77,7 +77,7 @@ CENTRAL = {"admin", "scol"}
 READ_LEA = CENTRAL | {"manager_sci", "committee", "president", "readonly", "owner"}
 READ_DRAFT = CENTRAL | {"manager_sci", "readonly"}  # applied to SCI-INFO, not transmitted
 READ_PAUL = CENTRAL | {"manager_llsh", "candidate"}
-# Correcting a dossier is not among a committee's rights (DOMAIN.md 1: read the
+# Correcting a dossier is not among a committee's rights (read the
 # transmitted applications, enter decisions); this matrix found committee
 # members correcting the dossiers they read (fixed in 66a1600).
 WRITE_LEA = CENTRAL | {"manager_sci", "owner"}
@@ -338,7 +338,7 @@ def test_each_role_gets_exactly_what_its_scope_allows(scoped, world, who, index)
         try:
             answer = h.call(method, actor, *args, **kwargs)
         except (Forbidden, NotFound, Conflict, ValidationFailed) as error:
-            pytest.fail(f"{method} by {who} refused ({error!r}); DOMAIN.md 1 allows it")
+            pytest.fail(f"{method} by {who} refused ({error!r}); the role allows it")
         after = everything(h.engine)
         if method in READS:
             assert after == before, f"{method} read by {who} changed the database"
@@ -348,7 +348,7 @@ def test_each_role_gets_exactly_what_its_scope_allows(scoped, world, who, index)
             names = {ctx[n]: n for n in EVERYONE}
             found = sorted(names.get(c["id"], c["id"]) for c in answer)
             assert found == sorted(expected.seen), \
-                f"SCOPE LEAK? {who} finds {found}; DOMAIN.md 1 allows exactly " \
+                f"SCOPE LEAK? {who} finds {found}; the role allows exactly " \
                 f"{sorted(expected.seen)}"
         return
     try:
@@ -359,7 +359,7 @@ def test_each_role_gets_exactly_what_its_scope_allows(scoped, world, who, index)
     except (Forbidden, NotFound, Conflict, ValidationFailed) as error:
         pytest.fail(f"{method} by {who}: expected {expected.error.__name__}, got {error!r}")
     else:
-        pytest.fail(f"SCOPE LEAK: {method} by {who} was allowed; DOMAIN.md 1 refuses it "
+        pytest.fail(f"SCOPE LEAK: {method} by {who} was allowed; the role refuses it "
                     f"({expected.error.__name__})")
     assert everything(h.engine) == before, \
         f"SCOPE LEAK: {method} refused to {who} but the database changed"

@@ -1,4 +1,4 @@
-"""Staff users, roles and scopes administered by an admin (issue 4)."""
+"""Staff users, roles and scopes administered by an admin."""
 import pytest
 
 from services.common.actors import ANONYMOUS

@@ -1,4 +1,4 @@
-"""Staff helping candidates (issue 3): search within scope, accounts created on
+"""Staff helping candidates: search within scope, accounts created on
 a candidate's behalf, a new activation link, deletion."""
 import pytest
 

@@ -1,5 +1,5 @@
 """The candidate's applications when they download their data or delete their
-account (issue 3)."""
+account."""
 import uuid
 
 from services.common.actors import service

@@ -185,7 +185,7 @@ def test_the_same_formation_code_in_the_next_campaign_can_be_applied_to(harness,
     assert harness.call("count_applications", service("catalog"), "MINFO1", "2028") == 1
 
 
-# -- the campaign and the limits (DOMAIN.md 4) -------------------------------------------
+# -- the campaign and the limits -------------------------------------------
 
 @pytest.mark.parametrize("campaign", ["2028", "2026"], ids=["prepared", "archived"])
 def test_a_formation_of_a_campaign_that_is_not_the_active_one_cannot_be_applied_to(

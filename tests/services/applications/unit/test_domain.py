@@ -1,4 +1,4 @@
-"""The rules of DOMAIN.md 5.1-5.6 as pure functions."""
+"""The rules of an application as pure functions."""
 from datetime import date, datetime, timezone
 
 import pytest

@@ -1,13 +1,12 @@
-"""Roles x applications RPCs (issue 4, DOMAIN.md 1): every RPC of the
+"""Roles x applications RPCs: every RPC of the
 applications service that acts for someone, called by every kind of actor on
 an application inside and outside their scope, against the real test database.
 
 - admin, scol: every centre: review (piece and file statuses), decisions,
   validation; a manager the same within their centres;
 - committee: the TRANSMITTED applications of their commissions only: read
-  them and enter decisions; the president also validates them (DOMAIN.md 1
-  "a president validates them", 5.5 "validated by a manager or the committee
-  president"); never review statuses;
+  them and enter decisions; the president also validates them (a decision is
+  validated by a manager or the committee's president); never review statuses;
 - readonly: reads within their centres, never writes;
 - candidates: their own applications only; another candidate's answer
   NotFound (nothing reveals that it exists); staff RPCs are Forbidden to them
@@ -253,7 +252,7 @@ def test_each_role_gets_exactly_what_its_scope_allows(harness, world, who, index
         try:
             answer = h.call(method, ACTORS[who], *args)
         except (Forbidden, NotFound, Conflict) as error:
-            pytest.fail(f"{method} by {who} refused ({error!r}); DOMAIN.md 1 allows it")
+            pytest.fail(f"{method} by {who} refused ({error!r}); the role allows it")
         if method in READS:
             assert h.state() == before, f"{method} read by {who} changed the database"
         else:
@@ -261,7 +260,7 @@ def test_each_role_gets_exactly_what_its_scope_allows(harness, world, who, index
         if expected.seen is not None:
             ids = sorted(a["id"] for a in answer)
             assert ids == sorted(ctx[name] for name in expected.seen), \
-                f"{who} lists {ids}; DOMAIN.md 1 allows exactly {list(expected.seen)} " \
+                f"{who} lists {ids}; the role allows exactly {list(expected.seen)} " \
                 f"({ {n: ctx[n] for n in EVERY} })"
         return
     try:
@@ -272,7 +271,7 @@ def test_each_role_gets_exactly_what_its_scope_allows(harness, world, who, index
     except (Forbidden, NotFound, Conflict) as error:
         pytest.fail(f"{method} by {who}: expected {expected.error.__name__}, got {error!r}")
     else:
-        pytest.fail(f"SCOPE LEAK: {method} by {who} was allowed; DOMAIN.md 1 refuses it "
+        pytest.fail(f"SCOPE LEAK: {method} by {who} was allowed; the role refuses it "
                     f"({expected.error.__name__})")
     assert h.state() == before, f"SCOPE LEAK: {method} refused to {who} but the database changed"
 

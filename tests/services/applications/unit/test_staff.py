@@ -42,7 +42,7 @@ def test_a_committee_member_enters_decisions_but_does_not_review_or_validate(har
 
 
 def test_the_president_of_the_commission_validates_its_decisions(harness, actors):
-    """DOMAIN.md 5.5: validated by a manager or the committee president; a
+    """Validated by a manager or the committee president; a
     member presiding another commission may not."""
     h = harness
     president = {**actors.committee_sci, "display_name": "Pr. Hopper", "presides": ["SCI-INFO"]}

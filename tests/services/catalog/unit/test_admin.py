@@ -1,4 +1,4 @@
-"""Catalogue administration (issue 4): campaigns, centres, formations and their
+"""Catalogue administration: campaigns, centres, formations and their
 dates, bulk edits, with every role's scope."""
 from datetime import datetime, timezone
 

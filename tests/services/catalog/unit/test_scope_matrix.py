@@ -1,4 +1,4 @@
-"""Roles x catalog RPCs (issue 4, DOMAIN.md 1): every RPC of the catalog that
+"""Roles x catalog RPCs: every RPC of the catalog that
 acts for someone, read or write, called by every kind of actor, against the
 real test database. One table says what each actor gets: allowed, Forbidden,
 NotFound (or a ValidationFailed naming the out-of-scope line, for imports).
@@ -306,7 +306,7 @@ def test_each_role_gets_exactly_what_its_scope_allows(call, catalogue, catalog_d
             if expected.codes is not None:
                 assert seen_codes(method, answer) == expected.codes, \
                     f"{who} calling {method} sees {sorted(seen_codes(method, answer))}, " \
-                    f"DOMAIN.md 1 allows exactly {sorted(expected.codes)}"
+                    f"the role allows exactly {sorted(expected.codes)}"
         else:
             assert after != before, f"{method} allowed to {who} but changed nothing"
         return

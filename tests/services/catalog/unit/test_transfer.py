@@ -1,4 +1,4 @@
-"""Import and export of the catalogue (issue 4): centres, commissions,
+"""Import and export of the catalogue: centres, commissions,
 formations and pieces; every line checked first with its line number, nothing
 changed on any error, the scope of every role."""
 import time

@@ -1,4 +1,4 @@
-"""Account mails of issue 3 with a real database and a real SMTP sink: the
+"""Account mails with a real database and a real SMTP sink: the
 link reaches the candidate and nowhere else, the contact from accounts wins,
 and a deleted account is forgotten."""
 import uuid
