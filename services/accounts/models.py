@@ -200,9 +200,10 @@ class StudentRecord(Base):
 
 
 class LoginFailure(Base):
-    """Consecutive failed logins per account and client address and per client
-    address: the next attempt waits longer each time (bounded: slowed down,
-    never locked out). Also the mails a neutral flow sent to one address
+    """Consecutive failed logins per account (from anywhere, or from one of its
+    known addresses) and per client address: the next attempt waits longer each
+    time (bounded: slowed down, never locked out); the addresses an account
+    logged in from (failures 0). Also the mails a neutral flow sent to one address
     ("mail-<flow>:<sha256>": failures = mails sent since last_failure_at, the
     start of the window; throttle.mail_allowed)."""
     __tablename__ = "login_failures"

@@ -186,7 +186,8 @@ class AccountsService(ServiceBase):
         the same answer for every cause of refusal."""
         now = self.clock()
         session = self.db.session
-        keys = throttle.keys_for(kind, account, login, client_address)
+        known = throttle.is_known(session, kind, account, client_address)
+        keys = throttle.keys_for(kind, account, login, client_address, known=known)
         throttle.take_turn(session, keys)
         wait = throttle.retry_after(session, keys, now)
         if wait:
@@ -197,6 +198,7 @@ class AccountsService(ServiceBase):
             self.db.commit()
             raise ValidationFailed(codes.BAD_CREDENTIALS, "bad credentials")
         throttle.clear(session, keys)
+        throttle.remember_address(session, kind, account, client_address, now)
         if passwords.needs_rehash(password_hash):
             account.password_hash = passwords.hash_password(password)
         self.db.commit()
@@ -624,6 +626,8 @@ class AccountsService(ServiceBase):
             setattr(user, key, value)
         if password:
             user.password_hash = passwords.hash_password(password)
+            # staff have no reset flow: the administrator's new password lets them in
+            throttle.clear_account(self.db.session, "staff", user.id)
         user.updated_at = self.clock()
         if password or not user.active:  # a copied session cookie stops working at once
             login_sessions.end_all(self.db.session, user.updated_at,

@@ -10,15 +10,19 @@ password and is not counted, so hammering during the wait does not lengthen it.
 
 The account's counter does not depend on the address: spreading guesses over
 many addresses slows the account down just the same. Its owner is never kept
-out for good: the wait is capped, a success clears it, and so does a new
-password (`clear_account`, reached through "J'ai oublié mes identifiants").
-Counters idle for FORGET_AFTER are dropped by the purge job.
+out by someone else's guesses: from an address the account logged in from
+within KNOWN_FOR, attempts count on a counter of that account and address
+only (so only the owner's own failures there slow them down); elsewhere, the
+wait is capped, a success clears it, and so does a new password
+(`clear_account`, reached through "J'ai oublié mes identifiants", or an
+administrator's for staff). Counters idle for FORGET_AFTER are dropped by the
+purge job, known addresses after KNOWN_FOR.
 
 The same table also bounds the mails a neutral flow sends to one address
 (`mail_allowed`): at most MAIL_LIMIT mails of a flow per recipient per
 MAIL_WINDOW, so nobody can flood an inbox with activation, credentials or
 email-change links; and the registrations from one client address
-(`registration_allowed`).
+(`registration_wait`).
 """
 import hashlib
 import math
@@ -34,6 +38,7 @@ from .models import LoginFailure
 ACCOUNT = (5, 900)    # (threshold, cap in seconds): 15 min at most between guesses
 ADDRESS = (20, 900)
 FORGET_AFTER = timedelta(days=1)
+KNOWN_FOR = timedelta(days=90)
 LOCK_CLASS = 7301  # first key of the advisory locks taken on accounts' counters
 
 
@@ -66,6 +71,16 @@ def account_key(kind, account_id):
     return account_prefix(kind, account_id) + "any"
 
 
+def known_key(kind, account_id, address):
+    """Marks an address the account logged in from."""
+    return account_prefix(kind, account_id) + "known:" + _digest(address)
+
+
+def from_key(kind, account_id, address):
+    """The account's counter for attempts from one of its known addresses."""
+    return account_prefix(kind, account_id) + "from:" + _digest(address)
+
+
 def login_key(kind, login):
     """For a login that matches no account: throttled the same way, so probing
     does not reveal which logins exist."""
@@ -76,14 +91,42 @@ def address_key(address):
     return f"address:{_digest(address)}"
 
 
-def keys_for(kind, account, login, address):
-    """[(key, policy)] that apply to this attempt."""
-    address = address.strip() if isinstance(address, str) else ""
-    keys = [(account_key(kind, account.id) if account is not None
-             else login_key(kind, login), ACCOUNT)]
+def _address(address):
+    return address.strip() if isinstance(address, str) else ""
+
+
+def keys_for(kind, account, login, address, known=False):
+    """[(key, policy)] that apply to this attempt; `known`: the account logged
+    in from this address before (is_known)."""
+    address = _address(address)
+    if account is None:
+        first = login_key(kind, login)
+    elif known and address:
+        first = from_key(kind, account.id, address)
+    else:
+        first = account_key(kind, account.id)
+    keys = [(first, ACCOUNT)]
     if address:
         keys.append((address_key(address), ADDRESS))
     return keys
+
+
+def is_known(session, kind, account, address):
+    address = _address(address)
+    if account is None or not address:
+        return False
+    return session.get(LoginFailure, known_key(kind, account.id, address)) is not None
+
+
+def remember_address(session, kind, account, address, now):
+    """After a success: this address is the account's for KNOWN_FOR."""
+    address = _address(address)
+    if account is None or not address:
+        return
+    statement = insert(LoginFailure).values(key=known_key(kind, account.id, address),
+                                            failures=0, last_failure_at=now)
+    session.execute(statement.on_conflict_do_update(index_elements=["key"],
+                                                    set_={"last_failure_at": now}))
 
 
 def take_turn(session, keys):
@@ -180,9 +223,12 @@ def registration_wait(session, address, now):
 
 def forget_old_counts(session, now):
     """The purge job drops the mail and registration counts whose window is
-    over, and login failures idle for FORGET_AFTER."""
+    over, login failures idle for FORGET_AFTER and addresses an account has
+    not logged in from for KNOWN_FOR."""
+    known = LoginFailure.key.contains(":known:")
     session.execute(delete(LoginFailure).where(
         (LoginFailure.key.startswith("mail-") & (LoginFailure.last_failure_at <= now - MAIL_WINDOW))
         | (LoginFailure.key.startswith("register:")
            & (LoginFailure.last_failure_at <= now - REGISTRATION_WINDOW))
-        | (LoginFailure.last_failure_at <= now - FORGET_AFTER)))
+        | (~known & (LoginFailure.last_failure_at <= now - FORGET_AFTER))
+        | (known & (LoginFailure.last_failure_at <= now - KNOWN_FOR))))

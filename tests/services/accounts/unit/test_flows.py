@@ -288,8 +288,47 @@ def test_the_owner_is_not_locked_out_for_good(harness):
     assert isinstance(wait, int) and 0 < wait <= 900
     harness.clock.advance(seconds=wait)  # the wait is over: the owner gets in
     assert guess(harness, account["dossier_number"], "203.0.113.5", PASSWORD) == "in"
-    assert harness.sql("SELECT count(*) FROM login_failures WHERE key LIKE 'candidate:%'") == \
-        [(0,)]
+    assert harness.sql("SELECT count(*) FROM login_failures WHERE key LIKE 'candidate:%' "
+                       "AND key NOT LIKE '%:known:%'") == [(0,)]
+
+
+def keep_locked(harness, login, rounds, first=0, attempt=None):
+    """An attacker keeping an account locked: a guess from a new address as
+    soon as each wait is over (about 15 minutes a guess at worst)."""
+    attempt = attempt or guess
+    for n in range(first, first + rounds):
+        answer = attempt(harness, login, f"198.51.100.{n % 250}")
+        if isinstance(answer, int):
+            harness.clock.advance(seconds=answer)
+            attempt(harness, login, f"198.51.101.{n % 250}")
+
+
+def test_guesses_from_elsewhere_never_keep_the_owner_out_where_they_log_in(harness):
+    harness.activated("lea@example.org")
+    assert guess(harness, "lea@example.org", "203.0.113.5", PASSWORD) == "in"  # home
+    keep_locked(harness, "lea@example.org", 40)
+    # from anywhere else the account waits, as an attacker does ...
+    assert isinstance(guess(harness, "lea@example.org", "192.0.2.44", PASSWORD), int)
+    # ... but at home only the owner's own failures there count
+    assert guess(harness, "lea@example.org", "203.0.113.5", PASSWORD) == "in"
+    for _ in range(5):
+        assert guess(harness, "lea@example.org", "203.0.113.5") == "refused"
+    assert guess(harness, "lea@example.org", "203.0.113.5", PASSWORD) == 1
+    # the attacker is still slowed down: their counter was not cleared by the owner
+    assert isinstance(guess(harness, "lea@example.org", "192.0.2.45"), int)
+
+
+def test_an_address_is_known_for_ninety_days(harness):
+    harness.activated("lea@example.org")
+    assert guess(harness, "lea@example.org", "203.0.113.5", PASSWORD) == "in"
+    harness.clock.advance(days=89)
+    harness.call("purge_unactivated", {"kind": "system"})
+    keep_locked(harness, "lea@example.org", 12)
+    assert guess(harness, "lea@example.org", "203.0.113.5", PASSWORD) == "in"
+    harness.clock.advance(days=91)
+    harness.call("purge_unactivated", {"kind": "system"})
+    keep_locked(harness, "lea@example.org", 12, first=100)
+    assert isinstance(guess(harness, "lea@example.org", "203.0.113.5", PASSWORD), int)
 
 
 def test_a_new_password_lets_the_owner_in_at_once(harness):
@@ -302,6 +341,31 @@ def test_a_new_password_lets_the_owner_in_at_once(harness):
     token = harness.events("credentials_requested")[-1]["reset_token"]
     harness.call("reset_password", ANONYMOUS, token, NEW_PASSWORD, NEW_PASSWORD)
     assert guess(harness, "lea@example.org", "203.0.113.5", NEW_PASSWORD) == "in"
+
+
+def test_an_administrators_new_password_lets_a_locked_out_staff_member_in(harness):
+    admin = {"kind": "staff", "id": 999, "login": "root", "role": "admin", "centres": []}
+    harness.remote["catalog.list_centres"] = []
+    harness.remote["catalog.list_commissions"] = []
+    user = harness.call("create_staff", admin, {
+        "login": "scol.lea", "display_name": "Léa Scol", "role": "scol",
+        "password": "Ancien-Secret-2027?"})
+    keep_locked(harness, "scol.lea", 40, attempt=staff_guess)
+    assert isinstance(staff_guess(harness, "scol.lea", "192.0.2.1", "Ancien-Secret-2027?"), int)
+    harness.call("update_staff", admin, user["id"], {
+        "display_name": "Léa Scol", "role": "scol", "password": "Nouveau-Secret-2027?"})
+    assert staff_guess(harness, "scol.lea", "192.0.2.1", "Nouveau-Secret-2027?") == "in"
+
+
+def staff_guess(harness, login, address, password="Wrong-pass-1!"):
+    try:
+        harness.call("authenticate_staff", ANONYMOUS, login, password, client_address=address)
+    except ValidationFailed:
+        return "refused"
+    except Conflict as exc:
+        assert exc.code == "login_throttled"
+        return int(exc.fields["retry_after"])
+    return "in"
 
 
 def test_staff_logins_are_throttled_too(harness):
