@@ -198,7 +198,8 @@ class OutboxRelay:
                     .limit(RELAY_BATCH)
                     .with_for_update(skip_locked=True)).all()
                 for row in rows:
-                    self.publisher.publish(sign_event(row.payload), exchange=self.exchange,
+                    self.publisher.publish(sign_event(self.service_name, row.event_type,
+                                                      row.payload), exchange=self.exchange,
                                            routing_key=row.event_type)
                     session.execute(delete(self.outbox).where(self.outbox.c.id == row.id))
                 session.commit()

@@ -2,8 +2,9 @@
 
 - `@rpc` (an entrypoint replacing nameko's): every RPC method takes `actor`
   as its first parameter. On the wire that argument is a signed token
-  (services/common/trust.py); the entrypoint verifies it before a worker
-  starts and hands the method the actor mapping. An unsigned, expired,
+  (services/common/trust.py) bound to the method and the call's other
+  arguments; the entrypoint verifies it before a worker starts and hands the
+  method the actor mapping. An unsigned, expired,
   tampered or misdirected actor is answered `Forbidden` and nothing runs.
   A method whose first parameter is not `actor` stops the service at start.
 - `ServiceRpc("catalog")` (a dependency replacing nameko's RpcProxy): calls
@@ -12,7 +13,7 @@
   `self.catalog.get_formation(code)`.
 - `ActingProxy(proxy, "accounts")` wraps a standalone nameko proxy (the
   gateway's pool, health checks, tests): the first argument of each call is an
-  actor mapping, which it signs for that one method.
+  actor mapping, which it signs for that one call.
 """
 import inspect
 import logging
@@ -47,9 +48,9 @@ class TrustedRpc(Rpc):
             args, kwargs = list(body["args"]), dict(body["kwargs"])
         except (KeyError, TypeError):
             raise MalformedRequest("Message missing `args` or `kwargs`") from None
-        token = args[0] if args else kwargs.get("actor")
+        token = args[0] if args else kwargs.pop("actor", None)
         try:
-            actor = trust.verify_actor(token, self.audience)
+            actor = trust.verify_actor(token, self.audience, args[1:], kwargs)
         except Exception as exc:
             log.warning("refused %s: %s", self.audience, exc)
             raise
@@ -77,7 +78,7 @@ class SigningProxy:
 
         def call(*args, **kwargs):
             actor, rest = self._actor_for(args)
-            return target(trust.sign_actor(actor, audience), *rest, **kwargs)
+            return target(trust.sign_actor(actor, audience, rest, kwargs), *rest, **kwargs)
         call.__name__ = audience
         return call
 

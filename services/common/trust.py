@@ -4,10 +4,13 @@ Anyone who can reach the broker can publish an RPC request or an event. So:
 
 - the actor of every RPC travels as a short-lived token signed with
   ACTOR_SIGNING_KEY (shared by the gateway and the services, nobody else),
-  bound to the one method it was issued for (a token taken from a call to
-  `catalog.get_offer` cannot be replayed against `applications.enter_decision`);
-- every event carries a signature over its payload, made by the publishing
-  service's outbox relay and checked before a handler runs.
+  bound to the one call it was issued for: the method and its other arguments
+  (a token read off a call to `catalog.get_offer` cannot be replayed against
+  `applications.enter_decision`, nor a decision's token with another code);
+- every event carries a signature over its publisher, its type and its
+  payload, made by the publishing service's outbox relay and checked before a
+  handler runs (a genuine `candidate_updated` republished as `account_deleted`
+  does not verify).
 
 itsdangerous (Flask's own signing library) does the HMAC-SHA256 work.
 """
@@ -15,6 +18,7 @@ import hashlib
 import json
 
 from itsdangerous import BadSignature, Signer, URLSafeTimedSerializer
+from kombu.utils import json as wire_json
 
 from .config import env
 from .errors import Forbidden
@@ -50,17 +54,33 @@ def _actors():
                                   signer_kwargs={"digest_method": hashlib.sha256})
 
 
-def sign_actor(actor, audience):
-    """A token saying `actor` asks `audience` ("service.method"), valid actor_ttl() seconds."""
+def _canonical_json(value):
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def arguments_digest(args, kwargs, sent=False):
+    """What binds a token to a call's other arguments. `sent`: as the callee
+    receives them; otherwise as the caller holds them, so first passed through
+    the wire's JSON (tuples become lists, dates strings) to compare alike."""
+    value = [list(args), dict(kwargs or {})]
+    if not sent:
+        value = wire_json.loads(wire_json.dumps(value))
+    return hashlib.sha256(_canonical_json(value).encode()).hexdigest()
+
+
+def sign_actor(actor, audience, args=(), kwargs=None):
+    """A token saying `actor` makes this call: `audience` ("service.method")
+    with these other arguments; valid actor_ttl() seconds."""
     if not isinstance(actor, dict) or not actor.get("kind"):
         raise TypeError(f"{audience}: the first argument of an RPC is the actor (a mapping)")
-    return _actors().dumps({"actor": actor, "aud": audience})
+    return _actors().dumps({"actor": actor, "aud": audience,
+                            "args": arguments_digest(args, kwargs)})
 
 
-def verify_actor(token, audience):
-    """The actor a token asserts for `audience`; Forbidden when it is not a
-    token, was not signed with our key, was altered, has expired, or was
-    issued for another method."""
+def verify_actor(token, audience, args=(), kwargs=None):
+    """The actor a token asserts for this call (`audience`, the other arguments
+    as received); Forbidden when it is not a token, was not signed with our
+    key, was altered, has expired, or was issued for another call."""
     if not isinstance(token, str):
         raise Forbidden(UNTRUSTED, "the actor is not a signed assertion")
     try:
@@ -68,29 +88,32 @@ def verify_actor(token, audience):
     except BadSignature:  # includes SignatureExpired
         raise Forbidden(UNTRUSTED, "the actor's signature is invalid or expired") from None
     actor = claims.get("actor") if isinstance(claims, dict) else None
-    if claims.get("aud") != audience or not isinstance(actor, dict):
+    if (claims.get("aud") != audience or not isinstance(actor, dict)
+            or claims.get("args") != arguments_digest(args, kwargs, sent=True)):
         raise Forbidden(UNTRUSTED, "the actor was issued for another call")
     if actor.get("kind") == "system":  # scheduled jobs run inside a service, never over the wire
         raise Forbidden(UNTRUSTED, "the system actor does not travel")
     return actor
 
 
-def _canonical(payload):
+def _event_body(source, event_type, payload):
     body = {k: v for k, v in payload.items() if k != SIGNATURE_FIELD}
-    return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    return _canonical_json({"source": source, "type": event_type, "payload": body}).encode()
 
 
 def _events():
     return Signer(signing_key(), salt=EVENT_SALT, digest_method=hashlib.sha256)
 
 
-def sign_event(payload):
-    """The event with its signature (the relay publishes this)."""
-    signature = _events().get_signature(_canonical(payload)).decode()
+def sign_event(source, event_type, payload):
+    """The event `source` publishes as `event_type`, with its signature."""
+    signature = _events().get_signature(_event_body(source, event_type, payload)).decode()
     return {**payload, SIGNATURE_FIELD: signature}
 
 
-def event_is_signed(payload):
+def event_is_signed(payload, source, event_type):
+    """Whether `source` published this payload as `event_type`."""
     if not isinstance(payload, dict) or not isinstance(payload.get(SIGNATURE_FIELD), str):
         return False
-    return _events().verify_signature(_canonical(payload), payload[SIGNATURE_FIELD].encode())
+    return _events().verify_signature(_event_body(source, event_type, payload),
+                                      payload[SIGNATURE_FIELD].encode())

@@ -2,7 +2,8 @@
 Here an attacker does: the five services run as real containers on the real
 broker and databases, and every RPC of every service is called with forged
 actors (unsigned, signed with another key, altered, expired, issued for
-another method, the in-process system actor). Each is refused `Forbidden`
+another method or other arguments, the in-process system actor). Each is
+refused `Forbidden`
 (`untrusted_actor`) before anything runs. Forged events are dropped.
 
 FORGED_CALLS has one row per RPC: the guard below fails when a service gains
@@ -161,15 +162,20 @@ FORGED_CALLS = {
 }
 
 
-def _signed(actor, audience, key=None, age=0):
-    """A token as trust.sign_actor makes it, with any key, dated `age` seconds ago."""
+def _signed(actor, audience, key=None, age=0, args=None):
+    """A token as trust.sign_actor makes it, with any key, dated `age` seconds
+    ago, for the call's arguments (its row in FORGED_CALLS) unless others are given."""
+    service_name, method = audience.split(".")
+    if args is None:
+        args = FORGED_CALLS.get(service_name, {}).get(method, ())
     class Dated(TimestampSigner):
         def get_timestamp(self):
             return int(time.time()) - age
     serializer = URLSafeTimedSerializer(key or trust.signing_key(), salt=trust.ACTOR_SALT,
                                         signer=Dated,
                                         signer_kwargs={"digest_method": trust.hashlib.sha256})
-    return serializer.dumps({"actor": actor, "aud": audience})
+    return serializer.dumps({"actor": actor, "aud": audience,
+                             "args": trust.arguments_digest(args, {})})
 
 
 def _altered(audience):
@@ -194,6 +200,8 @@ FORGERIES = {
                                                           if audience != "accounts.ping"
                                                           else "catalog.ping"),
     "system over the wire": lambda audience: _signed({"kind": "system"}, audience),
+    "issued for other arguments": lambda audience: _signed(ADMIN, audience,
+                                                           args=("something else",)),
 }
 
 
@@ -297,9 +305,13 @@ def test_a_forged_event_is_dropped_and_a_signed_one_applied(platform, broker):
     for candidate_id in (7, 8):
         documents.create_upload(service("applications"),
                                 {**OWNER, "candidate_id": candidate_id}, "cni.pdf", 1000, None)
-    # The attacker asks every subscriber to delete candidate 7's data.
+    # The attacker asks every subscriber to delete candidate 7's data: unsigned,
+    # then as a genuine event of candidate 7 republished under another type.
     event_dispatcher(broker)("accounts", "account_deleted", {
         "event_id": str(uuid.uuid4()), "event_type": "account_deleted", "candidate_id": 7})
+    genuine = trust.sign_event("accounts", "candidate_updated", {
+        "event_id": str(uuid.uuid4()), "event_type": "candidate_updated", "candidate_id": 7})
+    event_dispatcher(broker)("accounts", "account_deleted", genuine)
     # A genuine deletion, published after it, is applied.
     signed_event_dispatcher(broker)("accounts", "account_deleted", {
         "event_id": str(uuid.uuid4()), "event_type": "account_deleted", "candidate_id": 8})

@@ -20,5 +20,5 @@ def signed_event_dispatcher(config):
     dispatch = event_dispatcher(config)
 
     def send(source_service, event_type, payload):
-        dispatch(source_service, event_type, sign_event(payload))
+        dispatch(source_service, event_type, sign_event(source_service, event_type, payload))
     return send
