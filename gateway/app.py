@@ -47,9 +47,11 @@ def create_app(overrides=None):
     # development without SECRET_KEY: sessions last as long as the process
     app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or secrets.token_hex(32)
     if app.config["TRUSTED_PROXIES"]:
-        # request.remote_addr becomes the address the proxies saw (only the
-        # client address: links are built from PUBLIC_URL).
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=0,
+        # request.remote_addr becomes the address the proxies saw, and
+        # request.is_secure what the client used (HSTS behind a TLS proxy);
+        # links are built from PUBLIC_URL, so no host or prefix is taken.
+        proxies = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,
                                 x_host=0, x_port=0, x_prefix=0)
     pool = RpcPool(app.config["NAMEKO"], size=app.config["RPC_POOL_SIZE"],
                    timeout=app.config["RPC_TIMEOUT"])

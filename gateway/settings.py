@@ -47,7 +47,7 @@ def load():
         # A session lasts SESSION_HOURS (accounts ends it sooner: logout, new
         # password...); who it belongs to is asked of accounts again after
         # SESSION_CHECK_SECONDS.
-        "PERMANENT_SESSION_LIFETIME": timedelta(hours=int(env("SESSION_HOURS", "12"))),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=float(env("SESSION_HOURS", "12"))),
         "SESSION_CHECK_SECONDS": float(env("SESSION_CHECK_SECONDS", "5")),
     }
 

@@ -146,7 +146,7 @@ class AccountsService(ServiceBase):
         (a staff user's role and scope included): {actor, expires_at}.
         NotFound `session_ended` when it was ended, has expired or never
         existed, or its user is disabled or gone: the gateway logs out."""
-        actors.require_kind(actor, "anonymous", "service")
+        actors.require_kind(actor, "anonymous")  # the gateway, before it knows who is there
         row = login_sessions.live(self.db.session, session_id, self.clock())
         who = self._session_actor(row) if row is not None else None
         if who is None:
@@ -701,7 +701,7 @@ class AccountsService(ServiceBase):
     def set_commission_members(self, actor, commission_code, members):
         """Sets who sits on a commission (members [{login, president}], committee
         users, exactly one president): admin, scol, or a manager of its centre.
-        The new scope applies at each member's next login."""
+        The new scope applies to their sessions within seconds (check_session)."""
         staff_admin.require_member_editor(actor)
         code = staff_admin.commission_in_scope(actor, commission_code,
                                                self._commissions_seen_by(actor))

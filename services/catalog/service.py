@@ -156,8 +156,9 @@ class CatalogService(ServiceBase):
 
     @rpc(expected_exceptions=EXPECTED)
     def list_commissions(self, actor):
-        """The commissions in a staff actor's centres; every one for a service."""
-        centres = None if actors.is_service(actor) else actors.staff_centres(actor)
+        """The commissions in a staff actor's centres; every one for accounts
+        (which keeps its staff users' commissions)."""
+        centres = None if actors.is_service(actor, "accounts") else actors.staff_centres(actor)
         rows = self.db.session.scalars(select(Commission).options(joinedload(Commission.centre))
                                        .order_by(Commission.code)).all()
         return [{**schemas.commission_admin(row), "centre": row.centre.code} for row in rows

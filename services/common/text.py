@@ -9,7 +9,8 @@ label read differently from what it holds. So:
 - single-line fields refuse every control character: C0 and C1 controls (CR, LF,
   TAB, NEL...), Unicode format characters (bidi overrides and isolates,
   zero-width characters, BOM...), the line and paragraph separators U+2028 and
-  U+2029, and lone surrogates;
+  U+2029, and lone surrogates; but the zero-width joiner and non-joiner
+  (U+200D, U+200C), which some Persian and Indic names need to be spelt;
 - multi-line fields (descriptions, comments, postal addresses typed in a text
   area) accept CR and LF, stored as LF, and refuse the others.
 
@@ -23,12 +24,17 @@ CONTROL_CHARACTER = "control_character"
 # Zl, Zp: U+2028, U+2029; Cs: surrogates.
 REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 NEWLINES = frozenset("\r\n")
+JOINERS = frozenset("\u200c\u200d")  # they shape letters; they cannot break a line
+
+
+def _refused(char, multiline):
+    return (unicodedata.category(char) in REFUSED_CATEGORIES and char not in JOINERS
+            and not (multiline and char in NEWLINES))
 
 
 def has_control(text, multiline=False):
     """Whether `text` holds a character the field refuses."""
-    return any(unicodedata.category(char) in REFUSED_CATEGORIES
-               and not (multiline and char in NEWLINES) for char in text)
+    return any(_refused(char, multiline) for char in text)
 
 
 def field_error(text, multiline=False):
@@ -47,6 +53,5 @@ def without_controls(text, multiline=False):
     rules, so it can neither add a header nor hide anything."""
     if multiline:
         text = newlines(text)
-    cleaned = "".join(" " if unicodedata.category(char) in REFUSED_CATEGORIES
-                      and not (multiline and char == "\n") else char for char in text)
+    cleaned = "".join(" " if _refused(char, multiline) else char for char in text)
     return cleaned if multiline else " ".join(cleaned.split())

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import render_template_string
 
+from gateway import create_app
 from services.common.errors import NotFound
 from tests.gateway.test_app import app, fake, login_candidate  # noqa: F401
 from tests.gateway.test_catalogue_pages import CENTRE
@@ -118,6 +119,18 @@ def test_hsts_only_over_https(app):
     assert re.fullmatch(r"max-age=(\d+); includeSubDomains",
                         secure.headers["Strict-Transport-Security"])
     assert int(secure.headers["Strict-Transport-Security"].split("=")[1].split(";")[0]) >= 31536000
+
+
+def test_hsts_behind_a_trusted_proxy_that_terminates_tls():
+    proxied = create_app({"TESTING": False, "SECRET_KEY": "test", "APP_ENV": "development",
+                          "TRUSTED_PROXIES": 1}).test_client()
+    fake(proxied.application)
+    tls = proxied.get("/", headers={"X-Forwarded-For": "203.0.113.7",
+                                    "X-Forwarded-Proto": "https"})
+    assert "Strict-Transport-Security" in tls.headers
+    plain = proxied.get("/", headers={"X-Forwarded-For": "203.0.113.7",
+                                      "X-Forwarded-Proto": "http"})
+    assert "Strict-Transport-Security" not in plain.headers
 
 
 INLINE = [

@@ -8,7 +8,9 @@ SPOOFS = ["Master\r\nBcc: x@y.fr", "Master\nBcc: x@y.fr", "Master\rX", "Master\t
           "Master\u2028Bcc: x@y.fr", "Master\u2029", "Licence \u202eenilno", "Li\u200bcence",
           "\ufeffLicence", "Licence \u2066isolate\u2069"]
 FINE = ["Master Informatique 1re année", "L'École d’été — « Géographie »", "Licence\u00a0Pro",
-        "Łódź, Ærøskøbing, 東京", "Chimie 🧪", "O'Brien-Nguyễn"]
+        "Łódź, Ærøskøbing, 東京", "Chimie 🧪", "O'Brien-Nguyễn",
+        "می‌رود",   # Persian: a zero-width non-joiner spells it
+        "क्‍ष"]                # Devanagari: a zero-width joiner shapes it
 
 
 @pytest.mark.parametrize("value", SPOOFS)
