@@ -257,9 +257,11 @@ def refuse_email_change(db, candidate, now):
     """Back to the former address with no change pending (the caller ends the
     sessions and sets the new password). The former address is taken only by
     an account never activated (its link went to that same mailbox, e.g. a
-    registration made to block this): that account goes. -> {email, restored}."""
+    registration made to block this): that account goes. -> {email, restored},
+    and `replaced`: the address that was in force, when it is not any more."""
     old = candidate.email_undo_address
     restored = domain.email_key(old) != candidate.email_key
+    replaced = candidate.email if restored else None
     if restored:
         holder = queries.candidate_by_email(db.session, old, lock=True)
         if holder is not None and holder.id != candidate.id:
@@ -278,7 +280,7 @@ def refuse_email_change(db, candidate, now):
         raise Conflict(codes.OLD_EMAIL_TAKEN, "another account uses the former address") from None
     if restored:
         db.emit("candidate_updated", schemas.updated_event(candidate))
-    return {"email": candidate.email, "restored": restored}
+    return {"email": candidate.email, "restored": restored, "replaced": replaced}
 
 
 # -- data, deletion, purge -----------------------------------------------------------------

@@ -492,14 +492,20 @@ class AccountsService(ServiceBase):
             schemas.check_new_password(password, password_confirm,
                                        schemas.personal_words(candidate))
         answer = flows.refuse_email_change(self.db, candidate, now)
+        replaced = answer.pop("replaced")
         login_sessions.end_all(self.db.session, now, "email_change_refused",
                                candidate_id=candidate.id)
         if with_password:
             candidate.password_hash = passwords.hash_password(password)
             candidate.reset_token_hash = candidate.reset_expires_at = None
             throttle.clear_account(self.db.session, "candidate", candidate.id)
-            self.db.emit("password_changed",
-                         schemas.password_changed_event(candidate, "email_change_refused"))
+            told = schemas.password_changed_event(candidate, "email_change_refused")
+            self.db.emit("password_changed", told)
+            if replaced:
+                # Whoever held the former mailbox took the account back: if that
+                # was not the owner (a mailbox lost or recycled), the owner, at
+                # the address now replaced, hears of it too.
+                self.db.emit("password_changed", {**told, "email": replaced})
         self.db.commit()
         return answer
 

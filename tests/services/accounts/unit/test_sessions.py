@@ -222,6 +222,10 @@ def test_refusing_after_confirmation_restores_the_former_address(harness, lea):
     assert harness.call("check_email_refusal", ANONYMOUS, refusal)["confirmed"] is True
     assert harness.call("refuse_email_change", ANONYMOUS, refusal, NEW_PASSWORD,
                         NEW_PASSWORD) == {"email": "lea@example.org", "restored": True}
+    # both addresses hear of the new password: the one restored and the one replaced
+    told = [e["email"] for e in harness.events("password_changed")
+            if e["reason"] == "email_change_refused"]
+    assert sorted(told) == sorted(["lea@example.org", THIEF])
     assert alive(harness, thief_session) is None
     assert harness.events("candidate_updated")[-1]["email"] == "lea@example.org"
     assert harness.call("get_dossier", lea["actor"])["pending_email"] is None
