@@ -5,13 +5,16 @@ from flask import render_template
 from nameko.exceptions import RpcTimeout
 from werkzeug.exceptions import HTTPException
 
-from services.common.errors import (Conflict, DomainError, Forbidden, NotFound,
+from services.common.errors import (Conflict, DomainError, Forbidden, NotFound, Unavailable,
                                     ValidationFailed)
 
 from .i18n import error_text, t
 from .rpc import RpcPoolExhausted
 
 log = logging.getLogger(__name__)
+
+# What a 503 asks a client (a browser, a load balancer) to wait before retrying.
+RETRY_AFTER_SECONDS = 10
 
 
 def field_errors(exc):
@@ -53,13 +56,18 @@ def register(app):
         message = t(key) if key in ("error.404", "error.403", "error.413", "error.400") else exc.description
         return render_template("error.html", message=message), exc.code
 
+    @app.errorhandler(Unavailable)
     @app.errorhandler(RpcTimeout)
     @app.errorhandler(RpcPoolExhausted)
     @app.errorhandler(ConnectionError)
     @app.errorhandler(OSError)
     def unavailable(exc):
-        log.exception("a service did not answer")
-        return render_template("error.html", message=t("error.503")), 503
+        if isinstance(exc, Unavailable):  # a service said so in time: no traceback to keep
+            log.warning("unavailable: %s", exc)
+        else:
+            log.exception("a service did not answer")
+        answer = render_template("error.html", message=t("error.503"))
+        return answer, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
     @app.errorhandler(Exception)
     def unexpected(exc):

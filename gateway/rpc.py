@@ -12,6 +12,7 @@ import queue
 import threading
 from contextlib import contextmanager
 
+from nameko.rpc import ServiceProxy
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.common.errors import DomainError
@@ -91,8 +92,15 @@ class RpcPool:
             self._discard(client)
 
     def call(self, service, method, *args, **kwargs):
-        with self.client() as proxy:
-            return getattr(getattr(proxy, service), method)(*args, **kwargs)
+        """One call, waiting `timeout` seconds at most; the request expires in
+        the broker at that moment, so a service that comes back never runs
+        what its user was told had failed."""
+        with self.client() as cluster:
+            # nameko's ClusterProxy gives its service proxies no publish
+            # options: one is made here on its context and reply queue.
+            target = ServiceProxy(cluster._worker_ctx, service, cluster._reply_listener,
+                                  expiration=self.timeout)
+            return getattr(target, method)(*args, **kwargs)
 
 
 class Remote:

@@ -4,7 +4,8 @@ import os
 from datetime import timedelta
 
 from services.common import production
-from services.common.config import actor_signing_key, app_env, env, nameko_config
+from services.common.config import (actor_signing_key, app_env, env, nameko_config,
+                                    rpc_timeout)
 
 
 def trusted_proxies():
@@ -27,7 +28,7 @@ def load():
         "INSTITUTION_CONTACT_EMAIL": env("INSTITUTION_CONTACT_EMAIL", "candidatures@univ-demo.fr"),
         "INSTITUTION_CONTACT_PHONE": env("INSTITUTION_CONTACT_PHONE", "01 23 45 67 89"),
         "RPC_POOL_SIZE": int(env("RPC_POOL_SIZE", "8")),
-        "RPC_TIMEOUT": int(env("RPC_TIMEOUT", "30")),
+        "RPC_TIMEOUT": rpc_timeout(),
         "MAX_CONTENT_LENGTH": int(env("MAX_UPLOAD_BYTES", str(12 * 1024 * 1024))),
         "NAMEKO": nameko_config(),
         # The university's CAS server (protocol 3); empty: no single sign-on.

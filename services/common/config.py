@@ -38,6 +38,18 @@ def database_url(service):
     return f"{base}/{prefix}_{service}"
 
 
+def rpc_timeout():
+    """Seconds the gateway waits for a service's answer (RPC_TIMEOUT)."""
+    return float(env("RPC_TIMEOUT", "30"))
+
+
+def service_rpc_timeout():
+    """Seconds a service waits for another's (SERVICE_RPC_TIMEOUT): well under
+    the gateway's, so the gateway hears that a service it asked is stuck on
+    another before it gives up itself."""
+    return float(env("SERVICE_RPC_TIMEOUT", "5"))
+
+
 def public_url():
     """Where candidates reach the gateway; used in links sent by mail."""
     return env("PUBLIC_URL", f"http://127.0.0.1:{env('PORT', '8000')}").rstrip("/")

@@ -54,4 +54,11 @@ class Conflict(DomainError):
     http_status = 409
 
 
+@deserialize_to_instance
+class Unavailable(DomainError):
+    """A service this one needs did not answer in time: nothing was done, and
+    the request it was sent expires unanswered (try again later)."""
+    http_status = 503
+
+
 EXPECTED = (DomainError,)

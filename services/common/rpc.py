@@ -10,7 +10,8 @@
 - `ServiceRpc("catalog")` (a dependency replacing nameko's RpcProxy): calls
   to another service carry this service's own signed identity as the actor,
   prepended to the arguments, so calling code reads as before:
-  `self.catalog.get_formation(code)`.
+  `self.catalog.get_formation(code)`; each waits SERVICE_RPC_TIMEOUT at most
+  (then `Unavailable`) and its request expires in the broker at that moment.
 - `ActingProxy(proxy, "accounts")` wraps a standalone nameko proxy (the
   gateway's pool, health checks, tests): the first argument of each call is an
   actor mapping, which it signs for that one call.
@@ -18,12 +19,14 @@
 import inspect
 import logging
 
+import eventlet
 from nameko.exceptions import MalformedRequest
-from nameko.rpc import Rpc, RpcProxy
+from nameko.rpc import Rpc, RpcProxy, ServiceProxy
 
 from . import trust
 from .actors import service as service_actor
-from .errors import EXPECTED
+from .config import service_rpc_timeout
+from .errors import EXPECTED, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +68,12 @@ rpc = TrustedRpc.decorator
 
 
 class SigningProxy:
-    """Calls `service.method(token, *args)`, the token made by `actor_for(args)`."""
+    """Calls `service.method(token, *args)`, the token made by `actor_for(args)`;
+    with a `timeout`, waits that many seconds at most, then raises Unavailable."""
 
-    def __init__(self, proxy, service, actor_for):
+    def __init__(self, proxy, service, actor_for, timeout=None):
         self._proxy, self._service, self._actor_for = proxy, service, actor_for
+        self._timeout = timeout
 
     def __getattr__(self, method):
         if method.startswith("_"):
@@ -78,9 +83,25 @@ class SigningProxy:
 
         def call(*args, **kwargs):
             actor, rest = self._actor_for(args)
-            return target(trust.sign_actor(actor, audience, rest, kwargs), *rest, **kwargs)
+            token = trust.sign_actor(actor, audience, rest, kwargs)
+            if self._timeout is None:
+                return target(token, *rest, **kwargs)
+            return _within(self._timeout, audience, target, token, *rest, **kwargs)
         call.__name__ = audience
         return call
+
+
+def _within(seconds, audience, target, *args, **kwargs):
+    timer = eventlet.Timeout(seconds)
+    try:
+        return target(*args, **kwargs)
+    except eventlet.Timeout as exc:
+        if exc is not timer:  # a caller's own, wider deadline
+            raise
+        log.warning("%s did not answer within %ss", audience, seconds)
+        raise Unavailable("service_unavailable", f"{audience} did not answer in time") from None
+    finally:
+        timer.cancel()
 
 
 def _first_argument(args):
@@ -95,9 +116,16 @@ def ActingProxy(proxy, service):
 
 
 class ServiceRpc(RpcProxy):
-    """nameko's RpcProxy, each call signed with the calling service's identity."""
+    """nameko's RpcProxy, each call signed with the calling service's identity
+    and bounded by SERVICE_RPC_TIMEOUT: a dead service answers Unavailable in
+    seconds instead of holding this worker (its locks and its database
+    connection) forever, and the request expires in the broker at the same
+    moment, so it never runs after its caller gave up."""
 
     def get_dependency(self, worker_ctx):
         identity = service_actor(self.container.service_name)
-        return SigningProxy(super().get_dependency(worker_ctx), self.target_service,
-                            lambda args: (identity, args))
+        timeout = service_rpc_timeout()
+        proxy = ServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener,
+                             **{**self.options, "expiration": timeout})
+        return SigningProxy(proxy, self.target_service, lambda args: (identity, args),
+                            timeout=timeout)
