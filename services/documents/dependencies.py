@@ -31,8 +31,14 @@ def storage_settings():
     }
 
 
+def _bucket_gone(exc):
+    return isinstance(exc, S3Error) and exc.code == "NoSuchBucket"
+
+
 class ObjectStore:
-    """One bucket: presigned URLs, size, first bytes, put, remove."""
+    """One bucket: presigned URLs, size, first bytes, put, remove. The bucket
+    is made again when storage comes back without it (a new volume, a wiped
+    test server): no restart needed."""
 
     def __init__(self, settings):
         self.bucket = settings["bucket"]
@@ -41,8 +47,10 @@ class ObjectStore:
                             region=settings["region"])
         self.bucket_ready = False
 
-    def ensure_bucket(self):
-        if self.bucket_ready:
+    def ensure_bucket(self, check=False):
+        """Makes the bucket if missing; `check`: ask storage even if it was
+        there before (a presigned PUT goes to it without us)."""
+        if self.bucket_ready and not check:
             return
         if not self.client.bucket_exists(self.bucket):
             try:
@@ -52,8 +60,21 @@ class ObjectStore:
                     raise
         self.bucket_ready = True
 
+    def _again_if_bucket_gone(self, operation):
+        """Runs `operation`; if storage lost the bucket, makes it and runs it once more."""
+        try:
+            return operation()
+        except S3Error as exc:
+            if not _bucket_gone(exc):
+                raise
+            log.warning("bucket %s was gone: made again", self.bucket)
+            self.bucket_ready = False
+            self.ensure_bucket()
+            return operation()
+
     def upload_url(self, key):
-        self.ensure_bucket()  # the PUT goes straight to the bucket: it must exist
+        # the PUT goes straight to the bucket, not through us: it must exist now
+        self.ensure_bucket(check=True)
         return self.client.presigned_put_object(self.bucket, key, expires=PUT_EXPIRY)
 
     def download_url(self, key):
@@ -63,7 +84,8 @@ class ObjectStore:
         """Bytes stored under key, or None when nothing is there."""
         self.ensure_bucket()
         try:
-            return self.client.stat_object(self.bucket, key).size
+            return self._again_if_bucket_gone(
+                lambda: self.client.stat_object(self.bucket, key).size)
         except S3Error as exc:
             if exc.code in MISSING_CODES:
                 return None
@@ -80,13 +102,13 @@ class ObjectStore:
 
     def put(self, key, data, content_type):
         self.ensure_bucket()
-        self.client.put_object(self.bucket, key, io.BytesIO(data), len(data),
-                               content_type=content_type)
+        self._again_if_bucket_gone(lambda: self.client.put_object(
+            self.bucket, key, io.BytesIO(data), len(data), content_type=content_type))
 
     def remove(self, key):
         """Idempotent: removing what is not there succeeds (S3 semantics)."""
         self.ensure_bucket()
-        self.client.remove_object(self.bucket, key)
+        self._again_if_bucket_gone(lambda: self.client.remove_object(self.bucket, key))
 
 
 class Storage(DependencyProvider):
