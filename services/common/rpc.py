@@ -7,6 +7,8 @@
   method the actor mapping. An unsigned, expired,
   tampered or misdirected actor is answered `Forbidden` and nothing runs.
   A method whose first parameter is not `actor` stops the service at start.
+  A database that cannot be reached is answered `Unavailable`, as a service
+  that does not answer is.
 - `ServiceRpc("catalog")` (a dependency replacing nameko's RpcProxy): calls
   to another service carry this service's own signed identity as the actor,
   prepended to the arguments, so calling code reads as before:
@@ -22,6 +24,7 @@ import logging
 import eventlet
 from nameko.exceptions import MalformedRequest
 from nameko.rpc import Rpc, RpcProxy, ServiceProxy
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from . import trust
 from .actors import service as service_actor
@@ -29,6 +32,9 @@ from .config import service_rpc_timeout
 from .errors import EXPECTED, Unavailable
 
 log = logging.getLogger(__name__)
+
+# A database refusing or dropping connections: nothing the request did is kept.
+DB_UNREACHABLE = (OperationalError, InterfaceError)
 
 
 class TrustedRpc(Rpc):
@@ -62,6 +68,13 @@ class TrustedRpc(Rpc):
         else:
             kwargs["actor"] = actor
         super().handle_message({**body, "args": args, "kwargs": kwargs}, message)
+
+    def handle_result(self, message, worker_ctx, result, exc_info):
+        if exc_info is not None and isinstance(exc_info[1], DB_UNREACHABLE):
+            # the caller hears a typed "try again later", not a server error
+            exc_info = (Unavailable, Unavailable("service_unavailable",
+                                                 f"{self.audience}: database unreachable"), None)
+        return super().handle_result(message, worker_ctx, result, exc_info)
 
 
 rpc = TrustedRpc.decorator

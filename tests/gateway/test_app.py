@@ -6,7 +6,7 @@ import secrets
 import pytest
 
 from gateway import create_app
-from services.common.errors import Conflict, NotFound, ValidationFailed
+from services.common.errors import Conflict, NotFound, Unavailable, ValidationFailed
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 CANDIDATE = {"kind": "candidate", "id": 7, "dossier_number": "22PB7Y36", "email": "a@b.fr",
@@ -225,3 +225,12 @@ def test_login_goes_back_to_the_page_asked_for(app):
     answer = client.post("/connexion", data={"csrf_token": token(client), "login": "a@b.fr",
                                              "password": "x", "next": "/candidatures/3?onglet=1"})
     assert answer.headers["Location"] == "/candidatures/3?onglet=1"
+
+
+def test_a_service_unavailable_is_a_503_page_with_retry_after(app):
+    fake(app, catalog={"get_offer": Unavailable("service_unavailable", "documents is down")})
+    client = app.test_client()
+    login_candidate(client)
+    answer = client.get("/offre")
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "10"
+    assert "momentanément indisponible" in page_text(answer)
