@@ -89,7 +89,7 @@ def test_a_new_password_easy_to_guess_is_refused_with_the_reason(harness):
     harness.call("request_credentials", ANONYMOUS, "lea.martin@example.org")
     token = harness.events("credentials_requested")[-1]["reset_token"]
     number = account["dossier_number"]
-    for password, reason in [(f"{number}-ab!", "password_personal"),
+    for password, reason in [(f"{number}-aB9!", "password_personal"),
                              ("Motdepasse1!", "password_common"),
                              ("Aa1!Aa1!Aa1!", "password_pattern"),
                              ("Zxcvbnm,./1A", "password_pattern")]:
