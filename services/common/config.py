@@ -50,6 +50,19 @@ def service_rpc_timeout():
     return float(env("SERVICE_RPC_TIMEOUT", "5"))
 
 
+def pool_budget():
+    """(pool_size, max_overflow) of a service's database connections. A worker
+    holds one connection at most, the outbox relay one more: MAX_WORKERS + 1
+    is all an instance can use, so that is the ceiling by default
+    (DATABASE_POOL_SIZE kept open, 5; the rest opened under load). Budget:
+    the instances of all services × (MAX_WORKERS + 1) must stay under
+    PostgreSQL's max_connections (100 by default), or PgBouncer in front."""
+    ceiling = int(env("MAX_WORKERS", "10")) + 1
+    pool_size = int(env("DATABASE_POOL_SIZE", str(min(5, ceiling))))
+    overflow = int(env("DATABASE_MAX_OVERFLOW", str(max(0, ceiling - pool_size))))
+    return pool_size, overflow
+
+
 def public_url():
     """Where candidates reach the gateway; used in links sent by mail."""
     return env("PUBLIC_URL", f"http://127.0.0.1:{env('PORT', '8000')}").rstrip("/")

@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from .clock import utcnow
-from .config import amqp_uri, database_url
+from .config import amqp_uri, database_url, pool_budget
 from .trust import sign_event
 
 log = logging.getLogger(__name__)
@@ -148,7 +148,9 @@ def handle_once(handler):
 
 
 def make_engine(service):
-    return create_engine(database_url(service), pool_size=10, max_overflow=10,
+    """The service's engine; its connections are budgeted (pool_budget)."""
+    pool_size, max_overflow = pool_budget()
+    return create_engine(database_url(service), pool_size=pool_size, max_overflow=max_overflow,
                          pool_pre_ping=True)
 
 
