@@ -1,4 +1,4 @@
-"""Typed remote errors -> HTTP answers and form messages (ARCHITECTURE.md 6)."""
+"""Typed remote errors -> HTTP answers and form messages (docs/architecture.md)."""
 import logging
 
 from flask import render_template
