@@ -122,6 +122,19 @@ class CandidateCentre(Base):
     centre_code: Mapped[str] = mapped_column(String(40), primary_key=True)
 
 
+class TransmittedApplication(Base):
+    """The candidate's transmitted applications still standing (from
+    applications' application_transmitted and application_cancelled events):
+    a candidate who transmitted one cannot delete their account themselves.
+    Accounts keeps this copy so that it never calls applications, which calls
+    accounts."""
+    __tablename__ = "transmitted_applications"
+
+    application_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("candidates.id", ondelete="CASCADE"), index=True)
+
+
 class CandidateCommission(Base):
     """The commissions a candidate applied to (from applications' events): a
     committee member reads the dossiers of their commissions' candidates."""

@@ -103,3 +103,12 @@ def commissions_of(session, candidate_id):
     from .models import CandidateCommission
     return set(session.scalars(select(CandidateCommission.commission_code)
                                .where(CandidateCommission.candidate_id == candidate_id)))
+
+
+def has_transmitted(session, candidate_id):
+    """Whether the candidate has a transmitted application still standing
+    (accounts' copy, kept from applications' events)."""
+    from .models import TransmittedApplication
+    return session.scalar(select(TransmittedApplication.application_id)
+                          .where(TransmittedApplication.candidate_id == candidate_id)
+                          .limit(1)) is not None

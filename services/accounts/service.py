@@ -9,6 +9,7 @@ import eventlet
 
 from nameko.exceptions import UnknownService
 from nameko.timer import timer
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
 from services.common import actors
@@ -23,7 +24,8 @@ from services.common.service_base import ServiceBase
 from . import (access, cas, dossier, domain, entries, flows, login_sessions, passwords, queries,
                reference, schemas, staff_admin, staff_help, students, throttle)
 from . import exceptions as codes
-from .models import Base, CandidateCentre, CandidateCommission, StaffUser
+from .models import (Base, CandidateCentre, CandidateCommission, StaffUser,
+                     TransmittedApplication)
 
 log = logging.getLogger(__name__)
 CATALOG_TIMEOUT_SECONDS = 3
@@ -41,7 +43,6 @@ class AccountsService(ServiceBase):
     db = Database(Base.metadata)
     clock = Clock()
     catalog = ServiceRpc("catalog")
-    applications = ServiceRpc("applications")
     PURGE_SECONDS = 900
 
     # -- account creation and activation -----------------------------------------
@@ -518,7 +519,7 @@ class AccountsService(ServiceBase):
         """Its sessions go with the account (login_sessions rows cascade)."""
         candidate = self._candidate(actors.candidate_id(actor), lock=True)
         self._check_identity(candidate, password, session_id)
-        if self.applications.candidate_has_transmitted(candidate.id):
+        if queries.has_transmitted(self.db.session, candidate.id):
             raise Conflict(codes.ACCOUNT_HAS_TRANSMITTED,
                            "an application was transmitted: staff must delete the account")
         flows.delete_candidate(self.db, candidate, "candidate")
@@ -685,6 +686,18 @@ class AccountsService(ServiceBase):
         if commission and commission not in queries.commissions_of(self.db.session, candidate.id):
             self.db.session.add(CandidateCommission(candidate_id=candidate.id,
                                                     commission_code=commission))
+        application_id = payload.get("application_id")
+        if application_id and self.db.session.get(TransmittedApplication, application_id) is None:
+            self.db.session.add(TransmittedApplication(application_id=application_id,
+                                                       candidate_id=candidate.id))
+
+    @event_handler("applications", "application_cancelled", requeue_on_error=True)
+    @handle_once
+    def forget_cancelled_application(self, payload):
+        """A cancelled application no longer keeps its candidate from deleting
+        their account."""
+        self.db.session.execute(delete(TransmittedApplication).where(
+            TransmittedApplication.application_id == payload.get("application_id")))
 
     def _candidate(self, candidate_id, lock=False):
         candidate = queries.candidate(self.db.session, candidate_id, lock=lock)

@@ -244,6 +244,7 @@ def event(application, **extra):
     c = candidate_part(application)
     payload = {
         "application_id": application.id, "candidate_id": application.candidate_id,
+        "campaign": application.campaign_code,
         "formation": {"code": f.get("code"), "label": f.get("label")},
         "centre": {k: centre.get(k) for k in ("code", "label", "email")},
         "commission": {k: commission.get(k) for k in ("code", "label", "email")},

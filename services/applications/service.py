@@ -5,7 +5,7 @@ when an error is raised.
 """
 import logging
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.common import actors
@@ -136,18 +136,6 @@ class ApplicationsService(ServiceBase):
             return None
 
     @rpc(expected_exceptions=EXPECTED)
-    def count_applications(self, actor, formation_code, campaign_code=None):
-        """How many applications (cancelled included) a formation has: the
-        catalog refuses to delete a formation that has any. A formation code
-        comes back every campaign: campaign_code narrows to one campaign."""
-        actors.require_service(actor, "catalog")
-        query = (select(func.count()).select_from(Application)
-                 .where(Application.formation_code == str(formation_code)))
-        if campaign_code is not None:
-            query = query.where(Application.campaign_code == str(campaign_code))
-        return self.db.session.scalar(query) or 0
-
-    @rpc(expected_exceptions=EXPECTED)
     def list_my_applications(self, actor):
         candidate_id = actors.candidate_id(actor)
         return [schemas.summary(a, staff=False)
@@ -162,16 +150,6 @@ class ApplicationsService(ServiceBase):
         return view
 
     # -- the candidate's data and account ------------------------------------
-
-    @rpc(expected_exceptions=EXPECTED)
-    def candidate_has_transmitted(self, actor, candidate_id):
-        """Whether the candidate ever transmitted an application still standing:
-        accounts then refuses that they delete their account themselves."""
-        actors.require_service(actor, "accounts")
-        return bool(self.db.session.scalar(
-            select(Application.id).where(Application.candidate_id == int(candidate_id),
-                                         Application.transmitted_at.is_not(None),
-                                         Application.cancelled_at.is_(None)).limit(1)))
 
     @rpc(expected_exceptions=EXPECTED)
     def export_my_data(self, actor):

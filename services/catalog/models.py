@@ -206,3 +206,18 @@ class ReferenceItem(Base):
     colour: Mapped[str | None] = mapped_column(String(7))  # tags: #rrggbb
     order: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+
+
+class FormationApplication(Base):
+    """The applications made to a formation (from applications'
+    application_created events, cancelled ones included): a formation that
+    has any cannot be deleted. Catalog keeps this copy so that it never calls
+    applications, which calls catalog."""
+    __tablename__ = "formation_applications"
+
+    application_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    formation_code: Mapped[str] = mapped_column(String(40))
+    campaign_code: Mapped[str] = mapped_column(String(20))
+
+    __table_args__ = (Index("ix_formation_applications_formation",
+                            "campaign_code", "formation_code"),)

@@ -2,28 +2,28 @@
 browse, and the formation data other services snapshot (dates, contacts,
 required pieces). Read-only entrypoints, open to anyone: the catalogue is public.
 """
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from services.common import actors
 from services.common.clock import Clock
-from services.common.db import Database
+from services.common.db import Database, handle_once
 from services.common.errors import EXPECTED, Conflict, NotFound, ValidationFailed
-from services.common.rpc import ServiceRpc, rpc
+from services.common.events import event_handler
+from services.common.rpc import rpc
 from services.common.service_base import ServiceBase
 
 from . import admin, domain, queries, schemas, transfer
 from . import exceptions as codes
-from .models import (Base, Campaign, Centre, Commission, Formation, PieceDefinition,
-                     ReferenceItem)
+from .models import (Base, Campaign, Centre, Commission, Formation, FormationApplication,
+                     PieceDefinition, ReferenceItem)
 
 
 class CatalogService(ServiceBase):
     name = "catalog"
     db = Database(Base.metadata)
     clock = Clock()
-    applications = ServiceRpc("applications")
 
     @rpc(expected_exceptions=EXPECTED)
     def get_offer(self, actor, filter_text=None):
@@ -443,16 +443,19 @@ class CatalogService(ServiceBase):
 
     @rpc(expected_exceptions=EXPECTED)
     def delete_formation(self, actor, code, campaign=None):
-        """Only a formation nobody applied to can go (ask applications first);
-        else Conflict formation_has_applications: close it instead. Of the
-        active campaign (or the one given), never of an archived one."""
+        """Only a formation nobody applied to can go (the applications counted
+        from applications' events); else Conflict formation_has_applications:
+        close it instead. Of the active campaign (or the one given), never of
+        an archived one."""
         session = self.db.session
         admin.require_formation_writer(actor)
         target = self._open_campaign(campaign)
         formation = admin.formation_by_code(session, code, lock=True, campaign=target)
         admin.require_formation_scope(actor, formation.centre.code)
         # a code comes back every campaign: only this campaign's applications count
-        if self.applications.count_applications(formation.code, target.code):
+        if session.scalar(select(func.count()).select_from(FormationApplication).where(
+                FormationApplication.campaign_code == target.code,
+                FormationApplication.formation_code == formation.code)):
             raise Conflict(codes.FORMATION_HAS_APPLICATIONS,
                            "this formation has applications: disable it instead")
         session.execute(PieceDefinition.__table__.delete().where(
@@ -461,3 +464,17 @@ class CatalogService(ServiceBase):
         self.db.emit("formation_deleted", {"code": formation.code})
         self.db.commit()
         return {"deleted": True}
+
+    # -- events -------------------------------------------------------------------------
+
+    @event_handler("applications", "application_created", requeue_on_error=True)
+    @handle_once
+    def record_application(self, payload):
+        """Catalog's own count of each formation's applications."""
+        formation = (payload.get("formation") or {}).get("code")
+        if not (payload.get("application_id") and formation and payload.get("campaign")):
+            return
+        if self.db.session.get(FormationApplication, payload["application_id"]) is None:
+            self.db.session.add(FormationApplication(
+                application_id=payload["application_id"], formation_code=formation,
+                campaign_code=payload["campaign"]))

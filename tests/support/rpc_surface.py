@@ -19,7 +19,7 @@ PUBLIC = {
 INTERNAL = {
     "accounts": {"check_ready_to_apply": "applications"},
     "catalog": {},
-    "applications": {"count_applications": "catalog", "candidate_has_transmitted": "accounts"},
+    "applications": {},
     "documents": {"get_download": "applications", "render_admission_letter": "applications",
                   "discard_upload": "applications"},
     "notifications": {},

@@ -46,8 +46,7 @@ class Harness:
         # Answers of the other services (outside accounts' boundary), by
         # "service.method" (a value, an exception to raise or a function to
         # run); anything else answers a MagicMock.
-        self.remote = {"catalog.get_active_campaign": {"code": "2027", "label": "Campagne 2027"},
-                       "applications.candidate_has_transmitted": False}
+        self.remote = {"catalog.get_active_campaign": {"code": "2027", "label": "Campagne 2027"}}
 
     def call(self, method, *args, **kwargs):
         unit = self.unit_of_work(self.engine, Base.metadata)
@@ -111,6 +110,17 @@ class Harness:
         account = self.register(email)
         self.call("activate_account", ANONYMOUS, account["token"], password, password)
         return account
+
+    def transmitted(self, candidate_id, application_id, commission="SCI-INFO"):
+        """applications told accounts the candidate transmitted an application."""
+        self.call("record_transmitted_commission", {
+            "event_id": f"transmitted-{application_id}", "application_id": application_id,
+            "candidate_id": candidate_id, "commission": {"code": commission}})
+
+    def cancelled(self, candidate_id, application_id):
+        self.call("forget_cancelled_application", {
+            "event_id": f"cancelled-{application_id}", "application_id": application_id,
+            "candidate_id": candidate_id})
 
     def fill(self, actor, *sections, candidate_id=None):
         view = None

@@ -399,9 +399,22 @@ def test_a_candidate_deletes_their_account_and_everything_goes(harness):
 
 def test_a_candidate_with_a_transmitted_application_cannot_delete_the_account(harness):
     account = harness.activated("lea@example.org")
-    harness.remote["applications.candidate_has_transmitted"] = True
+    other = harness.activated("paul@example.org")
+    harness.transmitted(account["candidate_id"], 41)
+    harness.transmitted(account["candidate_id"], 41)  # a duplicate event changes nothing
+    harness.transmitted(other["candidate_id"], 42)
     harness.refused(Conflict, "account_has_transmitted", "delete_my_account", account["actor"],
                     PASSWORD)
+    # accounts knows it from applications' events: it asks nobody at deletion time
+    assert harness.sql("SELECT application_id, candidate_id FROM transmitted_applications "
+                       "ORDER BY 1") == [(41, account["candidate_id"]), (42, other["candidate_id"])]
+
+
+def test_a_cancelled_application_no_longer_keeps_the_account(harness):
+    account = harness.activated("lea@example.org")
+    harness.transmitted(account["candidate_id"], 41)
+    harness.cancelled(account["candidate_id"], 41)
+    assert harness.call("delete_my_account", account["actor"], PASSWORD) == {"deleted": True}
 
 
 def test_the_purge_destroys_accounts_never_activated_in_time(harness):

@@ -234,7 +234,6 @@ class ScopedHarness(Harness):
         worker.catalog.get_active_campaign.return_value = {"code": "2027", "label": "2027"}
         worker.catalog.list_centres.return_value = [{"code": "SCI"}, {"code": "LLSH"}]
         worker.catalog.list_commissions.side_effect = list_commissions
-        worker.applications.candidate_has_transmitted.return_value = False
         try:
             return getattr(worker, method)(*args, **kwargs)
         finally:

@@ -118,7 +118,7 @@ def test_staff_delete_an_account_within_scope_and_role(harness):
                     lea["candidate_id"])
     harness.refused(Forbidden, "read_only", "delete_account", staff("readonly"), lea["candidate_id"])
     # even with a transmitted application: staff decide
-    harness.remote["applications.candidate_has_transmitted"] = True
+    harness.transmitted(lea["candidate_id"], 41)
     assert harness.call("delete_account", SCI, lea["candidate_id"]) == {"deleted": True}
     event, = harness.events("account_deleted")
     assert event["reason"] == "staff"

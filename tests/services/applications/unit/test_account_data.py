@@ -2,18 +2,20 @@
 account."""
 import uuid
 
-from services.common.actors import service
 from services.common.errors import Conflict, Forbidden, NotFound
 
 
-def test_has_transmitted_counts_only_standing_transmitted_applications(harness, actors):
-    assert harness.call("candidate_has_transmitted", service("accounts"), 12) is False
+def test_events_tell_accounts_which_transmitted_applications_stand(harness, actors):
+    """accounts keeps its own list of a candidate's transmitted applications
+    (it refuses a candidate's own account deletion while one stands) from these
+    events, instead of calling applications back."""
     draft = harness.apply(actors.ada, "MINFO1")["id"]
-    assert harness.call("candidate_has_transmitted", service("accounts"), 12) is False      # not transmitted yet
     harness.call("cancel", actors.ada, draft)
-    harness.transmitted(actors.ada, "MMATH1")
-    assert harness.call("candidate_has_transmitted", service("accounts"), 12) is True
-    assert harness.call("candidate_has_transmitted", service("accounts"), 34) is False
+    sent = harness.transmitted(actors.ada, "MMATH1")["id"]
+    transmitted, = harness.events("application_transmitted")
+    assert (transmitted["application_id"], transmitted["candidate_id"]) == (sent, 12)
+    cancelled, = harness.events("application_cancelled")
+    assert (cancelled["application_id"], cancelled["candidate_id"]) == (draft, 12)
 
 
 def test_export_gives_every_own_application_with_its_history(harness, actors):
@@ -70,11 +72,14 @@ def test_a_piece_template_is_downloadable_from_the_application(harness, actors):
     harness.refused(NotFound, "not_found", "get_piece_template", actors.bob, app_id, first)
 
 
-def test_count_applications_of_a_formation(harness, actors):
-    assert harness.call("count_applications", service("catalog"), "MINFO1") == 0
-    harness.apply(actors.ada, "MINFO1")
-    harness.apply(actors.bob, "MINFO1")
-    assert harness.call("count_applications", service("catalog"), "MINFO1") == 2
+def test_creation_events_let_catalog_count_a_formations_applications(harness, actors):
+    """catalog refuses to delete a formation with applications, counted from
+    these events (it never calls applications, which calls catalog)."""
+    first = harness.apply(actors.ada, "MINFO1")["id"]
+    second = harness.apply(actors.bob, "MINFO1")["id"]
+    created = harness.events("application_created")
+    assert [(e["application_id"], e["campaign"], e["formation"]["code"]) for e in created] == [
+        (first, "2027", "MINFO1"), (second, "2027", "MINFO1")]
 
 
 def test_an_archived_campaigns_applications_are_read_only(harness, actors):

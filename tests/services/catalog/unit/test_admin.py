@@ -12,7 +12,7 @@ from services.common.clock import FixedClock
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 NOW = datetime(2027, 3, 10, 9, 0, tzinfo=timezone.utc)
-APPLIED = {("MINFO1", "2027"): 3}  # what applications answers: 2027's MINFO1 has some
+APPLIED = {("MINFO1", "2027"): 3}  # applications' events told catalog: 2027's MINFO1 has some
 
 
 def staff(role, centres=()):
@@ -31,13 +31,26 @@ FORMATION = {"code": "LPHYS3", "label": "Licence Physique 3e année", "level": "
              "treatment_type": "AC", "commission": "SCI-INFO", "capacity": "40", **DATES}
 
 
+def record_applications(unit):
+    """The application_created events catalog received (once each)."""
+    worker = worker_factory(CatalogService, db=unit, clock=FixedClock(NOW))
+    number = 9000
+    for (code, campaign), count in APPLIED.items():
+        for _ in range(count):
+            number += 1
+            worker.record_application({"event_id": f"created-{number}", "application_id": number,
+                                       "campaign": campaign, "formation": {"code": code}})
+
+
 @pytest.fixture
 def call(catalog_db, unit_of_work, snapshot):
+    setup = unit_of_work(catalog_db, Base.metadata)
+    record_applications(setup)
+    setup.close()
+
     def run(method, *args, **kwargs):
         unit = unit_of_work(catalog_db, Base.metadata)
         worker = worker_factory(CatalogService, db=unit, clock=FixedClock(NOW))
-        worker.applications.count_applications.side_effect = \
-            lambda code, campaign_code=None: APPLIED.get((code, campaign_code), 0)
         try:
             return getattr(worker, method)(*args, **kwargs)
         finally:

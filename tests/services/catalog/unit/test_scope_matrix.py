@@ -272,7 +272,6 @@ def call(catalog_db, unit_of_work):
     def run(method, *args, **kwargs):
         unit = unit_of_work(catalog_db, Base.metadata)
         worker = worker_factory(CatalogService, db=unit, clock=FixedClock(NOW))
-        worker.applications.count_applications.return_value = 0
         try:
             return getattr(worker, method)(*args, **kwargs)
         finally:
