@@ -15,7 +15,8 @@ one `Guard` per target service:
   its success closes the circuit, its failure opens it for another period.
 
 A typed answer (NotFound, Conflict, ...) is a success: the target answered.
-So is an `Unavailable` naming another service (`fields["service"]`): the
+So is a server error it answered (nameko's RemoteError: one method's bug must
+not shut the whole service out), and an `Unavailable` naming another service (`fields["service"]`): the
 target is alive, one it needs is not. Rejections by the bulkhead or an open
 circuit tell nothing about the target and are not counted.
 
@@ -26,6 +27,9 @@ Transitions are logged once each (opened, half-open, closed), never per call.
 import logging
 import threading
 import time
+
+import eventlet
+from nameko.exceptions import RemoteError
 
 from .errors import DomainError, Unavailable
 
@@ -154,17 +158,10 @@ def is_failure(exc, target):
     """Whether an exception raised by a call to `target` counts against it."""
     if isinstance(exc, Unavailable):
         return unavailable_service(exc) in (None, target)
-    if isinstance(exc, DomainError):
+    if isinstance(exc, (DomainError, RemoteError)):
         return False
-    return isinstance(exc, Exception) or _is_timeout(exc)
-
-
-def _is_timeout(exc):
-    try:
-        import eventlet
-    except ImportError:  # pragma: no cover - eventlet is a dependency of nameko
-        return False
-    return isinstance(exc, eventlet.Timeout)
+    # eventlet.Timeout: a caller's own deadline (a BaseException) ran out first
+    return isinstance(exc, (Exception, eventlet.Timeout))
 
 
 class Guard:
@@ -197,7 +194,7 @@ class Guard:
                     self.breaker.forget_probe()
             elif is_failure(exc, self.target):
                 self.breaker.failure(probe)
-            elif isinstance(exc, DomainError):
+            elif isinstance(exc, (DomainError, RemoteError)):
                 self.breaker.success(probe)
             elif probe:  # e.g. GreenletExit: the caller went away, nothing learnt
                 self.breaker.forget_probe()

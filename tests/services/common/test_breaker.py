@@ -5,7 +5,7 @@ import threading
 
 import eventlet
 import pytest
-from nameko.exceptions import RpcTimeout
+from nameko.exceptions import RemoteError, RpcTimeout
 
 from services.common.breaker import (CLOSED, HALF_OPEN, OPEN, Bulkhead, CircuitBreaker, Guard,
                                      Guards, unavailable)
@@ -77,6 +77,23 @@ def test_typed_answers_are_successes_but_the_target_saying_it_is_unavailable_is_
         with pytest.raises(Unavailable):
             g.call(fails(Unavailable("service_unavailable", "database unreachable")))
     assert g.breaker.state == OPEN
+
+
+def test_a_server_error_it_answers_is_not_held_against_the_whole_service():
+    g = guard(failures=2)
+    for _ in range(4):
+        with pytest.raises(RemoteError):
+            g.call(fails(RemoteError("KeyError", "a bug in one method")))
+    assert g.breaker.state == CLOSED
+
+
+def test_a_deadline_of_the_caller_itself_counts_as_no_answer():
+    g = guard(failures=2)
+    for _ in range(2):
+        with eventlet.Timeout(0.01, False):
+            g.call(eventlet.sleep, 1)
+    assert g.breaker.state == OPEN
+    assert g.bulkhead.busy == 0
 
 
 def test_after_the_reset_period_one_probe_closes_it():
