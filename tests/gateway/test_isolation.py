@@ -15,8 +15,10 @@ import pytest
 import requests
 from flask import jsonify
 
+from gateway.rpc import Remote, RpcPool
 from services.common.actors import ANONYMOUS
-from services.common.rpc import rpc
+from services.common.errors import Unavailable
+from services.common.rpc import ServiceRpc, rpc
 
 ROOT = Path(__file__).resolve().parents[2]
 RPC_TIMEOUT = 4  # what a request to the dead service waits before its circuit opens
@@ -126,3 +128,42 @@ def test_a_dead_service_never_freezes_the_gateway(gateway):
         time.sleep(0.3)
     assert answer.status_code == 200, "the service back, its page works without a restart"
     assert requests.get(f"{base}/healthz", timeout=5).json()["open_circuits"] == []
+
+
+class Middle:
+    """A live service whose one RPC needs the dead one (as applications needs
+    documents for a file) and another that does not."""
+    name = "middle"
+    stalled = ServiceRpc("stalled")
+
+    @rpc
+    def download(self, actor):
+        return self.stalled.ping()
+
+    @rpc
+    def read(self, actor):
+        return {"status": "ok"}
+
+
+def test_a_live_service_is_not_blamed_for_the_dead_one_it_needs(
+        container_factory, rabbit_config, monkeypatch):
+    monkeypatch.setenv("SERVICE_RPC_TIMEOUT", "1")
+    monkeypatch.setenv("CIRCUIT_FAILURES", "2")
+    stalled = container_factory(Stalled, rabbit_config)
+    stalled.start()
+    stalled.stop()
+    container_factory(Middle, rabbit_config).start()
+    pool = RpcPool(rabbit_config, size=2, timeout=10)
+    remote = Remote(pool)
+    try:
+        for _ in range(4):
+            with pytest.raises(Unavailable) as told:
+                remote.middle.download(ANONYMOUS)
+            assert told.value.fields == {"service": "stalled"}
+        # middle answered each time: its pages keep working; the gateway now
+        # knows, without asking, that the one behind it is down
+        assert remote.middle.read(ANONYMOUS) == {"status": "ok"}
+        assert pool.guards.open_circuits() == ["stalled"]
+        assert not pool.guards.is_down("middle")
+    finally:
+        pool.close()
