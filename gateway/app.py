@@ -3,18 +3,37 @@ import secrets
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, redirect, request, session
+from nameko.exceptions import RpcTimeout
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from services.common.breaker import Guards
 from services.common.dates import french_date
+from services.common.errors import Unavailable
 
 from . import errors, security, settings
 from .i18n import LANGUAGES, current_language, t
-from .rpc import Remote, RpcPool
+from .rpc import Remote, RpcPool, RpcPoolExhausted
 
 
 def remote():
     """The RPC entry point for views: `remote().accounts.get_dossier(actor)`."""
     return current_app.extensions["remote"]
+
+
+def service_down(service):
+    """Whether `service`'s circuit is open in this process: known without a call."""
+    return current_app.extensions["rpc_pool"].guards.is_down(service)
+
+
+def optional(call, *args, **kwargs):
+    """`call(*args)` for a part of a page that can do without its service:
+    None when that service is unavailable (the page shows a short notice),
+    so the rest of the page is served."""
+    try:
+        return call(*args, **kwargs)
+    except (Unavailable, RpcTimeout, RpcPoolExhausted, ConnectionError, OSError):
+        current_app.logger.warning("part of %s left out: a service is unavailable", request.path)
+        return None
 
 
 def file_size(value):
@@ -53,8 +72,11 @@ def create_app(overrides=None):
         proxies = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,
                                 x_host=0, x_port=0, x_prefix=0)
+    guards = Guards("gateway", app.config["CIRCUIT_FAILURES"], app.config["CIRCUIT_RESET_SECONDS"],
+                    app.config["RPC_CONCURRENCY"], app.config["CONCURRENCY_WAIT_SECONDS"],
+                    local_errors=(RpcPoolExhausted,))
     pool = RpcPool(app.config["NAMEKO"], size=app.config["RPC_POOL_SIZE"],
-                   timeout=app.config["RPC_TIMEOUT"])
+                   timeout=app.config["RPC_TIMEOUT"], guards=guards)
     app.extensions["rpc_pool"] = pool
     app.extensions["remote"] = Remote(pool)
     app.extensions["sessions"] = security.SessionCache(app.config["SESSION_CHECK_SECONDS"])

@@ -1,6 +1,9 @@
 """gunicorn settings shared by `make run`, the Docker image and the bench:
 `gunicorn -c python:gateway.gunicorn_conf ... "gateway:create_app()"`."""
 worker_class = "gthread"
+# Above RPC_CONCURRENCY (4): a dead service holds that many threads at most, the
+# others serve the other pages and /healthz; and not above RPC_POOL_SIZE (8), so
+# a thread never waits for an RPC client.
 threads = 8
 accesslog = "-"
 logger_class = "gateway.access_log.MaskingLogger"

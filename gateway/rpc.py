@@ -5,6 +5,11 @@ that caps a gateway at tens of requests per second. The pool keeps up to
 `size` started proxies per process and lends one to a request at a time
 (a proxy is not thread-safe). Created lazily, so gunicorn's master never
 holds one across fork.
+
+Every call goes through the target service's circuit breaker and bulkhead
+(services/common/breaker.py), before it takes a client: a dead service holds
+at most RPC_CONCURRENCY threads and clients, and once its circuit is open its
+pages fail at once while the others, /healthz included, keep being served.
 """
 import functools
 import logging
@@ -15,7 +20,10 @@ from contextlib import contextmanager
 from nameko.rpc import ServiceProxy
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from services.common.errors import DomainError
+from services.common.breaker import Guards
+from services.common.config import (circuit_failures, circuit_reset_seconds,
+                                    concurrency_wait_seconds, rpc_concurrency)
+from services.common.errors import DomainError, Unavailable
 from services.common.rpc import ActingProxy
 
 log = logging.getLogger(__name__)
@@ -26,11 +34,14 @@ class RpcPoolExhausted(Exception):
 
 
 class RpcPool:
-    def __init__(self, config, size=8, timeout=30, wait=10):
+    def __init__(self, config, size=8, timeout=30, wait=10, guards=None):
         self.config = config
         self.size = size
         self.timeout = timeout  # seconds an RPC may take
         self.wait = wait        # seconds a request may wait for a free client
+        self.guards = guards or Guards(
+            "gateway", circuit_failures(), circuit_reset_seconds(), rpc_concurrency(),
+            concurrency_wait_seconds(), local_errors=(RpcPoolExhausted,))
         self._idle = queue.LifoQueue()
         self._lock = threading.Lock()
         self._created = 0
@@ -94,7 +105,18 @@ class RpcPool:
     def call(self, service, method, *args, **kwargs):
         """One call, waiting `timeout` seconds at most; the request expires in
         the broker at that moment, so a service that comes back never runs
-        what its user was told had failed."""
+        what its user was told had failed. Refused at once (Unavailable) when
+        the service's circuit is open or RPC_CONCURRENCY calls already wait on it."""
+        try:
+            return self.guards[service].call(self._call, service, method, *args, **kwargs)
+        except Unavailable as exc:
+            if (exc.fields or {}).get("service") != service:
+                # the service answered that one it needs is down: pages that can
+                # do without that one show it as such (gateway.app.optional)
+                self.guards.heard_unavailable(exc)
+            raise
+
+    def _call(self, service, method, *args, **kwargs):
         with self.client() as cluster:
             # nameko's ClusterProxy gives its service proxies no publish
             # options: one is made here on its context and reply queue.

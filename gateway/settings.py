@@ -4,8 +4,9 @@ import os
 from datetime import timedelta
 
 from services.common import production
-from services.common.config import (actor_signing_key, app_env, env, nameko_config,
-                                    rpc_timeout)
+from services.common.config import (actor_signing_key, app_env, circuit_failures,
+                                    circuit_reset_seconds, concurrency_wait_seconds, env,
+                                    nameko_config, rpc_concurrency, rpc_timeout)
 
 
 def trusted_proxies():
@@ -29,6 +30,15 @@ def load():
         "INSTITUTION_CONTACT_PHONE": env("INSTITUTION_CONTACT_PHONE", "01 23 45 67 89"),
         "RPC_POOL_SIZE": int(env("RPC_POOL_SIZE", "8")),
         "RPC_TIMEOUT": rpc_timeout(),
+        # Per target service, in each gateway process: after CIRCUIT_FAILURES
+        # consecutive failures its pages answer 503 at once for
+        # CIRCUIT_RESET_SECONDS, then one request probes it; at most
+        # RPC_CONCURRENCY requests wait on it at once (the next one gets a 503
+        # after CONCURRENCY_WAIT_SECONDS), below gunicorn's threads per worker.
+        "CIRCUIT_FAILURES": circuit_failures(),
+        "CIRCUIT_RESET_SECONDS": circuit_reset_seconds(),
+        "RPC_CONCURRENCY": rpc_concurrency(),
+        "CONCURRENCY_WAIT_SECONDS": concurrency_wait_seconds(),
         "MAX_CONTENT_LENGTH": int(env("MAX_UPLOAD_BYTES", str(12 * 1024 * 1024))),
         "NAMEKO": nameko_config(),
         # The university's CAS server (protocol 3); empty: no single sign-on.

@@ -6,7 +6,7 @@ from flask import (Blueprint, Response, abort, flash, redirect, render_template,
 from services.common.errors import Conflict, ValidationFailed
 
 from .. import security
-from ..app import remote
+from ..app import remote, service_down
 from ..errors import field_errors, message_for
 from ..i18n import error_text, t
 
@@ -263,7 +263,9 @@ def apply():
 @bp.get("/candidatures/<int:application_id>")
 def application(application_id):
     data = remote().applications.get_application(me(), application_id)
-    return render_template("candidate/application.html", app=data)
+    # documents down: the pieces are listed, their files cannot be sent nor read
+    return render_template("candidate/application.html", app=data,
+                           documents_down=service_down("documents"))
 
 
 def action_message(exc):

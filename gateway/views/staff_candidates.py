@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from services.common.errors import Conflict, ValidationFailed
 
 from .. import security
-from ..app import remote
+from ..app import optional, remote
 from ..errors import field_errors, message_for
 from ..i18n import current_language, t
 from .candidate import (ENTRY_FIELDS, SECTION_FIELDS, SECTION_OF_SLUG, SLUGS, entry_page,
@@ -70,7 +70,8 @@ def show(candidate_id):
     return render_template(
         "staff/candidates/show.html", dossier=dossier, candidate_id=candidate_id,
         changes=accounts.list_dossier_changes(me(), candidate_id),
-        mails=remote().notifications.list_mails(me(), candidate_id),
+        # the mails sent are a side panel: the page does without notifications
+        mails=optional(remote().notifications.list_mails, me(), candidate_id),
         applications=applications, ref=accounts.reference_data(me()), slugs=SLUGS,
         entry_fields=ENTRY_FIELDS, can_write=can(ACCOUNT_ROLES), can_delete=can(ACCOUNT_ROLES))
 

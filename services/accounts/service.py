@@ -16,7 +16,8 @@ from services.common import actors
 from services.common.clock import Clock
 from services.common.config import env
 from services.common.db import Database, handle_once
-from services.common.errors import EXPECTED, Conflict, Forbidden, NotFound, ValidationFailed
+from services.common.errors import (EXPECTED, Conflict, Forbidden, NotFound, Unavailable,
+                                    ValidationFailed)
 from services.common.events import event_handler
 from services.common.rpc import ServiceRpc, rpc
 from services.common.service_base import ServiceBase
@@ -63,7 +64,7 @@ class AccountsService(ServiceBase):
         try:
             with eventlet.Timeout(CATALOG_TIMEOUT_SECONDS, False):
                 campaign = self.catalog.get_active_campaign()
-        except (NotFound, UnknownService):
+        except (NotFound, UnknownService, Unavailable):  # Unavailable: its circuit is open
             return None
         if not isinstance(campaign, dict):
             log.warning("no active campaign from the catalog in time")
@@ -649,7 +650,7 @@ class AccountsService(ServiceBase):
         try:
             with eventlet.Timeout(CATALOG_TIMEOUT_SECONDS, False):
                 centres = self.catalog.list_centres()
-        except UnknownService:
+        except (UnknownService, Unavailable):
             return None
         if not isinstance(centres, list):
             return None
@@ -748,7 +749,7 @@ class AccountsService(ServiceBase):
         try:
             with eventlet.Timeout(CATALOG_TIMEOUT_SECONDS, False):
                 commissions = self._commissions_seen_by(actor)
-        except UnknownService:
+        except (UnknownService, Unavailable):
             return None
         if not isinstance(commissions, list):
             return None

@@ -50,6 +50,40 @@ def service_rpc_timeout():
     return float(env("SERVICE_RPC_TIMEOUT", "5"))
 
 
+def circuit_failures():
+    """Consecutive failures (no answer in time, broker trouble) after which a
+    caller stops calling a service for CIRCUIT_RESET_SECONDS (CIRCUIT_FAILURES)."""
+    return int(env("CIRCUIT_FAILURES", "5"))
+
+
+def circuit_reset_seconds():
+    """Seconds an open circuit refuses calls before one probe is let through
+    (CIRCUIT_RESET_SECONDS)."""
+    return float(env("CIRCUIT_RESET_SECONDS", "10"))
+
+
+def rpc_concurrency():
+    """Calls one gateway process may have waiting on one service at once
+    (RPC_CONCURRENCY): below the gateway's threads per process (8,
+    gateway/gunicorn_conf.py) and its RPC_POOL_SIZE, so a dead service never
+    holds every thread nor every RPC client."""
+    return int(env("RPC_CONCURRENCY", "4"))
+
+
+def service_rpc_concurrency():
+    """Calls one service instance may have waiting on another at once
+    (SERVICE_RPC_CONCURRENCY): half its MAX_WORKERS by default, so its
+    other RPCs keep workers while the one it calls is dead."""
+    return int(env("SERVICE_RPC_CONCURRENCY", str(max(1, int(env("MAX_WORKERS", "10")) // 2))))
+
+
+def concurrency_wait_seconds():
+    """How long a call waits for a free slot before it is answered Unavailable
+    (CONCURRENCY_WAIT_SECONDS): very short, the slots are held by calls to a
+    service that is slow or dead."""
+    return float(env("CONCURRENCY_WAIT_SECONDS", "0.05"))
+
+
 def pool_budget():
     """(pool_size, max_overflow) of a service's database connections. A worker
     holds one connection at most, the outbox relay one more: MAX_WORKERS + 1

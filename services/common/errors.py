@@ -57,7 +57,9 @@ class Conflict(DomainError):
 @deserialize_to_instance
 class Unavailable(DomainError):
     """A service this one needs did not answer in time: nothing was done, and
-    the request it was sent expires unanswered (try again later)."""
+    the request it was sent expires unanswered (try again later). `fields`
+    may name that service, {"service": "documents"} (breaker.unavailable):
+    its callers' circuit breakers then know which service is in trouble."""
     http_status = 503
 
 

@@ -14,6 +14,10 @@
   prepended to the arguments, so calling code reads as before:
   `self.catalog.get_formation(code)`; each waits SERVICE_RPC_TIMEOUT at most
   (then `Unavailable`) and its request expires in the broker at that moment.
+  Each target has its circuit breaker and bulkhead in the calling service
+  (services/common/breaker.py): a dead target is not called again for
+  CIRCUIT_RESET_SECONDS after CIRCUIT_FAILURES failures, and never holds more
+  than SERVICE_RPC_CONCURRENCY of the caller's workers.
 - `ActingProxy(proxy, "accounts")` wraps a standalone nameko proxy (the
   gateway's pool, health checks, tests): the first argument of each call is an
   actor mapping, which it signs for that one call.
@@ -28,7 +32,9 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from . import trust
 from .actors import service as service_actor
-from .config import service_rpc_timeout
+from .breaker import Guards, unavailable
+from .config import (circuit_failures, circuit_reset_seconds, concurrency_wait_seconds,
+                     service_rpc_concurrency, service_rpc_timeout)
 from .errors import EXPECTED, Unavailable
 
 log = logging.getLogger(__name__)
@@ -71,8 +77,9 @@ class TrustedRpc(Rpc):
 
     def handle_result(self, message, worker_ctx, result, exc_info):
         if exc_info is not None and isinstance(exc_info[1], DB_UNREACHABLE):
-            # the caller hears a typed "try again later", not a server error
-            exc_info = (Unavailable, Unavailable("service_unavailable",
+            # the caller hears a typed "try again later", not a server error;
+            # naming this service tells its callers' breakers it is the one in trouble
+            exc_info = (Unavailable, unavailable(self.container.service_name,
                                                  f"{self.audience}: database unreachable"), None)
         return super().handle_result(message, worker_ctx, result, exc_info)
 
@@ -82,11 +89,12 @@ rpc = TrustedRpc.decorator
 
 class SigningProxy:
     """Calls `service.method(token, *args)`, the token made by `actor_for(args)`;
-    with a `timeout`, waits that many seconds at most, then raises Unavailable."""
+    with a `timeout`, waits that many seconds at most, then raises Unavailable;
+    with a `guard` (services/common/breaker.py), the call goes through it."""
 
-    def __init__(self, proxy, service, actor_for, timeout=None):
+    def __init__(self, proxy, service, actor_for, timeout=None, guard=None):
         self._proxy, self._service, self._actor_for = proxy, service, actor_for
-        self._timeout = timeout
+        self._timeout, self._guard = timeout, guard
 
     def __getattr__(self, method):
         if method.startswith("_"):
@@ -99,7 +107,10 @@ class SigningProxy:
             token = trust.sign_actor(actor, audience, rest, kwargs)
             if self._timeout is None:
                 return target(token, *rest, **kwargs)
-            return _within(self._timeout, audience, target, token, *rest, **kwargs)
+            if self._guard is None:
+                return _within(self._timeout, audience, target, token, *rest, **kwargs)
+            return self._guard.call(_within, self._timeout, audience, target, token,
+                                    *rest, **kwargs)
         call.__name__ = audience
         return call
 
@@ -112,7 +123,7 @@ def _within(seconds, audience, target, *args, **kwargs):
         if exc is not timer:  # a caller's own, wider deadline
             raise
         log.warning("%s did not answer within %ss", audience, seconds)
-        raise Unavailable("service_unavailable", f"{audience} did not answer in time") from None
+        raise unavailable(audience.split(".")[0], f"{audience} did not answer in time") from None
     finally:
         timer.cancel()
 
@@ -133,7 +144,15 @@ class ServiceRpc(RpcProxy):
     and bounded by SERVICE_RPC_TIMEOUT: a dead service answers Unavailable in
     seconds instead of holding this worker (its locks and its database
     connection) forever, and the request expires in the broker at the same
-    moment, so it never runs after its caller gave up."""
+    moment, so it never runs after its caller gave up. Its breaker and
+    bulkhead are the container's: shared by all its workers, they last as
+    long as the service runs."""
+
+    def setup(self):
+        super().setup()
+        self.guards = Guards(self.container.service_name, circuit_failures(),
+                             circuit_reset_seconds(), service_rpc_concurrency(),
+                             concurrency_wait_seconds())
 
     def get_dependency(self, worker_ctx):
         identity = service_actor(self.container.service_name)
@@ -141,4 +160,4 @@ class ServiceRpc(RpcProxy):
         proxy = ServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener,
                              **{**self.options, "expiration": timeout})
         return SigningProxy(proxy, self.target_service, lambda args: (identity, args),
-                            timeout=timeout)
+                            timeout=timeout, guard=self.guards[self.target_service])

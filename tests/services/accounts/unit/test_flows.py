@@ -526,3 +526,12 @@ def test_a_catalog_that_does_not_answer_does_not_keep_candidates_out(harness, mo
     monkeypatch.setattr(service, "CATALOG_TIMEOUT_SECONDS", 0.2)
     harness.remote["catalog.get_active_campaign"] = lambda: eventlet.sleep(2)
     assert harness.call("authenticate_candidate", ANONYMOUS, "lea@example.org", PASSWORD)["id"]
+
+
+def test_a_catalog_whose_circuit_is_open_does_not_keep_candidates_out(harness):
+    """An open circuit answers at once that the catalog is unavailable: the
+    login goes on as when the catalog is slow."""
+    from services.common.breaker import unavailable
+    harness.activated("lea@example.org")
+    harness.remote["catalog.get_active_campaign"] = unavailable("catalog", "catalog: circuit open")
+    assert harness.call("authenticate_candidate", ANONYMOUS, "lea@example.org", PASSWORD)["id"]
