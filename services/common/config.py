@@ -53,7 +53,7 @@ def service_rpc_timeout():
 def circuit_failures():
     """Consecutive failures (no answer in time, broker trouble) after which a
     caller stops calling a service for CIRCUIT_RESET_SECONDS (CIRCUIT_FAILURES)."""
-    return int(env("CIRCUIT_FAILURES", "5"))
+    return int(env("CIRCUIT_FAILURES", "3"))
 
 
 def circuit_reset_seconds():
