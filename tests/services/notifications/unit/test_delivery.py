@@ -191,3 +191,51 @@ def test_a_deleted_account_mail_is_erased_once_delivered_even_after_a_retry(
     service.handle("deliver_mails")
     assert [m["code"] for m in smtp_sink.mails(to=to)] == ["ACCOUNT_DELETED"]
     assert service.rows("SELECT count(*) FROM mails") == [(0,)]
+
+
+@pytest.fixture
+def relay_losing_its_answer():
+    """An SMTP server that takes a whole message and hangs up before answering
+    it: whether it was accepted cannot be known. `.received` counts messages."""
+    server = eventlet.listen(("127.0.0.1", 0))
+
+    class Relay:
+        port = server.getsockname()[1]
+        received = 0
+
+    def converse(sock):
+        stream = sock.makefile("rwb")
+
+        def reply(line):
+            stream.write(line + b"\r\n")
+            stream.flush()
+        reply(b"220 relay")
+        for line in iter(stream.readline, b""):
+            verb = line[:4].upper()
+            if verb == b"DATA":
+                reply(b"354 go ahead")
+                while stream.readline() not in (b".\r\n", b""):
+                    pass
+                Relay.received += 1
+                break  # the answer to the message never comes
+            reply(b"221 bye" if verb == b"QUIT" else b"250 ok")
+        sock.close()
+
+    def serve():
+        while True:
+            sock, _ = server.accept()
+            eventlet.spawn(converse, sock)
+    acceptor = eventlet.spawn(serve)
+    yield Relay
+    acceptor.kill()
+    server.close()
+
+
+def test_a_lost_answer_to_a_sent_message_is_not_resent(service, smtp_sink, make_event,
+                                                       monkeypatch, relay_losing_its_answer):
+    monkeypatch.setenv("SMTP_PORT", str(relay_losing_its_answer.port))
+    service.call("on_application_confirmed", confirmed(make_event, address("lost")))
+    service.clock.advance(days=1)
+    service.handle("deliver_mails")
+    assert relay_losing_its_answer.received == 1
+    assert service.rows("SELECT status, attempts FROM mails") == [("unconfirmed", 1)]
