@@ -74,11 +74,13 @@ class MailerProvider(DependencyProvider):
 class DeliveryTimer(Entrypoint):
     """Runs its method every `interval` seconds, and at once when woken (a
     handler committed a mail) or when the last run did something (its method
-    returns how many mails it tried: more may be due). One run at a
-    time per instance; other instances share the work through the database."""
+    returns how many mails it tried: more may be due). Each run is `concurrency`
+    workers at once, so that one slow SMTP conversation does not hold back the
+    others; other instances share the work through the database."""
 
-    def __init__(self, interval, **kwargs):
+    def __init__(self, interval, concurrency=1, **kwargs):
         self.interval = interval
+        self.concurrency = concurrency
         self.should_stop = False
         self.woken = Event()
         self.gt = None
@@ -107,14 +109,20 @@ class DeliveryTimer(Entrypoint):
                 self.woken.reset()
             if self.should_stop:
                 break
-            self.done = Event()
-            self.container.spawn_worker(self, (), {}, handle_result=self.handle_result)
-            if self.done.wait():  # the run sent or tried mails: more may be due
+            runs = []
+            for _ in range(self.concurrency):
+                done = Event()
+                runs.append(done)
+                self.container.spawn_worker(self, (), {}, handle_result=self._result_to(done))
+            if any([done.wait() for done in runs]):  # mails were tried: more may be due
                 self.wake()
 
-    def handle_result(self, worker_ctx, result, exc_info):
-        self.done.send(bool(result) and exc_info is None)
-        return result, exc_info
+    @staticmethod
+    def _result_to(done):
+        def handle_result(worker_ctx, result, exc_info):
+            done.send(bool(result) and exc_info is None)
+            return result, exc_info
+        return handle_result
 
 
 delivery_timer = DeliveryTimer.decorator

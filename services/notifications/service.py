@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 # retries coming due and mails stored by an instance that has stopped.
 DELIVERY_POLL_SECONDS = 2
 DELIVERY_BATCH = 50
+# Deliveries at once per instance: SMTP round trips overlap (each holds one of
+# the MAX_WORKERS workers and its database connection meanwhile).
+DELIVERY_CONCURRENCY = 4
 # A mail still `sending` this long after its attempt began, with no instance
 # holding its row (the sender keeps it locked through SMTP), was left by a
 # process that died: SMTP may have accepted it.
@@ -173,7 +176,7 @@ class NotificationsService(ServiceBase):
 
     # -- delivery ------------------------------------------------------------------------
 
-    @delivery_timer(interval=DELIVERY_POLL_SECONDS)
+    @delivery_timer(interval=DELIVERY_POLL_SECONDS, concurrency=DELIVERY_CONCURRENCY)
     def deliver_mails(self):
         """Sends the mails that are due, one at a time (any instance may run
         this at the same moment); returns how many it tried."""

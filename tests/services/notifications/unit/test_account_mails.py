@@ -6,7 +6,6 @@ import uuid
 import pytest
 
 from services.common.errors import Forbidden
-from tests.services.notifications.unit.test_service import service  # noqa: F401  (fixture)
 
 
 def account_event(event_type, **fields):

@@ -13,7 +13,6 @@ import pytest
 from services.notifications import domain
 from services.notifications.dependencies import Mailer
 from services.notifications.domain import smtp_settings
-from tests.services.notifications.unit.test_service import service  # noqa: F401  (fixture)
 
 STAFF = {"kind": "staff", "id": 1, "role": "admin", "centres": []}
 
