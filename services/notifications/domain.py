@@ -3,6 +3,7 @@
 Templates are files templates/<lang>/<CODE>.txt: a "Subject: ..." line, a
 blank line, then the body (Jinja2, plain text)."""
 import os
+import random
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader
@@ -182,3 +183,23 @@ def smtp_settings():
                       "Candidatures - Université de démonstration <ne-pas-repondre@univ-demo.fr>"),
         "timeout": float(os.environ.get("SMTP_TIMEOUT") or 10),
     }
+
+
+def delivery_settings():
+    """How long and how often a mail SMTP refuses or cannot take is tried again:
+    the delay doubles from MAIL_RETRY_FIRST_SECONDS up to MAIL_RETRY_MAX_SECONDS,
+    for MAIL_RETRY_WINDOW_HOURS after the mail was stored (then it is failed)."""
+    return {
+        "first_retry_seconds": float(env("MAIL_RETRY_FIRST_SECONDS", "30")),
+        "max_retry_seconds": float(env("MAIL_RETRY_MAX_SECONDS", "3600")),
+        "window_hours": float(env("MAIL_RETRY_WINDOW_HOURS", "72")),
+    }
+
+
+def retry_delay(attempts, settings, rand=random.random):
+    """Seconds before the next attempt after `attempts` failed ones: exponential,
+    capped, with jitter (between half and all of it) so that the mails an outage
+    held back, and the instances sending them, do not all try at the same instant."""
+    ceiling = min(settings["max_retry_seconds"],
+                  settings["first_retry_seconds"] * 2 ** min(max(attempts, 1) - 1, 32))
+    return ceiling * (0.5 + 0.5 * rand())

@@ -33,6 +33,7 @@ class Mail(Base):
     __table_args__ = (
         UniqueConstraint("event_id", "code", name="uq_mails_event_code"),  # a redelivery never mails twice
         Index("ix_mails_candidate_created", "candidate_id", "created_at"),
+        Index("ix_mails_status_due", "status", "next_attempt_at"),  # the delivery loop's claim
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -51,8 +52,17 @@ class Mail(Base):
     centre_code: Mapped[str | None] = mapped_column(String(40))
     # ... and its commission: committee members read only their commissions' mails.
     commission_code: Mapped[str | None] = mapped_column(String(40))
-    status: Mapped[str] = mapped_column(String(10), default="queued")  # queued, sent, failed
+    # queued (waiting for its next attempt), sending (an attempt committed before
+    # its SMTP conversation), sent, failed (given up after the retry window),
+    # unconfirmed (found in sending: SMTP may have accepted it; never resent
+    # automatically, a person decides).
+    status: Mapped[str] = mapped_column(String(12), default="queued")
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(default=0)
+    # The Message-ID header of the last attempt, recorded before SMTP is spoken:
+    # what the relay's logs can be searched for when an attempt's fate is unknown.
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,8 +1,15 @@
 """The notifications service: turns domain events into mails (fr/en), logs
-every mail and delivers it over SMTP; failed deliveries are retried."""
-import logging
+every mail and delivers it over SMTP.
 
-from nameko.timer import timer
+A handler only stores the mail (queued). The delivery loop claims it, commits
+the attempt (sending, with its Message-ID) before speaking SMTP and commits
+`sent` after: a crash in between leaves it `sending`, and such a mail is never
+resent automatically (`unconfirmed`: never twice wins over at least once).
+Refused or unreachable SMTP: retried with exponential backoff for a window
+(domain.delivery_settings), then `failed`."""
+import logging
+from datetime import timedelta
+
 from sqlalchemy import delete, select
 
 from services.common import actors
@@ -14,12 +21,21 @@ from services.common.rpc import rpc
 from services.common.service_base import ServiceBase
 
 from . import domain, schemas
-from .dependencies import MailerProvider
+from .dependencies import DeliveryWakeup, MailerProvider, OutcomeUnknown, delivery_timer
 from .models import Base, Mail, Recipient
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 5
-RETRY_SECONDS = 60
+# The loop also runs right after a handler commits a mail; the tick catches
+# retries coming due and mails stored by an instance that has stopped.
+DELIVERY_POLL_SECONDS = 2
+DELIVERY_BATCH = 50
+# Deliveries at once per instance: SMTP round trips overlap (each holds one of
+# the MAX_WORKERS workers and its database connection meanwhile).
+DELIVERY_CONCURRENCY = 4
+# A mail still `sending` this long after its attempt began, with no instance
+# holding its row (the sender keeps it locked through SMTP), was left by a
+# process that died: SMTP may have accepted it.
+SENDING_GRACE = timedelta(minutes=2)
 
 
 def on_applications(event_type):
@@ -31,6 +47,7 @@ class NotificationsService(ServiceBase):
     db = Database(Base.metadata)
     clock = Clock()
     mailer = MailerProvider()
+    delivery = DeliveryWakeup()
 
     # -- accounts: keep the candidate's contact, mail the activation link ----------------
 
@@ -157,17 +174,107 @@ class NotificationsService(ServiceBase):
             query.order_by(Mail.created_at.desc(), Mail.id.desc())).all()
         return [schemas.mail(row) for row in rows]
 
-    # -- delivery retries -----------------------------------------------------------------
+    # -- delivery ------------------------------------------------------------------------
 
-    @timer(interval=RETRY_SECONDS)
-    def retry_failed_mails(self):
-        """Mails whose SMTP delivery failed are tried again, a few times."""
+    @delivery_timer(interval=DELIVERY_POLL_SECONDS, concurrency=DELIVERY_CONCURRENCY)
+    def deliver_mails(self):
+        """Sends the mails that are due, one at a time (any instance may run
+        this at the same moment); returns how many it tried."""
+        self._hold_interrupted()
+        settings = domain.delivery_settings()
+        tried = 0
+        while tried < DELIVERY_BATCH:
+            claimed = self._claim()
+            if claimed is None:
+                break
+            self._send(*claimed, settings)
+            tried += 1
+        return tried
+
+    def _hold_interrupted(self):
+        """Mails left `sending` by a process that died: marked unconfirmed, for
+        a person to decide (its SMTP relay's logs know the Message-ID)."""
         rows = self.db.session.scalars(
-            select(Mail).where(Mail.status == "failed", Mail.attempts < MAX_ATTEMPTS)
-            .with_for_update(skip_locked=True).limit(100)).all()
+            select(Mail).where(Mail.status == "sending",
+                               Mail.last_attempt_at < self.clock() - SENDING_GRACE)
+            .with_for_update(skip_locked=True).limit(100)
+            .execution_options(populate_existing=True)).all()
         for row in rows:
-            self._deliver(row)
+            row.status, row.next_attempt_at = "unconfirmed", None
+            row.error = "interrupted during its SMTP attempt: may have been delivered"
+            log.warning("mail %s (%s) to candidate %s unconfirmed: attempt %s (Message-ID %s, "
+                        "%s) was interrupted; not resent automatically", row.id, row.code,
+                        row.candidate_id, row.attempts, row.message_id,
+                        row.last_attempt_at.isoformat())
         self.db.commit()
+
+    def _claim(self):
+        """The next due mail, recorded as being sent (committed before SMTP)."""
+        now = self.clock()
+        row = self.db.session.scalars(
+            select(Mail).where(Mail.status == "queued", Mail.next_attempt_at <= now)
+            .order_by(Mail.next_attempt_at, Mail.id).limit(1)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)).first()
+        if row is None:
+            self.db.commit()
+            return None
+        row.status, row.attempts, row.last_attempt_at = "sending", row.attempts + 1, now
+        row.message_id = self.mailer.new_message_id()
+        self.db.commit()
+        return row.id, row.message_id
+
+    def _send(self, mail_id, message_id, settings):
+        # Locked through the SMTP conversation: another instance sees this
+        # attempt is alive and leaves it alone.
+        row = self.db.session.scalars(
+            select(Mail).where(Mail.id == mail_id, Mail.status == "sending",
+                               Mail.message_id == message_id)
+            .with_for_update().execution_options(populate_existing=True)).first()
+        if row is None:  # held as unconfirmed meanwhile, or its candidate deleted
+            self.db.commit()
+            return
+        try:
+            self.mailer.send(row.to_address, row.subject,
+                             domain.reveal_link(row.body, row.secret, row.lang), row.code,
+                             message_id=row.message_id)
+        except OutcomeUnknown as exc:
+            row.status, row.error, row.next_attempt_at = "unconfirmed", str(exc)[:500], None
+            log.warning("mail %s (%s) to candidate %s unconfirmed: the relay's answer to "
+                        "Message-ID %s was lost (%s); not resent automatically",
+                        row.id, row.code, row.candidate_id, row.message_id, exc)
+        except Exception as exc:  # SMTP away or refusing: tried again later
+            self._attempt_failed(row, exc, settings)
+        else:
+            self._sent(row)
+        self.db.commit()
+
+    def _attempt_failed(self, row, exc, settings):
+        now = self.clock()
+        row.error = (str(exc) or type(exc).__name__)[:500]
+        due = now + timedelta(seconds=domain.retry_delay(row.attempts, settings))
+        final = due > row.created_at + timedelta(hours=settings["window_hours"])
+        if final:
+            row.status, row.next_attempt_at = "failed", None
+            log.error("mail %s (%s) to candidate %s given up after %s attempts since %s: %s",
+                      row.id, row.code, row.candidate_id, row.attempts,
+                      row.created_at.isoformat(), row.error)
+        else:
+            row.status, row.next_attempt_at = "queued", due
+            log.warning("mail %s (%s) not delivered (attempt %s), next attempt at %s: %s",
+                        row.id, row.code, row.attempts, due.isoformat(), row.error)
+        self.db.emit("mail_failed", {"mail_id": row.id, "code": row.code,
+                                     "candidate_id": row.candidate_id,
+                                     "attempts": row.attempts, "final": final})
+
+    def _sent(self, row):
+        row.status, row.error, row.sent_at = "sent", None, self.clock()
+        row.next_attempt_at = None
+        row.secret = None  # delivered: the working link is nowhere here any more
+        self.db.emit("mail_sent", {"mail_id": row.id, "code": row.code,
+                                   "candidate_id": row.candidate_id})
+        if row.code == "ACCOUNT_DELETED":  # nothing of a deleted candidate stays
+            self.db.session.delete(row)
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -212,29 +319,12 @@ class NotificationsService(ServiceBase):
         subject, body = domain.render(code, lang, {
             **domain.variables(event, recipient, lang),
             "link": domain.HIDDEN_LINK.get(lang, domain.HIDDEN_LINK["fr"]), **(extra or {})})
+        now = self.clock()
         row = Mail(event_id=event["event_id"], code=code, candidate_id=event.get("candidate_id"),
                    to_address=to or recipient["email"], lang=lang, subject=subject, body=body,
                    secret=link, centre_code=(event.get("centre") or {}).get("code"),
                    commission_code=(event.get("commission") or {}).get("code"),
-                   status="queued", attempts=0, created_at=self.clock())
+                   status="queued", attempts=0, created_at=now, next_attempt_at=now)
         self.db.session.add(row)
-        self.db.session.flush()
-        self._deliver(row)
-
-    def _deliver(self, row):
-        row.attempts += 1
-        try:
-            self.mailer.send(row.to_address, row.subject,
-                             domain.reveal_link(row.body, row.secret, row.lang), row.code)
-        except Exception as exc:  # SMTP away or refusing: logged, retried by the timer
-            log.warning("mail %s (%s) not delivered: %s", row.id, row.code, exc)
-            row.status, row.error = "failed", str(exc)[:500]
-            self.db.emit("mail_failed", {"mail_id": row.id, "code": row.code,
-                                         "candidate_id": row.candidate_id})
-            return
-        row.status, row.error, row.sent_at = "sent", None, self.clock()
-        row.secret = None  # delivered: the working link is nowhere here any more
-        self.db.emit("mail_sent", {"mail_id": row.id, "code": row.code,
-                                   "candidate_id": row.candidate_id})
-        if row.code == "ACCOUNT_DELETED":  # nothing of a deleted candidate stays
-            self.db.session.delete(row)
+        # Stored only: the delivery loop sends it once this handler has committed.
+        self.delivery.queued()

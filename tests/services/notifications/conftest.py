@@ -1,6 +1,17 @@
 import uuid
+from datetime import datetime, timezone
 
 import pytest
+from nameko.testing.services import worker_factory
+from sqlalchemy import text
+
+from services.common.clock import FixedClock
+from services.notifications.dependencies import Mailer
+from services.notifications.domain import smtp_settings
+from services.notifications.models import Base
+from services.notifications.service import NotificationsService
+
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
 
 APPLICATION_EVENT = {
     "application_id": 12, "candidate_id": 7,
@@ -34,3 +45,35 @@ def make_event():
 @pytest.fixture
 def make_registered():
     return registered
+
+
+@pytest.fixture
+def service(service_db, unit_of_work, smtp_sink):
+    engine = service_db("notifications")
+
+    class Harness:
+        clock = FixedClock(NOW)
+
+        def handle(self, method, *args, mailer=None):
+            """One worker as nameko runs it; its session is closed whatever
+            happens, as a process that dies loses its connection and locks."""
+            unit = unit_of_work(engine, Base.metadata)
+            worker = worker_factory(NotificationsService, db=unit, clock=self.clock,
+                                    mailer=mailer or Mailer(smtp_settings()))
+            try:
+                return getattr(worker, method)(*args)
+            finally:
+                unit.close()
+
+        def call(self, method, *args, mailer=None):
+            """As the running service does: a handler commits its mails, then
+            the delivery loop is woken and sends them."""
+            result = self.handle(method, *args, mailer=mailer)
+            if method.startswith("on_"):
+                self.handle("deliver_mails", mailer=mailer)
+            return result
+
+        def rows(self, sql):
+            with engine.connect() as conn:
+                return conn.execute(text(sql)).all()
+    return Harness()

@@ -3,6 +3,9 @@ import random
 import time
 import uuid
 
+from sqlalchemy import text
+
+from services.notifications.dependencies import delivery_timer
 from services.notifications.service import NotificationsService
 from tests.support.rpc import acting_rpc_proxy, signed_event_dispatcher
 
@@ -39,3 +42,49 @@ def test_events_become_mails_and_can_be_read_back(container_factory, rabbit_conf
         listed = wait_for(lambda: notifications.list_mails({"kind": "candidate", "id": candidate}))
         assert {m["code"] for m in listed} == {"ACCOUNT_CREATED", "APPLICATION_CREATED"}
         assert all(m["status"] == "sent" for m in listed)
+
+
+class WithoutTicks(NotificationsService):
+    """The delivery loop's tick an hour away: only its wake-up can send."""
+
+    @delivery_timer(interval=3600)
+    def deliver_mails(self):
+        return NotificationsService.deliver_mails(self)
+
+
+def test_a_stored_mail_leaves_at_once_without_waiting_for_the_tick(container_factory, rabbit_config,
+                                                                   service_db, smtp_sink,
+                                                                   make_event):
+    service_db("notifications")
+    container = container_factory(WithoutTicks, rabbit_config)
+    container.start()
+    address = f"prompt.{uuid.uuid4().hex[:8]}@example.org"
+    event = make_event("application_confirmed", candidate_id=random.randint(10**8, 10**9))
+    event["candidate"]["email"] = address
+    signed_event_dispatcher(rabbit_config)("applications", "application_confirmed", event)
+    mail, = wait_for(lambda: smtp_sink.mails(to=address))
+    assert mail["code"] == "APPLICATION_CONFIRMED"
+
+
+def test_the_running_service_sends_a_mail_held_back_by_an_outage(container_factory, rabbit_config,
+                                                                 service_db, smtp_sink, make_event,
+                                                                 monkeypatch):
+    engine = service_db("notifications")
+    monkeypatch.setenv("MAIL_RETRY_FIRST_SECONDS", "1")  # tries again within a second or two
+    monkeypatch.setenv("SMTP_PORT", "1")  # nothing listens there
+    container = container_factory(NotificationsService, rabbit_config)
+    container.start()
+    address = f"outage.{uuid.uuid4().hex[:8]}@example.org"
+    event = make_event("application_confirmed", candidate_id=random.randint(10**8, 10**9))
+    event["candidate"]["email"] = address
+    signed_event_dispatcher(rabbit_config)("applications", "application_confirmed", event)
+
+    def attempts():
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT attempts FROM mails WHERE to_address = :to "
+                                     "AND status = 'queued'"), {"to": address}).scalar()
+    wait_for(lambda: (attempts() or 0) >= 2)
+    assert smtp_sink.mails(to=address) == []
+    monkeypatch.setenv("SMTP_PORT", str(smtp_sink.port))
+    mail, = wait_for(lambda: smtp_sink.mails(to=address), timeout=20)
+    assert mail["code"] == "APPLICATION_CONFIRMED"

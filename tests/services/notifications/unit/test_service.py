@@ -1,35 +1,8 @@
-"""Handlers with a real database and a real SMTP server (the sink)."""
-from datetime import datetime, timezone
-
+"""Handlers with a real database and a real SMTP server (the sink); the
+`service` fixture is in this folder's conftest.py."""
 import pytest
-from nameko.testing.services import worker_factory
-from sqlalchemy import text
 
 from services.common.errors import Forbidden
-from services.notifications.dependencies import Mailer
-from services.notifications.domain import smtp_settings
-from services.notifications.models import Base
-from services.notifications.service import NotificationsService
-
-NOW = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def service(service_db, unit_of_work, smtp_sink):
-    engine = service_db("notifications")
-
-    class Harness:
-        def call(self, method, *args):
-            unit = unit_of_work(engine, Base.metadata)
-            worker = worker_factory(NotificationsService, db=unit, clock=lambda: NOW,
-                                    mailer=Mailer(smtp_settings()))
-            return getattr(worker, method)(*args)
-
-        def rows(self, sql):
-            with engine.connect() as conn:
-                return conn.execute(text(sql)).all()
-    return Harness()
-
 
 def test_registration_mails_the_activation_link_once(service, smtp_sink, make_registered):
     event = make_registered(email="once@example.org")
@@ -76,16 +49,17 @@ def test_the_contact_kept_from_accounts_serves_later_mails(service, smtp_sink, m
         "APPLICATION_CANCELLED", "ACCOUNT_CREATED"]
 
 
-def test_smtp_down_marks_the_mail_failed_and_the_timer_retries(service, smtp_sink, make_event,
+def test_smtp_down_keeps_the_mail_queued_and_the_loop_retries(service, smtp_sink, make_event,
                                                                monkeypatch):
     monkeypatch.setenv("SMTP_PORT", "1")  # nothing listens there
     event = make_event("application_confirmed")
     event["candidate"]["email"] = "retry@example.org"
     service.call("on_application_confirmed", event)
-    assert service.rows("SELECT status, attempts FROM mails") == [("failed", 1)]
+    assert service.rows("SELECT status, attempts FROM mails") == [("queued", 1)]
     assert smtp_sink.mails(to="retry@example.org") == []
     monkeypatch.setenv("SMTP_PORT", str(smtp_sink.port))
-    service.call("retry_failed_mails")
+    service.clock.advance(minutes=1)
+    service.call("deliver_mails")
     assert service.rows("SELECT status, attempts FROM mails") == [("sent", 2)]
     assert len(smtp_sink.mails(to="retry@example.org")) == 1
 
