@@ -17,11 +17,15 @@ from kombu import Connection, Exchange, Producer
 from sqlalchemy import text
 
 from services.common import dead_letters
+from services.common.actors import ANONYMOUS, service
 from services.common.db import Database, handle_once
+from services.common.errors import Forbidden
 from services.common.events import event_handler
+from services.common.service_base import ServiceBase
 from services.documents.models import Base
 from tests.services.common.test_database_outage import allow_connections
-from tests.support.rpc import signed_event_dispatcher
+from tests.support.rpc import acting_rpc_proxy, signed_event_dispatcher
+from tests.support.scope_matrix import staff_actor
 
 SERVICE = "documents"
 QUEUE = f"evt-accounts-probe_happened--{SERVICE}.on_probe"
@@ -29,7 +33,7 @@ CALLS = []            # (event_id, monotonic time) of each attempt the handler s
 BROKEN = {"now": True}
 
 
-class Probe:
+class Probe(ServiceBase):
     name = SERVICE
     db = Database(Base.metadata)
 
@@ -208,3 +212,31 @@ def test_a_handler_failing_while_the_database_is_down_succeeds_on_a_retry(probe,
         probe.engine.dispose()
     assert wait_for(lambda: processed(probe.engine, sent["event_id"]) == 1, timeout=20)
     assert letters() == []
+
+
+def test_administrators_list_and_replay_through_the_service(probe):
+    probe(delays="0.1")
+    sent = event()
+    signed_event_dispatcher(probe.config)("accounts", "probe_happened", sent)
+    assert wait_for(letters)
+    admin = staff_actor(1, "admin", "admin")
+    with acting_rpc_proxy(SERVICE, probe.config, timeout=20) as rpc:
+        refused = [staff_actor(2, role, role, centres=["SCI"])
+                   for role in ("scol", "manager", "committee", "readonly")]
+        refused += [{"kind": "candidate", "id": 7}, ANONYMOUS, service("applications")]
+        for who in refused:
+            for call in (lambda: rpc.list_dead_letters(who),
+                         lambda: rpc.replay_dead_letters(who, None)):
+                with pytest.raises(Forbidden):
+                    call()
+        assert len(letters()) == 1, "a refused replay replayed"
+
+        listed = rpc.list_dead_letters(admin)
+        assert [(f["event_id"], f["handler"]) for f in listed] == [
+            (sent["event_id"], "documents.on_probe")]
+        BROKEN["now"] = False
+        done = rpc.replay_dead_letters(admin, [listed[0]["id"]], idempotency_key="k1")
+        assert done == {"replayed": [listed[0]["id"]], "missing": []}
+        assert wait_for(lambda: processed(probe.engine, sent["event_id"]) == 1)
+        again = rpc.replay_dead_letters(admin, [listed[0]["id"]], idempotency_key="k1")
+        assert again["replayed"] == [] and rpc.list_dead_letters(admin) == []
