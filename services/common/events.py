@@ -20,6 +20,7 @@ import logging
 
 from kombu import Queue, binding
 from nameko.events import EventHandler
+from nameko.messaging import QueueConsumer
 
 from . import trust
 from .dead_letters import DeadLetters, retry_binding
@@ -27,7 +28,21 @@ from .dead_letters import DeadLetters, retry_binding
 log = logging.getLogger(__name__)
 
 
+class EventQueueConsumer(QueueConsumer):
+    """The event handlers' consumer (its own connection; RPC keeps nameko's).
+    A body that does not even decode (not JSON) would otherwise be logged and
+    dropped by kombu: it goes to the dead letters like any malformed one."""
+
+    def on_decode_error(self, message, exc):
+        tag = message.delivery_info.get("consumer_tag")
+        for provider, consumer in list(self._consumers.items()):
+            if tag in consumer._active_tags.values():
+                return provider._set_aside(message, "not JSON")
+        return super().on_decode_error(message, exc)
+
+
 class TrustedEventHandler(EventHandler):
+    queue_consumer = EventQueueConsumer()
     dead_letters = DeadLetters()
 
     def __init__(self, source_service, event_type, expected_exceptions=(Exception,), **kwargs):

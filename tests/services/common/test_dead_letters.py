@@ -138,17 +138,21 @@ def test_a_failing_handler_is_retried_with_pauses_then_its_event_is_dead_lettere
 
 def test_a_body_that_is_not_an_event_goes_straight_to_the_dead_letters(probe):
     probe()
+    BROKEN["now"] = False
     with Connection(probe.config["AMQP_URI"]) as connection:
         producer = Producer(connection.channel())
-        producer.publish(json.dumps([1, 2, 3]), exchange=Exchange("accounts.events", "topic",
-                                                                   durable=True),
-                         routing_key="probe_happened", content_type="application/json",
-                         content_encoding="utf-8")
-    found = wait_for(letters)
-    assert len(found) == 1
-    assert found[0]["reason"] == "malformed" and found[0]["error"] == "not a JSON object"
-    assert found[0]["attempts"] == 1 and found[0]["queue"] == QUEUE
+        for body in (json.dumps([1, 2, 3]), "{not json"):
+            producer.publish(body, exchange=Exchange("accounts.events", "topic", durable=True),
+                             routing_key="probe_happened", content_type="application/json",
+                             content_encoding="utf-8")
+    found = wait_for(lambda: len(letters()) == 2 and letters())
+    assert [(f["reason"], f["error"], f["attempts"], f["queue"]) for f in found] == [
+        ("malformed", "not a JSON object", 1, QUEUE), ("malformed", "not JSON", 1, QUEUE)]
     assert CALLS == []
+    # and the handler goes on with the events that follow
+    sent = event()
+    signed_event_dispatcher(probe.config)("accounts", "probe_happened", sent)
+    assert wait_for(lambda: attempts(sent["event_id"]))
 
 
 def test_an_unsigned_event_is_dropped_not_dead_lettered(probe):
