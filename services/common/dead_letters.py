@@ -107,6 +107,12 @@ def short_error(exc):
     return found[:ERROR_LENGTH]
 
 
+def _kept_headers(message):
+    # the broker's own record of the delay queues passed through (x-death)
+    # grows with each attempt and says nothing our headers do not
+    return {k: v for k, v in (message.headers or {}).items() if k != "x-death"}
+
+
 def _header_text(value):
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
 
@@ -135,7 +141,7 @@ class DeadLetters(SharedExtension):
                                content_encoding=message.content_encoding, declare=[queue])
 
     def _headers(self, message, queue_name, attempts, error):
-        headers = dict(message.headers or {})
+        headers = _kept_headers(message)
         headers.setdefault(EXCHANGE, message.delivery_info.get("exchange", ""))
         headers.setdefault(ROUTING_KEY, message.delivery_info.get("routing_key", ""))
         headers.update({QUEUE: queue_name, ATTEMPTS: attempts, ERROR: error,
@@ -236,7 +242,7 @@ def _sweep(service, uri, replay_if):
             if replay and target not in exists:
                 exists[target] = _queue_exists(connection, target)
             replay = replay and exists[target]
-            headers = dict(message.headers or {})
+            headers = _kept_headers(message)
             if replay:
                 headers.update({ATTEMPTS: 0, "event-replayed-at": utcnow().isoformat()})
                 exchange, routing_key = retries_exchange(service), ""
