@@ -9,6 +9,9 @@ service S                         configure  write  read
   S.events (its events)               x        x          the outbox relay declares and publishes
   X.events (S handles X's events)     x               x   declared and bound by S's handlers
   evt-X-<event>--S.<method>           x        x      x   one queue per event handler
+  S.delays, S.delay-<ms>ms            x        x      x   a failed event waits there (TTL)...
+  S.retries                           x        x      x   ...then goes back to its handler's queue
+  S.dead-letters (exchange, queue)    x        x      x   events given up on; list, replay
 gateway: nameko-rpc and rpc.reply-standalone_rpc_proxy-<uuid> only.
 
 Topic permissions narrow the routing keys a user may bind with: on nameko-rpc,
@@ -67,9 +70,11 @@ def permissions(user):
     queues = [re.escape(f"evt-{source}-{event}--{user}.{method}") for source, event, method in handlers]
     exchanges = [re.escape(f"{source}.events") for source in sources]
     mine = re.escape(f"{user}.events")
-    return (_anchored(own + [mine] + exchanges + queues),
-            _anchored(own + [mine] + queues),
-            _anchored(own + exchanges + queues))
+    # Every service has them, handlers or not: the admin page asks each one.
+    retries = [re.escape(user) + r"\.(delays|retries|dead-letters|delay-[0-9]+ms)"]
+    return (_anchored(own + [mine] + exchanges + queues + retries),
+            _anchored(own + [mine] + queues + retries),
+            _anchored(own + exchanges + queues + retries))
 
 
 def topic_permissions(user):

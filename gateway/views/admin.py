@@ -1,8 +1,12 @@
-"""Administration (/gestion/admin): staff users, their role and scope. Only
-administrators: the accounts service checks again."""
+"""Administration (/gestion/admin): staff users, their role and scope; the
+events the services' handlers gave up on (dead letters), to replay. Only
+administrators: the services check again."""
+import secrets
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from services.common.errors import Conflict, ValidationFailed
+from services.common.config import SERVICES
+from services.common.errors import Conflict, Unavailable, ValidationFailed
 
 from .. import security
 from ..app import remote
@@ -80,3 +84,39 @@ def edit_staff(staff_id):
             return redirect(url_for("admin.staff_users"))
     return render_template("admin/staff_user.html", form=form, errors=errors, message=message,
                            roles=ROLES, creating=False, user=user), status
+
+
+# -- dead letters: events a service's handlers gave up on ---------------------------
+
+def _letters_of(service):
+    """(letters, reachable): a service that does not answer is shown as such
+    while the others are listed."""
+    try:
+        return getattr(remote(), service).list_dead_letters(security.actor()), True
+    except Unavailable:
+        return [], False
+
+
+@bp.get("/lettres-mortes")
+def dead_letters():
+    services = [(name, *_letters_of(name)) for name in SERVICES]
+    # Replay is naturally idempotent (a replayed letter leaves the queue, each
+    # event applies once); the key still travels, as on every form.
+    return render_template("admin/dead_letters.html", services=services,
+                           idempotency_key=secrets.token_urlsafe(16))
+
+
+@bp.post("/lettres-mortes/<service>/rejouer")
+def replay_dead_letters(service):
+    if service not in SERVICES:
+        abort(404)
+    ids = None if request.form.get("all") else request.form.getlist("id")
+    if ids == []:
+        return redirect(url_for("admin.dead_letters"))
+    done = getattr(remote(), service).replay_dead_letters(
+        security.actor(), ids, idempotency_key=request.form.get("idempotency_key") or None)
+    flash(t("admin.dead_letters_replayed", count=len(done["replayed"]), service=service),
+          "success")
+    if ids is not None and done["missing"]:
+        flash(t("admin.dead_letters_missing", count=len(done["missing"])), "error")
+    return redirect(url_for("admin.dead_letters"))

@@ -35,6 +35,14 @@ def require_staff(actor, write=False):
     return actor
 
 
+def require_admin(actor):
+    """Staff with the administrator role (operations on the platform itself)."""
+    require_staff(actor, write=True)
+    if actor.get("role") != "admin":
+        raise Forbidden("forbidden", "administrators only")
+    return actor
+
+
 def staff_centres(actor):
     """The centre codes a staff member sees, or None for every centre."""
     require_staff(actor)

@@ -97,6 +97,18 @@ def pool_budget():
     return pool_size, overflow
 
 
+def event_retry_delays():
+    """Seconds the broker holds a failed event before each new attempt
+    (EVENT_RETRY_DELAYS, comma-separated): after the last one fails the event
+    goes to the service's dead-letter queue. Default 2, 10, 60 and 300 s:
+    five attempts over about six minutes, long enough for a database restart."""
+    raw = env("EVENT_RETRY_DELAYS", "2,10,60,300")
+    delays = [float(d) for d in raw.split(",") if d.strip()]
+    if any(d <= 0 for d in delays):
+        raise ValueError("EVENT_RETRY_DELAYS: positive numbers of seconds, comma-separated")
+    return delays
+
+
 def public_url():
     """Where candidates reach the gateway; used in links sent by mail."""
     return env("PUBLIC_URL", f"http://127.0.0.1:{env('PORT', '8000')}").rstrip("/")

@@ -34,7 +34,6 @@ log = logging.getLogger(__name__)
 
 RELAY_POLL_SECONDS = 2.0
 RELAY_BATCH = 200
-HANDLER_RETRY_PAUSE = 1.0
 
 
 def messaging_tables(metadata: MetaData):
@@ -122,7 +121,8 @@ class UnitOfWork:
 def handle_once(handler):
     """Apply an event at most once per handler: the handler's changes and the
     record of the event id are committed together. Put it under
-    @event_handler(..., requeue_on_error=True)."""
+    @event_handler(...) (services/common/events.py): when it raises, nothing
+    is kept and the broker brings the event back later, or dead-letters it."""
     @functools.wraps(handler)
     def wrapper(self, payload):
         name = f"{type(self).__name__}.{handler.__name__}"
@@ -132,10 +132,8 @@ def handle_once(handler):
         try:
             result = handler(self, payload)
         except Exception:
-            # Nothing of it is kept; the broker redelivers (requeue_on_error). The pause
-            # keeps a database outage or a poison message from spinning the worker.
+            # Nothing of it is kept; the entrypoint has the broker retry it later.
             self.db.rollback()
-            eventlet.sleep(HANDLER_RETRY_PAUSE)
             raise
         if event_id:
             self.db.mark_processed(event_id, name)

@@ -183,3 +183,57 @@ def test_no_user_reaches_beyond_its_own_queues_and_events(broker_users):
     assert isinstance(attempt(gateway, declare("rpc-accounts")), AccessRefused)
     assert isinstance(attempt(gateway, publish("accounts.events", "account_deleted")), AccessRefused)
     assert isinstance(attempt(gateway, consume(handler)), AccessRefused)
+
+
+
+def test_each_service_retries_and_dead_letters_with_its_own_user_only(
+        broker_users, container_factory, service_db, monkeypatch):
+    """The delay queues, the retries exchange and the dead-letter queue work
+    under the service's own user; another service's user reaches none of them."""
+    from services.common import dead_letters
+    from services.common.db import Database, handle_once
+    from services.common.events import event_handler
+    from services.common.service_base import ServiceBase
+    from services.documents.models import Base
+    from tests.services.common import test_dead_letters as probe
+    from tests.support.rpc import signed_event_dispatcher
+
+    class Documents(ServiceBase):  # documents' own handler queue, failing
+        name = "documents"
+        db = Database(Base.metadata)
+
+        @event_handler("accounts", "account_deleted")
+        @handle_once
+        def on_account_deleted(self, event):
+            probe.CALLS.append((event["event_id"], time.monotonic()))
+            if probe.BROKEN["now"]:
+                raise RuntimeError("documents is broken today")
+
+    engine = service_db("documents")
+    probe.CALLS.clear()
+    probe.BROKEN["now"] = True
+    monkeypatch.setenv("EVENT_RETRY_DELAYS", "0.1,0.2")
+    documents = broker_users("documents")
+    container_factory(Documents, config(documents)).start()
+    sent = {**probe.event(), "event_type": "account_deleted", "candidate_id": 5}
+    signed_event_dispatcher(config(broker_users("accounts")))("accounts", "account_deleted", sent)
+
+    def mine():  # the earlier tests' raw messages to documents' queue are there too
+        return [(d["event_id"], d["attempts"])
+                for d in dead_letters.list_letters("documents", documents)
+                if d["event_id"] == sent["event_id"]]
+    assert wait_for(mine)
+    assert mine() == [(sent["event_id"], 3)]
+    assert len(probe.attempts(sent["event_id"])) == 3
+
+    with pytest.raises(AccessRefused):
+        dead_letters.list_letters("documents", broker_users("applications"))
+    assert isinstance(attempt(broker_users("applications"),
+                              consume("documents.dead-letters")), AccessRefused)
+
+    probe.BROKEN["now"] = False
+    letter = next(d for d in dead_letters.list_letters("documents", documents)
+                  if d["event_id"] == sent["event_id"])
+    assert dead_letters.replay("documents", [letter["id"]], documents)["replayed"] == [letter["id"]]
+    assert wait_for(lambda: probe.processed(engine, sent["event_id"]) == 1)
+    assert mine() == []

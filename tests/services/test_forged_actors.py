@@ -48,6 +48,8 @@ OWNER = {"candidate_id": 7, "application_id": 12, "piece_code": "CNI"}
 FORGED_CALLS = {
     "accounts": {
         "ping": (),
+        "list_dead_letters": (),
+        "replay_dead_letters": ([DOC],),
         "register_candidate": ({"last_name": "X", "first_name": "Y", "email": "x@example.org",
                                 "email_confirm": "x@example.org", "lang": "fr"},),
         "check_activation_token": ("token",),
@@ -92,6 +94,8 @@ FORGED_CALLS = {
     },
     "catalog": {
         "ping": (),
+        "list_dead_letters": (),
+        "replay_dead_letters": ([DOC],),
         "get_offer": ("informatique",),
         "get_formation": ("MINFO1",),
         "get_active_campaign": (),
@@ -121,6 +125,8 @@ FORGED_CALLS = {
     },
     "applications": {
         "ping": (),
+        "list_dead_letters": (),
+        "replay_dead_letters": ([DOC],),
         "create_application": ("MINFO1",),
         "can_apply": ("MINFO1",),
         "apply_status": (["MINFO1"],),
@@ -146,6 +152,8 @@ FORGED_CALLS = {
     },
     "documents": {
         "ping": (),
+        "list_dead_letters": (),
+        "replay_dead_letters": ([DOC],),
         "create_upload": (OWNER, "cni.pdf", 1000, 2 * 1024 * 1024),
         "confirm_upload": (DOC,),
         "discard_upload": (DOC, OWNER),
@@ -156,6 +164,8 @@ FORGED_CALLS = {
     },
     "notifications": {
         "ping": (),
+        "list_dead_letters": (),
+        "replay_dead_letters": ([DOC],),
         "list_mails": (7,),
     },
 }

@@ -1,6 +1,7 @@
 """The RPCs that no staff scope decides: public ones (any verified caller:
 the gateway for a visitor, a candidate, staff, a service) and internal ones
-(other services only). The scope matrices have a row for every other RPC;
+(other services only), and the administrators' operations every service
+has. The scope matrices have a row for every other RPC;
 tests/services/test_forged_actors.py sends forged actors to all of them."""
 PUBLIC = {
     "accounts": {"ping", "register_candidate", "check_activation_token", "activate_account",
@@ -26,6 +27,12 @@ INTERNAL = {
 }
 
 
+# Every service's operations RPCs (services/common/service_base.py):
+# administrators only, whatever their scope; tested in
+# tests/services/common/test_dead_letters.py.
+ADMIN_ONLY = {"list_dead_letters", "replay_dead_letters"}
+
+
 def rpc_names(service_cls):
     """Every RPC entrypoint of a nameko service class."""
     from nameko.rpc import Rpc
@@ -35,4 +42,4 @@ def rpc_names(service_cls):
 
 
 def unscoped(service):
-    return PUBLIC[service] | set(INTERNAL[service])
+    return PUBLIC[service] | set(INTERNAL[service]) | ADMIN_ONLY

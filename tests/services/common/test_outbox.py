@@ -129,8 +129,7 @@ class FailingHandler(Handler):
         raise RuntimeError("the handler broke half-way")
 
 
-def test_a_failing_handler_keeps_nothing_so_the_redelivery_applies_it(engine, unit, monkeypatch):
-    monkeypatch.setattr("services.common.db.HANDLER_RETRY_PAUSE", 0)
+def test_a_failing_handler_keeps_nothing_so_the_redelivery_applies_it(engine, unit):
     event = {"event_id": str(uuid.uuid4()), "name": "e"}
     with pytest.raises(RuntimeError):
         FailingHandler(unit).on_thing(event)
