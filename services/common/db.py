@@ -12,11 +12,14 @@ crashed instance are published by any live one (`FOR UPDATE SKIP LOCKED`).
 """
 import functools
 import logging
+import selectors
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
 import eventlet
+import psycopg.waiting
+from eventlet.patcher import is_monkey_patched
 from eventlet.queue import Empty, LightQueue
 from kombu import Exchange
 from nameko.amqp.publish import Publisher
@@ -147,8 +150,19 @@ def handle_once(handler):
     return wrapper
 
 
+def cooperative_waits():
+    """psycopg's C implementation waits for the server in C (poll), which eventlet
+    cannot see: one slow query would freeze every worker of the instance. Under
+    eventlet, wait through select.select instead, which eventlet has made green."""
+    if is_monkey_patched("select"):
+        psycopg.waiting.wait = psycopg.waiting.wait_select
+        # Opening a connection waits through a selector, bound when psycopg was imported.
+        psycopg.waiting.DefaultSelector = selectors.DefaultSelector
+
+
 def make_engine(service):
     """The service's engine; its connections are budgeted (pool_budget)."""
+    cooperative_waits()
     pool_size, max_overflow = pool_budget()
     return create_engine(database_url(service), pool_size=pool_size, max_overflow=max_overflow,
                          pool_pre_ping=True)
