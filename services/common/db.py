@@ -31,6 +31,7 @@ from sqlalchemy.orm import sessionmaker
 
 from .clock import utcnow
 from .config import amqp_uri, database_url, pool_budget
+from .logs import REQUEST_ID, current_request_id
 from .trust import sign_event
 
 log = logging.getLogger(__name__)
@@ -92,8 +93,10 @@ class UnitOfWork:
         event = json_safe(dict(payload))
         event.update(event_id=str(uuid.uuid4()), event_type=event_type,
                      occurred_at=utcnow().isoformat())
+        # the request id rides with the row (not in the event) to the relay, which sends it as a header
+        row = {**event, REQUEST_ID: current_request_id()} if current_request_id() else event
         self.session.execute(insert(self.outbox).values(
-            id=event["event_id"], event_type=event_type, payload=event,
+            id=event["event_id"], event_type=event_type, payload=row,
             created_at=utcnow()))
         self.emitted.append(event)
         return event
@@ -214,9 +217,12 @@ class OutboxRelay:
                     .limit(RELAY_BATCH)
                     .with_for_update(skip_locked=True)).all()
                 for row in rows:
+                    payload = dict(row.payload)
+                    request_id = payload.pop(REQUEST_ID, None)
+                    headers = {f"nameko.{REQUEST_ID}": request_id} if request_id else {}
                     self.publisher.publish(sign_event(self.service_name, row.event_type,
-                                                      row.payload), exchange=self.exchange,
-                                           routing_key=row.event_type)
+                                                      payload), exchange=self.exchange,
+                                           routing_key=row.event_type, headers=headers)
                     session.execute(delete(self.outbox).where(self.outbox.c.id == row.id))
                 session.commit()
             total += len(rows)
