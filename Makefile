@@ -7,11 +7,13 @@ CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: install browser run test bench env clean
 
+# -qq: pip's errors only (its warnings are about this machine's pip setup, not the platform)
 $(VENV)/.installed: requirements.txt requirements-dev.txt
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
-	touch $@
+	@echo "Installing the platform's dependencies into $(VENV)..."
+	@$(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/pip install -qq --disable-pip-version-check --upgrade pip
+	@$(VENV)/bin/pip install -qq --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
 
 install: $(VENV)/.installed
 
@@ -21,7 +23,7 @@ browser:              ## Debian's Chromium, driven by Playwright in the browser 
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
 
 run: install          ## the whole platform with demo data on this machine
-	$(PY) -m deploy.local.run
+	@$(PY) -m deploy.local.run
 
 test: install browser ## unit, integration, end-to-end, browser and deploy tests
 	$(PY) -m pytest

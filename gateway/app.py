@@ -2,10 +2,11 @@ import logging
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, redirect, request, session
+from flask import Flask, current_app, g, has_request_context, redirect, request, session
 from nameko.exceptions import RpcTimeout
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from services.common import logs
 from services.common.breaker import Guards
 from services.common.dates import french_date
 from services.common.errors import Unavailable
@@ -34,6 +35,19 @@ def optional(call, *args, **kwargs):
     except (Unavailable, RpcTimeout, RpcPoolExhausted, ConnectionError, OSError):
         current_app.logger.warning("part of %s left out: a service is unavailable", request.path)
         return None
+
+
+def assign_request_id():
+    """One id per HTTP request, kept from a well-formed X-Request-ID (a proxy's),
+    sent with every RPC of the request and logged by every service it reaches."""
+    incoming = request.headers.get(logs.REQUEST_ID_HEADER, "")
+    g.request_id = incoming if logs.well_formed(incoming) else logs.new_request_id()
+
+
+def rpc_context():
+    if has_request_context() and "request_id" in g:
+        return {logs.REQUEST_ID: g.request_id}
+    return {logs.REQUEST_ID: logs.new_request_id()}  # outside a request: a fresh one
 
 
 def file_size(value):
@@ -76,11 +90,12 @@ def create_app(overrides=None):
                     app.config["RPC_CONCURRENCY"], app.config["CONCURRENCY_WAIT_SECONDS"],
                     local_errors=(RpcPoolExhausted,))
     pool = RpcPool(app.config["NAMEKO"], size=app.config["RPC_POOL_SIZE"],
-                   timeout=app.config["RPC_TIMEOUT"], guards=guards)
+                   timeout=app.config["RPC_TIMEOUT"], guards=guards, context=rpc_context)
     app.extensions["rpc_pool"] = pool
     app.extensions["remote"] = Remote(pool)
     app.extensions["sessions"] = security.SessionCache(app.config["SESSION_CHECK_SECONDS"])
 
+    app.before_request(assign_request_id)  # first: a refused request has one too
     app.before_request(security.check_csrf)
     errors.register(app)
     # a missing value shows as an empty field or cell, never as the text "None"
@@ -112,6 +127,12 @@ def create_app(overrides=None):
             session["lang"] = code
         back = request.referrer or ""
         return redirect(back if back.startswith(request.host_url) else "/")
+
+    @app.after_request
+    def request_id_header(response):
+        if "request_id" in g:  # for the client, a proxy, and the access log
+            response.headers[logs.REQUEST_ID_HEADER] = g.request_id
+        return response
 
     @app.after_request
     def security_headers(response):

@@ -6,6 +6,9 @@ worker_class = "gthread"
 # a thread never waits for an RPC client.
 threads = 8
 accesslog = "-"
+# gunicorn's default line, then the request id the gateway gave the request (its X-Request-ID
+# response header): the same id is in the log lines of every service the request reached
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" request_id=%({x-request-id}o)s'
 logger_class = "gateway.access_log.MaskingLogger"
 
 

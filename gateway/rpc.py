@@ -34,8 +34,9 @@ class RpcPoolExhausted(Exception):
 
 
 class RpcPool:
-    def __init__(self, config, size=8, timeout=30, wait=10, guards=None):
+    def __init__(self, config, size=8, timeout=30, wait=10, guards=None, context=dict):
         self.config = config
+        self.context = context  # () -> context data for the next call (the request id)
         self.size = size
         self.timeout = timeout  # seconds an RPC may take
         self.wait = wait        # seconds a request may wait for a free client
@@ -118,6 +119,8 @@ class RpcPool:
 
     def _call(self, service, method, *args, **kwargs):
         with self.client() as cluster:
+            # this client serves one request at a time: the call carries that request's id
+            cluster._worker_ctx.data.update(self.context())
             # nameko's ClusterProxy gives its service proxies no publish
             # options: one is made here on its context and reply queue.
             target = ServiceProxy(cluster._worker_ctx, service, cluster._reply_listener,

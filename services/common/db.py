@@ -12,11 +12,14 @@ crashed instance are published by any live one (`FOR UPDATE SKIP LOCKED`).
 """
 import functools
 import logging
+import selectors
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
 import eventlet
+import psycopg.waiting
+from eventlet.patcher import is_monkey_patched
 from eventlet.queue import Empty, LightQueue
 from kombu import Exchange
 from nameko.amqp.publish import Publisher
@@ -28,6 +31,7 @@ from sqlalchemy.orm import sessionmaker
 
 from .clock import utcnow
 from .config import amqp_uri, database_url, pool_budget
+from .logs import REQUEST_ID, current_request_id
 from .trust import sign_event
 
 log = logging.getLogger(__name__)
@@ -88,8 +92,10 @@ class UnitOfWork:
         event = json_safe(dict(payload))
         event.update(event_id=str(uuid.uuid4()), event_type=event_type,
                      occurred_at=utcnow().isoformat())
+        # the request id rides with the row (not in the event) to the relay, which sends it as a header
+        row = {**event, REQUEST_ID: current_request_id()} if current_request_id() else event
         self.session.execute(insert(self.outbox).values(
-            id=event["event_id"], event_type=event_type, payload=event,
+            id=event["event_id"], event_type=event_type, payload=row,
             created_at=utcnow()))
         self.emitted.append(event)
         return event
@@ -145,8 +151,19 @@ def handle_once(handler):
     return wrapper
 
 
+def cooperative_waits():
+    """psycopg's C implementation waits for the server in C (poll), which eventlet
+    cannot see: one slow query would freeze every worker of the instance. Under
+    eventlet, wait through select.select instead, which eventlet has made green."""
+    if is_monkey_patched("select"):
+        psycopg.waiting.wait = psycopg.waiting.wait_select
+        # Opening a connection waits through a selector, bound when psycopg was imported.
+        psycopg.waiting.DefaultSelector = selectors.DefaultSelector
+
+
 def make_engine(service):
     """The service's engine; its connections are budgeted (pool_budget)."""
+    cooperative_waits()
     pool_size, max_overflow = pool_budget()
     return create_engine(database_url(service), pool_size=pool_size, max_overflow=max_overflow,
                          pool_pre_ping=True)
@@ -198,9 +215,12 @@ class OutboxRelay:
                     .limit(RELAY_BATCH)
                     .with_for_update(skip_locked=True)).all()
                 for row in rows:
+                    payload = dict(row.payload)
+                    request_id = payload.pop(REQUEST_ID, None)
+                    headers = {f"nameko.{REQUEST_ID}": request_id} if request_id else {}
                     self.publisher.publish(sign_event(self.service_name, row.event_type,
-                                                      row.payload), exchange=self.exchange,
-                                           routing_key=row.event_type)
+                                                      payload), exchange=self.exchange,
+                                           routing_key=row.event_type, headers=headers)
                     session.execute(delete(self.outbox).where(self.outbox.c.id == row.id))
                 session.commit()
             total += len(rows)

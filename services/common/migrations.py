@@ -8,7 +8,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from psycopg import errors
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.engine import make_url
 
 from .config import database_url
@@ -30,7 +32,13 @@ def ensure_database(url):
                 exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
                                       {"n": url.database}).first()
                 if not exists:
-                    conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+                    try:
+                        conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+                    except ProgrammingError as error:
+                        # Created meanwhile by someone who does not take the lock
+                        # (an operator, an older release during a rolling deploy).
+                        if not isinstance(error.orig, errors.DuplicateDatabase):
+                            raise
             finally:
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
     finally:
@@ -51,19 +59,20 @@ def upgrade(service, url=None):
 
 
 def run_env(target_metadata):
-    """Body of every service's migrations/env.py (online mode only)."""
+    """Body of every service's migrations/env.py (online mode only). Instances
+    started together migrate one at a time: the lock is a transaction lock, so
+    it is released by the very commit that makes the migration visible, and
+    the next instance finds the database at head (a session lock released
+    before the commit let it run the same migrations again, and crash)."""
     from alembic import context
     engine = create_engine(context.config.get_main_option("sqlalchemy.url"))
     with engine.connect() as connection:
-        connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
-        try:
+        with connection.begin():
+            connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
             context.configure(connection=connection, target_metadata=target_metadata,
                               compare_type=True)
             with context.begin_transaction():
                 context.run_migrations()
-        finally:
-            connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
-            connection.commit()
     engine.dispose()
 
 

@@ -12,7 +12,7 @@ import sys  # noqa: E402
 
 from nameko.runners import ServiceRunner  # noqa: E402
 
-from . import production  # noqa: E402
+from . import logs, production  # noqa: E402
 from .config import SERVICES, env, nameko_config  # noqa: E402
 from .migrations import upgrade  # noqa: E402
 
@@ -29,8 +29,7 @@ def main(argv):
     name = argv[0]
     if name not in SERVICES:
         raise SystemExit(f"unknown service {name!r}; one of {', '.join(SERVICES)}")
-    logging.basicConfig(level=env("LOG_LEVEL", "INFO"),
-                        format=f"%(asctime)s {name} %(levelname)s %(name)s: %(message)s")
+    logs.setup(name, level=env("LOG_LEVEL", "INFO"))
     # Typed errors are answers, not incidents: nameko logs them with a traceback.
     logging.getLogger("nameko.containers").addFilter(
         lambda record: not str(record.msg).startswith("(expected)"))

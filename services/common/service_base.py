@@ -3,11 +3,14 @@ from nameko.dependency_providers import Config
 
 from . import dead_letters
 from .actors import require_admin
+from .logs import LogContext
 from .rpc import rpc
 
 
 class ServiceBase:
     nameko_config = Config()
+    # every log line of a worker names the request and the kind of actor it serves
+    log_context = LogContext()
 
     @rpc
     def ping(self, actor):

@@ -3,9 +3,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from gateway.rpc import Remote, RpcPool
+from services.common import logs
 from services.common.actors import ANONYMOUS
 from services.common.errors import EXPECTED, Forbidden, NotFound
 from services.common.rpc import rpc
+from services.common.service_base import ServiceBase
 
 CANDIDATE = {"kind": "candidate", "id": 7}
 
@@ -70,5 +72,26 @@ def test_the_service_believes_the_actor_the_gateway_signed(echo):
             with pytest.raises(Forbidden) as refused:
                 proxy.echo.whoami(CANDIDATE)
         assert refused.value.code == "untrusted_actor"
+    finally:
+        pool.close()
+
+
+class TracedService(ServiceBase):
+    name = "traced"
+
+    @rpc
+    def request_id(self, actor):
+        return logs.current_request_id()
+
+
+def test_each_call_carries_the_request_id_of_its_own_request(container_factory, rabbit_config):
+    container_factory(TracedService, rabbit_config).start()
+    current = {}
+    pool = RpcPool(rabbit_config, size=1, context=lambda: {"request_id": current["id"]})
+    remote = Remote(pool)
+    try:
+        for request_id in ("first-request-1", "second-request-2"):  # one client, reused
+            current["id"] = request_id
+            assert remote.traced.request_id(ANONYMOUS) == request_id
     finally:
         pool.close()
