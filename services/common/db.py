@@ -14,6 +14,7 @@ import functools
 import logging
 import selectors
 import uuid
+from time import monotonic
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 
 RELAY_POLL_SECONDS = 2.0
 RELAY_BATCH = 200
+RELAY_REPORT_SECONDS = 60
 
 
 def messaging_tables(metadata: MetaData):
@@ -178,6 +180,7 @@ class OutboxRelay:
         self.publisher = Publisher(uri, serializer="json", declare=[self.exchange])
         self.wakeups = LightQueue()
         self.running = False
+        self.failing = self.last_report = None  # when the current outage began, last said
 
     def wake(self):
         self.wakeups.put(None)
@@ -195,9 +198,26 @@ class OutboxRelay:
                 break
             try:
                 self.flush()
-            except Exception:  # broker or database away: retry on next tick
-                log.exception("outbox relay of %s failed; will retry", self.service_name)
+            except Exception as exc:  # broker or database away: retry on next tick
+                self._failed(exc)
                 eventlet.sleep(1)
+            else:
+                if self.failing:
+                    log.info("outbox relay of %s publishes again", self.service_name)
+                self.failing = None
+
+    def _failed(self, exc):
+        """One traceback when an outage starts, then one short line a minute:
+        an outage of the database or the broker must not flood the logs."""
+        now = monotonic()
+        if self.failing is None:
+            log.exception("outbox relay of %s failed; will retry", self.service_name)
+            self.failing = self.last_report = now
+        elif now - self.last_report >= RELAY_REPORT_SECONDS:
+            log.warning("outbox relay of %s still failing for %.0f s: %s", self.service_name,
+                        now - self.failing, str(exc).splitlines()[0][:200] if str(exc) else
+                        type(exc).__name__)
+            self.last_report = now
 
     def stop(self):
         self.running = False
