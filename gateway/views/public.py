@@ -99,7 +99,8 @@ def activate(token):
     try:
         if request.method == "POST":
             done = remote().accounts.activate_account(security.caller(),
-                token, request.form.get("password", ""), request.form.get("password_confirm", ""))
+                token, request.form.get("password", ""), request.form.get("password_confirm", ""),
+                idempotency_key=security.idempotency_key())
             flash(t("activate.done", dossier_number=done["dossier_number"]), "success")
             return redirect(url_for("public.home"))
         remote().accounts.check_activation_token(security.caller(), token)
@@ -145,7 +146,8 @@ def reset_password(token):
     try:
         if request.method == "POST":
             done = remote().accounts.reset_password(security.caller(),
-                token, request.form.get("password", ""), request.form.get("password_confirm", ""))
+                token, request.form.get("password", ""), request.form.get("password_confirm", ""),
+                idempotency_key=security.idempotency_key())
             return render_template("public/reset.html", token=token, errors={},
                                    done=t("reset.done", dossier_number=done["dossier_number"]))
         remote().accounts.check_reset_token(security.caller(), token)
@@ -164,8 +166,9 @@ def confirm_email(token):
         if request.method == "POST":
             # Every other session of the account ends; this one, if it is the
             # account's, stays and shows the new address.
-            done = remote().accounts.confirm_email_change(security.caller(), token,
-                                                            security.session_id())
+            done = remote().accounts.confirm_email_change(
+                security.caller(), token, security.session_id(),
+                idempotency_key=security.idempotency_key())
             security.refresh()
             return render_template("public/confirm_email.html", token=token,
                                    done=t("email_change.done", email=done["email"]))

@@ -10,6 +10,7 @@ from services.common import actors
 from services.common.clock import Clock
 from services.common.db import Database
 from services.common.errors import EXPECTED, Conflict, NotFound, ValidationFailed
+from services.common.idempotency import idempotent
 from services.common.rpc import ServiceRpc, rpc
 from services.common.service_base import ServiceBase
 
@@ -264,7 +265,8 @@ class CatalogService(ServiceBase):
         return transfer.export_rows(self.db.session, actor, kind)
 
     @rpc(expected_exceptions=EXPECTED)
-    def import_catalogue(self, actor, kind, rows, dry_run=False):
+    @idempotent
+    def import_catalogue(self, actor, kind, rows, dry_run=False, idempotency_key=None):
         """Creates or changes rows of one kind from spreadsheet rows (the export's
         columns; each row's line number in `_line`). Every line is checked first;
         one wrong line and nothing changes. -> {kind, lines, created, updated,
@@ -360,7 +362,8 @@ class CatalogService(ServiceBase):
         return visible
 
     @rpc(expected_exceptions=EXPECTED)
-    def save_piece(self, actor, data, piece_id=None):
+    @idempotent
+    def save_piece(self, actor, data, piece_id=None, idempotency_key=None):
         """A piece definition: institution, centre or formation; order,
         conditional, shared, one treatment type or all, optional template file.
         A formation's piece: of the active campaign's formation (or data
