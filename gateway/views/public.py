@@ -190,16 +190,22 @@ def refuse_email_change(token):
     accounts = remote().accounts
     page = {"token": token, "errors": {}}
     try:
-        page["change"] = accounts.check_email_refusal(ANONYMOUS, token)
         if request.method == "POST":
-            done = accounts.refuse_email_change(ANONYMOUS, token, request.form.get("password", ""),
-                                                request.form.get("password_confirm", ""))
+            # Refused first, the link checked only to show the form again: the
+            # same form sent again after a success answers that success.
+            try:
+                done = accounts.refuse_email_change(
+                    ANONYMOUS, token, request.form.get("password", ""),
+                    request.form.get("password_confirm", ""),
+                    idempotency_key=security.idempotency_key())
+            except ValidationFailed as exc:  # the new password
+                page["errors"] = field_errors(exc)
+                page["change"] = accounts.check_email_refusal(ANONYMOUS, token)
+                return render_template("public/refuse_email.html", **page), 422
             security.refresh()  # this browser's session of the account has ended too
             return render_template("public/refuse_email.html", **page,
                                    done=t("email_refusal.done", email=done["email"]))
-    except ValidationFailed as exc:  # the new password
-        page["errors"] = field_errors(exc)
-        return render_template("public/refuse_email.html", **page), 422
+        page["change"] = accounts.check_email_refusal(ANONYMOUS, token)
     except (NotFound, Conflict) as exc:  # unknown, used or expired link; former address taken
         return render_template("public/refuse_email.html", **page,
                                link_error=error_text(exc.code)), \
