@@ -256,7 +256,8 @@ def save_piece_from(form, piece_id=None, current=None):
         if codes and piece_id is None:
             remote().catalog.assign_piece(me(), form, codes)
         else:
-            remote().catalog.save_piece(me(), form, piece_id, idempotency_key=security.idempotency_key())
+            remote().catalog.save_piece(me(), form, piece_id,
+                                        idempotency_key=security.idempotency_key())
     except Exception:  # refused (or out of scope): the uploaded template goes too
         if stored is not None:
             forget_document(stored["document_id"])

@@ -51,7 +51,8 @@ def create():
         form = {k: request.form.get(k, "").strip()
                 for k in ("last_name", "first_name", "email", "email_confirm", "lang")}
         try:
-            done = remote().accounts.create_account_for(me(), form, idempotency_key=security.idempotency_key())
+            done = remote().accounts.create_account_for(
+                me(), form, idempotency_key=security.idempotency_key())
         except ValidationFailed as exc:
             errors, status = field_errors(exc), 422
         else:
