@@ -88,7 +88,7 @@ class UnitOfWork:
         self.after_commit_calls = []
         # An idempotent command (services/common/idempotency.py) holds its
         # commits: its key and its changes are committed together, once.
-        self.holding = False
+        self.holding = self.lost_hold = False
         self.held_calls = []
         self.savepoint = None
 
@@ -139,7 +139,7 @@ class UnitOfWork:
 
     def hold_lost(self):
         """Whether the held transaction was rolled back by the command itself."""
-        return getattr(self, "lost_hold", False)
+        return self.lost_hold
 
     def release(self):
         """Commit everything held, then run what waited for the commit."""
