@@ -21,7 +21,7 @@ def flashes(client):
         return session.get("_flashes") or []
 
 
-def test_an_activation_sent_again_shows_its_success(running, rabbit_config):
+def test_an_activation_sent_again_shows_its_success(running, rabbit_config):  # noqa: F811
     from gateway import create_app
     _, received = running
     email = f"lea.{uuid.uuid4().hex[:8]}@example.org"
