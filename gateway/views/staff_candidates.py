@@ -132,7 +132,8 @@ def delete_entry(candidate_id, slug, entry_id):
 @bp.post("/<int:candidate_id>/activation")
 def resend_activation(candidate_id):
     try:
-        remote().accounts.resend_activation(me(), candidate_id)
+        remote().accounts.resend_activation(me(), candidate_id,
+                                            idempotency_key=security.idempotency_key())
     except Conflict as exc:
         flash(message_for(exc), "error")
     else:

@@ -450,7 +450,9 @@ class AccountsService(ServiceBase):
         throttle.clear(self.db.session, keys)
 
     @rpc(expected_exceptions=EXPECTED)
-    def request_email_change(self, actor, email, email_confirm, password=None, session_id=None):
+    @idempotent(secret=("password",))
+    def request_email_change(self, actor, email, email_confirm, password=None, session_id=None,
+                             idempotency_key=None):
         candidate = self._candidate(actors.candidate_id(actor), lock=True)
         self._check_identity(candidate, password, session_id)
         answer = flows.request_email_change(self.db, candidate, email, email_confirm,
@@ -567,7 +569,8 @@ class AccountsService(ServiceBase):
         return {"candidate_id": candidate.id, "dossier_number": candidate.dossier_number}
 
     @rpc(expected_exceptions=EXPECTED)
-    def resend_activation(self, actor, candidate_id):
+    @idempotent
+    def resend_activation(self, actor, candidate_id, idempotency_key=None):
         staff_help.require_account_role(actor)
         target, _ = access.dossier_owner(actor, candidate_id, write=True, session=self.db.session,
                                          staff_only=True)

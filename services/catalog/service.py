@@ -85,7 +85,8 @@ class CatalogService(ServiceBase):
         return [schemas.campaign_admin(row) for row in rows]
 
     @rpc(expected_exceptions=EXPECTED)
-    def save_campaign(self, actor, data, code=None):
+    @idempotent
+    def save_campaign(self, actor, data, code=None, idempotency_key=None):
         """Creates a campaign (code None) or changes one; never an archived one."""
         admin.require_role(actor, ("admin",))
         values = admin.campaign_values(data)
@@ -105,7 +106,8 @@ class CatalogService(ServiceBase):
         return schemas.campaign_admin(campaign)
 
     @rpc(expected_exceptions=EXPECTED)
-    def activate_campaign(self, actor, code):
+    @idempotent
+    def activate_campaign(self, actor, code, idempotency_key=None):
         admin.require_role(actor, ("admin",))
         campaign = admin.campaign_by_code(self.db.session, code, lock=True)
         admin.activate(self.db.session, campaign)
@@ -114,7 +116,8 @@ class CatalogService(ServiceBase):
         return schemas.campaign_admin(campaign)
 
     @rpc(expected_exceptions=EXPECTED)
-    def archive_campaign(self, actor, code):
+    @idempotent
+    def archive_campaign(self, actor, code, idempotency_key=None):
         """Archived: its applications become read-only elsewhere (event); the
         next campaign becomes active if this one was."""
         admin.require_role(actor, ("admin",))
@@ -133,7 +136,8 @@ class CatalogService(ServiceBase):
         return schemas.centre_admin(admin.centre_by_code(self.db.session, code))
 
     @rpc(expected_exceptions=EXPECTED)
-    def save_centre(self, actor, data, code=None):
+    @idempotent
+    def save_centre(self, actor, data, code=None, idempotency_key=None):
         """Creates a centre (admin, scol) or changes one (admin, scol, or a
         manager of that centre)."""
         if code is None:
@@ -287,7 +291,8 @@ class CatalogService(ServiceBase):
         return transfer.summary(kind, lines, dry_run)
 
     @rpc(expected_exceptions=EXPECTED)
-    def save_commission(self, actor, data, code=None):
+    @idempotent
+    def save_commission(self, actor, data, code=None, idempotency_key=None):
         """A commission with its signatory, signature image (a documents id) and
         alert settings; its members are kept by accounts (set_commission_members)."""
         session = self.db.session

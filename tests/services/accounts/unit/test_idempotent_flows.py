@@ -63,3 +63,34 @@ def test_an_entry_added_twice_with_one_form_is_one_entry(harness):
                      idempotency_key="entry-1")
     assert reused.value.code == "idempotency_key_reused"
     assert len(harness.call("get_dossier", actor)["external"]) == 1
+
+
+def test_an_email_change_asked_twice_with_one_form_sends_one_link_that_works(harness):
+    actor = harness.activated("lea@example.org")["actor"]
+    for _ in range(2):
+        assert harness.call("request_email_change", actor, "lea.new@example.org",
+                            "lea.new@example.org", PASSWORD,
+                            idempotency_key="change-1") == {"sent": True}
+    event, = harness.events("email_change_requested")
+    confirm = {"email": "lea.new@example.org", "candidate_id": actor["id"]}
+    assert harness.call("confirm_email_change", ANONYMOUS, event["email_token"],
+                        idempotency_key="confirm-1") == confirm
+    # the confirmation sent again shows its success; another use is told the link was used
+    assert harness.call("confirm_email_change", ANONYMOUS, event["email_token"],
+                        idempotency_key="confirm-1") == confirm
+    with pytest.raises(NotFound):
+        harness.call("confirm_email_change", ANONYMOUS, event["email_token"],
+                     idempotency_key="confirm-2")
+
+
+def test_a_wrong_current_password_is_counted_each_time_even_with_one_form(harness):
+    actor = harness.activated("lea@example.org")["actor"]
+    for _ in range(2):
+        with pytest.raises(ValidationFailed):
+            harness.call("request_email_change", actor, "lea.new@example.org",
+                         "lea.new@example.org", "wrong", idempotency_key="change-1")
+    assert harness.sql("SELECT max(failures) FROM login_failures") == [(2,)]
+    assert harness.sql("SELECT key FROM idempotency_keys") == []
+    assert harness.call("request_email_change", actor, "lea.new@example.org",
+                        "lea.new@example.org", PASSWORD,
+                        idempotency_key="change-1") == {"sent": True}
