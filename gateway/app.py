@@ -105,7 +105,8 @@ def create_app(overrides=None):
     app.jinja_env.filters["filesize"] = file_size
     app.jinja_env.filters["role_option"] = lambda role: [role, t(f"role.{role}")]
     # globals, not context: imported macros see them too
-    app.jinja_env.globals.update(t=t, csrf_token=security.csrf_token)
+    app.jinja_env.globals.update(t=t, csrf_token=security.csrf_token,
+                                 idempotency_key=security.new_idempotency_key)
 
     @app.context_processor
     def globals_for_templates():

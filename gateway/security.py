@@ -43,6 +43,27 @@ def check_csrf():
     return None
 
 
+IDEMPOTENCY_FIELD = "idempotency_key"
+IDEMPOTENCY_KEY_MAX = 100
+
+
+def new_idempotency_key():
+    """A fresh value for one rendered form (the `csrf()` macro puts it in):
+    that form sent again (a double click, a reload of an error page, a retry)
+    carries the same value, and the service applies it once."""
+    return secrets.token_urlsafe(16)
+
+
+def idempotency_key():
+    """The key of the posted form (or an API client's Idempotency-Key header),
+    None without one: the command then runs as before, unprotected. A key is
+    not made up here from the request: two identical requests without one may
+    well be meant twice (the same entry added twice, the same file again)."""
+    value = (request.form.get(IDEMPOTENCY_FIELD) or request.headers.get("Idempotency-Key")
+             or "").strip()
+    return value if 0 < len(value) <= IDEMPOTENCY_KEY_MAX else None
+
+
 SESSION_ID = "sid"
 _UNKNOWN = object()
 

@@ -57,7 +57,7 @@ def change_email():
     form = {k: request.form.get(k, "").strip() for k in ("email", "email_confirm")}
     try:
         remote().accounts.request_email_change(me(), form["email"], form["email_confirm"],
-                                               *proof())
+                                               *proof(), idempotency_key=security.idempotency_key())
     except ValidationFailed as exc:
         return page(form, field_errors(exc), 422)
     except Conflict as exc:

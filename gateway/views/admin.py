@@ -54,7 +54,8 @@ def create_staff():
     if request.method == "POST":
         form = posted()
         try:
-            remote().accounts.create_staff(security.actor(), form)
+            remote().accounts.create_staff(security.actor(), form,
+                                           idempotency_key=security.idempotency_key())
         except ValidationFailed as exc:
             errors, message, status = field_errors(exc), t("error.form"), 422
         else:

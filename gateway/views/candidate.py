@@ -142,7 +142,8 @@ def entry_page(section, entry_id, candidate_id, done_url, **page):
         form = {name: request.form.get(name, "").strip() for name, _, _ in ENTRY_FIELDS[section]}
         try:
             if entry_id is None:
-                accounts.add_dossier_entry(me(), section, form, **owner)
+                accounts.add_dossier_entry(me(), section, form, **owner,
+                                           idempotency_key=security.idempotency_key())
             else:
                 accounts.update_dossier_entry(me(), section, entry_id, form, **owner)
         except ValidationFailed as exc:
@@ -252,7 +253,8 @@ def applications():
 def apply():
     code = request.form.get("formation_code", "")
     try:
-        created = remote().applications.create_application(me(), code)
+        created = remote().applications.create_application(
+            me(), code, idempotency_key=security.idempotency_key())
     except Conflict as exc:
         flash(refusal_text(exc.code, exc.fields), "error")
         return redirect(url_for("candidate.offer"))
@@ -282,7 +284,8 @@ def back_to(application_id, message=None, category="success"):
 def do(application_id, method, *args, success=None):
     """Run one application command; a refused one becomes a message on the page."""
     try:
-        getattr(remote().applications, method)(me(), application_id, *args)
+        getattr(remote().applications, method)(me(), application_id, *args,
+                                               idempotency_key=security.idempotency_key())
     except (Conflict, ValidationFailed) as exc:
         return back_to(application_id, action_message(exc), "error")
     return back_to(application_id, success)
@@ -298,13 +301,15 @@ def upload_piece(application_id, piece_code):
     upload.stream.seek(0)
     applications = remote().applications
     try:
+        key = security.idempotency_key()  # one per method: the same value serves both
         ticket = applications.start_piece_upload(me(), application_id, piece_code,
-                                                 upload.filename, size)
+                                                 upload.filename, size, idempotency_key=key)
         # Bytes go straight to object storage; only ids travel over RabbitMQ.
         stored = requests.put(ticket["put_url"], data=upload.stream,
                               headers={"Content-Length": str(size)}, timeout=60)
         stored.raise_for_status()
-        applications.finish_piece_upload(me(), application_id, piece_code, ticket["document_id"])
+        applications.finish_piece_upload(me(), application_id, piece_code, ticket["document_id"],
+                                         idempotency_key=key)
     except (Conflict, ValidationFailed) as exc:
         return back_to(application_id, action_message(exc), "error")
     return back_to(application_id, t("application.file_uploaded"))
@@ -364,7 +369,8 @@ def transmit(application_id):
 @bp.post("/candidatures/<int:application_id>/annuler")
 def cancel(application_id):
     try:
-        remote().applications.cancel(me(), application_id)
+        remote().applications.cancel(me(), application_id,
+                                     idempotency_key=security.idempotency_key())
     except Conflict as exc:
         return back_to(application_id, action_message(exc), "error")
     flash(t("application.cancelled"), "success")

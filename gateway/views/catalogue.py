@@ -46,7 +46,7 @@ def campaigns():
     if request.method == "POST":
         form = form_of(CAMPAIGN_FIELDS)
         try:
-            remote().catalog.save_campaign(me(), form)
+            remote().catalog.save_campaign(me(), form, idempotency_key=security.idempotency_key())
         except ValidationFailed as exc:
             errors, status = field_errors(exc), 422
         else:
@@ -62,7 +62,7 @@ def campaign_action(code, action):
     if method is None:
         abort(404)
     try:
-        getattr(remote().catalog, method)(me(), code)
+        getattr(remote().catalog, method)(me(), code, idempotency_key=security.idempotency_key())
     except Conflict as exc:
         flash(message_for(exc), "error")
     else:
@@ -80,7 +80,8 @@ def campaign(code):
     if request.method == "POST":
         form = {**form_of(CAMPAIGN_FIELDS), "code": current["code"]}
         try:
-            remote().catalog.save_campaign(me(), form, current["code"])
+            remote().catalog.save_campaign(me(), form, current["code"],
+                                           idempotency_key=security.idempotency_key())
         except ValidationFailed as exc:
             errors, status = field_errors(exc), 422
         except Conflict as exc:
@@ -108,7 +109,8 @@ def centres():
     if request.method == "POST":
         form = centre_form()
         try:
-            saved = remote().catalog.save_centre(me(), form)
+            saved = remote().catalog.save_centre(me(), form,
+                                                 idempotency_key=security.idempotency_key())
         except ValidationFailed as exc:
             errors, status = field_errors(exc), 422
         else:
@@ -126,7 +128,8 @@ def centre(code):
     if request.method == "POST":
         form = centre_form({"code": data["code"]})
         try:
-            remote().catalog.save_centre(me(), form, code=data["code"])
+            remote().catalog.save_centre(me(), form, code=data["code"],
+                                         idempotency_key=security.idempotency_key())
         except ValidationFailed as exc:
             errors, status = field_errors(exc), 422
         else:
@@ -256,7 +259,8 @@ def save_piece_from(form, piece_id=None, current=None):
         if codes and piece_id is None:
             remote().catalog.assign_piece(me(), form, codes)
         else:
-            remote().catalog.save_piece(me(), form, piece_id)
+            remote().catalog.save_piece(me(), form, piece_id,
+                                        idempotency_key=security.idempotency_key())
     except Exception:  # refused (or out of scope): the uploaded template goes too
         if stored is not None:
             forget_document(stored["document_id"])
@@ -334,7 +338,8 @@ def commissions():
     if request.method == "POST":
         form = form_of(COMMISSION_FIELDS)
         try:
-            saved = remote().catalog.save_commission(me(), form)
+            saved = remote().catalog.save_commission(me(), form,
+                                                     idempotency_key=security.idempotency_key())
         except ValidationFailed as exc:
             errors, status = field_errors(exc), 422
         else:

@@ -69,7 +69,10 @@ def import_file(kind):
     except UnreadableFile as exc:
         return page(422, kind=kind, problem=t(f"catalogue.unreadable.{exc}"))
     try:
-        done = remote().catalog.import_catalogue(security.actor(), kind, rows, dry_run)
+        # a check changes nothing: only a real import is protected from a resend
+        done = remote().catalog.import_catalogue(
+            security.actor(), kind, rows, dry_run,
+            idempotency_key=None if dry_run else security.idempotency_key())
     except ValidationFailed as exc:
         errors = line_errors(exc)
         return page(422, kind=kind, errors=errors, filename=upload.filename,

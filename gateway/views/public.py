@@ -99,7 +99,8 @@ def activate(token):
     try:
         if request.method == "POST":
             done = remote().accounts.activate_account(security.caller(),
-                token, request.form.get("password", ""), request.form.get("password_confirm", ""))
+                token, request.form.get("password", ""), request.form.get("password_confirm", ""),
+                idempotency_key=security.idempotency_key())
             flash(t("activate.done", dossier_number=done["dossier_number"]), "success")
             return redirect(url_for("public.home"))
         remote().accounts.check_activation_token(security.caller(), token)
@@ -145,7 +146,8 @@ def reset_password(token):
     try:
         if request.method == "POST":
             done = remote().accounts.reset_password(security.caller(),
-                token, request.form.get("password", ""), request.form.get("password_confirm", ""))
+                token, request.form.get("password", ""), request.form.get("password_confirm", ""),
+                idempotency_key=security.idempotency_key())
             return render_template("public/reset.html", token=token, errors={},
                                    done=t("reset.done", dossier_number=done["dossier_number"]))
         remote().accounts.check_reset_token(security.caller(), token)
@@ -164,8 +166,9 @@ def confirm_email(token):
         if request.method == "POST":
             # Every other session of the account ends; this one, if it is the
             # account's, stays and shows the new address.
-            done = remote().accounts.confirm_email_change(security.caller(), token,
-                                                            security.session_id())
+            done = remote().accounts.confirm_email_change(
+                security.caller(), token, security.session_id(),
+                idempotency_key=security.idempotency_key())
             security.refresh()
             return render_template("public/confirm_email.html", token=token,
                                    done=t("email_change.done", email=done["email"]))
@@ -187,16 +190,22 @@ def refuse_email_change(token):
     accounts = remote().accounts
     page = {"token": token, "errors": {}}
     try:
-        page["change"] = accounts.check_email_refusal(ANONYMOUS, token)
         if request.method == "POST":
-            done = accounts.refuse_email_change(ANONYMOUS, token, request.form.get("password", ""),
-                                                request.form.get("password_confirm", ""))
+            # Refused first, the link checked only to show the form again: the
+            # same form sent again after a success answers that success.
+            try:
+                done = accounts.refuse_email_change(
+                    ANONYMOUS, token, request.form.get("password", ""),
+                    request.form.get("password_confirm", ""),
+                    idempotency_key=security.idempotency_key())
+            except ValidationFailed as exc:  # the new password
+                page["errors"] = field_errors(exc)
+                page["change"] = accounts.check_email_refusal(ANONYMOUS, token)
+                return render_template("public/refuse_email.html", **page), 422
             security.refresh()  # this browser's session of the account has ended too
             return render_template("public/refuse_email.html", **page,
                                    done=t("email_refusal.done", email=done["email"]))
-    except ValidationFailed as exc:  # the new password
-        page["errors"] = field_errors(exc)
-        return render_template("public/refuse_email.html", **page), 422
+        page["change"] = accounts.check_email_refusal(ANONYMOUS, token)
     except (NotFound, Conflict) as exc:  # unknown, used or expired link; former address taken
         return render_template("public/refuse_email.html", **page,
                                link_error=error_text(exc.code)), \

@@ -78,7 +78,8 @@ def back_to(application_id, message, category="success"):
 
 def do(application_id, method, *args):
     try:
-        getattr(remote().applications, method)(me(), application_id, *args)
+        getattr(remote().applications, method)(me(), application_id, *args,
+                                               idempotency_key=security.idempotency_key())
     except (Conflict, ValidationFailed) as exc:
         return back_to(application_id, message_for(exc), "error")
     return back_to(application_id, t("staff.saved"))

@@ -51,7 +51,8 @@ def create():
         form = {k: request.form.get(k, "").strip()
                 for k in ("last_name", "first_name", "email", "email_confirm", "lang")}
         try:
-            done = remote().accounts.create_account_for(me(), form)
+            done = remote().accounts.create_account_for(
+                me(), form, idempotency_key=security.idempotency_key())
         except ValidationFailed as exc:
             errors, status = field_errors(exc), 422
         else:
@@ -132,7 +133,8 @@ def delete_entry(candidate_id, slug, entry_id):
 @bp.post("/<int:candidate_id>/activation")
 def resend_activation(candidate_id):
     try:
-        remote().accounts.resend_activation(me(), candidate_id)
+        remote().accounts.resend_activation(me(), candidate_id,
+                                            idempotency_key=security.idempotency_key())
     except Conflict as exc:
         flash(message_for(exc), "error")
     else:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.common.actors import STAFF_ROLES
 from services.common.db import messaging_tables
+from services.common.idempotency import idempotency_table
 
 
 class Base(DeclarativeBase):
@@ -21,6 +22,7 @@ class Base(DeclarativeBase):
 
 
 messaging_tables(Base.metadata)
+idempotency_table(Base.metadata)
 
 
 class IssuedDossierNumber(Base):

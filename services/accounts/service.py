@@ -19,6 +19,7 @@ from services.common.db import Database, handle_once
 from services.common.errors import (EXPECTED, Conflict, Forbidden, NotFound, Unavailable,
                                     ValidationFailed)
 from services.common.events import event_handler
+from services.common.idempotency import idempotent
 from services.common.rpc import ServiceRpc, rpc
 from services.common.service_base import ServiceBase
 
@@ -98,7 +99,8 @@ class AccountsService(ServiceBase):
         return candidate
 
     @rpc(expected_exceptions=EXPECTED)
-    def activate_account(self, actor, token, password, password_confirm):
+    @idempotent(secret=("password", "password_confirm"))
+    def activate_account(self, actor, token, password, password_confirm, idempotency_key=None):
         now = self.clock()
         candidate = self._candidate_for_token(token, now)
         schemas.check_new_password(password, password_confirm, schemas.personal_words(candidate))
@@ -278,7 +280,8 @@ class AccountsService(ServiceBase):
     # -- dossier lists ----------------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
-    def add_dossier_entry(self, actor, section, data, candidate_id=None):
+    @idempotent
+    def add_dossier_entry(self, actor, section, data, candidate_id=None, idempotency_key=None):
         def add(entries, clean):
             entry = {"id": domain.new_entry_id(), **clean}
             return entries + [entry], entry["id"], {}, entry
@@ -403,7 +406,8 @@ class AccountsService(ServiceBase):
         return {"valid": True}
 
     @rpc(expected_exceptions=EXPECTED)
-    def reset_password(self, actor, token, password, password_confirm):
+    @idempotent(secret=("password", "password_confirm"))
+    def reset_password(self, actor, token, password, password_confirm, idempotency_key=None):
         candidate = flows.candidate_for_reset(self.db.session, token, self.clock())
         schemas.check_new_password(password, password_confirm, schemas.personal_words(candidate))
         now = self.clock()
@@ -448,7 +452,9 @@ class AccountsService(ServiceBase):
         throttle.clear(self.db.session, keys)
 
     @rpc(expected_exceptions=EXPECTED)
-    def request_email_change(self, actor, email, email_confirm, password=None, session_id=None):
+    @idempotent(secret=("password",))
+    def request_email_change(self, actor, email, email_confirm, password=None, session_id=None,
+                             idempotency_key=None):
         candidate = self._candidate(actors.candidate_id(actor), lock=True)
         self._check_identity(candidate, password, session_id)
         answer = flows.request_email_change(self.db, candidate, email, email_confirm,
@@ -462,7 +468,8 @@ class AccountsService(ServiceBase):
         return {"new_email": candidate.pending_email}
 
     @rpc(expected_exceptions=EXPECTED)
-    def confirm_email_change(self, actor, token, session_id=None):
+    @idempotent
+    def confirm_email_change(self, actor, token, session_id=None, idempotency_key=None):
         """The new address is in force: every session of the account ends but
         the one confirming (`session_id`, when it is the account's)."""
         now = self.clock()
@@ -481,7 +488,9 @@ class AccountsService(ServiceBase):
         return flows.refusal_view(candidate)
 
     @rpc(expected_exceptions=EXPECTED)
-    def refuse_email_change(self, actor, token, password=None, password_confirm=None):
+    @idempotent(secret=("password", "password_confirm"))
+    def refuse_email_change(self, actor, token, password=None, password_confirm=None,
+                            idempotency_key=None):
         """"I did not ask for this" from the notice sent to the former address:
         the pending change is cancelled or the former address restored, every
         session ends and, for a password account, the password given here
@@ -552,7 +561,8 @@ class AccountsService(ServiceBase):
         return staff_help.search(self.db.session, actor, text, self._campaign_code())
 
     @rpc(expected_exceptions=EXPECTED)
-    def create_account_for(self, actor, data):
+    @idempotent
+    def create_account_for(self, actor, data, idempotency_key=None):
         staff_help.require_account_role(actor)
         candidate = flows.create_account(self.db, data, self.clock(), self._campaign_code(),
                                          origin="staff", created_by=actor.get("display_name"))
@@ -561,7 +571,8 @@ class AccountsService(ServiceBase):
         return {"candidate_id": candidate.id, "dossier_number": candidate.dossier_number}
 
     @rpc(expected_exceptions=EXPECTED)
-    def resend_activation(self, actor, candidate_id):
+    @idempotent
+    def resend_activation(self, actor, candidate_id, idempotency_key=None):
         staff_help.require_account_role(actor)
         target, _ = access.dossier_owner(actor, candidate_id, write=True, session=self.db.session,
                                          staff_only=True)
@@ -591,7 +602,8 @@ class AccountsService(ServiceBase):
         return [staff_admin.view(user) for user in queries.staff_users(self.db.session)]
 
     @rpc(expected_exceptions=EXPECTED)
-    def create_staff(self, actor, data):
+    @idempotent
+    def create_staff(self, actor, data, idempotency_key=None):
         staff_admin.require_admin(actor)
         clean, errors = staff_admin.validate(data, True, self._known_centres(),
                                              self._known_commissions(actor))

@@ -96,6 +96,12 @@ def pending_decision(application):
     return last if last is not None and last.validated_at is None else None
 
 
+def same_decision(decision, code, fields):
+    """Whether `decision` is `code` with these fields (domain.decision_data)."""
+    return decision is not None and decision.code == code and all(
+        getattr(decision, name) == value for name, value in fields.items())
+
+
 def decision_for_candidate(decision):
     if decision is None:
         return None

@@ -13,6 +13,7 @@ from services.common.clock import Clock, utcnow
 from services.common.db import Database, handle_once
 from services.common.errors import EXPECTED, Conflict, NotFound, ValidationFailed
 from services.common.events import event_handler
+from services.common.idempotency import idempotent
 from services.common.rpc import ServiceRpc, rpc
 from services.common.service_base import ServiceBase
 
@@ -34,7 +35,8 @@ class ApplicationsService(ServiceBase):
     # -- candidate: applying -------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
-    def create_application(self, actor, formation_code):
+    @idempotent
+    def create_application(self, actor, formation_code, idempotency_key=None):
         candidate_id = actors.candidate_id(actor)
         now = self.clock()
         candidate = self.accounts.check_ready_to_apply(candidate_id)
@@ -198,7 +200,9 @@ class ApplicationsService(ServiceBase):
     # -- candidate: pieces ---------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
-    def start_piece_upload(self, actor, application_id, piece_code, filename, size):
+    @idempotent
+    def start_piece_upload(self, actor, application_id, piece_code, filename, size,
+                           idempotency_key=None):
         application = self._mine(actor, application_id)
         piece = self._piece(application, piece_code)
         self._check_changeable(application, piece)
@@ -211,7 +215,9 @@ class ApplicationsService(ServiceBase):
         return ticket
 
     @rpc(expected_exceptions=EXPECTED)
-    def finish_piece_upload(self, actor, application_id, piece_code, document_id):
+    @idempotent
+    def finish_piece_upload(self, actor, application_id, piece_code, document_id,
+                            idempotency_key=None):
         application = self._mine(actor, application_id)
         piece = self._piece(application, piece_code)
         if not piece.pending_document_id or str(document_id) != piece.pending_document_id:
@@ -228,7 +234,8 @@ class ApplicationsService(ServiceBase):
         return self._view(application)
 
     @rpc(expected_exceptions=EXPECTED)
-    def delete_piece_file(self, actor, application_id, piece_code):
+    @idempotent
+    def delete_piece_file(self, actor, application_id, piece_code, idempotency_key=None):
         application = self._mine(actor, application_id)
         piece = self._piece(application, piece_code)
         self._check_changeable(application, piece)
@@ -239,7 +246,9 @@ class ApplicationsService(ServiceBase):
         return self._view(application)
 
     @rpc(expected_exceptions=EXPECTED)
-    def set_not_concerned(self, actor, application_id, piece_code, value):
+    @idempotent
+    def set_not_concerned(self, actor, application_id, piece_code, value,
+                          idempotency_key=None):
         application = self._mine(actor, application_id)
         piece = self._piece(application, piece_code)
         if not piece.conditional:
@@ -274,7 +283,8 @@ class ApplicationsService(ServiceBase):
     # -- candidate: transmit, cancel -----------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
-    def transmit(self, actor, application_id):
+    @idempotent
+    def transmit(self, actor, application_id, idempotency_key=None):
         application = self._mine(actor, application_id)
         now = self.clock()
         if application.status in domain.TRANSMIT_FROM and not application.cancelled:
@@ -291,7 +301,8 @@ class ApplicationsService(ServiceBase):
         return self._view(application)
 
     @rpc(expected_exceptions=EXPECTED)
-    def cancel(self, actor, application_id):
+    @idempotent
+    def cancel(self, actor, application_id, idempotency_key=None):
         application = self._mine(actor, application_id)
         refusal = domain.cancel_refusal(application.status, application.cancelled,
                                         bool(application.decisions))
@@ -321,7 +332,9 @@ class ApplicationsService(ServiceBase):
         return [schemas.summary(a, staff=True) for a in found]
 
     @rpc(expected_exceptions=EXPECTED)
-    def set_piece_status(self, actor, application_id, piece_code, status, comment=None):
+    @idempotent
+    def set_piece_status(self, actor, application_id, piece_code, status, comment=None,
+                         idempotency_key=None):
         application = access.staff_application(self.db.session, actor, application_id,
                                                write=True, roles=access.REVIEW_ROLES)
         piece = self._piece(application, piece_code)
@@ -334,7 +347,8 @@ class ApplicationsService(ServiceBase):
         return self._view(application, staff=True)
 
     @rpc(expected_exceptions=EXPECTED)
-    def set_file_status(self, actor, application_id, status):
+    @idempotent
+    def set_file_status(self, actor, application_id, status, idempotency_key=None):
         application = access.staff_application(self.db.session, actor, application_id,
                                                write=True, roles=access.REVIEW_ROLES)
         status = schemas.file_status(status)
@@ -349,19 +363,25 @@ class ApplicationsService(ServiceBase):
     # -- staff: decisions ------------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
-    def enter_decision(self, actor, application_id, code, data=None):
+    @idempotent
+    def enter_decision(self, actor, application_id, code, data=None, idempotency_key=None):
         application = access.staff_application(self.db.session, actor, application_id, write=True)
         refusal = domain.decision_refusal(application.status, application.cancelled)
         if refusal:
             raise refusal
         fields = domain.decision_data(code, data)
+        if schemas.same_decision(schemas.pending_decision(application), code, fields):
+            # already entered and waiting for validation (a second click, a retry)
+            self.db.commit()
+            return self._view(application, staff=True)
         application.decisions.append(Decision(
             code=code, entered_by=access.actor_label(actor)[0], entered_at=self.clock(), **fields))
         self.db.commit()
         return self._view(application, staff=True)
 
     @rpc(expected_exceptions=EXPECTED)
-    def validate_decision(self, actor, application_id):
+    @idempotent
+    def validate_decision(self, actor, application_id, idempotency_key=None):
         application = access.staff_application(self.db.session, actor, application_id,
                                                write=True, roles=access.VALIDATION_ROLES)
         access.require_validator(actor, application)
@@ -388,7 +408,8 @@ class ApplicationsService(ServiceBase):
     # -- candidate: answer to a favourable decision ------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
-    def confirm(self, actor, application_id):
+    @idempotent
+    def confirm(self, actor, application_id, idempotency_key=None):
         application = self._mine(actor, application_id)
         now = self.clock()
         refusal = domain.confirm_refusal(
@@ -402,7 +423,8 @@ class ApplicationsService(ServiceBase):
         return self._view(application)
 
     @rpc(expected_exceptions=EXPECTED)
-    def withdraw(self, actor, application_id):
+    @idempotent
+    def withdraw(self, actor, application_id, idempotency_key=None):
         application = self._mine(actor, application_id)
         refusal = domain.withdraw_refusal(self._decision_code(application),
                                           application.withdrawn_at, application.cancelled)
@@ -487,8 +509,8 @@ class ApplicationsService(ServiceBase):
         first could lose a file still in use if the commit failed."""
         self.db.session.flush()
         unused = queries.unreferenced(self.db.session, released)
+        self.db.after_commit(lambda: self._delete_documents(unused))
         self.db.commit()
-        self._delete_documents(unused)
 
     def _delete_documents(self, document_ids):
         for document_id in document_ids:

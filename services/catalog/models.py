@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.common.db import messaging_tables
+from services.common.idempotency import idempotency_table
 
 from . import domain
 
@@ -22,6 +23,7 @@ class Base(DeclarativeBase):
 
 
 messaging_tables(Base.metadata)
+idempotency_table(Base.metadata)
 
 
 class Campaign(Base):

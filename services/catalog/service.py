@@ -11,6 +11,7 @@ from services.common.clock import Clock
 from services.common.db import Database, handle_once
 from services.common.errors import EXPECTED, Conflict, NotFound, ValidationFailed
 from services.common.events import event_handler
+from services.common.idempotency import idempotent
 from services.common.rpc import rpc
 from services.common.service_base import ServiceBase
 
@@ -84,7 +85,8 @@ class CatalogService(ServiceBase):
         return [schemas.campaign_admin(row) for row in rows]
 
     @rpc(expected_exceptions=EXPECTED)
-    def save_campaign(self, actor, data, code=None):
+    @idempotent
+    def save_campaign(self, actor, data, code=None, idempotency_key=None):
         """Creates a campaign (code None) or changes one; never an archived one."""
         admin.require_role(actor, ("admin",))
         values = admin.campaign_values(data)
@@ -104,7 +106,8 @@ class CatalogService(ServiceBase):
         return schemas.campaign_admin(campaign)
 
     @rpc(expected_exceptions=EXPECTED)
-    def activate_campaign(self, actor, code):
+    @idempotent
+    def activate_campaign(self, actor, code, idempotency_key=None):
         admin.require_role(actor, ("admin",))
         campaign = admin.campaign_by_code(self.db.session, code, lock=True)
         admin.activate(self.db.session, campaign)
@@ -113,7 +116,8 @@ class CatalogService(ServiceBase):
         return schemas.campaign_admin(campaign)
 
     @rpc(expected_exceptions=EXPECTED)
-    def archive_campaign(self, actor, code):
+    @idempotent
+    def archive_campaign(self, actor, code, idempotency_key=None):
         """Archived: its applications become read-only elsewhere (event); the
         next campaign becomes active if this one was."""
         admin.require_role(actor, ("admin",))
@@ -132,7 +136,8 @@ class CatalogService(ServiceBase):
         return schemas.centre_admin(admin.centre_by_code(self.db.session, code))
 
     @rpc(expected_exceptions=EXPECTED)
-    def save_centre(self, actor, data, code=None):
+    @idempotent
+    def save_centre(self, actor, data, code=None, idempotency_key=None):
         """Creates a centre (admin, scol) or changes one (admin, scol, or a
         manager of that centre)."""
         if code is None:
@@ -264,7 +269,8 @@ class CatalogService(ServiceBase):
         return transfer.export_rows(self.db.session, actor, kind)
 
     @rpc(expected_exceptions=EXPECTED)
-    def import_catalogue(self, actor, kind, rows, dry_run=False):
+    @idempotent
+    def import_catalogue(self, actor, kind, rows, dry_run=False, idempotency_key=None):
         """Creates or changes rows of one kind from spreadsheet rows (the export's
         columns; each row's line number in `_line`). Every line is checked first;
         one wrong line and nothing changes. -> {kind, lines, created, updated,
@@ -285,7 +291,8 @@ class CatalogService(ServiceBase):
         return transfer.summary(kind, lines, dry_run)
 
     @rpc(expected_exceptions=EXPECTED)
-    def save_commission(self, actor, data, code=None):
+    @idempotent
+    def save_commission(self, actor, data, code=None, idempotency_key=None):
         """A commission with its signatory, signature image (a documents id) and
         alert settings; its members are kept by accounts (set_commission_members)."""
         session = self.db.session
@@ -360,7 +367,8 @@ class CatalogService(ServiceBase):
         return visible
 
     @rpc(expected_exceptions=EXPECTED)
-    def save_piece(self, actor, data, piece_id=None):
+    @idempotent
+    def save_piece(self, actor, data, piece_id=None, idempotency_key=None):
         """A piece definition: institution, centre or formation; order,
         conditional, shared, one treatment type or all, optional template file.
         A formation's piece: of the active campaign's formation (or data

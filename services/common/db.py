@@ -85,10 +85,17 @@ class UnitOfWork:
 
     def __init__(self, session, metadata, on_commit=None):
         self.session = session
+        self.metadata = metadata
         self.outbox = metadata.tables["outbox_events"]
         self.processed = metadata.tables["processed_events"]
         self.on_commit = on_commit
         self.emitted = []
+        self.after_commit_calls = []
+        # An idempotent command (services/common/idempotency.py) holds its
+        # commits: its key and its changes are committed together, once.
+        self.holding = self.lost_hold = False
+        self.held_calls = []
+        self.savepoint = None
 
     def emit(self, event_type, payload):
         event = json_safe(dict(payload))
@@ -102,15 +109,63 @@ class UnitOfWork:
         self.emitted.append(event)
         return event
 
+    def after_commit(self, call):
+        """Run `call()` once the changes made so far are committed (not if they
+        are rolled back): deleting files no row points to any more, for instance."""
+        self.after_commit_calls.append(call)
+
     def commit(self):
+        if self.holding:
+            # Flushed now, committed by release(); the savepoint lets a command
+            # that commits then raises keep what it committed, as it would unheld.
+            self.session.flush()
+            self.savepoint = self.session.begin_nested()
+            self.held_calls += self.after_commit_calls
+            self.after_commit_calls = []
+            return
         self.session.commit()
         if self.emitted and self.on_commit:
             self.on_commit()
         self.emitted = []
+        calls = self.held_calls + self.after_commit_calls
+        self.held_calls, self.after_commit_calls, self.savepoint = [], [], None
+        for call in calls:
+            call()
 
     def rollback(self):
+        # Held or not, everything goes: a held command's key too (hold_lost()).
         self.session.rollback()
         self.emitted = []
+        self.after_commit_calls, self.held_calls, self.savepoint = [], [], None
+        if self.holding:
+            self.holding, self.lost_hold = False, True
+
+    def hold(self):
+        """Until release(): commit() only flushes (and marks a savepoint)."""
+        self.holding, self.lost_hold = True, False
+
+    def hold_lost(self):
+        """Whether the held transaction was rolled back by the command itself."""
+        return self.lost_hold
+
+    def release(self):
+        """Commit everything held, then run what waited for the commit."""
+        self.holding = False
+        self.commit()
+
+    def release_after_error(self, forget):
+        """The held command raised: what it changed since its last commit() goes,
+        what it committed before (if anything) is committed now, after `forget()`
+        (which removes its key); with no commit() before, nothing is kept."""
+        self.holding = False
+        if self.savepoint is None:
+            self.rollback()
+            return
+        if self.savepoint.is_active:
+            self.savepoint.rollback()
+        self.after_commit_calls = []
+        forget()
+        self.commit()
 
     def already_processed(self, event_id, handler):
         return self.session.execute(

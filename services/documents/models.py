@@ -5,6 +5,7 @@ from sqlalchemy import BigInteger, DateTime, Index, String, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import messaging_tables
+from services.common.idempotency import idempotency_table
 
 
 class Base(DeclarativeBase):
@@ -12,6 +13,7 @@ class Base(DeclarativeBase):
 
 
 messaging_tables(Base.metadata)
+idempotency_table(Base.metadata)
 
 
 class Document(Base):

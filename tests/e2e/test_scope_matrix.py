@@ -415,10 +415,11 @@ def world(platform):
 
 
 def admin_view(world, url):
-    """What the administrator reads on a page (without the per-session token)."""
+    """What the administrator reads on a page (without the per-session token
+    and the per-form idempotency keys)."""
     answer = world["sessions"]["admin"].get(url)
     assert answer.status_code == 200, (url, answer.status_code)
-    return re.sub(r'name="csrf_token" value="[^"]+"', "", answer.text)
+    return re.sub(r'name="(csrf_token|idempotency_key)" value="[^"]+"', "", answer.text)
 
 
 def row_id(row):
