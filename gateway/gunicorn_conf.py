@@ -7,7 +7,7 @@ worker_class = "gthread"
 # RPC_TIMEOUT at most for a service (which itself finishes its own in-flight
 # work within SHUTDOWN_GRACE_SECONDS), so every request in flight gets its page
 # (or its 503) before the worker is killed.
-graceful_timeout = max(rpc_timeout(), shutdown_grace_seconds()) + 5
+graceful_timeout = int(max(rpc_timeout(), shutdown_grace_seconds())) + 5
 threads = 8
 accesslog = "-"
 logger_class = "gateway.access_log.MaskingLogger"
