@@ -38,7 +38,7 @@ class Row:
     notes: list = field(default_factory=list)
 
     def note(self, message):
-        self.notes.append(message)
+        self.notes.append(message if len(message) <= 120 else message[:117] + "...")
 
     def healthy(self, seconds):
         self.slowest_healthy_s = max(self.slowest_healthy_s, seconds)

@@ -40,7 +40,8 @@ def post_ten(browser, page_path, action, data=None, files=None):
 def test_ten_identical_concurrent_posts(fault_stack, journey, report):
     user, email = journey.candidate()
     staff = journey.staff()
-    code = journey.formations(user)[0]
+    codes = journey.formations(user)
+    code = "MINFO1" if "MINFO1" in codes else codes[0]  # a formation of gestion.sci's centre
     results = {}  # action -> (form had a key, statuses, changes)
 
     def check(action_name, keyed, statuses, changes, expected=1):
@@ -48,8 +49,6 @@ def test_ten_identical_concurrent_posts(fault_stack, journey, report):
         report.in_flight += COPIES
         report.duplicated += max(0, changes - expected)
         report.lost += max(0, expected - changes)
-        if not keyed:
-            report.note(f"{action_name}: no idempotency_key in its form")
         if changes != expected:
             report.note(f"{action_name}: {changes} changes")
 
@@ -103,9 +102,11 @@ def test_ten_identical_concurrent_posts(fault_stack, journey, report):
     time.sleep(1)
     check("confirm", keyed, statuses, len(journey.mails(email, "APPLICATION_CONFIRMED")))
 
+    unkeyed = [name for name, (keyed, _, _) in results.items() if not keyed]
+    if unkeyed:
+        report.note(f"no idempotency_key in the forms of: {', '.join(unkeyed)}")
     errors = {name: [s for s in statuses if not isinstance(s, int) or s >= 500]
               for name, (_, statuses, _) in results.items()}
-    unkeyed = [name for name, (keyed, _, _) in results.items() if not keyed]
     assert not any(errors.values()), errors
     assert not unkeyed, f"forms without an idempotency_key: {unkeyed}"
     assert (report.lost, report.duplicated) == (0, 0), report.notes
