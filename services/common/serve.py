@@ -18,6 +18,8 @@ import os  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
+from nameko.messaging import QueueConsumer  # noqa: E402
+from nameko.rpc import ReplyListener  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
 
 from . import production  # noqa: E402
@@ -73,9 +75,22 @@ def shut_down(runner, signals, grace, log):
     """0 when the workers in flight finished within `grace` seconds; else they
     are killed (on the grace's end, or at once on a second signal) and 1."""
     log.info("stopping: no new message, in-flight work has %.0f s to finish", grace)
-    stopping = eventlet.spawn(runner.stop)  # consumers cancelled first, then workers awaited
     deadline = time.monotonic() + grace
-    while not stopping.dead and len(signals) < 2 and time.monotonic() < deadline:
+
+    def waiting():
+        return len(signals) < 2 and time.monotonic() < deadline
+
+    # nameko's own stop closes the broker connection once its consumers are
+    # cancelled, before the workers in flight acknowledge their messages: those
+    # would be redelivered and run twice. So consumers are cancelled here with
+    # the connection kept open, and nameko stops once the workers are done.
+    paused = [pause(consumer) for consumer in queue_consumers(runner)]
+    while waiting() and not all(event.ready() for event in paused):
+        eventlet.sleep(0.05)
+    while waiting() and any(c._worker_threads for c in runner.containers):
+        eventlet.sleep(0.1)
+    stopping = eventlet.spawn(runner.stop)
+    while waiting() and not stopping.dead:
         eventlet.sleep(0.1)
     if stopping.dead:
         log.info("stopped")
@@ -87,6 +102,35 @@ def shut_down(runner, signals, grace, log):
     logging.shutdown()
     # The process ends with its broker connections: unacknowledged messages are requeued.
     os._exit(1)
+
+
+def queue_consumers(runner):
+    """The nameko QueueConsumers feeding the runner's RPC and event entrypoints."""
+    found = []
+    for container in runner.containers:
+        for extension in container.extensions:
+            if isinstance(extension, QueueConsumer) and extension not in found:
+                found.append(extension)
+    return found
+
+
+def pause(queue_consumer):
+    """Cancels the consumer's subscriptions to RPC and event queues (the broker
+    delivers no more requests or events; those in flight stay unacknowledged, on an open connection,
+    until their workers end). An event, set once done."""
+    done = eventlet.event.Event()
+    original = queue_consumer.on_iteration
+
+    def on_iteration():  # runs in the consumer's own thread, where kombu allows a cancel
+        if not done.ready():
+            for provider, consumer in list(queue_consumer._consumers.items()):
+                # replies to the workers' own calls to other services still come
+                if not isinstance(provider, ReplyListener):
+                    consumer.cancel()
+            done.send(True)
+        original()
+    queue_consumer.on_iteration = on_iteration
+    return done
 
 
 if __name__ == "__main__":

@@ -24,13 +24,18 @@ def probes(rabbit_config, tmp_path):
     trace.touch()
     started = []
 
-    def start(work_seconds, grace=20):
+    def start(work_seconds, grace=20, echo=False):
         env = {**os.environ, "WORK_TRACE": str(trace), "WORK_SECONDS": str(work_seconds),
                "SHUTDOWN_GRACE_SECONDS": str(grace), "PYTHONPATH": ROOT}
-        process = subprocess.Popen([sys.executable, "-m", "tests.services.common.graceful_probe"],
+        process = subprocess.Popen([sys.executable, "-m", "tests.services.common.graceful_probe",
+                                    *(["echo"] if echo else [])],
                                    cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.PIPE, text=True)
         started.append(process)
+        if echo:
+            eventlet.sleep(3)
+            assert process.poll() is None, process.stderr.read()
+            return process
         deadline = time.time() + 30
         while time.time() < deadline:  # ready once it answers
             try:
@@ -87,6 +92,20 @@ def test_sigterm_lets_the_call_in_flight_answer_then_exits_0(probes):
     assert [parts[0] for parts in probes.calls()] == ["in-flight"]
     second = probes(work_seconds=0)  # another instance takes what was left queued
     assert late.wait()["pid"] == second.pid
+    eventlet.sleep(1)
+    # the call answered while stopping was acknowledged: nobody runs it again
+    assert probes.calls() == [["in-flight", str(first.pid)], ["after-sigterm", str(second.pid)]]
+
+
+def test_a_stopping_worker_still_gets_the_answers_of_its_own_calls(probes):
+    probes(work_seconds=0, echo=True)
+    first = probes(work_seconds=2, grace=20)
+    answer = probes.call("relay-1")
+    probes.wait_started("relay-1")
+    first.send_signal(signal.SIGTERM)
+    assert answer.wait() == {"token": "relay-1", "pid": first.pid}
+    code, _ = exit_within(first, 20)
+    assert code == 0
 
 
 def test_a_worker_stuck_past_the_grace_is_killed_and_its_message_redelivered(probes):
