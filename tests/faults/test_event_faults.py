@@ -1,5 +1,6 @@
 """Poison and duplicate events on the broker: a message that is not an event
 at all, a genuine (signed) event its handler fails on, the same event twice."""
+import subprocess
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -39,7 +40,19 @@ def handler_failures(stack):
                and ("error" in line.lower() or "exception" in line.lower()))
 
 
-def test_poison_and_duplicate_events(fault_stack, journey, report, signed_by_the_stack):
+@pytest.fixture
+def poison_cleared(fault_stack):
+    """A poison event still circling after the test is removed, so the next
+    scenarios are not measured on a spinning service."""
+    yield
+    for _ in range(5):
+        subprocess.run(["rabbitmqctl", "-q", "purge_queue", "-p", fault_stack.vhost, HANDLER_QUEUE],
+                       capture_output=True, timeout=60)
+        time.sleep(0.5)
+
+
+def test_poison_and_duplicate_events(fault_stack, journey, report, signed_by_the_stack,
+                                     poison_cleared):
     vhost = fault_stack.vhost
     dead_before = queue_depths(vhost).get(DEAD_LETTERS, (0, 0, 0))[0]
     failures_before = handler_failures(fault_stack)
