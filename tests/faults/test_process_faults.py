@@ -2,6 +2,7 @@
 closing every connection of the platform: pages needing what is down answer
 503 with Retry-After, the others stay fast, nothing a user was told had failed
 happens later, nothing acknowledged is lost or applied twice."""
+import signal
 import threading
 import time
 
@@ -167,3 +168,35 @@ def test_broker_connections_closed(fault_stack, journey, report):
     assert time.monotonic() - began < 90
     assert (report.lost, report.duplicated, report.stuck) == (0, 0, 0)
     assert report.slowest_healthy_s < 2
+
+
+def test_service_stopped_gracefully_mid_command(fault_stack, journey, report):
+    """A rolling restart: SIGTERM while a command is in flight, then a new instance."""
+    user, email = journey.candidate()
+    code = journey.formations(user)[0]
+    answer = in_background(lambda: user.post("/candidatures", {"formation_code": code}))
+    time.sleep(0.2)
+    began = time.monotonic()
+    process = fault_stack.process("applications")
+    fault_stack.kill("applications", signal.SIGTERM)
+    stopped_in = time.monotonic() - began
+    report.note(f"exit {process.returncode} after {stopped_in:.1f} s")
+    fault_stack.restart("applications")
+    report.recovery_s = time.monotonic() - began
+    result = answer()
+    report.in_flight = 1
+    status = getattr(result, "status_code", None)
+    count = journey.applications(user, code)
+    if status == 200:
+        report.lost += count == 0
+        report.duplicated += max(0, count - 1)
+    else:
+        report.late_actions += count > 0
+    mails = journey.wait_mails(email, "APPLICATION_CREATED", count=count or 1, timeout=20)
+    time.sleep(1)
+    mails = journey.mails(email, "APPLICATION_CREATED")
+    report.duplicated += max(0, len(mails) - count)
+    report.stuck += max(0, count - len(mails))
+    assert process.returncode == 0 and stopped_in < 5 + 2  # SHUTDOWN_GRACE_SECONDS of the suite
+    assert status in (200, 503), status
+    assert (report.lost, report.duplicated, report.stuck, report.late_actions) == (0, 0, 0, 0)
