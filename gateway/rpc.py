@@ -15,6 +15,7 @@ import functools
 import logging
 import queue
 import threading
+import time
 from contextlib import contextmanager
 
 from nameko.rpc import ServiceProxy
@@ -95,13 +96,23 @@ class RpcPool:
         else:
             self._idle.put(client)
 
-    def close(self):
+    def close(self, timeout=2):
+        """Stops the idle clients (a worker's exit, gateway/gunicorn_conf.py),
+        all at once and for `timeout` seconds at most: a broker that is gone or
+        slow to answer never holds the exit. Clients lent to a request waiting
+        for a service are not waited for; they end with the process."""
+        stopping = []
         while True:
             try:
                 client = self._idle.get_nowait()
             except queue.Empty:
-                return
-            self._discard(client)
+                break
+            thread = threading.Thread(target=self._discard, args=(client,), daemon=True)
+            thread.start()
+            stopping.append(thread)
+        deadline = time.monotonic() + timeout
+        for thread in stopping:
+            thread.join(max(0, deadline - time.monotonic()))
 
     def call(self, service, method, *args, **kwargs):
         """One call, waiting `timeout` seconds at most; the request expires in

@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from services.common.config import SERVICES, amqp_uri, database_url
+from services.common.config import SERVICES, amqp_uri, database_url, shutdown_grace_seconds
 
 from .cas_server import DEMO_USERS as DEMO_CAS_USERS
 from .processes import (PRIVATE_UMASK, ROOT, port_open, private_dir, start_moto_s3,
@@ -94,6 +94,7 @@ class Stack:
         self.extra_env = dict(env or {})
         self.quiet = quiet
         self.processes = []
+        self._starters = {}
         self.s3_emulated = False
 
     @property
@@ -165,7 +166,36 @@ class Stack:
                                    stderr=subprocess.STDOUT, start_new_session=True,
                                    umask=PRIVATE_UMASK)
         self.processes.append((name, process))
+        self._starters[name] = lambda: self._spawn(name, args, env)
         return process
+
+    def process(self, name):
+        """The running process named `name` (a service, "gateway", "s3", "smtp", "cas")."""
+        return next(process for known, process in self.processes if known == name)
+
+    def kill(self, name, sig=signal.SIGKILL):
+        """Stops one process of the stack (SIGKILL by default: a crash), for the
+        fault-injection tests; `restart(name)` starts it again."""
+        process = self.process(name)
+        process.send_signal(sig)
+        process.wait()
+        self.processes.remove((name, process))
+
+    def restart(self, name, wait=60):
+        """Starts `name` again as `start` did, and waits until it serves."""
+        env = self.environment()
+        if name == "s3":
+            self.processes.append(("s3", start_moto_s3(self.s3_port, log=self._log("s3"))))
+        elif name == "smtp":
+            self.processes.append(("smtp", start_smtp_sink(self.smtp_port, self.mail_dir,
+                                                           log=self._log("smtp"))))
+        else:
+            process = self._starters[name]()
+            if name in SERVICES:
+                wait_for_services(env, [name], timeout=wait)
+            elif name == "gateway":
+                wait_for_port("127.0.0.1", self.port, timeout=wait, process=process)
+        return self.process(name)
 
     def _say(self, message):
         if not self.quiet:
@@ -217,8 +247,10 @@ class Stack:
                 return name
         return None
 
-    def stop(self, timeout=15):
-        """Ask every process to stop at once, then wait; kill what does not."""
+    def stop(self, timeout=None):
+        """Ask every process to stop at once, then wait (the services' grace and
+        a little more); kill what does not."""
+        timeout = shutdown_grace_seconds() + 5 if timeout is None else timeout
         for _, process in self.processes:
             if process.poll() is None:
                 process.terminate()

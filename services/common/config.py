@@ -84,6 +84,13 @@ def concurrency_wait_seconds():
     return float(env("CONCURRENCY_WAIT_SECONDS", "0.05"))
 
 
+def shutdown_grace_seconds():
+    """Seconds a stopping service gives its in-flight workers (SHUTDOWN_GRACE_SECONDS):
+    on SIGTERM it takes no new message, lets running workers finish for that long,
+    then kills the rest, whose messages the broker gives to another instance."""
+    return float(env("SHUTDOWN_GRACE_SECONDS", "20"))
+
+
 def pool_budget():
     """(pool_size, max_overflow) of a service's database connections. A worker
     holds one connection at most, the outbox relay one more: MAX_WORKERS + 1
