@@ -110,6 +110,8 @@ class Stack:
             "SECRET_KEY": self._secret_key(),
             # every child (services, gateway, tools) signs and checks actors with it
             "ACTOR_SIGNING_KEY": self._actor_signing_key(),
+            # one instance per service: 5 x 11 connections, well under postgres' default 100
+            "MAX_WORKERS": "10", "DATABASE_POOL_SIZE": "5", "DATABASE_MAX_OVERFLOW": "6",
         }
         self.s3_emulated = not env.get("MINIO_ENDPOINT")
         # No university CAS here: a demo one, with the demo students' logins.
