@@ -79,9 +79,10 @@ def service_rpc_concurrency():
 
 def concurrency_wait_seconds():
     """How long a call waits for a free slot before it is answered Unavailable
-    (CONCURRENCY_WAIT_SECONDS): very short, the slots are held by calls to a
-    service that is slow or dead."""
-    return float(env("CONCURRENCY_WAIT_SECONDS", "0.05"))
+    (CONCURRENCY_WAIT_SECONDS): long enough for a burst to a healthy service
+    (its calls take milliseconds) to queue rather than fail, short enough that
+    a page needing a dead service answers within a second or two."""
+    return float(env("CONCURRENCY_WAIT_SECONDS", "1"))
 
 
 def shutdown_grace_seconds():

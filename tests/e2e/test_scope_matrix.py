@@ -129,6 +129,7 @@ PAGES = [
     ("/gestion/admin/utilisateurs", statuses({"admin"})),
     ("/gestion/admin/utilisateurs/nouveau", statuses({"admin"})),
     ("/gestion/admin/utilisateurs/{staff_user}", statuses({"admin"})),
+    ("/gestion/admin/lettres-mortes", statuses({"admin"})),
 ]
 
 # -- forms a role may not send: (role, url, form, status, page the admin re-reads) -----------
@@ -257,6 +258,11 @@ FORMS = [
     ("manager_sci", "/gestion/admin/utilisateurs/{staff_user}",
      {"display_name": "PIRATE", "role": "admin", "active": "1"}, 403,
      "/gestion/admin/utilisateurs"),
+    # failed events: only administrators replay them
+    ("scol", "/gestion/admin/lettres-mortes/notifications/rejouer", {"all": "1"}, 403,
+     "/gestion/admin/lettres-mortes"),
+    ("manager_sci", "/gestion/admin/lettres-mortes/accounts/rejouer", {"all": "1"}, 403,
+     "/gestion/admin/lettres-mortes"),
     # a candidate's session on staff forms
     ("candidate", "/gestion/catalogue/formations/lot", {"formation": "MINFO1", "enabled": "0"},
      403, "/gestion/catalogue/formations"),
