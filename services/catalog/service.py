@@ -2,9 +2,7 @@
 browse, and the formation data other services snapshot (dates, contacts,
 required pieces). Read-only entrypoints, open to anyone: the catalogue is public.
 """
-from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from services.common import actors
 from services.common.clock import Clock
@@ -15,7 +13,7 @@ from services.common.idempotency import idempotent
 from services.common.rpc import rpc
 from services.common.service_base import ServiceBase
 
-from . import admin, domain, queries, schemas, transfer
+from . import access, campaigns, domain, queries, schemas, transfer, validation
 from . import exceptions as codes
 from .models import (Base, Campaign, Centre, Commission, Formation, FormationApplication,
                      PieceDefinition, ReferenceItem)
@@ -41,8 +39,8 @@ class CatalogService(ServiceBase):
         """Any formation by code, enabled or not, of the active campaign (or the
         campaign given: a code comes back every campaign): callers decide what a
         disabled one allows (applications refuses new applications to it)."""
-        target = admin.campaign_of(self.db.session, campaign)
-        formation = queries.formation_by_code(self.db.session, code, target.id) \
+        target = queries.campaign_of(self.db.session, campaign)
+        formation = queries.formation_in_campaign(self.db.session, code, target.id) \
             if isinstance(code, str) and target is not None else None
         if formation is None:
             raise NotFound(codes.FORMATION_NOT_FOUND, f"no formation {code!r}")
@@ -81,21 +79,20 @@ class CatalogService(ServiceBase):
     @rpc(expected_exceptions=EXPECTED)
     def list_campaigns(self, actor):
         actors.require_staff(actor)
-        rows = self.db.session.scalars(select(Campaign).order_by(Campaign.start.desc())).all()
-        return [schemas.campaign_admin(row) for row in rows]
+        return [schemas.campaign_admin(row) for row in queries.campaigns(self.db.session)]
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
     def save_campaign(self, actor, data, code=None, idempotency_key=None):
         """Creates a campaign (code None) or changes one; never an archived one."""
-        admin.require_role(actor, ("admin",))
-        values = admin.campaign_values(data)
+        access.require_role(actor, ("admin",))
+        values = validation.campaign_values(data)
         session = self.db.session
         if code is None:
             campaign = Campaign(active=False, **values)
             session.add(campaign)
         else:
-            campaign = admin.campaign_by_code(session, code, lock=True)
+            campaign = queries.campaign_by_code(session, code, lock=True)
             if campaign.archived_at is not None:
                 raise Conflict(codes.CAMPAIGN_ARCHIVED, "archived campaigns are frozen")
             values.pop("code")
@@ -108,9 +105,9 @@ class CatalogService(ServiceBase):
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
     def activate_campaign(self, actor, code, idempotency_key=None):
-        admin.require_role(actor, ("admin",))
-        campaign = admin.campaign_by_code(self.db.session, code, lock=True)
-        admin.activate(self.db.session, campaign)
+        access.require_role(actor, ("admin",))
+        campaign = queries.campaign_by_code(self.db.session, code, lock=True)
+        campaigns.activate(self.db.session, campaign)
         self.db.emit("campaign_activated", {"code": campaign.code})
         self.db.commit()
         return schemas.campaign_admin(campaign)
@@ -120,9 +117,9 @@ class CatalogService(ServiceBase):
     def archive_campaign(self, actor, code, idempotency_key=None):
         """Archived: its applications become read-only elsewhere (event); the
         next campaign becomes active if this one was."""
-        admin.require_role(actor, ("admin",))
-        campaign = admin.campaign_by_code(self.db.session, code, lock=True)
-        following = admin.archive(self.db.session, campaign, domain.paris_today(self.clock()))
+        access.require_role(actor, ("admin",))
+        campaign = queries.campaign_by_code(self.db.session, code, lock=True)
+        following = campaigns.archive(self.db.session, campaign, domain.paris_today(self.clock()))
         self.db.emit("campaign_archived", {"code": campaign.code,
                                            "next_active": following.code if following else None})
         if following is not None:
@@ -133,7 +130,7 @@ class CatalogService(ServiceBase):
     @rpc(expected_exceptions=EXPECTED)
     def get_centre(self, actor, code):
         actors.require_centre(actor, str(code or "").upper())
-        return schemas.centre_admin(admin.centre_by_code(self.db.session, code))
+        return schemas.centre_admin(queries.centre_by_code(self.db.session, code))
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
@@ -141,17 +138,17 @@ class CatalogService(ServiceBase):
         """Creates a centre (admin, scol) or changes one (admin, scol, or a
         manager of that centre)."""
         if code is None:
-            admin.require_role(actor, ("admin", "scol"))
+            access.require_role(actor, ("admin", "scol"))
         else:
-            admin.require_formation_writer(actor)
-            admin.require_formation_scope(actor, str(code).upper())
-        values = admin.centre_values(data)
+            access.require_formation_writer(actor)
+            access.require_formation_scope(actor, str(code).upper())
+        values = validation.centre_values(data)
         session = self.db.session
         if code is None:
             centre = Centre(**values)
             session.add(centre)
         else:
-            centre = admin.centre_by_code(session, code)
+            centre = queries.centre_by_code(session, code)
             values.pop("code")
             for key, value in values.items():
                 setattr(centre, key, value)
@@ -164,23 +161,19 @@ class CatalogService(ServiceBase):
         """The commissions in a staff actor's centres; every one for accounts
         (which keeps its staff users' commissions)."""
         centres = None if actors.is_service(actor, "accounts") else actors.staff_centres(actor)
-        rows = self.db.session.scalars(select(Commission).options(joinedload(Commission.centre))
-                                       .order_by(Commission.code)).all()
-        return [{**schemas.commission_admin(row), "centre": row.centre.code} for row in rows
+        return [{**schemas.commission_admin(row), "centre": row.centre.code}
+                for row in queries.commissions(self.db.session)
                 if centres is None or row.centre.code in centres]
 
     @rpc(expected_exceptions=EXPECTED)
     def list_formations(self, actor, centre=None, campaign=None):
         """The formations of the active campaign (or the one given) in the actor's scope."""
         centres = actors.staff_centres(actor)
-        campaign = admin.campaign_of(self.db.session, campaign)
+        campaign = queries.campaign_of(self.db.session, campaign)
         if campaign is None:
             return []
-        query = (select(Formation).options(joinedload(Formation.centre),
-                                           joinedload(Formation.commission))
-                 .where(Formation.campaign_id == campaign.id).order_by(Formation.code))
-        rows = self.db.session.scalars(query).all()
-        return [schemas.formation_admin(row) for row in rows
+        return [schemas.formation_admin(row)
+                for row in queries.formations(self.db.session, campaign.id)
                 if (centres is None or row.centre.code in centres)
                 and (not centre or row.centre.code == centre)]
 
@@ -190,17 +183,17 @@ class CatalogService(ServiceBase):
         changes one of its formations; never in an archived campaign. Dates left
         out at creation come from its centre's defaults."""
         session = self.db.session
-        admin.require_formation_writer(actor)
+        access.require_formation_writer(actor)
         target = self._open_campaign(campaign)
-        existing = admin.formation_by_code(session, code, lock=True, campaign=target) \
+        existing = queries.formation_by_code(session, code, lock=True, campaign=target) \
             if code else None
         if existing is not None:
-            admin.require_formation_scope(actor, existing.centre.code)
-        values, commission = admin.formation_values(session, {
+            access.require_formation_scope(actor, existing.centre.code)
+        values, commission = validation.formation_values(session, {
             **(data or {}), **({"code": existing.code} if existing else {})},
             defaults_from_centre=existing is None,
             current_level=existing.level if existing else None)
-        admin.require_formation_scope(actor, commission.centre.code)  # where it goes
+        access.require_formation_scope(actor, commission.centre.code)  # where it goes
         if existing is not None:
             formation = existing
         else:
@@ -220,17 +213,17 @@ class CatalogService(ServiceBase):
         the active campaign, or the one given): all are checked first; one wrong
         anywhere and none changes."""
         session = self.db.session
-        admin.require_formation_writer(actor)
+        access.require_formation_writer(actor)
         codes_wanted = sorted({str(c).upper() for c in formation_codes or []})
         if not codes_wanted:
             raise ValidationFailed(codes.INVALID, "no formation selected",
                                    fields={"formations": codes.REQUIRED})
         target = self._open_campaign(campaign)
-        formations = [admin.formation_by_code(session, c, lock=True, campaign=target)
+        formations = [queries.formation_by_code(session, c, lock=True, campaign=target)
                       for c in codes_wanted]
         for formation in formations:
-            admin.require_formation_scope(actor, formation.centre.code)
-        planned = admin.bulk_changes(formations, changes)
+            access.require_formation_scope(actor, formation.centre.code)
+        planned = validation.bulk_changes(formations, changes)
         for formation, values in planned:
             for key, value in values.items():
                 setattr(formation, key, value)
@@ -241,12 +234,12 @@ class CatalogService(ServiceBase):
     def _open_campaign(self, campaign=None):
         """The campaign a formation write is about (given, else the active one),
         locked against a concurrent archive; Conflict campaign_archived if frozen."""
-        target = admin.campaign_of(self.db.session, campaign, lock=True)
+        target = queries.campaign_of(self.db.session, campaign, lock=True)
         if target is None:
             if campaign:
                 raise NotFound(codes.CAMPAIGN_NOT_FOUND, "no such campaign")
             raise NotFound(codes.NO_ACTIVE_CAMPAIGN, "no campaign is active")
-        admin.require_open_campaign(target)
+        campaigns.require_open_campaign(target)
         return target
 
     def _flush_or_taken(self):
@@ -282,9 +275,7 @@ class CatalogService(ServiceBase):
             changed = transfer.apply(session, kind, lines, active)
             self._flush_or_taken()
             if changed:
-                for formation in session.scalars(select(Formation).where(
-                        Formation.campaign_id == active.id, Formation.code.in_(changed))
-                        .order_by(Formation.code)):
+                for formation in queries.formations_by_codes(session, active.id, changed):
                     self.db.emit("formation_updated",
                                  schemas.formation_updated(formation, active.code))
             self.db.commit()
@@ -297,19 +288,18 @@ class CatalogService(ServiceBase):
         alert settings; its members are kept by accounts (set_commission_members)."""
         session = self.db.session
         actors.require_staff(actor, write=True)
-        values, centre = admin.commission_values(session, {**(data or {}),
+        values, centre = validation.commission_values(session, {**(data or {}),
                                                            **({"code": code} if code else {})})
-        admin.require_formation_scope(actor, centre.code)
+        access.require_formation_scope(actor, centre.code)
         if code is None:
             commission = Commission(**values)
             session.add(commission)
         else:
-            commission = session.scalars(select(Commission).where(
-                Commission.code == str(code).upper()).with_for_update()).first()
+            commission = queries.find_commission(session, code, lock=True)
             if commission is None:
                 raise NotFound(codes.COMMISSION_NOT_FOUND, "no such commission")
-            admin.require_formation_scope(actor, commission.centre.code)
-            admin.check_commission_centre(session, commission, centre)
+            access.require_formation_scope(actor, commission.centre.code)
+            validation.check_commission_centre(session, commission, centre)
             values.pop("code")
             for key, value in values.items():
                 setattr(commission, key, value)
@@ -323,28 +313,23 @@ class CatalogService(ServiceBase):
         """A reference list (motive, tag, level), in order; open to every service.
         Deactivated items are left out of the choices (include_inactive: the
         administration page); they stay for what already uses them."""
-        query = select(ReferenceItem).where(ReferenceItem.kind == kind)
-        if not include_inactive:
-            query = query.where(ReferenceItem.active.is_(True))
-        rows = self.db.session.scalars(query.order_by(ReferenceItem.order,
-                                                      ReferenceItem.code)).all()
-        return [admin.reference_item(row) for row in rows]
+        return [schemas.reference_item(row)
+                for row in queries.reference_items(self.db.session, kind, include_inactive)]
 
     @rpc(expected_exceptions=EXPECTED)
     def save_reference_item(self, actor, kind, data):
         """Creates or changes (by code) an item of a reference list: admin, scol."""
-        admin.require_role(actor, ("admin", "scol"))
-        values = admin.reference_values(kind, data)
+        access.require_role(actor, ("admin", "scol"))
+        values = validation.reference_values(kind, data)
         session = self.db.session
-        row = session.scalars(select(ReferenceItem).where(
-            ReferenceItem.kind == kind, ReferenceItem.code == values["code"])).first()
+        row = queries.reference_item(session, kind, values["code"])
         if row is None:
             row = ReferenceItem(kind=kind)
             session.add(row)
         for key, value in values.items():
             setattr(row, key, value)
         self.db.commit()
-        return admin.reference_item(row)
+        return schemas.reference_item(row)
 
     @rpc(expected_exceptions=EXPECTED)
     def list_pieces(self, actor):
@@ -352,18 +337,14 @@ class CatalogService(ServiceBase):
         centres' and formations')."""
         centres = actors.staff_centres(actor)
         campaign = queries.active_campaign(self.db.session)
-        rows = self.db.session.scalars(
-            select(PieceDefinition).options(joinedload(PieceDefinition.centre),
-                                            joinedload(PieceDefinition.formation))
-            .order_by(admin.SCOPE_ORDER, PieceDefinition.order, PieceDefinition.code)).all()
         visible = []
-        for row in rows:
+        for row in queries.piece_definitions(self.db.session):
             if row.formation is not None and (campaign is None
                                               or row.formation.campaign_id != campaign.id):
                 continue  # another campaign's formation: not this year's catalogue
-            centre = admin.piece_centre(row)
+            centre = access.piece_centre(row)
             if centres is None or centre is None or centre in centres:
-                visible.append(schemas.piece_admin(row, admin.piece_owner(row)))
+                visible.append(schemas.piece_admin(row, schemas.piece_owner(row)))
         return visible
 
     @rpc(expected_exceptions=EXPECTED)
@@ -373,13 +354,13 @@ class CatalogService(ServiceBase):
         conditional, shared, one treatment type or all, optional template file.
         A formation's piece: of the active campaign's formation (or data
         "campaign"); never one of an archived campaign."""
-        admin.require_formation_writer(actor)
+        access.require_formation_writer(actor)
         session = self.db.session
-        values, owner, centre = admin.piece_values(session, data, campaign=(data or {}).get(
+        values, owner, centre = validation.piece_values(session, data, campaign=(data or {}).get(
             "campaign") if isinstance(data, dict) else None)
-        admin.require_piece_scope(actor, values["scope"], centre)
+        access.require_piece_scope(actor, values["scope"], centre)
         if values["scope"] == domain.FORMATION:
-            admin.require_open_campaign(owner.campaign)
+            campaigns.require_open_campaign(owner.campaign)
         if piece_id is None:
             row = PieceDefinition()
             session.add(row)
@@ -391,19 +372,17 @@ class CatalogService(ServiceBase):
         row.formation = owner if values["scope"] == domain.FORMATION else None
         self._flush_or_taken()
         self.db.commit()
-        return schemas.piece_admin(row, admin.piece_owner(row))
+        return schemas.piece_admin(row, schemas.piece_owner(row))
 
     def _piece(self, piece_id, actor):
         """A definition the actor may change (locked); never one of an archived
         campaign's formation."""
-        row = self.db.session.scalars(
-            select(PieceDefinition).where(PieceDefinition.id == int(piece_id))
-            .with_for_update()).first() if str(piece_id).isdigit() else None
+        row = queries.piece_definition(self.db.session, piece_id, lock=True)
         if row is None:
             raise NotFound(codes.PIECE_NOT_FOUND, "no such piece definition")
-        admin.require_piece_scope(actor, row.scope, admin.piece_centre(row))
+        access.require_piece_scope(actor, row.scope, access.piece_centre(row))
         if row.formation is not None:
-            admin.require_open_campaign(row.formation.campaign)
+            campaigns.require_open_campaign(row.formation.campaign)
         return row
 
     @rpc(expected_exceptions=EXPECTED)
@@ -411,11 +390,11 @@ class CatalogService(ServiceBase):
         """Removes a piece definition: new applications no longer ask for it.
         Applications already made keep their own piece rows (and files), taken
         when they were created, so a definition in use may go."""
-        admin.require_formation_writer(actor)
+        access.require_formation_writer(actor)
         row = self._piece(piece_id, actor)
         self.db.session.delete(row)
         self.db.emit("piece_deleted", {"id": row.id, "code": row.code, "scope": row.scope,
-                                       "owner": admin.piece_owner(row)})
+                                       "owner": schemas.piece_owner(row)})
         self.db.commit()
         return {"deleted": True}
 
@@ -425,22 +404,19 @@ class CatalogService(ServiceBase):
         (or the one given): a formation-scope definition each, replaced if the
         code is there; all or nothing."""
         session = self.db.session
-        admin.require_formation_writer(actor)
+        access.require_formation_writer(actor)
         wanted = sorted({str(c).upper() for c in formation_codes or []})
         target = self._open_campaign(campaign) if wanted else None
-        formations = [admin.formation_by_code(session, c, campaign=target) for c in wanted]
+        formations = [queries.formation_by_code(session, c, campaign=target) for c in wanted]
         if not formations:
             raise ValidationFailed(codes.INVALID, "no formation selected",
                                    fields={"formations": codes.REQUIRED})
         for formation in formations:
-            values, _, _ = admin.piece_values(session, {**(data or {}), "scope": domain.FORMATION,
+            values, _, _ = validation.piece_values(session, {**(data or {}), "scope": domain.FORMATION,
                                                         "owner": formation.code},
                                               campaign=target)
-            admin.require_formation_scope(actor, formation.centre.code)
-            row = session.scalars(select(PieceDefinition).where(
-                PieceDefinition.scope == domain.FORMATION,
-                PieceDefinition.formation_id == formation.id,
-                PieceDefinition.code == values["code"])).first()
+            access.require_formation_scope(actor, formation.centre.code)
+            row = queries.formation_piece(session, formation, values["code"])
             if row is None:
                 row = PieceDefinition(formation=formation)
                 session.add(row)
@@ -456,18 +432,15 @@ class CatalogService(ServiceBase):
         close it instead. Of the active campaign (or the one given), never of
         an archived one."""
         session = self.db.session
-        admin.require_formation_writer(actor)
+        access.require_formation_writer(actor)
         target = self._open_campaign(campaign)
-        formation = admin.formation_by_code(session, code, lock=True, campaign=target)
-        admin.require_formation_scope(actor, formation.centre.code)
+        formation = queries.formation_by_code(session, code, lock=True, campaign=target)
+        access.require_formation_scope(actor, formation.centre.code)
         # a code comes back every campaign: only this campaign's applications count
-        if session.scalar(select(func.count()).select_from(FormationApplication).where(
-                FormationApplication.campaign_code == target.code,
-                FormationApplication.formation_code == formation.code)):
+        if queries.application_count(session, target.code, formation.code):
             raise Conflict(codes.FORMATION_HAS_APPLICATIONS,
                            "this formation has applications: disable it instead")
-        session.execute(PieceDefinition.__table__.delete().where(
-            PieceDefinition.formation_id == formation.id))
+        queries.delete_formation_pieces(session, formation)
         session.delete(formation)
         self.db.emit("formation_deleted", {"code": formation.code})
         self.db.commit()
@@ -482,7 +455,7 @@ class CatalogService(ServiceBase):
         formation = (payload.get("formation") or {}).get("code")
         if not (payload.get("application_id") and formation and payload.get("campaign")):
             return
-        if self.db.session.get(FormationApplication, payload["application_id"]) is None:
+        if queries.recorded_application(self.db.session, payload["application_id"]) is None:
             self.db.session.add(FormationApplication(
                 application_id=payload["application_id"], formation_code=formation,
                 campaign_code=payload["campaign"]))
