@@ -9,7 +9,7 @@ import requests
 from services.common.errors import Conflict, NotFound, ValidationFailed
 
 from .. import security
-from ..app import remote
+from ..rpc import remote
 from ..errors import field_errors, message_for
 from ..i18n import t
 
@@ -58,11 +58,12 @@ def campaigns():
 
 @bp.post("/campagnes/<code>/<action>")
 def campaign_action(code, action):
-    method = {"activer": "activate_campaign", "archiver": "archive_campaign"}.get(action)
-    if method is None:
+    catalog = remote().catalog
+    command = {"activer": catalog.activate_campaign, "archiver": catalog.archive_campaign}.get(action)
+    if command is None:
         abort(404)
     try:
-        getattr(remote().catalog, method)(me(), code, idempotency_key=security.idempotency_key())
+        command(me(), code, idempotency_key=security.idempotency_key())
     except Conflict as exc:
         flash(message_for(exc), "error")
     else:

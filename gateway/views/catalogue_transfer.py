@@ -7,7 +7,7 @@ from flask import Blueprint, Response, abort, render_template, request
 from services.common.errors import NotFound, ValidationFailed
 
 from .. import security
-from ..app import remote
+from ..rpc import remote
 from ..i18n import error_text, t
 from ..tabular import UnreadableFile, read, write
 
