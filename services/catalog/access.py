@@ -51,3 +51,58 @@ def piece_centre(row):
     """The centre whose managers may change the definition (None: institution)."""
     return (row.centre.code if row.centre else
             row.formation.centre.code if row.formation else None)
+
+
+# -- what the asking actor may do (the views' can_*) -------------------------------------
+
+def allowed(check, *args):
+    """Whether `check(*args)` lets the actor through (a refusal is False)."""
+    try:
+        check(*args)
+    except Forbidden:
+        return False
+    return True
+
+
+def campaign_rights(actor, campaign):
+    frozen = campaign.archived_at is not None
+    admin = allowed(require_role, actor, ("admin",))
+    return {"can_edit": admin and not frozen, "can_archive": admin and not frozen,
+            "can_activate": admin and not frozen and not campaign.active}
+
+
+def centre_rights(actor, centre):
+    return {"can_edit": allowed(require_formation_scope, actor, centre.code)}
+
+
+def commission_rights(actor, commission):
+    """Members are kept by accounts, which applies the same rule to them."""
+    writer = allowed(require_formation_scope, actor, commission.centre.code)
+    return {"can_edit": writer, "can_manage_members": writer}
+
+
+def formation_rights(actor, formation):
+    writer = allowed(require_formation_scope, actor, formation.centre.code) \
+        and formation.campaign.archived_at is None
+    return {"can_edit": writer, "can_delete": writer}
+
+
+def piece_rights(actor, row):
+    writer = allowed(require_piece_scope, actor, row.scope, piece_centre(row)) and (
+        row.formation is None or row.formation.campaign.archived_at is None)
+    return {"can_edit": writer, "can_delete": writer}
+
+
+def reference_rights(actor):
+    return {"can_edit": allowed(require_role, actor, ("admin", "scol"))}
+
+
+def catalogue_rights(actor):
+    """What the actor may create or change beyond single objects: the pages'
+    forms and the staff navigation."""
+    lists = allowed(require_role, actor, ("admin", "scol"))
+    writer = allowed(require_formation_writer, actor)
+    return {"can_manage_campaigns": allowed(require_role, actor, ("admin",)),
+            "can_create_centre": lists, "can_create_commission": writer,
+            "can_create_formation": writer, "can_create_piece": writer,
+            "can_edit_lists": lists, "can_import": writer}

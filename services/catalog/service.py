@@ -47,7 +47,7 @@ class CatalogService(ServiceBase):
         definitions = queries.piece_definitions_for(self.db.session, formation)
         pieces = domain.required_pieces([schemas.piece_definition(d) for d in definitions],
                                         formation.treatment_type)
-        return schemas.formation(formation, pieces)
+        return {**schemas.formation(formation, pieces), **access.formation_rights(actor, formation)}
 
     @rpc(expected_exceptions=EXPECTED)
     def get_active_campaign(self, actor):
@@ -63,7 +63,7 @@ class CatalogService(ServiceBase):
         if not actors.is_staff(actor):
             return [schemas.centre_summary(c) for c in queries.centres(self.db.session)]
         centres = actors.staff_centres(actor)
-        return [schemas.centre_admin(c) for c in queries.centres(self.db.session)
+        return [self._centre(actor, c) for c in queries.centres(self.db.session)
                 if centres is None or c.code in centres]
 
     @rpc(expected_exceptions=EXPECTED)
@@ -79,7 +79,13 @@ class CatalogService(ServiceBase):
     @rpc(expected_exceptions=EXPECTED)
     def list_campaigns(self, actor):
         actors.require_staff(actor)
-        return [schemas.campaign_admin(row) for row in queries.campaigns(self.db.session)]
+        return [self._campaign(actor, row) for row in queries.campaigns(self.db.session)]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_campaign(self, actor, code):
+        """One campaign (its edit page), with the actor's can_*: any staff member reads."""
+        actors.require_staff(actor)
+        return self._campaign(actor, queries.campaign_by_code(self.db.session, code))
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
@@ -100,7 +106,7 @@ class CatalogService(ServiceBase):
                 setattr(campaign, key, value)
         self._flush_or_taken()
         self.db.commit()
-        return schemas.campaign_admin(campaign)
+        return self._campaign(actor, campaign)
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
@@ -110,7 +116,7 @@ class CatalogService(ServiceBase):
         campaigns.activate(self.db.session, campaign)
         self.db.emit("campaign_activated", {"code": campaign.code})
         self.db.commit()
-        return schemas.campaign_admin(campaign)
+        return self._campaign(actor, campaign)
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
@@ -125,12 +131,12 @@ class CatalogService(ServiceBase):
         if following is not None:
             self.db.emit("campaign_activated", {"code": following.code})
         self.db.commit()
-        return schemas.campaign_admin(campaign)
+        return self._campaign(actor, campaign)
 
     @rpc(expected_exceptions=EXPECTED)
     def get_centre(self, actor, code):
         actors.require_centre(actor, str(code or "").upper())
-        return schemas.centre_admin(queries.centre_by_code(self.db.session, code))
+        return self._centre(actor, queries.centre_by_code(self.db.session, code))
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
@@ -154,15 +160,14 @@ class CatalogService(ServiceBase):
                 setattr(centre, key, value)
         self._flush_or_taken()
         self.db.commit()
-        return schemas.centre_admin(centre)
+        return self._centre(actor, centre)
 
     @rpc(expected_exceptions=EXPECTED)
     def list_commissions(self, actor):
         """The commissions in a staff actor's centres; every one for accounts
         (which keeps its staff users' commissions)."""
         centres = None if actors.is_service(actor, "accounts") else actors.staff_centres(actor)
-        return [{**schemas.commission_admin(row), "centre": row.centre.code}
-                for row in queries.commissions(self.db.session)
+        return [self._commission(actor, row) for row in queries.commissions(self.db.session)
                 if centres is None or row.centre.code in centres]
 
     @rpc(expected_exceptions=EXPECTED)
@@ -172,7 +177,7 @@ class CatalogService(ServiceBase):
         campaign = queries.campaign_of(self.db.session, campaign)
         if campaign is None:
             return []
-        return [schemas.formation_admin(row)
+        return [self._formation(actor, row)
                 for row in queries.formations(self.db.session, campaign.id)
                 if (centres is None or row.centre.code in centres)
                 and (not centre or row.centre.code == centre)]
@@ -205,7 +210,7 @@ class CatalogService(ServiceBase):
         self._flush_or_taken()
         self.db.emit("formation_updated", schemas.formation_updated(formation, target.code))
         self.db.commit()
-        return schemas.formation_admin(formation)
+        return self._formation(actor, formation)
 
     @rpc(expected_exceptions=EXPECTED)
     def bulk_update_formations(self, actor, formation_codes, changes, campaign=None):
@@ -230,6 +235,37 @@ class CatalogService(ServiceBase):
             self.db.emit("formation_updated", schemas.formation_updated(formation, target.code))
         self.db.commit()
         return {"updated": len(planned)}
+
+    # -- views with the asking actor's capabilities (services/README.md, catalog) ---------
+
+    @staticmethod
+    def _campaign(actor, row):
+        return {**schemas.campaign_admin(row), **access.campaign_rights(actor, row)}
+
+    @staticmethod
+    def _centre(actor, row):
+        return {**schemas.centre_admin(row), **access.centre_rights(actor, row)}
+
+    @staticmethod
+    def _commission(actor, row):
+        return {**schemas.commission_admin(row), "centre": row.centre.code,
+                **access.commission_rights(actor, row)}
+
+    @staticmethod
+    def _formation(actor, row):
+        return {**schemas.formation_admin(row), **access.formation_rights(actor, row)}
+
+    @staticmethod
+    def _piece_view(actor, row):
+        return {**schemas.piece_admin(row, schemas.piece_owner(row)),
+                **access.piece_rights(actor, row)}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def catalogue_rights(self, actor):
+        """What the actor may create or change beyond single objects (the
+        catalogue pages' forms, the staff navigation): {can_*: bool}. Any actor;
+        only staff get a True."""
+        return access.catalogue_rights(actor)
 
     def _open_campaign(self, campaign=None):
         """The campaign a formation write is about (given, else the active one),
@@ -306,14 +342,15 @@ class CatalogService(ServiceBase):
         commission.centre = centre
         self._flush_or_taken()
         self.db.commit()
-        return {**schemas.commission_admin(commission), "centre": centre.code}
+        return self._commission(actor, commission)
 
     @rpc(expected_exceptions=EXPECTED)
     def list_reference(self, actor, kind, include_inactive=False):
         """A reference list (motive, tag, level), in order; open to every service.
         Deactivated items are left out of the choices (include_inactive: the
         administration page); they stay for what already uses them."""
-        return [schemas.reference_item(row)
+        rights = access.reference_rights(actor)
+        return [{**schemas.reference_item(row), **rights}
                 for row in queries.reference_items(self.db.session, kind, include_inactive)]
 
     @rpc(expected_exceptions=EXPECTED)
@@ -329,7 +366,7 @@ class CatalogService(ServiceBase):
         for key, value in values.items():
             setattr(row, key, value)
         self.db.commit()
-        return schemas.reference_item(row)
+        return {**schemas.reference_item(row), **access.reference_rights(actor)}
 
     @rpc(expected_exceptions=EXPECTED)
     def list_pieces(self, actor):
@@ -344,8 +381,22 @@ class CatalogService(ServiceBase):
                 continue  # another campaign's formation: not this year's catalogue
             centre = access.piece_centre(row)
             if centres is None or centre is None or centre in centres:
-                visible.append(schemas.piece_admin(row, schemas.piece_owner(row)))
+                visible.append(self._piece_view(actor, row))
         return visible
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_piece(self, actor, piece_id):
+        """One piece definition (its edit page), with the actor's can_*: staff
+        who see it in list_pieces (institution pieces: every one; a centre's or
+        formation's: within their centres, else Forbidden out_of_scope)."""
+        actors.require_staff(actor)
+        row = queries.piece_definition(self.db.session, piece_id)
+        if row is None:
+            raise NotFound(codes.PIECE_NOT_FOUND, "no such piece definition")
+        centre = access.piece_centre(row)
+        if centre is not None:
+            actors.require_centre(actor, centre)
+        return self._piece_view(actor, row)
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
@@ -372,7 +423,7 @@ class CatalogService(ServiceBase):
         row.formation = owner if values["scope"] == domain.FORMATION else None
         self._flush_or_taken()
         self.db.commit()
-        return schemas.piece_admin(row, schemas.piece_owner(row))
+        return self._piece_view(actor, row)
 
     def _piece(self, piece_id, actor):
         """A definition the actor may change (locked); never one of an archived

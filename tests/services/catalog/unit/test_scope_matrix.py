@@ -114,6 +114,13 @@ def import_refused(column="commission", code="not_in_your_centres"):
 MATRIX = [
     # -- reads ----------------------------------------------------------------------
     ("list_campaigns", (), {}, reads({r: {"2027", "2028"} for r in STAFF})),
+    ("get_campaign", ("2028",), {}, table(STAFF)),
+    ("get_campaign", ("NOPE",), {}, table((), **{role: NOT_FOUND for role in STAFF})),
+    ("get_piece", (lambda c: c.cni.id,), {}, table(STAFF)),  # an institution piece
+    ("get_piece", (lambda c: c.doc_llsh.id,), {}, table(EVERY_CENTRE | {"manager_llsh"})),
+    ("get_piece", (lambda c: c.lm_info.id,), {},
+     table(EVERY_CENTRE | {"manager_sci", "president", "readonly"})),
+    ("get_piece", (999999,), {}, table((), **{role: NOT_FOUND for role in STAFF})),
     ("get_centre", ("SCI",), {}, table(EVERY_CENTRE | {"manager_sci", "president", "readonly"})),
     ("get_centre", ("LLSH",), {}, table(EVERY_CENTRE | {"manager_llsh"})),
     ("get_centre", ("NOPE",), {}, table((), admin=NOT_FOUND, scol=NOT_FOUND)),
@@ -230,14 +237,14 @@ MATRIX = [
     ("delete_piece", (lambda c: c.lm_info.id,), {}, table(EVERY_CENTRE | {"manager_sci"})),
 ]
 
-READS = {"list_campaigns", "get_centre", "list_centres", "list_commissions", "list_formations",
-         "export_catalogue", "list_pieces"}
+READS = {"list_campaigns", "get_campaign", "get_piece", "get_centre", "list_centres",
+         "list_commissions", "list_formations", "export_catalogue", "list_pieces"}
 
 
 def seen_codes(method, answer):
     if method == "export_catalogue":
         return {row["code"] for row in answer["rows"]}
-    if method == "get_centre":
+    if method in ("get_centre", "get_campaign", "get_piece"):
         return None
     return {item["code"] for item in answer}
 
