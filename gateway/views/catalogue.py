@@ -2,16 +2,16 @@
 campaigns, centres, commissions (with their members, kept by accounts),
 formations and their dates, bulk edits, piece definitions, reference lists.
 The services check every role and scope; a refusal is a 403 page."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
 import requests
 
 from services.common.errors import Conflict, NotFound, ValidationFailed
 
 from .. import security
-from ..rpc import remote
 from ..errors import field_errors, message_for
 from ..i18n import t
+from ..rpc import optional, remote
 
 bp = Blueprint("catalogue", __name__, url_prefix="/gestion/catalogue")
 
@@ -32,6 +32,19 @@ def require_staff():
 
 def me():
     return security.actor()
+
+
+@bp.app_template_global()
+def catalogue_rights():
+    """What the catalog lets the logged-in staff member create or change beyond
+    single objects ({can_*}), asked once per request and only by a page that
+    shows it (the staff navigation, the catalogue's forms); nothing when the
+    catalog does not answer: the page is served without those links."""
+    if "catalogue_rights" not in g:
+        actor = security.actor()
+        g.catalogue_rights = (optional(remote().catalog.catalogue_rights, actor) or {}) \
+            if actor and actor.get("kind") == "staff" else {}
+    return g.catalogue_rights
 
 
 def form_of(fields):
@@ -74,9 +87,7 @@ def campaign_action(code, action):
 @bp.route("/campagnes/<code>", methods=["GET", "POST"])
 def campaign(code):
     """Change a campaign (admin; never an archived one)."""
-    current = next((c for c in remote().catalog.list_campaigns(me()) if c["code"] == code), None)
-    if current is None:
-        abort(404)
+    current = remote().catalog.get_campaign(me(), code)
     form, errors, status = dict(current), {}, 200
     if request.method == "POST":
         form = {**form_of(CAMPAIGN_FIELDS), "code": current["code"]}
@@ -172,11 +183,11 @@ def bulk():
 def formation(code=None):
     catalog = remote().catalog
     form, errors, status = {"treatment_type": "AC", "enabled": True}, {}, 200
+    current = None
     if code is not None:
-        current = next((f for f in catalog.list_formations(me()) if f["code"] == code), None)
-        if current is None:
-            abort(404)
-        form = {**current, **(current.get("dates") or {})}
+        current = catalog.get_formation(me(), code)
+        form = {**current, **(current.get("dates") or {}),
+                "commission": (current.get("commission") or {}).get("code")}
     if request.method == "POST":
         form = {**form_of(FORMATION_FIELDS), "enabled": "1" if request.form.get("enabled") else "0"}
         try:
@@ -189,7 +200,7 @@ def formation(code=None):
     commissions = [[c["code"], f"{c['code']} – {c['label']}"] for c in catalog.list_commissions(me())]
     # the active diploma levels, proposed (and required by the catalog once there are some)
     return render_template("admin/formation.html", form=form, errors=errors, code=code,
-                           commissions=commissions, levels=catalog.list_reference(me(), "level")), status
+                           formation=current, commissions=commissions, levels=catalog.list_reference(me(), "level")), status
 
 
 # (import and export: catalogue_transfer.py)
@@ -290,9 +301,7 @@ def pieces():
 @bp.route("/pieces/<int:piece_id>", methods=["GET", "POST"])
 def piece(piece_id):
     """Edit a piece definition (its label, order, treatment type, flags...)."""
-    current = next((p for p in remote().catalog.list_pieces(me()) if p["id"] == piece_id), None)
-    if current is None:
-        abort(404)
+    current = remote().catalog.get_piece(me(), piece_id)
     form = {**current, "order": str(current.get("order", 0)),
             "treatment_type": current.get("treatment_type") or "",
             "owner": current.get("owner") or ""}
