@@ -200,6 +200,15 @@ def formation_piece(session, formation, code):
         PieceDefinition.code == code)).first()
 
 
+def document_in_use(session, document_id):
+    """Whether a piece template or a commission signature still refers to the
+    file (one template may serve the formations it was assigned to)."""
+    return session.scalar(select(PieceDefinition.id).where(
+        PieceDefinition.template_document_id == document_id).limit(1)) is not None \
+        or session.scalar(select(Commission.id).where(
+            Commission.signature_document_id == document_id).limit(1)) is not None
+
+
 def delete_formation_pieces(session, formation):
     session.execute(PieceDefinition.__table__.delete().where(
         PieceDefinition.formation_id == formation.id))

@@ -2,6 +2,8 @@
 browse, and the formation data other services snapshot (dates, contacts,
 required pieces). Read-only entrypoints, open to anyone: the catalogue is public.
 """
+import logging
+
 from sqlalchemy.exc import IntegrityError
 
 from services.common import actors
@@ -10,7 +12,7 @@ from services.common.db import Database, handle_once
 from services.common.errors import EXPECTED, Conflict, NotFound, ValidationFailed
 from services.common.events import event_handler
 from services.common.idempotency import idempotent
-from services.common.rpc import rpc
+from services.common.rpc import ServiceRpc, rpc
 from services.common.service_base import ServiceBase
 
 from . import access, campaigns, domain, queries, schemas, transfer, validation
@@ -19,10 +21,14 @@ from .models import (Base, Campaign, Centre, Commission, Formation, FormationApp
                      PieceDefinition, ReferenceItem)
 
 
+log = logging.getLogger(__name__)
+
+
 class CatalogService(ServiceBase):
     name = "catalog"
     db = Database(Base.metadata)
     clock = Clock()
+    documents = ServiceRpc("documents")  # the catalogue's files: templates, signatures
 
     @rpc(expected_exceptions=EXPECTED)
     def get_offer(self, actor, filter_text=None):
@@ -47,7 +53,10 @@ class CatalogService(ServiceBase):
         definitions = queries.piece_definitions_for(self.db.session, formation)
         pieces = domain.required_pieces([schemas.piece_definition(d) for d in definitions],
                                         formation.treatment_type)
-        return {**schemas.formation(formation, pieces), **access.formation_rights(actor, formation)}
+        view = schemas.formation(formation, pieces)
+        if actors.is_staff(actor):  # its edit page: what this staff member may do with it
+            view.update(access.formation_rights(actor, formation))
+        return view
 
     @rpc(expected_exceptions=EXPECTED)
     def get_active_campaign(self, actor):
@@ -319,28 +328,46 @@ class CatalogService(ServiceBase):
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
-    def save_commission(self, actor, data, code=None, idempotency_key=None):
-        """A commission with its signatory, signature image (a documents id) and
-        alert settings; its members are kept by accounts (set_commission_members)."""
+    def save_commission(self, actor, data, code=None, signature_upload=None,
+                        idempotency_key=None):
+        """A commission with its signatory, signature image and alert settings;
+        its members are kept by accounts (set_commission_members).
+        signature_upload: the document id of a new signature (start_upload),
+        confirmed here as a PNG or JPEG once the rest is accepted; the one it
+        replaces is deleted. A change that does not give `signature_document_id`
+        keeps the current signature."""
         session = self.db.session
         actors.require_staff(actor, write=True)
-        values, centre = validation.commission_values(session, {**(data or {}),
-                                                           **({"code": code} if code else {})})
-        access.require_formation_scope(actor, centre.code)
-        if code is None:
-            commission = Commission(**values)
-            session.add(commission)
-        else:
-            commission = queries.find_commission(session, code, lock=True)
-            if commission is None:
-                raise NotFound(codes.COMMISSION_NOT_FOUND, "no such commission")
-            access.require_formation_scope(actor, commission.centre.code)
-            validation.check_commission_centre(session, commission, centre)
-            values.pop("code")
+        data = data if isinstance(data, dict) else {}
+        try:
+            values, centre = validation.commission_values(session, {**data,
+                                                               **({"code": code} if code else {})})
+            access.require_formation_scope(actor, centre.code)
+            previous = None
+            if code is None:
+                commission = Commission()
+                session.add(commission)
+            else:
+                commission = queries.find_commission(session, code, lock=True)
+                if commission is None:
+                    raise NotFound(codes.COMMISSION_NOT_FOUND, "no such commission")
+                access.require_formation_scope(actor, commission.centre.code)
+                validation.check_commission_centre(session, commission, centre)
+                values.pop("code")
+                previous = commission.signature_document_id
+                if "signature_document_id" not in data:
+                    values["signature_document_id"] = previous
+            if signature_upload:
+                values["signature_document_id"] = self._confirm_upload(
+                    signature_upload, "signature")["document_id"]
             for key, value in values.items():
                 setattr(commission, key, value)
-        commission.centre = centre
-        self._flush_or_taken()
+            commission.centre = centre
+            self._flush_or_taken()
+        except Exception:
+            self._forget_upload(signature_upload)
+            raise
+        self._forget_replaced(previous, commission.signature_document_id)
         self.db.commit()
         return self._commission(actor, commission)
 
@@ -400,30 +427,100 @@ class CatalogService(ServiceBase):
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
-    def save_piece(self, actor, data, piece_id=None, idempotency_key=None):
+    def save_piece(self, actor, data, piece_id=None, template_upload=None,
+                   idempotency_key=None):
         """A piece definition: institution, centre or formation; order,
         conditional, shared, one treatment type or all, optional template file.
         A formation's piece: of the active campaign's formation (or data
-        "campaign"); never one of an archived campaign."""
+        "campaign"); never one of an archived campaign.
+        template_upload: the document id of a new template (start_upload),
+        confirmed here as a PDF once the rest is accepted; the one it replaces
+        is deleted. A change that does not give `template_document_id` keeps the
+        current template."""
         access.require_formation_writer(actor)
         session = self.db.session
-        values, owner, centre = validation.piece_values(session, data, campaign=(data or {}).get(
-            "campaign") if isinstance(data, dict) else None)
-        access.require_piece_scope(actor, values["scope"], centre)
-        if values["scope"] == domain.FORMATION:
-            campaigns.require_open_campaign(owner.campaign)
-        if piece_id is None:
-            row = PieceDefinition()
-            session.add(row)
-        else:
-            row = self._piece(piece_id, actor)
-        for key, value in values.items():
-            setattr(row, key, value)
-        row.centre = owner if values["scope"] == domain.CENTRE else None
-        row.formation = owner if values["scope"] == domain.FORMATION else None
-        self._flush_or_taken()
+        data = data if isinstance(data, dict) else {}
+        try:
+            values, owner, centre = validation.piece_values(session, data,
+                                                            campaign=data.get("campaign"))
+            access.require_piece_scope(actor, values["scope"], centre)
+            if values["scope"] == domain.FORMATION:
+                campaigns.require_open_campaign(owner.campaign)
+            previous = None
+            if piece_id is None:
+                row = PieceDefinition()
+                session.add(row)
+            else:
+                row = self._piece(piece_id, actor)
+                previous = row.template_document_id
+                if "template_document_id" not in data:
+                    values["template_document_id"] = previous
+                    values["template_filename"] = row.template_filename
+            if template_upload:
+                stored = self._confirm_upload(template_upload, "template")
+                values["template_document_id"] = stored["document_id"]
+                values["template_filename"] = stored["filename"]
+            for key, value in values.items():
+                setattr(row, key, value)
+            row.centre = owner if values["scope"] == domain.CENTRE else None
+            row.formation = owner if values["scope"] == domain.FORMATION else None
+            self._flush_or_taken()
+        except Exception:
+            self._forget_upload(template_upload)
+            raise
+        self._forget_replaced(previous, row.template_document_id)
         self.db.commit()
         return self._piece_view(actor, row)
+
+    # -- the catalogue's files (documents stores and checks them) -----------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def start_upload(self, actor, purpose, filename, size):
+        """An upload URL for a piece template (purpose "template", a PDF up to
+        10 MB) or a commission signature ("signature", PNG or JPEG up to 2 MB),
+        for whoever may change pieces or commissions: {document_id, put_url}.
+        The file is kept only by the save it is given to (template_upload,
+        signature_upload); documents' refusals name the purpose as the field.
+        Not idempotent on purpose: a second ticket costs nothing, while a ticket
+        answered again could point at a file already refused and deleted."""
+        access.require_formation_writer(actor)
+        if purpose not in domain.UPLOAD_MAX_SIZES:
+            raise ValidationFailed(codes.INVALID, "unknown purpose",
+                                   fields={"purpose": codes.INVALID_CHOICE})
+        try:
+            return self.documents.create_upload({}, filename, size,
+                                                domain.UPLOAD_MAX_SIZES[purpose])
+        except ValidationFailed as exc:
+            raise ValidationFailed(codes.INVALID, "file refused",
+                                   fields={purpose: exc.code}) from None
+
+    def _confirm_upload(self, document_id, purpose):
+        """Documents checks what arrived for the purpose and keeps it -> {document_id,
+        filename, ...}; its refusal (the object already deleted) names the purpose."""
+        try:
+            return self.documents.confirm_upload(str(document_id), purpose)
+        except ValidationFailed as exc:
+            raise ValidationFailed(codes.INVALID, "file refused",
+                                   fields={purpose: exc.code}) from None
+
+    def _forget_upload(self, document_id):
+        """A new file whose save was refused: nothing refers to it, it goes now."""
+        if document_id:
+            self._delete_document(document_id)
+
+    def _forget_replaced(self, previous, current):
+        """The file a save replaced goes once the change is committed, unless
+        something else still uses it (a template assigned to several formations)."""
+        if previous and previous != current:
+            self.db.session.flush()
+            if not queries.document_in_use(self.db.session, previous):
+                self.db.after_commit(lambda: self._delete_document(previous))
+
+    def _delete_document(self, document_id):
+        try:
+            self.documents.delete_document(str(document_id))
+        except Exception:  # the catalogue is right; the file is an orphan in storage
+            log.warning("could not delete document %s", document_id, exc_info=True)
 
     def _piece(self, piece_id, actor):
         """A definition the actor may change (locked); never one of an archived
@@ -450,29 +547,52 @@ class CatalogService(ServiceBase):
         return {"deleted": True}
 
     @rpc(expected_exceptions=EXPECTED)
-    def assign_piece(self, actor, data, formation_codes, campaign=None):
+    def assign_piece(self, actor, data, formation_codes, campaign=None, template_upload=None):
         """One piece given to a selection of formations of the active campaign
         (or the one given): a formation-scope definition each, replaced if the
-        code is there; all or nothing."""
+        code is there; all or nothing. template_upload: as save_piece's, one
+        template for all of them."""
         session = self.db.session
         access.require_formation_writer(actor)
-        wanted = sorted({str(c).upper() for c in formation_codes or []})
-        target = self._open_campaign(campaign) if wanted else None
-        formations = [queries.formation_by_code(session, c, campaign=target) for c in wanted]
-        if not formations:
-            raise ValidationFailed(codes.INVALID, "no formation selected",
-                                   fields={"formations": codes.REQUIRED})
-        for formation in formations:
-            values, _, _ = validation.piece_values(session, {**(data or {}), "scope": domain.FORMATION,
-                                                        "owner": formation.code},
-                                              campaign=target)
-            access.require_formation_scope(actor, formation.centre.code)
-            row = queries.formation_piece(session, formation, values["code"])
-            if row is None:
-                row = PieceDefinition(formation=formation)
-                session.add(row)
-            for key, value in values.items():
-                setattr(row, key, value)
+        data = data if isinstance(data, dict) else {}
+        replaced = set()
+        try:
+            wanted = sorted({str(c).upper() for c in formation_codes or []})
+            target = self._open_campaign(campaign) if wanted else None
+            formations = [queries.formation_by_code(session, c, campaign=target) for c in wanted]
+            if not formations:
+                raise ValidationFailed(codes.INVALID, "no formation selected",
+                                       fields={"formations": codes.REQUIRED})
+            planned = []
+            for formation in formations:
+                values, _, _ = validation.piece_values(
+                    session, {**data, "scope": domain.FORMATION, "owner": formation.code},
+                    campaign=target)
+                access.require_formation_scope(actor, formation.centre.code)
+                planned.append((formation, values))
+            stored = self._confirm_upload(template_upload, "template") if template_upload \
+                else None
+            for formation, values in planned:
+                row = queries.formation_piece(session, formation, values["code"])
+                if row is None:
+                    row = PieceDefinition(formation=formation)
+                    session.add(row)
+                elif "template_document_id" not in data and stored is None:
+                    values["template_document_id"] = row.template_document_id
+                    values["template_filename"] = row.template_filename
+                if stored is not None:
+                    values["template_document_id"] = stored["document_id"]
+                    values["template_filename"] = stored["filename"]
+                if row.template_document_id:
+                    replaced.add(row.template_document_id)
+                for key, value in values.items():
+                    setattr(row, key, value)
+            session.flush()
+        except Exception:
+            self._forget_upload(template_upload)
+            raise
+        for previous in sorted(replaced):
+            self._forget_replaced(previous, stored["document_id"] if stored else None)
         self.db.commit()
         return {"assigned": len(formations)}
 

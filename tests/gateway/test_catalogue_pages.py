@@ -329,39 +329,39 @@ def post_signature(client, content, **fields):
         "signature": (io.BytesIO(content), "signature.png")}, content_type="multipart/form-data")
 
 
-def test_a_signature_is_an_image_and_a_refused_form_leaves_no_file(app, monkeypatch):
+def test_a_signature_goes_to_storage_and_the_catalog_decides_on_it(app, monkeypatch):
+    """The gateway streams the bytes to the URL the catalog obtained and hands the
+    catalog the document: the catalog has documents check it and keeps it or not."""
     import gateway.views.catalogue as views
     puts = []
-    monkeypatch.setattr(views.requests, "put", lambda url, **kw: puts.append(url) or type(
-        "Answer", (), {"raise_for_status": lambda self: None})())
-    remote = commission_services(app)
+    monkeypatch.setattr(views.requests, "put", lambda url, **kw: puts.append(
+        (url, kw["data"].read())) or type("Answer", (), {"raise_for_status": lambda self: None})())
+    ticket = {"document_id": "doc-new", "put_url": "http://s3/put"}
+    remote = commission_services(app, start_upload=ticket, save_commission=ValidationFailed(
+        "invalid", "x", {"signature": "signature_not_image"}))
     client = app.test_client()
     as_staff(client, "scol")
     refused = post_signature(client, PDF)
     assert refused.status_code == 422 and "PNG ou JPEG" in page_text(refused)
-    assert remote.documents.calls == [] and puts == []  # nothing uploaded
-    assert all(call[0] != "save_commission" for call in remote.catalog.calls)
+    assert puts == [("http://s3/put", PDF)]
+    calls = {method: args for method, args in remote.catalog.calls}
+    assert calls["start_upload"][1:] == ("signature", "signature.png", len(PDF))
+    assert calls["save_commission"][1]["label"] == "Commission Info"
+    assert remote.documents.calls == []  # the catalog's job
 
-    remote = commission_services(app, save_commission=ValidationFailed(
-        "invalid", "x", {"email": "invalid"}))
-    assert post_signature(client, PNG, email="nope").status_code == 422
-    assert [c[0] for c in remote.documents.calls] == ["create_upload", "confirm_upload",
-                                                      "delete_document"]
-    assert remote.documents.calls[-1][1][1:] == ("doc-new",)  # the refused form's file is gone
-
-    remote = commission_services(app, documents={"confirm_upload": {
-        "document_id": "doc-new", "filename": "s.png", "content_type": "application/pdf",
-        "size": 10}})
-    assert post_signature(client, PNG).status_code == 422
-    assert remote.documents.calls[-1][0] == "delete_document"
-    assert remote.documents.calls[-1][1][1:] == ("doc-new",)
-
-    remote = commission_services(app)
+    remote = commission_services(app, start_upload=ticket)
     assert post_signature(client, PNG).status_code == 302
-    method, (_, data) = remote.catalog.calls[-1][0], remote.catalog.calls[-1][1][:2]
-    assert (method, data["signature_document_id"]) == ("save_commission", "doc-new")
-    assert remote.documents.calls[-1][0] == "delete_document"
-    assert remote.documents.calls[-1][1][1:] == ("doc-old",)  # replaced
+    assert remote.catalog.calls[-1][0] == "save_commission"
+    assert "signature_document_id" not in remote.catalog.calls[-1][1][1]  # the catalog keeps it
+
+
+def test_a_form_without_a_file_uploads_nothing(app):
+    remote = commission_services(app)
+    client = app.test_client()
+    as_staff(client, "scol")
+    assert client.post("/gestion/catalogue/commissions/SCI-INFO", data={
+        "csrf_token": "tok", "label": "Commission Info", "centre": "SCI"}).status_code == 302
+    assert [c[0] for c in remote.catalog.calls if c[0] == "start_upload"] == []
 
 
 def test_the_staff_navigation_reaches_every_catalogue_page(app):

@@ -121,6 +121,7 @@ FORGED_CALLS = {
         "save_reference_item": ("motive", {"code": "X", "label": "Pirate"}),
         "list_pieces": (),
         "get_piece": (1,),
+        "start_upload": ("template", "modele.pdf", 100),
         "save_piece": ({"label": "Pirate"}, 1),
         "delete_piece": (1,),
         "assign_piece": ({"code": "X"}, ["MINFO1"]),

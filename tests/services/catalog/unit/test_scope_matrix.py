@@ -46,6 +46,7 @@ ACTORS = {
 ROLES = list(ACTORS)
 STAFF = set(ROLES) - {"candidate"}
 EVERY_CENTRE = {"admin", "scol"}
+MANAGERS = {"manager_sci", "manager_llsh"}
 
 DATES = {"date_open": "2027-03-01", "date_close": "2027-04-30", "date_return": "2027-05-10",
          "date_jury": "2027-06-01", "date_publish": "2027-06-15", "date_confirm": "2027-06-30"}
@@ -211,6 +212,8 @@ MATRIX = [
     # -- reference lists: admin and scol -------------------------------------------------------
     ("save_reference_item", ("motive", {"code": "CAPA", "label": "Capacité atteinte"}), {},
      table(EVERY_CENTRE)),
+    # -- the catalogue's files: whoever changes pieces or commissions ---------------------------
+    ("start_upload", ("template", "modele.pdf", 100), {}, table(EVERY_CENTRE | MANAGERS)),
     # -- piece definitions ---------------------------------------------------------------------
     ("save_piece", ({"code": "PHOTO", "label": "Photo", "scope": "institution"},), {},
      table(EVERY_CENTRE)),
@@ -237,7 +240,8 @@ MATRIX = [
     ("delete_piece", (lambda c: c.lm_info.id,), {}, table(EVERY_CENTRE | {"manager_sci"})),
 ]
 
-READS = {"list_campaigns", "get_campaign", "get_piece", "get_centre", "list_centres",
+# (start_upload writes nothing in the catalogue: documents keeps the pending file)
+READS = {"start_upload", "list_campaigns", "get_campaign", "get_piece", "get_centre", "list_centres",
          "list_commissions", "list_formations", "export_catalogue", "list_pieces"}
 
 
