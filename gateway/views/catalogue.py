@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 
 import requests
 
-from services.common.errors import Conflict, ValidationFailed
+from services.common.errors import Conflict, Forbidden, ValidationFailed
 
 from .. import security
 from ..errors import field_errors, message_for
@@ -45,6 +45,15 @@ def catalogue_rights():
         g.catalogue_rights = (optional(remote().catalog.catalogue_rights, actor) or {}) \
             if actor and actor.get("kind") == "staff" else {}
     return g.catalogue_rights
+
+
+def in_scope(read, *args):
+    """One object for its page: outside the user's centres it is not found, as
+    it is absent from their lists."""
+    try:
+        return read(me(), *args)
+    except Forbidden:
+        abort(404)
 
 
 def form_of(fields):
@@ -185,7 +194,7 @@ def formation(code=None):
     form, errors, status = {"treatment_type": "AC", "enabled": True}, {}, 200
     current = None
     if code is not None:
-        current = catalog.get_formation(me(), code)
+        current = in_scope(catalog.get_formation, code)
         form = {**current, **(current.get("dates") or {}),
                 "commission": (current.get("commission") or {}).get("code")}
     if request.method == "POST":
@@ -200,7 +209,8 @@ def formation(code=None):
     commissions = [[c["code"], f"{c['code']} – {c['label']}"] for c in catalog.list_commissions(me())]
     # the active diploma levels, proposed (and required by the catalog once there are some)
     return render_template("admin/formation.html", form=form, errors=errors, code=code,
-                           formation=current, commissions=commissions, levels=catalog.list_reference(me(), "level")), status
+                           formation=current, commissions=commissions,
+                           levels=catalog.list_reference(me(), "level")), status
 
 
 # (import and export: catalogue_transfer.py)
@@ -266,7 +276,7 @@ def pieces():
 @bp.route("/pieces/<int:piece_id>", methods=["GET", "POST"])
 def piece(piece_id):
     """Edit a piece definition (its label, order, treatment type, flags...)."""
-    current = remote().catalog.get_piece(me(), piece_id)
+    current = in_scope(remote().catalog.get_piece, piece_id)
     form = {**current, "order": str(current.get("order", 0)),
             "treatment_type": current.get("treatment_type") or "",
             "owner": current.get("owner") or ""}

@@ -44,7 +44,9 @@ class CatalogService(ServiceBase):
     def get_formation(self, actor, code, campaign=None):
         """Any formation by code, enabled or not, of the active campaign (or the
         campaign given: a code comes back every campaign): callers decide what a
-        disabled one allows (applications refuses new applications to it)."""
+        disabled one allows (applications refuses new applications to it).
+        Staff read it within their centres (else Forbidden out_of_scope), with
+        their can_edit and can_delete."""
         target = queries.campaign_of(self.db.session, campaign)
         formation = queries.formation_in_campaign(self.db.session, code, target.id) \
             if isinstance(code, str) and target is not None else None
@@ -54,7 +56,8 @@ class CatalogService(ServiceBase):
         pieces = domain.required_pieces([schemas.piece_definition(d) for d in definitions],
                                         formation.treatment_type)
         view = schemas.formation(formation, pieces)
-        if actors.is_staff(actor):  # its edit page: what this staff member may do with it
+        if actors.is_staff(actor):  # its edit page: within the staff member's centres
+            actors.require_centre(actor, formation.centre.code)
             view.update(access.formation_rights(actor, formation))
         return view
 

@@ -23,8 +23,11 @@ def test_a_manager_may_change_only_their_centres_objects(call, catalogue, rows):
     assert centres["SCI"]["can_edit"] is True and set(centres) == {"SCI"}
     formations = by_code(call("list_formations", MANAGER_SCI))
     assert formations["MINFO1"]["can_edit"] and formations["MINFO1"]["can_delete"]
-    assert call("get_formation", MANAGER_LLSH, "MINFO1")["can_edit"] is False
     assert call("get_formation", MANAGER_SCI, "MINFO1")["can_edit"] is True
+    assert call("get_formation", READONLY, "MINFO1")["can_edit"] is False
+    with pytest.raises(Forbidden):  # its edit page is not theirs
+        call("get_formation", MANAGER_LLSH, "MINFO1")
+    assert "can_edit" not in call("get_formation", ANONYMOUS, "MINFO1")  # the public view
     commissions = by_code(call("list_commissions", MANAGER_SCI))
     assert all(c["can_edit"] and c["can_manage_members"] for c in commissions.values())
     pieces = by_code(call("list_pieces", MANAGER_LLSH))
