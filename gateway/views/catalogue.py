@@ -356,11 +356,7 @@ def commission_page(current, form, errors, members_form, member_errors, status):
 
 
 def commission_in_scope(code):
-    current = next((c for c in remote().catalog.list_commissions(me()) if c["code"] == code),
-                   None)
-    if current is None:
-        abort(404)
-    return current
+    return in_scope(remote().catalog.get_commission, code)
 
 
 @bp.route("/commissions/<code>", methods=["GET", "POST"])

@@ -183,6 +183,17 @@ class CatalogService(ServiceBase):
                 if centres is None or row.centre.code in centres]
 
     @rpc(expected_exceptions=EXPECTED)
+    def get_commission(self, actor, code):
+        """One commission (its page), with the actor's can_*: staff within their
+        centres (else Forbidden out_of_scope)."""
+        actors.require_staff(actor)
+        commission = queries.find_commission(self.db.session, code)
+        if commission is None:
+            raise NotFound(codes.COMMISSION_NOT_FOUND, "no such commission")
+        actors.require_centre(actor, commission.centre.code)
+        return self._commission(actor, commission)
+
+    @rpc(expected_exceptions=EXPECTED)
     def list_formations(self, actor, centre=None, campaign=None):
         """The formations of the active campaign (or the one given) in the actor's scope."""
         centres = actors.staff_centres(actor)

@@ -164,7 +164,7 @@ PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\n"
 
 def commission_services(app, accounts=None, documents=None, **answers):
     remote = catalog(app, **{"list_commissions": [COMMISSION], "save_commission": {},
-                             **answers})
+                             "get_commission": one_of([COMMISSION]), **answers})
     remote.services["accounts"] = type(remote.catalog)({
         "list_commission_members": MEMBERS, "set_commission_members": MEMBERS,
         **(accounts or {})})
@@ -444,6 +444,7 @@ def test_a_readonly_user_sees_no_button_to_change_anything(app):
     catalog(app, list_formations=[rights(FORMATION, False)],
             list_pieces=[rights(PIECE, False)],
             list_commissions=[rights(COMMISSION, False)],
+            get_commission=one_of([rights(COMMISSION, False)]),
             list_campaigns=[rights(CAMPAIGN, False)],
             list_centres=[rights(CENTRE, False)],
             list_reference=[{"code": "CAPA", "label": "Capacité atteinte", "colour": None,

@@ -103,6 +103,7 @@ FORGED_CALLS = {
         "centre_limits": (),
         "list_campaigns": (),
         "get_campaign": ("2027",),
+        "get_commission": ("SCI-INFO",),
         "catalogue_rights": (),
         "save_campaign": ({"code": "2099", "label": "Pirate"},),
         "activate_campaign": ("2099",),

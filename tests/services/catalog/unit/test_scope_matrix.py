@@ -122,6 +122,10 @@ MATRIX = [
     ("get_piece", (lambda c: c.lm_info.id,), {},
      table(EVERY_CENTRE | {"manager_sci", "president", "readonly"})),
     ("get_piece", (999999,), {}, table((), **{role: NOT_FOUND for role in STAFF})),
+    ("get_commission", ("SCI-INFO",), {},
+     table(EVERY_CENTRE | {"manager_sci", "president", "readonly"})),
+    ("get_commission", ("LLSH-LEA",), {}, table(EVERY_CENTRE | {"manager_llsh"})),
+    ("get_commission", ("NOPE",), {}, table((), **{role: NOT_FOUND for role in STAFF})),
     ("get_centre", ("SCI",), {}, table(EVERY_CENTRE | {"manager_sci", "president", "readonly"})),
     ("get_centre", ("LLSH",), {}, table(EVERY_CENTRE | {"manager_llsh"})),
     ("get_centre", ("NOPE",), {}, table((), admin=NOT_FOUND, scol=NOT_FOUND)),
@@ -241,14 +245,15 @@ MATRIX = [
 ]
 
 # (start_upload writes nothing in the catalogue: documents keeps the pending file)
-READS = {"start_upload", "list_campaigns", "get_campaign", "get_piece", "get_centre", "list_centres",
-         "list_commissions", "list_formations", "export_catalogue", "list_pieces"}
+READS = {"start_upload", "list_campaigns", "get_campaign", "get_piece", "get_commission",
+         "get_centre", "list_centres", "list_commissions", "list_formations", "export_catalogue",
+         "list_pieces"}
 
 
 def seen_codes(method, answer):
     if method == "export_catalogue":
         return {row["code"] for row in answer["rows"]}
-    if method in ("get_centre", "get_campaign", "get_piece"):
+    if method in ("get_centre", "get_campaign", "get_piece", "get_commission"):
         return None
     return {item["code"] for item in answer}
 
