@@ -81,7 +81,8 @@ def campaigns():
 @bp.post("/campagnes/<code>/<action>")
 def campaign_action(code, action):
     catalog = remote().catalog
-    command = {"activer": catalog.activate_campaign, "archiver": catalog.archive_campaign}.get(action)
+    command = {"activer": catalog.activate_campaign,
+               "archiver": catalog.archive_campaign}.get(action)
     if command is None:
         abort(404)
     try:
