@@ -2,39 +2,16 @@ import logging
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, g, has_request_context, redirect, request, session
-from nameko.exceptions import RpcTimeout
+from flask import Flask, g, has_request_context, redirect, request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from services.common import logs
 from services.common.breaker import Guards
 from services.common.dates import french_date
-from services.common.errors import Unavailable
 
 from . import errors, security, settings
 from .i18n import LANGUAGES, current_language, t
 from .rpc import Remote, RpcPool, RpcPoolExhausted
-
-
-def remote():
-    """The RPC entry point for views: `remote().accounts.get_dossier(actor)`."""
-    return current_app.extensions["remote"]
-
-
-def service_down(service):
-    """Whether `service`'s circuit is open in this process: known without a call."""
-    return current_app.extensions["rpc_pool"].guards.is_down(service)
-
-
-def optional(call, *args, **kwargs):
-    """`call(*args)` for a part of a page that can do without its service:
-    None when that service is unavailable (the page shows a short notice),
-    so the rest of the page is served."""
-    try:
-        return call(*args, **kwargs)
-    except (Unavailable, RpcTimeout, RpcPoolExhausted, ConnectionError, OSError):
-        current_app.logger.warning("part of %s left out: a service is unavailable", request.path)
-        return None
 
 
 def assign_request_id():

@@ -1293,6 +1293,7 @@ FR.update({
     "catalogue.reactivate": "Réactiver",
     "catalogue.deactivate_help": "Un élément désactivé n'est plus proposé, mais reste sur ce qui l'utilise déjà.",
     "err.signature_not_image": "La signature doit être une image PNG ou JPEG.",
+    "err.template_not_pdf": "Le modèle doit être un PDF (son contenu ne correspond pas).",
     "catalogue.level_help": "Un des niveaux de diplôme de la liste de référence.",
 })
 EN.update({
@@ -1319,6 +1320,7 @@ EN.update({
     "catalogue.reactivate": "Reactivate",
     "catalogue.deactivate_help": "A deactivated item is no longer offered, but stays on what already uses it.",
     "err.signature_not_image": "The signature must be a PNG or JPEG image.",
+    "err.template_not_pdf": "The template must be a PDF (its content does not match).",
     "catalogue.level_help": "One of the diploma levels of the reference list.",
 })
 

@@ -6,6 +6,9 @@ that caps a gateway at tens of requests per second. The pool keeps up to
 (a proxy is not thread-safe). Created lazily, so gunicorn's master never
 holds one across fork.
 
+Views reach the services through `remote()` (below), not through gateway.app,
+so the app imports the views and never the other way round.
+
 Every call goes through the target service's circuit breaker and bulkhead
 (services/common/breaker.py), before it takes a client: a dead service holds
 at most RPC_CONCURRENCY threads and clients, and once its circuit is open its
@@ -18,6 +21,8 @@ import threading
 import time
 from contextlib import contextmanager
 
+from flask import current_app, request
+from nameko.exceptions import RpcTimeout
 from nameko.rpc import ServiceProxy
 from nameko.standalone.rpc import ClusterRpcProxy
 
@@ -124,7 +129,7 @@ class RpcPool:
         except Unavailable as exc:
             if (exc.fields or {}).get("service") != service:
                 # the service answered that one it needs is down: pages that can
-                # do without that one show it as such (gateway.app.optional)
+                # do without that one show it as such (gateway.rpc.optional)
                 self.guards.heard_unavailable(exc)
             raise
 
@@ -162,3 +167,26 @@ class _PooledService:
 
     def __getattr__(self, method):
         return functools.partial(self._pool.call, self._service, method)
+
+
+# -- for views ---------------------------------------------------------------------------
+
+def remote():
+    """The RPC entry point for views: `remote().accounts.get_dossier(actor)`."""
+    return current_app.extensions["remote"]
+
+
+def service_down(service):
+    """Whether `service`'s circuit is open in this process: known without a call."""
+    return current_app.extensions["rpc_pool"].guards.is_down(service)
+
+
+def optional(call, *args, **kwargs):
+    """`call(*args)` for a part of a page that can do without its service:
+    None when that service is unavailable (the page shows a short notice),
+    so the rest of the page is served."""
+    try:
+        return call(*args, **kwargs)
+    except (Unavailable, RpcTimeout, RpcPoolExhausted, ConnectionError, OSError):
+        current_app.logger.warning("part of %s left out: a service is unavailable", request.path)
+        return None

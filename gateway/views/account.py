@@ -7,7 +7,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from services.common.errors import Conflict, ValidationFailed
 
 from .. import security
-from ..app import remote
+from ..rpc import remote
 from ..errors import field_errors, message_for
 from ..i18n import t
 from .public import throttled_message

@@ -9,7 +9,7 @@ from services.common.config import SERVICES
 from services.common.errors import Conflict, Unavailable, ValidationFailed
 
 from .. import security
-from ..app import remote
+from ..rpc import remote
 from ..errors import field_errors, message_for
 from ..i18n import t
 

@@ -6,7 +6,7 @@ from flask import (Blueprint, Response, abort, flash, redirect, render_template,
 from services.common.errors import Conflict, ValidationFailed
 
 from .. import security
-from ..app import remote, service_down
+from ..rpc import remote, service_down
 from ..errors import field_errors, message_for
 from ..i18n import error_text, t
 
@@ -281,11 +281,11 @@ def back_to(application_id, message=None, category="success"):
     return redirect(url_for("candidate.application", application_id=application_id))
 
 
-def do(application_id, method, *args, success=None):
-    """Run one application command; a refused one becomes a message on the page."""
+def do(application_id, command, *args, success=None):
+    """Run one application command (`remote().applications.<method>`); a refused
+    one becomes a message on the page."""
     try:
-        getattr(remote().applications, method)(me(), application_id, *args,
-                                               idempotency_key=security.idempotency_key())
+        command(me(), application_id, *args, idempotency_key=security.idempotency_key())
     except (Conflict, ValidationFailed) as exc:
         return back_to(application_id, action_message(exc), "error")
     return back_to(application_id, success)
@@ -317,13 +317,15 @@ def upload_piece(application_id, piece_code):
 
 @bp.post("/candidatures/<int:application_id>/pieces/<piece_code>/supprimer")
 def delete_piece(application_id, piece_code):
-    return do(application_id, "delete_piece_file", piece_code, success=t("application.file_deleted"))
+    return do(application_id, remote().applications.delete_piece_file, piece_code,
+              success=t("application.file_deleted"))
 
 
 @bp.post("/candidatures/<int:application_id>/pieces/<piece_code>/non-concerne")
 def not_concerned(application_id, piece_code):
     value = request.form.get("value") == "1"
-    return do(application_id, "set_not_concerned", piece_code, value, success=t("dossier.saved"))
+    return do(application_id, remote().applications.set_not_concerned, piece_code, value,
+              success=t("dossier.saved"))
 
 
 def stream_download(link, attachment=False):
@@ -363,7 +365,7 @@ def transmit_confirm(application_id):
 
 @bp.post("/candidatures/<int:application_id>/transmettre")
 def transmit(application_id):
-    return do(application_id, "transmit", success=t("application.transmitted"))
+    return do(application_id, remote().applications.transmit, success=t("application.transmitted"))
 
 
 @bp.post("/candidatures/<int:application_id>/annuler")
@@ -379,12 +381,12 @@ def cancel(application_id):
 
 @bp.post("/candidatures/<int:application_id>/confirmer")
 def confirm(application_id):
-    return do(application_id, "confirm", success=t("application.confirm"))
+    return do(application_id, remote().applications.confirm, success=t("application.confirm"))
 
 
 @bp.post("/candidatures/<int:application_id>/desister")
 def withdraw(application_id):
-    return do(application_id, "withdraw", success=t("application.withdraw"))
+    return do(application_id, remote().applications.withdraw, success=t("application.withdraw"))
 
 
 @bp.get("/candidatures/<int:application_id>/lettre-admission")

@@ -2,16 +2,16 @@
 campaigns, centres, commissions (with their members, kept by accounts),
 formations and their dates, bulk edits, piece definitions, reference lists.
 The services check every role and scope; a refusal is a 403 page."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
 import requests
 
-from services.common.errors import Conflict, NotFound, ValidationFailed
+from services.common.errors import Conflict, Forbidden, ValidationFailed
 
 from .. import security
-from ..app import remote
 from ..errors import field_errors, message_for
 from ..i18n import t
+from ..rpc import optional, remote
 
 bp = Blueprint("catalogue", __name__, url_prefix="/gestion/catalogue")
 
@@ -32,6 +32,28 @@ def require_staff():
 
 def me():
     return security.actor()
+
+
+@bp.app_template_global()
+def catalogue_rights():
+    """What the catalog lets the logged-in staff member create or change beyond
+    single objects ({can_*}), asked once per request and only by a page that
+    shows it (the staff navigation, the catalogue's forms); nothing when the
+    catalog does not answer: the page is served without those links."""
+    if "catalogue_rights" not in g:
+        actor = security.actor()
+        g.catalogue_rights = (optional(remote().catalog.catalogue_rights, actor) or {}) \
+            if actor and actor.get("kind") == "staff" else {}
+    return g.catalogue_rights
+
+
+def in_scope(read, *args):
+    """One object for its page: outside the user's centres it is not found, as
+    it is absent from their lists."""
+    try:
+        return read(me(), *args)
+    except Forbidden:
+        abort(404)
 
 
 def form_of(fields):
@@ -58,11 +80,13 @@ def campaigns():
 
 @bp.post("/campagnes/<code>/<action>")
 def campaign_action(code, action):
-    method = {"activer": "activate_campaign", "archiver": "archive_campaign"}.get(action)
-    if method is None:
+    catalog = remote().catalog
+    command = {"activer": catalog.activate_campaign,
+               "archiver": catalog.archive_campaign}.get(action)
+    if command is None:
         abort(404)
     try:
-        getattr(remote().catalog, method)(me(), code, idempotency_key=security.idempotency_key())
+        command(me(), code, idempotency_key=security.idempotency_key())
     except Conflict as exc:
         flash(message_for(exc), "error")
     else:
@@ -73,9 +97,7 @@ def campaign_action(code, action):
 @bp.route("/campagnes/<code>", methods=["GET", "POST"])
 def campaign(code):
     """Change a campaign (admin; never an archived one)."""
-    current = next((c for c in remote().catalog.list_campaigns(me()) if c["code"] == code), None)
-    if current is None:
-        abort(404)
+    current = remote().catalog.get_campaign(me(), code)
     form, errors, status = dict(current), {}, 200
     if request.method == "POST":
         form = {**form_of(CAMPAIGN_FIELDS), "code": current["code"]}
@@ -171,11 +193,11 @@ def bulk():
 def formation(code=None):
     catalog = remote().catalog
     form, errors, status = {"treatment_type": "AC", "enabled": True}, {}, 200
+    current = None
     if code is not None:
-        current = next((f for f in catalog.list_formations(me()) if f["code"] == code), None)
-        if current is None:
-            abort(404)
-        form = {**current, **(current.get("dates") or {})}
+        current = in_scope(catalog.get_formation, code)
+        form = {**current, **(current.get("dates") or {}),
+                "commission": (current.get("commission") or {}).get("code")}
     if request.method == "POST":
         form = {**form_of(FORMATION_FIELDS), "enabled": "1" if request.form.get("enabled") else "0"}
         try:
@@ -188,7 +210,8 @@ def formation(code=None):
     commissions = [[c["code"], f"{c['code']} – {c['label']}"] for c in catalog.list_commissions(me())]
     # the active diploma levels, proposed (and required by the catalog once there are some)
     return render_template("admin/formation.html", form=form, errors=errors, code=code,
-                           commissions=commissions, levels=catalog.list_reference(me(), "level")), status
+                           formation=current, commissions=commissions,
+                           levels=catalog.list_reference(me(), "level")), status
 
 
 # (import and export: catalogue_transfer.py)
@@ -197,44 +220,22 @@ def formation(code=None):
 # -- piece definitions, commissions, reference lists ---------------------------------
 
 PIECE_FIELDS = ("code", "label", "order", "scope", "owner", "treatment_type")
-TEMPLATE_MAX_SIZE = 10 * MB
-SIGNATURE_MAX_SIZE = 2 * MB
-# A signature is pasted into letters: an image, never a PDF (checked by content).
-IMAGE_MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
 
 
-def upload_size(upload):
+def uploaded(field, purpose):
+    """Streams the form's file, if one was chosen, to storage through an upload
+    URL the catalog obtains: -> its document id, or None. The catalog keeps it
+    (checked by content) only if the save it is given to is accepted."""
+    upload = request.files.get(field)
+    if upload is None or not upload.filename:
+        return None
     upload.stream.seek(0, 2)
     size = upload.stream.tell()
     upload.stream.seek(0)
-    return size
-
-
-def store_template(upload, max_size=TEMPLATE_MAX_SIZE):
-    """A file through the documents service (checked by content there):
-    -> {document_id, filename, content_type, size}."""
-    size = upload_size(upload)
-    documents = remote().documents
-    ticket = documents.create_upload(me(), {}, upload.filename, size, max_size)
+    ticket = remote().catalog.start_upload(me(), purpose, upload.filename, size)
     requests.put(ticket["put_url"], data=upload.stream, headers={"Content-Length": str(size)},
                  timeout=60).raise_for_status()
-    return documents.confirm_upload(me(), ticket["document_id"])
-
-
-def is_image(upload):
-    """PNG or JPEG by its first bytes (a PDF or anything else is refused
-    before anything is uploaded)."""
-    head = upload.stream.read(8)
-    upload.stream.seek(0)
-    return any(head.startswith(magic) for magic, _ in IMAGE_MAGIC)
-
-
-def forget_document(document_id):
-    """Best effort: a file nobody will refer to is deleted (no orphan left)."""
-    try:
-        remote().documents.delete_document(me(), document_id)
-    except (NotFound, ConnectionError, OSError):
-        pass
+    return ticket["document_id"]
 
 
 def piece_form():
@@ -242,29 +243,16 @@ def piece_form():
             **{k: "1" if request.form.get(k) else "0" for k in ("conditional", "shared")}}
 
 
-def save_piece_from(form, piece_id=None, current=None):
-    """Uploads the template if one is given, then saves; a refused piece
-    leaves no uploaded template behind."""
-    upload = request.files.get("template")
-    stored = None
-    if current:  # an edit keeps the current template unless a new one comes
-        form.setdefault("template_document_id", current.get("template_document_id") or "")
-        form.setdefault("template_filename", current.get("template_filename") or "")
-    if upload is not None and upload.filename:
-        stored = store_template(upload)
-        form["template_document_id"], form["template_filename"] = \
-            stored["document_id"], stored["filename"]
-    try:
-        codes = [c.strip() for c in request.form.get("formations", "").split(",") if c.strip()]
-        if codes and piece_id is None:
-            remote().catalog.assign_piece(me(), form, codes)
-        else:
-            remote().catalog.save_piece(me(), form, piece_id,
-                                        idempotency_key=security.idempotency_key())
-    except Exception:  # refused (or out of scope): the uploaded template goes too
-        if stored is not None:
-            forget_document(stored["document_id"])
-        raise
+def save_piece_from(form, piece_id=None):
+    """Saves the definition with its new template if one is given (the catalog
+    checks it is a PDF, keeps the current one otherwise, deletes the one replaced)."""
+    template = uploaded("template", "template")
+    codes = [c.strip() for c in request.form.get("formations", "").split(",") if c.strip()]
+    if codes and piece_id is None:
+        remote().catalog.assign_piece(me(), form, codes, template_upload=template)
+    else:
+        remote().catalog.save_piece(me(), form, piece_id, template_upload=template,
+                                    idempotency_key=security.idempotency_key())
 
 
 @bp.route("/pieces", methods=["GET", "POST"])
@@ -289,9 +277,7 @@ def pieces():
 @bp.route("/pieces/<int:piece_id>", methods=["GET", "POST"])
 def piece(piece_id):
     """Edit a piece definition (its label, order, treatment type, flags...)."""
-    current = next((p for p in remote().catalog.list_pieces(me()) if p["id"] == piece_id), None)
-    if current is None:
-        abort(404)
+    current = in_scope(remote().catalog.get_piece, piece_id)
     form = {**current, "order": str(current.get("order", 0)),
             "treatment_type": current.get("treatment_type") or "",
             "owner": current.get("owner") or ""}
@@ -299,7 +285,7 @@ def piece(piece_id):
     if request.method == "POST":
         form = piece_form()
         try:
-            save_piece_from(form, piece_id, current)
+            save_piece_from(form, piece_id)
         except ValidationFailed as exc:
             errors, status = field_errors(exc), 422
         except Conflict as exc:
@@ -371,11 +357,7 @@ def commission_page(current, form, errors, members_form, member_errors, status):
 
 
 def commission_in_scope(code):
-    current = next((c for c in remote().catalog.list_commissions(me()) if c["code"] == code),
-                   None)
-    if current is None:
-        abort(404)
-    return current
+    return in_scope(remote().catalog.get_commission, code)
 
 
 @bp.route("/commissions/<code>", methods=["GET", "POST"])
@@ -387,34 +369,17 @@ def commission(code):
     if request.method == "POST":
         form = {**form_of(COMMISSION_FIELDS), "code": current["code"]}
         form["centre"] = form["centre"] or current["centre"]
-        data = {**form, "signature_document_id": current.get("signature_document_id"),
+        data = {**form,
                 "alerts": {k: "1" if request.form.get(f"alert_{k}") else "0" for k in ALERTS}}
-        upload = request.files.get("signature")
-        stored, saved = None, False
         try:
-            if upload is not None and upload.filename:
-                # checked before anything is stored: a refused form leaves no file
-                if not is_image(upload):
-                    raise ValidationFailed("invalid", "not an image",
-                                           fields={"signature": "signature_not_image"})
-                stored = store_template(upload, SIGNATURE_MAX_SIZE)
-                if stored.get("content_type") not in dict(IMAGE_MAGIC).values():
-                    raise ValidationFailed("invalid", "not an image",
-                                           fields={"signature": "signature_not_image"})
-                data["signature_document_id"] = stored["document_id"]
-            remote().catalog.save_commission(me(), data, code=code)
-            saved = True
+            # a new signature: the catalog checks it is an image, keeps the current
+            # one otherwise, and deletes the one replaced
+            remote().catalog.save_commission(me(), data, code=code,
+                                             signature_upload=uploaded("signature", "signature"),
+                                             idempotency_key=security.idempotency_key())
         except ValidationFailed as exc:
             errors, status = field_errors(exc), 422
-            if "file" in errors:
-                errors["signature"] = errors.pop("file")
-        finally:
-            if stored is not None and not saved:  # refused: the image goes too
-                forget_document(stored["document_id"])
-        if saved:
-            previous = current.get("signature_document_id")
-            if stored is not None and previous:
-                forget_document(previous)  # replaced: the old image would be an orphan
+        else:
             flash(t("catalogue.saved"), "success")
             return redirect(url_for("catalogue.commission", code=code))
     return commission_page(current, form, errors, None, {}, status)

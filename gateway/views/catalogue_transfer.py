@@ -7,8 +7,8 @@ from flask import Blueprint, Response, abort, render_template, request
 from services.common.errors import NotFound, ValidationFailed
 
 from .. import security
-from ..app import remote
 from ..i18n import error_text, t
+from ..rpc import remote
 from ..tabular import UnreadableFile, read, write
 
 bp = Blueprint("catalogue_transfer", __name__, url_prefix="/gestion/catalogue")

@@ -10,7 +10,7 @@ from services.common.actors import ANONYMOUS
 from services.common.errors import Conflict, NotFound, ValidationFailed
 
 from .. import security
-from ..app import remote
+from ..rpc import remote
 from ..errors import field_errors
 from ..i18n import error_text
 from ..i18n import current_language, t
@@ -114,13 +114,14 @@ def activate(token):
 
 # -- flows that start from an email address: one neutral answer --------------------------
 
-def neutral_flow(method, title_key, help_key, done_key):
+def neutral_flow(request_link, title_key, help_key, done_key):
+    """request_link: the accounts RPC that mails a link (or nothing) to an address."""
     page = {"title_key": title_key, "help_key": help_key}
     form, errors = {}, {}
     if request.method == "POST":
         form = {"email": request.form.get("email", "").strip()}
         try:
-            getattr(remote().accounts, method)(security.caller(), form["email"])
+            request_link(security.caller(), form["email"])
         except ValidationFailed as exc:  # a malformed address only
             return render_template("public/email_flow.html", form=form,
                                    errors=field_errors(exc), **page), 422
@@ -132,13 +133,14 @@ def neutral_flow(method, title_key, help_key, done_key):
 
 @bp.route("/compte/activation-perdue", methods=["GET", "POST"])
 def lost_activation():
-    return neutral_flow("request_activation_link", "home.lost_activation",
+    return neutral_flow(remote().accounts.request_activation_link, "home.lost_activation",
                         "lost_activation.help", "lost_activation.done")
 
 
 @bp.route("/compte/identifiants-oublies", methods=["GET", "POST"])
 def forgotten_credentials():
-    return neutral_flow("request_credentials", "home.forgot", "forgotten.help", "forgotten.done")
+    return neutral_flow(remote().accounts.request_credentials, "home.forgot", "forgotten.help",
+                        "forgotten.done")
 
 
 @bp.route("/compte/reinitialiser/<token>", methods=["GET", "POST"])

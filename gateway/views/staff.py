@@ -4,7 +4,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from services.common.errors import Conflict, ValidationFailed
 
 from .. import security
-from ..app import remote
+from ..rpc import remote
 from ..errors import message_for
 from ..i18n import t
 from .candidate import stream_download
@@ -76,10 +76,10 @@ def back_to(application_id, message, category="success"):
     return redirect(url_for("staff.application", application_id=application_id))
 
 
-def do(application_id, method, *args):
+def do(application_id, command, *args):
+    """One command on the application (`remote().applications.<method>`)."""
     try:
-        getattr(remote().applications, method)(me(), application_id, *args,
-                                               idempotency_key=security.idempotency_key())
+        command(me(), application_id, *args, idempotency_key=security.idempotency_key())
     except (Conflict, ValidationFailed) as exc:
         return back_to(application_id, message_for(exc), "error")
     return back_to(application_id, t("staff.saved"))
@@ -93,25 +93,25 @@ def view_piece(application_id, piece_code):
 
 @bp.post("/candidatures/<int:application_id>/pieces/<piece_code>/statut")
 def set_piece_status(application_id, piece_code):
-    return do(application_id, "set_piece_status", piece_code, request.form.get("status", ""),
-              request.form.get("comment", "").strip() or None)
+    return do(application_id, remote().applications.set_piece_status, piece_code,
+              request.form.get("status", ""), request.form.get("comment", "").strip() or None)
 
 
 @bp.post("/candidatures/<int:application_id>/statut")
 def set_file_status(application_id):
-    return do(application_id, "set_file_status", request.form.get("status", ""))
+    return do(application_id, remote().applications.set_file_status, request.form.get("status", ""))
 
 
 @bp.post("/candidatures/<int:application_id>/avis")
 def enter_decision(application_id):
     data = {k: request.form.get(k, "").strip() for k in DECISION_FIELDS}
     data = {k: v for k, v in data.items() if v}
-    return do(application_id, "enter_decision", request.form.get("code", ""), data)
+    return do(application_id, remote().applications.enter_decision, request.form.get("code", ""), data)
 
 
 @bp.post("/candidatures/<int:application_id>/avis/valider")
 def validate_decision(application_id):
-    return do(application_id, "validate_decision")
+    return do(application_id, remote().applications.validate_decision)
 
 
 @bp.get("/candidatures/<int:application_id>/lettre-admission")

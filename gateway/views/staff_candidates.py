@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from services.common.errors import Conflict, ValidationFailed
 
 from .. import security
-from ..app import optional, remote
+from ..rpc import optional, remote
 from ..errors import field_errors, message_for
 from ..i18n import current_language, t
 from .candidate import (ENTRY_FIELDS, SECTION_FIELDS, SECTION_OF_SLUG, SLUGS, entry_page,

@@ -24,6 +24,11 @@ DATE_FIELDS = ORDERED_DATES + ("date_confirm", "confirm_days")
 
 INSTITUTION, CENTRE, FORMATION = "institution", "centre", "formation"
 PIECE_SCOPES = (INSTITUTION, CENTRE, FORMATION)
+
+# The catalogue's own files, stored by documents and checked there by content for
+# their purpose (a template: a PDF; a signature pasted into letters: PNG or JPEG):
+# purpose -> the largest size accepted.
+UPLOAD_MAX_SIZES = {"template": 10 * 1024 * 1024, "signature": 2 * 1024 * 1024}
 # When a code is defined at several levels, the most specific definition wins.
 SCOPE_PRECEDENCE = {INSTITUTION: 0, CENTRE: 1, FORMATION: 2}
 

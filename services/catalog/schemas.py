@@ -1,5 +1,6 @@
 """The JSON-safe dicts the catalog returns (services/README.md, catalog), built
 from model rows. Days are YYYY-MM-DD strings."""
+from . import domain
 
 
 def day(value):
@@ -101,3 +102,16 @@ def commission_admin(row):
     """Its members are kept by accounts (accounts.list_commission_members)."""
     return {**commission(row), "signature_document_id": row.signature_document_id,
             "alerts": dict(row.alerts or {})}
+
+
+def reference_item(row):
+    return {"kind": row.kind, "code": row.code, "label": row.label, "colour": row.colour,
+            "order": row.order, "active": row.active}
+
+
+def piece_owner(row):
+    if row.scope == domain.CENTRE:
+        return row.centre.code if row.centre else None
+    if row.scope == domain.FORMATION:
+        return row.formation.code if row.formation else None
+    return None

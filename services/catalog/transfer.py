@@ -6,7 +6,7 @@ text keyed by column).
 - Export: the rows of one kind in the actor's scope, with `COLUMNS[kind]`; an
   exported file imports again unchanged.
 - Import: every line is checked first with the same functions the single-save
-  RPCs use (admin.centre_values, commission_values, formation_values,
+  RPCs use (validation.centre_values, commission_values, formation_values,
   piece_values), then created or updated by its key (a formation's code within
   the active campaign; a piece's scope, owner and code). Any error and nothing
   is written: ValidationFailed with fields {"<line>.<column>": code}, where the
@@ -24,7 +24,7 @@ from sqlalchemy.orm import joinedload
 from services.common import actors
 from services.common.errors import Forbidden, NotFound, ValidationFailed
 
-from . import admin, domain, queries
+from . import access, domain, queries, schemas, validation
 from . import exceptions as codes
 from .models import Centre, Commission, Formation, PieceDefinition
 
@@ -126,7 +126,7 @@ def formation_row(formation):
 
 def piece_row(piece):
     return {"code": piece.code, "label": piece.label, "order": _text(piece.order),
-            "scope": piece.scope, "owner": _text(admin.piece_owner(piece)),
+            "scope": piece.scope, "owner": _text(schemas.piece_owner(piece)),
             "conditional": _bit(piece.conditional), "shared": _bit(piece.shared),
             "treatment_type": _text(piece.treatment_type)}
 
@@ -167,7 +167,7 @@ def export_rows(session, actor, kind):
         rows = [piece_row(p) for p in found
                 if (p.formation is None or (campaign is not None
                                             and p.formation.campaign_id == campaign.id))
-                and _visible(centres, admin.piece_centre(p))]
+                and _visible(centres, access.piece_centre(p))]
     return {"kind": kind, "columns": list(COLUMNS[kind]), "rows": rows}
 
 
@@ -203,7 +203,7 @@ def check_header(kind, rows):
     errors = {f"1.{c}": codes.UNKNOWN_COLUMN for c in sorted(header - set(COLUMNS[kind]))}
     errors.update({f"1.{c}": codes.MISSING_COLUMN for c in REQUIRED_COLUMNS[kind]
                    if c not in header})
-    admin._raise(errors)
+    validation.raise_errors(errors)
     return header
 
 
@@ -236,7 +236,7 @@ def _unchanged(existing, values, fields=None):
 def _check_centre(session, data, known):
     existing = known.get(data.get("code", "").upper())
     data = _merge(existing and centre_row(existing), data)
-    values = admin.centre_values(data)  # the file gives the size in megabytes
+    values = validation.centre_values(data)  # the file gives the size in megabytes
     action = "unchanged" if _unchanged(existing, values) else \
         "updated" if existing else "created"
     return Line(None, values["code"], action, existing, values), {values["code"]}
@@ -251,8 +251,8 @@ def _check_commission(session, data, known):
     if existing is not None:  # not columns of the file: kept as they are
         data.update(signature_document_id=existing.signature_document_id,
                     alerts=dict(existing.alerts or {}))
-    values, centre = admin.commission_values(session, data)
-    admin.check_commission_centre(session, existing, centre)
+    values, centre = validation.commission_values(session, data)
+    validation.check_commission_centre(session, existing, centre)
     same = _unchanged(existing, values, COMMISSION_FIELDS) and existing.centre_id == centre.id
     action = "unchanged" if same else "updated" if existing else "created"
     scope = {centre.code} | ({existing.centre.code} if existing else set())
@@ -262,7 +262,7 @@ def _check_commission(session, data, known):
 def _check_formation(session, data, known):
     existing = known.get(data.get("code", "").upper())
     data = _merge(existing and formation_row(existing), data)
-    values, commission = admin.formation_values(
+    values, commission = validation.formation_values(
         session, data, defaults_from_centre=existing is None,
         current_level=existing.level if existing else None)
     same = _unchanged(existing, values) and existing.commission_id == commission.id
@@ -289,13 +289,13 @@ def _check_piece(session, data, known):
     base = None
     if not {"order", "conditional", "shared", "treatment_type"} <= set(data):
         try:  # columns left out keep the current definition's values
-            probe, owner, _ = admin.piece_values(session, {**data, "order": "0"})
+            probe, owner, _ = validation.piece_values(session, {**data, "order": "0"})
             current = _find_piece(session, probe["scope"], owner, probe["code"])
             base = current and piece_row(current)
         except ValidationFailed:
             pass  # reported below
     data = _merge(base, data)
-    values, owner, centre_code = admin.piece_values(session, data)
+    values, owner, centre_code = validation.piece_values(session, data)
     existing = _find_piece(session, values["scope"], owner, values["code"])
     action = "unchanged" if _unchanged(existing, values, PIECE_FIELDS) else \
         "updated" if existing else "created"
@@ -341,20 +341,20 @@ def _check_scope(actor, kind, line, centre_codes):
         if all(_visible(centres, c) for c in centre_codes):
             return
     if kind == "pieces":
-        admin.require_piece_scope(actor, line.values["scope"], next(iter(centre_codes)))
+        access.require_piece_scope(actor, line.values["scope"], next(iter(centre_codes)))
         return
     if kind == "centres" and line.existing is None:
-        admin.require_role(actor, ("admin", "scol"))
+        access.require_role(actor, ("admin", "scol"))
         return
     for centre_code in sorted(centre_codes):
-        admin.require_formation_scope(actor, centre_code)
+        access.require_formation_scope(actor, centre_code)
 
 
 def check_import(session, actor, kind, rows):
     """Every line of the rows checked before anything changes: -> [Line], or
     ValidationFailed with every error as {"<line>.<column>": code}."""
     check_kind(kind)
-    admin.require_role(actor, IMPORT_ROLES[kind])
+    access.require_role(actor, IMPORT_ROLES[kind])
     if not isinstance(rows, list):
         rows = []
     rows = [(index, row) for index, row in enumerate(rows) if any(_cells(row).values())]
@@ -392,7 +392,7 @@ def check_import(session, actor, kind, rows):
             if not line_errors:
                 planned.append(line)
         errors.update({f"{number}.{column}": problem for column, problem in line_errors.items()})
-    admin._raise(errors)
+    validation.raise_errors(errors)
     return planned
 
 

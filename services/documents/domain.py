@@ -33,6 +33,16 @@ SIGNATURES = (  # the content decides, never the name
 )
 
 
+# What each kind of file may be, by content: a candidate's piece (no purpose) any
+# of SIGNATURES; the catalogue's files (confirmed by the catalog service) one kind each:
+# a piece template is read by candidates as a PDF, a signature is pasted into letters.
+PURPOSES = {
+    None: (("application/pdf", "image/jpeg", "image/png"), codes.FILE_TYPE_INVALID),
+    "template": (("application/pdf",), codes.TEMPLATE_NOT_PDF),
+    "signature": (("image/png", "image/jpeg"), codes.SIGNATURE_NOT_IMAGE),
+}
+
+
 def refuse(code, message):
     """The refusal of a file: ValidationFailed with the reason as code and as {"file": code}."""
     return ValidationFailed(code, message, {"file": code})
@@ -107,14 +117,16 @@ def sniff_content_type(head):
     return None
 
 
-def check_stored(size, head, max_size):
-    """What arrived in storage: its content type, or the refusal (size None = nothing there)."""
+def check_stored(size, head, max_size, purpose=None):
+    """What arrived in storage: its content type, or the refusal (size None = nothing
+    there); `purpose` (PURPOSES) narrows the types allowed."""
     if size is None:
         raise refuse(codes.FILE_MISSING, "nothing was uploaded")
     check_size(size, max_size)
+    allowed, refusal = PURPOSES[purpose]
     content_type = sniff_content_type(head)
-    if content_type is None:
-        raise refuse(codes.FILE_TYPE_INVALID, "not a PDF, JPEG or PNG")
+    if content_type not in allowed:
+        raise refuse(refusal, f"not one of {', '.join(allowed)}")
     return content_type
 
 

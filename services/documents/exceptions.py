@@ -7,6 +7,8 @@ ValidationFailed: the code is the reason itself and `fields` is {"file": reason}
     file_too_large      declared or stored size over the allowed maximum
     file_missing        no file name, nothing uploaded, or the upload is no longer pending
     file_type_invalid   the content is not a PDF, JPEG or PNG (the name does not count)
+    template_not_pdf    a piece template (purpose "template") whose content is not a PDF
+    signature_not_image a commission signature (purpose "signature") that is not a PNG or JPEG
     storage_quota_exceeded  the candidate's stored files and unfinished uploads would
                         go over CANDIDATE_STORAGE_QUOTA_MB (create_upload, confirm_upload)
   other fields (code invalid): application_id required (render_admission_letter)
@@ -25,6 +27,8 @@ FILE_TOO_LARGE = "file_too_large"
 FILE_EMPTY = "file_empty"
 FILE_MISSING = "file_missing"
 FILE_TYPE_INVALID = "file_type_invalid"
+TEMPLATE_NOT_PDF = "template_not_pdf"
+SIGNATURE_NOT_IMAGE = "signature_not_image"
 STORAGE_QUOTA_EXCEEDED = "storage_quota_exceeded"
 
 DOCUMENT_NOT_FOUND = "not_found"

@@ -68,10 +68,15 @@ class DocumentsService(ServiceBase):
         return {"document_id": document_id, "put_url": put_url}
 
     @rpc(expected_exceptions=EXPECTED)
-    def confirm_upload(self, actor, document_id):
-        """Checks what arrived (size, first bytes) and keeps it, or removes it and says why."""
+    def confirm_upload(self, actor, document_id, purpose=None):
+        """Checks what arrived (size, first bytes) and keeps it, or removes it and says why.
+        purpose: "template" (a PDF) or "signature" (PNG, JPEG) for the catalogue's
+        files, which the catalog service confirms; None: PDF, JPEG or PNG."""
         document = self._document(document_id)
         access.require_keeper(actor, document)
+        if not isinstance(purpose, (str, type(None))) or purpose not in domain.PURPOSES \
+                or (purpose and document.candidate_id is not None):
+            raise ValidationFailed(codes.INVALID, "unknown purpose", {"purpose": codes.INVALID})
         if document.candidate_id is not None:
             # Counted against the quota with the candidate's other uploads settled.
             self._lock_candidate(document.candidate_id)
@@ -83,7 +88,7 @@ class DocumentsService(ServiceBase):
         size = self.storage.size(document.object_key)
         head = self.storage.head(document.object_key, domain.SNIFF_BYTES) if size else b""
         try:
-            content_type = domain.check_stored(size, head, document.max_size)
+            content_type = domain.check_stored(size, head, document.max_size, purpose)
             if document.candidate_id is not None:
                 # What arrived may be larger than announced: the quota holds on the real size.
                 domain.check_quota(self._used_bytes(document.candidate_id, self.clock(),

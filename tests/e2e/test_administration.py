@@ -85,3 +85,73 @@ def test_a_manager_sets_the_commission_members_who_get_it_as_their_scope(browser
                        files={"signature": ("signature.png", PNG, "image/png")})
     assert png.status_code == 200 and "Catalogue enregistré" in text(png)
     assert "Une signature est enregistrée" in text(png)
+
+
+def document_states(document_ids):
+    """{id: status} of files in the platform's documents database (deleted: the
+    object is gone from storage, removed before the record says so)."""
+    import os
+
+    from sqlalchemy import create_engine, text as sql
+    prefix = os.environ.get("E2E_PREFIX", "ecandidat_e2e")
+    base = os.environ.get("DATABASE_BASE_URL") or "postgresql+psycopg://root@127.0.0.1:5432"
+    engine = create_engine(f"{base}/{prefix}_documents")
+    try:
+        with engine.connect() as conn:
+            return dict(conn.execute(sql("SELECT id, status FROM documents WHERE id = ANY(:ids)"),
+                                     {"ids": list(document_ids)}).all())
+    finally:
+        engine.dispose()
+
+
+def stored_templates():
+    """The ids of the piece templates documents keeps (a template has no candidate)."""
+    import os
+
+    from sqlalchemy import create_engine, text as sql
+    prefix = os.environ.get("E2E_PREFIX", "ecandidat_e2e")
+    base = os.environ.get("DATABASE_BASE_URL") or "postgresql+psycopg://root@127.0.0.1:5432"
+    engine = create_engine(f"{base}/{prefix}_documents")
+    try:
+        with engine.connect() as conn:
+            return {row[0] for row in conn.execute(sql(
+                "SELECT id FROM documents WHERE candidate_id IS NULL AND status = 'stored' "
+                "AND content_type = 'application/pdf'"))}
+    finally:
+        engine.dispose()
+
+
+def test_a_fake_image_is_refused_and_a_replaced_template_is_deleted(browser):
+    from tests.e2e.test_candidate_journey import PDF, PNG
+    manager = staff_login(browser, "gestion.llsh")
+    page = "/gestion/catalogue/commissions/LLSH-LEA"
+    before = text(manager.get(page))
+    fake = manager.post(page, {"label": "Commission LEA", "centre": "LLSH"},
+                        files={"signature": ("signature.png", PDF, "image/png")})
+    assert fake.status_code == 422 and "La signature doit être une image PNG ou JPEG" in text(fake)
+    assert ("Une signature est enregistrée" in text(manager.get(page))) == \
+        ("Une signature est enregistrée" in before)  # nothing changed
+    image = manager.post(page, {"label": "Commission LEA", "centre": "LLSH"},
+                         files={"signature": ("signature.png", PNG, "image/png")})
+    assert image.status_code == 200 and "Une signature est enregistrée" in text(image)
+
+    code = f"T{uuid.uuid4().hex[:6].upper()}"
+    templates = stored_templates()
+    created = manager.post("/gestion/catalogue/pieces", {
+        "code": code, "label": "Dossier LEA", "scope": "centre", "owner": "LLSH", "order": "9"},
+        files={"template": ("dossier.pdf", PDF, "application/pdf")})
+    assert created.status_code == 200 and "dossier.pdf" in text(created)
+    (first,) = stored_templates() - templates
+    piece = re.search(rf"<td>{code}</td>.*?/gestion/catalogue/pieces/(\d+)", text(created),
+                      re.S).group(1)
+    fields = {"code": code, "label": "Dossier LEA", "scope": "centre", "owner": "LLSH",
+              "order": "9"}
+    refused = manager.post(f"/gestion/catalogue/pieces/{piece}", fields,
+                           files={"template": ("dossier.pdf", PNG, "application/pdf")})
+    assert refused.status_code == 422 and "Le modèle doit être un PDF" in text(refused)
+    assert document_states([first]) == {first: "stored"}  # the old one stays
+    replaced = manager.post(f"/gestion/catalogue/pieces/{piece}", fields,
+                            files={"template": ("dossier-2027.pdf", PDF, "application/pdf")})
+    assert replaced.status_code == 200 and "dossier-2027.pdf" in text(replaced)
+    (second,) = stored_templates() - templates
+    assert second != first and document_states([first]) == {first: "deleted"}

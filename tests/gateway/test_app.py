@@ -40,9 +40,20 @@ def end_session(actor, session_id):
     return {"ended": True}
 
 
+def catalogue_rights(actor):
+    """The catalog's answer for each role (services/catalog/access.py)."""
+    role = actor.get("role")
+    writer, lists = role in ("admin", "scol", "manager"), role in ("admin", "scol")
+    return {"can_manage_campaigns": role == "admin", "can_create_centre": lists,
+            "can_create_commission": writer, "can_create_formation": writer,
+            "can_create_piece": writer, "can_edit_lists": lists, "can_import": writer}
+
+
 # Unless a test answers them itself: the gateway asks who a session is on
-# (most) requests, and ends it at logout.
-SESSION_RPCS = {"check_session": check_session, "end_session": end_session}
+# (most) requests, and ends it at logout; staff pages ask the catalog what the
+# user may create (the navigation, the catalogue's forms).
+SESSION_RPCS = {"check_session": check_session, "end_session": end_session,
+                "catalogue_rights": catalogue_rights}
 
 
 class FakeService:
@@ -84,6 +95,7 @@ def app():
 
 def fake(app, **services):
     services.setdefault("accounts", {})  # a staff session's actor is asked of it
+    services.setdefault("catalog", {})   # and staff pages what the catalogue allows
     remote = FakeRemote(**services)
     app.extensions["remote"] = remote
     return remote

@@ -1,20 +1,41 @@
 """Catalogue administration pages with the catalog service faked."""
-from services.common.errors import Conflict, Forbidden, ValidationFailed
+from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tests.gateway.test_app import app, fake, login_candidate, page_text  # noqa: F401
 from tests.gateway.test_staff_candidates import as_staff
 
 CAMPAIGN = {"code": "2027", "label": "Campagne 2027", "start": "2026-10-01", "end": "2027-09-30",
-            "login_until": "2027-10-31", "active": True, "archived_at": None}
+            "login_until": "2027-10-31", "active": True, "archived_at": None,
+            "can_edit": True, "can_archive": True, "can_activate": False}
 FORMATION = {"code": "MINFO1", "label": "Master Informatique", "level": "M- MASTER",
              "keywords": None, "url": None, "capacity": 30, "enabled": True,
              "treatment_type": "AC", "centre": "SCI", "commission": "SCI-INFO",
-             "dates": {"date_open": "2027-03-01", "date_close": "2027-04-30"}}
+             "dates": {"date_open": "2027-03-01", "date_close": "2027-04-30"},
+             "can_edit": True, "can_delete": True}
 CENTRE = {"code": "SCI", "label": "UFR Sciences", "email": "s@u.fr", "address": None,
-          "max_file_size": 2 * 1024 * 1024, "max_applications": None, "online": True}
+          "max_file_size": 2 * 1024 * 1024, "max_applications": None, "online": True,
+          "can_edit": True}
+
+
+def one_of(items, key="code"):
+    """A get_* RPC over the faked list: NotFound for anything else."""
+    def get(actor, value):
+        for item in items:
+            if item[key] == value:
+                return item
+        raise NotFound("not_found", "x")
+    return get
+
+
+def formation_view(formation):
+    """get_formation's shape: the centre and commission as objects."""
+    return {**formation, "centre": {"code": formation["centre"]},
+            "commission": {"code": formation["commission"]}}
 
 
 def catalog(app, **answers):
     return fake(app, catalog={
+        "get_campaign": one_of([CAMPAIGN]),
+        "get_formation": one_of([formation_view(FORMATION)]),
         "list_campaigns": [CAMPAIGN], "save_campaign": CAMPAIGN, "archive_campaign": CAMPAIGN,
         "activate_campaign": CAMPAIGN, "list_formations": [FORMATION],
         "list_centres": [{"code": "SCI", "label": "UFR Sciences", "email": "s@u.fr"}],
@@ -130,10 +151,11 @@ def test_the_offer_offers_apply_only_inside_the_window(app):
 
 PIECE = {"id": 1, "code": "CNI", "label": "Pièce d'identité", "scope": "institution",
          "owner": None, "order": 1, "treatment_type": None, "conditional": False,
-         "shared": True, "template_filename": None, "template_document_id": None}
+         "shared": True, "template_filename": None, "template_document_id": None,
+         "can_edit": True, "can_delete": True}
 COMMISSION = {"code": "SCI-INFO", "label": "Commission Info", "centre": "SCI",
               "signatory": "Pr. Martin", "signature_document_id": "doc-old",
-              "alerts": {"transmitted": True}}
+              "alerts": {"transmitted": True}, "can_edit": True, "can_manage_members": True}
 MEMBERS = [{"login": "jury.a", "display_name": "Jury A", "email": None, "president": True,
             "active": True}]
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -142,7 +164,7 @@ PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\n"
 
 def commission_services(app, accounts=None, documents=None, **answers):
     remote = catalog(app, **{"list_commissions": [COMMISSION], "save_commission": {},
-                             **answers})
+                             "get_commission": one_of([COMMISSION]), **answers})
     remote.services["accounts"] = type(remote.catalog)({
         "list_commission_members": MEMBERS, "set_commission_members": MEMBERS,
         **(accounts or {})})
@@ -158,9 +180,9 @@ def test_pieces_and_reference_lists_pages(app):
     remote = catalog(app, list_pieces=[PIECE], save_piece={}, assign_piece={"assigned": 2},
                      delete_piece={"deleted": True},
                      list_reference=[{"code": "PRIO", "label": "Prioritaire", "colour": "#c0392b",
-                                      "order": 0, "active": True},
+                                      "order": 0, "active": True, "can_edit": True},
                                      {"code": "OLD", "label": "Ancien tag", "colour": "#000000",
-                                      "order": 1, "active": False}],
+                                      "order": 1, "active": False, "can_edit": True}],
                      save_reference_item={})
     client = app.test_client()
     as_staff(client, "scol")
@@ -195,7 +217,8 @@ def test_a_reference_item_is_deactivated_and_kept(app):
 
 
 def test_a_piece_definition_is_edited_and_deleted(app):
-    remote = catalog(app, list_pieces=[PIECE], save_piece={}, delete_piece={"deleted": True})
+    remote = catalog(app, list_pieces=[PIECE], get_piece=one_of([PIECE], "id"), save_piece={},
+                     delete_piece={"deleted": True})
     client = app.test_client()
     as_staff(client, "scol")
     page = page_text(client.get("/gestion/catalogue/pieces"))
@@ -210,7 +233,8 @@ def test_a_piece_definition_is_edited_and_deleted(app):
         ("save_piece", 1, "5", "1", "0")
     client.post("/gestion/catalogue/pieces/1/supprimer", data={"csrf_token": "tok"})
     assert remote.catalog.calls[-1][0] == "delete_piece" and remote.catalog.calls[-1][1][1] == 1
-    catalog(app, list_pieces=[PIECE], save_piece=Conflict("campaign_archived", "x"))
+    catalog(app, list_pieces=[PIECE], get_piece=one_of([PIECE], "id"),
+            save_piece=Conflict("campaign_archived", "x"))
     refused = client.post("/gestion/catalogue/pieces/1", data={
         "csrf_token": "tok", "code": "CNI", "scope": "institution", "label": "X"})
     assert refused.status_code == 409 and "archivée" in page_text(refused)
@@ -305,39 +329,39 @@ def post_signature(client, content, **fields):
         "signature": (io.BytesIO(content), "signature.png")}, content_type="multipart/form-data")
 
 
-def test_a_signature_is_an_image_and_a_refused_form_leaves_no_file(app, monkeypatch):
+def test_a_signature_goes_to_storage_and_the_catalog_decides_on_it(app, monkeypatch):
+    """The gateway streams the bytes to the URL the catalog obtained and hands the
+    catalog the document: the catalog has documents check it and keeps it or not."""
     import gateway.views.catalogue as views
     puts = []
-    monkeypatch.setattr(views.requests, "put", lambda url, **kw: puts.append(url) or type(
-        "Answer", (), {"raise_for_status": lambda self: None})())
-    remote = commission_services(app)
+    monkeypatch.setattr(views.requests, "put", lambda url, **kw: puts.append(
+        (url, kw["data"].read())) or type("Answer", (), {"raise_for_status": lambda self: None})())
+    ticket = {"document_id": "doc-new", "put_url": "http://s3/put"}
+    remote = commission_services(app, start_upload=ticket, save_commission=ValidationFailed(
+        "invalid", "x", {"signature": "signature_not_image"}))
     client = app.test_client()
     as_staff(client, "scol")
     refused = post_signature(client, PDF)
     assert refused.status_code == 422 and "PNG ou JPEG" in page_text(refused)
-    assert remote.documents.calls == [] and puts == []  # nothing uploaded
-    assert all(call[0] != "save_commission" for call in remote.catalog.calls)
+    assert puts == [("http://s3/put", PDF)]
+    calls = {method: args for method, args in remote.catalog.calls}
+    assert calls["start_upload"][1:] == ("signature", "signature.png", len(PDF))
+    assert calls["save_commission"][1]["label"] == "Commission Info"
+    assert remote.documents.calls == []  # the catalog's job
 
-    remote = commission_services(app, save_commission=ValidationFailed(
-        "invalid", "x", {"email": "invalid"}))
-    assert post_signature(client, PNG, email="nope").status_code == 422
-    assert [c[0] for c in remote.documents.calls] == ["create_upload", "confirm_upload",
-                                                      "delete_document"]
-    assert remote.documents.calls[-1][1][1:] == ("doc-new",)  # the refused form's file is gone
-
-    remote = commission_services(app, documents={"confirm_upload": {
-        "document_id": "doc-new", "filename": "s.png", "content_type": "application/pdf",
-        "size": 10}})
-    assert post_signature(client, PNG).status_code == 422
-    assert remote.documents.calls[-1][0] == "delete_document"
-    assert remote.documents.calls[-1][1][1:] == ("doc-new",)
-
-    remote = commission_services(app)
+    remote = commission_services(app, start_upload=ticket)
     assert post_signature(client, PNG).status_code == 302
-    method, (_, data) = remote.catalog.calls[-1][0], remote.catalog.calls[-1][1][:2]
-    assert (method, data["signature_document_id"]) == ("save_commission", "doc-new")
-    assert remote.documents.calls[-1][0] == "delete_document"
-    assert remote.documents.calls[-1][1][1:] == ("doc-old",)  # replaced
+    assert remote.catalog.calls[-1][0] == "save_commission"
+    assert "signature_document_id" not in remote.catalog.calls[-1][1][1]  # the catalog keeps it
+
+
+def test_a_form_without_a_file_uploads_nothing(app):
+    remote = commission_services(app)
+    client = app.test_client()
+    as_staff(client, "scol")
+    assert client.post("/gestion/catalogue/commissions/SCI-INFO", data={
+        "csrf_token": "tok", "label": "Commission Info", "centre": "SCI"}).status_code == 302
+    assert [c[0] for c in remote.catalog.calls if c[0] == "start_upload"] == []
 
 
 def test_the_staff_navigation_reaches_every_catalogue_page(app):
@@ -370,3 +394,75 @@ def test_the_formation_form_proposes_the_active_diploma_levels(app):
     refused = client.post("/gestion/catalogue/formations/MINFO1", data={
         "csrf_token": "tok", "label": "X", "url": "javascript:alert(1)", "level": "Master"})
     assert refused.status_code == 422 and "http:// ou https://" in page_text(refused)
+
+
+# -- buttons and links from the catalog's can_* ---------------------------------------------
+
+def rights(view, allowed):
+    """A view as the catalog answers it for someone who may (or may not) change it."""
+    return {**view, **{key: allowed for key in view if key.startswith("can_")}}
+
+
+def row_of(page, code):
+    """The table row (its HTML) that starts with that code."""
+    start = page.index(f"<td>{code}</td>")
+    return page[page.rindex("<tr", 0, start):page.index("</tr>", start)]
+
+
+def test_a_manager_sees_edit_links_only_for_their_centres_objects(app):
+    mlea = rights({**FORMATION, "code": "MLEA1", "centre": "LLSH", "commission": "LLSH-LEA"},
+                  False)
+    llsh_piece = rights({**PIECE, "id": 2, "code": "DOC-LLSH", "scope": "centre",
+                         "owner": "LLSH"}, False)
+    institution = rights(PIECE, False)
+    sci_piece = {**PIECE, "id": 3, "code": "DOC-SCI", "scope": "centre", "owner": "SCI"}
+    catalog(app, list_formations=[FORMATION, mlea],
+            list_pieces=[institution, sci_piece, llsh_piece],
+            list_commissions=[COMMISSION, rights({**COMMISSION, "code": "LLSH-LEA",
+                                                  "centre": "LLSH"}, False)],
+            list_centres=[CENTRE, rights({**CENTRE, "code": "LLSH"}, False)])
+    client = app.test_client()
+    as_staff(client, "manager", ["SCI"])
+    formations = page_text(client.get("/gestion/catalogue/formations"))
+    assert "Modifier" in row_of(formations, "MINFO1") and "Modifier" not in row_of(formations,
+                                                                                   "MLEA1")
+    pieces = page_text(client.get("/gestion/catalogue/pieces"))
+    assert "/gestion/catalogue/pieces/3" in pieces
+    assert "/gestion/catalogue/pieces/1" not in pieces and "/gestion/catalogue/pieces/2" not in pieces
+    commissions = page_text(client.get("/gestion/catalogue/commissions"))
+    assert "Modifier" in row_of(commissions, "SCI-INFO")
+    assert "Modifier" not in row_of(commissions, "LLSH-LEA") and "Voir" in row_of(commissions,
+                                                                                  "LLSH-LEA")
+    centres = page_text(client.get("/gestion/catalogue/centres"))
+    assert "/gestion/catalogue/centres/SCI" in centres
+    assert "/gestion/catalogue/centres/LLSH" not in centres
+    assert "Nouveau centre" not in centres  # creating centres: admin and scol
+    assert 'href="/gestion/catalogue/campagnes"' not in centres
+
+
+def test_a_readonly_user_sees_no_button_to_change_anything(app):
+    catalog(app, list_formations=[rights(FORMATION, False)],
+            list_pieces=[rights(PIECE, False)],
+            list_commissions=[rights(COMMISSION, False)],
+            get_commission=one_of([rights(COMMISSION, False)]),
+            list_campaigns=[rights(CAMPAIGN, False)],
+            list_centres=[rights(CENTRE, False)],
+            list_reference=[{"code": "CAPA", "label": "Capacité atteinte", "colour": None,
+                             "order": 0, "active": True, "can_edit": False}],
+            catalogue_columns={k: {"columns": ["code"], "required": ["code"]}
+                               for k in ("centres", "commissions", "formations", "pieces")},
+            catalogue_rights={})
+    remote_accounts = {"list_commission_members": MEMBERS}
+    app.extensions["remote"].services["accounts"].answers.update(remote_accounts)
+    client = app.test_client()
+    as_staff(client, "readonly", ["SCI"])
+    pages = {path: page_text(client.get(f"/gestion/catalogue/{path}"))
+             for path in ("formations", "pieces", "commissions", "centres", "campagnes",
+                          "listes/motive", "import-export", "commissions/SCI-INFO")}
+    for path, page in pages.items():
+        assert "Modifier" not in page, path
+        assert 'type="submit">Enregistrer' not in page, path
+    assert "Nouvelle formation" not in pages["formations"]
+    assert "Nouvelle pièce" not in pages["pieces"] and "Désactiver" not in pages["listes/motive"]
+    assert "Archiver" not in pages["campagnes"] and "Importer</button>" not in pages["import-export"]
+    assert "Enregistrer les membres" not in pages["commissions/SCI-INFO"]

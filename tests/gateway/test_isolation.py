@@ -27,7 +27,7 @@ RPC_TIMEOUT = 4  # what a request to the dead service waits before its circuit o
 def create_test_app():
     """The gateway with one page per service: /essai/<service> asks it ping."""
     from gateway import create_app
-    from gateway.app import remote
+    from gateway.rpc import remote
     app = create_app()
 
     @app.get("/essai/<service>")

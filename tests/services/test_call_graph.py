@@ -10,7 +10,7 @@ from services.common.rpc import ServiceRpc
 # added here on purpose, and the cycle check below still applies.
 ALLOWED = {
     "accounts": {"catalog"},
-    "catalog": set(),
+    "catalog": {"documents"},
     "applications": {"accounts", "catalog", "documents"},
     "documents": set(),
     "notifications": set(),

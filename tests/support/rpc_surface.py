@@ -11,7 +11,7 @@ PUBLIC = {
                  "check_email_token", "confirm_email_change", "check_email_refusal",
                  "refuse_email_change"},
     "catalog": {"ping", "get_offer", "get_formation", "get_active_campaign", "centre_limits",
-                "catalogue_columns", "list_reference"},
+                "catalogue_columns", "list_reference", "catalogue_rights"},
     "applications": {"ping"},
     "documents": {"ping"},
     "notifications": {"ping"},

@@ -46,6 +46,7 @@ ACTORS = {
 ROLES = list(ACTORS)
 STAFF = set(ROLES) - {"candidate"}
 EVERY_CENTRE = {"admin", "scol"}
+MANAGERS = {"manager_sci", "manager_llsh"}
 
 DATES = {"date_open": "2027-03-01", "date_close": "2027-04-30", "date_return": "2027-05-10",
          "date_jury": "2027-06-01", "date_publish": "2027-06-15", "date_confirm": "2027-06-30"}
@@ -114,6 +115,17 @@ def import_refused(column="commission", code="not_in_your_centres"):
 MATRIX = [
     # -- reads ----------------------------------------------------------------------
     ("list_campaigns", (), {}, reads({r: {"2027", "2028"} for r in STAFF})),
+    ("get_campaign", ("2028",), {}, table(STAFF)),
+    ("get_campaign", ("NOPE",), {}, table((), **{role: NOT_FOUND for role in STAFF})),
+    ("get_piece", (lambda c: c.cni.id,), {}, table(STAFF)),  # an institution piece
+    ("get_piece", (lambda c: c.doc_llsh.id,), {}, table(EVERY_CENTRE | {"manager_llsh"})),
+    ("get_piece", (lambda c: c.lm_info.id,), {},
+     table(EVERY_CENTRE | {"manager_sci", "president", "readonly"})),
+    ("get_piece", (999999,), {}, table((), **{role: NOT_FOUND for role in STAFF})),
+    ("get_commission", ("SCI-INFO",), {},
+     table(EVERY_CENTRE | {"manager_sci", "president", "readonly"})),
+    ("get_commission", ("LLSH-LEA",), {}, table(EVERY_CENTRE | {"manager_llsh"})),
+    ("get_commission", ("NOPE",), {}, table((), **{role: NOT_FOUND for role in STAFF})),
     ("get_centre", ("SCI",), {}, table(EVERY_CENTRE | {"manager_sci", "president", "readonly"})),
     ("get_centre", ("LLSH",), {}, table(EVERY_CENTRE | {"manager_llsh"})),
     ("get_centre", ("NOPE",), {}, table((), admin=NOT_FOUND, scol=NOT_FOUND)),
@@ -204,6 +216,8 @@ MATRIX = [
     # -- reference lists: admin and scol -------------------------------------------------------
     ("save_reference_item", ("motive", {"code": "CAPA", "label": "Capacité atteinte"}), {},
      table(EVERY_CENTRE)),
+    # -- the catalogue's files: whoever changes pieces or commissions ---------------------------
+    ("start_upload", ("template", "modele.pdf", 100), {}, table(EVERY_CENTRE | MANAGERS)),
     # -- piece definitions ---------------------------------------------------------------------
     ("save_piece", ({"code": "PHOTO", "label": "Photo", "scope": "institution"},), {},
      table(EVERY_CENTRE)),
@@ -230,14 +244,16 @@ MATRIX = [
     ("delete_piece", (lambda c: c.lm_info.id,), {}, table(EVERY_CENTRE | {"manager_sci"})),
 ]
 
-READS = {"list_campaigns", "get_centre", "list_centres", "list_commissions", "list_formations",
-         "export_catalogue", "list_pieces"}
+# (start_upload writes nothing in the catalogue: documents keeps the pending file)
+READS = {"start_upload", "list_campaigns", "get_campaign", "get_piece", "get_commission",
+         "get_centre", "list_centres", "list_commissions", "list_formations", "export_catalogue",
+         "list_pieces"}
 
 
 def seen_codes(method, answer):
     if method == "export_catalogue":
         return {row["code"] for row in answer["rows"]}
-    if method == "get_centre":
+    if method in ("get_centre", "get_campaign", "get_piece", "get_commission"):
         return None
     return {item["code"] for item in answer}
 

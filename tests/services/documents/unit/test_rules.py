@@ -37,6 +37,16 @@ def test_what_arrived_in_storage():
     assert refusal(domain.check_stored, len(FAKE_PDF), FAKE_PDF[:16], 1000) == "file_type_invalid"
 
 
+def test_the_catalogues_files_are_one_kind_each():
+    """A template is read as a PDF, a signature is pasted into letters as an image."""
+    assert domain.check_stored(len(PDF), PDF[:16], 10**6, "template") == "application/pdf"
+    assert refusal(domain.check_stored, len(PNG), PNG[:16], 10**6, "template") == \
+        "template_not_pdf"
+    assert domain.check_stored(len(JPEG), JPEG[:16], 10**6, "signature") == "image/jpeg"
+    assert refusal(domain.check_stored, len(PDF), PDF[:16], 10**6, "signature") == \
+        "signature_not_image"
+
+
 def test_file_names_lose_their_path_and_have_at_most_100_characters():
     assert domain.clean_filename("C:\\Users\\lea\\carte identité.pdf") == "carte identité.pdf"
     assert domain.clean_filename("../../etc/passwd") == "passwd"

@@ -1,61 +1,21 @@
-"""Catalogue administration: campaigns, centres,
-formations and their dates, with each role's scope.
-
-Who may do what:
-- campaigns: administrators;
-- centres: administrators and the central office (scol) create them; a manager
-  changes their own centre's settings too;
-- formations, commissions, centre and formation pieces: administrators, scol,
-  and a manager for their centres' ones (commission members: accounts);
-- every staff member reads, a manager or readonly user with centres only theirs.
-
-A formation code is unique within a campaign (it comes back every year): every
-lookup by code is in the active campaign, or the campaign given; an archived
-campaign's formations and their pieces are frozen (Conflict campaign_archived).
-Functions validate everything first and raise ValidationFailed with every
-wrong field; nothing is written then."""
+"""Field rules of the catalogue's forms and files: every function checks
+everything first and raises ValidationFailed with every wrong field; nothing
+is written then. The import (transfer.py) applies the same rules per line."""
 import re
 from datetime import date
 from urllib.parse import urlsplit
 
-from sqlalchemy import case, select
-from sqlalchemy.orm import joinedload
+from services.common import text
+from services.common.errors import ValidationFailed
 
-from services.common import actors, text
-from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
-
-from . import domain
+from . import domain, queries
 from . import exceptions as codes
-from .models import Campaign, Centre, Commission, Formation, PieceDefinition, ReferenceItem
 
 CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,39}")
+
+
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
-CENTRE_DEFAULTS = tuple(f"default_{field}" for field in domain.DATE_FIELDS)
 
-
-# -- who ------------------------------------------------------------------------------
-
-def require_role(actor, roles):
-    actors.require_staff(actor, write=True)
-    if actor.get("role") not in roles:
-        raise Forbidden("forbidden", "your role cannot change this")
-
-
-def require_formation_writer(actor):
-    """Before looking anything up: only admin, scol and managers change
-    formations (a candidate or readonly user learns nothing about which exist)."""
-    actors.require_staff(actor, write=True)
-    if actor.get("role") not in ("admin", "scol", "manager"):
-        raise Forbidden("forbidden", "your role cannot change formations")
-
-
-def require_formation_scope(actor, centre_code):
-    actors.require_centre(actor, centre_code, write=True)
-    if actor.get("role") not in ("admin", "scol", "manager"):
-        raise Forbidden("forbidden", "your role cannot change formations")
-
-
-# -- values ---------------------------------------------------------------------------
 
 def _text(data, field, errors, required=False, max_length=200, pattern=None, upper=False,
           multiline=False):
@@ -106,7 +66,7 @@ def _flag(data, field, default=True):
     return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "on", "yes")
 
 
-def _raise(errors):
+def raise_errors(errors):
     if errors:
         raise ValidationFailed(codes.INVALID, "invalid catalogue data", fields=errors)
 
@@ -124,45 +84,8 @@ def campaign_values(data):
         errors["end"] = codes.DATE_ORDER
     if values["start"] and values["login_until"] and values["login_until"] < values["start"]:
         errors["login_until"] = codes.DATE_ORDER
-    _raise(errors)
+    raise_errors(errors)
     return values
-
-
-def campaign_by_code(session, code, lock=False):
-    query = select(Campaign).where(Campaign.code == str(code or "").upper())
-    campaign = session.scalars(query.with_for_update() if lock else query).first()
-    if campaign is None:
-        raise NotFound(codes.CAMPAIGN_NOT_FOUND, "no such campaign")
-    return campaign
-
-
-def activate(session, campaign):
-    """Exactly one active campaign: the previous one stops being active."""
-    if campaign.archived_at is not None:
-        raise Conflict(codes.CAMPAIGN_ARCHIVED, "an archived campaign cannot be active")
-    for other in session.scalars(select(Campaign).where(Campaign.active.is_(True))
-                                 .with_for_update()):
-        other.active = False
-    session.flush()  # the unique index allows one active campaign at a time
-    campaign.active = True
-
-
-def archive(session, campaign, today):
-    """Freezes the campaign; if it was the active one, the next campaign (by
-    start date) not archived becomes active. -> the campaign now active or None."""
-    if campaign.archived_at is not None:
-        raise Conflict(codes.CAMPAIGN_ARCHIVED, "already archived")
-    was_active, campaign.active, campaign.archived_at = campaign.active, False, today
-    session.flush()
-    if not was_active:
-        return None
-    following = session.scalars(
-        select(Campaign).where(Campaign.archived_at.is_(None), Campaign.id != campaign.id,
-                               Campaign.start >= campaign.start)
-        .order_by(Campaign.start, Campaign.id)).first()
-    if following is not None:
-        following.active = True
-    return following
 
 
 # -- centres --------------------------------------------------------------------------
@@ -198,15 +121,8 @@ def centre_values(data):
     for field in domain.ORDERED_DATES + ("date_confirm",):
         values[f"default_{field}"] = _day(defaults, field, {}) if field in given else None
     values["default_confirm_days"] = _count(defaults, "confirm_days", errors)
-    _raise(errors)
+    raise_errors(errors)
     return values
-
-
-def centre_by_code(session, code):
-    centre = session.scalars(select(Centre).where(Centre.code == str(code or "").upper())).first()
-    if centre is None:
-        raise NotFound(codes.CENTRE_NOT_FOUND, "no such centre")
-    return centre
 
 
 # -- formations -----------------------------------------------------------------------
@@ -234,7 +150,7 @@ def diploma_level(session, data, errors, current=None):
     value = _text(data, "level", errors, True, 100)
     if not value or "level" in errors:
         return value
-    items = session.scalars(select(ReferenceItem).where(ReferenceItem.kind == "level")).all()
+    items = queries.reference_items(session, "level", include_inactive=True)
     if not items or value == current:
         return value
     for item in items:
@@ -262,8 +178,7 @@ def formation_values(session, data, defaults_from_centre=True, current_level=Non
     commission = None
     commission_code = _text(data, "commission", errors, True, 30, upper=True)
     if commission_code:
-        commission = session.scalars(select(Commission).options(joinedload(Commission.centre))
-                                     .where(Commission.code == commission_code)).first()
+        commission = queries.find_commission(session, commission_code)
         if commission is None:
             errors["commission"] = codes.UNKNOWN_COMMISSION
     dates = {field: data.get(field) for field in domain.DATE_FIELDS}
@@ -275,47 +190,9 @@ def formation_values(session, data, defaults_from_centre=True, current_level=Non
                 and data.get("confirm_days") in (None, ""):
             dates["confirm_days"] = None  # the form gave a date: the default days go
     errors.update(domain.date_errors(dates))
-    _raise(errors)
+    raise_errors(errors)
     values.update(domain.check_dates(dates))
     return values, commission
-
-
-def campaign_of(session, campaign=None, lock=False):
-    """The campaign a formation code is looked up in: the one given (a Campaign
-    or its code), else the active one; None when there is none. lock: FOR SHARE,
-    so that archiving it waits for the write in progress."""
-    if isinstance(campaign, Campaign):
-        return campaign
-    query = select(Campaign).where(Campaign.code == str(campaign).upper()) if campaign \
-        else select(Campaign).where(Campaign.active.is_(True))
-    return session.scalars(query.with_for_update(read=True) if lock else query).first()
-
-
-def find_formation(session, code, lock=False, campaign=None):
-    """The formation of that code in the campaign (given, else the active one),
-    or None: a code is unique only within a campaign."""
-    campaign = campaign_of(session, campaign)
-    if campaign is None or not code:
-        return None
-    query = (select(Formation).options(joinedload(Formation.centre),
-                                       joinedload(Formation.campaign))
-             .where(Formation.campaign_id == campaign.id,
-                    Formation.code == str(code).strip().upper()))
-    return session.scalars(query.with_for_update(of=Formation) if lock else query).first()
-
-
-def formation_by_code(session, code, lock=False, campaign=None):
-    """find_formation, or NotFound formation_not_found."""
-    formation = find_formation(session, code, lock=lock, campaign=campaign)
-    if formation is None:
-        raise NotFound(codes.FORMATION_NOT_FOUND, "no such formation")
-    return formation
-
-
-def require_open_campaign(campaign):
-    """An archived campaign is frozen: its formations and their pieces too."""
-    if campaign is not None and campaign.archived_at is not None:
-        raise Conflict(codes.CAMPAIGN_ARCHIVED, "this campaign is archived")
 
 
 BULK_FIELDS = domain.DATE_FIELDS + ("enabled",)
@@ -344,13 +221,15 @@ def bulk_changes(formations, changes):
             if "enabled" in changes:
                 values["enabled"] = _flag(changes, "enabled")
             planned.append((formation, values))
-    _raise(errors)
+    raise_errors(errors)
     return planned
 
 
-# -- commissions -------------------------------------------------------------------------
+# -- commissions ----------------------------------------------------------------------
 
 ALERTS = ("transmitted", "cancelled", "withdrawn", "promoted")
+
+
 COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
 
@@ -369,19 +248,13 @@ def commission_values(session, data):
     centre = None
     centre_code = _text(data, "centre", errors, True, 20, upper=True)
     if centre_code:
-        centre = session.scalars(select(Centre).where(Centre.code == centre_code)).first()
+        centre = queries.find_centre(session, centre_code)
         if centre is None:
             errors["centre"] = codes.CENTRE_NOT_FOUND
     values["alerts"] = {name: _flag(data.get("alerts") or {}, name, default=False)
                         for name in ALERTS}
-    _raise(errors)
+    raise_errors(errors)
     return values, centre
-
-
-# Piece definitions listed as the candidate meets them: the institution's, then
-# the centres', then the formations'.
-SCOPE_ORDER = case({domain.INSTITUTION: 0, domain.CENTRE: 1, domain.FORMATION: 2},
-                   value=PieceDefinition.scope, else_=3)
 
 
 def check_commission_centre(session, commission, centre):
@@ -389,12 +262,11 @@ def check_commission_centre(session, commission, centre):
     centre's scope (managers, limits, files), so moving it alone would split them."""
     if commission is None or commission.id is None or commission.centre_id == centre.id:
         return
-    if session.scalar(select(Formation.id).where(Formation.commission_id == commission.id)
-                      .limit(1)) is not None:
-        _raise({"centre": codes.COMMISSION_HAS_FORMATIONS})
+    if queries.commission_has_formations(session, commission):
+        raise_errors({"centre": codes.COMMISSION_HAS_FORMATIONS})
 
 
-# -- reference lists (refusal motives, tags, diploma levels) -----------------------------
+# -- reference lists (refusal motives, tags, diploma levels) ---------------------------
 
 REFERENCE_KINDS = ("motive", "tag", "level")
 
@@ -411,16 +283,11 @@ def reference_values(kind, data):
               "colour": _text(data, "colour", errors, kind == "tag", 7, COLOUR)}
     if kind != "tag":
         values["colour"] = None
-    _raise(errors)
+    raise_errors(errors)
     return values
 
 
-def reference_item(row):
-    return {"kind": row.kind, "code": row.code, "label": row.label, "colour": row.colour,
-            "order": row.order, "active": row.active}
-
-
-# -- piece definitions ---------------------------------------------------------------
+# -- piece definitions -----------------------------------------------------------------
 
 def piece_values(session, data, campaign=None):
     """-> (values, scope owner row or None, centre code for the scope check or None).
@@ -444,36 +311,13 @@ def piece_values(session, data, campaign=None):
     elif scope != domain.INSTITUTION:
         owner_code = str(data.get("owner") or "").strip().upper()
         if scope == domain.CENTRE:
-            owner = session.scalars(select(Centre).where(Centre.code == owner_code)).first() \
-                if owner_code else None
+            owner = queries.find_centre(session, owner_code) if owner_code else None
         else:
-            owner = find_formation(session, owner_code, campaign=campaign)
+            owner = queries.find_formation(session, owner_code, campaign=campaign)
         if owner is None:
             errors["owner"] = codes.REQUIRED if not owner_code else codes.INVALID_CHOICE
         else:
             centre_code = owner.code if scope == domain.CENTRE else owner.centre.code
     values["scope"] = scope
-    _raise(errors)
+    raise_errors(errors)
     return values, owner, centre_code
-
-
-def require_piece_scope(actor, scope, centre_code):
-    """Institution pieces: admin and scol; a centre's or formation's: its managers too."""
-    if scope == domain.INSTITUTION:
-        require_role(actor, ("admin", "scol"))
-    else:
-        require_formation_scope(actor, centre_code)
-
-
-def piece_centre(row):
-    """The centre whose managers may change the definition (None: institution)."""
-    return (row.centre.code if row.centre else
-            row.formation.centre.code if row.formation else None)
-
-
-def piece_owner(row):
-    if row.scope == domain.CENTRE:
-        return row.centre.code if row.centre else None
-    if row.scope == domain.FORMATION:
-        return row.formation.code if row.formation else None
-    return None
