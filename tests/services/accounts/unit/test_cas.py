@@ -6,7 +6,8 @@ import pytest
 import requests
 
 from deploy.local.cas_server import DEMO_PASSWORD
-from services.accounts import cas, students
+from services.accounts.authentication import cas
+from services.accounts.dossier import students
 from services.common.actors import ANONYMOUS
 from services.common.errors import Conflict, NotFound, ValidationFailed
 from tests.services.accounts.harness import PERSONAL, staff

@@ -2,7 +2,8 @@
 the list sections, read-only fields and the record of staff changes."""
 import pytest
 
-from services.accounts import domain, reference
+from services.accounts import domain
+from services.accounts.dossier import reference
 from services.common.actors import ANONYMOUS
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tests.services.accounts.harness import ADDRESS, PERSONAL, staff

@@ -7,7 +7,8 @@ from datetime import datetime
 import eventlet
 import pytest
 
-from services.accounts import domain, throttle
+from services.accounts import domain
+from services.accounts.authentication import throttle
 from services.common.actors import ANONYMOUS
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tests.services.accounts.harness import PASSWORD, staff
@@ -521,9 +522,9 @@ def test_candidates_cannot_log_in_after_the_campaigns_last_login_day(harness):
 def test_a_catalog_that_does_not_answer_does_not_keep_candidates_out(harness, monkeypatch):
     import eventlet
 
-    from services.accounts import service
+    from services.accounts import shared
     harness.activated("lea@example.org")
-    monkeypatch.setattr(service, "CATALOG_TIMEOUT_SECONDS", 0.2)
+    monkeypatch.setattr(shared, "CATALOG_TIMEOUT_SECONDS", 0.2)
     harness.remote["catalog.get_active_campaign"] = lambda: eventlet.sleep(2)
     assert harness.call("authenticate_candidate", ANONYMOUS, "lea@example.org", PASSWORD)["id"]
 

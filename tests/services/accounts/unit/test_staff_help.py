@@ -2,7 +2,7 @@
 a candidate's behalf, a new activation link, deletion."""
 import pytest
 
-from services.accounts.staff_help import fold
+from services.accounts.staff.candidates import fold
 from services.common.actors import ANONYMOUS
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tests.services.accounts.harness import PERSONAL, staff

@@ -13,9 +13,11 @@ from sqlalchemy.exc import IntegrityError
 
 from services.common.errors import Conflict, NotFound, ValidationFailed
 
-from . import domain, queries, schemas, throttle
-from . import exceptions as codes
-from .models import Candidate, Dossier, DossierChange
+from .. import domain, schemas
+from .. import exceptions as codes
+from ..dossier import queries as dossier_queries
+from . import queries, throttle
+from ..models import Candidate, Dossier, DossierChange
 
 log = logging.getLogger(__name__)
 NEUTRAL = {"sent": True}
@@ -319,7 +321,7 @@ def internal_student(db, cas_user, record, email, now, campaign_code):
     """The account of a student back from CAS: found by CAS user or student
     number, else created (activated, no password). Identity, bac and internal
     record are refreshed from the extract at every login."""
-    from . import students
+    from ..dossier import students
     session = db.session
     candidate = session.scalars(select(Candidate).where(
         (Candidate.cas_user == cas_user) | (Candidate.student_number == record.student_number))
@@ -344,7 +346,7 @@ def internal_student(db, cas_user, record, email, now, campaign_code):
         candidate.campaign_code = campaign_code()
     personal, bac, internal = students.dossier_parts(record, candidate.dossier.personal)
     ine = personal.get("ine")
-    if ine and queries.ine_holder(session, candidate.campaign_code, ine, candidate.id) is not None:
+    if ine and dossier_queries.ine_holder(session, candidate.campaign_code, ine, candidate.id) is not None:
         personal.pop("ine")  # another dossier of the campaign holds it: staff sort it out
         log.warning("CAS login: the extract's INE of a student is held by another dossier")
     candidate.ine = personal.get("ine")

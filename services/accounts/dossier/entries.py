@@ -4,7 +4,7 @@ import re
 
 from services.common import text
 
-from . import exceptions as codes
+from .. import exceptions as codes
 from . import reference
 
 # field -> (required, max length)

@@ -4,7 +4,7 @@ students who log in through CAS are matched to it by student number or INE.
 
 Import (an administrator, from the file the student-records system exports):
 
-    python -m services.accounts.students import FILE.csv
+    python -m services.accounts.dossier.students import FILE.csv
 
 The file is UTF-8 text, comma or semicolon separated, with a header line and one
 line per student and cursus year (identity columns repeated on each line of a
@@ -35,8 +35,9 @@ from datetime import date
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from . import domain, reference
-from .models import StudentRecord
+from .. import domain
+from . import reference
+from ..models import StudentRecord
 
 IDENTITY = ("student_number", "ine", "civility", "birth_name", "usage_name", "first_name",
             "other_first_names", "birth_date", "nationality", "birth_country",
@@ -198,7 +199,7 @@ def import_file(path):
 
 def main(argv):
     if len(argv) != 2 or argv[0] != "import":
-        raise SystemExit("usage: python -m services.accounts.students import FILE.csv")
+        raise SystemExit("usage: python -m services.accounts.dossier.students import FILE.csv")
     try:
         count = import_file(argv[1])
     except ExtractInvalid as exc:
@@ -217,7 +218,7 @@ def dossier_parts(record, personal=None):
     identity fields that hold a value replace the stored ones; every other
     stored field stays (the candidate's phone, usage name, language..., what
     they or staff entered where the extract is empty)."""
-    from .dossier import STUDENT_IDENTITY
+    from .rules import STUDENT_IDENTITY
     personal = dict(personal or {})
     for key in STUDENT_IDENTITY:
         value = getattr(record, key, None)

@@ -7,9 +7,9 @@ from sqlalchemy import String, and_, cast, func, or_, select
 from services.common import actors
 from services.common.errors import Forbidden
 
-from . import domain
-from . import exceptions as codes
-from .models import Candidate, CandidateCentre, Dossier
+from .. import domain
+from .. import exceptions as codes
+from ..models import Candidate, CandidateCentre, Dossier
 
 SEARCH_LIMIT = 100
 # Who may create accounts for candidates, send them a new activation link or
@@ -52,7 +52,7 @@ def search(session, actor, text, campaign_code=None):
         query = query.where(or_(Candidate.campaign_code == campaign_code,
                                 Candidate.campaign_code.is_(None)))
     if actor.get("role") == "committee":
-        from .models import CandidateCommission
+        from ..models import CandidateCommission
         query = query.where(Candidate.id.in_(
             select(CandidateCommission.candidate_id).where(
                 CandidateCommission.commission_code.in_(actor.get("commissions") or []))))

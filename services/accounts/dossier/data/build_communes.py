@@ -6,7 +6,7 @@ Source: the npm package @etalab/decoupage-administratif (Etalab's packaging of
 the INSEE Code officiel géographique and La Poste's postal codes). To refresh:
 
     cd /tmp && npm pack @etalab/decoupage-administratif && tar xzf etalab-*.tgz
-    python services/accounts/data/build_communes.py /tmp/package/data
+    python services/accounts/dossier/data/build_communes.py /tmp/package/data
 
 Output: {"source", "departments": {code: name},
          "communes": [[insee, name, département, [postal codes], current]]}

@@ -14,7 +14,7 @@ from zxcvbn import zxcvbn
 
 from services.common.config import env
 
-from . import exceptions as codes
+from .. import exceptions as codes
 
 _hasher = PasswordHasher()
 

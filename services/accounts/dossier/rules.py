@@ -1,9 +1,10 @@
 """Who may change what in a dossier, and the record of staff changes."""
 from services.common.errors import Conflict, NotFound
 
-from . import domain, sections
-from . import exceptions as codes
-from .models import DossierChange
+from .. import domain
+from .. import exceptions as codes
+from . import sections
+from ..models import DossierChange
 
 # What the student-records extract gives an internal student, read-only for them.
 STUDENT_IDENTITY = ("civility", "birth_name", "first_name", "other_first_names", "birth_date",

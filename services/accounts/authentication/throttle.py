@@ -33,7 +33,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from services.common.config import env
 
-from .models import LoginFailure
+from ..models import LoginFailure
 
 ACCOUNT = (5, 900)    # (threshold, cap in seconds): 15 min at most between guesses
 ADDRESS = (20, 900)

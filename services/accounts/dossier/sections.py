@@ -9,8 +9,8 @@ import re
 
 from services.common import text
 
-from . import domain
-from . import exceptions as codes
+from .. import domain
+from .. import exceptions as codes
 from . import reference
 from .reference import FRANCE
 

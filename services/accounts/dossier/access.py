@@ -2,7 +2,7 @@
 from services.common import actors
 from services.common.errors import Forbidden, NotFound
 
-from . import exceptions as codes
+from .. import exceptions as codes
 from . import queries
 
 

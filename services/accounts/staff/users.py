@@ -11,9 +11,10 @@ from sqlalchemy import select
 from services.common import actors, text
 from services.common.errors import Conflict, Forbidden, NotFound
 
-from . import domain, passwords
-from . import exceptions as codes
-from .models import StaffUser
+from .. import domain
+from .. import exceptions as codes
+from ..authentication import passwords
+from ..models import StaffUser
 
 LOGIN = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,39}")

@@ -20,8 +20,8 @@ from sqlalchemy import delete, or_, select, update
 
 from services.common.config import env
 
-from . import domain
-from .models import LoginSession
+from .. import domain
+from ..models import LoginSession
 
 METHODS = ("password", "cas")
 KEEP_ENDED = timedelta(days=1)  # ended and expired rows are purged after that
