@@ -16,7 +16,7 @@ from .. import domain, schemas
 from .. import exceptions as codes
 from .. import queries as shared_queries
 from ..shared import AccountsShared
-from . import access, entries, queries, reference, rules
+from . import access, entries, form_schema, queries, reference, rules
 from services.common import actors
 
 log = logging.getLogger(__name__)
@@ -160,7 +160,10 @@ class DossierEntrypoints(AccountsShared):
 
     @rpc(expected_exceptions=EXPECTED)
     def reference_data(self, actor):
-        return reference.reference_data()
+        """The lists the forms offer, the dossier's form schema (`form`,
+        form_schema.py) and the staff roles (`staff_roles`)."""
+        return {**reference.reference_data(), **form_schema.choice_lists(),
+                "form": form_schema.form_schema(), "staff_roles": list(actors.STAFF_ROLES)}
 
     @rpc(expected_exceptions=EXPECTED)
     def check_ready_to_apply(self, actor, candidate_id):
