@@ -14,9 +14,6 @@ from .candidate import SECTION_OF_SLUG, SLUGS, entry_page, render_section
 
 bp = Blueprint("staff_candidates", __name__, url_prefix="/gestion/candidats")
 
-# Which buttons the pages show; accounts refuses the others anyway (committee
-# members read the dossiers of their commissions, readonly staff only read).
-ACCOUNT_ROLES = ("admin", "scol", "manager")
 LAYOUT = "staff/base.html"
 
 
@@ -29,8 +26,11 @@ def me():
     return security.actor()
 
 
-def can(roles):
-    return me().get("role") in roles
+def can_manage():
+    """Which buttons the pages show, as accounts computed it for the actor's
+    role; accounts refuses the others anyway (committee members read the
+    dossiers of their commissions, readonly staff only read)."""
+    return bool(me().get("can_manage_candidate_accounts"))
 
 
 @bp.get("")
@@ -38,12 +38,12 @@ def search():
     text = request.args.get("q", "").strip()
     found = remote().accounts.search_candidates(me(), text) if text else []
     return render_template("staff/candidates/search.html", q=text, found=found,
-                           can_create=can(ACCOUNT_ROLES))
+                           can_create=can_manage())
 
 
 @bp.route("/nouveau", methods=["GET", "POST"])
 def create():
-    if not can(ACCOUNT_ROLES):  # no form for who may not send it (accounts refuses it too)
+    if not can_manage():  # no form for who may not send it (accounts refuses it too)
         abort(403)
     form, errors, status = {"lang": current_language()}, {}, 200
     if request.method == "POST":
@@ -76,7 +76,7 @@ def show(candidate_id):
         applications=applications, ref=reference, slugs=SLUGS,
         entry_fields={section: dossier_forms.form_fields(reference, section)
                       for section in ("external", "internships", "experience")},
-        can_write=can(ACCOUNT_ROLES), can_delete=can(ACCOUNT_ROLES))
+        can_write=can_manage(), can_delete=can_manage())
 
 
 @bp.route("/<int:candidate_id>/dossier/<slug>", methods=["GET", "POST"])

@@ -100,11 +100,13 @@ def candidate_actor(candidate):
 
 
 def staff_actor(user):
+    """The staff actor, with the capabilities of its role (staff/capabilities.py)."""
+    from .staff.capabilities import capabilities
     return {"kind": "staff", "id": user.id, "login": user.login,
             "display_name": user.display_name, "role": user.role,
             "centres": list(user.centres or []),
             "commissions": list(user.commissions or []),
-            "presides": list(user.presides or [])}
+            "presides": list(user.presides or []), **capabilities(user.role)}
 
 
 def dossier_sections(dossier):

@@ -75,6 +75,21 @@ class StaffEntrypoints(AccountsShared):
         return [users.view(user) for user in queries.staff_users(self.db.session)]
 
     @rpc(expected_exceptions=EXPECTED)
+    def get_staff(self, actor, login_or_id):
+        """One staff user (as list_staff shows them), by login or id: the
+        edit page reads only the user it edits."""
+        users.require_admin(actor)
+        user = None
+        if isinstance(login_or_id, int) and not isinstance(login_or_id, bool) or \
+                isinstance(login_or_id, str) and login_or_id.isdigit():
+            user = queries.staff_user(self.db.session, login_or_id)
+        elif isinstance(login_or_id, str) and login_or_id.strip():
+            user = queries.staff_by_login(self.db.session, login_or_id)
+        if user is None:
+            raise NotFound(codes.NOT_FOUND, "no such staff user")
+        return users.view(user)
+
+    @rpc(expected_exceptions=EXPECTED)
     @idempotent
     def create_staff(self, actor, data, idempotency_key=None):
         users.require_admin(actor)

@@ -107,11 +107,13 @@ def check_not_locking_out(actor, user, clean):
 
 
 def view(user):
+    from .capabilities import capabilities  # capabilities reads this module's roles
     return {"id": user.id, "login": user.login, "display_name": user.display_name,
             "email": user.email, "role": user.role, "centres": list(user.centres or []),
             "commissions": list(user.commissions or []), "presides": list(user.presides or []),
             "active": bool(user.active),
-            "created_at": user.created_at.isoformat() if user.created_at else None}
+            "created_at": user.created_at.isoformat() if user.created_at else None,
+            **capabilities(user.role)}
 
 
 # -- commission members: accounts is their one source of truth -----------
