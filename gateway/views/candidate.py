@@ -74,7 +74,7 @@ def dossier_section(section):
         return render_template("candidate/section_internal.html", section=section, dossier=data)
     reference = remote().accounts.reference_data(me())
     if dossier_forms.is_list(reference, section):
-        return entries(section)
+        return entries(section, reference=reference)
     form, errors, message = dict(data.get(section) or {}), {}, None
     status = 200
     if request.method == "POST":
@@ -107,7 +107,7 @@ def render_section(section, data, form, errors, message, status, reference, **pa
                            communes=communes, **page), status
 
 
-def entry_page(section, entry_id, candidate_id, done_url, **page):
+def entry_page(section, entry_id, candidate_id, done_url, reference, **page):
     """A list section: its entries and a form that adds one (or edits one).
     Candidates (candidate_id None) and staff (for a candidate) share it."""
     owner = {} if candidate_id is None else {"candidate_id": candidate_id}
@@ -117,7 +117,6 @@ def entry_page(section, entry_id, candidate_id, done_url, **page):
     current = next((e for e in items if e.get("id") == entry_id), None)
     if entry_id is not None and current is None:
         abort(404)
-    reference = accounts.reference_data(me())
     form, errors, message, status = dict(current or {}), {}, None, 200
     if request.method == "POST":
         form = {name: request.form.get(name, "").strip()
@@ -143,18 +142,20 @@ def entry_page(section, entry_id, candidate_id, done_url, **page):
                            fields=dossier_forms.form_fields(reference, section), **page), status
 
 
-def entries(section, entry_id=None):
+def entries(section, entry_id=None, reference=None):
     list_url = url_for("candidate.dossier_section", section=SLUGS[section])
-    return entry_page(section, entry_id, None, list_url, list_url=list_url,
+    reference = reference or remote().accounts.reference_data(me())
+    return entry_page(section, entry_id, None, list_url, reference, list_url=list_url,
                       next_url=following_url(section), back_url=url_for("candidate.dossier"))
 
 
 @bp.route("/dossier/<slug>/<entry_id>", methods=["GET", "POST"])
 def dossier_entry(slug, entry_id):
     section = SECTION_OF_SLUG.get(slug)
-    if not dossier_forms.is_list(remote().accounts.reference_data(me()), section):
+    reference = remote().accounts.reference_data(me())
+    if not dossier_forms.is_list(reference, section):
         abort(404)
-    return entries(section, entry_id)
+    return entries(section, entry_id, reference)
 
 
 @bp.post("/dossier/<slug>/<entry_id>/supprimer")

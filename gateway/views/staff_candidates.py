@@ -84,7 +84,7 @@ def edit_section(candidate_id, slug):
     section = SECTION_OF_SLUG.get(slug)
     reference = remote().accounts.reference_data(me())
     if dossier_forms.is_list(reference, section):
-        return entries(candidate_id, section)
+        return entries(candidate_id, section, reference=reference)
     if section == "internal" or dossier_forms.schema(reference, section) is None:
         abort(404)
     data = remote().accounts.get_dossier(me(), candidate_id)
@@ -109,9 +109,11 @@ def edit_section(candidate_id, slug):
                           back_url=url_for("staff_candidates.show", candidate_id=candidate_id))
 
 
-def entries(candidate_id, section, entry_id=None):
+def entries(candidate_id, section, entry_id=None, reference=None):
     back = url_for("staff_candidates.show", candidate_id=candidate_id)
-    return entry_page(section, entry_id, candidate_id, back, layout=LAYOUT, next_url=None,
+    reference = reference or remote().accounts.reference_data(me())
+    return entry_page(section, entry_id, candidate_id, back, reference, layout=LAYOUT,
+                      next_url=None,
                       list_url=url_for("staff_candidates.edit_section", candidate_id=candidate_id,
                                        slug=SLUGS[section]),
                       back_label=t("staff_candidates.back"), back_url=back)
@@ -120,9 +122,10 @@ def entries(candidate_id, section, entry_id=None):
 @bp.route("/<int:candidate_id>/dossier/<slug>/<entry_id>", methods=["GET", "POST"])
 def edit_entry(candidate_id, slug, entry_id):
     section = SECTION_OF_SLUG.get(slug)
-    if not dossier_forms.is_list(remote().accounts.reference_data(me()), section):
+    reference = remote().accounts.reference_data(me())
+    if not dossier_forms.is_list(reference, section):
         abort(404)
-    return entries(candidate_id, section, entry_id)
+    return entries(candidate_id, section, entry_id, reference)
 
 
 @bp.post("/<int:candidate_id>/dossier/<slug>/<entry_id>/supprimer")

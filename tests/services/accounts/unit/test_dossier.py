@@ -257,3 +257,22 @@ def test_reference_data(harness):
     assert "STMG" in {code for code, _ in data["bac_series"]}
     assert [code for code, _ in data["mentions"]] == ["SANS", "AB", "B", "TB", "TBF"]
     assert data["civilities"] == [["M", "Monsieur"], ["MME", "Madame"]]
+
+
+def test_reference_data_publishes_the_dossier_form_and_the_staff_roles(harness):
+    data = harness.call("reference_data", ANONYMOUS)
+    assert data["staff_roles"] == ["admin", "scol", "manager", "committee", "readonly"]
+    form = data["form"]
+    assert list(form) == ["personal", "address", "bac", "external", "internships", "experience"]
+    personal = {f["name"]: f for f in form["personal"]["fields"]}
+    assert personal["civility"] == {"name": "civility", "type": "select", "required": True,
+                                    "max_length": 100, "choices": "civilities",
+                                    "label": "Civilité"}
+    assert personal["birth_date"]["type"] == "date" and not personal["usage_name"]["required"]
+    assert personal["phone"]["max_length"] == 20
+    for section in form.values():  # every list a field offers is in the reference data
+        for field in section["fields"]:
+            assert field["choices"] is None or data[field["choices"]], field
+    internships = [f["name"] for f in form["internships"]["fields"]]
+    assert internships == ["year", "duration", "organisation", "description", "hours_per_week"]
+    assert form["internships"]["list"] and not form["bac"]["list"]

@@ -188,3 +188,36 @@ def test_a_committee_member_is_given_catalogue_commissions_only(members_harness)
     members_harness.refused(ValidationFailed, "invalid", "create_staff", ADMIN,
                             jury("jury.z", ["SCI-INFO", "DROIT-X"]),
                             fields={"commissions": "unknown_commission"})
+
+
+def test_the_edit_page_reads_one_staff_user_by_id_or_login(admin_harness):
+    created = admin_harness.call("create_staff", ADMIN, MANAGER)
+    assert admin_harness.call("get_staff", ADMIN, created["id"]) == created
+    assert admin_harness.call("get_staff", ADMIN, str(created["id"])) == created
+    assert admin_harness.call("get_staff", ADMIN, "Gestion.Droit") == created
+    for unknown in (12345, "nobody", "", None, True):
+        admin_harness.refused(NotFound, "not_found", "get_staff", ADMIN, unknown)
+    admin_harness.refused(Forbidden, "forbidden", "get_staff", staff("scol"), created["id"])
+
+
+@pytest.mark.parametrize("role, can", [
+    ("admin", {"can_manage_candidate_accounts", "can_manage_staff", "can_replay_dead_letters",
+               "can_manage_commission_members", "can_see_all_centres"}),
+    ("scol", {"can_manage_candidate_accounts", "can_manage_commission_members",
+              "can_see_all_centres"}),
+    ("manager", {"can_manage_candidate_accounts", "can_manage_commission_members"}),
+    ("committee", set()),
+    ("readonly", set()),
+])
+def test_the_staff_actor_says_what_its_role_may_do(admin_harness, role, can):
+    """The gateway shows buttons from these; accounts computes them from the role."""
+    admin_harness.remote["catalog.list_commissions"] = [{"code": "SCI-INFO"}]
+    extra = {"commissions": ["SCI-INFO"]} if role == "committee" else {}
+    created = admin_harness.call("create_staff", ADMIN, {**MANAGER, "role": role, **extra})
+    who = admin_harness.call("authenticate_staff", ANONYMOUS, "gestion.droit", GOOD)
+    flags = {key for key, value in who.items() if key.startswith("can_") and value}
+    assert flags == can
+    session = admin_harness.call("check_session", ANONYMOUS, who["session_id"])["actor"]
+    assert {key for key, value in session.items() if key.startswith("can_") and value} == can
+    listed = admin_harness.call("get_staff", ADMIN, created["id"])
+    assert {key for key, value in listed.items() if key.startswith("can_") and value} == can
