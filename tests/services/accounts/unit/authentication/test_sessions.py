@@ -12,7 +12,7 @@ import pytest
 from services.common.actors import ANONYMOUS
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tests.services.accounts.harness import PASSWORD
-from tests.services.accounts.unit.test_cas import SERVICE, browser_login, cas_harness  # noqa: F401
+from tests.services.accounts.unit.authentication.test_cas import SERVICE, browser_login, cas_harness  # noqa: F401
 from tests.support.cas_fixtures import cas_server  # noqa: F401  (fixture)
 
 NEW_PASSWORD = "Nouveau-Secret-2027?"
