@@ -14,7 +14,7 @@ from tests.services.accounts.harness import PERSONAL, staff
 from tests.support.cas_fixtures import cas_server  # noqa: F401  (fixture)
 
 SERVICE = "http://portal.example/cas/retour"
-EXTRACT = (Path(__file__).resolve().parents[4] / "deploy" / "local" / "demo_students.csv").read_text()
+EXTRACT = (Path(__file__).resolve().parents[5] / "deploy" / "local" / "demo_students.csv").read_text()
 
 
 @pytest.fixture
