@@ -230,7 +230,7 @@ class Stack:
         for name in ("catalog", "accounts"):
             subprocess.run([sys.executable, "-m", f"services.{name}.seed"], cwd=ROOT, env=env,
                            check=True, stdout=subprocess.DEVNULL)
-        subprocess.run([sys.executable, "-m", "services.accounts.students", "import",
+        subprocess.run([sys.executable, "-m", "services.accounts.dossier.students", "import",
                         str(ROOT / "deploy" / "local" / "demo_students.csv")], cwd=ROOT, env=env,
                        check=True, stdout=subprocess.DEVNULL)
         for name in SERVICES:

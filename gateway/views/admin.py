@@ -6,7 +6,7 @@ import secrets
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from services.common.config import SERVICES
-from services.common.errors import Conflict, Unavailable, ValidationFailed
+from services.common.errors import Conflict, NotFound, Unavailable, ValidationFailed
 
 from .. import security
 from ..rpc import remote
@@ -15,19 +15,26 @@ from ..i18n import t
 
 bp = Blueprint("admin", __name__, url_prefix="/gestion/admin")
 
-ROLES = ("admin", "scol", "manager", "committee", "readonly")
 FIELDS = ("login", "display_name", "email", "role", "centres", "commissions", "presides",
           "password")
 
 
 @bp.before_request
 def require_admin():
+    """Pages for who accounts says may use them (the staff actor's capabilities)."""
     refused = security.staff_required(lambda: None)()
     if refused is not None:
         return refused
-    if security.actor().get("role") != "admin":
+    needed = ("can_replay_dead_letters" if "dead_letters" in (request.endpoint or "")
+              else "can_manage_staff")
+    if not security.actor().get(needed):
         abort(403)
     return None
+
+
+def staff_roles():
+    """The roles a staff user may have, as accounts lists them."""
+    return remote().accounts.reference_data(security.actor()).get("staff_roles") or []
 
 
 def posted():
@@ -62,14 +69,14 @@ def create_staff():
             flash(t("admin.staff_created", login=form["login"]), "success")
             return redirect(url_for("admin.staff_users"))
     return render_template("admin/staff_user.html", form=form, errors=errors, message=message,
-                           roles=ROLES, creating=True), status
+                           roles=staff_roles(), creating=True), status
 
 
 @bp.route("/utilisateurs/<int:staff_id>", methods=["GET", "POST"])
 def edit_staff(staff_id):
-    users = remote().accounts.list_staff(security.actor())
-    user = next((u for u in users if u["id"] == staff_id), None)
-    if user is None:
+    try:
+        user = remote().accounts.get_staff(security.actor(), staff_id)
+    except NotFound:
         abort(404)
     form, errors, message, status = as_form(user), {}, None, 200
     if request.method == "POST":
@@ -84,7 +91,7 @@ def edit_staff(staff_id):
             flash(t("admin.staff_saved"), "success")
             return redirect(url_for("admin.staff_users"))
     return render_template("admin/staff_user.html", form=form, errors=errors, message=message,
-                           roles=ROLES, creating=False, user=user), status
+                           roles=staff_roles(), creating=False, user=user), status
 
 
 # -- dead letters: events a service's handlers gave up on ---------------------------

@@ -5,22 +5,13 @@ from flask import (Blueprint, Response, abort, flash, redirect, render_template,
 
 from services.common.errors import Conflict, ValidationFailed
 
-from .. import security
+from .. import dossier_forms, security
 from ..rpc import remote, service_down
 from ..errors import field_errors, message_for
 from ..i18n import error_text, t
 
 bp = Blueprint("candidate", __name__)
 
-SECTIONS = ("personal", "address", "bac")
-SECTION_FIELDS = {
-    "personal": ("civility", "birth_name", "usage_name", "first_name", "other_first_names",
-                 "birth_date", "nationality", "birth_country", "birth_department",
-                 "birth_commune", "birth_town", "phone", "mobile", "ine", "preferred_language"),
-    "address": ("line1", "line2", "line3", "country", "postal_code", "commune", "city", "cedex"),
-    "bac": ("has_bac", "year", "country", "department", "school", "series", "mention",
-            "specialities"),
-}
 # The seven sections of the dossier, in the order they are filled,
 # with the address of each page.
 DOSSIER_ORDER = ("personal", "address", "bac", "internal", "external", "internships",
@@ -29,19 +20,6 @@ SLUGS = {"personal": "personal", "address": "address", "bac": "bac",
          "internal": "cursus-interne", "external": "cursus-externe", "internships": "stages",
          "experience": "experiences"}
 SECTION_OF_SLUG = {slug: section for section, slug in SLUGS.items()}
-# List sections: (field, required, kind) in form order; kind picks the input.
-ENTRY_FIELDS = {
-    "external": (("year", True, "year"), ("country", True, "country"),
-                 ("institution", False, "text"), ("diploma_type", True, "text"),
-                 ("label", True, "text"), ("obtained", True, "obtained"),
-                 ("mention", False, "text")),
-    "internships": (("year", True, "year"), ("duration", True, "text"),
-                    ("organisation", True, "text"), ("description", True, "textarea"),
-                    ("hours_per_week", False, "text")),
-    "experience": (("year", True, "year"), ("duration", True, "text"),
-                   ("job_title", True, "text"), ("employer", True, "text"),
-                   ("description", False, "textarea")),
-}
 STREAM_CHUNK = 64 * 1024
 
 
@@ -72,14 +50,14 @@ def following_url(section):
     return url_for("candidate.dossier")
 
 
-def posted(section, dossier_data):
+def posted(section, dossier_data, reference):
     """The form as posted, without the fields the candidate may not change
     (disabled in the page: the stored values stay)."""
+    names = dossier_forms.field_names(reference, section)
     readonly = dossier_data.get("readonly") or {}
     locked = set(readonly.get(section) or []) if section == "personal" else (
-        set(SECTION_FIELDS[section]) if section == "bac" and readonly.get("bac") else set())
-    return {k: request.form.get(k, "").strip() for k in SECTION_FIELDS[section]
-            if k not in locked}
+        set(names) if section == "bac" and readonly.get("bac") else set())
+    return {k: request.form.get(k, "").strip() for k in names if k not in locked}
 
 
 @bp.route("/dossier/<section>", methods=["GET", "POST"])
@@ -94,12 +72,13 @@ def dossier_section(section):
         return redirect(url_for("candidate.dossier"))
     if section == "internal":
         return render_template("candidate/section_internal.html", section=section, dossier=data)
-    if section in ENTRY_FIELDS:
-        return entries(section)
+    reference = remote().accounts.reference_data(me())
+    if dossier_forms.is_list(reference, section):
+        return entries(section, reference=reference)
     form, errors, message = dict(data.get(section) or {}), {}, None
     status = 200
     if request.method == "POST":
-        form = posted(section, data)
+        form = posted(section, data, reference)
         try:
             data = remote().accounts.save_dossier_section(me(), section, form)
         except ValidationFailed as exc:
@@ -112,22 +91,23 @@ def dossier_section(section):
                 return redirect(following_url(section))
             return redirect(url_for("candidate.dossier"))
         form = {**dict(data.get(section) or {}), **form}
-    return render_section(section, data, form, errors, message, status)
+    return render_section(section, data, form, errors, message, status, reference)
 
 
-def render_section(section, data, form, errors, message, status, **page):
-    """A personal/address/bac form page; staff pages pass their layout and links."""
-    reference = remote().accounts.reference_data(me())
+def render_section(section, data, form, errors, message, status, reference, **page):
+    """A personal/address/bac form page, drawn from the schema in the
+    reference data; staff pages pass their layout and links."""
     communes = []
     if section == "address" and form.get("country") == "FR" and form.get("postal_code"):
         communes = remote().accounts.communes(me(), postal_code=form["postal_code"])
     page.setdefault("next_url", following_url(section))
-    return render_template(f"candidate/section_{section}.html", section=section, dossier=data,
+    return render_template("candidate/section_form.html", section=section, dossier=data,
                            form=form, errors=errors, message=message, ref=reference,
+                           fields=dossier_forms.form_fields(reference, section),
                            communes=communes, **page), status
 
 
-def entry_page(section, entry_id, candidate_id, done_url, **page):
+def entry_page(section, entry_id, candidate_id, done_url, reference, **page):
     """A list section: its entries and a form that adds one (or edits one).
     Candidates (candidate_id None) and staff (for a candidate) share it."""
     owner = {} if candidate_id is None else {"candidate_id": candidate_id}
@@ -139,7 +119,8 @@ def entry_page(section, entry_id, candidate_id, done_url, **page):
         abort(404)
     form, errors, message, status = dict(current or {}), {}, None, 200
     if request.method == "POST":
-        form = {name: request.form.get(name, "").strip() for name, _, _ in ENTRY_FIELDS[section]}
+        form = {name: request.form.get(name, "").strip()
+                for name in dossier_forms.field_names(reference, section)}
         try:
             if entry_id is None:
                 accounts.add_dossier_entry(me(), section, form, **owner,
@@ -157,28 +138,30 @@ def entry_page(section, entry_id, candidate_id, done_url, **page):
             return redirect(done_url)
     return render_template("candidate/section_list.html", section=section, slug=SLUGS[section],
                            dossier=data, items=items, entry_id=entry_id, form=form,
-                           errors=errors, message=message, ref=accounts.reference_data(me()),
-                           fields=ENTRY_FIELDS[section], **page), status
+                           errors=errors, message=message, ref=reference,
+                           fields=dossier_forms.form_fields(reference, section), **page), status
 
 
-def entries(section, entry_id=None):
+def entries(section, entry_id=None, reference=None):
     list_url = url_for("candidate.dossier_section", section=SLUGS[section])
-    return entry_page(section, entry_id, None, list_url, list_url=list_url,
+    reference = reference or remote().accounts.reference_data(me())
+    return entry_page(section, entry_id, None, list_url, reference, list_url=list_url,
                       next_url=following_url(section), back_url=url_for("candidate.dossier"))
 
 
 @bp.route("/dossier/<slug>/<entry_id>", methods=["GET", "POST"])
 def dossier_entry(slug, entry_id):
     section = SECTION_OF_SLUG.get(slug)
-    if section not in ENTRY_FIELDS:
+    reference = remote().accounts.reference_data(me())
+    if not dossier_forms.is_list(reference, section):
         abort(404)
-    return entries(section, entry_id)
+    return entries(section, entry_id, reference)
 
 
 @bp.post("/dossier/<slug>/<entry_id>/supprimer")
 def delete_dossier_entry(slug, entry_id):
     section = SECTION_OF_SLUG.get(slug)
-    if section not in ENTRY_FIELDS:
+    if not dossier_forms.is_list(remote().accounts.reference_data(me()), section):
         abort(404)
     try:
         remote().accounts.delete_dossier_entry(me(), section, entry_id)

@@ -58,7 +58,7 @@ def applications():
     items = remote().applications.list_applications(me(), filters)
     centres = remote().catalog.list_centres(me())
     mine = me().get("centres") or []
-    if me().get("role") not in ("admin", "scol"):
+    if not me().get("can_see_all_centres"):
         centres = [c for c in centres if c["code"] in mine]
     return render_template("staff/applications.html", applications=items, filters=filters,
                            centres=centres)

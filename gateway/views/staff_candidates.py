@@ -6,18 +6,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from services.common.errors import Conflict, ValidationFailed
 
-from .. import security
+from .. import dossier_forms, security
 from ..rpc import optional, remote
 from ..errors import field_errors, message_for
 from ..i18n import current_language, t
-from .candidate import (ENTRY_FIELDS, SECTION_FIELDS, SECTION_OF_SLUG, SLUGS, entry_page,
-                        render_section)
+from .candidate import SECTION_OF_SLUG, SLUGS, entry_page, render_section
 
 bp = Blueprint("staff_candidates", __name__, url_prefix="/gestion/candidats")
 
-# Which buttons the pages show; accounts refuses the others anyway (committee
-# members read the dossiers of their commissions, readonly staff only read).
-ACCOUNT_ROLES = ("admin", "scol", "manager")
 LAYOUT = "staff/base.html"
 
 
@@ -30,8 +26,11 @@ def me():
     return security.actor()
 
 
-def can(roles):
-    return me().get("role") in roles
+def can_manage():
+    """Which buttons the pages show, as accounts computed it for the actor's
+    role; accounts refuses the others anyway (committee members read the
+    dossiers of their commissions, readonly staff only read)."""
+    return bool(me().get("can_manage_candidate_accounts"))
 
 
 @bp.get("")
@@ -39,12 +38,12 @@ def search():
     text = request.args.get("q", "").strip()
     found = remote().accounts.search_candidates(me(), text) if text else []
     return render_template("staff/candidates/search.html", q=text, found=found,
-                           can_create=can(ACCOUNT_ROLES))
+                           can_create=can_manage())
 
 
 @bp.route("/nouveau", methods=["GET", "POST"])
 def create():
-    if not can(ACCOUNT_ROLES):  # no form for who may not send it (accounts refuses it too)
+    if not can_manage():  # no form for who may not send it (accounts refuses it too)
         abort(403)
     form, errors, status = {"lang": current_language()}, {}, 200
     if request.method == "POST":
@@ -68,26 +67,31 @@ def show(candidate_id):
     number = dossier["candidate"]["dossier_number"]
     applications = [a for a in remote().applications.list_applications(me(), {"q": number})
                     if a.get("candidate", {}).get("id") in (None, candidate_id)]
+    reference = accounts.reference_data(me())
     return render_template(
         "staff/candidates/show.html", dossier=dossier, candidate_id=candidate_id,
         changes=accounts.list_dossier_changes(me(), candidate_id),
         # the mails sent are a side panel: the page does without notifications
         mails=optional(remote().notifications.list_mails, me(), candidate_id),
-        applications=applications, ref=accounts.reference_data(me()), slugs=SLUGS,
-        entry_fields=ENTRY_FIELDS, can_write=can(ACCOUNT_ROLES), can_delete=can(ACCOUNT_ROLES))
+        applications=applications, ref=reference, slugs=SLUGS,
+        entry_fields={section: dossier_forms.form_fields(reference, section)
+                      for section in ("external", "internships", "experience")},
+        can_write=can_manage(), can_delete=can_manage())
 
 
 @bp.route("/<int:candidate_id>/dossier/<slug>", methods=["GET", "POST"])
 def edit_section(candidate_id, slug):
     section = SECTION_OF_SLUG.get(slug)
-    if section in ENTRY_FIELDS:
-        return entries(candidate_id, section)
-    if section not in SECTION_FIELDS:
+    reference = remote().accounts.reference_data(me())
+    if dossier_forms.is_list(reference, section):
+        return entries(candidate_id, section, reference=reference)
+    if section == "internal" or dossier_forms.schema(reference, section) is None:
         abort(404)
     data = remote().accounts.get_dossier(me(), candidate_id)
     form, errors, message, status = dict(data.get(section) or {}), {}, None, 200
     if request.method == "POST":
-        form = {k: request.form.get(k, "").strip() for k in SECTION_FIELDS[section]}
+        form = {k: request.form.get(k, "").strip()
+                for k in dossier_forms.field_names(reference, section)}
         try:
             remote().accounts.save_dossier_section(me(), section, form, candidate_id=candidate_id)
         except ValidationFailed as exc:
@@ -99,14 +103,17 @@ def edit_section(candidate_id, slug):
             return redirect(url_for("staff_candidates.show", candidate_id=candidate_id))
     # staff correct every field, read-only ones included
     editable = {**data, "readonly": {}, "personal_locked": False}
-    return render_section(section, editable, form, errors, message, status, layout=LAYOUT,
+    return render_section(section, editable, form, errors, message, status, reference,
+                          layout=LAYOUT,
                           next_url=None, back_label=t("staff_candidates.back"),
                           back_url=url_for("staff_candidates.show", candidate_id=candidate_id))
 
 
-def entries(candidate_id, section, entry_id=None):
+def entries(candidate_id, section, entry_id=None, reference=None):
     back = url_for("staff_candidates.show", candidate_id=candidate_id)
-    return entry_page(section, entry_id, candidate_id, back, layout=LAYOUT, next_url=None,
+    reference = reference or remote().accounts.reference_data(me())
+    return entry_page(section, entry_id, candidate_id, back, reference, layout=LAYOUT,
+                      next_url=None,
                       list_url=url_for("staff_candidates.edit_section", candidate_id=candidate_id,
                                        slug=SLUGS[section]),
                       back_label=t("staff_candidates.back"), back_url=back)
@@ -115,15 +122,16 @@ def entries(candidate_id, section, entry_id=None):
 @bp.route("/<int:candidate_id>/dossier/<slug>/<entry_id>", methods=["GET", "POST"])
 def edit_entry(candidate_id, slug, entry_id):
     section = SECTION_OF_SLUG.get(slug)
-    if section not in ENTRY_FIELDS:
+    reference = remote().accounts.reference_data(me())
+    if not dossier_forms.is_list(reference, section):
         abort(404)
-    return entries(candidate_id, section, entry_id)
+    return entries(candidate_id, section, entry_id, reference)
 
 
 @bp.post("/<int:candidate_id>/dossier/<slug>/<entry_id>/supprimer")
 def delete_entry(candidate_id, slug, entry_id):
     section = SECTION_OF_SLUG.get(slug)
-    if section not in ENTRY_FIELDS:
+    if not dossier_forms.is_list(remote().accounts.reference_data(me()), section):
         abort(404)
     remote().accounts.delete_dossier_entry(me(), section, entry_id, candidate_id=candidate_id)
     flash(t("staff_candidates.saved"), "success")

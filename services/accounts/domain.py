@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from services.common.config import env
 
-from .reference import FRANCE
+from .dossier.reference import FRANCE
 
 PARIS = ZoneInfo("Europe/Paris")
 

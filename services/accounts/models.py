@@ -190,7 +190,7 @@ class DossierChange(Base):
 
 class StudentRecord(Base):
     """One enrolled student from the student-records extract (imported by
-    `python -m services.accounts.students import FILE.csv`)."""
+    `python -m services.accounts.dossier.students import FILE.csv`)."""
     __tablename__ = "student_records"
 
     student_number: Mapped[str] = mapped_column(String(20), primary_key=True)

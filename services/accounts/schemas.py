@@ -3,9 +3,10 @@ dicts the accounts service returns and publishes (services/README.md, accounts).
 from services.common import text
 from services.common.errors import ValidationFailed
 
-from . import domain, passwords, sections
+from . import domain
 from . import exceptions as codes
-from . import reference
+from .authentication import passwords
+from .dossier import reference, sections
 
 NAME_MAX_LENGTH = 100
 REGISTRATION_FIELDS = ("last_name", "first_name", "email", "email_confirm")
@@ -99,11 +100,13 @@ def candidate_actor(candidate):
 
 
 def staff_actor(user):
+    """The staff actor, with the capabilities of its role (staff/capabilities.py)."""
+    from .staff.capabilities import capabilities
     return {"kind": "staff", "id": user.id, "login": user.login,
             "display_name": user.display_name, "role": user.role,
             "centres": list(user.centres or []),
             "commissions": list(user.commissions or []),
-            "presides": list(user.presides or [])}
+            "presides": list(user.presides or []), **capabilities(user.role)}
 
 
 def dossier_sections(dossier):
@@ -111,7 +114,7 @@ def dossier_sections(dossier):
 
 
 def dossier_view(candidate):
-    from .dossier import readonly
+    from .dossier.rules import readonly
     data = dossier_sections(candidate.dossier)
     complete = domain.completeness(data)
     lists = {s: [dict(e) for e in getattr(candidate.dossier, s) or []]

@@ -11,7 +11,8 @@ from services.common.clock import utcnow
 from services.common.db import make_engine
 from services.common.migrations import upgrade
 
-from . import passwords, queries
+from .authentication import passwords
+from .staff import queries as staff_queries
 from .models import StaffUser
 
 DEMO_PASSWORD = "Demo-2027-pass!"
@@ -31,7 +32,7 @@ def seed(session, now):
     """Creates the missing demo staff users; -> [(login, created?)]."""
     done = []
     for user in DEMO_STAFF:
-        exists = queries.staff_by_login(session, user["login"]) is not None
+        exists = staff_queries.staff_by_login(session, user["login"]) is not None
         if not exists:
             session.add(StaffUser(password_hash=passwords.hash_password(DEMO_PASSWORD),
                                   created_at=now, **user))

@@ -4,7 +4,8 @@ account page, the dossier's seven sections."""
 import json
 from urllib.parse import parse_qs, urlparse
 
-from services.common.actors import ANONYMOUS
+from services.accounts.dossier.form_schema import choice_lists, form_schema
+from services.common.actors import ANONYMOUS, STAFF_ROLES
 from services.common.errors import Conflict, NotFound, ValidationFailed
 from gateway import create_app
 from tests.gateway.test_app import (CANDIDATE, CSRF, SESSIONS, app, fake,  # noqa: F401
@@ -25,7 +26,10 @@ DOSSIER = {"candidate": {"id": 7, "dossier_number": "22PB7Y36", "email": "a@b.fr
            "personal_locked": False, "ready_to_apply": True, "pending_email": None}
 REFERENCE = {"countries": [["FR", "France"]], "bac_series": [["S", "S"]], "mentions": [],
              "civilities": [["M", "Monsieur"], ["MME", "Madame"]],
-             "departments": [["69", "Rhône"]], "nationalities": [["FR", "française"]]}
+             "departments": [["69", "Rhône"]], "nationalities": [["FR", "française"]],
+             "obtained": [["O", "Oui"], ["N", "Non"], ["E", "En cours"]],
+             # the forms' schema as accounts publishes it
+             "form": form_schema(), **choice_lists(), "staff_roles": list(STAFF_ROLES)}
 
 
 def test_lost_activation_and_forgotten_credentials_answer_neutrally(app):

@@ -1,7 +1,8 @@
 """Administration of staff users, with the accounts service faked."""
 import pytest
 
-from services.common.errors import Conflict, ValidationFailed
+from services.common.errors import Conflict, NotFound, ValidationFailed
+from tests.gateway.test_account_pages import REFERENCE
 from tests.gateway.test_app import app, fake, login_candidate, page_text  # noqa: F401
 from tests.gateway.test_staff_candidates import as_staff
 
@@ -9,9 +10,16 @@ USER = {"id": 4, "login": "gestion.sci", "display_name": "Gestion Sciences", "em
         "role": "manager", "centres": ["SCI"], "commissions": [], "presides": [], "active": True}
 
 
+def get_staff(actor, login_or_id):
+    if login_or_id in (USER["id"], USER["login"]):
+        return USER
+    raise NotFound("not_found", "no such staff user")
+
+
 def services(app, **answers):
-    return fake(app, accounts={"list_staff": [USER], "create_staff": USER,
-                               "update_staff": USER, **answers})
+    return fake(app, accounts={"list_staff": [USER], "get_staff": get_staff,
+                               "create_staff": USER, "update_staff": USER,
+                               "reference_data": REFERENCE, **answers})
 
 
 @pytest.mark.parametrize("role", ["scol", "manager", "committee", "readonly"])
@@ -64,3 +72,33 @@ def test_refusals_are_shown_on_the_form(app):
     assert bad.status_code == 422 and "Centre de candidature inconnu" in page_text(bad)
     own = client.post("/gestion/admin/utilisateurs/4", data={"csrf_token": "tok"})
     assert own.status_code == 409 and "vos propres droits" in page_text(own)
+
+
+def test_the_role_list_of_the_staff_form_comes_from_accounts(app):
+    services(app, reference_data={**REFERENCE, "staff_roles": ["admin", "auditor"]})
+    client = app.test_client()
+    as_staff(client, "admin")
+    form = client.get("/gestion/admin/utilisateurs/nouveau").get_data(as_text=True)
+    assert '<option value="auditor"' in form and '<option value="scol"' not in form
+
+
+def test_the_edit_page_reads_only_the_user_it_edits(app):
+    remote = services(app)
+    client = app.test_client()
+    as_staff(client, "admin")
+    assert 'value="SCI"' in page_text(client.get("/gestion/admin/utilisateurs/4"))
+    assert [call[0] for call in remote.accounts.calls if call[0].endswith("staff")] == \
+        ["get_staff"]
+
+
+def test_links_and_buttons_follow_the_capabilities_accounts_gives(app):
+    """A role accounts gives the staff capability to sees administration; the
+    gateway keeps no list of roles of its own."""
+    from tests.gateway.test_app import login_as
+    services(app)
+    client = app.test_client()
+    login_as(client, {"kind": "staff", "id": 3, "login": "x", "display_name": "x",
+                      "role": "readonly", "centres": [], "can_manage_staff": True})
+    assert client.get("/gestion/admin/utilisateurs").status_code == 200
+    assert "Administration" in page_text(client.get("/gestion/candidats"))
+    assert client.get("/gestion/admin/lettres-mortes").status_code == 403

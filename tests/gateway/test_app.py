@@ -6,6 +6,7 @@ import secrets
 import pytest
 
 from gateway import create_app
+from services.accounts.staff.capabilities import capabilities
 from services.common.errors import Conflict, NotFound, Unavailable, ValidationFailed
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -23,8 +24,11 @@ LOGINS = ("authenticate_candidate", "authenticate_staff", "authenticate_cas")
 
 
 def opened(who):
-    """A login's answer: the actor and the id of its new session."""
+    """A login's answer: the actor and the id of its new session; a staff
+    actor carries the capabilities accounts computes from its role."""
     session_id = secrets.token_urlsafe(8)
+    if who.get("kind") == "staff":
+        who = {**capabilities(who.get("role")), **who}
     SESSIONS[session_id] = dict(who)
     return {**who, "session_id": session_id}
 

@@ -9,6 +9,7 @@ from openpyxl import Workbook, load_workbook
 
 from gateway.i18n import EN, FR
 from gateway.tabular import UnreadableFile, read, write
+from services.accounts.staff.capabilities import capabilities
 from services.catalog import transfer
 from services.common.errors import Forbidden, NotFound, ValidationFailed
 from tests.gateway.test_app import app, fake, login_candidate, page_text  # noqa: F401
@@ -96,7 +97,7 @@ def test_a_csv_export_neutralises_formulas_and_reads_back_the_same(app):
     assert 'filename="commissions.csv"' in answer.headers["Content-Disposition"]
     assert remote.catalog.calls[-1] == ("export_catalogue", (
         {"kind": "staff", "id": 3, "login": "readonly", "display_name": "readonly",
-         "role": "readonly", "centres": ["SCI"]}, "commissions"))
+         "role": "readonly", "centres": ["SCI"], **capabilities("readonly")}, "commissions"))
     body = answer.data.decode("utf-8-sig")
     for cell in ('"\'=HYPERLINK(', ";'@SUM(A1:A2);", ";'+33 2 40 00 00 00;", ";'-2+3"):
         assert cell in body, cell

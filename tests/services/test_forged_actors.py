@@ -86,6 +86,7 @@ FORGED_CALLS = {
         "resend_activation": (7,),
         "delete_account": (7,),
         "list_staff": (),
+        "get_staff": (1,),
         "create_staff": ({"login": "eve", "display_name": "Eve", "role": "admin",
                           "password": "Pirate-2027-pass!"},),
         "update_staff": (1, {"role": "admin"}),

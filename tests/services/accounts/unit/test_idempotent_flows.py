@@ -6,7 +6,7 @@ import pytest
 from services.common.actors import ANONYMOUS
 from services.common.errors import Conflict, NotFound, ValidationFailed
 from tests.services.accounts.harness import PASSWORD
-from tests.services.accounts.unit.test_dossier_lists import EXTERNAL
+from tests.services.accounts.unit.dossier.test_dossier_lists import EXTERNAL
 
 NEW_PASSWORD = "Nouveau-2027-pass!"
 

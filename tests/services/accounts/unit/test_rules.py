@@ -4,7 +4,9 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from services.accounts import domain, passwords, reference, sections, seed
+from services.accounts import domain, seed
+from services.accounts.authentication import passwords
+from services.accounts.dossier import reference, sections
 from tests.services.accounts.harness import PASSWORD
 
 TODAY = date(2027, 3, 10)

@@ -174,6 +174,7 @@ MATRIX = [
     ("delete_account", None, (cid("both"),), {}, table(CENTRAL)),
     # -- staff users: administrators only ----------------------------------------------------------
     ("list_staff", None, (), {}, table({"admin"})),
+    ("get_staff", None, (cid("staff_user"),), {}, table({"admin"})),
     ("create_staff", None, (new_staff,), {}, table({"admin"})),
     ("update_staff", None, (cid("staff_user"), lambda ctx: {
         "display_name": "Gestion SCI (modifié)", "role": "manager", "centres": ["LLSH"]}), {},
@@ -188,7 +189,7 @@ MATRIX = [
      {}, table(CENTRAL | {"manager_llsh"})),
 ]
 READS = {"get_dossier", "list_dossier_changes", "search_candidates", "export_my_data",
-         "list_staff", "list_commission_members", "check_session", "check_email_refusal"}
+         "list_staff", "get_staff", "list_commission_members", "check_session", "check_email_refusal"}
 
 
 # -- the world ----------------------------------------------------------------------------

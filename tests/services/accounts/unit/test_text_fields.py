@@ -5,7 +5,7 @@ import pytest
 from services.common.actors import ANONYMOUS
 from services.common.errors import ValidationFailed
 from tests.services.accounts.harness import ADDRESS, PERSONAL, staff
-from tests.services.accounts.unit.test_staff_admin import ADMIN, MANAGER, admin_harness  # noqa: F401
+from tests.services.accounts.unit.staff.test_staff_admin import ADMIN, MANAGER, admin_harness  # noqa: F401
 
 INJECTION = "Martin\r\nBcc: victime@example.org"
 REVERSED = "Léa \u202eniraM"

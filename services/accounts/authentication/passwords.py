@@ -1,0 +1,115 @@
+"""Password hashing: argon2id (argon2-cffi's PasswordHasher and its defaults),
+and how guessable a new password is (zxcvbn).
+
+Hashing is deliberately slow CPU work; it runs in eventlet's thread pool so the
+other workers of the service keep answering meanwhile.
+"""
+import functools
+import re
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from eventlet import tpool
+from zxcvbn import zxcvbn
+
+from services.common.config import env
+
+from .. import exceptions as codes
+
+_hasher = PasswordHasher()
+
+
+def hash_password(password):
+    return tpool.execute(_hasher.hash, password)
+
+
+@functools.lru_cache(maxsize=1)
+def _unusable_hash():
+    return _hasher.hash("no account has this password")
+
+
+def verify_password(password_hash, password):
+    """True when `password` matches. Without a hash (no such account, not
+    activated) a dummy one is checked anyway: the answer takes as long, so its
+    timing does not tell which logins exist."""
+    if not isinstance(password, str):
+        password = ""
+    try:
+        return tpool.execute(_hasher.verify, password_hash or _unusable_hash(),
+                             password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash):
+    """The hash was made with weaker parameters than today's."""
+    return _hasher.check_needs_rehash(password_hash)
+
+
+# -- guessable passwords ------------------------------------------------------------------
+
+# zxcvbn's score: 3 = about 10^8 guesses or more ("safely unguessable" against
+# online guessing, and costly offline against argon2id).
+MIN_SCORE = 3
+ESTIMATED_LENGTH = 72  # zxcvbn refuses longer input; the start of a password says enough
+# Words of this platform: guessers try them first against its accounts.
+SITE_WORDS = ("candidature", "candidatures", "candidat", "candidate", "ecandidat",
+              "universite", "université", "university")
+_WORDS = re.compile(r"[^\W_]{3,}")
+
+
+def _site_words():
+    institution = env("INSTITUTION_NAME", "Université de démonstration")
+    return {w.lower() for w in SITE_WORDS + tuple(_WORDS.findall(institution))}
+
+
+def personal_words(*texts):
+    """What a guesser knows of the user (names, email, login, dossier number):
+    each text whole, each of its words of 3 characters or more, and those words
+    two by two ("leamartin", "martinlea")."""
+    whole, words = [], []
+    for value in texts:
+        if isinstance(value, str) and value.strip():
+            whole.append(value.strip().lower())
+            words.extend(w.lower() for w in _WORDS.findall(value))
+    words = list(dict.fromkeys(words))[:8]
+    pairs = [a + b for a in words for b in words if a != b]
+    return list(dict.fromkeys(whole + words + pairs))
+
+
+# Why a password is guessable, most telling first.
+_REASONS = (codes.PASSWORD_PERSONAL, codes.PASSWORD_COMMON, codes.PASSWORD_PATTERN,
+            codes.PASSWORD_DATE, codes.PASSWORD_WORDS)
+
+
+def _reason(match, personal, site):
+    pattern = match.get("pattern")
+    if pattern == "dictionary":
+        # by the word, not the dictionary: "martin" is a surname list's word too
+        word = match.get("matched_word")
+        if word in personal:
+            return codes.PASSWORD_PERSONAL
+        if word in site:
+            return codes.PASSWORD_WORDS
+        name = match.get("dictionary_name")
+        return codes.PASSWORD_COMMON if name == "passwords" else codes.PASSWORD_WORDS
+    if pattern == "date" or (pattern == "regex" and match.get("regex_name") == "recent_year"):
+        return codes.PASSWORD_DATE
+    if pattern in ("spatial", "sequence", "repeat"):
+        return codes.PASSWORD_PATTERN
+    return None
+
+
+def guessable(password, personal=()):
+    """None when `password` is hard enough to guess, else why (a field code:
+    password_personal, password_common, password_pattern, password_date,
+    password_words, password_guessable). `personal`: personal_words() of the
+    user. zxcvbn runs here, not in the thread pool: it fills a module-level
+    dictionary with the user's words, which must not be shared between threads
+    (it takes a few milliseconds, without yielding to other green threads)."""
+    site = _site_words()
+    result = zxcvbn(password[:ESTIMATED_LENGTH], user_inputs=[*personal, *site])
+    if result["score"] >= MIN_SCORE:
+        return None
+    found = {_reason(match, set(personal), site) for match in result["sequence"]}
+    return next((reason for reason in _REASONS if reason in found), codes.PASSWORD_GUESSABLE)
