@@ -1,14 +1,14 @@
 """make loadtest: the deadline day, measured on this machine.
 
     .venv/bin/python -m bench.deadline_day [--candidates 20000 --applications 75000]
-        [--users 10,20,40,80,160] [--step-seconds 60] [--smoke]
+        [--users 2,5,10,20,40,80] [--step-seconds 60] [--smoke]
 
 Starts its own platform (deploy.local.run's Stack: the five services, the
 gateway, S3 emulator, SMTP sink) on its own databases (LOADTEST_PREFIX,
 ecandidat_deadline by default, dropped first), RabbitMQ vhost and free ports;
 loads a campaign with bench.generate; then plays bench/locustfile.py's mix with
-locust (headless, on 127.0.0.1) at more and more users, one step each, until a
-step has errors or a p99 of 500 ms or more. Prints a table per step (users,
+locust (headless, on 127.0.0.1) at more and more users, one step each, while
+more users bring more throughput (5 % or more) with under 1 % errors. Prints a table per step (users,
 req/s, p50/p95/p99, errors), the logins per second, the saturation point (the
 highest throughput with p99 < 500 ms and no error), and the CPU share and
 resident memory of each process at saturation, at start and at the end.
@@ -17,10 +17,10 @@ Stops everything it started, whatever happens.
 import argparse
 import csv
 import os
+import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -101,9 +101,15 @@ def watched_processes(stack):
     return groups
 
 
+def machine_busy_seconds():
+    """CPU seconds the whole machine spent not idle, all cores."""
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0)
+
+
 def snapshot(groups):
-    """{label: (cpu seconds, resident bytes)}."""
-    taken = {}
+    """{label: (cpu seconds, resident bytes)}; "whole machine": every core's busy time."""
+    taken = {"whole machine": (machine_busy_seconds(), psutil.virtual_memory().used)}
     for label, processes in groups.items():
         cpu = rss = 0
         for process in processes:
@@ -118,9 +124,14 @@ def snapshot(groups):
 
 
 def usage(before, after, seconds):
-    """{label: (CPU % of one core over the interval, resident MB at its end)}."""
-    return {label: (100 * (after[label][0] - before.get(label, (0, 0))[0]) / seconds,
+    """{label: (CPU % of one core over the interval, resident MB at its end)},
+    and what the rest of the machine used meanwhile (other work on this machine
+    slows the platform down as much as its own load)."""
+    used = {label: (100 * (after[label][0] - before.get(label, (0, 0))[0]) / seconds,
                     after[label][1] / 2**20) for label in after}
+    ours = sum(cpu for label, (cpu, _) in used.items() if label != "whole machine")
+    used["not this test"] = (used["whole machine"][0] - ours, float("nan"))
+    return used
 
 
 # -- one step -------------------------------------------------------------------------
@@ -169,6 +180,10 @@ def run_step(stack, users, seconds, workdir, data, think=1.0, groups=None):
             process.wait(15)
         log.close()
     stats = read_stats(prefix)
+    failures = []
+    if os.path.exists(f"{prefix}_failures.csv"):
+        with open(f"{prefix}_failures.csv", newline="") as file:
+            failures = [(r["Name"], r["Error"], r["Occurrences"]) for r in csv.DictReader(file)]
     total = stats.get("Aggregated") or {}
     login = stats.get("login") or {}
     return {"users": users, "rps": as_number(total.get("Requests/s")),
@@ -178,11 +193,20 @@ def run_step(stack, users, seconds, workdir, data, think=1.0, groups=None):
             "logins_per_s": as_number(login.get("Requests/s", 0)),
             "login_p99": as_number(login.get("99%")),
             "by_name": {name: row for name, row in stats.items() if name != "Aggregated"},
-            "usage": usage(before, after, measured), "log": f"{prefix}.log"}
+            "usage": usage(before, after, measured), "log": f"{prefix}.log",
+            "failures": failures, "load": os.getloadavg()[0]}
 
 
 def healthy(step):
     return step["errors"] == 0 and step["requests"] > 0 and step["p99"] < P99_LIMIT_MS
+
+
+def worth_another_step(step, previous):
+    """More users still bring more throughput, without many errors (a step
+    over the p99 limit is kept going from: it shows where the platform gives up)."""
+    if step["requests"] == 0 or step["errors"] > 0.01 * step["requests"]:
+        return False
+    return previous is None or step["rps"] > 1.05 * previous["rps"]
 
 
 # -- printing -------------------------------------------------------------------------
@@ -234,8 +258,8 @@ def main(argv=None):
     parser.add_argument("--applications", type=int, default=75000)
     parser.add_argument("--formations", type=int, default=300)
     parser.add_argument("--centres", type=int, default=10)
-    parser.add_argument("--users", default="10,20,40,80,160",
-                        help="users of each step, comma-separated (10,20,40,80,160)")
+    parser.add_argument("--users", default="2,5,10,20,40,80",
+                        help="users of each step, comma-separated (2,5,10,20,40,80)")
     parser.add_argument("--step-seconds", type=float, default=60, help="measured seconds a step")
     parser.add_argument("--think", type=float, default=1.0,
                         help="mean seconds a user waits between two requests (1.0)")
@@ -253,8 +277,10 @@ def main(argv=None):
         f" databases {prefix}_*, vhost {prefix}")
     steps = []
     try:
-        with tempfile.TemporaryDirectory(prefix="loadtest-") as workdir, \
-                running_stack(prefix, Path(workdir) / "var") as stack:
+        workdir = ROOT / "var" / "loadtest"  # locust's CSV and logs, the platform's logs: kept
+        shutil.rmtree(workdir, ignore_errors=True)
+        workdir.mkdir(parents=True)
+        with running_stack(prefix, workdir / "var") as stack:
             say(f"  platform on {stack.url}; loading {args.candidates} candidates, "
                 f"{args.applications} applications...")
             data = {"candidates": args.candidates, "centres": args.centres}
@@ -264,12 +290,15 @@ def main(argv=None):
             start = snapshot(groups)
             at_start = {label: (float("nan"), rss / 2**20) for label, (_, rss) in start.items()}
             for users in steps_users:
-                say(f"  step: {users} users, {args.step_seconds:.0f} s...")
+                say(f"  step: {users} users, {args.step_seconds:.0f} s (load average before: "
+                    f"{os.getloadavg()[0]:.1f})...")
                 step = run_step(stack, users, args.step_seconds, workdir, data, args.think,
                                 groups=dict(groups))
                 steps.append(step)
                 say(step_table([step]).splitlines()[1])
-                if not healthy(step):
+                for name, error, times in step["failures"][:5]:
+                    say(f"        failed {times}x {name}: {error[:150]}")
+                if not worth_another_step(step, steps[-2] if len(steps) > 1 else None):
                     break
             end = snapshot(watched_processes(stack))
             at_end = {label: (float("nan"), rss / 2**20) for label, (_, rss) in end.items()}
@@ -277,7 +306,8 @@ def main(argv=None):
             say(step_table(steps))
             good = [s for s in steps if healthy(s)]
             best = max(good, key=lambda s: s["rps"]) if good else None
-            limit = best or steps[-1]
+            most = max(steps, key=lambda s: s["rps"])
+            limit = best or most
             if best:
                 say(f"\nSaturation point: {best['rps']:.1f} req/s at {best['users']} users "
                     f"(p99 {best['p99']:.0f} ms < {P99_LIMIT_MS} ms, no error); "
@@ -285,18 +315,22 @@ def main(argv=None):
             else:
                 say(f"\nNo step stayed under p99 {P99_LIMIT_MS} ms without error "
                     f"(first: {steps[0]['errors']} errors, p99 {steps[0]['p99']:.0f} ms)")
-            if steps and not healthy(steps[-1]) and best is not steps[-1]:
+            say(f"Highest throughput: {most['rps']:.1f} req/s at {most['users']} users "
+                f"(p99 {most['p99']:.0f} ms, {most['errors']} errors)")
+            if steps[-1] is not most:
                 last = steps[-1]
                 say(f"Beyond it: {last['users']} users gave {last['rps']:.1f} req/s, "
                     f"p99 {last['p99']:.0f} ms, {last['errors']} errors (locust log: {last['log']})")
             say(f"\nRequests at {limit['users']} users:")
             say(requests_table(limit))
-            saturated = max(limit["usage"].items(), key=lambda kv: kv[1][0])
+            saturated = max(((k, v) for k, v in limit["usage"].items()
+                             if k not in ("whole machine", "not this test")), key=lambda kv: kv[1][0])
             say(f"\nProcesses (CPU: % of one core during the step; {psutil.cpu_count()} cores "
                 f"= {100 * psutil.cpu_count()} %; PostgreSQL and RabbitMQ are the machine's, "
                 "shared with anything else running):")
             say(usage_table([(f"at {limit['users']} users", limit["usage"]),
                              ("at start", at_start), ("at end", at_end)]))
+            say(f"Logs: {workdir} (locust: step-N.log and CSV; the platform's: var/log/)")
             say(f"Busiest process at {limit['users']} users: {saturated[0]} "
                 f"({saturated[1][0]:.0f} % of one core)")
             if args.smoke:
