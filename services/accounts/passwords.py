@@ -5,6 +5,8 @@ Hashing is deliberately slow CPU work; it runs in eventlet's thread pool (a
 native thread, argon2 releases the GIL) so the other workers of the service
 keep answering meanwhile.
 """
+import ctypes
+import ctypes.util
 import functools
 import re
 
@@ -29,6 +31,24 @@ PARALLELISM = 1
 
 _hasher = PasswordHasher(time_cost=TIME_COST, memory_cost=MEMORY_KIB, parallelism=PARALLELISM,
                          type=Type.ID)
+
+# glibc serves blocks under 32 MiB from per-thread arenas once one such block
+# was freed, and keeps them: each thread of the pool then holds a hash's memory
+# for good (20 threads x 19 MiB). A fixed mmap threshold gives every hash's
+# block back to the system when it is done (bench.argon2_params, "kept").
+MMAP_THRESHOLD = 1024 * 1024
+M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
+
+
+def _return_hash_memory():
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+    except (OSError, AttributeError):  # not glibc: its allocator decides
+        return False
+
+
+_return_hash_memory()
 
 
 def hasher():

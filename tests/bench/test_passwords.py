@@ -67,3 +67,31 @@ def test_a_slow_verification_does_not_hold_up_another_worker(monkeypatch, check)
     finally:
         passwords._unusable_hash.cache_clear()  # made with the slow hasher
     assert order == ["quick", "hash"]
+
+
+def test_hashes_at_once_give_their_memory_back():
+    """In a process of its own (as the accounts service): after four hashes at
+    once in the thread pool, less than one hash's memory stays resident."""
+    import subprocess
+    import sys
+    import textwrap
+
+    child = textwrap.dedent("""
+        import os
+        import eventlet
+        from services.accounts import passwords
+        def rss():
+            with open("/proc/self/statm") as f:
+                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        passwords.hash_password("warm-up")
+        before = rss()
+        pool = eventlet.GreenPool()
+        for _ in range(4):
+            pool.spawn(passwords.hash_password, "Candidat-2027!")
+        pool.waitall()
+        print(rss() - before)
+    """)
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True,
+                          check=True)
+    kept = int(done.stdout.split()[-1])
+    assert kept < passwords.MEMORY_KIB * 1024
