@@ -5,8 +5,6 @@ a few seconds of the deadline-day scenario against it."""
 import html
 import os
 import re
-from collections import Counter
-
 import pytest
 import requests
 from sqlalchemy import create_engine, text
@@ -24,8 +22,7 @@ def loaded(tmp_path_factory):
     saved = {k: os.environ.get(k) for k in ("DATABASE_PREFIX", "MINIO_ENDPOINT",
                                             "MINIO_ACCESS_KEY", "MINIO_SECRET_KEY", "MINIO_SECURE")}
     try:
-        with deadline_day.running_stack(prefix, tmp_path_factory.mktemp("var"),
-                                        gateway_workers=1) as stack:
+        with deadline_day.running_stack(prefix, tmp_path_factory.mktemp("var")) as stack:
             counts = deadline_day.load_data(stack, 7, CANDIDATES, APPLICATIONS, FORMATIONS,
                                             CENTRES, log=lambda message: None)
             yield stack, counts, prefix
@@ -170,7 +167,12 @@ def test_a_few_seconds_of_the_deadline_day(loaded, tmp_path):
     stack, _, _ = loaded
     step = deadline_day.run_step(stack, 10, 4, tmp_path,
                                  {"candidates": CANDIDATES, "centres": CENTRES}, think=0.3)
-    assert step["requests"] > 0 and step["errors"] == 0, open(step["log"]).read()[-2000:]
-    names = Counter(step["by_name"])
-    assert {"/candidatures", "/gestion/?centre&status"} <= set(names)
+    # Under this machine's other work the gateway may shed a burst of logins
+    # (503: more calls than its bulkhead lets wait): the only failure allowed.
+    wrong = [f for f in step["failures"] if not deadline_day.shed(f)]
+    assert step["requests"] > 0 and not wrong, open(step["log"]).read()[-2000:]
+    served = {name for name, row in step["by_name"].items()
+              if int(row["Request Count"]) > int(row["Failure Count"])}
+    assert {"login", "/candidatures", "/candidatures/[id]", "/dossier", "/offre?filtre",
+            "/gestion/?centre&status"} <= served
     assert step["usage"]["accounts"][1] > 0  # each process measured
