@@ -327,17 +327,20 @@ def main(argv=None):
                 last = steps[-1]
                 say(f"Beyond it: {last['users']} users gave {last['rps']:.1f} req/s, "
                     f"p99 {last['p99']:.0f} ms, {last['errors']} errors (locust log: {last['log']})")
-            say(f"\nRequests at {limit['users']} users:")
-            say(requests_table(limit))
-            saturated = max(((k, v) for k, v in limit["usage"].items()
+            for step in [limit] + ([most] if most is not limit else []):
+                say(f"\nRequests at {step['users']} users:")
+                say(requests_table(step))
+            saturated = max(((k, v) for k, v in most["usage"].items()
                              if k not in ("whole machine", "not this test")), key=lambda kv: kv[1][0])
             say(f"\nProcesses (CPU: % of one core during the step; {psutil.cpu_count()} cores "
                 f"= {100 * psutil.cpu_count()} %; PostgreSQL and RabbitMQ are the machine's, "
                 "shared with anything else running):")
-            say(usage_table([(f"at {limit['users']} users", limit["usage"]),
-                             ("at start", at_start), ("at end", at_end)]))
+            columns = [(f"at {limit['users']} users", limit["usage"])]
+            if most is not limit:
+                columns.append((f"at {most['users']} users (most)", most["usage"]))
+            say(usage_table([*columns, ("at start", at_start), ("at end", at_end)]))
             say(f"Logs: {workdir} (locust: step-N.log and CSV; the platform's: var/log/)")
-            say(f"Busiest process at {limit['users']} users: {saturated[0]} "
+            say(f"Busiest process at {most['users']} users: {saturated[0]} "
                 f"({saturated[1][0]:.0f} % of one core)")
             if args.smoke:  # the scenario works: nothing but load shed went wrong
                 wrong = [f for s in steps for f in s["failures"] if not shed(f)]
