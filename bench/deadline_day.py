@@ -83,10 +83,11 @@ def load_data(stack, seed, candidates, applications, formations, centres, log=sa
 
 # -- processes ----------------------------------------------------------------------
 
-def watched_processes(stack):
+def watched_processes(stack, prefix):
     """{label: [psutil.Process]}: the stack's processes (the gateway with its
-    workers), and the machine's PostgreSQL and RabbitMQ (shared with anything
-    else running here)."""
+    workers), PostgreSQL's backends serving the platform's databases, and the
+    machine's RabbitMQ (one process for every vhost: shared with anything else
+    running here)."""
     groups = {}
     for name, popen in stack.processes:
         try:
@@ -94,41 +95,49 @@ def watched_processes(stack):
             groups[name] = [process, *process.children(recursive=True)]
         except psutil.NoSuchProcess:
             pass
-    for process in psutil.process_iter(["name"]):
-        label = {"postgres": "postgresql", "beam.smp": "rabbitmq"}.get(process.info["name"])
-        if label:
-            groups.setdefault(label, []).append(process)
+    for process in psutil.process_iter(["name", "cmdline"]):
+        name, command = process.info["name"], " ".join(process.info["cmdline"] or ())
+        if name == "beam.smp":
+            groups.setdefault("rabbitmq", []).append(process)
+        elif name == "postgres" and f" {prefix}_" in command:
+            groups.setdefault("postgresql", []).append(process)
     return groups
 
 
-def machine_busy_seconds():
-    """CPU seconds the whole machine spent not idle, all cores."""
-    times = psutil.cpu_times()
-    return sum(times) - times.idle - getattr(times, "iowait", 0)
-
-
 def snapshot(groups):
-    """{label: (cpu seconds, resident bytes)}; "whole machine": every core's busy time."""
-    taken = {"whole machine": (machine_busy_seconds(), psutil.virtual_memory().used)}
+    """{label: {pid: (cpu seconds, resident bytes)}}; "whole machine": every
+    core's busy time and the memory in use."""
+    times = psutil.cpu_times()
+    busy = sum(times) - times.idle - getattr(times, "iowait", 0)
+    taken = {"whole machine": {0: (busy, psutil.virtual_memory().used)}}
     for label, processes in groups.items():
-        cpu = rss = 0
+        taken[label] = {}
         for process in processes:
             try:
-                times = process.cpu_times()
-                cpu += times.user + times.system
-                rss += process.memory_info().rss
-            except psutil.Error:
+                cpu = process.cpu_times()
+                taken[label][process.pid] = (cpu.user + cpu.system, process.memory_info().rss)
+            except psutil.Error:  # ended meanwhile
                 pass
-        taken[label] = (cpu, rss)
     return taken
+
+
+def resident(taken):
+    """{label: (nan, resident MB)}"""
+    return {label: (float("nan"), sum(rss for _, rss in pids.values()) / 2**20)
+            for label, pids in taken.items()}
 
 
 def usage(before, after, seconds):
     """{label: (CPU % of one core over the interval, resident MB at its end)},
     and what the rest of the machine used meanwhile (other work on this machine
-    slows the platform down as much as its own load)."""
-    used = {label: (100 * (after[label][0] - before.get(label, (0, 0))[0]) / seconds,
-                    after[label][1] / 2**20) for label in after}
+    slows the platform down as much as its own load). A process counts from
+    its first snapshot; one that ended in between counts for nothing."""
+    used = {}
+    for label, pids in after.items():
+        earlier = before.get(label, {})
+        cpu = sum(c - earlier.get(pid, (c if label == "whole machine" else 0, 0))[0]
+                  for pid, (c, _) in pids.items())
+        used[label] = (100 * cpu / seconds, sum(rss for _, rss in pids.values()) / 2**20)
     ours = sum(cpu for label, (cpu, _) in used.items() if label != "whole machine")
     used["not this test"] = (used["whole machine"][0] - ours, float("nan"))
     return used
@@ -167,7 +176,7 @@ def run_step(stack, users, seconds, workdir, data, think=1.0, groups=None):
     log = open(f"{prefix}.log", "wb")
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        groups = dict(groups or watched_processes(stack))
+        groups = dict(groups or watched_processes(stack, data.get("prefix", "")))
         groups["locust"] = [psutil.Process(process.pid)]
         time.sleep(ramp)
         before, began = snapshot(groups), time.monotonic()
@@ -289,12 +298,11 @@ def main(argv=None):
         with running_stack(prefix, workdir / "var") as stack:
             say(f"  platform on {stack.url}; loading {args.candidates} candidates, "
                 f"{args.applications} applications...")
-            data = {"candidates": args.candidates, "centres": args.centres}
+            data = {"candidates": args.candidates, "centres": args.centres, "prefix": prefix}
             load_data(stack, args.seed, args.candidates, args.applications, args.formations,
                       args.centres, log=lambda m: say("  " + m.strip()))
-            groups = watched_processes(stack)
-            start = snapshot(groups)
-            at_start = {label: (float("nan"), rss / 2**20) for label, (_, rss) in start.items()}
+            groups = watched_processes(stack, prefix)
+            at_start = resident(snapshot(groups))
             for users in steps_users:
                 say(f"  step: {users} users, {args.step_seconds:.0f} s (load average before: "
                     f"{os.getloadavg()[0]:.1f})...")
@@ -306,8 +314,7 @@ def main(argv=None):
                     say(f"        failed {times}x {name}: {error[:150]}")
                 if not worth_another_step(step, steps[-2] if len(steps) > 1 else None):
                     break
-            end = snapshot(watched_processes(stack))
-            at_end = {label: (float("nan"), rss / 2**20) for label, (_, rss) in end.items()}
+            at_end = resident(snapshot(watched_processes(stack, prefix)))
             say("\nSteps (stats after each step's ramp-up):")
             say(step_table(steps))
             good = [s for s in steps if healthy(s)]
@@ -333,8 +340,8 @@ def main(argv=None):
             saturated = max(((k, v) for k, v in most["usage"].items()
                              if k not in ("whole machine", "not this test")), key=lambda kv: kv[1][0])
             say(f"\nProcesses (CPU: % of one core during the step; {psutil.cpu_count()} cores "
-                f"= {100 * psutil.cpu_count()} %; PostgreSQL and RabbitMQ are the machine's, "
-                "shared with anything else running):")
+                f"= {100 * psutil.cpu_count()} %; PostgreSQL: the backends of the platform's "
+                "databases; RabbitMQ: the machine's, shared with anything else running):")
             columns = [(f"at {limit['users']} users", limit["usage"])]
             if most is not limit:
                 columns.append((f"at {most['users']} users (most)", most["usage"]))

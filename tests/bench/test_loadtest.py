@@ -164,9 +164,10 @@ def test_a_generated_staff_user_lists_their_centre(loaded):
 
 
 def test_a_few_seconds_of_the_deadline_day(loaded, tmp_path):
-    stack, _, _ = loaded
+    stack, _, prefix = loaded
     step = deadline_day.run_step(stack, 10, 4, tmp_path,
-                                 {"candidates": CANDIDATES, "centres": CENTRES}, think=0.3)
+                                 {"candidates": CANDIDATES, "centres": CENTRES, "prefix": prefix},
+                                 think=0.3)
     # Under this machine's other work the gateway may shed a burst of logins
     # (503: more calls than its bulkhead lets wait): the only failure allowed.
     wrong = [f for f in step["failures"] if not deadline_day.shed(f)]
@@ -175,4 +176,4 @@ def test_a_few_seconds_of_the_deadline_day(loaded, tmp_path):
               if int(row["Request Count"]) > int(row["Failure Count"])}
     assert {"login", "/candidatures", "/candidatures/[id]", "/dossier", "/offre?filtre",
             "/gestion/?centre&status"} <= served
-    assert step["usage"]["accounts"][1] > 0  # each process measured
+    assert step["usage"]["accounts"][1] > 0 and step["usage"]["postgresql"][1] > 0  # measured
