@@ -131,6 +131,7 @@ class Staff(Visitor):
 
     def on_start(self):
         self.centre = f"C{random.randrange(CENTRES):02d}"
+        self.listed = []
         self.token(self.client.get("/gestion/connexion", name="/gestion/connexion"))
         with self.client.post("/gestion/connexion", name="staff login", catch_response=True,
                               data={"login": f"bench.c{self.centre[1:]}", "password": PASSWORD,
@@ -140,7 +141,6 @@ class Staff(Visitor):
                 return
             answer.success()
         self.token(answer)
-        self.listed = []
 
     @task(3)
     def list_transmitted(self):
