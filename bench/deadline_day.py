@@ -114,8 +114,11 @@ def snapshot(groups):
         taken[label] = {}
         for process in processes:
             try:
-                cpu = process.cpu_times()
-                taken[label][process.pid] = (cpu.user + cpu.system, process.memory_info().rss)
+                cpu, memory = process.cpu_times(), process.memory_info()
+                # a backend's resident memory counts the shared buffers it touched:
+                # its own part only, or they would be counted once per backend
+                own = memory.rss - memory.shared if label == "postgresql" else memory.rss
+                taken[label][process.pid] = (cpu.user + cpu.system, own)
             except psutil.Error:  # ended meanwhile
                 pass
     return taken
@@ -160,7 +163,7 @@ def as_number(value):
         return float("nan")
 
 
-def run_step(stack, users, seconds, workdir, data, think=1.0, groups=None):
+def run_step(stack, users, seconds, workdir, data, think=1.0):
     """locust at `users` for `seconds` after their ramp-up (stats reset then);
     -> {users, rps, p50, p95, p99, requests, errors, logins_per_s, by_name, usage}."""
     prefix = str(Path(workdir) / f"step-{users}")
@@ -176,12 +179,15 @@ def run_step(stack, users, seconds, workdir, data, think=1.0, groups=None):
     log = open(f"{prefix}.log", "wb")
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        groups = dict(groups or watched_processes(stack, data.get("prefix", "")))
-        groups["locust"] = [psutil.Process(process.pid)]
+        locust = [psutil.Process(process.pid)]
+
+        def now_running():  # found again each time: connections come and go
+            return {**watched_processes(stack, data.get("prefix", "")), "locust": locust}
+
         time.sleep(ramp)
-        before, began = snapshot(groups), time.monotonic()
+        before, began = snapshot(now_running()), time.monotonic()
         time.sleep(max(0.5, seconds - 1))
-        after, measured = snapshot(groups), time.monotonic() - began
+        after, measured = snapshot(now_running()), time.monotonic() - began
         process.wait(seconds + ramp + 60)
     finally:
         if process.poll() is None:
@@ -301,13 +307,11 @@ def main(argv=None):
             data = {"candidates": args.candidates, "centres": args.centres, "prefix": prefix}
             load_data(stack, args.seed, args.candidates, args.applications, args.formations,
                       args.centres, log=lambda m: say("  " + m.strip()))
-            groups = watched_processes(stack, prefix)
-            at_start = resident(snapshot(groups))
+            at_start = resident(snapshot(watched_processes(stack, prefix)))
             for users in steps_users:
                 say(f"  step: {users} users, {args.step_seconds:.0f} s (load average before: "
                     f"{os.getloadavg()[0]:.1f})...")
-                step = run_step(stack, users, args.step_seconds, workdir, data, args.think,
-                                groups=dict(groups))
+                step = run_step(stack, users, args.step_seconds, workdir, data, args.think)
                 steps.append(step)
                 say(step_table([step]).splitlines()[1])
                 for name, error, times in step["failures"][:5]:
@@ -341,7 +345,7 @@ def main(argv=None):
                              if k not in ("whole machine", "not this test")), key=lambda kv: kv[1][0])
             say(f"\nProcesses (CPU: % of one core during the step; {psutil.cpu_count()} cores "
                 f"= {100 * psutil.cpu_count()} %; PostgreSQL: the backends of the platform's "
-                "databases; RabbitMQ: the machine's, shared with anything else running):")
+                "databases, their own memory; RabbitMQ: the machine's, shared with anything else running):")
             columns = [(f"at {limit['users']} users", limit["usage"])]
             if most is not limit:
                 columns.append((f"at {most['users']} users (most)", most["usage"]))
