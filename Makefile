@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install browser run test bench env clean
+.PHONY: install browser run test bench loadtest env clean
 
 # -qq: pip's errors only (its warnings are about this machine's pip setup, not the platform)
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -30,6 +30,9 @@ test: install browser ## unit, integration, end-to-end, browser and deploy tests
 
 bench: install        ## benchmarks, printed as ratios measured in one run
 	$(PY) -m bench
+
+loadtest: install     ## the deadline day under load: its own platform and data, steps of users, a table each (LOADTEST_ARGS="--candidates 5000 --applications 19000")
+	$(PY) -m bench.deadline_day $(LOADTEST_ARGS)
 
 env:                  ## .env for docker compose from .env.example, secrets drawn at random (an existing one is kept)
 	$(PYTHON) -m deploy.env_file

@@ -1,13 +1,16 @@
-"""Password hashing: argon2id (argon2-cffi's PasswordHasher and its defaults),
-and how guessable a new password is (zxcvbn).
+"""Password hashing: argon2id with the parameters below, and how guessable a
+new password is (zxcvbn).
 
-Hashing is deliberately slow CPU work; it runs in eventlet's thread pool so the
-other workers of the service keep answering meanwhile.
+Hashing is deliberately slow CPU work; it runs in eventlet's thread pool (a
+native thread, argon2 releases the GIL) so the other workers of the service
+keep answering meanwhile.
 """
+import ctypes
+import ctypes.util
 import functools
 import re
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from eventlet import tpool
 from zxcvbn import zxcvbn
@@ -16,7 +19,41 @@ from services.common.config import env
 
 from .. import exceptions as codes
 
-_hasher = PasswordHasher()
+# argon2id parameters, the only place they are set. OWASP's password storage
+# recommendation m=19 MiB, t=2, p=1 (argon2-cffi's defaults, 64 MiB x 4 lanes,
+# 3 passes, made the accounts service grow to ~700 MB at a deadline's login rate):
+# `python -m bench.argon2_params` measures the candidates on this machine.
+# A hash made with other parameters is made again at its owner's next
+# successful login (needs_rehash).
+MEMORY_KIB = 19 * 1024
+TIME_COST = 2
+PARALLELISM = 1
+
+_hasher = PasswordHasher(time_cost=TIME_COST, memory_cost=MEMORY_KIB, parallelism=PARALLELISM,
+                         type=Type.ID)
+
+# glibc serves blocks under 32 MiB from per-thread arenas once one such block
+# was freed, and keeps them: each thread of the pool then holds a hash's memory
+# for good (20 threads x 19 MiB). A fixed mmap threshold gives every hash's
+# block back to the system when it is done (bench.argon2_params, "kept").
+MMAP_THRESHOLD = 1024 * 1024
+M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
+
+
+def _return_hash_memory():
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+    except (OSError, AttributeError):  # not glibc: its allocator decides
+        return False
+
+
+_return_hash_memory()
+
+
+def hasher():
+    """The PasswordHasher of today's parameters (loaders hash a password once with it)."""
+    return _hasher
 
 
 def hash_password(password):
@@ -25,7 +62,7 @@ def hash_password(password):
 
 @functools.lru_cache(maxsize=1)
 def _unusable_hash():
-    return _hasher.hash("no account has this password")
+    return tpool.execute(_hasher.hash, "no account has this password")
 
 
 def verify_password(password_hash, password):
@@ -42,7 +79,7 @@ def verify_password(password_hash, password):
 
 
 def needs_rehash(password_hash):
-    """The hash was made with weaker parameters than today's."""
+    """The hash was made with other parameters than today's."""
     return _hasher.check_needs_rehash(password_hash)
 
 

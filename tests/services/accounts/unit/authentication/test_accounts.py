@@ -7,7 +7,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
-from services.accounts import domain, seed
+from services.accounts import domain, passwords, seed
 from services.common.actors import ANONYMOUS
 from services.common.errors import Conflict, NotFound, ValidationFailed
 
@@ -291,13 +291,17 @@ def test_staff_login_refused(harness, staff_users):
         assert error.fields == {}
 
 
-def test_an_old_hash_is_upgraded_at_login(harness):
-    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
+@pytest.mark.parametrize("old", [PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1),
+                                 PasswordHasher()],  # argon2-cffi's defaults, used until now
+                         ids=["weaker", "argon2-cffi-defaults"])
+def test_an_old_hash_is_upgraded_at_login(harness, old):
+    weak = old.hash(PASSWORD)
     harness.sql("INSERT INTO staff_users (login, password_hash, display_name, role, centres, "
                 "created_at) VALUES ('old', :h, 'Old', 'readonly', '[]', now())", h=weak)
     harness.call("authenticate_staff", ANONYMOUS, "old", PASSWORD)
     (stored,), = harness.sql("SELECT password_hash FROM staff_users WHERE login = 'old'")
-    assert stored != weak and stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    today = f"$argon2id$v=19$m={passwords.MEMORY_KIB},t={passwords.TIME_COST},p={passwords.PARALLELISM}$"
+    assert stored != weak and stored.startswith(today)
     assert harness.call("authenticate_staff", ANONYMOUS, "old", PASSWORD)["login"] == "old"
 
 
