@@ -76,7 +76,7 @@ def measure(memory, time_cost, parallelism, hashes, concurrent, mmap_threshold=N
 
 
 def main(argv=None):
-    from services.accounts import passwords
+    from services.accounts.authentication import passwords
 
     parser = argparse.ArgumentParser(prog="python -m bench.argon2_params", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -36,7 +36,7 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, selectinload
 
-from services.accounts import passwords
+from services.accounts.authentication import passwords
 from services.accounts import schemas as accounts_schemas
 from services.accounts.models import StaffUser
 from services.applications import domain as app_domain

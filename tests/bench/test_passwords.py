@@ -4,7 +4,7 @@ import eventlet
 import pytest
 from argon2 import PasswordHasher
 
-from services.accounts import passwords
+from services.accounts.authentication import passwords
 
 PASSWORD = "Candidat-2027!"
 
@@ -79,7 +79,7 @@ def test_hashes_at_once_give_their_memory_back():
     child = textwrap.dedent("""
         import os
         import eventlet
-        from services.accounts import passwords
+        from services.accounts.authentication import passwords
         def rss():
             with open("/proc/self/statm") as f:
                 return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
