@@ -1,12 +1,13 @@
 """The staff review portal (/gestion): list, detail, pieces, status, decisions."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from services.common.errors import Conflict, ValidationFailed
 
 from .. import security
 from ..app import remote
 from ..errors import message_for
-from ..i18n import t
+
 from .candidate import stream_download
 from .public import throttled_message
 
@@ -36,7 +37,7 @@ def login():
                 security.caller(),
                 form["login"], request.form.get("password", ""), security.client_address())
         except ValidationFailed:
-            error, status = t("login.failed"), 401
+            error, status = _("Utilisateur ou mot de passe incorrect."), 401
         except Conflict as exc:  # login_throttled
             error, status = throttled_message(exc), 429
         else:
@@ -82,7 +83,7 @@ def do(application_id, method, *args):
                                                idempotency_key=security.idempotency_key())
     except (Conflict, ValidationFailed) as exc:
         return back_to(application_id, message_for(exc), "error")
-    return back_to(application_id, t("staff.saved"))
+    return back_to(application_id, _("Modification enregistrée."))
 
 
 @bp.get("/candidatures/<int:application_id>/pieces/<piece_code>")

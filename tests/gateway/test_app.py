@@ -4,6 +4,7 @@ import re
 import secrets
 
 import pytest
+from itsdangerous import URLSafeTimedSerializer
 
 from gateway import create_app
 from services.common.errors import Conflict, NotFound, Unavailable, ValidationFailed
@@ -93,11 +94,21 @@ def token(client, path="/"):
     return CSRF.search(client.get(path).get_data(as_text=True)).group(1)
 
 
+def signed(raw, secret="test"):
+    """What a page's form carries for the session's CSRF token `raw` (Flask-WTF
+    signs it with the app's SECRET_KEY)."""
+    return URLSafeTimedSerializer(secret, salt="wtf-csrf-token").dumps(raw)
+
+
+# The form token of a browser logged in by login_as.
+TOK = signed("tok")
+
+
 def login_as(client, who):
-    """The browser of someone logged in: its cookie holds a session id only."""
+    """The browser of someone logged in: its cookie holds a session id and its CSRF token."""
     with client.session_transaction() as session:
         session["sid"] = opened(who)["session_id"]
-        session["csrf"] = "tok"
+        session["csrf_token"] = "tok"
 
 
 def login_candidate(client):
@@ -157,7 +168,7 @@ def test_a_refused_command_is_a_message_on_the_page(app):
     fake(app, applications={"transmit": Conflict("already_transmitted", "twice")})
     client = app.test_client()
     login_candidate(client)
-    answer = client.post("/candidatures/5/transmettre", data={"csrf_token": "tok"},
+    answer = client.post("/candidatures/5/transmettre", data={"csrf_token": TOK},
                          follow_redirects=False)
     assert answer.status_code == 302
     with client.session_transaction() as session:
