@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from services.common import logs
 from services.common.breaker import Guards
-from services.common.dates import DATE_INPUT_HINTS, file_size, format_date
+from services.common.dates import file_size, format_date
 from services.common.errors import Unavailable
 
 from . import errors, security, settings
@@ -116,8 +116,7 @@ def create_app(overrides=None):
     app.jinja_env.filters["filesize"] = lambda v: file_size(v, current_language())
     app.jinja_env.filters["role_option"] = lambda role: [role, label(f"role.{role}")]
     # globals, not context: imported macros see them too
-    app.jinja_env.globals.update(label=label, idempotency_key=security.new_idempotency_key,
-                                 date_input_hint=lambda: DATE_INPUT_HINTS[current_language()])
+    app.jinja_env.globals.update(label=label, idempotency_key=security.new_idempotency_key)
 
     @app.context_processor
     def globals_for_templates():

@@ -8,6 +8,7 @@ from flask import (Blueprint, current_app, flash, redirect, render_template, req
 from flask_babel import gettext as _
 
 from services.common.actors import ANONYMOUS
+from services.common.dates import format_date
 from services.common.errors import Conflict, NotFound, ValidationFailed
 
 from .. import security
@@ -53,7 +54,7 @@ def closed_message(exc):
     """The campaign's last login day, as the user reads dates."""
     day = (exc.fields or {}).get("login_until") or ""
     try:
-        shown = date.fromisoformat(day).strftime("%d/%m/%Y")
+        shown = format_date(date.fromisoformat(day), current_language())
     except ValueError:
         return error_text(exc.code)
     return _("La campagne de candidatures est close : la connexion n'est plus possible après le %(date)s.", date=shown)

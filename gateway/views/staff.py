@@ -2,11 +2,13 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from services.common.dates import parse_date_input
 from services.common.errors import Conflict, ValidationFailed
 
 from .. import security
 from ..app import remote
 from ..errors import message_for
+from ..i18n import error_text
 
 from .candidate import stream_download
 from .public import throttled_message
@@ -107,6 +109,10 @@ def set_file_status(application_id):
 def enter_decision(application_id):
     data = {k: request.form.get(k, "").strip() for k in DECISION_FIELDS}
     data = {k: v for k, v in data.items() if v}
+    if "date" in data:  # typed as the page's hint says (22/11/2026), or ISO from a date picker
+        data["date"] = parse_date_input(data["date"])
+        if data["date"] is None:
+            return back_to(application_id, error_text("invalid_date"), "error")
     return do(application_id, "enter_decision", request.form.get("code", ""), data)
 
 

@@ -14,8 +14,6 @@ PARIS = ZoneInfo("Europe/Paris")
 # words, so neither a British nor an American reader can take it for 11 Dec.
 LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 DATE_FORMATS = {"fr": "short", "en": "medium"}
-# How a date is typed into a form, shown next to the field.
-DATE_INPUT_HINTS = {"fr": "jj/mm/aaaa", "en": "dd/mm/yyyy"}
 
 
 def _parsed(value):

@@ -183,3 +183,34 @@ def test_a_post_without_token_is_refused_in_the_pages_language(app):
     page = page_text(answer)
     assert "Your session expired" in page and "Traceback" not in page
     assert CSRF.search(client.get("/").get_data(as_text=True))  # the page's forms carry one
+
+
+# -- typing a date -------------------------------------------------------------
+
+def test_the_convocation_date_is_typed_day_first_in_both_languages(app):
+    """A text field with the format in the page's words, not the browser's date
+    picker (mm/dd/yyyy in an English browser); ISO from a script still works."""
+    from tests.gateway.test_degraded_pages import APPLICATION, as_staff, staff_services
+    remote = staff_services(app)
+    remote.services["applications"].answers.update({
+        "enter_decision": {},
+        "get_application": {**APPLICATION, "candidate": {
+            "id": 7, "dossier_number": "22PB7Y36", "first_name": "Léa", "last_name": "Martin",
+            "email": "lea@example.org"}, "can_validate": False}})
+    client = app.test_client()
+    as_staff(client)
+    french = client.get("/gestion/candidatures/5").get_data(as_text=True)
+    assert re.search(r'<input type="text" name="date"[^>]*placeholder="jj/mm/aaaa"', french)
+    client.get("/langue/en")
+    english = page_text(client.get("/gestion/candidatures/5"))
+    assert 'placeholder="dd/mm/yyyy"' in english and "Interview date" in english
+    for typed in ("05/03/2027", "5/3/2027", "2027-03-05"):
+        client.post("/gestion/candidatures/5/avis", data={
+            "csrf_token": CSRF.search(french).group(1), "code": "FA", "date": typed})
+    sent = [args[3] for method, args in remote.applications.calls if method == "enter_decision"]
+    assert sent == [{"date": "2027-03-05"}] * 3
+    refused = client.post("/gestion/candidatures/5/avis", data={
+        "csrf_token": CSRF.search(french).group(1), "code": "FA", "date": "31/02/2027"},
+        follow_redirects=True)
+    assert "Invalid date" in page_text(refused)
+    assert len([m for m, _ in remote.applications.calls if m == "enter_decision"]) == 3
