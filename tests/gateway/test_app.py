@@ -126,6 +126,21 @@ def test_every_form_route_refuses_a_post_without_csrf(app):
         assert "session a expiré" in page_text(answer)
 
 
+def test_a_token_of_another_session_or_altered_is_refused_with_a_page(app):
+    fake(app, accounts={"authenticate_candidate": ValidationFailed("bad_credentials")})
+    mine, other = app.test_client(), app.test_client()
+    sent = token(mine)
+    for client, value in ((other, sent), (mine, sent[:-3] + "abc"), (mine, "tok")):
+        answer = client.post("/connexion", data={"csrf_token": value, "login": "a@b.fr",
+                                                  "password": "x"})
+        assert answer.status_code == 400
+        assert "session a expiré" in page_text(answer) and "Traceback" not in page_text(answer)
+    assert mine.post("/connexion", data={"csrf_token": sent, "login": "a@b.fr",
+                                         "password": "x"}).status_code == 401
+    assert mine.post("/connexion", data={"login": "a@b.fr", "password": "x"},
+                     headers={"X-CSRF-Token": sent}).status_code == 401  # a script's header
+
+
 def test_registration_errors_come_back_in_french_and_keep_the_input(app):
     fake(app, accounts={"register_candidate": ValidationFailed(
         "invalid", "bad", {"email_confirm": "email_mismatch", "last_name": "too_long"})})
