@@ -184,6 +184,7 @@ def forget():
     session.clear()
     if lang:
         session["lang"] = lang
+    g.pop("csrf_token", None)  # a form rendered next gets a token of the session left
     g.actor = None
 
 
