@@ -70,14 +70,12 @@ def parse_date_input(text):
     if not text:
         return ""
     try:
-        return date.fromisoformat(text).isoformat() if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else _day_first(text)
-    except ValueError:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return date.fromisoformat(text).isoformat()
+        match = DAY_MONTH_YEAR.fullmatch(text)
+        if not match:
+            return None
+        day, month, year = (int(part) for part in match.groups())
+        return date(year, month, day).isoformat()
+    except ValueError:  # 31/02, month 13...
         return None
-
-
-def _day_first(text):
-    match = DAY_MONTH_YEAR.fullmatch(text)
-    if not match:
-        return None
-    day, month, year = (int(part) for part in match.groups())
-    return date(year, month, day).isoformat()
