@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install browser run test bench loadtest env clean
+.PHONY: install browser run test bench loadtest env clean translations
 
 # -qq: pip's errors only (its warnings are about this machine's pip setup, not the platform)
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -16,6 +16,16 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@touch $@
 
 install: $(VENV)/.installed
+
+CATALOGUE := gateway/translations
+POT       := $(CATALOGUE)/messages.pot
+# -k: lazily translated texts (gateway/labels.py) besides _(), gettext(), pgettext()
+translations: install ## extract the gateway's French texts, update the English catalogue, compile it
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k lazy_gettext -k lazy_pgettext:1c,2 \
+	  --no-location --sort-output -o $(POT) .
+	$(VENV)/bin/pybabel -q update -i $(POT) -d $(CATALOGUE) --no-fuzzy-matching --ignore-obsolete \
+	  --ignore-pot-creation-date --width 100
+	$(VENV)/bin/pybabel compile -d $(CATALOGUE) --statistics
 
 browser:              ## Debian's Chromium, driven by Playwright in the browser tests
 	@test -x $(CHROMIUM) || { \

@@ -2,15 +2,18 @@ import logging
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Flask, g, has_request_context, redirect, request, session
+from flask import (Flask, g, has_request_context, redirect, render_template, request,
+                   session)
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from services.common import logs
 from services.common.breaker import Guards
-from services.common.dates import french_date
+from services.common.dates import file_size, format_date
 
 from . import errors, security, settings
-from .i18n import LANGUAGES, current_language, t
+from .i18n import LANGUAGES, current_language, label, select_locale
 from .rpc import Remote, RpcPool, RpcPoolExhausted
 
 
@@ -25,13 +28,6 @@ def rpc_context():
     if has_request_context() and "request_id" in g:
         return {logs.REQUEST_ID: g.request_id}
     return {logs.REQUEST_ID: logs.new_request_id()}  # outside a request: a fresh one
-
-
-def file_size(value):
-    value = int(value or 0)
-    if value >= 1024 * 1024:
-        return f"{value / 1024 / 1024:.0f} Mo" if value % (1024 * 1024) == 0 else f"{value / 1024 / 1024:.1f} Mo"
-    return f"{value // 1024} Ko"
 
 
 def content_security_policy(cas_url=None):
@@ -73,17 +69,31 @@ def create_app(overrides=None):
     app.extensions["sessions"] = security.SessionCache(app.config["SESSION_CHECK_SECONDS"])
 
     app.before_request(assign_request_id)  # first: a refused request has one too
-    app.before_request(security.check_csrf)
+    # French is the source language (msgids); English is gateway/translations.
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "fr")
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Paris")
+    Babel(app, locale_selector=select_locale)
+    # Every POST, PUT, PATCH and DELETE carries the session's token (the
+    # `csrf_token` field, or an X-CSRF-Token header); templates call csrf_token().
+    # The token lives as long as the session, as a form left open for hours
+    # must still post; no Referer check on HTTPS, which a proxy may rewrite.
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    app.config.setdefault("WTF_CSRF_SSL_STRICT", False)
+    CSRFProtect(app)
     errors.register(app)
+
+    @app.errorhandler(CSRFError)
+    def csrf_refused(exc):
+        return render_template("error.html", message=label("error.csrf")), 400
+
     # a missing value shows as an empty field or cell, never as the text "None"
     app.jinja_env.finalize = lambda value: "" if value is None else value
-    app.jinja_env.filters["date"] = french_date
-    app.jinja_env.filters["datetime"] = lambda v: french_date(v, with_time=True)
-    app.jinja_env.filters["filesize"] = file_size
-    app.jinja_env.filters["role_option"] = lambda role: [role, t(f"role.{role}")]
+    app.jinja_env.filters["date"] = lambda v: format_date(v, current_language())
+    app.jinja_env.filters["datetime"] = lambda v: format_date(v, current_language(), with_time=True)
+    app.jinja_env.filters["filesize"] = lambda v: file_size(v, current_language())
+    app.jinja_env.filters["role_option"] = lambda role: [role, label(f"role.{role}")]
     # globals, not context: imported macros see them too
-    app.jinja_env.globals.update(t=t, csrf_token=security.csrf_token,
-                                 idempotency_key=security.new_idempotency_key)
+    app.jinja_env.globals.update(label=label, idempotency_key=security.new_idempotency_key)
 
     @app.context_processor
     def globals_for_templates():

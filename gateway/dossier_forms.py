@@ -2,11 +2,11 @@
 reference data (`form`): which fields, of which type, required or not,
 offering which list. The gateway adds only words: labels and help texts it
 has a translation for (else the schema's French label), translated choices."""
-from .i18n import FR, t
+from .i18n import LABELS, label
 
 
 def _text(key, default):
-    return t(key) if key in FR else default
+    return label(key) if key in LABELS else default
 
 
 def schema(ref, section):

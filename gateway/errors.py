@@ -2,13 +2,14 @@
 import logging
 
 from flask import render_template
+from flask_babel import gettext as _
 from nameko.exceptions import RpcTimeout
 from werkzeug.exceptions import HTTPException
 
 from services.common.errors import (Conflict, DomainError, Forbidden, NotFound, Unavailable,
                                     ValidationFailed)
 
-from .i18n import error_text, t
+from .i18n import error_text, label
 from .rpc import RpcPoolExhausted
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ def message_for(exc):
 def register(app):
     @app.errorhandler(NotFound)
     def not_found(exc):
-        return render_template("error.html", message=t("error.404")), 404
+        return render_template("error.html", message=_("Cette page n'existe pas ou vous n'y avez pas accès.")), 404
 
     @app.errorhandler(Forbidden)
     def forbidden(exc):
@@ -53,7 +54,7 @@ def register(app):
     @app.errorhandler(HTTPException)
     def http_error(exc):
         key = f"error.{exc.code}"
-        message = t(key) if key in ("error.404", "error.403", "error.413", "error.400") else exc.description
+        message = label(key) if key in ("error.404", "error.403", "error.413", "error.400") else exc.description
         return render_template("error.html", message=message), exc.code
 
     @app.errorhandler(Unavailable)
@@ -66,10 +67,10 @@ def register(app):
             log.warning("unavailable: %s", exc)
         else:
             log.exception("a service did not answer")
-        answer = render_template("error.html", message=t("error.503"))
+        answer = render_template("error.html", message=_("Le service est momentanément indisponible. Réessayez dans quelques instants ; rien de ce que vous aviez enregistré n'est perdu."))
         return answer, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
     @app.errorhandler(Exception)
     def unexpected(exc):
         log.exception("unexpected error")
-        return render_template("error.html", message=t("error.503")), 500
+        return render_template("error.html", message=_("Le service est momentanément indisponible. Réessayez dans quelques instants ; rien de ce que vous aviez enregistré n'est perdu.")), 500

@@ -2,46 +2,26 @@
 every RPC); the gateway refuses early and never renders another's data.
 
 The session cookie is signed, not encrypted: it holds only opaque values (the
-id of a login session kept by accounts, the CSRF token, the language), never
+id of a login session kept by accounts, Flask-WTF's CSRF token, the language), never
 a name or an address. Who is logged in is asked of accounts (check_session)
 at most once per request; a positive answer is kept SESSION_CHECK_SECONDS in
 this process, so a session ended at accounts (logout, new password, new
 address, account deleted, staff user disabled) stops working within that
 time, from a copied cookie too."""
 import functools
-import hmac
 import secrets
 import threading
 import time
 from urllib.parse import urlsplit
 
-from flask import (abort, current_app, flash, g, redirect, render_template, request, session,
-                   url_for)
+from flask import abort, current_app, flash, g, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
 
 from services.common.actors import ANONYMOUS
 from services.common.errors import Forbidden, NotFound
 
-from .i18n import t
-
-CSRF_FIELD = "csrf_token"
-
-
-def csrf_token():
-    if "csrf" not in session:
-        session["csrf"] = secrets.token_urlsafe(32)
-    return session["csrf"]
-
-
-def check_csrf():
-    """before_request: every state-changing request carries the session's token."""
-    if request.method in ("GET", "HEAD", "OPTIONS"):
-        return None
-    sent = request.form.get(CSRF_FIELD) or request.headers.get("X-CSRF-Token") or ""
-    expected = session.get("csrf") or ""
-    if not expected or not hmac.compare_digest(sent, expected):
-        return render_template("error.html", message=t("error.csrf")), 400
-    return None
-
+from .i18n import label
 
 IDEMPOTENCY_FIELD = "idempotency_key"
 IDEMPOTENCY_KEY_MAX = 100
@@ -169,7 +149,8 @@ def login(who):
     if lang:
         session["lang"] = lang
     session.permanent = True
-    csrf_token()
+    g.pop("csrf_token", None)  # Flask-WTF's cache of the token the cleared session had
+    generate_csrf()  # a fresh one, never the one from before the login
     g.actor = who
     _cache().put(sid, who)
 
@@ -203,6 +184,7 @@ def forget():
     session.clear()
     if lang:
         session["lang"] = lang
+    g.pop("csrf_token", None)  # a form rendered next gets a token of the session left
     g.actor = None
 
 
@@ -211,7 +193,7 @@ def candidate_required(view):
     def wrapper(*args, **kwargs):
         who = actor()
         if not who or who.get("kind") != "candidate":
-            flash(t("session.ended" if g.get("session_ended") else "login.required"), "info")
+            flash(label("session.ended" if g.get("session_ended") else "login.required"), "info")
             return redirect(url_for("public.home", next=request.path))
         return view(*args, **kwargs)
     return wrapper
@@ -225,7 +207,7 @@ def staff_required(view):
             if who:  # a candidate on a staff page
                 abort(403)
             if g.get("session_ended"):
-                flash(t("session.ended"), "info")
+                flash(_("Votre session a pris fin (déconnexion, nouveau mot de passe, changement d'adresse mail ou compte désactivé). Reconnectez-vous."), "info")
             return redirect(url_for("staff.login", next=request.path))
         return view(*args, **kwargs)
     return wrapper

@@ -3,13 +3,14 @@ données", account deletion."""
 import json
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from services.common.errors import Conflict, ValidationFailed
 
 from .. import security
 from ..rpc import remote
 from ..errors import field_errors, message_for
-from ..i18n import t
+
 from .public import throttled_message
 
 bp = Blueprint("account", __name__, url_prefix="/compte")
@@ -46,7 +47,7 @@ def identity_refused(exc):
     """The sentence for a missing proof (a CAS login too old, too many wrong
     passwords), None for any other refusal."""
     if exc.code == "reauthentication_required":
-        return t("account.reauth_cas", minutes=(exc.fields or {}).get("minutes") or "10")
+        return _("Par sécurité, reconnectez-vous avec vos identifiants ENT, puis recommencez dans les %(minutes)s minutes.", minutes=(exc.fields or {}).get("minutes") or "10")
     if exc.code == "login_throttled":
         return throttled_message(exc)
     return None
@@ -63,7 +64,7 @@ def change_email():
     except Conflict as exc:
         return page(form, status=429 if exc.code == "login_throttled" else 403,
                     identity_error=identity_refused(exc) or message_for(exc))
-    return page(sent=t("email_change.sent", email=form["email"]))
+    return page(sent=_("Un lien de confirmation a été envoyé à %(email)s. Votre adresse actuelle reste en vigueur jusqu'à la confirmation.", email=form["email"]))
 
 
 @bp.get("/mes-donnees")
@@ -86,18 +87,18 @@ def my_data():
 @bp.post("/supprimer")
 def delete():
     if request.form.get("confirm") != "1":
-        flash(t("account.delete_confirm_needed"), "error")
+        flash(_("Cochez la case pour confirmer la suppression."), "error")
         return redirect(url_for("account.show"))
     try:
         remote().accounts.delete_my_account(me(), *proof())
     except ValidationFailed as exc:  # the current password: missing or wrong
         missing = (exc.fields or {}).get("current_password") == "required"
-        flash(t("account.password_needed") if missing else message_for(exc), "error")
+        flash(_("Saisissez votre mot de passe actuel pour confirmer.") if missing else message_for(exc), "error")
         return redirect(url_for("account.show"))
     except Conflict as exc:
         flash(identity_refused(exc) or message_for(exc), "error")
         return redirect(url_for("account.show", reauth=1)
                         if exc.code == "reauthentication_required" else url_for("account.show"))
     security.forget()  # its sessions went with the account
-    flash(t("account.deleted"), "success")
+    flash(_("Votre compte est supprimé. Un mail de confirmation vous a été envoyé."), "success")
     return redirect(url_for("public.home"))

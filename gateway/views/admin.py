@@ -4,6 +4,7 @@ administrators: the services check again."""
 import secrets
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from services.common.config import SERVICES
 from services.common.errors import Conflict, NotFound, Unavailable, ValidationFailed
@@ -11,7 +12,7 @@ from services.common.errors import Conflict, NotFound, Unavailable, ValidationFa
 from .. import security
 from ..rpc import remote
 from ..errors import field_errors, message_for
-from ..i18n import t
+
 
 bp = Blueprint("admin", __name__, url_prefix="/gestion/admin")
 
@@ -64,9 +65,9 @@ def create_staff():
             remote().accounts.create_staff(security.actor(), form,
                                            idempotency_key=security.idempotency_key())
         except ValidationFailed as exc:
-            errors, message, status = field_errors(exc), t("error.form"), 422
+            errors, message, status = field_errors(exc), _("Le formulaire contient des erreurs : corrigez les champs signalés."), 422
         else:
-            flash(t("admin.staff_created", login=form["login"]), "success")
+            flash(_("Utilisateur %(login)s créé.", login=form["login"]), "success")
             return redirect(url_for("admin.staff_users"))
     return render_template("admin/staff_user.html", form=form, errors=errors, message=message,
                            roles=staff_roles(), creating=True), status
@@ -84,11 +85,11 @@ def edit_staff(staff_id):
         try:
             remote().accounts.update_staff(security.actor(), staff_id, form)
         except ValidationFailed as exc:
-            errors, message, status = field_errors(exc), t("error.form"), 422
+            errors, message, status = field_errors(exc), _("Le formulaire contient des erreurs : corrigez les champs signalés."), 422
         except Conflict as exc:
             message, status = message_for(exc), 409
         else:
-            flash(t("admin.staff_saved"), "success")
+            flash(_("Utilisateur enregistré ; les changements s'appliquent en quelques secondes (désactivé ou nouveau mot de passe : ses sessions sont fermées)."), "success")
             return redirect(url_for("admin.staff_users"))
     return render_template("admin/staff_user.html", form=form, errors=errors, message=message,
                            roles=staff_roles(), creating=False, user=user), status
@@ -123,8 +124,8 @@ def replay_dead_letters(service):
         return redirect(url_for("admin.dead_letters"))
     done = getattr(remote(), service).replay_dead_letters(
         security.actor(), ids, idempotency_key=request.form.get("idempotency_key") or None)
-    flash(t("admin.dead_letters_replayed", count=len(done["replayed"]), service=service),
+    flash(_("%(count)s message(s) rejoué(s) pour %(service)s.", count=len(done["replayed"]), service=service),
           "success")
     if ids is not None and done["missing"]:
-        flash(t("admin.dead_letters_missing", count=len(done["missing"])), "error")
+        flash(_("%(count)s message(s) introuvable(s) : déjà rejoué(s) ou traitement supprimé.", count=len(done["missing"])), "error")
     return redirect(url_for("admin.dead_letters"))

@@ -2,13 +2,14 @@
 import requests
 from flask import (Blueprint, Response, abort, flash, redirect, render_template, request,
                    stream_with_context, url_for)
+from flask_babel import gettext as _
 
 from services.common.errors import Conflict, ValidationFailed
 
 from .. import dossier_forms, security
 from ..rpc import remote, service_down
 from ..errors import field_errors, message_for
-from ..i18n import error_text, t
+from ..i18n import error_text, label
 
 bp = Blueprint("candidate", __name__)
 
@@ -68,7 +69,7 @@ def dossier_section(section):
     data = remote().accounts.get_dossier(me())
     if not (data.get("open") or {}).get(section, True):
         # Sections are filled in order, by URL too.
-        flash(t("dossier.section_not_open"), "error")
+        flash(_("Cette rubrique n'est pas encore accessible : complétez d'abord les rubriques précédentes du dossier (informations personnelles, adresse, baccalauréat)."), "error")
         return redirect(url_for("candidate.dossier"))
     if section == "internal":
         return render_template("candidate/section_internal.html", section=section, dossier=data)
@@ -82,11 +83,11 @@ def dossier_section(section):
         try:
             data = remote().accounts.save_dossier_section(me(), section, form)
         except ValidationFailed as exc:
-            errors, message, status = field_errors(exc), t("error.form"), 422
+            errors, message, status = field_errors(exc), _("Le formulaire contient des erreurs : corrigez les champs signalés."), 422
         except Conflict as exc:
             errors, message, status = field_errors(exc), message_for(exc), 409
         else:
-            flash(t("dossier.saved"), "success")
+            flash(_("Informations enregistrées."), "success")
             if request.form.get("next"):
                 return redirect(following_url(section))
             return redirect(url_for("candidate.dossier"))
@@ -128,11 +129,11 @@ def entry_page(section, entry_id, candidate_id, done_url, reference, **page):
             else:
                 accounts.update_dossier_entry(me(), section, entry_id, form, **owner)
         except ValidationFailed as exc:
-            errors, message, status = field_errors(exc), t("error.form"), 422
+            errors, message, status = field_errors(exc), _("Le formulaire contient des erreurs : corrigez les champs signalés."), 422
         except Conflict as exc:
             message, status = message_for(exc), 409
         else:
-            flash(t("dossier.saved"), "success")
+            flash(_("Informations enregistrées."), "success")
             if request.form.get("next") and page.get("next_url"):
                 return redirect(page["next_url"])
             return redirect(done_url)
@@ -168,7 +169,7 @@ def delete_dossier_entry(slug, entry_id):
     except Conflict as exc:
         flash(message_for(exc), "error")
     else:
-        flash(t("dossier.entry_deleted"), "success")
+        flash(_("Élément supprimé."), "success")
     return redirect(url_for("candidate.dossier_section", section=slug))
 
 
@@ -179,7 +180,7 @@ def refusal_text(code, fields=None):
     limit says which one and its number."""
     fields = fields or {}
     if code == "too_many_applications" and fields.get("scope") in ("centre", "global"):
-        return t(f"apply.limit_{fields['scope']}", limit=fields.get("limit", ""),
+        return label(f"apply.limit_{fields['scope']}", limit=fields.get("limit", ""),
                  centre=fields.get("centre_label") or fields.get("centre", ""))
     return error_text(code)
 
@@ -189,9 +190,9 @@ def short_reason(status):
     reason = (status or {}).get("reason") or "applications_closed"
     fields = (status or {}).get("fields") or {}
     if reason == "too_many_applications" and fields.get("scope") in ("centre", "global"):
-        return t(f"offer.reason.limit_{fields['scope']}", limit=fields.get("limit", ""))
+        return label(f"offer.reason.limit_{fields['scope']}", limit=fields.get("limit", ""))
     key = f"offer.reason.{reason}"
-    return t(key) if key in REASONS else refusal_text(reason, fields)
+    return label(key) if key in REASONS else refusal_text(reason, fields)
 
 
 REASONS = {f"offer.reason.{code}" for code in ("dossier_incomplete", "campaign_not_open",
@@ -241,7 +242,7 @@ def apply():
     except Conflict as exc:
         flash(refusal_text(exc.code, exc.fields), "error")
         return redirect(url_for("candidate.offer"))
-    flash(t("applications.created"), "success")
+    flash(_("Votre candidature est créée. Déposez maintenant vos pièces justificatives."), "success")
     return redirect(url_for("candidate.application", application_id=created["id"]))
 
 
@@ -255,7 +256,7 @@ def application(application_id):
 
 def action_message(exc):
     """A refused command on an application: an archived campaign's says so."""
-    return t("apply.archived") if exc.code == "campaign_archived" else message_for(exc)
+    return _("La campagne de cette candidature est archivée : elle ne peut plus être modifiée.") if exc.code == "campaign_archived" else message_for(exc)
 
 
 def back_to(application_id, message=None, category="success"):
@@ -278,7 +279,7 @@ def do(application_id, command, *args, success=None):
 def upload_piece(application_id, piece_code):
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        return back_to(application_id, t("upload.no_file"), "error")
+        return back_to(application_id, _("Choisissez un fichier."), "error")
     upload.stream.seek(0, 2)
     size = upload.stream.tell()
     upload.stream.seek(0)
@@ -295,20 +296,20 @@ def upload_piece(application_id, piece_code):
                                          idempotency_key=key)
     except (Conflict, ValidationFailed) as exc:
         return back_to(application_id, action_message(exc), "error")
-    return back_to(application_id, t("application.file_uploaded"))
+    return back_to(application_id, _("Fichier déposé."))
 
 
 @bp.post("/candidatures/<int:application_id>/pieces/<piece_code>/supprimer")
 def delete_piece(application_id, piece_code):
     return do(application_id, remote().applications.delete_piece_file, piece_code,
-              success=t("application.file_deleted"))
+              success=_("Fichier supprimé."))
 
 
 @bp.post("/candidatures/<int:application_id>/pieces/<piece_code>/non-concerne")
 def not_concerned(application_id, piece_code):
     value = request.form.get("value") == "1"
     return do(application_id, remote().applications.set_not_concerned, piece_code, value,
-              success=t("dossier.saved"))
+              success=_("Informations enregistrées."))
 
 
 def stream_download(link, attachment=False):
@@ -348,7 +349,7 @@ def transmit_confirm(application_id):
 
 @bp.post("/candidatures/<int:application_id>/transmettre")
 def transmit(application_id):
-    return do(application_id, remote().applications.transmit, success=t("application.transmitted"))
+    return do(application_id, remote().applications.transmit, success=_("Votre candidature est transmise."))
 
 
 @bp.post("/candidatures/<int:application_id>/annuler")
@@ -358,18 +359,18 @@ def cancel(application_id):
                                      idempotency_key=security.idempotency_key())
     except Conflict as exc:
         return back_to(application_id, action_message(exc), "error")
-    flash(t("application.cancelled"), "success")
+    flash(_("Votre candidature est annulée."), "success")
     return redirect(url_for("candidate.applications"))
 
 
 @bp.post("/candidatures/<int:application_id>/confirmer")
 def confirm(application_id):
-    return do(application_id, remote().applications.confirm, success=t("application.confirm"))
+    return do(application_id, remote().applications.confirm, success=_("Confirmation candidature"))
 
 
 @bp.post("/candidatures/<int:application_id>/desister")
 def withdraw(application_id):
-    return do(application_id, remote().applications.withdraw, success=t("application.withdraw"))
+    return do(application_id, remote().applications.withdraw, success=_("Désistement candidature"))
 
 
 @bp.get("/candidatures/<int:application_id>/lettre-admission")

@@ -3,6 +3,7 @@ campaigns, centres, commissions (with their members, kept by accounts),
 formations and their dates, bulk edits, piece definitions, reference lists.
 The services check every role and scope; a refusal is a 403 page."""
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 import requests
 
@@ -10,7 +11,7 @@ from services.common.errors import Conflict, Forbidden, ValidationFailed
 
 from .. import security
 from ..errors import field_errors, message_for
-from ..i18n import t
+
 from ..rpc import optional, remote
 
 bp = Blueprint("catalogue", __name__, url_prefix="/gestion/catalogue")
@@ -72,7 +73,7 @@ def campaigns():
         except ValidationFailed as exc:
             errors, status = field_errors(exc), 422
         else:
-            flash(t("catalogue.saved"), "success")
+            flash(_("Catalogue enregistré."), "success")
             return redirect(url_for("catalogue.campaigns"))
     return render_template("admin/campaigns.html", campaigns=remote().catalog.list_campaigns(me()),
                            form=form, errors=errors), status
@@ -90,7 +91,7 @@ def campaign_action(code, action):
     except Conflict as exc:
         flash(message_for(exc), "error")
     else:
-        flash(t("catalogue.saved"), "success")
+        flash(_("Catalogue enregistré."), "success")
     return redirect(url_for("catalogue.campaigns"))
 
 
@@ -110,7 +111,7 @@ def campaign(code):
             flash(message_for(exc), "error")
             return redirect(url_for("catalogue.campaigns"))
         else:
-            flash(t("catalogue.saved"), "success")
+            flash(_("Catalogue enregistré."), "success")
             return redirect(url_for("catalogue.campaigns"))
     return render_template("admin/campaign.html", campaign=current, form=form,
                            errors=errors), status
@@ -136,7 +137,7 @@ def centres():
         except ValidationFailed as exc:
             errors, status = field_errors(exc), 422
         else:
-            flash(t("catalogue.saved"), "success")
+            flash(_("Catalogue enregistré."), "success")
             return redirect(url_for("catalogue.centre", code=saved["code"]))
     return render_template("admin/centres.html", centres=remote().catalog.list_centres(me()),
                            form=form, errors=errors, MB=MB), status
@@ -155,7 +156,7 @@ def centre(code):
         except ValidationFailed as exc:
             errors, status = field_errors(exc), 422
         else:
-            flash(t("catalogue.saved"), "success")
+            flash(_("Catalogue enregistré."), "success")
             return redirect(url_for("catalogue.centres"))
     return render_template("admin/centre.html", form=form, errors=errors), status
 
@@ -182,9 +183,9 @@ def bulk():
         done = remote().catalog.bulk_update_formations(me(), codes, changes)
     except ValidationFailed as exc:
         problems = [f"{field} : {message}" for field, message in field_errors(exc).items()]
-        flash(t("catalogue.bulk_refused") + " " + " · ".join(problems), "error")
+        flash(_("Rien n'a été modifié :") + " " + " · ".join(problems), "error")
     else:
-        flash(t("catalogue.bulk_done", n=done["updated"]), "success")
+        flash(_("%(n)s formation(s) modifiée(s).", n=done["updated"]), "success")
     return redirect(url_for("catalogue.formations"))
 
 
@@ -205,7 +206,7 @@ def formation(code=None):
         except ValidationFailed as exc:
             errors, status = field_errors(exc), 422
         else:
-            flash(t("catalogue.saved"), "success")
+            flash(_("Catalogue enregistré."), "success")
             return redirect(url_for("catalogue.formation", code=saved["code"]))
     commissions = [[c["code"], f"{c['code']} – {c['label']}"] for c in catalog.list_commissions(me())]
     # the active diploma levels, proposed (and required by the catalog once there are some)
@@ -268,7 +269,7 @@ def pieces():
             flash(message_for(exc), "error")
             status = 409
         else:
-            flash(t("catalogue.saved"), "success")
+            flash(_("Catalogue enregistré."), "success")
             return redirect(url_for("catalogue.pieces"))
     return render_template("admin/pieces.html", pieces=remote().catalog.list_pieces(me()),
                            form=form, errors=errors), status
@@ -292,7 +293,7 @@ def piece(piece_id):
             flash(message_for(exc), "error")
             status = 409
         else:
-            flash(t("catalogue.saved"), "success")
+            flash(_("Catalogue enregistré."), "success")
             return redirect(url_for("catalogue.pieces"))
     return render_template("admin/piece.html", piece=current, form=form, errors=errors), status
 
@@ -304,7 +305,7 @@ def delete_piece(piece_id):
     except Conflict as exc:
         flash(message_for(exc), "error")
         return redirect(url_for("catalogue.piece", piece_id=piece_id))
-    flash(t("catalogue.piece_deleted"), "success")
+    flash(_("Pièce supprimée."), "success")
     return redirect(url_for("catalogue.pieces"))
 
 
@@ -329,7 +330,7 @@ def commissions():
         except ValidationFailed as exc:
             errors, status = field_errors(exc), 422
         else:
-            flash(t("catalogue.saved"), "success")
+            flash(_("Catalogue enregistré."), "success")
             return redirect(url_for("catalogue.commission", code=saved["code"]))
     return render_template("admin/commissions.html",
                            commissions=remote().catalog.list_commissions(me()),
@@ -380,7 +381,7 @@ def commission(code):
         except ValidationFailed as exc:
             errors, status = field_errors(exc), 422
         else:
-            flash(t("catalogue.saved"), "success")
+            flash(_("Catalogue enregistré."), "success")
             return redirect(url_for("catalogue.commission", code=code))
     return commission_page(current, form, errors, None, {}, status)
 
@@ -394,7 +395,7 @@ def commission_members(code):
         remote().accounts.set_commission_members(me(), code, members_from(members_form["members"]))
     except ValidationFailed as exc:
         return commission_page(current, dict(current), {}, members_form, field_errors(exc), 422)
-    flash(t("catalogue.members_saved"), "success")
+    flash(_("Membres de la commission enregistrés."), "success")
     return redirect(url_for("catalogue.commission", code=code))
 
 
@@ -413,7 +414,7 @@ def reference_list(kind):
         except ValidationFailed as exc:
             errors, status = field_errors(exc), 422
         else:
-            flash(t("catalogue.saved"), "success")
+            flash(_("Catalogue enregistré."), "success")
             return redirect(url_for("catalogue.reference_list", kind=kind))
     return render_template("admin/reference_list.html", kind=kind,
                            items=remote().catalog.list_reference(me(), kind, include_inactive=True),
@@ -432,7 +433,7 @@ def reference_item_state(kind, code, action):
     remote().catalog.save_reference_item(me(), kind, {
         **{k: item.get(k) for k in ("code", "label", "colour", "order")},
         "active": "1" if action == "activer" else "0"})
-    flash(t("catalogue.saved"), "success")
+    flash(_("Catalogue enregistré."), "success")
     return redirect(url_for("catalogue.reference_list", kind=kind))
 
 
@@ -443,5 +444,5 @@ def delete_formation(code):
     except Conflict as exc:
         flash(message_for(exc), "error")
         return redirect(url_for("catalogue.formation", code=code))
-    flash(t("catalogue.deleted"), "success")
+    flash(_("Formation supprimée."), "success")
     return redirect(url_for("catalogue.formations"))

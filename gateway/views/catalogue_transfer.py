@@ -3,11 +3,12 @@
 pieces as CSV or XLSX. The catalog service checks every line, role and scope;
 this page reads and writes the files and shows every error with its line."""
 from flask import Blueprint, Response, abort, render_template, request
+from flask_babel import gettext
 
 from services.common.errors import NotFound, ValidationFailed
 
 from .. import security
-from ..i18n import error_text, t
+from ..i18n import error_text, label
 from ..rpc import remote
 from ..tabular import UnreadableFile, read, write
 
@@ -63,11 +64,11 @@ def import_file(kind):
     upload = request.files.get("file")
     dry_run = request.form.get("dry_run") == "1"
     if upload is None or not upload.filename:
-        return page(422, kind=kind, problem=t("upload.no_file"))
+        return page(422, kind=kind, problem=gettext("Choisissez un fichier."))
     try:
         rows = read(upload.filename, upload.read())
     except UnreadableFile as exc:
-        return page(422, kind=kind, problem=t(f"catalogue.unreadable.{exc}"))
+        return page(422, kind=kind, problem=label(f"catalogue.unreadable.{exc}"))
     try:
         # a check changes nothing: only a real import is protected from a resend
         done = remote().catalog.import_catalogue(
@@ -76,7 +77,7 @@ def import_file(kind):
     except ValidationFailed as exc:
         errors = line_errors(exc)
         return page(422, kind=kind, errors=errors, filename=upload.filename,
-                    problem=t("transfer.refused", n=len(errors)))
+                    problem=gettext("Import refusé, rien n'a changé : %(n)s erreur(s).", n=len(errors)))
     except NotFound as exc:  # no active campaign to put formations in
         return page(409, kind=kind, filename=upload.filename, problem=error_text(exc.code))
     changes = done.get("changes") or []

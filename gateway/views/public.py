@@ -5,15 +5,16 @@ from urllib.parse import urlencode
 
 from flask import (Blueprint, current_app, flash, redirect, render_template, request, session,
                    url_for)
+from flask_babel import gettext as _
 
 from services.common.actors import ANONYMOUS
+from services.common.dates import format_date
 from services.common.errors import Conflict, NotFound, ValidationFailed
 
 from .. import security
 from ..rpc import remote
 from ..errors import field_errors
-from ..i18n import error_text
-from ..i18n import current_language, t
+from ..i18n import current_language, error_text, label
 
 bp = Blueprint("public", __name__)
 
@@ -33,7 +34,7 @@ def login():
             form["login"], request.form.get("password", ""), security.client_address())
     except ValidationFailed:
         return render_template("public/home.html", form=form, errors={},
-                               login_error=t("login.failed")), 401
+                               login_error=_("Utilisateur ou mot de passe incorrect.")), 401
     except Conflict as exc:  # login_throttled, campaign_closed
         if exc.code == "campaign_closed":
             return render_template("public/home.html", form=form, errors={},
@@ -46,24 +47,24 @@ def login():
 
 def throttled_message(exc):
     seconds = (exc.fields or {}).get("retry_after") or "1"
-    return t("login.throttled", seconds=seconds)
+    return _("Trop de tentatives de connexion. Réessayez dans %(seconds)s secondes.", seconds=seconds)
 
 
 def closed_message(exc):
     """The campaign's last login day, as the user reads dates."""
     day = (exc.fields or {}).get("login_until") or ""
     try:
-        shown = date.fromisoformat(day).strftime("%d/%m/%Y")
+        shown = format_date(date.fromisoformat(day), current_language())
     except ValueError:
         return error_text(exc.code)
-    return t("login.campaign_closed", date=shown)
+    return _("La campagne de candidatures est close : la connexion n'est plus possible après le %(date)s.", date=shown)
 
 
 @bp.post("/deconnexion")
 def logout():
     through_cas = (security.actor() or {}).get("origin") == "cas"
     security.logout()
-    flash(t("logout.done"), "info")
+    flash(_("Vous êtes déconnecté."), "info")
     cas = current_app.config.get("CAS_URL")
     if through_cas and cas:  # end the single sign-on session too
         home = (current_app.config.get("PUBLIC_URL") or request.host_url.rstrip("/")) + "/"
@@ -87,7 +88,7 @@ def register():
         except Conflict as exc:  # registration_throttled
             seconds = int((exc.fields or {}).get("retry_after") or 60)
             return render_template("public/register.html", form=form, errors={},
-                                   message=t("register.throttled",
+                                   message=_("Trop de comptes demandés depuis votre connexion. Réessayez dans %(minutes)s minutes.",
                                              minutes=max(1, -(-seconds // 60)))), 429
         # The same page whether or not the address already had an account.
         return render_template("public/registered.html", email=form["email"])
@@ -101,7 +102,7 @@ def activate(token):
             done = remote().accounts.activate_account(security.caller(),
                 token, request.form.get("password", ""), request.form.get("password_confirm", ""),
                 idempotency_key=security.idempotency_key())
-            flash(t("activate.done", dossier_number=done["dossier_number"]), "success")
+            flash(_("Votre compte est activé. Votre numéro de dossier est %(dossier_number)s : connectez-vous avec ce numéro ou votre adresse mail.", dossier_number=done["dossier_number"]), "success")
             return redirect(url_for("public.home"))
         remote().accounts.check_activation_token(security.caller(), token)
     except ValidationFailed as exc:
@@ -126,7 +127,7 @@ def neutral_flow(request_link, title_key, help_key, done_key):
             return render_template("public/email_flow.html", form=form,
                                    errors=field_errors(exc), **page), 422
         # The same words whether or not an account uses this address.
-        return render_template("public/email_flow.html", form={}, errors={}, done=t(done_key),
+        return render_template("public/email_flow.html", form={}, errors={}, done=label(done_key),
                                **page)
     return render_template("public/email_flow.html", form=form, errors=errors, **page)
 
@@ -151,7 +152,7 @@ def reset_password(token):
                 token, request.form.get("password", ""), request.form.get("password_confirm", ""),
                 idempotency_key=security.idempotency_key())
             return render_template("public/reset.html", token=token, errors={},
-                                   done=t("reset.done", dossier_number=done["dossier_number"]))
+                                   done=_("Votre mot de passe est changé. Votre numéro de dossier est %(dossier_number)s : connectez-vous avec ce numéro ou votre adresse mail.", dossier_number=done["dossier_number"]))
         remote().accounts.check_reset_token(security.caller(), token)
     except ValidationFailed as exc:
         return render_template("public/reset.html", token=token, errors=field_errors(exc)), 422
@@ -173,7 +174,7 @@ def confirm_email(token):
                 idempotency_key=security.idempotency_key())
             security.refresh()
             return render_template("public/confirm_email.html", token=token,
-                                   done=t("email_change.done", email=done["email"]))
+                                   done=_("Votre adresse mail est désormais %(email)s.", email=done["email"]))
         pending = remote().accounts.check_email_token(security.caller(), token)
     except ValidationFailed as exc:
         return render_template("public/confirm_email.html", token=token,
@@ -206,7 +207,7 @@ def refuse_email_change(token):
                 return render_template("public/refuse_email.html", **page), 422
             security.refresh()  # this browser's session of the account has ended too
             return render_template("public/refuse_email.html", **page,
-                                   done=t("email_refusal.done", email=done["email"]))
+                                   done=_("C'est fait : l'adresse de votre compte est %(email)s et toutes les sessions ouvertes sur votre compte sont fermées. Vous pouvez vous reconnecter.", email=done["email"]))
         page["change"] = accounts.check_email_refusal(ANONYMOUS, token)
     except (NotFound, Conflict) as exc:  # unknown, used or expired link; former address taken
         return render_template("public/refuse_email.html", **page,
@@ -228,7 +229,7 @@ def cas_service_url():
 def cas_login():
     cas = current_app.config.get("CAS_URL")
     if not cas:
-        flash(t("cas.disabled"), "error")
+        flash(_("La connexion avec les identifiants ENT n'est pas disponible sur cette plateforme : créez un compte candidat."), "error")
         return redirect(url_for("public.home"))
     back = security.safe_next("")
     if back:  # e.g. the account page, after a login asked for again
@@ -240,7 +241,7 @@ def cas_login():
 def cas_return():
     ticket = request.args.get("ticket", "")
     if not ticket:
-        flash(t("err.cas_ticket_invalid"), "error")
+        flash(_("La connexion avec vos identifiants ENT a échoué : réessayez."), "error")
         return redirect(url_for("public.home"))
     try:
         who = remote().accounts.authenticate_cas(security.caller(), ticket, cas_service_url())

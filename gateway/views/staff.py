@@ -1,12 +1,15 @@
 """The staff review portal (/gestion): list, detail, pieces, status, decisions."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
+from services.common.dates import parse_date_input
 from services.common.errors import Conflict, ValidationFailed
 
 from .. import security
 from ..rpc import remote
 from ..errors import message_for
-from ..i18n import t
+from ..i18n import error_text
+
 from .candidate import stream_download
 from .public import throttled_message
 
@@ -36,7 +39,7 @@ def login():
                 security.caller(),
                 form["login"], request.form.get("password", ""), security.client_address())
         except ValidationFailed:
-            error, status = t("login.failed"), 401
+            error, status = _("Utilisateur ou mot de passe incorrect."), 401
         except Conflict as exc:  # login_throttled
             error, status = throttled_message(exc), 429
         else:
@@ -82,7 +85,7 @@ def do(application_id, command, *args):
         command(me(), application_id, *args, idempotency_key=security.idempotency_key())
     except (Conflict, ValidationFailed) as exc:
         return back_to(application_id, message_for(exc), "error")
-    return back_to(application_id, t("staff.saved"))
+    return back_to(application_id, _("Modification enregistrée."))
 
 
 @bp.get("/candidatures/<int:application_id>/pieces/<piece_code>")
@@ -106,6 +109,10 @@ def set_file_status(application_id):
 def enter_decision(application_id):
     data = {k: request.form.get(k, "").strip() for k in DECISION_FIELDS}
     data = {k: v for k, v in data.items() if v}
+    if "date" in data:  # typed as the page's hint says (22/11/2026), or ISO from a date picker
+        data["date"] = parse_date_input(data["date"])
+        if data["date"] is None:
+            return back_to(application_id, error_text("invalid_date"), "error")
     return do(application_id, remote().applications.enter_decision, request.form.get("code", ""), data)
 
 

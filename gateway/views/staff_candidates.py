@@ -3,13 +3,14 @@ the candidate's whole dossier with its history of corrections, mails and
 applications; corrections, an account on the candidate's behalf, a new
 activation link, deletion. The accounts service checks role and scope again."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from services.common.errors import Conflict, ValidationFailed
 
 from .. import dossier_forms, security
 from ..rpc import optional, remote
 from ..errors import field_errors, message_for
-from ..i18n import current_language, t
+from ..i18n import current_language
 from .candidate import SECTION_OF_SLUG, SLUGS, entry_page, render_section
 
 bp = Blueprint("staff_candidates", __name__, url_prefix="/gestion/candidats")
@@ -55,7 +56,7 @@ def create():
         except ValidationFailed as exc:
             errors, status = field_errors(exc), 422
         else:
-            flash(t("staff_candidates.created", email=form["email"]), "success")
+            flash(_("Compte créé : le lien d'activation a été envoyé à %(email)s.", email=form["email"]), "success")
             return redirect(url_for("staff_candidates.show", candidate_id=done["candidate_id"]))
     return render_template("staff/candidates/create.html", form=form, errors=errors), status
 
@@ -95,17 +96,17 @@ def edit_section(candidate_id, slug):
         try:
             remote().accounts.save_dossier_section(me(), section, form, candidate_id=candidate_id)
         except ValidationFailed as exc:
-            errors, message, status = field_errors(exc), t("error.form"), 422
+            errors, message, status = field_errors(exc), _("Le formulaire contient des erreurs : corrigez les champs signalés."), 422
         except Conflict as exc:
             errors, message, status = field_errors(exc), message_for(exc), 409
         else:
-            flash(t("staff_candidates.saved"), "success")
+            flash(_("Modification enregistrée."), "success")
             return redirect(url_for("staff_candidates.show", candidate_id=candidate_id))
     # staff correct every field, read-only ones included
     editable = {**data, "readonly": {}, "personal_locked": False}
     return render_section(section, editable, form, errors, message, status, reference,
                           layout=LAYOUT,
-                          next_url=None, back_label=t("staff_candidates.back"),
+                          next_url=None, back_label=_("Fiche du candidat"),
                           back_url=url_for("staff_candidates.show", candidate_id=candidate_id))
 
 
@@ -116,7 +117,7 @@ def entries(candidate_id, section, entry_id=None, reference=None):
                       next_url=None,
                       list_url=url_for("staff_candidates.edit_section", candidate_id=candidate_id,
                                        slug=SLUGS[section]),
-                      back_label=t("staff_candidates.back"), back_url=back)
+                      back_label=_("Fiche du candidat"), back_url=back)
 
 
 @bp.route("/<int:candidate_id>/dossier/<slug>/<entry_id>", methods=["GET", "POST"])
@@ -134,7 +135,7 @@ def delete_entry(candidate_id, slug, entry_id):
     if not dossier_forms.is_list(remote().accounts.reference_data(me()), section):
         abort(404)
     remote().accounts.delete_dossier_entry(me(), section, entry_id, candidate_id=candidate_id)
-    flash(t("staff_candidates.saved"), "success")
+    flash(_("Modification enregistrée."), "success")
     return redirect(url_for("staff_candidates.show", candidate_id=candidate_id))
 
 
@@ -146,15 +147,15 @@ def resend_activation(candidate_id):
     except Conflict as exc:
         flash(message_for(exc), "error")
     else:
-        flash(t("staff_candidates.activation_sent"), "success")
+        flash(_("Un nouveau lien d'activation a été envoyé au candidat."), "success")
     return redirect(url_for("staff_candidates.show", candidate_id=candidate_id))
 
 
 @bp.post("/<int:candidate_id>/supprimer")
 def delete(candidate_id):
     if request.form.get("confirm") != "1":
-        flash(t("account.delete_confirm_needed"), "error")
+        flash(_("Cochez la case pour confirmer la suppression."), "error")
         return redirect(url_for("staff_candidates.show", candidate_id=candidate_id))
     remote().accounts.delete_account(me(), candidate_id)
-    flash(t("staff_candidates.deleted"), "success")
+    flash(_("Compte supprimé."), "success")
     return redirect(url_for("staff_candidates.search"))

@@ -9,7 +9,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader
 
 from services.common.config import env, public_url
-from services.common.dates import french_date
+from services.common.dates import format_date
 from services.common.text import without_controls
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -40,10 +40,11 @@ def _environment_for(lang):
     environment = Environment(loader=FileSystemLoader(str(TEMPLATES)),
                               keep_trailing_newline=True, autoescape=False,  # plain-text mails
                               finalize=_printable)
-    environment.filters["date"] = french_date
+    # the mail's language, as the same date reads in a page (services.common.dates)
+    environment.filters["date"] = lambda v: format_date(v, lang)
     environment.filters["lines"] = lambda v: Lines(v) if isinstance(v, str) else v
-    environment.filters["datetime"] = lambda v: french_date(
-        v, with_time=True, time_separator=TIME_SEPARATOR[lang])
+    environment.filters["datetime"] = lambda v: format_date(
+        v, lang, with_time=True, time_separator=TIME_SEPARATOR[lang])
     return environment
 
 

@@ -8,9 +8,8 @@ from services.accounts.dossier.form_schema import choice_lists, form_schema
 from services.common.actors import ANONYMOUS, STAFF_ROLES
 from services.common.errors import Conflict, NotFound, ValidationFailed
 from gateway import create_app
-from tests.gateway.test_app import (CANDIDATE, CSRF, SESSIONS, app, fake,  # noqa: F401
-                                    login_candidate,
-                                    page_text, token)
+from tests.gateway.test_app import (CANDIDATE, CSRF, SESSIONS, TOK, app, fake,  # noqa: F401
+                                    login_candidate, page_text, signed, token)
 
 DOSSIER = {"candidate": {"id": 7, "dossier_number": "22PB7Y36", "email": "a@b.fr"},
            "personal": {"birth_name": "Martin", "first_name": "Léa", "civility": "MME"},
@@ -101,7 +100,7 @@ def test_cas_login_redirects_to_cas_and_the_ticket_comes_back(app):
 
 def session_token(client):
     with client.session_transaction() as session:
-        return session["csrf"]
+        return signed(session["csrf_token"])
 
 
 def test_cas_errors_come_back_home_with_a_message(app):
@@ -125,17 +124,17 @@ def test_account_page_email_change_data_and_deletion(app):
     client = app.test_client()
     login_candidate(client)
     assert "Télécharger mes données" in page_text(client.get("/compte"))
-    sent = client.post("/compte/email", data={"csrf_token": "tok", "email": "n@b.fr",
+    sent = client.post("/compte/email", data={"csrf_token": TOK, "email": "n@b.fr",
                                               "email_confirm": "n@b.fr"})
     assert "n@b.fr" in page_text(sent)
     download = client.get("/compte/mes-donnees")
     assert "attachment" in download.headers["Content-Disposition"]
     data = json.loads(download.get_data(as_text=True))
     assert set(data) >= {"account", "dossier", "applications", "mails", "files"}
-    unconfirmed = client.post("/compte/supprimer", data={"csrf_token": "tok"})
+    unconfirmed = client.post("/compte/supprimer", data={"csrf_token": TOK})
     assert unconfirmed.status_code == 302
     assert "delete_my_account" not in [c[0] for c in remote.accounts.calls]
-    client.post("/compte/supprimer", data={"csrf_token": "tok", "confirm": "1",
+    client.post("/compte/supprimer", data={"csrf_token": TOK, "confirm": "1",
                                            "current_password": "P"})
     assert remote.accounts.calls[-1][0] == "delete_my_account"
     with client.session_transaction() as session:
@@ -147,7 +146,7 @@ def test_account_with_a_transmitted_application_is_not_deleted(app):
         "account_has_transmitted", "no")})
     client = app.test_client()
     login_candidate(client)
-    answer = client.post("/compte/supprimer", data={"csrf_token": "tok", "confirm": "1"},
+    answer = client.post("/compte/supprimer", data={"csrf_token": TOK, "confirm": "1"},
                          follow_redirects=True)
     assert "doit être demandée à la scolarité" in page_text(answer)
 
@@ -163,7 +162,7 @@ def test_the_dossier_shows_seven_sections_and_keeps_read_only_fields_out(app):
         assert label in overview
     form = client.get("/dossier/personal").get_data(as_text=True)
     assert 'id="birth_name" name="birth_name" type="text" value="Martin" required disabled' in form
-    client.post("/dossier/personal", data={"csrf_token": "tok", "birth_name": "Autre",
+    client.post("/dossier/personal", data={"csrf_token": TOK, "birth_name": "Autre",
                                            "first_name": "X", "civility": "M"})
     _, (_, section, posted) = remote.accounts.calls[-1]
     assert section == "personal" and "birth_name" not in posted and posted["civility"] == "M"
@@ -178,19 +177,19 @@ def test_list_sections_add_edit_and_delete_entries(app):
     login_candidate(client)
     listed = page_text(client.get("/dossier/cursus-externe"))
     assert "Licence de physique" in listed and "Oui" in listed
-    client.post("/dossier/cursus-externe", data={"csrf_token": "tok", "year": "2023",
+    client.post("/dossier/cursus-externe", data={"csrf_token": TOK, "year": "2023",
                                                  "label": "Master"})
     method, (_, section, data) = remote.accounts.calls[-1]
     assert (method, section, data["label"]) == ("add_dossier_entry", "external", "Master")
-    client.post("/dossier/cursus-externe/e1", data={"csrf_token": "tok", "label": "Licence"})
+    client.post("/dossier/cursus-externe/e1", data={"csrf_token": TOK, "label": "Licence"})
     assert remote.accounts.calls[-1][0] == "update_dossier_entry"
     assert remote.accounts.calls[-1][1][2] == "e1"
-    client.post("/dossier/cursus-externe/e1/supprimer", data={"csrf_token": "tok"})
+    client.post("/dossier/cursus-externe/e1/supprimer", data={"csrf_token": TOK})
     assert remote.accounts.calls[-1] == ("delete_dossier_entry", (CANDIDATE, "external", "e1"))
     assert client.get("/dossier/cursus-externe/zzz").status_code == 404
     fake(app, accounts={"get_dossier": DOSSIER, "reference_data": REFERENCE,
                         "add_dossier_entry": Conflict("section_locked", "no")})
-    locked = client.post("/dossier/stages", data={"csrf_token": "tok", "year": "2023"})
+    locked = client.post("/dossier/stages", data={"csrf_token": TOK, "year": "2023"})
     assert locked.status_code == 409
 
 
@@ -230,7 +229,7 @@ def test_confirming_an_email_link_names_the_session_to_keep_and_asks_who_is_ther
         mine = session["sid"]
     client.get("/")  # known before the change
     order.clear()
-    done = client.post("/compte/email/tok", data={"csrf_token": "tok"})
+    done = client.post("/compte/email/tok", data={"csrf_token": TOK})
     assert "mine@b.fr" in page_text(done)
     assert ("confirm_email_change", (CANDIDATE, "tok", mine)) in remote.accounts.calls
     # who is there is asked after the change (the page shows the new address), then

@@ -3,7 +3,7 @@ import pytest
 
 from services.common.errors import Conflict, NotFound, ValidationFailed
 from tests.gateway.test_account_pages import REFERENCE
-from tests.gateway.test_app import app, fake, login_candidate, page_text  # noqa: F401
+from tests.gateway.test_app import TOK, app, fake, login_candidate, page_text  # noqa: F401
 from tests.gateway.test_staff_candidates import as_staff
 
 USER = {"id": 4, "login": "gestion.sci", "display_name": "Gestion Sciences", "email": None,
@@ -29,7 +29,7 @@ def test_only_administrators_reach_administration(app, role):
     as_staff(client, role, ["SCI"])
     assert client.get("/gestion/admin/utilisateurs").status_code == 403
     assert client.post("/gestion/admin/utilisateurs/nouveau",
-                       data={"csrf_token": "tok"}).status_code == 403
+                       data={"csrf_token": TOK}).status_code == 403
     assert "Administration" not in page_text(client.get("/gestion/candidats"))
 
 
@@ -48,7 +48,7 @@ def test_an_admin_lists_creates_and_edits_staff(app):
     listing = page_text(client.get("/gestion/admin/utilisateurs"))
     assert "gestion.sci" in listing and "Gestionnaire de centre" in listing
     created = client.post("/gestion/admin/utilisateurs/nouveau", data={
-        "csrf_token": "tok", "login": "jury", "display_name": "Jury", "role": "committee",
+        "csrf_token": TOK, "login": "jury", "display_name": "Jury", "role": "committee",
         "commissions": "SCI-INFO", "presides": "SCI-INFO", "password": "Jury-2027-pass!",
         "active": "1"})
     assert created.status_code == 302
@@ -56,7 +56,7 @@ def test_an_admin_lists_creates_and_edits_staff(app):
     assert method == "create_staff" and data["commissions"] == "SCI-INFO" and data["active"] == "1"
     edit = page_text(client.get("/gestion/admin/utilisateurs/4"))
     assert 'value="SCI"' in edit
-    client.post("/gestion/admin/utilisateurs/4", data={"csrf_token": "tok", "display_name": "X",
+    client.post("/gestion/admin/utilisateurs/4", data={"csrf_token": TOK, "display_name": "X",
                                                        "role": "readonly"})
     method, (_, staff_id, data) = remote.accounts.calls[-1]
     assert (method, staff_id, data["login"], data["active"]) == ("update_staff", 4, "gestion.sci", "0")
@@ -68,9 +68,9 @@ def test_refusals_are_shown_on_the_form(app):
              update_staff=Conflict("cannot_demote_self", "x"))
     client = app.test_client()
     as_staff(client, "admin")
-    bad = client.post("/gestion/admin/utilisateurs/nouveau", data={"csrf_token": "tok"})
+    bad = client.post("/gestion/admin/utilisateurs/nouveau", data={"csrf_token": TOK})
     assert bad.status_code == 422 and "Centre de candidature inconnu" in page_text(bad)
-    own = client.post("/gestion/admin/utilisateurs/4", data={"csrf_token": "tok"})
+    own = client.post("/gestion/admin/utilisateurs/4", data={"csrf_token": TOK})
     assert own.status_code == 409 and "vos propres droits" in page_text(own)
 
 

@@ -4,6 +4,7 @@ import re
 import secrets
 
 import pytest
+from itsdangerous import URLSafeTimedSerializer
 
 from gateway import create_app
 from services.accounts.staff.capabilities import capabilities
@@ -109,11 +110,21 @@ def token(client, path="/"):
     return CSRF.search(client.get(path).get_data(as_text=True)).group(1)
 
 
+def signed(raw, secret="test"):
+    """What a page's form carries for the session's CSRF token `raw` (Flask-WTF
+    signs it with the app's SECRET_KEY)."""
+    return URLSafeTimedSerializer(secret, salt="wtf-csrf-token").dumps(raw)
+
+
+# The form token of a browser logged in by login_as.
+TOK = signed("tok")
+
+
 def login_as(client, who):
-    """The browser of someone logged in: its cookie holds a session id only."""
+    """The browser of someone logged in: its cookie holds a session id and its CSRF token."""
     with client.session_transaction() as session:
         session["sid"] = opened(who)["session_id"]
-        session["csrf"] = "tok"
+        session["csrf_token"] = "tok"
 
 
 def login_candidate(client):
@@ -129,6 +140,21 @@ def test_every_form_route_refuses_a_post_without_csrf(app):
         answer = client.post(path, data={})
         assert answer.status_code == 400, path
         assert "session a expiré" in page_text(answer)
+
+
+def test_a_token_of_another_session_or_altered_is_refused_with_a_page(app):
+    fake(app, accounts={"authenticate_candidate": ValidationFailed("bad_credentials")})
+    mine, other = app.test_client(), app.test_client()
+    sent = token(mine)
+    for client, value in ((other, sent), (mine, sent[:-3] + "abc"), (mine, "tok")):
+        answer = client.post("/connexion", data={"csrf_token": value, "login": "a@b.fr",
+                                                  "password": "x"})
+        assert answer.status_code == 400
+        assert "session a expiré" in page_text(answer) and "Traceback" not in page_text(answer)
+    assert mine.post("/connexion", data={"csrf_token": sent, "login": "a@b.fr",
+                                         "password": "x"}).status_code == 401
+    assert mine.post("/connexion", data={"login": "a@b.fr", "password": "x"},
+                     headers={"X-CSRF-Token": sent}).status_code == 401  # a script's header
 
 
 def test_registration_errors_come_back_in_french_and_keep_the_input(app):
@@ -173,7 +199,7 @@ def test_a_refused_command_is_a_message_on_the_page(app):
     fake(app, applications={"transmit": Conflict("already_transmitted", "twice")})
     client = app.test_client()
     login_candidate(client)
-    answer = client.post("/candidatures/5/transmettre", data={"csrf_token": "tok"},
+    answer = client.post("/candidatures/5/transmettre", data={"csrf_token": TOK},
                          follow_redirects=False)
     assert answer.status_code == 302
     with client.session_transaction() as session:

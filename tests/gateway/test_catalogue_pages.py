@@ -1,6 +1,6 @@
 """Catalogue administration pages with the catalog service faked."""
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from tests.gateway.test_app import app, fake, login_candidate, page_text  # noqa: F401
+from tests.gateway.test_app import TOK, app, fake, login_candidate, page_text  # noqa: F401
 from tests.gateway.test_staff_candidates import as_staff
 
 CAMPAIGN = {"code": "2027", "label": "Campagne 2027", "start": "2026-10-01", "end": "2027-09-30",
@@ -50,13 +50,13 @@ def test_campaigns_page_and_actions(app):
     as_staff(client, "admin")
     page = page_text(client.get("/gestion/catalogue/campagnes"))
     assert "Campagne 2027" in page and "Archiver" in page
-    client.post("/gestion/catalogue/campagnes/2027/archiver", data={"csrf_token": "tok"})
+    client.post("/gestion/catalogue/campagnes/2027/archiver", data={"csrf_token": TOK})
     assert remote.catalog.calls[-1][0] == "archive_campaign"
     catalog(app, save_campaign=ValidationFailed("invalid", "x", {"end": "date_order"}))
-    bad = client.post("/gestion/catalogue/campagnes", data={"csrf_token": "tok", "code": "2028"})
+    bad = client.post("/gestion/catalogue/campagnes", data={"csrf_token": TOK, "code": "2028"})
     assert bad.status_code == 422 and "suivre la précédente" in page_text(bad)
     catalog(app, activate_campaign=Conflict("campaign_archived", "x"))
-    refused = client.post("/gestion/catalogue/campagnes/2026/activer", data={"csrf_token": "tok"},
+    refused = client.post("/gestion/catalogue/campagnes/2026/activer", data={"csrf_token": TOK},
                           follow_redirects=True)
     assert "archivée" in page_text(refused)
 
@@ -67,14 +67,14 @@ def test_formations_bulk_edit_sends_the_selection(app):
     as_staff(client, "manager", ["SCI"])
     assert "MINFO1" in page_text(client.get("/gestion/catalogue/formations"))
     client.post("/gestion/catalogue/formations/lot", data={
-        "csrf_token": "tok", "formation": ["MINFO1"], "date_close": "2027-04-20", "enabled": "0"})
+        "csrf_token": TOK, "formation": ["MINFO1"], "date_close": "2027-04-20", "enabled": "0"})
     method, (_, codes, changes) = remote.catalog.calls[-1]
     assert (method, codes, changes["date_close"], changes["enabled"]) == (
         "bulk_update_formations", ["MINFO1"], "2027-04-20", "0")
     catalog(app, bulk_update_formations=ValidationFailed(
         "invalid", "x", {"MINFO1.date_return": "date_order"}))
     refused = client.post("/gestion/catalogue/formations/lot", data={
-        "csrf_token": "tok", "formation": ["MINFO1"], "date_close": "2027-05-20"},
+        "csrf_token": TOK, "formation": ["MINFO1"], "date_close": "2027-05-20"},
         follow_redirects=True)
     assert "Rien n'a été modifié" in page_text(refused) and "MINFO1.date_return" in page_text(refused)
 
@@ -85,17 +85,17 @@ def test_formation_form_and_centre_size_in_megabytes(app):
     as_staff(client, "scol")
     form = page_text(client.get("/gestion/catalogue/formations/MINFO1"))
     assert "Master Informatique" in form and "SCI-INFO – Commission Info" in form
-    client.post("/gestion/catalogue/formations/MINFO1", data={"csrf_token": "tok", "label": "X",
+    client.post("/gestion/catalogue/formations/MINFO1", data={"csrf_token": TOK, "label": "X",
                                                              "enabled": "1"})
     assert remote.catalog.calls[-1][0] == "save_formation"
     assert 'value="2"' in client.get("/gestion/catalogue/centres/SCI").get_data(as_text=True)
-    client.post("/gestion/catalogue/centres/SCI", data={"csrf_token": "tok", "label": "UFR",
+    client.post("/gestion/catalogue/centres/SCI", data={"csrf_token": TOK, "label": "UFR",
                                                        "max_file_size_mb": "5"})
     method, (_, data) = remote.catalog.calls[-1][0], remote.catalog.calls[-1][1][:2]
     # the page asks megabytes; the catalog converts them (and names its errors so)
     assert method == "save_centre" and data["max_file_size_mb"] == "5"
     catalog(app, save_centre=ValidationFailed("invalid", "x", {"max_file_size_mb": "too_large"}))
-    big = client.post("/gestion/catalogue/centres/SCI", data={"csrf_token": "tok", "label": "U",
+    big = client.post("/gestion/catalogue/centres/SCI", data={"csrf_token": TOK, "label": "U",
                                                              "max_file_size_mb": "20"})
     assert big.status_code == 422
     assert 'value="20"' in page_text(big) and 'aria-invalid="true"' in page_text(big)
@@ -187,7 +187,7 @@ def test_pieces_and_reference_lists_pages(app):
     client = app.test_client()
     as_staff(client, "scol")
     assert "Pièce d'identité" in page_text(client.get("/gestion/catalogue/pieces"))
-    client.post("/gestion/catalogue/pieces", data={"csrf_token": "tok", "code": "LM",
+    client.post("/gestion/catalogue/pieces", data={"csrf_token": TOK, "code": "LM",
                                                    "label": "Lettre", "scope": "formation",
                                                    "formations": "MINFO1, MLEA1", "shared": "1"})
     method, (_, data, codes) = remote.catalog.calls[-1]
@@ -195,7 +195,7 @@ def test_pieces_and_reference_lists_pages(app):
     page = page_text(client.get("/gestion/catalogue/listes/tag"))
     assert "Prioritaire" in page and "Désactivé" in page and "Réactiver" in page
     assert remote.catalog.calls[-1][1][1:] == ("tag",)
-    client.post("/gestion/catalogue/listes/motive", data={"csrf_token": "tok", "code": "CAPA",
+    client.post("/gestion/catalogue/listes/motive", data={"csrf_token": TOK, "code": "CAPA",
                                                          "label": "Capacité atteinte"})
     assert remote.catalog.calls[-1][0] == "save_reference_item"
     assert remote.catalog.calls[-1][1][1] == "motive"
@@ -208,12 +208,12 @@ def test_a_reference_item_is_deactivated_and_kept(app):
                      save_reference_item={})
     client = app.test_client()
     as_staff(client, "scol")
-    client.post("/gestion/catalogue/listes/motive/CAPA/desactiver", data={"csrf_token": "tok"})
+    client.post("/gestion/catalogue/listes/motive/CAPA/desactiver", data={"csrf_token": TOK})
     method, (_, kind, data) = remote.catalog.calls[-1]
     assert (method, kind, data["code"], data["label"], data["active"]) == \
         ("save_reference_item", "motive", "CAPA", "Capacité atteinte", "0")
     assert client.post("/gestion/catalogue/listes/motive/NOPE/desactiver",
-                       data={"csrf_token": "tok"}).status_code == 404
+                       data={"csrf_token": TOK}).status_code == 404
 
 
 def test_a_piece_definition_is_edited_and_deleted(app):
@@ -226,17 +226,17 @@ def test_a_piece_definition_is_edited_and_deleted(app):
     form = page_text(client.get("/gestion/catalogue/pieces/1"))
     assert 'value="Pièce d\'identité"' in form and "gardent la leur" in form
     client.post("/gestion/catalogue/pieces/1", data={
-        "csrf_token": "tok", "code": "CNI", "scope": "institution", "label": "Pièce d'identité",
+        "csrf_token": TOK, "code": "CNI", "scope": "institution", "label": "Pièce d'identité",
         "order": "5", "shared": "1"})
     method, (_, data, piece_id) = remote.catalog.calls[-1]
     assert (method, piece_id, data["order"], data["shared"], data["conditional"]) == \
         ("save_piece", 1, "5", "1", "0")
-    client.post("/gestion/catalogue/pieces/1/supprimer", data={"csrf_token": "tok"})
+    client.post("/gestion/catalogue/pieces/1/supprimer", data={"csrf_token": TOK})
     assert remote.catalog.calls[-1][0] == "delete_piece" and remote.catalog.calls[-1][1][1] == 1
     catalog(app, list_pieces=[PIECE], get_piece=one_of([PIECE], "id"),
             save_piece=Conflict("campaign_archived", "x"))
     refused = client.post("/gestion/catalogue/pieces/1", data={
-        "csrf_token": "tok", "code": "CNI", "scope": "institution", "label": "X"})
+        "csrf_token": TOK, "code": "CNI", "scope": "institution", "label": "X"})
     assert refused.status_code == 409 and "archivée" in page_text(refused)
     assert client.get("/gestion/catalogue/pieces/2").status_code == 404
 
@@ -248,13 +248,13 @@ def test_a_campaign_is_edited(app):
     assert "/gestion/catalogue/campagnes/2027" in page_text(client.get("/gestion/catalogue/campagnes"))
     assert 'value="Campagne 2027"' in page_text(client.get("/gestion/catalogue/campagnes/2027"))
     client.post("/gestion/catalogue/campagnes/2027", data={
-        "csrf_token": "tok", "label": "Campagne 2027 (prolongée)", "start": "2026-10-01",
+        "csrf_token": TOK, "label": "Campagne 2027 (prolongée)", "start": "2026-10-01",
         "end": "2027-10-15", "login_until": "2027-11-30"})
     method, (_, data, code) = remote.catalog.calls[-1]
     assert (method, code, data["end"], data["label"]) == \
         ("save_campaign", "2027", "2027-10-15", "Campagne 2027 (prolongée)")
     catalog(app, save_campaign=ValidationFailed("invalid", "x", {"end": "date_order"}))
-    bad = client.post("/gestion/catalogue/campagnes/2027", data={"csrf_token": "tok"})
+    bad = client.post("/gestion/catalogue/campagnes/2027", data={"csrf_token": TOK})
     assert bad.status_code == 422 and "suivre la précédente" in page_text(bad)
     assert client.get("/gestion/catalogue/campagnes/1999").status_code == 404
 
@@ -267,7 +267,7 @@ def test_centres_are_listed_in_scope_and_created(app):
     assert "UFR Sciences" in page and "Nouveau centre" in page
     assert remote.catalog.calls[-1][1][0]["role"] == "scol"  # asked with the actor: in scope
     answer = client.post("/gestion/catalogue/centres", data={
-        "csrf_token": "tok", "code": "DROIT", "label": "Faculté de droit",
+        "csrf_token": TOK, "code": "DROIT", "label": "Faculté de droit",
         "max_file_size_mb": "3", "online": "1"})
     method, (_, data) = remote.catalog.calls[-1][0], remote.catalog.calls[-1][1][:2]
     assert method == "save_centre" and len(remote.catalog.calls[-1][1]) == 2  # a creation
@@ -276,7 +276,7 @@ def test_centres_are_listed_in_scope_and_created(app):
     catalog(app, list_centres=[CENTRE],
             save_centre=ValidationFailed("invalid", "x", {"max_file_size_mb": "too_large"}))
     assert client.post("/gestion/catalogue/centres", data={
-        "csrf_token": "tok", "code": "X", "label": "X", "max_file_size_mb": "20"}).status_code == 422
+        "csrf_token": TOK, "code": "X", "label": "X", "max_file_size_mb": "20"}).status_code == 422
     catalog(app, list_centres=[CENTRE])
     as_staff(client, "manager", ["SCI"])
     page = page_text(client.get("/gestion/catalogue/centres"))
@@ -290,7 +290,7 @@ def test_commissions_are_listed_and_created(app):
     page = page_text(client.get("/gestion/catalogue/commissions"))
     assert "Commission Info" in page and "Nouvelle commission" in page
     answer = client.post("/gestion/catalogue/commissions", data={
-        "csrf_token": "tok", "code": "SCI-PHYS", "label": "Commission Physique", "centre": "SCI"})
+        "csrf_token": TOK, "code": "SCI-PHYS", "label": "Commission Physique", "centre": "SCI"})
     method, (_, data) = remote.catalog.calls[-1]
     assert (method, data["code"], data["centre"]) == ("save_commission", "SCI-PHYS", "SCI")
     assert answer.headers["Location"].endswith("/gestion/catalogue/commissions/SCI-PHYS")
@@ -304,12 +304,12 @@ def test_the_commission_members_come_from_accounts_and_are_set_there(app):
     assert "Jury A" in page and "Président(e)" in page and 'value="*jury.a"' in page
     assert remote.accounts.calls[-1][1][1] == "SCI-INFO"
     client.post("/gestion/catalogue/commissions/SCI-INFO", data={
-        "csrf_token": "tok", "label": "Commission Info", "centre": "SCI", "alert_withdrawn": "1"})
+        "csrf_token": TOK, "label": "Commission Info", "centre": "SCI", "alert_withdrawn": "1"})
     method, (_, data) = remote.catalog.calls[-1][0], remote.catalog.calls[-1][1][:2]
     assert method == "save_commission" and "members" not in data
     assert data["alerts"]["withdrawn"] == "1" and data["alerts"]["transmitted"] == "0"
     client.post("/gestion/catalogue/commissions/SCI-INFO/membres", data={
-        "csrf_token": "tok", "members": "jury.a, *jury.b"})
+        "csrf_token": TOK, "members": "jury.a, *jury.b"})
     method, (_, code, members) = remote.accounts.calls[-1]
     assert (method, code) == ("set_commission_members", "SCI-INFO")
     assert members == [{"login": "jury.a", "president": False},
@@ -317,7 +317,7 @@ def test_the_commission_members_come_from_accounts_and_are_set_there(app):
     commission_services(app, accounts={"set_commission_members": ValidationFailed(
         "invalid", "x", {"members": "unknown_login"})})
     refused = client.post("/gestion/catalogue/commissions/SCI-INFO/membres", data={
-        "csrf_token": "tok", "members": "*nobody"})
+        "csrf_token": TOK, "members": "*nobody"})
     assert refused.status_code == 422 and "Aucun utilisateur n'a cet identifiant" in \
         page_text(refused) and 'value="*nobody"' in page_text(refused)
 
@@ -325,7 +325,7 @@ def test_the_commission_members_come_from_accounts_and_are_set_there(app):
 def post_signature(client, content, **fields):
     import io
     return client.post("/gestion/catalogue/commissions/SCI-INFO", data={
-        "csrf_token": "tok", "label": "Commission Info", "centre": "SCI", **fields,
+        "csrf_token": TOK, "label": "Commission Info", "centre": "SCI", **fields,
         "signature": (io.BytesIO(content), "signature.png")}, content_type="multipart/form-data")
 
 
@@ -360,7 +360,7 @@ def test_a_form_without_a_file_uploads_nothing(app):
     client = app.test_client()
     as_staff(client, "scol")
     assert client.post("/gestion/catalogue/commissions/SCI-INFO", data={
-        "csrf_token": "tok", "label": "Commission Info", "centre": "SCI"}).status_code == 302
+        "csrf_token": TOK, "label": "Commission Info", "centre": "SCI"}).status_code == 302
     assert [c[0] for c in remote.catalog.calls if c[0] == "start_upload"] == []
 
 
@@ -379,7 +379,7 @@ def test_deleting_a_formation_with_applications_says_why_not(app):
     client = app.test_client()
     as_staff(client, "scol")
     answer = client.post("/gestion/catalogue/formations/MINFO1/supprimer",
-                         data={"csrf_token": "tok"}, follow_redirects=True)
+                         data={"csrf_token": TOK}, follow_redirects=True)
     assert "a des candidatures" in page_text(answer)
 
 
@@ -392,7 +392,7 @@ def test_the_formation_form_proposes_the_active_diploma_levels(app):
     page = page_text(client.get("/gestion/catalogue/formations/MINFO1"))
     assert 'list="levels"' in page and '<option value="M- MASTER">' in page
     refused = client.post("/gestion/catalogue/formations/MINFO1", data={
-        "csrf_token": "tok", "label": "X", "url": "javascript:alert(1)", "level": "Master"})
+        "csrf_token": TOK, "label": "X", "url": "javascript:alert(1)", "level": "Master"})
     assert refused.status_code == 422 and "http:// ou https://" in page_text(refused)
 
 

@@ -7,7 +7,7 @@ import pytest
 from services.common.config import SERVICES
 from services.common.errors import Unavailable
 from gateway import create_app
-from tests.gateway.test_app import fake, login_candidate, page_text
+from tests.gateway.test_app import TOK, fake, login_candidate, page_text
 from tests.gateway.test_staff_candidates import as_staff
 
 LETTER = {"id": "5b0c", "service": "notifications",
@@ -61,18 +61,18 @@ def test_replaying_one_or_all_goes_to_the_service(portal):
     key = re.search(r'name="idempotency_key" value="([^"]+)"',
                     client.get("/gestion/admin/lettres-mortes").get_data(as_text=True)).group(1)
     one = client.post("/gestion/admin/lettres-mortes/notifications/rejouer",
-                      data={"csrf_token": "tok", "id": "5b0c", "idempotency_key": key})
+                      data={"csrf_token": TOK, "id": "5b0c", "idempotency_key": key})
     assert one.status_code == 302
     method, (actor, ids) = remote.notifications.calls[-1]
     assert (method, actor["role"], ids) == ("replay_dead_letters", "admin", ["5b0c"])
     assert "1 message(s) rejoué(s) pour notifications." in page_text(
         client.get("/gestion/admin/lettres-mortes"))
     client.post("/gestion/admin/lettres-mortes/notifications/rejouer",
-                data={"csrf_token": "tok", "all": "1", "idempotency_key": key})
+                data={"csrf_token": TOK, "all": "1", "idempotency_key": key})
     method, (actor, ids) = remote.notifications.calls[-1]
     assert (method, ids) == ("replay_dead_letters", None)
     assert client.post("/gestion/admin/lettres-mortes/nowhere/rejouer",
-                       data={"csrf_token": "tok", "all": "1"}).status_code == 404
+                       data={"csrf_token": TOK, "all": "1"}).status_code == 404
 
 
 def test_a_replay_without_csrf_is_refused(portal):
@@ -91,7 +91,7 @@ def test_only_administrators_reach_dead_letters(portal, role):
     as_staff(client, role, ["SCI"])
     assert client.get("/gestion/admin/lettres-mortes").status_code == 403
     assert client.post("/gestion/admin/lettres-mortes/notifications/rejouer",
-                       data={"csrf_token": "tok", "all": "1"}).status_code == 403
+                       data={"csrf_token": TOK, "all": "1"}).status_code == 403
     assert not remote.notifications.calls
     assert "Messages en échec" not in page_text(client.get("/gestion/candidats"))
 

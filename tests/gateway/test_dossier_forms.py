@@ -5,7 +5,7 @@ import re
 
 from services.accounts.dossier import entries, form_schema, sections
 from tests.gateway.test_account_pages import DOSSIER, REFERENCE
-from tests.gateway.test_app import app, fake, login_as, login_candidate  # noqa: F401
+from tests.gateway.test_app import TOK, app, fake, login_as, login_candidate  # noqa: F401
 
 
 def label_of(page, name):
@@ -29,14 +29,14 @@ def test_a_field_added_in_accounts_shows_in_the_form_and_is_sent(app, monkeypatc
     page = client.get("/dossier/personal").get_data(as_text=True)
     assert '<select id="second_nationality" name="second_nationality"' in page
     assert label_of(page, "second_nationality") == "Second nationality"  # no translation yet
-    client.post("/dossier/personal", data={"csrf_token": "tok", "civility": "M",
+    client.post("/dossier/personal", data={"csrf_token": TOK, "civility": "M",
                                            "second_nationality": "FR"})
     _, (_, section, posted) = remote.accounts.calls[-1]
     assert section == "personal" and posted["second_nationality"] == "FR"
 
     page = client.get("/dossier/stages").get_data(as_text=True)
     assert 'name="supervisor"' in page and label_of(page, "supervisor") == "Supervisor *"
-    client.post("/dossier/stages", data={"csrf_token": "tok", "supervisor": "M. Dupont"})
+    client.post("/dossier/stages", data={"csrf_token": TOK, "supervisor": "M. Dupont"})
     method, (_, section, data) = remote.accounts.calls[-1]
     assert (method, section, data["supervisor"]) == ("add_dossier_entry", "internships",
                                                      "M. Dupont")

@@ -7,7 +7,7 @@ import pytest
 
 from gateway import create_app
 from services.common.errors import ValidationFailed
-from tests.gateway.test_app import fake, login_as, login_candidate, page_text
+from tests.gateway.test_app import TOK, fake, login_as, login_candidate, page_text
 
 KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
 MANAGER = {"kind": "staff", "id": 3, "login": "gestion.sci", "role": "manager",
@@ -68,12 +68,12 @@ def test_staff_and_candidate_commands_pass_the_key_and_work_without_one(app):
     staff = app.test_client()
     login_as(staff, MANAGER)
     staff.post("/gestion/candidatures/4/avis", data={
-        "csrf_token": "tok", "idempotency_key": "k-1", "code": "DE", "reason": "Incomplet"})
-    staff.post("/gestion/candidatures/4/avis/valider", data={"csrf_token": "tok"})
+        "csrf_token": TOK, "idempotency_key": "k-1", "code": "DE", "reason": "Incomplet"})
+    staff.post("/gestion/candidatures/4/avis/valider", data={"csrf_token": TOK})
     candidate = app.test_client()
     login_candidate(candidate)
     candidate.post("/candidatures/5/transmettre",
-                   data={"csrf_token": "tok", "idempotency_key": "k-2"})
+                   data={"csrf_token": TOK, "idempotency_key": "k-2"})
     assert remote.keywords == [("enter_decision", {"idempotency_key": "k-1"}),
                                ("validate_decision", {"idempotency_key": None}),
                                ("transmit", {"idempotency_key": "k-2"})]

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from services.common.errors import Conflict
-from tests.gateway.test_app import app, fake, login_candidate, page_text  # noqa: F401
+from tests.gateway.test_app import TOK, app, fake, login_candidate, page_text  # noqa: F401
 
 SCI = {"code": "SCI", "label": "UFR Sciences et Techniques"}
 LLSH = {"code": "LLSH", "label": "UFR Lettres"}
@@ -165,7 +165,7 @@ def test_a_refused_application_says_which_limit(app, error, expected):
     fake(app, applications={"create_application": error})
     client = app.test_client()
     login_candidate(client)
-    answer = client.post("/candidatures", data={"csrf_token": "tok", "formation_code": "MMATH1"})
+    answer = client.post("/candidatures", data={"csrf_token": TOK, "formation_code": "MMATH1"})
     assert answer.status_code == 302 and answer.headers["Location"].endswith("/offre")
     message, = flashes(client)
     assert expected in message
@@ -188,7 +188,7 @@ def test_candidate_actions_on_an_archived_campaign_say_so(app, path, answers):
     fake(app, applications=answers)
     client = app.test_client()
     login_candidate(client)
-    data = {"csrf_token": "tok", "value": "1", "file": (io.BytesIO(b"%PDF-1.4"), "cv.pdf")}
+    data = {"csrf_token": TOK, "value": "1", "file": (io.BytesIO(b"%PDF-1.4"), "cv.pdf")}
     answer = client.post(path, data=data, content_type="multipart/form-data")
     assert answer.status_code == 302 and answer.headers["Location"].endswith("/candidatures/5")
     assert flashes(client) == ["La campagne de cette candidature est archivée : elle ne peut "

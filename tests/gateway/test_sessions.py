@@ -62,7 +62,7 @@ def test_the_cookie_names_nobody(app):
     client = logged_in(app)
     raw = client.get_cookie("session").value
     content = app.session_interface.get_signing_serializer(app).loads(raw)
-    assert set(content) <= {"sid", "csrf", "lang", "_permanent", "_flashes"}
+    assert set(content) <= {"sid", "csrf_token", "lang", "_permanent", "_flashes"}
     assert SESSIONS[content["sid"]] == CANDIDATE  # an opaque id that accounts resolves
     for clear in ("Léa", "Martin", "a@b.fr", "22PB7Y36", "candidate"):
         assert clear not in str(content)

@@ -4,7 +4,7 @@ import pytest
 
 from services.common.errors import Forbidden, ValidationFailed
 from tests.gateway.test_account_pages import DOSSIER, REFERENCE
-from tests.gateway.test_app import app, fake, login_as, login_candidate, page_text  # noqa: F401
+from tests.gateway.test_app import TOK, app, fake, login_as, login_candidate, page_text  # noqa: F401
 
 CHANGE = {"at": "2027-03-10T09:00:00+00:00", "by_name": "Claire Scol", "section": "personal",
           "entry_id": None, "before": {"birth_name": "Martin"}, "after": {"birth_name": "Martin-Petit"}}
@@ -76,13 +76,13 @@ def test_a_correction_goes_to_the_service_with_the_candidate(app):
     form = page_text(client.get("/gestion/candidats/7/dossier/personal"))
     assert "disabled" not in form  # staff correct read-only fields too
     done = client.post("/gestion/candidats/7/dossier/personal",
-                       data={"csrf_token": "tok", "birth_name": "Martin-Petit"})
+                       data={"csrf_token": TOK, "birth_name": "Martin-Petit"})
     assert done.status_code == 302
     method, args = remote.accounts.calls[-1]
     assert method == "save_dossier_section" and args[1] == "personal"
     assert args[2]["birth_name"] == "Martin-Petit"
     services(app, save_dossier_section=ValidationFailed("invalid", "x", {"ine": "invalid_ine"}))
-    bad = client.post("/gestion/candidats/7/dossier/personal", data={"csrf_token": "tok"})
+    bad = client.post("/gestion/candidats/7/dossier/personal", data={"csrf_token": TOK})
     assert bad.status_code == 422 and "INE invalide" in page_text(bad)
 
 
@@ -91,17 +91,17 @@ def test_create_resend_and_delete(app):
     client = app.test_client()
     as_staff(client)
     created = client.post("/gestion/candidats/nouveau", data={
-        "csrf_token": "tok", "last_name": "Durand", "first_name": "Paul", "email": "p@x.fr",
+        "csrf_token": TOK, "last_name": "Durand", "first_name": "Paul", "email": "p@x.fr",
         "email_confirm": "p@x.fr", "lang": "fr"})
     assert created.headers["Location"].endswith("/gestion/candidats/8")
-    client.post("/gestion/candidats/7/activation", data={"csrf_token": "tok"})
+    client.post("/gestion/candidats/7/activation", data={"csrf_token": TOK})
     assert remote.accounts.calls[-1] == ("resend_activation", (remote.accounts.calls[-1][1][0], 7))
-    client.post("/gestion/candidats/7/supprimer", data={"csrf_token": "tok"})
+    client.post("/gestion/candidats/7/supprimer", data={"csrf_token": TOK})
     assert "delete_account" not in [c[0] for c in remote.accounts.calls]  # not confirmed
-    client.post("/gestion/candidats/7/supprimer", data={"csrf_token": "tok", "confirm": "1"})
+    client.post("/gestion/candidats/7/supprimer", data={"csrf_token": TOK, "confirm": "1"})
     assert remote.accounts.calls[-1][0] == "delete_account"
     services(app, create_account_for=ValidationFailed("invalid", "x", {"email": "email_taken"}))
-    taken = client.post("/gestion/candidats/nouveau", data={"csrf_token": "tok", "email": "p@x.fr"})
+    taken = client.post("/gestion/candidats/nouveau", data={"csrf_token": TOK, "email": "p@x.fr"})
     assert taken.status_code == 422 and "existe déjà" in page_text(taken)
 
 

@@ -207,7 +207,7 @@ def test_ten_identical_decision_posts_through_the_gateway_make_one_decision(
         running, rabbit_config):
     from gateway import create_app
     from gateway.rpc import Remote, RpcPool
-    from tests.gateway.test_app import FakeRemote, login_as
+    from tests.gateway.test_app import TOK, FakeRemote, login_as
 
     ada = candidate()
     with acting_rpc_proxy("applications", rabbit_config) as applications:
@@ -215,7 +215,7 @@ def test_ten_identical_decision_posts_through_the_gateway_make_one_decision(
     app = create_app({"TESTING": False, "SECRET_KEY": "test", "APP_ENV": "development"})
     pool = RpcPool(rabbit_config, size=10, timeout=30)
     app.extensions["remote"] = GatewayRemote(Remote(pool), FakeRemote(accounts={}))
-    form = {"csrf_token": "tok", "idempotency_key": key(), "code": "DE",
+    form = {"csrf_token": TOK, "idempotency_key": key(), "code": "DE",
             "reason": "Dossier incomplet"}
     statuses = [None] * 10
     ready = threading.Barrier(10)

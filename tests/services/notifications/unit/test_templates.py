@@ -1,6 +1,7 @@
 """Every mail, in French and English, says what the candidate needs."""
 import pytest
 
+from services.common import dates
 from services.notifications import domain
 
 CODES = ["ACCOUNT_CREATED", "APPLICATION_CREATED", "STATUS_RE", "STATUS_IN", "STATUS_CO",
@@ -93,11 +94,19 @@ def test_which_event_sends_which_mail(event_type, fields, code):
     assert domain.mail_code(event_type, fields) == code
 
 
+def test_a_mail_writes_a_date_as_a_page_in_its_language_does():
+    for lang in ("fr", "en"):
+        body = domain.render("APPLICATION_CREATED", lang, {
+            **domain.variables(EVENT, RECIPIENT, lang), "refused_pieces": []})[1]
+        assert dates.format_date("2027-02-05", lang) in body
+    assert dates.format_date("2027-02-05", "en") == "5 Feb 2027"
+
+
 def test_english_mails_say_at_and_deadlines_include_the_day():
     base = {**domain.variables(EVENT, RECIPIENT, "en"), "link": "x",
             "expires_at": "2026-11-24T10:00:00+00:00", "refused_pieces": []}
     created = domain.render("ACCOUNT_CREATED", "en", base)[1]
-    assert "24/11/2026 at 11:00" in created and " à " not in created
+    assert "24 Nov 2026 at 11:00" in created and " à " not in created  # Paris time
     assert "at the latest" in domain.render("APPLICATION_CREATED", "en", base)[1]
     french = {**domain.variables(EVENT, RECIPIENT, "fr"), "refused_pieces": []}
     assert "au plus tard le 05/02/2027" in domain.render("APPLICATION_CREATED", "fr", french)[1]
