@@ -4,8 +4,9 @@ A caller (the gateway, or a service calling another through ServiceRpc) keeps
 one `Guard` per target service:
 
 - the **bulkhead** lets at most `limit` calls from this process wait on that
-  target at once; one more, after a very short wait for a slot, is answered
-  `Unavailable` at once. A dead target therefore holds a few of the caller's
+  target at once; one more waits for a slot only while calls to it keep
+  ending (a burst towards a healthy service), else is answered `Unavailable`
+  at once. A dead target therefore holds a few of the caller's
   threads (gateway) or workers (service), never all of them: the pages and
   RPCs that do not need it keep being served.
 - the **circuit breaker** opens after `failures` consecutive failures of the
@@ -128,29 +129,43 @@ class CircuitBreaker:
 
 
 class Bulkhead:
-    """At most `limit` calls at once; `wait` seconds at most for a slot."""
+    """At most `limit` calls at once. A call finding every slot taken waits
+    for one up to `wait` seconds only while the slots turn over (a call ended
+    within the last `wait` seconds): a burst towards a healthy service queues
+    for milliseconds, while calls stuck on a dead one are refused at once, so
+    that waiting requests never fill the caller's threads."""
 
-    def __init__(self, name, limit, wait=0.05):
+    def __init__(self, name, limit, wait=0.05, clock=time.monotonic):
         self.name = name
         self.limit = max(1, int(limit))
         self.wait = float(wait)
+        self._clock = clock
         self._slots = threading.BoundedSemaphore(self.limit)
         self._lock = threading.Lock()
         self._busy = 0
+        self._last_release = None  # when a call last ended
 
     @property
     def busy(self):
         return self._busy
 
+    def turning_over(self):
+        last = self._last_release
+        return last is not None and self._clock() - last < max(self.wait, 0.05)
+
     def acquire(self):
-        if not self._slots.acquire(timeout=self.wait):
-            raise unavailable(self.name, f"{self.name}: {self.limit} calls already waiting on it")
+        if not self._slots.acquire(blocking=False):
+            patience = self.wait if self.turning_over() else 0
+            if not (patience and self._slots.acquire(timeout=patience)):
+                raise unavailable(self.name,
+                                  f"{self.name}: {self.limit} calls already waiting on it")
         with self._lock:
             self._busy += 1
 
     def release(self):
         with self._lock:
             self._busy -= 1
+            self._last_release = self._clock()
         self._slots.release()
 
 

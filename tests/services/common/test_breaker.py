@@ -2,6 +2,7 @@
 without a broker: a dead target is given up after a few failures and probed
 again later; a slow one never holds more than its share of the caller."""
 import threading
+import time
 
 import eventlet
 import pytest
@@ -260,3 +261,43 @@ def test_standalone_breaker_and_bulkhead():
     bulkhead.release()
     bulkhead.acquire()
     bulkhead.release()
+
+
+def test_a_burst_to_a_healthy_service_queues_for_a_slot_instead_of_failing():
+    """Ten identical clicks at once: calls that end within milliseconds free
+    their slots, and the others wait for them rather than get the 503 page."""
+    bulkhead = Bulkhead("applications", 2, wait=1.0)
+    bulkhead.acquire()
+    bulkhead.release()  # the service answered a moment ago: slots turn over
+    answers = []
+
+    def click():
+        try:
+            bulkhead.acquire()
+        except Unavailable:
+            answers.append("refused")
+            return
+        time.sleep(0.02)  # a healthy call
+        bulkhead.release()
+        answers.append("served")
+    clicks = [threading.Thread(target=click) for _ in range(10)]
+    for thread in clicks:
+        thread.start()
+    for thread in clicks:
+        thread.join()
+    assert answers == ["served"] * 10
+
+
+def test_calls_stuck_on_a_dead_service_make_the_next_one_fail_at_once():
+    """Nothing ended lately: waiting for a slot would only hold the caller's
+    thread, so the call is refused without waiting."""
+    now = [100.0]
+    bulkhead = Bulkhead("documents", 1, wait=5.0, clock=lambda: now[0])
+    bulkhead.acquire()
+    bulkhead.release()
+    bulkhead.acquire()  # this one never ends
+    now[0] += 6  # no call ended for longer than the wait
+    started = time.monotonic()
+    with pytest.raises(Unavailable):
+        bulkhead.acquire()
+    assert time.monotonic() - started < 1  # not the 5 s wait
