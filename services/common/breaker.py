@@ -130,10 +130,11 @@ class CircuitBreaker:
 
 class Bulkhead:
     """At most `limit` calls at once. A call finding every slot taken waits
-    for one up to `wait` seconds only while the slots turn over (a call ended
-    within the last `wait` seconds): a burst towards a healthy service queues
-    for milliseconds, while calls stuck on a dead one are refused at once, so
-    that waiting requests never fill the caller's threads."""
+    for one, up to `wait` seconds, only while the slots turn over: a call
+    ended, or one of the calls holding a slot started, less than `wait` ago.
+    A burst towards a healthy service (calls of milliseconds) queues; calls
+    stuck on a dead one make the next one fail at once, so that waiting
+    requests never fill the caller's threads."""
 
     def __init__(self, name, limit, wait=0.05, clock=time.monotonic):
         self.name = name
@@ -142,29 +143,38 @@ class Bulkhead:
         self._clock = clock
         self._slots = threading.BoundedSemaphore(self.limit)
         self._lock = threading.Lock()
-        self._busy = 0
+        self._started = []         # when each call holding a slot started
         self._last_release = None  # when a call last ended
 
     @property
     def busy(self):
-        return self._busy
+        return len(self._started)
 
     def turning_over(self):
-        last = self._last_release
-        return last is not None and self._clock() - last < max(self.wait, 0.05)
+        now, recent = self._clock(), max(self.wait, 0.05)
+        with self._lock:
+            last, started = self._last_release, list(self._started)
+        return ((last is not None and now - last < recent)
+                or any(now - began < recent for began in started))
 
     def acquire(self):
+        """Takes a slot; returns what `release` needs."""
         if not self._slots.acquire(blocking=False):
             patience = self.wait if self.turning_over() else 0
             if not (patience and self._slots.acquire(timeout=patience)):
                 raise unavailable(self.name,
                                   f"{self.name}: {self.limit} calls already waiting on it")
+        began = self._clock()
         with self._lock:
-            self._busy += 1
+            self._started.append(began)
+        return began
 
-    def release(self):
+    def release(self, began=None):
         with self._lock:
-            self._busy -= 1
+            if began in self._started:
+                self._started.remove(began)
+            elif self._started:
+                self._started.pop(0)
             self._last_release = self._clock()
         self._slots.release()
 
@@ -195,7 +205,7 @@ class Guard:
         except Unavailable:
             raise unavailable(self.target, f"{self.target}: circuit open") from None
         try:
-            self.bulkhead.acquire()
+            slot = self.bulkhead.acquire()
         except Unavailable:
             if probe:
                 self.breaker.forget_probe()
@@ -218,7 +228,7 @@ class Guard:
             self.breaker.success(probe)
             return result
         finally:
-            self.bulkhead.release()
+            self.bulkhead.release(slot)
 
 
 class Guards:

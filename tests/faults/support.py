@@ -55,12 +55,19 @@ def is_unavailable(response):
 
 
 def timed_get(browser, path):
+    """A page as a browser reads it: a kept-alive connection the server closed
+    meanwhile is opened again once (browsers retry an idempotent GET so)."""
     began = time.monotonic()
-    try:
-        response = browser.http.get(browser.base + path, timeout=30)
-    except requests.RequestException as exc:
-        return exc, time.monotonic() - began
-    return response, time.monotonic() - began
+    for attempt in (1, 2):
+        try:
+            response = browser.http.get(browser.base + path, timeout=30)
+        except requests.ConnectionError as exc:
+            if attempt == 2 or "RemoteDisconnected" not in repr(exc):
+                return exc, time.monotonic() - began
+        except requests.RequestException as exc:
+            return exc, time.monotonic() - began
+        else:
+            return response, time.monotonic() - began
 
 
 def wait_until(check, timeout, interval=0.5):

@@ -266,9 +266,7 @@ def test_standalone_breaker_and_bulkhead():
 def test_a_burst_to_a_healthy_service_queues_for_a_slot_instead_of_failing():
     """Ten identical clicks at once: calls that end within milliseconds free
     their slots, and the others wait for them rather than get the 503 page."""
-    bulkhead = Bulkhead("applications", 2, wait=1.0)
-    bulkhead.acquire()
-    bulkhead.release()  # the service answered a moment ago: slots turn over
+    bulkhead = Bulkhead("applications", 2, wait=1.0)  # fresh: the first burst after a start
     answers = []
 
     def click():
@@ -296,7 +294,7 @@ def test_calls_stuck_on_a_dead_service_make_the_next_one_fail_at_once():
     bulkhead.acquire()
     bulkhead.release()
     bulkhead.acquire()  # this one never ends
-    now[0] += 6  # no call ended for longer than the wait
+    now[0] += 6  # it started, and the last call ended, longer ago than the wait
     started = time.monotonic()
     with pytest.raises(Unavailable):
         bulkhead.acquire()
