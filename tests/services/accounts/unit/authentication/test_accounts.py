@@ -7,7 +7,8 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
-from services.accounts import domain, passwords, seed
+from services.accounts import domain, seed
+from services.accounts.authentication import passwords
 from services.common.actors import ANONYMOUS
 from services.common.errors import Conflict, NotFound, ValidationFailed
 
