@@ -274,11 +274,7 @@ def interrupted(signum, frame):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench.deadline_day", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--candidates", type=int, default=20000)
-    parser.add_argument("--applications", type=int, default=75000)
-    parser.add_argument("--formations", type=int, default=300)
-    parser.add_argument("--centres", type=int, default=10)
+    generator.add_campaign_arguments(parser)
     parser.add_argument("--users", default="2,5,10,20,40,80",
                         help="users of each step, comma-separated (2,5,10,20,40,80)")
     parser.add_argument("--step-seconds", type=float, default=60, help="measured seconds a step")

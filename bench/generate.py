@@ -482,14 +482,19 @@ def store_piece_object():
                             content_type="application/pdf")
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m bench.generate", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_campaign_arguments(parser):
+    """The campaign's size and seed, the same flags for the generator and the load test."""
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--candidates", type=int, default=20000)
     parser.add_argument("--applications", type=int, default=75000)
     parser.add_argument("--formations", type=int, default=300)
     parser.add_argument("--centres", type=int, default=10)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m bench.generate", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_campaign_arguments(parser)
     parser.add_argument("--no-s3", action="store_true",
                         help="do not store the piece PDF (no S3 endpoint running)")
     args = parser.parse_args(argv)
