@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from services.common import logs
 from services.common.breaker import Guards
-from services.common.dates import file_size, format_date
+from services.common.dates import date_input, file_size, format_date
 
 from . import errors, security, settings
 from .i18n import LANGUAGES, current_language, label, select_locale
@@ -90,6 +90,7 @@ def create_app(overrides=None):
     app.jinja_env.finalize = lambda value: "" if value is None else value
     app.jinja_env.filters["date"] = lambda v: format_date(v, current_language())
     app.jinja_env.filters["datetime"] = lambda v: format_date(v, current_language(), with_time=True)
+    app.jinja_env.filters["date_input"] = date_input
     app.jinja_env.filters["filesize"] = lambda v: file_size(v, current_language())
     app.jinja_env.filters["role_option"] = lambda role: [role, label(f"role.{role}")]
     # globals, not context: imported macros see them too

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 import requests
 
+from services.common.dates import parse_date_input
 from services.common.errors import Conflict, Forbidden, ValidationFailed
 
 from .. import security
@@ -57,8 +58,18 @@ def in_scope(read, *args):
         abort(404)
 
 
+# typed day first (22/11/2026) in text fields; the catalog receives ISO dates
+DATE_INPUTS = {"start", "end", "login_until"} | \
+    {name for field in DATE_FIELDS if field.startswith("date_") for name in (field, f"default_{field}")}
+
+
 def form_of(fields):
-    return {k: request.form.get(k, "").strip() for k in fields}
+    """The posted fields; dates typed 22/11/2026 become ISO. A date that cannot be
+    read is sent as typed: the catalog refuses it as an invalid date on its field."""
+    form = {k: request.form.get(k, "").strip() for k in fields}
+    for name in DATE_INPUTS.intersection(form):
+        form[name] = parse_date_input(form[name]) or form[name]
+    return form
 
 
 # -- campaigns ---------------------------------------------------------------------------

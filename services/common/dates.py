@@ -58,6 +58,18 @@ def file_size(value, lang="fr"):
     return f"{format_decimal(value // 1024, '0', locale=locale)} {units[1]}"
 
 
+def date_input(value):
+    """What a date field shows: 22/11/2026, day first in both languages as the
+    field's hint says (jj/mm/aaaa, dd/mm/yyyy); what someone typed that is not a
+    date is shown back as typed, so they can correct it."""
+    parsed = _parsed(value) if value else None
+    if isinstance(parsed, datetime):
+        parsed = parsed.date()
+    if isinstance(parsed, date):
+        return f"{parsed.day:02d}/{parsed.month:02d}/{parsed.year:04d}"
+    return value or ""
+
+
 DAY_MONTH_YEAR = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
 
 

@@ -466,3 +466,44 @@ def test_a_readonly_user_sees_no_button_to_change_anything(app):
     assert "Nouvelle pièce" not in pages["pieces"] and "Désactiver" not in pages["listes/motive"]
     assert "Archiver" not in pages["campagnes"] and "Importer</button>" not in pages["import-export"]
     assert "Enregistrer les membres" not in pages["commissions/SCI-INFO"]
+
+
+def test_catalogue_dates_are_typed_day_first_whatever_the_browser(app):
+    """A browser's date picker shows mm/dd/yyyy in an American browser: the
+    catalogue's date fields are text fields typed 22/11/2026 in both languages."""
+    remote = catalog(app)
+    client = app.test_client()
+    as_staff(client, "admin")
+    page = client.get("/gestion/catalogue/campagnes/2027").get_data(as_text=True)
+    assert 'type="date"' not in page
+    assert 'value="01/10/2026"' in page and 'placeholder="jj/mm/aaaa"' in page
+    client.post("/gestion/catalogue/campagnes", data={
+        "csrf_token": TOK, "code": "2028", "label": "Campagne 2028",
+        "start": "1/10/2027", "end": "30.09.2028", "login_until": "2028-10-31"})
+    sent = [args for method, args in remote.catalog.calls if method == "save_campaign"][-1][1]
+    assert (sent["start"], sent["end"], sent["login_until"]) == ("2027-10-01", "2028-09-30", "2028-10-31")
+
+
+def test_a_date_that_cannot_be_read_is_refused_on_its_field_and_shown_as_typed(app):
+    remote = catalog(app, save_campaign=ValidationFailed("invalid", "x", {"end": "invalid_date"}))
+    client = app.test_client()
+    as_staff(client, "admin")
+    refused = client.post("/gestion/catalogue/campagnes", data={
+        "csrf_token": TOK, "code": "2028", "label": "Campagne 2028",
+        "start": "01/10/2027", "end": "31/02/2028", "login_until": ""})
+    saved = [args for method, args in remote.catalog.calls if method == "save_campaign"]
+    assert saved[-1][1]["end"] == "31/02/2028"
+    assert refused.status_code == 422
+    assert 'value="31/02/2028"' in refused.get_data(as_text=True)
+    assert 'value="01/10/2027"' in refused.get_data(as_text=True)
+
+
+def test_bulk_formation_dates_are_typed_day_first(app):
+    remote = catalog(app)
+    client = app.test_client()
+    as_staff(client, "manager", ["SCI"])
+    page = client.get("/gestion/catalogue/formations").get_data(as_text=True)
+    assert 'type="date"' not in page
+    client.post("/gestion/catalogue/formations/lot", data={
+        "csrf_token": TOK, "formation": ["MINFO1"], "date_close": "20/04/2027"})
+    assert remote.catalog.calls[-1][1][2]["date_close"] == "2027-04-20"
