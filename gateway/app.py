@@ -22,6 +22,11 @@ def assign_request_id():
     sent with every RPC of the request and logged by every service it reaches."""
     incoming = request.headers.get(logs.REQUEST_ID_HEADER, "")
     g.request_id = incoming if logs.well_formed(incoming) else logs.new_request_id()
+    logs.bind(g.request_id)  # the request's log lines carry it (the actor's kind once known)
+
+
+def release_log_context(exc=None):
+    logs.bind()
 
 
 def rpc_context():
@@ -69,6 +74,7 @@ def create_app(overrides=None):
     app.extensions["sessions"] = security.SessionCache(app.config["SESSION_CHECK_SECONDS"])
 
     app.before_request(assign_request_id)  # first: a refused request has one too
+    app.teardown_request(release_log_context)
     # French is the source language (msgids); English is gateway/translations.
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "fr")
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Paris")

@@ -29,6 +29,13 @@ def on_starting(server):
         raise SystemExit(2) from None
 
 
+def post_fork(server, worker):
+    # The application's log lines as the services write theirs: one JSON object
+    # per line with the request id (gunicorn's own and access lines keep their format).
+    from services.common import logs
+    logs.setup("gateway")
+
+
 def worker_exit(server, worker):
     # Its RPC clients leave the broker now, without waiting for any service.
     app = getattr(worker, "wsgi", None)

@@ -18,6 +18,7 @@ from flask import abort, current_app, flash, g, redirect, request, session, url_
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
+from services.common import logs
 from services.common.actors import ANONYMOUS
 from services.common.errors import Forbidden, NotFound
 
@@ -104,6 +105,7 @@ def actor():
     if who is _UNKNOWN:
         g.actor = None  # accounts not answering: the error page shows as to a visitor
         who = g.actor = _checked_actor()
+        logs.bind(g.get("request_id"), (who or ANONYMOUS)["kind"])
     return who
 
 
