@@ -5,7 +5,6 @@ when an error is raised.
 """
 import logging
 
-from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.common import actors
@@ -165,11 +164,7 @@ class ApplicationsService(ServiceBase):
         """The campaign's applications become read-only."""
         code = payload.get("code")
         if code:
-            self.db.session.execute(
-                update(Application)
-                .where(Application.campaign_code == str(code),
-                       Application.archived_at.is_(None))
-                .values(archived_at=self.clock()))
+            queries.archive_campaign(self.db.session, str(code), self.clock())
 
     @event_handler("catalog", "formation_updated", requeue_on_error=True)
     @handle_once
@@ -179,11 +174,8 @@ class ApplicationsService(ServiceBase):
         code, campaign, dates = payload.get("code"), payload.get("campaign"), payload.get("dates")
         if not code or not campaign or not isinstance(dates, dict):
             return  # an event without the dates: the copy is refreshed at transmit
-        applications = self.db.session.scalars(
-            select(Application).where(Application.formation_code == str(code),
-                                      Application.campaign_code == str(campaign))
-            .order_by(Application.id).with_for_update())
-        for application in applications:
+        for application in queries.formation_applications(self.db.session, str(code),
+                                                          str(campaign), write=True):
             schemas.refresh_dates(application, dates, payload.get("occurred_at"))
 
     @event_handler("accounts", "account_deleted", requeue_on_error=True)
@@ -194,8 +186,7 @@ class ApplicationsService(ServiceBase):
         on the same event."""
         candidate_id = payload.get("candidate_id")
         if candidate_id is not None:
-            self.db.session.execute(delete(Application).where(
-                Application.candidate_id == int(candidate_id)))
+            queries.delete_candidate_applications(self.db.session, int(candidate_id))
 
     # -- candidate: pieces ---------------------------------------------------------
 
