@@ -5,6 +5,7 @@ each reply SMTP_TIMEOUT, the whole conversation SMTP_DEADLINE_SECONDS. Nothing
 here waits outside eventlet's sight: the EHLO name is looked up once, at start
 (smtplib would ask the resolver in C for every mail, freezing the instance)."""
 import functools
+import logging
 import smtplib
 import socket
 from email.message import EmailMessage
@@ -15,6 +16,8 @@ from eventlet.event import Event
 from nameko.extensions import DependencyProvider, Entrypoint
 
 from .domain import smtp_settings
+
+log = logging.getLogger(__name__)
 
 
 class OutcomeUnknown(Exception):
@@ -83,10 +86,11 @@ class Mailer:
                 raise OutcomeUnknown(str(exc) or type(exc).__name__) from exc
             raise
         else:
-            try:  # accepted is accepted: a failed QUIT changes nothing
+            try:
                 smtp.quit()
-            except Exception:
-                pass  # closed below
+            except (smtplib.SMTPException, OSError, ConversationTooLong) as exc:
+                # accepted is accepted: a failed QUIT changes nothing (closed below)
+                log.debug("QUIT after an accepted mail failed: %s", exc)
         finally:
             deadline.cancel()
             if smtp is not None:

@@ -1,11 +1,11 @@
 """What an application says of itself from its relations (models.Application):
 the decision the candidate is told, the one waiting for validation, the
 deadline that applies, its pieces. Plain objects, no database."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from services.applications.models import Application, ApplicationPiece, Decision
 
-T0 = datetime(2027, 3, 1, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 
 
 def decision(id_, code, entered_minutes, validated_minutes=None):
