@@ -100,6 +100,9 @@ def migrated_engine(service):
 def truncate_all(engine):
     from sqlalchemy import text
     with engine.begin() as conn:
+        # A lock still held by a worker of an earlier test fails the test here
+        # rather than hanging the run.
+        conn.execute(text("SET LOCAL lock_timeout = '30s'"))
         tables = [r[0] for r in conn.execute(text(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
             "AND tablename <> 'alembic_version'"))]

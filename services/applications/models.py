@@ -15,6 +15,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from services.common.db import messaging_tables
 from services.common.idempotency import idempotency_table
 
+from . import domain
+
 
 class Base(DeclarativeBase):
     pass
@@ -68,7 +70,51 @@ class Application(Base):
         return self.cancelled_at is not None
 
     def piece(self, code):
+        """The piece of that code, or None."""
         return next((p for p in self.pieces if p.code == code), None)
+
+    @property
+    def piece_statuses(self):
+        """{piece code: status}, what transmission and completion are checked on."""
+        return {p.code: p.status for p in self.pieces}
+
+    def piece_template(self, code):
+        """The template of a piece to fill in ({template_document_id,
+        template_filename...}), from the formation taken at creation; {} if none."""
+        for piece in (self.formation or {}).get("pieces") or []:
+            if piece.get("code") == code and piece.get("template_document_id"):
+                return piece
+        return {}
+
+    @property
+    def dates(self):
+        """The formation's dates as this application knows them (refreshed when
+        staff move them: schemas.refresh_dates)."""
+        return (self.formation or {}).get("dates") or {}
+
+    @property
+    def return_deadline(self):
+        """The last day to transmit: the override staff set on this application,
+        else the formation's date_return; None when neither is set."""
+        return domain.return_deadline(self.return_deadline_override, self.dates)
+
+    @property
+    def last_validated(self):
+        """The decision the candidate is told: the last one validated, or None."""
+        done = [d for d in self.decisions if d.validated_at is not None]
+        return max(done, key=lambda d: (d.validated_at, d.id)) if done else None
+
+    @property
+    def decision_code(self):
+        """The code of the last validated decision (FA, DE...), or None."""
+        decision = self.last_validated
+        return decision.code if decision else None
+
+    @property
+    def pending_decision(self):
+        """The last entered decision while it is not validated, else None."""
+        last = self.decisions[-1] if self.decisions else None
+        return last if last is not None and last.validated_at is None else None
 
 
 class ApplicationPiece(Base):

@@ -1,5 +1,6 @@
-"""Reads of the applications database that several entrypoints share."""
-from sqlalchemy import func, or_, select
+"""The statements of the applications service (its entrypoints stay thin): reads
+and bulk writes, each taking the worker's session."""
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from .models import Application, ApplicationPiece
@@ -37,6 +38,28 @@ def has_active_application(session, candidate_id, formation_code, campaign_code)
         .where(Application.candidate_id == candidate_id,
                Application.formation_code == formation_code,
                Application.cancelled_at.is_(None), _of_campaign(campaign_code))) > 0
+
+
+def formation_applications(session, formation_code, campaign_code, write=False):
+    """The applications to a formation of a campaign, by id (locked for a write)."""
+    query = (select(Application).where(Application.formation_code == formation_code,
+                                       Application.campaign_code == campaign_code)
+             .order_by(Application.id))
+    return list(session.scalars(query.with_for_update() if write else query))
+
+
+def archive_campaign(session, campaign_code, now):
+    """The campaign's applications become read-only (those not archived yet)."""
+    session.execute(update(Application)
+                    .where(Application.campaign_code == campaign_code,
+                           Application.archived_at.is_(None))
+                    .values(archived_at=now))
+
+
+def delete_candidate_applications(session, candidate_id):
+    """Every application of the candidate, with its pieces, history and decisions
+    (the foreign keys cascade)."""
+    session.execute(delete(Application).where(Application.candidate_id == candidate_id))
 
 
 def shared_pieces(session, candidate_id, code, except_application_id=None):

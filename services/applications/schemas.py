@@ -85,17 +85,6 @@ def apply_answer(refusal):
 
 # -- decisions -----------------------------------------------------------------------
 
-def last_validated(application):
-    done = [d for d in application.decisions if d.validated_at is not None]
-    return max(done, key=lambda d: (d.validated_at, d.id)) if done else None
-
-
-def pending_decision(application):
-    """The last entered decision when it is not validated yet."""
-    last = application.decisions[-1] if application.decisions else None
-    return last if last is not None and last.validated_at is None else None
-
-
 def same_decision(decision, code, fields):
     """Whether `decision` is `code` with these fields (domain.decision_data)."""
     return decision is not None and decision.code == code and all(
@@ -151,15 +140,6 @@ def refresh_dates(application, dates, as_of):
     return True
 
 
-def deadline_of(application):
-    return domain.return_deadline(application.return_deadline_override,
-                                  (application.formation or {}).get("dates"))
-
-
-def piece_statuses(application):
-    return {p.code: p.status for p in application.pieces}
-
-
 def history_entry(change, staff):
     # Candidates see that the office acted, not which staff member did.
     by = change.by if staff or change.by_kind == "candidate" else (
@@ -175,9 +155,9 @@ def application_view(application, staff, today):
     """The full application; the candidate's view has no unvalidated decision
     and no staff-only data."""
     a = application
-    deadline = deadline_of(a)
-    statuses = piece_statuses(a)
-    validated = last_validated(a)
+    deadline = a.return_deadline
+    statuses = a.piece_statuses
+    validated = a.last_validated
     code = validated.code if validated else None
     archived = a.archived_at is not None  # read-only: no action is offered
     view = {
@@ -190,7 +170,7 @@ def application_view(application, staff, today):
                     "conditional": p.conditional, "shared": p.shared, "status": p.status,
                     "comment": p.comment, "filename": p.filename,
                     "has_file": p.document_id is not None,
-                    "template_filename": template_of(a, p.code).get("template_filename"),
+                    "template_filename": a.piece_template(p.code).get("template_filename"),
                     "can_change": not archived
                     and domain.can_change_piece(a.status, p.status, a.cancelled)}
                    for p in a.pieces],
@@ -210,7 +190,7 @@ def application_view(application, staff, today):
     }
     if staff:
         view["decisions"] = [decision_for_staff(d) for d in a.decisions]
-        view["pending_decision"] = decision_for_staff(pending_decision(a))
+        view["pending_decision"] = decision_for_staff(a.pending_decision)
         view["return_deadline_override"] = iso(a.return_deadline_override)
     return view
 
@@ -219,7 +199,7 @@ def summary(application, staff):
     a = application
     f = a.formation or {}
     centre, commission = f.get("centre") or {}, f.get("commission") or {}
-    validated = last_validated(a)
+    validated = a.last_validated
     c = candidate_part(a)
     item = {
         "id": a.id, "status": a.status, "cancelled": a.cancelled,
@@ -230,13 +210,13 @@ def summary(application, staff):
         "candidate": {k: c[k] for k in ("id", "dossier_number", "first_name", "last_name",
                                         "email")},
         "created_at": iso(a.created_at), "transmitted_at": iso(a.transmitted_at),
-        "return_deadline": iso(deadline_of(a)),
+        "return_deadline": iso(a.return_deadline),
         "decision": decision_for_candidate(validated),
         "confirmed_at": iso(a.confirmed_at), "withdrawn_at": iso(a.withdrawn_at),
         "confirm_deadline": iso(a.confirm_deadline),
     }
     if staff:
-        item["pending_decision"] = decision_for_staff(pending_decision(a))
+        item["pending_decision"] = decision_for_staff(a.pending_decision)
     return item
 
 
@@ -279,10 +259,3 @@ def admission_letter(application, decision):
         "validated_at": iso(decision.validated_at), "confirmed_at": iso(a.confirmed_at),
     }
 
-
-def template_of(application, piece_code):
-    """The template to fill in of a piece, from the formation taken at creation."""
-    for piece in (application.formation or {}).get("pieces") or []:
-        if piece.get("code") == piece_code and piece.get("template_document_id"):
-            return piece
-    return {}

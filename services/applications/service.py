@@ -5,7 +5,6 @@ when an error is raised.
 """
 import logging
 
-from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.common import actors
@@ -59,7 +58,7 @@ class ApplicationsService(ServiceBase):
             self.db.rollback()
             raise Conflict(codes.ALREADY_APPLIED, "already applied") from None
         self.db.emit("application_created", schemas.event(
-            application, return_deadline=schemas.deadline_of(application)))
+            application, return_deadline=application.return_deadline))
         self.db.commit()
         return self._view(application)
 
@@ -165,11 +164,7 @@ class ApplicationsService(ServiceBase):
         """The campaign's applications become read-only."""
         code = payload.get("code")
         if code:
-            self.db.session.execute(
-                update(Application)
-                .where(Application.campaign_code == str(code),
-                       Application.archived_at.is_(None))
-                .values(archived_at=self.clock()))
+            queries.archive_campaign(self.db.session, str(code), self.clock())
 
     @event_handler("catalog", "formation_updated", requeue_on_error=True)
     @handle_once
@@ -179,11 +174,8 @@ class ApplicationsService(ServiceBase):
         code, campaign, dates = payload.get("code"), payload.get("campaign"), payload.get("dates")
         if not code or not campaign or not isinstance(dates, dict):
             return  # an event without the dates: the copy is refreshed at transmit
-        applications = self.db.session.scalars(
-            select(Application).where(Application.formation_code == str(code),
-                                      Application.campaign_code == str(campaign))
-            .order_by(Application.id).with_for_update())
-        for application in applications:
+        for application in queries.formation_applications(self.db.session, str(code),
+                                                          str(campaign), write=True):
             schemas.refresh_dates(application, dates, payload.get("occurred_at"))
 
     @event_handler("accounts", "account_deleted", requeue_on_error=True)
@@ -194,8 +186,7 @@ class ApplicationsService(ServiceBase):
         on the same event."""
         candidate_id = payload.get("candidate_id")
         if candidate_id is not None:
-            self.db.session.execute(delete(Application).where(
-                Application.candidate_id == int(candidate_id)))
+            queries.delete_candidate_applications(self.db.session, int(candidate_id))
 
     # -- candidate: pieces ---------------------------------------------------------
 
@@ -275,7 +266,7 @@ class ApplicationsService(ServiceBase):
     def get_piece_template(self, actor, application_id, piece_code):
         """The form a piece asks to download, fill in and upload again."""
         application, _ = access.readable_application(self.db.session, actor, application_id)
-        template = schemas.template_of(application, piece_code)
+        template = application.piece_template(piece_code)
         if not template:
             raise NotFound(codes.NO_TEMPLATE, "this piece has no template")
         return self.documents.get_download(template["template_document_id"])
@@ -290,8 +281,8 @@ class ApplicationsService(ServiceBase):
         if application.status in domain.TRANSMIT_FROM and not application.cancelled:
             self._refresh_dates(application)  # the return deadline as it is now
         refusal = domain.transmit_refusal(
-            application.status, application.cancelled, schemas.deadline_of(application),
-            domain.paris_today(now), schemas.piece_statuses(application))
+            application.status, application.cancelled, application.return_deadline,
+            domain.paris_today(now), application.piece_statuses)
         if refusal:
             raise refusal
         application.transmitted_at = now
@@ -353,7 +344,7 @@ class ApplicationsService(ServiceBase):
                                                write=True, roles=access.REVIEW_ROLES)
         status = schemas.file_status(status)
         refusal = domain.file_status_refusal(application.status, status,
-                                             schemas.piece_statuses(application))
+                                             application.piece_statuses)
         if refusal:
             raise refusal
         history.change_status(self.db, application, status, actor, self.clock())
@@ -370,7 +361,7 @@ class ApplicationsService(ServiceBase):
         if refusal:
             raise refusal
         fields = domain.decision_data(code, data)
-        if schemas.same_decision(schemas.pending_decision(application), code, fields):
+        if schemas.same_decision(application.pending_decision, code, fields):
             # already entered and waiting for validation (a second click, a retry)
             self.db.commit()
             return self._view(application, staff=True)
@@ -385,7 +376,7 @@ class ApplicationsService(ServiceBase):
         application = access.staff_application(self.db.session, actor, application_id,
                                                write=True, roles=access.VALIDATION_ROLES)
         access.require_validator(actor, application)
-        decision = schemas.pending_decision(application)
+        decision = application.pending_decision
         if decision is None:
             raise Conflict(codes.NOTHING_TO_VALIDATE, "no decision waiting for validation")
         refusal = domain.decision_refusal(application.status, application.cancelled)
@@ -396,7 +387,7 @@ class ApplicationsService(ServiceBase):
             self._refresh_dates(application)  # the confirmation date as it is now
         decision.validated_by, decision.validated_at = access.actor_label(actor)[0], now
         application.confirm_deadline = (
-            domain.confirm_deadline(application.formation.get("dates"), now)
+            domain.confirm_deadline(application.dates, now)
             if decision.code == domain.FA else None)
         self.db.emit("decision_validated", schemas.event(
             application, code=decision.code, comment=decision.comment, reason=decision.reason,
@@ -413,7 +404,7 @@ class ApplicationsService(ServiceBase):
         application = self._mine(actor, application_id)
         now = self.clock()
         refusal = domain.confirm_refusal(
-            self._decision_code(application), application.confirmed_at, application.withdrawn_at,
+            application.decision_code, application.confirmed_at, application.withdrawn_at,
             application.cancelled, application.confirm_deadline, domain.paris_today(now))
         if refusal:
             raise refusal
@@ -426,7 +417,7 @@ class ApplicationsService(ServiceBase):
     @idempotent
     def withdraw(self, actor, application_id, idempotency_key=None):
         application = self._mine(actor, application_id)
-        refusal = domain.withdraw_refusal(self._decision_code(application),
+        refusal = domain.withdraw_refusal(application.decision_code,
                                           application.withdrawn_at, application.cancelled)
         if refusal:
             raise refusal
@@ -438,7 +429,7 @@ class ApplicationsService(ServiceBase):
     @rpc(expected_exceptions=EXPECTED)
     def get_admission_letter(self, actor, application_id):
         application, _ = access.readable_application(self.db.session, actor, application_id)
-        decision = schemas.last_validated(application)
+        decision = application.last_validated
         if (decision is None or decision.code != domain.FA or not application.confirmed_at
                 or application.withdrawn_at or application.cancelled):
             raise Conflict(codes.NOT_CONFIRMED, "the letter comes after confirmation")
@@ -465,11 +456,6 @@ class ApplicationsService(ServiceBase):
             raise Conflict(codes.APPLICATION_CANCELLED, "application cancelled")
         if not domain.can_change_piece(application.status, piece.status):
             raise Conflict(codes.PIECE_LOCKED, "this piece cannot change now")
-
-    @staticmethod
-    def _decision_code(application):
-        decision = schemas.last_validated(application)
-        return decision.code if decision else None
 
     def _view(self, application, staff=False):
         return schemas.application_view(application, staff, domain.paris_today(self.clock()))

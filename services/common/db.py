@@ -326,6 +326,16 @@ class Database(DependencyProvider):
 
     def kill(self):
         self.relay.running = False
+        # Workers killed mid-transaction never reach worker_teardown: their
+        # connections would stay open, idle in transaction and holding their
+        # locks, for as long as the process lives (a test process goes on).
+        for unit in list(self.units.values()):
+            try:
+                unit.close()
+            except Exception:  # its connection is discarded below all the same
+                log.warning("could not close a killed worker's session", exc_info=True)
+        self.units.clear()
+        self.engine.dispose()
 
     def get_dependency(self, worker_ctx):
         unit = UnitOfWork(self.sessions(), self.metadata, on_commit=self.relay.wake)

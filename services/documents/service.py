@@ -3,7 +3,6 @@ cross RabbitMQ), checked by content, and generated PDFs."""
 import logging
 import uuid
 
-from sqlalchemy import case, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from services.common import actors
@@ -15,14 +14,12 @@ from services.common.events import event_handler
 from services.common.rpc import rpc
 from services.common.service_base import ServiceBase
 
-from . import access, domain, letters, schemas
+from . import access, domain, letters, queries, schemas
 from . import exceptions as codes
 from .dependencies import Storage
 from .models import Base, Document
 
 log = logging.getLogger(__name__)
-
-CANDIDATE_LOCK_SPACE = 7401  # first key of pg_advisory_xact_lock(space, candidate_id)
 
 
 class DocumentsService(ServiceBase):
@@ -52,10 +49,10 @@ class DocumentsService(ServiceBase):
                                          owner.get("application_id")))
         replaced = []
         if document.candidate_id is not None:
-            self._lock_candidate(document.candidate_id)
+            queries.lock_candidate(self.db.session, document.candidate_id)
             replaced = self._replaced_uploads(owner, now)
-            domain.check_quota(self._used_bytes(document.candidate_id, now,
-                                                except_ids={d.id for d in replaced}),
+            domain.check_quota(queries.used_bytes(self.db.session, document.candidate_id, now,
+                                                  except_ids={d.id for d in replaced}),
                                size, self._quota())
         put_url = self.storage.upload_url(document.object_key)
         for old in replaced:  # nothing will attach them: their bytes go now
@@ -79,7 +76,7 @@ class DocumentsService(ServiceBase):
             raise ValidationFailed(codes.INVALID, "unknown purpose", {"purpose": codes.INVALID})
         if document.candidate_id is not None:
             # Counted against the quota with the candidate's other uploads settled.
-            self._lock_candidate(document.candidate_id)
+            queries.lock_candidate(self.db.session, document.candidate_id)
             document = self._document(document_id, fresh=True)
         if document.status == domain.STORED:  # a retried confirmation
             return schemas.stored(document)
@@ -91,8 +88,8 @@ class DocumentsService(ServiceBase):
             content_type = domain.check_stored(size, head, document.max_size, purpose)
             if document.candidate_id is not None:
                 # What arrived may be larger than announced: the quota holds on the real size.
-                domain.check_quota(self._used_bytes(document.candidate_id, self.clock(),
-                                                    except_ids={document.id}),
+                domain.check_quota(queries.used_bytes(self.db.session, document.candidate_id,
+                                                      self.clock(), except_ids={document.id}),
                                    size, self._quota())
         except ValidationFailed:
             self._reject(document)
@@ -115,7 +112,7 @@ class DocumentsService(ServiceBase):
             candidate_id, application_id = int(owner["candidate_id"]), int(owner["application_id"])
         except (KeyError, TypeError, ValueError):
             return {"document_id": document_id, "discarded": False}
-        self._lock_candidate(candidate_id)
+        queries.lock_candidate(self.db.session, candidate_id)
         document = self.db.session.get(Document, document_id)
         if document is None:
             # Already discarded when it was replaced; its PUT may have landed since.
@@ -193,10 +190,7 @@ class DocumentsService(ServiceBase):
         application_id = payload.get("application_id")
         if not application_id:
             return
-        documents = self.db.session.scalars(
-            select(Document).where(Document.application_id == application_id)
-            .with_for_update())
-        for document in documents:
+        for document in queries.application_documents(self.db.session, application_id):
             if domain.removable_on_cancel(document.status):
                 self._delete(document)
 
@@ -204,11 +198,8 @@ class DocumentsService(ServiceBase):
     def list_my_documents(self, actor):
         """The candidate's own files ("Télécharger mes données")."""
         candidate_id = actors.candidate_id(actor)
-        documents = self.db.session.scalars(
-            select(Document).where(Document.candidate_id == candidate_id,
-                                   Document.status == domain.STORED)
-            .order_by(Document.created_at, Document.id))
-        return [schemas.listed(document) for document in documents]
+        return [schemas.listed(document)
+                for document in queries.stored_documents(self.db.session, candidate_id)]
 
     @event_handler("accounts", "account_deleted", requeue_on_error=True)
     @handle_once
@@ -218,9 +209,7 @@ class DocumentsService(ServiceBase):
         candidate_id = payload.get("candidate_id")
         if candidate_id is None:
             return
-        documents = self.db.session.scalars(
-            select(Document).where(Document.candidate_id == int(candidate_id)).with_for_update())
-        for document in documents:
+        for document in queries.candidate_documents(self.db.session, int(candidate_id)):
             self.storage.remove(document.object_key)  # absent objects are not an error
             self.db.session.delete(document)
 
@@ -234,10 +223,7 @@ class DocumentsService(ServiceBase):
         return document
 
     def _admission_letter(self, application_id):
-        return self.db.session.scalars(
-            select(Document).where(Document.application_id == application_id,
-                                   Document.kind == domain.ADMISSION_LETTER,
-                                   Document.status == domain.STORED)).first()
+        return queries.admission_letter(self.db.session, application_id)
 
     def _delete(self, document):
         """Object first, then the record and its event (committed by the caller):
@@ -246,11 +232,6 @@ class DocumentsService(ServiceBase):
         document.status, document.deleted_at = domain.DELETED, self.clock()
         self.db.emit("document_deleted", schemas.deleted_event(document))
 
-    def _lock_candidate(self, candidate_id):
-        """One candidate's uploads are counted and changed one at a time."""
-        self.db.session.execute(text("SELECT pg_advisory_xact_lock(:space, :id)"),
-                                {"space": CANDIDATE_LOCK_SPACE, "id": int(candidate_id)})
-
     @staticmethod
     def _quota():
         return domain.quota_bytes(env("CANDIDATE_STORAGE_QUOTA_MB"))
@@ -258,25 +239,9 @@ class DocumentsService(ServiceBase):
     def _replaced_uploads(self, owner, now):
         """The candidate's unfinished uploads a new one makes useless: the same
         piece's (one upload per piece at a time), and those too old to receive bytes."""
-        pending = self.db.session.scalars(
-            select(Document).where(Document.candidate_id == int(owner["candidate_id"]),
-                                   Document.status == domain.PENDING))
+        pending = queries.pending_uploads(self.db.session, int(owner["candidate_id"]))
         return [d for d in pending if domain.same_upload_slot(d, owner)
                 or d.created_at < now - domain.PENDING_LIFETIME]
-
-    def _used_bytes(self, candidate_id, now, except_ids=()):
-        """Bytes the candidate's pieces take: stored files, and unfinished uploads
-        still able to receive bytes (at their declared size)."""
-        counted = case((Document.status == domain.STORED, Document.size),
-                       else_=func.coalesce(Document.declared_size, Document.max_size))
-        query = select(func.coalesce(func.sum(counted), 0)).where(
-            Document.candidate_id == int(candidate_id), Document.kind == domain.PIECE,
-            (Document.status == domain.STORED)
-            | ((Document.status == domain.PENDING)
-               & (Document.created_at >= now - domain.PENDING_LIFETIME)))
-        if except_ids:
-            query = query.where(Document.id.not_in(sorted(except_ids)))
-        return int(self.db.session.scalar(query))
 
     def _discard(self, document):
         """An upload that never became a file: no object, no record (object first:

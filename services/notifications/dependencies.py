@@ -1,5 +1,13 @@
-"""SMTP delivery, and the loop that runs it."""
+"""SMTP delivery, and the loop that runs it.
+
+Every wait on the relay has a deadline (domain.smtp_settings): connecting and
+each reply SMTP_TIMEOUT, the whole conversation SMTP_DEADLINE_SECONDS. Nothing
+here waits outside eventlet's sight: the EHLO name is looked up once, at start
+(smtplib would ask the resolver in C for every mail, freezing the instance)."""
+import functools
+import logging
 import smtplib
+import socket
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
@@ -9,10 +17,22 @@ from nameko.extensions import DependencyProvider, Entrypoint
 
 from .domain import smtp_settings
 
+log = logging.getLogger(__name__)
+
 
 class OutcomeUnknown(Exception):
     """The message went out but its answer was lost (connection dropped or timed
     out after the final dot): the relay may have accepted it."""
+
+
+class ConversationTooLong(Exception):
+    """The relay took longer than SMTP_DEADLINE_SECONDS over the whole conversation."""
+
+
+@functools.cache
+def host_name():
+    """This host's name for EHLO (what smtplib says by default), looked up once."""
+    return socket.getfqdn()
 
 
 class _SMTP(smtplib.SMTP):
@@ -46,8 +66,14 @@ class Mailer:
         message["X-Mail-Code"] = code
         message.set_content(body, charset="utf-8")
         s = self.settings
-        smtp = _SMTP(s["host"], s["port"], timeout=s["timeout"])
+        smtp = None
+        deadline = Timeout(s["deadline"], ConversationTooLong(
+            f"no answer from the relay within {s['deadline']:g} s"))
         try:
+            smtp = _SMTP(local_hostname=s["helo_name"] or host_name(), timeout=s["timeout"])
+            answer, greeting = smtp.connect(s["host"], s["port"])
+            if answer != 220:
+                raise smtplib.SMTPConnectError(answer, greeting)
             if s["starttls"]:
                 smtp.starttls()
             if s["user"]:
@@ -56,33 +82,44 @@ class Mailer:
         except smtplib.SMTPResponseException:
             raise  # the relay answered: refused, not taken
         except Exception as exc:
-            if smtp.message_sent:
+            if smtp is not None and smtp.message_sent:
                 raise OutcomeUnknown(str(exc) or type(exc).__name__) from exc
             raise
-        finally:
-            try:  # accepted is accepted: a failed QUIT changes nothing
+        else:
+            try:
                 smtp.quit()
-            except Exception:
-                smtp.close()
+            except (smtplib.SMTPException, OSError, ConversationTooLong) as exc:
+                # accepted is accepted: a failed QUIT changes nothing (closed below)
+                log.debug("QUIT after an accepted mail failed: %s", exc)
+        finally:
+            deadline.cancel()
+            if smtp is not None:
+                smtp.close()  # a relay that stopped answering gets no QUIT to wait on
 
 
 class MailerProvider(DependencyProvider):
+    def setup(self):
+        host_name()  # before serving: the lookup would block every worker
+
     def get_dependency(self, worker_ctx):
         return Mailer(smtp_settings())  # read per worker: tests and ops may change SMTP_*
 
 
 class DeliveryTimer(Entrypoint):
     """Runs its method every `interval` seconds, and at once when woken (a
-    handler committed a mail) or when the last run did something (its method
-    returns how many mails it tried: more may be due). Each run is `concurrency`
-    workers at once, so that one slow SMTP conversation does not hold back the
-    others; other instances share the work through the database."""
+    handler committed a mail) or when a run did something (its method returns
+    how many mails it tried: more may be due). Up to `concurrency` workers run
+    at once, each in its own place: one slow SMTP conversation holds its place
+    only, the others go on sending; other instances share the work through the
+    database."""
 
     def __init__(self, interval, concurrency=1, **kwargs):
         self.interval = interval
         self.concurrency = concurrency
         self.should_stop = False
         self.woken = Event()
+        self.running = 0
+        self.missed = False  # woken while every place was taken
         self.gt = None
         super().__init__(**kwargs)
 
@@ -109,20 +146,17 @@ class DeliveryTimer(Entrypoint):
                 self.woken.reset()
             if self.should_stop:
                 break
-            runs = []
-            for _ in range(self.concurrency):
-                done = Event()
-                runs.append(done)
-                self.container.spawn_worker(self, (), {}, handle_result=self._result_to(done))
-            if any([done.wait() for done in runs]):  # mails were tried: more may be due
-                self.wake()
+            self.missed = self.running >= self.concurrency
+            while self.running < self.concurrency:
+                self.running += 1
+                self.container.spawn_worker(self, (), {}, handle_result=self._finished)
 
-    @staticmethod
-    def _result_to(done):
-        def handle_result(worker_ctx, result, exc_info):
-            done.send(bool(result) and exc_info is None)
-            return result, exc_info
-        return handle_result
+    def _finished(self, worker_ctx, result, exc_info):
+        self.running -= 1
+        if (result and exc_info is None) or self.missed:  # more may be due
+            self.missed = False
+            self.wake()
+        return result, exc_info
 
 
 delivery_timer = DeliveryTimer.decorator

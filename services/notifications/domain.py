@@ -2,7 +2,6 @@
 
 Templates are files templates/<lang>/<CODE>.txt: a "Subject: ..." line, a
 blank line, then the body (Jinja2, plain text)."""
-import os
 import random
 from pathlib import Path
 
@@ -182,7 +181,13 @@ def smtp_settings():
         "starttls": env("SMTP_STARTTLS", "0") == "1",
         "sender": env("MAIL_FROM",
                       "Candidatures - Université de démonstration <ne-pas-repondre@univ-demo.fr>"),
-        "timeout": float(os.environ.get("SMTP_TIMEOUT") or 10),
+        # Seconds: connecting and each reply of the relay (SMTP_TIMEOUT), and the
+        # whole conversation (SMTP_DEADLINE_SECONDS): a relay that answers slowly
+        # or never holds one delivery worker, and its mail's row, that long at most.
+        "timeout": float(env("SMTP_TIMEOUT", "10")),
+        "deadline": float(env("SMTP_DEADLINE_SECONDS", "60")),
+        # The name said in EHLO; unset: this host's name, looked up once at start.
+        "helo_name": env("SMTP_HELO_NAME"),
     }
 
 

@@ -10,8 +10,6 @@ Refused or unreachable SMTP: retried with exponential backoff for a window
 import logging
 from datetime import timedelta
 
-from sqlalchemy import delete, select
-
 from services.common import actors
 from services.common.clock import Clock
 from services.common.db import Database, handle_once
@@ -20,7 +18,7 @@ from services.common.events import event_handler
 from services.common.rpc import rpc
 from services.common.service_base import ServiceBase
 
-from . import domain, schemas
+from . import domain, queries, schemas
 from .dependencies import DeliveryWakeup, MailerProvider, OutcomeUnknown, delivery_timer
 from .models import Base, Mail, Recipient
 
@@ -103,8 +101,7 @@ class NotificationsService(ServiceBase):
         """The last mail, then the candidate is forgotten here: their contact and
         every earlier mail go (the deletion mail itself once delivered)."""
         candidate_id = event.get("candidate_id")
-        self.db.session.execute(delete(Mail).where(Mail.candidate_id == candidate_id))
-        self.db.session.execute(delete(Recipient).where(Recipient.candidate_id == candidate_id))
+        queries.forget_candidate(self.db.session, candidate_id)
         self._mail(event, "ACCOUNT_DELETED")
 
     @event_handler("accounts", "account_activated", requeue_on_error=True)
@@ -157,21 +154,17 @@ class NotificationsService(ServiceBase):
         staff limited to some centres only the mails about those centres, a
         committee member only those about their commissions' applications.
         No body ever shows a working link (domain.hide_link)."""
-        query = select(Mail)
         if actors.is_staff(actor):
             if candidate_id is None or not str(candidate_id).isdigit():
                 raise Forbidden("forbidden", "staff must name a candidate")
-            query = query.where(Mail.candidate_id == int(candidate_id))
             if actor.get("role") == "committee":
-                query = query.where(Mail.commission_code.in_(list(actor.get("commissions") or ())))
+                rows = queries.mails(self.db.session, int(candidate_id),
+                                     commissions=actor.get("commissions") or ())
             else:
-                centres = actors.staff_centres(actor)
-                if centres is not None:
-                    query = query.where(Mail.centre_code.in_(centres))
+                rows = queries.mails(self.db.session, int(candidate_id),
+                                     centres=actors.staff_centres(actor))
         else:
-            query = query.where(Mail.candidate_id == actors.candidate_id(actor))
-        rows = self.db.session.scalars(
-            query.order_by(Mail.created_at.desc(), Mail.id.desc())).all()
+            rows = queries.mails(self.db.session, actors.candidate_id(actor))
         return [schemas.mail(row) for row in rows]
 
     # -- delivery ------------------------------------------------------------------------
@@ -194,12 +187,7 @@ class NotificationsService(ServiceBase):
     def _hold_interrupted(self):
         """Mails left `sending` by a process that died: marked unconfirmed, for
         a person to decide (its SMTP relay's logs know the Message-ID)."""
-        rows = self.db.session.scalars(
-            select(Mail).where(Mail.status == "sending",
-                               Mail.last_attempt_at < self.clock() - SENDING_GRACE)
-            .with_for_update(skip_locked=True).limit(100)
-            .execution_options(populate_existing=True)).all()
-        for row in rows:
+        for row in queries.interrupted_mails(self.db.session, self.clock() - SENDING_GRACE):
             row.status, row.next_attempt_at = "unconfirmed", None
             row.error = "interrupted during its SMTP attempt: may have been delivered"
             log.warning("mail %s (%s) to candidate %s unconfirmed: attempt %s (Message-ID %s, "
@@ -211,11 +199,7 @@ class NotificationsService(ServiceBase):
     def _claim(self):
         """The next due mail, recorded as being sent (committed before SMTP)."""
         now = self.clock()
-        row = self.db.session.scalars(
-            select(Mail).where(Mail.status == "queued", Mail.next_attempt_at <= now)
-            .order_by(Mail.next_attempt_at, Mail.id).limit(1)
-            .with_for_update(skip_locked=True)
-            .execution_options(populate_existing=True)).first()
+        row = queries.next_due_mail(self.db.session, now)
         if row is None:
             self.db.commit()
             return None
@@ -227,10 +211,7 @@ class NotificationsService(ServiceBase):
     def _send(self, mail_id, message_id, settings):
         # Locked through the SMTP conversation: another instance sees this
         # attempt is alive and leaves it alone.
-        row = self.db.session.scalars(
-            select(Mail).where(Mail.id == mail_id, Mail.status == "sending",
-                               Mail.message_id == message_id)
-            .with_for_update().execution_options(populate_existing=True)).first()
+        row = queries.attempt_in_progress(self.db.session, mail_id, message_id)
         if row is None:  # held as unconfirmed meanwhile, or its candidate deleted
             self.db.commit()
             return

@@ -238,3 +238,69 @@ def test_a_lost_answer_to_a_sent_message_is_not_resent(service, smtp_sink, make_
     service.handle("deliver_mails")
     assert relay_losing_its_answer.received == 1
     assert service.rows("SELECT status, attempts FROM mails") == [("unconfirmed", 1)]
+
+
+@pytest.fixture
+def silent_relay():
+    """A relay that takes the connection (the kernel accepts it into the
+    backlog) and never says a word."""
+    server = eventlet.listen(("127.0.0.1", 0))
+    yield server.getsockname()[1]
+    server.close()
+
+
+@pytest.fixture
+def dawdling_relay():
+    """A relay that greets, then answers EHLO one byte at a time, forever:
+    every read gets something, so only a deadline on the whole conversation ends it."""
+    server = eventlet.listen(("127.0.0.1", 0))
+
+    def converse(sock):
+        try:
+            sock.sendall(b"220 relay\r\n")
+            sock.recv(1024)  # EHLO
+            while True:
+                sock.sendall(b"250-")
+                eventlet.sleep(0.05)
+        except OSError:
+            pass  # the client gave up
+        finally:
+            sock.close()
+
+    def serve():
+        while True:
+            sock, _ = server.accept()
+            eventlet.spawn(converse, sock)
+    acceptor = eventlet.spawn(serve)
+    yield server.getsockname()[1]
+    acceptor.kill()
+    server.close()
+
+
+def test_a_relay_that_never_answers_is_given_up_on_and_the_mail_sent_once_a_good_one_is_back(
+        service, smtp_sink, make_event, monkeypatch, silent_relay):
+    monkeypatch.setenv("SMTP_PORT", str(silent_relay))
+    monkeypatch.setenv("SMTP_TIMEOUT", "0.5")
+    to = address("silent")
+    service.call("on_application_confirmed", confirmed(make_event, to))
+    (status, attempts, error), = service.rows("SELECT status, attempts, error FROM mails")
+    assert (status, attempts) == ("queued", 1) and "timed out" in error
+    monkeypatch.setenv("SMTP_PORT", str(smtp_sink.port))
+    service.clock.advance(minutes=5)
+    service.handle("deliver_mails")
+    assert len(smtp_sink.mails(to=to)) == 1
+    assert service.rows("SELECT status, attempts FROM mails") == [("sent", 2)]
+
+
+def test_a_relay_answering_without_end_is_given_up_on_at_the_deadline(
+        service, smtp_sink, make_event, monkeypatch, dawdling_relay):
+    monkeypatch.setenv("SMTP_PORT", str(dawdling_relay))
+    monkeypatch.setenv("SMTP_DEADLINE_SECONDS", "1")
+    to = address("dawdling")
+    service.call("on_application_confirmed", confirmed(make_event, to))
+    (status, attempts, error), = service.rows("SELECT status, attempts, error FROM mails")
+    assert (status, attempts) == ("queued", 1) and "within 1 s" in error
+    monkeypatch.setenv("SMTP_PORT", str(smtp_sink.port))
+    service.clock.advance(minutes=5)
+    service.handle("deliver_mails")
+    assert service.rows("SELECT status, attempts FROM mails") == [("sent", 2)]
