@@ -4,8 +4,8 @@ from sqlalchemy.orm import selectinload
 
 from services.common import actors
 
-from .models import (CANDIDATE_NAME, COMMISSION_CODE, FORMATION_LABEL, Application,
-                     ApplicationPiece, Decision, json_text)
+from . import models
+from .models import Application, ApplicationPiece, Decision, json_text
 
 
 def _of_campaign(campaign_code):
@@ -82,7 +82,7 @@ def candidate_applications(session, candidate_id, full=False):
 
 # Each sort of the list: its key's expressions (the same as the indexes' of
 # models.py and migration 0005, so that they serve it).
-STAFF_SORTS = {"candidate": CANDIDATE_NAME, "formation": FORMATION_LABEL,
+STAFF_SORTS = {"candidate": models.CANDIDATE_NAME, "formation": models.FORMATION_LABEL,
                "status": (Application.status,), "transmitted": (Application.transmitted_at,)}
 DEFAULT_SORT = "-transmitted"  # the latest transmissions first, untransmitted ones last
 
@@ -102,7 +102,7 @@ def _staff_scope(query, actor, filters):
     """The filters and the actor's scope as WHERE clauses; filters already
     validated (schemas.list_filters), the filtered centre already checked."""
     if actor.get("role") == "committee":  # their commissions' transmitted files only
-        query = query.where(COMMISSION_CODE.in_(sorted(actor.get("commissions") or ())),
+        query = query.where(models.COMMISSION_CODE.in_(sorted(actor.get("commissions") or ())),
                             Application.transmitted_at.is_not(None))
     elif actors.staff_centres(actor) is not None:
         query = query.where(Application.centre_code.in_(sorted(actors.staff_centres(actor))))
