@@ -11,6 +11,7 @@ replaces the campaign data of DATABASE_PREFIX's databases); without it the
 databases are only migrated to head and analysed.
 """
 import argparse
+import re
 import sys
 from contextlib import contextmanager
 
@@ -81,6 +82,13 @@ def candidate_list(session, candidate_id):
             for a in queries.candidate_applications(session, candidate_id)]
 
 
+def candidate_export(session, candidate_id):
+    """export_my_data: every application of one candidate as whole views."""
+    today = domain.paris_today(utcnow())
+    return [schemas.application_view(a, False, today)
+            for a in queries.candidate_applications(session, candidate_id, full=True)]
+
+
 def decided_application(session):
     return session.scalar(select(Decision.application_id).order_by(Decision.id).limit(1))
 
@@ -88,7 +96,8 @@ def decided_application(session):
 def one_application(session, application_id):
     """get_application by the centre's staff: the application and its relations."""
     staff = {"kind": "staff", "role": "scol", "centres": [], "can_see_all_centres": True}
-    application, seen_by_staff = access.readable_application(session, staff, application_id)
+    application, seen_by_staff = access.readable_application(
+        session, staff, application_id, options=access.WHOLE)
     return schemas.application_view(application, seen_by_staff, domain.paris_today(utcnow()))
 
 
@@ -98,15 +107,21 @@ def offer(session):
     return catalog_queries.offer_entries(session, campaign.id)
 
 
+def shortened(line, limit=600):
+    """A statement or plan line with its long lists of ids cut."""
+    line = re.sub(r"(%\(\w+?)_\d+\)s::INTEGER(, %\(\1_\d+\)s::INTEGER)+", r"\1_…", line)
+    return line if len(line) <= limit else line[:limit] + f"… ({len(line)} characters)"
+
+
 def print_case(title, engine, run):
     with Session(engine) as session, recorded(engine) as sent:
         run(session)
         session.rollback()
     print(f"== {title}: {len(sent)} statement(s)\n")
     for statement, plan in explain(engine, sent):
-        print(" ".join(statement.split()))
+        print(shortened(" ".join(statement.split())))
         print()
-        print("\n".join(plan))
+        print("\n".join(shortened(line) for line in plan))
         print()
 
 
@@ -126,8 +141,10 @@ def main(argv=None):
         upgrade(name)
     applications, catalog = make_engine("applications"), make_engine("catalog")
     for engine in (applications, catalog):
-        with engine.begin() as conn:
-            conn.execute(text("ANALYZE"))
+        # as autovacuum leaves a live database: statistics, and the visibility
+        # map that lets a count be answered from an index alone
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
     with Session(applications) as session:
         candidate_id, application_id = busiest_candidate(session), decided_application(session)
         count = session.scalar(select(func.count()).select_from(Application))
@@ -138,6 +155,8 @@ def main(argv=None):
                applications, staff_list_by_name)
     print_case(f"the candidate's applications (candidate {candidate_id})", applications,
                lambda session: candidate_list(session, candidate_id))
+    print_case(f"the candidate's applications as views, export_my_data (candidate {candidate_id})",
+               applications, lambda session: candidate_export(session, candidate_id))
     print_case(f"one application with its relations ({application_id})", applications,
                lambda session: one_application(session, application_id))
     print_case("the offer (catalog)", catalog, offer)
