@@ -29,7 +29,7 @@ def list_filters(filters):
         raise ValidationFailed(codes.INVALID, "unknown status", {"status": "invalid_choice"})
     if len(filters.get("q", "")) > 100:
         raise ValidationFailed(codes.INVALID, "search too long", {"q": "too_long"})
-    if "candidate" in filters and not _positive(filters["candidate"]):
+    if "candidate" in filters and not 0 < (_positive(filters["candidate"]) or 0) < 2 ** 31:
         raise ValidationFailed(codes.INVALID, "a candidate id", {"candidate": "invalid"})
     return filters
 

@@ -133,7 +133,8 @@ def test_filters_and_scope_apply_before_the_pages(harness, actors):
     ({"page": 0}, "page"), ({"page": "deux"}, "page"), ({"page": True}, "page"),
     ({"per_page": 0}, "per_page"), ({"per_page": 201}, "per_page"),
     ({"sort": "password"}, "sort"), ({"sort": "--candidate"}, "sort"), ({"sort": 3}, "sort"),
-    ({"filters": {"candidate": "x"}}, "candidate")])
+    ({"filters": {"candidate": "x"}}, "candidate"),
+    ({"filters": {"candidate": 2 ** 31}}, "candidate")])
 def test_a_page_size_or_sort_the_list_does_not_have_is_refused(harness, actors, options,
                                                                  field):
     options = {"filters": {}, **options}
