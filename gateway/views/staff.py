@@ -16,6 +16,10 @@ from .public import throttled_message
 bp = Blueprint("staff", __name__, url_prefix="/gestion")
 
 DECISION_FIELDS = ("comment", "reason", "rank", "date", "time", "place")
+LIST_FILTERS = ("centre", "status", "q")
+LIST_SORTS = ("candidate", "formation", "status", "transmitted")  # the list's sortable columns
+LIST_DEFAULT_SORT = "-transmitted"  # as the applications service sorts without one
+PER_PAGE = 50
 
 
 @bp.before_request
@@ -54,17 +58,38 @@ def logout():
     return redirect(url_for("staff.login"))
 
 
+def list_sort(value):
+    """The sort asked in the query string if the list has it ("candidate",
+    "-transmitted"...), else None (the service's default)."""
+    value = (value or "").strip()
+    return value if value.removeprefix("-") in LIST_SORTS else None
+
+
 @bp.get("/")
 def applications():
-    filters = {k: request.args.get(k, "").strip() for k in ("centre", "status", "q")}
+    filters = {k: request.args.get(k, "").strip() for k in LIST_FILTERS}
     filters = {k: v for k, v in filters.items() if v}
-    items = remote().applications.list_applications(me(), filters)
+    sort = list_sort(request.args.get("sort"))
+    page = max(1, request.args.get("page", 1, type=int))
+    found = remote().applications.list_applications(me(), filters, page=page,
+                                                    per_page=PER_PAGE, sort=sort)
     centres = remote().catalog.list_centres(me())
     mine = me().get("centres") or []
     if not me().get("can_see_all_centres"):
         centres = [c for c in centres if c["code"] in mine]
-    return render_template("staff/applications.html", applications=items, filters=filters,
-                           centres=centres)
+
+    def list_url(**changes):
+        """This list's address with the filters and sort kept and `changes`
+        applied; page 1 and empty values are left out."""
+        args = {**filters, "sort": sort, "page": found["page"], **changes}
+        return url_for("staff.applications", **{k: v for k, v in args.items()
+                                               if v and not (k == "page" and v == 1)})
+
+    return render_template(
+        "staff/applications.html", applications=found["items"], filters=filters,
+        centres=centres, total=found["total"], page=found["page"],
+        pages=max(1, -(-found["total"] // found["per_page"])),
+        sort=sort or LIST_DEFAULT_SORT, list_url=list_url)
 
 
 @bp.get("/candidatures/<int:application_id>")

@@ -65,9 +65,9 @@ def create():
 def show(candidate_id):
     accounts = remote().accounts
     dossier = accounts.get_dossier(me(), candidate_id)
-    number = dossier["candidate"]["dossier_number"]
-    applications = [a for a in remote().applications.list_applications(me(), {"q": number})
-                    if a.get("candidate", {}).get("id") in (None, candidate_id)]
+    # a candidate has at most 20 active applications (and a few cancelled ones)
+    applications = remote().applications.list_applications(
+        me(), {"candidate": candidate_id}, per_page=200)["items"]
     reference = accounts.reference_data(me())
     return render_template(
         "staff/candidates/show.html", dossier=dossier, candidate_id=candidate_id,

@@ -7,6 +7,7 @@ overwriting each other: the candidate's advisory lock (their applications
 share pieces and a maximum count), then the application row.
 """
 from sqlalchemy import select, text
+from sqlalchemy.orm import joinedload, selectinload
 
 from services.common import actors
 from services.common.errors import Conflict, Forbidden, NotFound
@@ -39,25 +40,32 @@ def lock_candidate(session, candidate_id):
                     {"space": CANDIDATE_LOCK_SPACE, "id": int(candidate_id)})
 
 
-def _load(session, application_id, for_update):
+# A whole application to read (its view): the pieces joined to its row, the
+# history and decisions one statement each, 3 statements in all (lazy loads
+# sent one per relation as the view touched them).
+WHOLE = (joinedload(Application.pieces), selectinload(Application.history),
+         selectinload(Application.decisions))
+
+
+def _load(session, application_id, for_update, options=()):
     try:
         application_id = int(application_id)
     except (TypeError, ValueError):
         raise NotFound(codes.NOT_FOUND, "no such application") from None
-    query = select(Application).where(Application.id == application_id)
+    query = select(Application).where(Application.id == application_id).options(*options)
     if for_update:
         query = query.with_for_update()
-    application = session.scalars(query).first()
+    application = session.scalars(query).unique().one_or_none()
     if application is None:
         raise NotFound(codes.NOT_FOUND, "no such application")
     return application
 
 
-def candidate_application(session, actor, application_id, write=False):
+def candidate_application(session, actor, application_id, write=False, options=()):
     candidate_id = actors.candidate_id(actor)
     if write:
         lock_candidate(session, candidate_id)
-    application = _load(session, application_id, for_update=write)
+    application = _load(session, application_id, for_update=write, options=options)
     if application.candidate_id != candidate_id:
         raise NotFound(codes.NOT_FOUND, "no such application")
     if write:
@@ -71,11 +79,11 @@ def require_not_archived(application):
         raise Conflict(codes.CAMPAIGN_ARCHIVED, "the campaign of this application is archived")
 
 
-def staff_application(session, actor, application_id, write=False, roles=None):
+def staff_application(session, actor, application_id, write=False, roles=None, options=()):
     actors.require_staff(actor, write=write)
     if roles and actor["role"] not in roles:
         raise Forbidden("forbidden", f"role {actor['role']} cannot do this")
-    application = _load(session, application_id, for_update=write)
+    application = _load(session, application_id, for_update=write, options=options)
     if actor["role"] == "committee":
         require_commission(actor, application)
     else:
@@ -116,8 +124,9 @@ def may_validate(actor, application):
     return True
 
 
-def readable_application(session, actor, application_id):
-    """(application, seen by staff?) for a candidate or a staff member."""
+def readable_application(session, actor, application_id, options=()):
+    """(application, seen by staff?) for a candidate or a staff member;
+    options: what to load with it (WHOLE for its view)."""
     if (actor or {}).get("kind") == "candidate":
-        return candidate_application(session, actor, application_id), False
-    return staff_application(session, actor, application_id), True
+        return candidate_application(session, actor, application_id, options=options), False
+    return staff_application(session, actor, application_id, options=options), True

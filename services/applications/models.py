@@ -8,7 +8,7 @@ exist so that lists can be filtered by scope and counted in SQL.
 from datetime import date, datetime
 
 from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text,
-                        UniqueConstraint, text)
+                        UniqueConstraint, func, literal_column, text)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -115,6 +115,41 @@ class Application(Base):
         """The last entered decision while it is not validated, else None."""
         last = self.decisions[-1] if self.decisions else None
         return last if last is not None and last.validated_at is None else None
+
+
+def json_text(column, *path):
+    """column -> 'a' ->> 'b': the keys written into the SQL, not bound as
+    parameters, so that an index on the expression serves every query
+    written the same (a plan made for parameters could not use it)."""
+    expression = column
+    for key in path[:-1]:
+        expression = expression.op("->")(literal_column(f"'{key}'"))
+    return expression.op("->>", return_type=Text)(literal_column(f"'{path[-1]}'"))
+
+
+# The staff list's sort keys and the committee's scope, out of the snapshots
+# (queries.py sorts and filters on them; the indexes below are on them).
+CANDIDATE_NAME = (func.lower(json_text(Application.candidate, "last_name")),
+                  func.lower(json_text(Application.candidate, "first_name")))
+FORMATION_LABEL = (func.lower(json_text(Application.formation, "label")),)
+COMMISSION_CODE = json_text(Application.formation, "commission", "code")
+
+
+def _active_list_index(name, *key):
+    """An index of the staff list (migration 0005): active applications only."""
+    return Index(name, *key, postgresql_where=Application.cancelled_at.is_(None))
+
+
+_LATEST_FIRST = (Application.transmitted_at.desc().nulls_last(), Application.id.desc())
+_active_list_index("ix_applications_list_transmitted", *_LATEST_FIRST)
+_active_list_index("ix_applications_list_centre_transmitted", Application.centre_code,
+                   *_LATEST_FIRST)
+_active_list_index("ix_applications_list_centre_status_transmitted", Application.centre_code,
+                   Application.status, *_LATEST_FIRST)
+_active_list_index("ix_applications_list_centre_candidate", Application.centre_code,
+                   *CANDIDATE_NAME, Application.id)
+_active_list_index("ix_applications_list_commission_transmitted", COMMISSION_CODE,
+                   *_LATEST_FIRST)
 
 
 class ApplicationPiece(Base):

@@ -1,9 +1,12 @@
 """The statements of the applications service (its entrypoints stay thin): reads
 and bulk writes, each taking the worker's session."""
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
-from .models import Application, ApplicationPiece
+from services.common import actors
+
+from . import models
+from .models import Application, ApplicationPiece, Decision, json_text
 
 
 def _of_campaign(campaign_code):
@@ -86,20 +89,50 @@ def unreferenced(session, document_ids):
     return sorted(wanted - used)
 
 
-def candidate_applications(session, candidate_id):
+def candidate_applications(session, candidate_id, full=False):
+    """The candidate's applications, newest first, with what their summaries
+    (full: their whole views) read loaded in one statement per relation,
+    however many applications there are."""
+    relations = (Application.decisions, Application.pieces, Application.history) if full \
+        else (Application.decisions,)
     return list(session.scalars(
         select(Application).where(Application.candidate_id == candidate_id)
-        .options(selectinload(Application.decisions))
+        .options(*(selectinload(relation) for relation in relations))
         .order_by(Application.created_at.desc(), Application.id.desc())))
 
 
-def staff_applications(session, centres, filters):
-    """centres None = every centre; filters already validated (schemas.list_filters)."""
-    query = select(Application).options(selectinload(Application.decisions))
-    if centres is not None:
-        query = query.where(Application.centre_code.in_(sorted(centres)))
+# -- the staff list ------------------------------------------------------------------
+
+# Each sort of the list: its key's expressions (the same as the indexes' of
+# models.py and migration 0005, so that they serve it).
+STAFF_SORTS = {"candidate": models.CANDIDATE_NAME, "formation": models.FORMATION_LABEL,
+               "status": (Application.status,), "transmitted": (Application.transmitted_at,)}
+DEFAULT_SORT = "-transmitted"  # the latest transmissions first, untransmitted ones last
+
+
+def _order(sort):
+    """ORDER BY of a sort key ("candidate", "-transmitted"...): missing values
+    last either way, then the id in the same direction, so that rows of equal
+    keys keep one order from page to page. The id is never missing: no NULLS
+    clause on it, or its index order would not match."""
+    descending = sort.startswith("-")
+    keys = [e.desc().nulls_last() if descending else e.asc()  # ASC puts NULLs last
+            for e in STAFF_SORTS[sort.lstrip("-")]]
+    return [*keys, Application.id.desc() if descending else Application.id.asc()]
+
+
+def _staff_scope(query, actor, filters):
+    """The filters and the actor's scope as WHERE clauses; filters already
+    validated (schemas.list_filters), the filtered centre already checked."""
+    if actor.get("role") == "committee":  # their commissions' transmitted files only
+        query = query.where(models.COMMISSION_CODE.in_(sorted(actor.get("commissions") or ())),
+                            Application.transmitted_at.is_not(None))
+    elif actors.staff_centres(actor) is not None:
+        query = query.where(Application.centre_code.in_(sorted(actors.staff_centres(actor))))
     if filters.get("centre"):
         query = query.where(Application.centre_code == filters["centre"])
+    if filters.get("candidate"):
+        query = query.where(Application.candidate_id == int(filters["candidate"]))
     status = filters.get("status")
     if status == "cancelled":
         query = query.where(Application.cancelled_at.is_not(None))
@@ -110,10 +143,49 @@ def staff_applications(session, centres, filters):
     if filters.get("q"):
         q = filters["q"]
         query = query.where(or_(
-            Application.candidate["last_name"].as_string().icontains(q, autoescape=True),
-            Application.candidate["first_name"].as_string().icontains(q, autoescape=True),
-            Application.candidate["dossier_number"].as_string().icontains(q, autoescape=True),
-            Application.candidate["email"].as_string().icontains(q, autoescape=True),
+            *(json_text(Application.candidate, key).icontains(q, autoescape=True)
+              for key in ("last_name", "first_name", "dossier_number", "email")),
             Application.formation_code.icontains(q, autoescape=True),
-            Application.formation["label"].as_string().icontains(q, autoescape=True)))
-    return list(session.scalars(query.order_by(Application.id)))
+            json_text(Application.formation, "label").icontains(q, autoescape=True)))
+    return query
+
+
+def _last_decision(validated):
+    """Correlated subquery: the code of the application's last validated
+    decision, or (validated False) of its last entered one if that one waits
+    for validation (schemas.last_validated, schemas.pending_decision)."""
+    query = select(Decision.code if validated else case((Decision.validated_at.is_(None),
+                                                          Decision.code))) \
+        .where(Decision.application_id == Application.id)
+    if validated:
+        query = query.where(Decision.validated_at.is_not(None)).order_by(
+            Decision.validated_at.desc(), Decision.id.desc())
+    else:
+        query = query.order_by(Decision.id.desc())
+    return query.limit(1).correlate(Application).scalar_subquery()
+
+
+LIST_COLUMNS = (
+    Application.id, Application.status, Application.cancelled_at.is_not(None),
+    Application.archived_at.is_not(None), Application.transmitted_at,
+    Application.formation_code, json_text(Application.formation, "label"),
+    Application.centre_code, Application.candidate_id,
+    *(json_text(Application.candidate, key)
+      for key in ("dossier_number", "first_name", "last_name", "email")),
+    _last_decision(validated=True), _last_decision(validated=False))
+
+
+def staff_list(session, actor, filters, page, per_page, sort):
+    """One page of the staff list: (total, page, rows of LIST_COLUMNS), page
+    brought within the pages there are. Offset pagination: the page shows
+    "page x of y" and jumps to any page, sorts on several columns (some
+    missing), and a centre's list is a few thousand rows, so OFFSET skips
+    at most that many index entries."""
+    where = _staff_scope(select(func.count()).select_from(Application), actor, filters)
+    total = session.scalar(where)
+    page = max(1, min(page, -(-total // per_page)))
+    rows = session.execute(
+        _staff_scope(select(*LIST_COLUMNS), actor, filters)
+        .order_by(*_order(sort or DEFAULT_SORT))
+        .offset((page - 1) * per_page).limit(per_page)).all()
+    return total, page, rows

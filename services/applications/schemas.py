@@ -8,7 +8,9 @@ from services.common.errors import ValidationFailed
 from . import domain
 from . import exceptions as codes
 
-STAFF_FILTERS = ("centre", "status", "q")
+STAFF_FILTERS = ("centre", "status", "q", "candidate")
+STAFF_SORTS = ("candidate", "formation", "status", "transmitted")
+PER_PAGE_MAX = 200
 COMMENT_MAX = 2000
 
 
@@ -27,7 +29,33 @@ def list_filters(filters):
         raise ValidationFailed(codes.INVALID, "unknown status", {"status": "invalid_choice"})
     if len(filters.get("q", "")) > 100:
         raise ValidationFailed(codes.INVALID, "search too long", {"q": "too_long"})
+    if "candidate" in filters and not 0 < (_positive(filters["candidate"]) or 0) < 2 ** 31:
+        raise ValidationFailed(codes.INVALID, "a candidate id", {"candidate": "invalid"})
     return filters
+
+
+def _positive(value):
+    """An int >= 1 (a bool is not one), or None."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number >= 1 and not isinstance(value, bool) else None
+
+
+def list_page(page, per_page, sort):
+    """(page, per_page, sort) of the staff list: pages from 1, at most
+    PER_PAGE_MAX rows, sort one of STAFF_SORTS, "-" first for descending."""
+    page, per_page = _positive(page), _positive(per_page)
+    if page is None:
+        raise ValidationFailed(codes.INVALID, "a page number from 1", {"page": "invalid"})
+    if per_page is None or per_page > PER_PAGE_MAX:
+        raise ValidationFailed(codes.INVALID, f"1 to {PER_PAGE_MAX} per page",
+                               {"per_page": "invalid"})
+    if sort is not None and (not isinstance(sort, str) or sort.lstrip("-") not in STAFF_SORTS
+                             or sort.count("-") > 1):
+        raise ValidationFailed(codes.INVALID, "unknown sort", {"sort": "invalid_choice"})
+    return page, per_page, sort or None
 
 
 def piece_review(status, comment):
@@ -218,6 +246,23 @@ def summary(application, staff):
     if staff:
         item["pending_decision"] = decision_for_staff(a.pending_decision)
     return item
+
+
+def staff_list_item(row):
+    """One row of the staff list (queries.LIST_COLUMNS): what the list shows."""
+    (id_, status, cancelled, archived, transmitted_at, formation_code, formation_label,
+     centre_code, candidate_id, dossier_number, first_name, last_name, email, decision,
+     pending) = row
+    return {
+        "id": id_, "status": status, "cancelled": cancelled, "archived": archived,
+        "transmitted_at": iso(transmitted_at),
+        "formation": {"code": formation_code, "label": formation_label},
+        "centre": {"code": centre_code},
+        "candidate": {"id": candidate_id, "dossier_number": dossier_number,
+                      "first_name": first_name, "last_name": last_name, "email": email},
+        "decision": {"code": decision} if decision else None,
+        "pending_decision": {"code": pending} if pending else None,
+    }
 
 
 # -- events ------------------------------------------------------------------------

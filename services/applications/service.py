@@ -144,7 +144,8 @@ class ApplicationsService(ServiceBase):
 
     @rpc(expected_exceptions=EXPECTED)
     def get_application(self, actor, application_id):
-        application, staff = access.readable_application(self.db.session, actor, application_id)
+        application, staff = access.readable_application(self.db.session, actor, application_id,
+                                                         options=access.WHOLE)
         view = self._view(application, staff)
         if staff:
             view["can_validate"] = access.may_validate(actor, application)
@@ -156,7 +157,8 @@ class ApplicationsService(ServiceBase):
     def export_my_data(self, actor):
         """Every application of the candidate as they see it ("Télécharger mes données")."""
         candidate_id = actors.candidate_id(actor)
-        return [self._view(a) for a in queries.candidate_applications(self.db.session, candidate_id)]
+        return [self._view(a) for a in queries.candidate_applications(self.db.session, candidate_id,
+                                                                      full=True)]
 
     @event_handler("catalog", "campaign_archived", requeue_on_error=True)
     @handle_once
@@ -308,19 +310,19 @@ class ApplicationsService(ServiceBase):
     # -- staff: review -------------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_applications(self, actor, filters=None):
+    def list_applications(self, actor, filters=None, page=1, per_page=50, sort=None):
+        """One page of the applications in the actor's scope: {items, total,
+        page, per_page}; items are the list's rows (schemas.staff_list_item)."""
         actors.require_staff(actor)
-        # committee members are scoped by commission, below, not by centre
-        centres = None if actor.get("role") == "committee" else actors.staff_centres(actor)
         filters = schemas.list_filters(filters)
+        page, per_page, sort = schemas.list_page(page, per_page, sort)
         if filters.get("centre"):
             actors.require_centre(actor, filters["centre"])
-        found = queries.staff_applications(self.db.session, centres, filters)
-        if actor["role"] == "committee":  # their commissions' transmitted files only
-            mine = set(actor.get("commissions") or ())
-            found = [a for a in found
-                     if access.commission_of(a) in mine and a.transmitted_at is not None]
-        return [schemas.summary(a, staff=True) for a in found]
+        # committee members are scoped by commission (queries), not by centre
+        total, page, rows = queries.staff_list(self.db.session, actor, filters, page, per_page,
+                                               sort)
+        return {"items": [schemas.staff_list_item(row) for row in rows], "total": total,
+                "page": page, "per_page": per_page}
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent

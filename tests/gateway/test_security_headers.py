@@ -35,7 +35,8 @@ def policy(answer):
 
 
 def services(app):
-    fake(app, applications={"get_application": APPLICATION, "list_applications": []},
+    fake(app, applications={"get_application": APPLICATION, "list_applications": {
+        "items": [], "total": 0, "page": 1, "per_page": 50}},
          notifications={"list_mails": []}, catalog={"get_centre": CENTRE},
          accounts={"get_dossier": NotFound("not_found", "x")})
 

@@ -24,9 +24,10 @@ def services(app, **accounts):
         "save_dossier_section": DOSSIER, "create_account_for": {"candidate_id": 8,
                                                                 "dossier_number": "27AAAA22"},
         "resend_activation": {"sent": True}, "delete_account": {"deleted": True}, **accounts},
-        applications={"list_applications": [{"id": 5, "candidate": {"id": 7}, "cancelled": False,
-                                             "status": "RE", "formation": {"code": "MINFO1",
-                                                                           "label": "Master Info"}}]},
+        applications={"list_applications": {"items": [{
+            "id": 5, "candidate": {"id": 7}, "cancelled": False, "status": "RE",
+            "formation": {"code": "MINFO1", "label": "Master Info"}}],
+            "total": 1, "page": 1, "per_page": 200}},
         notifications={"list_mails": [{"created_at": "2027-03-10T09:00:00+00:00", "code": "STATUS_RE",
                                        "subject": "Candidature reçue", "status": "sent", "body": "…"}]})
 

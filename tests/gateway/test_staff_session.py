@@ -23,7 +23,9 @@ def services(app):
             raise NotFound("session_ended", "ended")
         return {"actor": SESSIONS[session_id]}
     remote = fake(app, accounts={"authenticate_staff": JURY, "check_session": check},
-                  applications={"list_applications": []}, catalog={"list_centres": []})
+                  applications={"list_applications": {"items": [], "total": 0, "page": 1,
+                                                         "per_page": 50}},
+                  catalog={"list_centres": []})
     remote.checks = checks
     return remote
 

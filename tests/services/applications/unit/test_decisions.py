@@ -58,7 +58,7 @@ def test_every_decision_is_kept_and_the_candidate_sees_only_the_last_validated(h
     assert "decisions" not in mine and "pending_decision" not in mine
     listed, = h.call("list_my_applications", ada)
     assert listed["decision"]["code"] == "LC" and "pending_decision" not in listed
-    listed, = h.call("list_applications", manager, {})
+    listed, = h.call("list_applications", manager, {})["items"]
     assert (listed["decision"]["code"], listed["pending_decision"]["code"]) == ("LC", "DE")
     view = h.call("validate_decision", manager, app_id)
     assert [(d["code"], d["validated_by"]) for d in view["decisions"]] == [

@@ -258,7 +258,7 @@ def test_each_role_gets_exactly_what_its_scope_allows(harness, world, who, index
         else:
             assert h.state() != before, f"{method} allowed to {who} but changed nothing"
         if expected.seen is not None:
-            ids = sorted(a["id"] for a in answer)
+            ids = sorted(a["id"] for a in answer["items"])
             assert ids == sorted(ctx[name] for name in expected.seen), \
                 f"{who} lists {ids}; the role allows exactly {list(expected.seen)} " \
                 f"({ {n: ctx[n] for n in EVERY} })"

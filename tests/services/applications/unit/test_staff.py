@@ -25,7 +25,7 @@ def test_readonly_staff_read_but_never_write(harness, actors):
     h, reader = harness, actors.readonly_sci
     app_id = h.transmitted(actors.ada, "MINFO1")["id"]
     assert h.call("get_application", reader, app_id)["status"] == "RE"
-    assert len(h.call("list_applications", reader, {})) == 1
+    assert h.call("list_applications", reader, {})["total"] == 1
     for method, args in [("set_piece_status", ("CV", "VA")), ("set_file_status", ("CO",)),
                          ("enter_decision", ("FA", {})), ("validate_decision", ())]:
         h.refused(Forbidden, "read_only", method, reader, app_id, *args)
@@ -89,21 +89,23 @@ def test_list_applications_in_scope_with_filters(harness, actors):
     def codes(items):
         return sorted((a["formation"]["code"], a["candidate"]["id"]) for a in items)
 
-    def ids(actor, filters):
-        return [a["id"] for a in h.call("list_applications", actor, filters)]
+    def listed(actor, filters):
+        return h.call("list_applications", actor, filters)["items"]
 
-    assert codes(h.call("list_applications", actors.manager_sci, {})) == [
-        ("MINFO1", 12), ("MMATH1", 34)]
-    assert codes(h.call("list_applications", actors.manager_llsh, None)) == [("MLEA1", 12)]
-    assert len(h.call("list_applications", actors.scol, {})) == 3
+    def ids(actor, filters):
+        return [a["id"] for a in listed(actor, filters)]
+
+    assert codes(listed(actors.manager_sci, {})) == [("MINFO1", 12), ("MMATH1", 34)]
+    assert codes(listed(actors.manager_llsh, None)) == [("MLEA1", 12)]
+    assert h.call("list_applications", actors.scol, {})["total"] == 3
     assert ids(actors.admin, {"centre": "LLSH"}) == [lea]
     assert ids(actors.manager_sci, {"status": "RE"}) == [sci]
     assert ids(actors.admin, {"status": "cancelled"}) == [cancelled]
-    found = h.call("list_applications", actors.admin, {"q": "lovelace34"})
+    found = listed(actors.admin, {"q": "lovelace34"})
     assert [a["candidate"]["dossier_number"] for a in found] == ["27AB0034"]
     assert ids(actors.admin, {"q": "informatique"}) == [sci]
-    assert h.call("list_applications", actors.admin, {"q": "100%_"}) == []
-    item = h.call("list_applications", actors.manager_sci, {"status": "RE"})[0]
+    assert listed(actors.admin, {"q": "100%_"}) == []
+    item, = listed(actors.manager_sci, {"status": "RE"})
     assert item["candidate"] == {"id": 12, "dossier_number": "27AB0012", "first_name": "Ada",
                                  "last_name": "Lovelace12", "email": "candidate12@example.org"}
     assert item["pending_decision"] is None and item["transmitted_at"] is not None
@@ -217,9 +219,10 @@ def test_a_committee_member_sees_only_their_commissions_transmitted_files(harnes
     draft = h.apply(actors.ada, "MINFO1")["id"]                      # SCI-INFO, not transmitted
     sent = h.transmitted(actors.bob, "MINFO1")["id"]                 # SCI-INFO, transmitted
     other = h.transmitted(actors.ada, "MMATH1")["id"]                # SCI-MATH
-    listed = [a["id"] for a in h.call("list_applications", actors.committee_sci, {})]
+    listed = [a["id"] for a in h.call("list_applications", actors.committee_sci, {})["items"]]
     assert listed == [sent]
     assert h.call("get_application", actors.committee_sci, sent)["id"] == sent
     h.refused(Forbidden, "out_of_scope", "get_application", actors.committee_sci, draft)
     h.refused(Forbidden, "out_of_scope", "get_application", actors.committee_sci, other)
-    assert [a["id"] for a in h.call("list_applications", actors.committee_math, {})] == [other]
+    assert [a["id"] for a in h.call("list_applications", actors.committee_math, {})["items"]] \
+        == [other]
