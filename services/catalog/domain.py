@@ -7,7 +7,6 @@ values: no database, no broker.
 """
 import unicodedata
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from services.common.errors import ValidationFailed
 
@@ -34,13 +33,6 @@ SCOPE_PRECEDENCE = {INSTITUTION: 0, CENTRE: 1, FORMATION: 2}
 
 
 # -- dates -------------------------------------------------------------------------
-
-PARIS = ZoneInfo("Europe/Paris")
-
-
-def paris_today(now):
-    return now.astimezone(PARIS).date()
-
 
 def _day(value):
     if value in (None, ""):

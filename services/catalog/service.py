@@ -7,7 +7,7 @@ import logging
 from sqlalchemy.exc import IntegrityError
 
 from services.common import actors
-from services.common.clock import Clock
+from services.common.clock import Clock, paris_today
 from services.common.db import Database, handle_once
 from services.common.errors import EXPECTED, Conflict, NotFound, ValidationFailed
 from services.common.events import event_handler
@@ -38,7 +38,7 @@ class CatalogService(ServiceBase):
         if campaign is None:
             return []
         return domain.offer_tree(queries.offer_entries(self.db.session, campaign.id), filter_text,
-                                 today=domain.paris_today(self.clock()))
+                                 today=paris_today(self.clock()))
 
     @rpc(expected_exceptions=EXPECTED)
     def get_formation(self, actor, code, campaign=None):
@@ -137,7 +137,7 @@ class CatalogService(ServiceBase):
         next campaign becomes active if this one was."""
         access.require_role(actor, ("admin",))
         campaign = queries.campaign_by_code(self.db.session, code, lock=True)
-        following = campaigns.archive(self.db.session, campaign, domain.paris_today(self.clock()))
+        following = campaigns.archive(self.db.session, campaign, paris_today(self.clock()))
         self.db.emit("campaign_archived", {"code": campaign.code,
                                            "next_active": following.code if following else None})
         if following is not None:

@@ -6,6 +6,7 @@ import logging
 
 from sqlalchemy.exc import IntegrityError
 
+from services.common.clock import paris_today
 from services.common.errors import EXPECTED, Conflict, ValidationFailed
 from services.common.events import event_handler
 from services.common.db import handle_once
@@ -49,7 +50,7 @@ class DossierEntrypoints(AccountsShared):
         if by_candidate:
             data = rules.keep_locked(section, data, stored,
                                        rules.locked_fields(candidate, section))
-        clean = schemas.dossier_section(section, data, domain.paris_today(now))
+        clean = schemas.dossier_section(section, data, paris_today(now))
         if section == "personal":
             self._claim_ine(candidate, clean.get("ine"))
         setattr(candidate.dossier, section, clean)
@@ -133,7 +134,7 @@ class DossierEntrypoints(AccountsShared):
             raise Conflict(codes.SECTION_LOCKED, "complete the previous sections first")
         clean = None
         if data is not None:
-            clean, errors = entries.validate(section, data, domain.paris_today(now))
+            clean, errors = entries.validate(section, data, paris_today(now))
             schemas.raise_if_invalid(errors)
         current = list(getattr(candidate.dossier, section) or [])
         updated, entry_id, before, after = change(current, clean)

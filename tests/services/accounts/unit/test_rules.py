@@ -129,11 +129,6 @@ def test_years_before_a_29_february():
     assert domain.years_before(date(2028, 2, 29), 10) == date(2018, 2, 28)
 
 
-def test_paris_day_is_the_french_calendar_day():
-    late = datetime(2027, 3, 10, 23, 30, tzinfo=timezone.utc)  # 00:30 on the 11th in Paris
-    assert domain.paris_today(late) == date(2027, 3, 11)
-
-
 @pytest.mark.parametrize("text, day", [("2001-05-14", date(2001, 5, 14)), ("14/05/2001", None),
                                        ("2001-02-30", None), ("2001-5-14", None), ("", None)])
 def test_parse_day(text, day):
