@@ -5,10 +5,10 @@ values: no database, no broker.
 - the pieces an application to a formation requires;
 - the offer tree the candidate browses, and its text filter ("Filtre").
 """
-import unicodedata
 from datetime import date
 
 from services.common.errors import ValidationFailed
+from services.common.text import fold
 
 from . import exceptions as codes
 
@@ -136,13 +136,6 @@ def required_pieces(definitions, treatment_type) -> list:
 
 
 # -- the offer ---------------------------------------------------------------------
-
-def fold(text) -> str:
-    """Lower case, no accents, single spaces: "Étrangères  " -> "etrangeres"."""
-    decomposed = unicodedata.normalize("NFKD", str(text or ""))
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(bare.casefold().split())
-
 
 def matches_filter(filter_text, *fields) -> bool:
     """The candidate's "Filtre": every word of it appears somewhere in the fields
