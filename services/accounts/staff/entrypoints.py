@@ -3,16 +3,14 @@ helping candidates (search, an account on their behalf, a new activation
 link, deletion)."""
 import logging
 
-import eventlet
-from nameko.exceptions import UnknownService
 from sqlalchemy.exc import IntegrityError
 
 from services.common import actors
-from services.common.errors import EXPECTED, Conflict, NotFound, Unavailable, ValidationFailed
+from services.common.errors import EXPECTED, Conflict, NotFound, ValidationFailed
 from services.common.idempotency import idempotent
-from services.common.rpc import rpc
+from services.common.rpc import answer_or_none, rpc
 
-from .. import schemas, shared
+from .. import schemas
 from .. import exceptions as codes
 from ..authentication import flows, login_sessions, passwords, throttle
 from ..dossier import access
@@ -146,12 +144,7 @@ class StaffEntrypoints(AccountsShared):
 
     def _known_centres(self):
         """The catalogue's centre codes, or None when it does not answer in time."""
-        centres = None
-        try:
-            with eventlet.Timeout(shared.CATALOG_TIMEOUT_SECONDS, False):
-                centres = self.catalog.list_centres()
-        except (UnknownService, Unavailable):
-            return None
+        centres = answer_or_none(self.catalog.list_centres)
         if not isinstance(centres, list):
             return None
         return {c.get("code") for c in centres if isinstance(c, dict)}
@@ -195,12 +188,7 @@ class StaffEntrypoints(AccountsShared):
     def _known_commissions(self, actor):
         """The catalogue's commission codes (as the actor sees them: an admin
         sees all), or None when the catalogue does not answer in time."""
-        commissions = None
-        try:
-            with eventlet.Timeout(shared.CATALOG_TIMEOUT_SECONDS, False):
-                commissions = self._commissions_seen_by(actor)
-        except (UnknownService, Unavailable):
-            return None
+        commissions = answer_or_none(self._commissions_seen_by, actor)
         if not isinstance(commissions, list):
             return None
         return {c.get("code") for c in commissions if isinstance(c, dict)}
