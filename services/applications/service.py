@@ -6,11 +6,10 @@ when an error is raised.
 import logging
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
 
 from services.common import actors
 from services.common.clock import Clock, utcnow
-from services.common.db import Database, handle_once
+from services.common.db import Database, flush_unique, handle_once
 from services.common.errors import EXPECTED, Conflict, NotFound, ValidationFailed
 from services.common.events import event_handler
 from services.common.idempotency import idempotent
@@ -53,11 +52,8 @@ class ApplicationsService(ServiceBase):
                                                 formation.get("pieces") or [], now)
         history.record(application, None, domain.AT, actor, now)
         session.add(application)
-        try:
-            session.flush()
-        except IntegrityError:  # the unique index: an active one appeared meanwhile
-            self.db.rollback()
-            raise Conflict(codes.ALREADY_APPLIED, "already applied") from None
+        # the unique index: an active one appeared meanwhile
+        flush_unique(self.db, Conflict(codes.ALREADY_APPLIED, "already applied"))
         self.db.emit("application_created", schemas.event(
             application, return_deadline=schemas.deadline_of(application)))
         self.db.commit()

@@ -4,11 +4,9 @@ required pieces). Read-only entrypoints, open to anyone: the catalogue is public
 """
 import logging
 
-from sqlalchemy.exc import IntegrityError
-
 from services.common import actors
 from services.common.clock import Clock, paris_today
-from services.common.db import Database, handle_once
+from services.common.db import Database, flush_unique, handle_once
 from services.common.errors import EXPECTED, Conflict, NotFound, ValidationFailed
 from services.common.events import event_handler
 from services.common.idempotency import idempotent
@@ -302,12 +300,9 @@ class CatalogService(ServiceBase):
         return target
 
     def _flush_or_taken(self):
-        try:
-            self.db.session.flush()
-        except IntegrityError:  # the code exists already (or a concurrent create)
-            self.db.rollback()
-            raise ValidationFailed(codes.INVALID, "code taken",
-                                   fields={"code": codes.CODE_TAKEN}) from None
+        """The code exists already (or was created at the same moment): code_taken."""
+        flush_unique(self.db, ValidationFailed(codes.INVALID, "code taken",
+                                               fields={"code": codes.CODE_TAKEN}))
 
     @rpc(expected_exceptions=EXPECTED)
     def catalogue_columns(self, actor):

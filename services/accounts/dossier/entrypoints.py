@@ -4,12 +4,10 @@ reference data its forms use, whether it is ready for an application, and
 what accounts keeps of the candidate's applications (events)."""
 import logging
 
-from sqlalchemy.exc import IntegrityError
-
 from services.common.clock import paris_today
 from services.common.errors import EXPECTED, Conflict, ValidationFailed
 from services.common.events import event_handler
-from services.common.db import handle_once
+from services.common.db import flush_unique, handle_once
 from services.common.idempotency import idempotent
 from services.common.rpc import rpc
 
@@ -88,12 +86,9 @@ class DossierEntrypoints(AccountsShared):
                                       candidate.id) is not None:
             raise ValidationFailed(codes.INVALID, "INE taken", fields={"ine": codes.INE_TAKEN})
         candidate.ine = ine or None
-        try:
-            self.db.session.flush()
-        except IntegrityError:  # claimed by another dossier at the same moment
-            self.db.rollback()
-            raise ValidationFailed(codes.INVALID, "INE taken",
-                                   fields={"ine": codes.INE_TAKEN}) from None
+        # claimed by another dossier at the same moment
+        flush_unique(self.db, ValidationFailed(codes.INVALID, "INE taken",
+                                               fields={"ine": codes.INE_TAKEN}))
 
     # -- dossier lists ----------------------------------------------------------------
 

@@ -3,9 +3,8 @@ helping candidates (search, an account on their behalf, a new activation
 link, deletion)."""
 import logging
 
-from sqlalchemy.exc import IntegrityError
-
 from services.common import actors
+from services.common.db import flush_unique
 from services.common.errors import EXPECTED, Conflict, NotFound, ValidationFailed
 from services.common.idempotency import idempotent
 from services.common.rpc import answer_or_none, rpc
@@ -103,12 +102,9 @@ class StaffEntrypoints(AccountsShared):
         user = StaffUser(password_hash=passwords.hash_password(password), created_at=self.clock(),
                          **clean)
         self.db.session.add(user)
-        try:
-            self.db.session.flush()
-        except IntegrityError:  # the same login created concurrently
-            self.db.rollback()
-            raise ValidationFailed(codes.INVALID, "login taken",
-                                   fields={"login": codes.LOGIN_TAKEN}) from None
+        # the same login created concurrently
+        flush_unique(self.db, ValidationFailed(codes.INVALID, "login taken",
+                                               fields={"login": codes.LOGIN_TAKEN}))
         self.db.commit()
         return users.view(user)
 

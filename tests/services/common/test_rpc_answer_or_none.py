@@ -49,9 +49,8 @@ def test_a_typed_answer_is_raised_as_usual():
 
 
 def test_the_caller_s_own_deadline_still_holds():
-    with pytest.raises(eventlet.Timeout):
-        with eventlet.Timeout(0.05):
-            rpc.answer_or_none(get_active_campaign, wait=5, timeout=10)
+    with pytest.raises(eventlet.Timeout), eventlet.Timeout(0.05):
+        rpc.answer_or_none(get_active_campaign, wait=5, timeout=10)
 
 
 def test_an_outage_is_logged_once_and_its_end_too(caplog):
