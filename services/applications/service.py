@@ -332,7 +332,7 @@ class ApplicationsService(ServiceBase):
     def set_piece_status(self, actor, application_id, piece_code, status, comment=None,
                          idempotency_key=None):
         application = access.staff_application(self.db.session, actor, application_id,
-                                               write=True, roles=access.REVIEW_ROLES)
+                                               write=True, roles=actors.REVIEWERS)
         piece = self._piece(application, piece_code)
         status, comment = schemas.piece_review(status, comment)
         refusal = domain.piece_status_refusal(application.status, piece.status, status)
@@ -346,7 +346,7 @@ class ApplicationsService(ServiceBase):
     @idempotent
     def set_file_status(self, actor, application_id, status, idempotency_key=None):
         application = access.staff_application(self.db.session, actor, application_id,
-                                               write=True, roles=access.REVIEW_ROLES)
+                                               write=True, roles=actors.REVIEWERS)
         status = schemas.file_status(status)
         refusal = domain.file_status_refusal(application.status, status,
                                              schemas.piece_statuses(application))
@@ -379,7 +379,7 @@ class ApplicationsService(ServiceBase):
     @idempotent
     def validate_decision(self, actor, application_id, idempotency_key=None):
         application = access.staff_application(self.db.session, actor, application_id,
-                                               write=True, roles=access.VALIDATION_ROLES)
+                                               write=True, roles=actors.DECIDERS)
         access.require_validator(actor, application)
         decision = schemas.pending_decision(application)
         if decision is None:

@@ -101,7 +101,7 @@ class CatalogService(ServiceBase):
     @idempotent
     def save_campaign(self, actor, data, code=None, idempotency_key=None):
         """Creates a campaign (code None) or changes one; never an archived one."""
-        access.require_role(actor, ("admin",))
+        access.require_role(actor, actors.ADMINISTRATORS)
         values = validation.campaign_values(data)
         session = self.db.session
         if code is None:
@@ -121,7 +121,7 @@ class CatalogService(ServiceBase):
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
     def activate_campaign(self, actor, code, idempotency_key=None):
-        access.require_role(actor, ("admin",))
+        access.require_role(actor, actors.ADMINISTRATORS)
         campaign = queries.campaign_by_code(self.db.session, code, lock=True)
         campaigns.activate(self.db.session, campaign)
         self.db.emit("campaign_activated", {"code": campaign.code})
@@ -133,7 +133,7 @@ class CatalogService(ServiceBase):
     def archive_campaign(self, actor, code, idempotency_key=None):
         """Archived: its applications become read-only elsewhere (event); the
         next campaign becomes active if this one was."""
-        access.require_role(actor, ("admin",))
+        access.require_role(actor, actors.ADMINISTRATORS)
         campaign = queries.campaign_by_code(self.db.session, code, lock=True)
         following = campaigns.archive(self.db.session, campaign, paris_today(self.clock()))
         self.db.emit("campaign_archived", {"code": campaign.code,
@@ -154,7 +154,7 @@ class CatalogService(ServiceBase):
         """Creates a centre (admin, scol) or changes one (admin, scol, or a
         manager of that centre)."""
         if code is None:
-            access.require_role(actor, ("admin", "scol"))
+            access.require_role(actor, actors.CENTRAL_OFFICE)
         else:
             access.require_formation_writer(actor)
             access.require_formation_scope(actor, str(code).upper())
@@ -392,7 +392,7 @@ class CatalogService(ServiceBase):
     @rpc(expected_exceptions=EXPECTED)
     def save_reference_item(self, actor, kind, data):
         """Creates or changes (by code) an item of a reference list: admin, scol."""
-        access.require_role(actor, ("admin", "scol"))
+        access.require_role(actor, actors.CENTRAL_OFFICE)
         values = validation.reference_values(kind, data)
         session = self.db.session
         row = queries.reference_item(session, kind, values["code"])

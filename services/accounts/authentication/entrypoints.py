@@ -359,7 +359,7 @@ class AuthenticationEntrypoints(AccountsShared):
     @rpc(expected_exceptions=EXPECTED)
     def purge_unactivated(self, actor):
         """The scheduled purge, also callable by hand by an administrator."""
-        if not (actors.is_system(actor) or (actors.is_staff(actor) and actor["role"] == "admin")):
+        if not (actors.is_system(actor) or actors.has_role(actor, actors.ADMINISTRATORS)):
             raise Forbidden("forbidden", "the system or an administrator only")
         done = flows.purge_unactivated(self.db, self.clock())
         throttle.forget_old_counts(self.db.session, self.clock())

@@ -13,10 +13,6 @@ from .. import exceptions as codes
 from ..models import Candidate, CandidateCentre, Dossier
 
 SEARCH_LIMIT = 100
-# Who may create accounts for candidates, send them a new activation link or
-# delete them: committee members and readonly users cannot (a committee would
-# not even see the accounts it created).
-ACCOUNT_ROLES = ("admin", "scol", "manager")
 def search(session, actor, text, campaign_code=None):
     """Candidates of the active campaign (`campaign_code`; those whose campaign
     is unknown too) within the actor's scope."""
@@ -37,7 +33,7 @@ def search(session, actor, text, campaign_code=None):
     if campaign_code is not None:
         query = query.where(or_(Candidate.campaign_code == campaign_code,
                                 Candidate.campaign_code.is_(None)))
-    if actor.get("role") == "committee":
+    if actors.is_committee_member(actor):
         from ..models import CandidateCommission
         query = query.where(Candidate.id.in_(
             select(CandidateCommission.candidate_id).where(
@@ -64,9 +60,9 @@ def record_creator_centres(session, actor, candidate):
 
 
 def require_account_role(actor):
-    actors.require_staff(actor, write=True)
-    if actor.get("role") not in ACCOUNT_ROLES:
-        raise Forbidden("forbidden", "this role cannot manage candidate accounts")
+    """Account managers: committee members and readonly users cannot (a
+    committee would not even see the accounts it created)."""
+    actors.require_role(actor, actors.ACCOUNT_MANAGERS, "this role cannot manage candidate accounts")
 
 
 def require_every_centre(actor, candidate_centres):

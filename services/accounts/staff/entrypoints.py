@@ -68,14 +68,14 @@ class StaffEntrypoints(AccountsShared):
 
     @rpc(expected_exceptions=EXPECTED)
     def list_staff(self, actor):
-        users.require_admin(actor)
+        actors.require_admin(actor)
         return [users.view(user) for user in queries.staff_users(self.db.session)]
 
     @rpc(expected_exceptions=EXPECTED)
     def get_staff(self, actor, login_or_id):
         """One staff user (as list_staff shows them), by login or id: the
         edit page reads only the user it edits."""
-        users.require_admin(actor)
+        actors.require_admin(actor)
         user = None
         if isinstance(login_or_id, int) and not isinstance(login_or_id, bool) or \
                 isinstance(login_or_id, str) and login_or_id.isdigit():
@@ -89,7 +89,7 @@ class StaffEntrypoints(AccountsShared):
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
     def create_staff(self, actor, data, idempotency_key=None):
-        users.require_admin(actor)
+        actors.require_admin(actor)
         clean, errors = users.validate(data, True, self._known_centres(),
                                              self._known_commissions(actor))
         if "login" not in errors and queries.staff_by_login(self.db.session, clean["login"]):
@@ -112,7 +112,7 @@ class StaffEntrypoints(AccountsShared):
     def update_staff(self, actor, staff_id, data):
         """Role and scope changes apply to the user's sessions within seconds
         (check_session); disabling the user or setting their password ends them."""
-        users.require_admin(actor)
+        actors.require_admin(actor)
         user = queries.staff_user(self.db.session, staff_id, lock=True)
         if user is None:
             raise NotFound(codes.NOT_FOUND, "no such staff user")

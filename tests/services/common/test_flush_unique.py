@@ -8,10 +8,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session
 
 from services.common.config import database_url
-from services.common.db import UnitOfWork, cooperative_waits, flush_unique, messaging_tables
+from services.common.db import (
+    UnitOfWork,
+    cooperative_waits,
+    flush_unique,
+    messaging_tables,
+)
 from services.common.errors import ValidationFailed
 from services.common.migrations import ensure_database
-
 
 
 class Base(DeclarativeBase):
