@@ -5,13 +5,10 @@ import hashlib
 import re
 import secrets
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 
 from services.common.config import env
 
 from .dossier.reference import FRANCE
-
-PARIS = ZoneInfo("Europe/Paris")
 
 # -- dossier number ---------------------------------------------------------------
 
@@ -124,11 +121,6 @@ def is_expired(expires_at, now):
 # -- dates ------------------------------------------------------------------------
 
 BIRTH_MIN_AGE, BIRTH_MAX_AGE = 10, 100
-
-
-def paris_today(now):
-    """Day-level rules use the French calendar day."""
-    return now.astimezone(PARIS).date()
 
 
 def years_before(day, years):

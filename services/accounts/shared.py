@@ -2,18 +2,11 @@
 share: the candidate by id and the active campaign, asked of the catalog
 without ever waiting on it for long. The entrypoint classes of the
 sub-domains build on it; services/accounts/service.py composes them."""
-import logging
-
-import eventlet
-from nameko.exceptions import UnknownService
-
-from services.common.errors import NotFound, Unavailable
+from services.common.errors import NotFound
+from services.common.rpc import answer_or_none
 
 from . import exceptions as codes
 from . import queries
-
-log = logging.getLogger(__name__)
-CATALOG_TIMEOUT_SECONDS = 3
 
 
 class AccountsShared:
@@ -24,16 +17,11 @@ class AccountsShared:
         """The active campaign {code, label, start, end, login_until}; None
         without one, or when the catalog does not answer in time: nothing is
         refused because the catalog is away."""
-        campaign = None
         try:
-            with eventlet.Timeout(CATALOG_TIMEOUT_SECONDS, False):
-                campaign = self.catalog.get_active_campaign()
-        except (NotFound, UnknownService, Unavailable):  # Unavailable: its circuit is open
+            campaign = answer_or_none(self.catalog.get_active_campaign)
+        except NotFound:
             return None
-        if not isinstance(campaign, dict):
-            log.warning("no active campaign from the catalog in time")
-            return None
-        return campaign
+        return campaign if isinstance(campaign, dict) else None
 
     def _campaign_code(self):
         """The active campaign's code (INE is unique within it), or None."""

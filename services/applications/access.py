@@ -15,11 +15,6 @@ from services.common.errors import Conflict, Forbidden, NotFound
 from . import exceptions as codes
 from .models import Application
 
-# Roles allowed to set file and piece statuses, and to validate decisions
-# (a committee member enters decisions; only the president of the application's
-# commission validates them: require_validator).
-REVIEW_ROLES = ("admin", "scol", "manager")
-VALIDATION_ROLES = ("admin", "scol", "manager", "committee")
 CANDIDATE_LOCK_SPACE = 7301  # first key of pg_advisory_xact_lock(space, candidate_id)
 
 
@@ -80,11 +75,13 @@ def require_not_archived(application):
 
 
 def staff_application(session, actor, application_id, write=False, roles=None, options=()):
+    """`roles`: the group of services.common.actors the action needs (REVIEWERS,
+    DECIDERS), if any."""
     actors.require_staff(actor, write=write)
-    if roles and actor["role"] not in roles:
+    if roles and not actors.has_role(actor, roles):
         raise Forbidden("forbidden", f"role {actor['role']} cannot do this")
     application = _load(session, application_id, for_update=write, options=options)
-    if actor["role"] == "committee":
+    if actors.is_committee_member(actor):
         require_commission(actor, application)
     else:
         actors.require_centre(actor, application.centre_code, write=write)
@@ -108,14 +105,14 @@ def require_commission(actor, application):
 def require_validator(actor, application):
     """A decision is validated by a manager (or scol, admin) or
     by the president of the application's commission; other members may not."""
-    if actor["role"] == "committee" and \
+    if actors.is_committee_member(actor) and \
             commission_of(application) not in set(actor.get("presides") or ()):
         raise Forbidden("forbidden", "only the president of the commission validates")
 
 
 def may_validate(actor, application):
     """Whether the staff page offers "Valider" to this actor."""
-    if actor.get("role") not in VALIDATION_ROLES or application.archived_at is not None:
+    if not actors.has_role(actor, actors.DECIDERS) or application.archived_at is not None:
         return False
     try:
         require_validator(actor, application)

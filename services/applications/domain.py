@@ -6,14 +6,13 @@ action is allowed; the service raises it, the views turn it into can_* flags.
 """
 import re
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from services.common import text
+from services.common.clock import paris_today
 from services.common.errors import Conflict, ValidationFailed
 
 from . import exceptions as codes
 
-PARIS = ZoneInfo("Europe/Paris")
 GLOBAL_MAX_APPLICATIONS = 20
 
 # File statuses (statut du dossier)
@@ -46,11 +45,6 @@ TIME_PATTERN = re.compile(r"^([01]?\d|2[0-3])[:hH]([0-5]\d)$")  # 14:30, 9h15
 
 
 # -- days --------------------------------------------------------------------
-
-def paris_today(now: datetime) -> date:
-    """Day-level deadlines are French calendar days."""
-    return now.astimezone(PARIS).date()
-
 
 def parse_day(value):
     if value in (None, ""):

@@ -5,11 +5,10 @@ when an error is raised.
 """
 import logging
 
-from sqlalchemy.exc import IntegrityError
 
 from services.common import actors
 from services.common.clock import Clock, utcnow
-from services.common.db import Database, handle_once
+from services.common.db import Database, flush_unique, handle_once
 from services.common.errors import EXPECTED, Conflict, NotFound, ValidationFailed
 from services.common.events import event_handler
 from services.common.idempotency import idempotent
@@ -52,11 +51,8 @@ class ApplicationsService(ServiceBase):
                                                 formation.get("pieces") or [], now)
         history.record(application, None, domain.AT, actor, now)
         session.add(application)
-        try:
-            session.flush()
-        except IntegrityError:  # the unique index: an active one appeared meanwhile
-            self.db.rollback()
-            raise Conflict(codes.ALREADY_APPLIED, "already applied") from None
+        # the unique index: an active one appeared meanwhile
+        flush_unique(self.db, Conflict(codes.ALREADY_APPLIED, "already applied"))
         self.db.emit("application_created", schemas.event(
             application, return_deadline=application.return_deadline))
         self.db.commit()
@@ -329,7 +325,7 @@ class ApplicationsService(ServiceBase):
     def set_piece_status(self, actor, application_id, piece_code, status, comment=None,
                          idempotency_key=None):
         application = access.staff_application(self.db.session, actor, application_id,
-                                               write=True, roles=access.REVIEW_ROLES)
+                                               write=True, roles=actors.REVIEWERS)
         piece = self._piece(application, piece_code)
         status, comment = schemas.piece_review(status, comment)
         refusal = domain.piece_status_refusal(application.status, piece.status, status)
@@ -343,7 +339,7 @@ class ApplicationsService(ServiceBase):
     @idempotent
     def set_file_status(self, actor, application_id, status, idempotency_key=None):
         application = access.staff_application(self.db.session, actor, application_id,
-                                               write=True, roles=access.REVIEW_ROLES)
+                                               write=True, roles=actors.REVIEWERS)
         status = schemas.file_status(status)
         refusal = domain.file_status_refusal(application.status, status,
                                              application.piece_statuses)
@@ -376,7 +372,7 @@ class ApplicationsService(ServiceBase):
     @idempotent
     def validate_decision(self, actor, application_id, idempotency_key=None):
         application = access.staff_application(self.db.session, actor, application_id,
-                                               write=True, roles=access.VALIDATION_ROLES)
+                                               write=True, roles=actors.DECIDERS)
         access.require_validator(actor, application)
         decision = application.pending_decision
         if decision is None:

@@ -1,12 +1,12 @@
 """Who may write what in the catalogue: each role's scope, checked before
-anything is looked up or written.
+anything is looked up or written (the groups are services.common.actors').
 
-- campaigns: administrators;
-- centres: administrators and the central office (scol) create them; a manager
-  changes their own centre's settings too;
-- formations, commissions, centre and formation pieces: administrators, scol,
-  and a manager for their centres' ones (commission members: accounts);
-- reference lists and institution pieces: administrators and scol;
+- campaigns: ADMINISTRATORS;
+- centres: the CENTRAL_OFFICE (admin, scol) creates them; a manager changes
+  their own centre's settings too;
+- formations, commissions, centre and formation pieces: CATALOGUE_EDITORS,
+  a manager for their centres' ones (commission members: accounts);
+- reference lists and institution pieces: the CENTRAL_OFFICE;
 - every staff member reads, a manager or readonly user with centres only theirs.
 
 The `can_*` capabilities the views carry are the same checks asked without
@@ -16,33 +16,27 @@ from services.common.errors import Forbidden
 
 from . import domain
 
-WRITERS = ("admin", "scol", "manager")
 
-
-def require_role(actor, roles):
-    actors.require_staff(actor, write=True)
-    if actor.get("role") not in roles:
-        raise Forbidden("forbidden", "your role cannot change this")
+def require_role(actor, group):
+    """`group`: one of services.common.actors' (ADMINISTRATORS, CENTRAL_OFFICE...)."""
+    actors.require_role(actor, group, "your role cannot change this")
 
 
 def require_formation_writer(actor):
-    """Before looking anything up: only admin, scol and managers change
-    formations (a candidate or readonly user learns nothing about which exist)."""
-    actors.require_staff(actor, write=True)
-    if actor.get("role") not in WRITERS:
-        raise Forbidden("forbidden", "your role cannot change formations")
+    """Before looking anything up: only catalogue editors change formations (a
+    candidate or readonly user learns nothing about which exist)."""
+    actors.require_role(actor, actors.CATALOGUE_EDITORS, "your role cannot change formations")
 
 
 def require_formation_scope(actor, centre_code):
     actors.require_centre(actor, centre_code, write=True)
-    if actor.get("role") not in WRITERS:
-        raise Forbidden("forbidden", "your role cannot change formations")
+    actors.require_role(actor, actors.CATALOGUE_EDITORS, "your role cannot change formations")
 
 
 def require_piece_scope(actor, scope, centre_code):
     """Institution pieces: admin and scol; a centre's or formation's: its managers too."""
     if scope == domain.INSTITUTION:
-        require_role(actor, ("admin", "scol"))
+        require_role(actor, actors.CENTRAL_OFFICE)
     else:
         require_formation_scope(actor, centre_code)
 
@@ -66,7 +60,7 @@ def allowed(check, *args):
 
 def campaign_rights(actor, campaign):
     frozen = campaign.archived_at is not None
-    admin = allowed(require_role, actor, ("admin",))
+    admin = actors.has_role(actor, actors.ADMINISTRATORS)
     return {"can_edit": admin and not frozen, "can_archive": admin and not frozen,
             "can_activate": admin and not frozen and not campaign.active}
 
@@ -94,15 +88,15 @@ def piece_rights(actor, row):
 
 
 def reference_rights(actor):
-    return {"can_edit": allowed(require_role, actor, ("admin", "scol"))}
+    return {"can_edit": actors.has_role(actor, actors.CENTRAL_OFFICE)}
 
 
 def catalogue_rights(actor):
     """What the actor may create or change beyond single objects: the pages'
     forms and the staff navigation."""
-    lists = allowed(require_role, actor, ("admin", "scol"))
-    writer = allowed(require_formation_writer, actor)
-    return {"can_manage_campaigns": allowed(require_role, actor, ("admin",)),
+    lists = actors.has_role(actor, actors.CENTRAL_OFFICE)
+    writer = actors.has_role(actor, actors.CATALOGUE_EDITORS)
+    return {"can_manage_campaigns": actors.has_role(actor, actors.ADMINISTRATORS),
             "can_create_centre": lists, "can_create_commission": writer,
             "can_create_formation": writer, "can_create_piece": writer,
             "can_edit_lists": lists, "can_import": writer}

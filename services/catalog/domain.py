@@ -5,11 +5,10 @@ values: no database, no broker.
 - the pieces an application to a formation requires;
 - the offer tree the candidate browses, and its text filter ("Filtre").
 """
-import unicodedata
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from services.common.errors import ValidationFailed
+from services.common.text import fold
 
 from . import exceptions as codes
 
@@ -34,13 +33,6 @@ SCOPE_PRECEDENCE = {INSTITUTION: 0, CENTRE: 1, FORMATION: 2}
 
 
 # -- dates -------------------------------------------------------------------------
-
-PARIS = ZoneInfo("Europe/Paris")
-
-
-def paris_today(now):
-    return now.astimezone(PARIS).date()
-
 
 def _day(value):
     if value in (None, ""):
@@ -144,13 +136,6 @@ def required_pieces(definitions, treatment_type) -> list:
 
 
 # -- the offer ---------------------------------------------------------------------
-
-def fold(text) -> str:
-    """Lower case, no accents, single spaces: "Étrangères  " -> "etrangeres"."""
-    decomposed = unicodedata.normalize("NFKD", str(text or ""))
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(bare.casefold().split())
-
 
 def matches_filter(filter_text, *fields) -> bool:
     """The candidate's "Filtre": every word of it appears somewhere in the fields

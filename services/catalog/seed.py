@@ -7,12 +7,11 @@ require (3 to 5 each). Idempotent: what exists already (matched by code) is
 left exactly as it is, only what is missing is created.
 """
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.common.clock import utcnow
+from services.common.clock import paris_today
 from services.common.db import make_engine
 from services.common.migrations import upgrade
 
@@ -203,7 +202,7 @@ def main():
 
 def seeding_day():
     """Today in Paris (day-level dates are French days); honours CLOCK_OFFSET_SECONDS."""
-    return utcnow().astimezone(ZoneInfo("Europe/Paris")).date()
+    return paris_today()
 
 
 if __name__ == "__main__":

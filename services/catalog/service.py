@@ -4,11 +4,9 @@ required pieces). Read-only entrypoints, open to anyone: the catalogue is public
 """
 import logging
 
-from sqlalchemy.exc import IntegrityError
-
 from services.common import actors
-from services.common.clock import Clock
-from services.common.db import Database, handle_once
+from services.common.clock import Clock, paris_today
+from services.common.db import Database, flush_unique, handle_once
 from services.common.errors import EXPECTED, Conflict, NotFound, ValidationFailed
 from services.common.events import event_handler
 from services.common.idempotency import idempotent
@@ -38,7 +36,7 @@ class CatalogService(ServiceBase):
         if campaign is None:
             return []
         return domain.offer_tree(queries.offer_entries(self.db.session, campaign.id), filter_text,
-                                 today=domain.paris_today(self.clock()))
+                                 today=paris_today(self.clock()))
 
     @rpc(expected_exceptions=EXPECTED)
     def get_formation(self, actor, code, campaign=None):
@@ -103,7 +101,7 @@ class CatalogService(ServiceBase):
     @idempotent
     def save_campaign(self, actor, data, code=None, idempotency_key=None):
         """Creates a campaign (code None) or changes one; never an archived one."""
-        access.require_role(actor, ("admin",))
+        access.require_role(actor, actors.ADMINISTRATORS)
         values = validation.campaign_values(data)
         session = self.db.session
         if code is None:
@@ -123,7 +121,7 @@ class CatalogService(ServiceBase):
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
     def activate_campaign(self, actor, code, idempotency_key=None):
-        access.require_role(actor, ("admin",))
+        access.require_role(actor, actors.ADMINISTRATORS)
         campaign = queries.campaign_by_code(self.db.session, code, lock=True)
         campaigns.activate(self.db.session, campaign)
         self.db.emit("campaign_activated", {"code": campaign.code})
@@ -135,9 +133,9 @@ class CatalogService(ServiceBase):
     def archive_campaign(self, actor, code, idempotency_key=None):
         """Archived: its applications become read-only elsewhere (event); the
         next campaign becomes active if this one was."""
-        access.require_role(actor, ("admin",))
+        access.require_role(actor, actors.ADMINISTRATORS)
         campaign = queries.campaign_by_code(self.db.session, code, lock=True)
-        following = campaigns.archive(self.db.session, campaign, domain.paris_today(self.clock()))
+        following = campaigns.archive(self.db.session, campaign, paris_today(self.clock()))
         self.db.emit("campaign_archived", {"code": campaign.code,
                                            "next_active": following.code if following else None})
         if following is not None:
@@ -156,7 +154,7 @@ class CatalogService(ServiceBase):
         """Creates a centre (admin, scol) or changes one (admin, scol, or a
         manager of that centre)."""
         if code is None:
-            access.require_role(actor, ("admin", "scol"))
+            access.require_role(actor, actors.CENTRAL_OFFICE)
         else:
             access.require_formation_writer(actor)
             access.require_formation_scope(actor, str(code).upper())
@@ -302,12 +300,9 @@ class CatalogService(ServiceBase):
         return target
 
     def _flush_or_taken(self):
-        try:
-            self.db.session.flush()
-        except IntegrityError:  # the code exists already (or a concurrent create)
-            self.db.rollback()
-            raise ValidationFailed(codes.INVALID, "code taken",
-                                   fields={"code": codes.CODE_TAKEN}) from None
+        """The code exists already (or was created at the same moment): code_taken."""
+        flush_unique(self.db, ValidationFailed(codes.INVALID, "code taken",
+                                               fields={"code": codes.CODE_TAKEN}))
 
     @rpc(expected_exceptions=EXPECTED)
     def catalogue_columns(self, actor):
@@ -397,7 +392,7 @@ class CatalogService(ServiceBase):
     @rpc(expected_exceptions=EXPECTED)
     def save_reference_item(self, actor, kind, data):
         """Creates or changes (by code) an item of a reference list: admin, scol."""
-        access.require_role(actor, ("admin", "scol"))
+        access.require_role(actor, actors.CENTRAL_OFFICE)
         values = validation.reference_values(kind, data)
         session = self.db.session
         row = queries.reference_item(session, kind, values["code"])

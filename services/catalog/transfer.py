@@ -52,12 +52,6 @@ REQUIRED_COLUMNS = {
 }
 FLAG_COLUMNS = {"centres": ("online",), "formations": ("enabled",),
                 "pieces": ("conditional", "shared")}
-# Who may import the kind at all; each line is then checked like its single save
-# (a centre is created by admin or scol, changed by them or its managers).
-IMPORT_ROLES = {"centres": ("admin", "scol", "manager"),
-                "commissions": ("admin", "scol", "manager"),
-                "formations": ("admin", "scol", "manager"),
-                "pieces": ("admin", "scol", "manager")}
 # The column a scope refusal is reported on.
 SCOPE_COLUMN = {"centres": "code", "commissions": "centre", "formations": "commission",
                 "pieces": "owner"}
@@ -344,7 +338,7 @@ def _check_scope(actor, kind, line, centre_codes):
         access.require_piece_scope(actor, line.values["scope"], next(iter(centre_codes)))
         return
     if kind == "centres" and line.existing is None:
-        access.require_role(actor, ("admin", "scol"))
+        access.require_role(actor, actors.CENTRAL_OFFICE)
         return
     for centre_code in sorted(centre_codes):
         access.require_formation_scope(actor, centre_code)
@@ -354,7 +348,9 @@ def check_import(session, actor, kind, rows):
     """Every line of the rows checked before anything changes: -> [Line], or
     ValidationFailed with every error as {"<line>.<column>": code}."""
     check_kind(kind)
-    access.require_role(actor, IMPORT_ROLES[kind])
+    # who may import at all; each line is then checked like its single save (a
+    # centre is created by the central office, changed by it or its managers)
+    access.require_role(actor, actors.CATALOGUE_EDITORS)
     if not isinstance(rows, list):
         rows = []
     rows = [(index, row) for index, row in enumerate(rows) if any(_cells(row).values())]

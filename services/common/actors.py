@@ -11,9 +11,34 @@ method runs). Services check the mapping here before touching data.
 """
 from .errors import Forbidden
 
-STAFF_ROLES = ("admin", "scol", "manager", "committee", "readonly")
-ALL_CENTRES_ROLES = ("admin", "scol")
-WRITE_ROLES = ("admin", "scol", "manager", "committee")
+# -- staff roles, and the groups of them a check names ---------------------------
+# A service checks a group by what it may do (`require_role(actor,
+# CATALOGUE_EDITORS)`), never a tuple of its own: a role changing its rights
+# changes here, for every service and for the pages' can_* alike.
+
+ADMIN, SCOL, MANAGER, COMMITTEE, READONLY = "admin", "scol", "manager", "committee", "readonly"
+STAFF_ROLES = (ADMIN, SCOL, MANAGER, COMMITTEE, READONLY)
+# Change anything at all: every role but readonly.
+WRITERS = (ADMIN, SCOL, MANAGER, COMMITTEE)
+# The platform itself: campaigns, staff users and their roles, the messages the
+# services gave up on, the purge of accounts never activated.
+ADMINISTRATORS = (ADMIN,)
+# The central office: sees every centre (the others only those they are given)
+# and alone changes what the whole institution shares: creating centres, the
+# reference lists, the institution's pieces.
+CENTRAL_OFFICE = (ADMIN, SCOL)
+# The catalogue of their centres (every centre for the central office):
+# centres' settings, formations, commissions and who sits on them, centre and
+# formation pieces, the catalogue's files (templates, signatures), imports.
+CATALOGUE_EDITORS = (ADMIN, SCOL, MANAGER)
+# Candidates' accounts: one created on a candidate's behalf, a new activation
+# link, deletion, a dossier corrected.
+ACCOUNT_MANAGERS = (ADMIN, SCOL, MANAGER)
+# An application's review: its pieces' and its file's statuses.
+REVIEWERS = (ADMIN, SCOL, MANAGER)
+# Validating a decision; a committee member only as president of the
+# application's commission (applications' require_validator).
+DECIDERS = (ADMIN, SCOL, MANAGER, COMMITTEE)
 
 
 def candidate_id(actor):
@@ -30,23 +55,40 @@ def is_staff(actor):
 def require_staff(actor, write=False):
     if not is_staff(actor):
         raise Forbidden("forbidden", "staff only")
-    if write and actor["role"] not in WRITE_ROLES:
+    if write and actor["role"] not in WRITERS:
         raise Forbidden("read_only", "this role cannot change anything")
+    return actor
+
+
+def has_role(actor, group):
+    """Whether `actor` is staff with a role of `group` (ADMINISTRATORS...)."""
+    return is_staff(actor) and actor["role"] in group
+
+
+def require_role(actor, group, message="your role cannot do this"):
+    """The staff actor when its role is one of `group`. Forbidden otherwise:
+    `read_only` for a readonly user (no group lets them change anything),
+    `forbidden` for anyone else."""
+    require_staff(actor, write=True)
+    if actor["role"] not in group:
+        raise Forbidden("forbidden", message)
     return actor
 
 
 def require_admin(actor):
     """Staff with the administrator role (operations on the platform itself)."""
-    require_staff(actor, write=True)
-    if actor.get("role") != "admin":
-        raise Forbidden("forbidden", "administrators only")
-    return actor
+    return require_role(actor, ADMINISTRATORS, "administrators only")
+
+
+def is_committee_member(actor):
+    """Staff whose scope is commissions (their transmitted applications), not centres."""
+    return is_staff(actor) and actor["role"] == COMMITTEE
 
 
 def staff_centres(actor):
     """The centre codes a staff member sees, or None for every centre."""
     require_staff(actor)
-    if actor["role"] in ALL_CENTRES_ROLES:
+    if actor["role"] in CENTRAL_OFFICE:
         return None
     return set(actor.get("centres") or ())
 

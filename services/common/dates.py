@@ -2,13 +2,12 @@
 formatter for pages, mails and letters, so a date reads the same everywhere."""
 import re
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as babel_date
 from babel.dates import format_time as babel_time
 from babel.numbers import format_decimal
 
-PARIS = ZoneInfo("Europe/Paris")
+from .clock import PARIS
 
 # French: 22/11/2026, as on every French form. English: 22 Nov 2026, the month in
 # words, so neither a British nor an American reader can take it for 11 Dec.

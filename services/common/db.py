@@ -181,6 +181,36 @@ class UnitOfWork:
         self.session.close()
 
 
+UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE
+
+
+def is_unique_violation(error):
+    """Whether an IntegrityError is a unique index or constraint refusing a row."""
+    return getattr(getattr(error, "orig", None), "sqlstate", None) == UNIQUE_VIOLATION
+
+
+def flush_unique(db, error=None):
+    """Flush the unit of work `db`, where a unique index decides between
+    concurrent writers (two requests creating the same code, email or login at
+    once: the second one's INSERT waits for the first and is refused when it
+    commits). True when flushed. A unique violation rolls the whole transaction
+    back, as `db.rollback()` does (a failed statement outside a savepoint leaves
+    PostgreSQL nothing else to do); then `error` (a DomainError) is raised, or,
+    without one, False is returned and the caller goes on in a new transaction
+    (to read the winner's row, say). Any other IntegrityError is raised as is,
+    after the rollback."""
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        db.rollback()
+        if not is_unique_violation(exc):
+            raise
+        if error is not None:
+            raise error from None
+        return False
+    return True
+
+
 def handle_once(handler):
     """Apply an event at most once per handler: the handler's changes and the
     record of the event id are committed together. Put it under

@@ -161,3 +161,43 @@ class ServiceRpc(RpcProxy):
                              **{**self.options, "expiration": timeout})
         return SigningProxy(proxy, self.target_service, lambda args: (identity, args),
                             timeout=timeout, guard=self.guards[self.target_service])
+
+
+# -- a call the caller can do without -------------------------------------------------
+
+OPTIONAL_ANSWER_SECONDS = 3
+_going_without = set()  # the calls given up since they last answered (one warning each)
+
+
+def answer_or_none(call, *args, timeout=None, **kwargs):
+    """`call(*args, **kwargs)`'s answer, or None when it does not come within
+    `timeout` seconds (OPTIONAL_ANSWER_SECONDS by default) or the service is
+    unavailable (down, its circuit open, unknown to the broker): for an answer
+    the caller can do without (a login goes on without the active campaign). A
+    typed error of the service (NotFound...) is raised as usual. One warning when
+    a call starts going without its answer, one line when it answers again, not
+    one per call through an outage."""
+    from nameko.exceptions import UnknownService
+
+    name = getattr(call, "__name__", None) or repr(call)
+    timeout = OPTIONAL_ANSWER_SECONDS if timeout is None else timeout
+    timer = eventlet.Timeout(timeout)
+    try:
+        answer = call(*args, **kwargs)
+    except eventlet.Timeout as exc:
+        if exc is not timer:  # a caller's own deadline
+            raise
+        reason = f"no answer within {timeout}s"
+    except (Unavailable, UnknownService) as exc:
+        reason = str(exc) or type(exc).__name__
+    else:
+        if name in _going_without:
+            _going_without.discard(name)
+            log.info("%s answers again", name)
+        return answer
+    finally:
+        timer.cancel()
+    if name not in _going_without:
+        _going_without.add(name)
+        log.warning("%s: going on without its answer (%s)", name, reason)
+    return None

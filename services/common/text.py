@@ -15,8 +15,14 @@ label read differently from what it holds. So:
   area) accept CR and LF, stored as LF, and refuse the others.
 
 The field error code is `control_character` (the gateway translates it).
+
+Texts people search or sort by compare folded, whatever their case and accents:
+`fold` in Python, `sql_fold` in a query (with `sql_folded_text`, its Python
+twin, for the words typed).
 """
 import unicodedata
+
+from sqlalchemy import func
 
 CONTROL_CHARACTER = "control_character"
 
@@ -55,3 +61,34 @@ def without_controls(text, multiline=False):
         text = newlines(text)
     cleaned = "".join(" " if _refused(char, multiline) else char for char in text)
     return cleaned if multiline else " ".join(cleaned.split())
+
+
+# -- comparing texts whatever their case and accents -------------------------
+
+def fold(text):
+    """The key texts compare and sort by: compatibility-decomposed (NFKD),
+    combining marks (accents) dropped, case-folded, single spaces; None is ""
+    ("  Étrangères " and "ETRANGERES" are both "etrangeres")."""
+    decomposed = unicodedata.normalize("NFKD", "" if text is None else str(text))
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(bare.casefold().split())
+
+
+# Folding in PostgreSQL without an extension (unaccent needs one): lower(), then
+# the accented letters of French (and a few neighbours) to their plain forms.
+SQL_ACCENTED = "àâäáãåçéèêëíìîïñóòôöõúùûüýÿœæ"
+SQL_PLAIN = "aaaaaaceeeeiiiinooooouuuuyyoa"  # one letter each: translate() maps by position
+_SQL_FOLDING = str.maketrans(SQL_ACCENTED, SQL_PLAIN)
+
+
+def sql_fold(column):
+    """`column` folded in SQL: lower case, the letters of SQL_ACCENTED unaccented
+    (others, such as ß or ł, are kept as they are)."""
+    return func.translate(func.lower(column), SQL_ACCENTED, SQL_PLAIN)
+
+
+def sql_folded_text(text):
+    """What `sql_fold` makes of `text`, computed in Python: the words someone
+    typed, to look for in a folded column (`fold` would not match it beyond
+    SQL_ACCENTED)."""
+    return str(text).lower().translate(_SQL_FOLDING)

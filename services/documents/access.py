@@ -6,13 +6,10 @@ editor on the staff may still handle those directly."""
 from services.common import actors
 from services.common.errors import Forbidden
 
-CATALOGUE_EDITORS = ("admin", "scol", "manager")
-
 
 def _require_catalogue_editor(actor):
-    actors.require_staff(actor, write=True)
-    if actor.get("role") not in CATALOGUE_EDITORS:
-        raise Forbidden("forbidden", "your role cannot change the catalogue's files")
+    actors.require_role(actor, actors.CATALOGUE_EDITORS,
+                        "your role cannot change the catalogue's files")
 
 
 def require_uploader(actor, owner):

@@ -3,12 +3,11 @@ cross RabbitMQ), checked by content, and generated PDFs."""
 import logging
 import uuid
 
-from sqlalchemy.exc import IntegrityError
 
 from services.common import actors
 from services.common.clock import Clock
 from services.common.config import env
-from services.common.db import Database, handle_once
+from services.common.db import Database, flush_unique, handle_once
 from services.common.errors import EXPECTED, NotFound, ValidationFailed
 from services.common.events import event_handler
 from services.common.rpc import rpc
@@ -171,10 +170,8 @@ class DocumentsService(ServiceBase):
                                          application_id))
         self.storage.put(document.object_key, data, "application/pdf")
         self.db.session.add(document)
-        try:
-            self.db.session.flush()  # the unique index waits for a concurrent call's outcome
-        except IntegrityError:  # that call made it first: keep its letter
-            self.db.rollback()
+        # the unique index waits for a concurrent call's outcome
+        if not flush_unique(self.db):  # that call made it first: keep its letter
             self.storage.remove(document.object_key)
             return {"document_id": self._admission_letter(application_id).id}
         self.db.emit("document_stored", schemas.stored_event(document))

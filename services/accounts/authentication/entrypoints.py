@@ -7,6 +7,7 @@ import logging
 from nameko.timer import timer
 
 from services.common import actors
+from services.common.clock import paris_today
 from services.common.config import env
 from services.common.errors import EXPECTED, Conflict, Forbidden, NotFound, ValidationFailed
 from services.common.idempotency import idempotent
@@ -47,7 +48,7 @@ class AuthenticationEntrypoints(AccountsShared):
     def _check_login_open(self, campaign):
         """Candidates cannot log in after the campaign's login_until day (Paris)."""
         until = domain.parse_day(str((campaign or {}).get("login_until") or ""))
-        if until is not None and domain.paris_today(self.clock()) > until:
+        if until is not None and paris_today(self.clock()) > until:
             raise Conflict(codes.CAMPAIGN_CLOSED, "the campaign is closed to logins",
                            fields={"login_until": until.isoformat()})
 
@@ -358,7 +359,7 @@ class AuthenticationEntrypoints(AccountsShared):
     @rpc(expected_exceptions=EXPECTED)
     def purge_unactivated(self, actor):
         """The scheduled purge, also callable by hand by an administrator."""
-        if not (actors.is_system(actor) or (actors.is_staff(actor) and actor["role"] == "admin")):
+        if not (actors.is_system(actor) or actors.has_role(actor, actors.ADMINISTRATORS)):
             raise Forbidden("forbidden", "the system or an administrator only")
         done = flows.purge_unactivated(self.db, self.clock())
         throttle.forget_old_counts(self.db.session, self.clock())

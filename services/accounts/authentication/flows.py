@@ -9,8 +9,8 @@ mail that carries them; the database keeps their SHA-256.
 import logging
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
+from services.common.db import flush_unique
 from services.common.errors import Conflict, NotFound, ValidationFailed
 
 from .. import domain, schemas
@@ -61,10 +61,7 @@ def _new_account(db, clean, holder, now, campaign_code, origin, created_by=None)
         personal_locked=False, campaign_code=campaign_code, origin=origin,
         created_by=created_by, dossier=Dossier(personal={}, address={}, bac={}))
     session.add(candidate)
-    try:
-        session.flush()
-    except IntegrityError:  # the same email registered concurrently
-        db.rollback()
+    if not flush_unique(db):  # the same email registered concurrently
         return None
     db.emit("candidate_registered", schemas.registered_event(candidate, token))
     return candidate
@@ -225,12 +222,9 @@ def confirm_email_change(db, token, now):
         raise ValidationFailed(codes.INVALID, "email taken", fields={"email": codes.EMAIL_TAKEN})
     candidate.email, candidate.email_key = new, domain.email_key(new)
     drop_pending_email(candidate)
-    try:
-        db.session.flush()
-    except IntegrityError:  # taken by a registration at the same moment
-        db.rollback()
-        raise ValidationFailed(codes.INVALID, "email taken",
-                               fields={"email": codes.EMAIL_TAKEN}) from None
+    # taken by a registration at the same moment
+    flush_unique(db, ValidationFailed(codes.INVALID, "email taken",
+                                      fields={"email": codes.EMAIL_TAKEN}))
     db.emit("candidate_updated", schemas.updated_event(candidate))
     return {"email": candidate.email, "candidate_id": candidate.id}
 
@@ -275,11 +269,8 @@ def refuse_email_change(db, candidate, now):
     drop_pending_email(candidate)
     candidate.email_undo_address = candidate.email_undo_token_hash = None  # single use
     candidate.email_undo_expires_at = None
-    try:
-        db.session.flush()
-    except IntegrityError:  # the address registered again at that very moment
-        db.rollback()
-        raise Conflict(codes.OLD_EMAIL_TAKEN, "another account uses the former address") from None
+    # the address registered again at that very moment
+    flush_unique(db, Conflict(codes.OLD_EMAIL_TAKEN, "another account uses the former address"))
     if restored:
         db.emit("candidate_updated", schemas.updated_event(candidate))
     return {"email": candidate.email, "restored": restored, "replaced": replaced}
@@ -355,11 +346,8 @@ def internal_student(db, cas_user, record, email, now, campaign_code):
     candidate.first_name = personal.get("first_name") or candidate.first_name
     candidate.last_name = personal.get("usage_name") or personal.get("birth_name") \
         or candidate.last_name
-    try:
-        session.flush()
-    except IntegrityError:  # the same student's first login twice at once
-        db.rollback()
-        raise Conflict(codes.CAS_EMAIL_TAKEN, "account created meanwhile: log in again") from None
+    # the same student's first login twice at once
+    flush_unique(db, Conflict(codes.CAS_EMAIL_TAKEN, "account created meanwhile: log in again"))
     db.emit("account_activated" if created else "candidate_updated",
             schemas.updated_event(candidate))
     return candidate

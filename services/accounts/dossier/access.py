@@ -24,15 +24,16 @@ def dossier_owner(actor, candidate_id=None, write=False, session=None, staff_onl
         return own, True
     if kind == "staff":
         actors.require_staff(actor, write=write)
-        if write and actor.get("role") == "committee":
+        if write:
             # A committee reads the transmitted files and decides; it does not
             # correct dossiers.
-            raise Forbidden("forbidden", "committee members do not change dossiers")
+            actors.require_role(actor, actors.ACCOUNT_MANAGERS,
+                                "committee members do not change dossiers")
     elif not actors.is_system(actor):
         raise Forbidden("forbidden", "a candidate, staff or the system is required")
     if candidate_id is None or not str(candidate_id).isdigit():
         raise NotFound(codes.NOT_FOUND, "no such candidate")
-    if kind == "staff" and actor.get("role") == "committee":
+    if kind == "staff" and actors.is_committee_member(actor):
         commissions = set(actor.get("commissions") or ())
         if not commissions & queries.commissions_of(session, int(candidate_id)):
             raise Forbidden(codes.OUT_OF_SCOPE, "candidate outside your commissions")

@@ -4,11 +4,10 @@ reference data its forms use, whether it is ready for an application, and
 what accounts keeps of the candidate's applications (events)."""
 import logging
 
-from sqlalchemy.exc import IntegrityError
-
+from services.common.clock import paris_today
 from services.common.errors import EXPECTED, Conflict, ValidationFailed
 from services.common.events import event_handler
-from services.common.db import handle_once
+from services.common.db import flush_unique, handle_once
 from services.common.idempotency import idempotent
 from services.common.rpc import rpc
 
@@ -49,7 +48,7 @@ class DossierEntrypoints(AccountsShared):
         if by_candidate:
             data = rules.keep_locked(section, data, stored,
                                        rules.locked_fields(candidate, section))
-        clean = schemas.dossier_section(section, data, domain.paris_today(now))
+        clean = schemas.dossier_section(section, data, paris_today(now))
         if section == "personal":
             self._claim_ine(candidate, clean.get("ine"))
         setattr(candidate.dossier, section, clean)
@@ -87,12 +86,9 @@ class DossierEntrypoints(AccountsShared):
                                       candidate.id) is not None:
             raise ValidationFailed(codes.INVALID, "INE taken", fields={"ine": codes.INE_TAKEN})
         candidate.ine = ine or None
-        try:
-            self.db.session.flush()
-        except IntegrityError:  # claimed by another dossier at the same moment
-            self.db.rollback()
-            raise ValidationFailed(codes.INVALID, "INE taken",
-                                   fields={"ine": codes.INE_TAKEN}) from None
+        # claimed by another dossier at the same moment
+        flush_unique(self.db, ValidationFailed(codes.INVALID, "INE taken",
+                                               fields={"ine": codes.INE_TAKEN}))
 
     # -- dossier lists ----------------------------------------------------------------
 
@@ -133,7 +129,7 @@ class DossierEntrypoints(AccountsShared):
             raise Conflict(codes.SECTION_LOCKED, "complete the previous sections first")
         clean = None
         if data is not None:
-            clean, errors = entries.validate(section, data, domain.paris_today(now))
+            clean, errors = entries.validate(section, data, paris_today(now))
             schemas.raise_if_invalid(errors)
         current = list(getattr(candidate.dossier, section) or [])
         updated, entry_id, before, after = change(current, clean)

@@ -10,10 +10,11 @@ import functools
 import gettext
 import gzip
 import json
-import unicodedata
 from pathlib import Path
 
 import pycountry
+
+from services.common.text import fold as fold_text
 
 FRANCE = "FR"
 LANGUAGES = (("fr", "Français"), ("en", "English"))
@@ -55,18 +56,12 @@ BAC_SERIES = (
 )
 
 
-def _sort_key(label):
-    """Alphabetical order a French reader expects: accents ignored (É with E)."""
-    plain = unicodedata.normalize("NFKD", label)
-    return "".join(c for c in plain if not unicodedata.combining(c)).casefold()
-
-
 @functools.lru_cache(maxsize=1)
 def countries():
     """[(alpha-2, French label)], France first, then alphabetical."""
     french = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["fr"])
     labelled = [(c.alpha_2, french.gettext(c.name)) for c in pycountry.countries]
-    labelled.sort(key=lambda pair: (pair[0] != FRANCE, _sort_key(pair[1])))
+    labelled.sort(key=lambda pair: (pair[0] != FRANCE, fold_text(pair[1])))
     return tuple(labelled)
 
 
@@ -98,12 +93,13 @@ def reference_data():
 COMMUNES_FILE = Path(__file__).resolve().parent / "data" / "communes.json.gz"
 
 
+WORD_BREAKS = str.maketrans("-'’", "   ")
+
+
 def fold(text):
-    """How names compare: no accents, case, hyphens or apostrophes
+    """How names of places compare: no accents, case, hyphens or apostrophes
     ("saint-etienne" finds "Saint-Étienne")."""
-    plain = unicodedata.normalize("NFKD", str(text))
-    plain = "".join(c for c in plain if not unicodedata.combining(c)).casefold()
-    return " ".join(plain.replace("-", " ").replace("'", " ").replace("’", " ").split())
+    return " ".join(fold_text(text).translate(WORD_BREAKS).split())
 
 
 @functools.lru_cache(maxsize=1)

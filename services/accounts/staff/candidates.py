@@ -6,31 +6,13 @@ from sqlalchemy import String, and_, cast, func, or_, select
 
 from services.common import actors
 from services.common.errors import Forbidden
+from services.common.text import sql_fold, sql_folded_text
 
 from .. import domain
 from .. import exceptions as codes
 from ..models import Candidate, CandidateCentre, Dossier
 
 SEARCH_LIMIT = 100
-# Who may create accounts for candidates, send them a new activation link or
-# delete them: committee members and readonly users cannot (a committee would
-# not even see the accounts it created).
-ACCOUNT_ROLES = ("admin", "scol", "manager")
-# Accent folding without a database extension: the accented letters of French
-# (and a few neighbours) and their plain forms, same length.
-ACCENTED = "àâäáãåçéèêëíìîïñóòôöõúùûüýÿœæ"
-PLAIN = "aaaaaaceeeeiiiinooooouuuuyyoa"
-
-
-def fold(text):
-    """Lower case without accents, as the SQL side computes it."""
-    return str(text).lower().translate(str.maketrans(ACCENTED, PLAIN))
-
-
-def _folded(column):
-    return func.translate(func.lower(column), ACCENTED, PLAIN)
-
-
 def search(session, actor, text, campaign_code=None):
     """Candidates of the active campaign (`campaign_code`; those whose campaign
     is unknown too) within the actor's scope."""
@@ -38,9 +20,9 @@ def search(session, actor, text, campaign_code=None):
     text = (text or "").strip() if isinstance(text, str) else ""
     if not text:
         return []
-    words = [w for w in re.split(r"\s+", fold(text)) if w]
-    names = func.concat_ws(" ", _folded(Candidate.first_name), _folded(Candidate.last_name),
-                           _folded(cast(Dossier.personal["birth_name"].astext, String)))
+    words = [w for w in re.split(r"\s+", sql_folded_text(text)) if w]
+    names = func.concat_ws(" ", sql_fold(Candidate.first_name), sql_fold(Candidate.last_name),
+                           sql_fold(cast(Dossier.personal["birth_name"].astext, String)))
     by_name = and_(*(names.contains(word, autoescape=True) for word in words))
     query = (select(Candidate).join(Dossier, Dossier.candidate_id == Candidate.id)
              .where(or_(Candidate.dossier_number == text.upper(),
@@ -51,7 +33,7 @@ def search(session, actor, text, campaign_code=None):
     if campaign_code is not None:
         query = query.where(or_(Candidate.campaign_code == campaign_code,
                                 Candidate.campaign_code.is_(None)))
-    if actor.get("role") == "committee":
+    if actors.is_committee_member(actor):
         from ..models import CandidateCommission
         query = query.where(Candidate.id.in_(
             select(CandidateCommission.candidate_id).where(
@@ -78,9 +60,9 @@ def record_creator_centres(session, actor, candidate):
 
 
 def require_account_role(actor):
-    actors.require_staff(actor, write=True)
-    if actor.get("role") not in ACCOUNT_ROLES:
-        raise Forbidden("forbidden", "this role cannot manage candidate accounts")
+    """Account managers: committee members and readonly users cannot (a
+    committee would not even see the accounts it created)."""
+    actors.require_role(actor, actors.ACCOUNT_MANAGERS, "this role cannot manage candidate accounts")
 
 
 def require_every_centre(actor, candidate_centres):

@@ -3,16 +3,13 @@ helping candidates (search, an account on their behalf, a new activation
 link, deletion)."""
 import logging
 
-import eventlet
-from nameko.exceptions import UnknownService
-from sqlalchemy.exc import IntegrityError
-
 from services.common import actors
-from services.common.errors import EXPECTED, Conflict, NotFound, Unavailable, ValidationFailed
+from services.common.db import flush_unique
+from services.common.errors import EXPECTED, Conflict, NotFound, ValidationFailed
 from services.common.idempotency import idempotent
-from services.common.rpc import rpc
+from services.common.rpc import answer_or_none, rpc
 
-from .. import schemas, shared
+from .. import schemas
 from .. import exceptions as codes
 from ..authentication import flows, login_sessions, passwords, throttle
 from ..dossier import access
@@ -71,14 +68,14 @@ class StaffEntrypoints(AccountsShared):
 
     @rpc(expected_exceptions=EXPECTED)
     def list_staff(self, actor):
-        users.require_admin(actor)
+        actors.require_admin(actor)
         return [users.view(user) for user in queries.staff_users(self.db.session)]
 
     @rpc(expected_exceptions=EXPECTED)
     def get_staff(self, actor, login_or_id):
         """One staff user (as list_staff shows them), by login or id: the
         edit page reads only the user it edits."""
-        users.require_admin(actor)
+        actors.require_admin(actor)
         user = None
         if isinstance(login_or_id, int) and not isinstance(login_or_id, bool) or \
                 isinstance(login_or_id, str) and login_or_id.isdigit():
@@ -92,7 +89,7 @@ class StaffEntrypoints(AccountsShared):
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
     def create_staff(self, actor, data, idempotency_key=None):
-        users.require_admin(actor)
+        actors.require_admin(actor)
         clean, errors = users.validate(data, True, self._known_centres(),
                                              self._known_commissions(actor))
         if "login" not in errors and queries.staff_by_login(self.db.session, clean["login"]):
@@ -105,12 +102,9 @@ class StaffEntrypoints(AccountsShared):
         user = StaffUser(password_hash=passwords.hash_password(password), created_at=self.clock(),
                          **clean)
         self.db.session.add(user)
-        try:
-            self.db.session.flush()
-        except IntegrityError:  # the same login created concurrently
-            self.db.rollback()
-            raise ValidationFailed(codes.INVALID, "login taken",
-                                   fields={"login": codes.LOGIN_TAKEN}) from None
+        # the same login created concurrently
+        flush_unique(self.db, ValidationFailed(codes.INVALID, "login taken",
+                                               fields={"login": codes.LOGIN_TAKEN}))
         self.db.commit()
         return users.view(user)
 
@@ -118,7 +112,7 @@ class StaffEntrypoints(AccountsShared):
     def update_staff(self, actor, staff_id, data):
         """Role and scope changes apply to the user's sessions within seconds
         (check_session); disabling the user or setting their password ends them."""
-        users.require_admin(actor)
+        actors.require_admin(actor)
         user = queries.staff_user(self.db.session, staff_id, lock=True)
         if user is None:
             raise NotFound(codes.NOT_FOUND, "no such staff user")
@@ -146,12 +140,7 @@ class StaffEntrypoints(AccountsShared):
 
     def _known_centres(self):
         """The catalogue's centre codes, or None when it does not answer in time."""
-        centres = None
-        try:
-            with eventlet.Timeout(shared.CATALOG_TIMEOUT_SECONDS, False):
-                centres = self.catalog.list_centres()
-        except (UnknownService, Unavailable):
-            return None
+        centres = answer_or_none(self.catalog.list_centres)
         if not isinstance(centres, list):
             return None
         return {c.get("code") for c in centres if isinstance(c, dict)}
@@ -195,12 +184,7 @@ class StaffEntrypoints(AccountsShared):
     def _known_commissions(self, actor):
         """The catalogue's commission codes (as the actor sees them: an admin
         sees all), or None when the catalogue does not answer in time."""
-        commissions = None
-        try:
-            with eventlet.Timeout(shared.CATALOG_TIMEOUT_SECONDS, False):
-                commissions = self._commissions_seen_by(actor)
-        except (UnknownService, Unavailable):
-            return None
+        commissions = answer_or_none(self._commissions_seen_by, actor)
         if not isinstance(commissions, list):
             return None
         return {c.get("code") for c in commissions if isinstance(c, dict)}

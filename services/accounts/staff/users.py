@@ -15,15 +15,10 @@ from .. import domain
 from .. import exceptions as codes
 from ..authentication import passwords
 from ..models import StaffUser
+from .capabilities import capabilities
 
 LOGIN = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,39}")
-
-
-def require_admin(actor):
-    actors.require_staff(actor, write=True)
-    if actor.get("role") != "admin":
-        raise Forbidden("forbidden", "administrators only")
 
 
 def _codes(value):
@@ -68,13 +63,13 @@ def validate(data, creating, known_centres=None, known_commissions=None, login=N
             errors[field] = codes.INVALID
             values = []
         clean[field] = values
-    if role in actors.ALL_CENTRES_ROLES:
+    if role in actors.CENTRAL_OFFICE:
         clean["centres"] = []  # every centre
-    if role == "manager" and not clean["centres"] and "centres" not in errors:
+    if role == actors.MANAGER and not clean["centres"] and "centres" not in errors:
         errors["centres"] = codes.REQUIRED
-    if role == "committee" and not clean["commissions"] and "commissions" not in errors:
+    if role == actors.COMMITTEE and not clean["commissions"] and "commissions" not in errors:
         errors["commissions"] = codes.REQUIRED
-    if role != "committee":
+    if role != actors.COMMITTEE:
         clean["commissions"], clean["presides"] = [], []
     if set(clean["presides"]) - set(clean["commissions"]):
         errors["presides"] = codes.INVALID_CHOICE
@@ -102,12 +97,12 @@ def validate(data, creating, known_centres=None, known_commissions=None, login=N
 def check_not_locking_out(actor, user, clean):
     """An administrator cannot disable or demote themself (there must remain
     someone to administer)."""
-    if user.id == actor.get("id") and (clean["role"] != "admin" or not clean["active"]):
+    if user.id == actor.get("id") and (clean["role"] not in actors.ADMINISTRATORS
+                                         or not clean["active"]):
         raise Conflict(codes.CANNOT_DEMOTE_SELF, "you cannot remove your own administration")
 
 
 def view(user):
-    from .capabilities import capabilities  # capabilities reads this module's roles
     return {"id": user.id, "login": user.login, "display_name": user.display_name,
             "email": user.email, "role": user.role, "centres": list(user.centres or []),
             "commissions": list(user.commissions or []), "presides": list(user.presides or []),
@@ -120,14 +115,11 @@ def view(user):
 # A committee member's scope is staff_users.commissions (and presides); the
 # commission page of the catalogue reads and sets it here.
 
-MEMBER_EDITORS = ("admin", "scol", "manager")
-
-
 def require_member_editor(actor):
-    """admin, scol, or a manager (of the commission's centre: commission_in_scope)."""
-    actors.require_staff(actor, write=True)
-    if actor.get("role") not in MEMBER_EDITORS:
-        raise Forbidden("forbidden", "your role cannot change a commission's members")
+    """A catalogue editor: the central office, or a manager (of the commission's
+    centre: commission_in_scope), as for the commission itself in the catalog."""
+    actors.require_role(actor, actors.CATALOGUE_EDITORS,
+                        "your role cannot change a commission's members")
 
 
 def in_centres_of(actor, commissions):
@@ -146,7 +138,7 @@ def commission_in_scope(actor, commission_code, visible):
     code = str(commission_code or "").strip().upper()
     if code and any(isinstance(c, dict) and c.get("code") == code for c in visible or []):
         return code
-    if actor.get("role") in actors.ALL_CENTRES_ROLES:
+    if actor.get("role") in actors.CENTRAL_OFFICE:
         raise NotFound(codes.COMMISSION_NOT_FOUND, "no such commission")
     raise Forbidden(codes.OUT_OF_SCOPE, "outside your centres")
 
@@ -195,7 +187,7 @@ def check_members(users, wanted):
     missing = [login for login in wanted if login not in by_login]
     if missing:
         return {"members": codes.UNKNOWN_LOGIN}
-    if any(by_login[login].role != "committee" for login in wanted):
+    if any(by_login[login].role != actors.COMMITTEE for login in wanted):
         return {"members": codes.NOT_COMMITTEE}
     return {}
 

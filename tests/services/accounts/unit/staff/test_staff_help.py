@@ -2,7 +2,6 @@
 a candidate's behalf, a new activation link, deletion."""
 import pytest
 
-from services.accounts.staff.candidates import fold
 from services.common.actors import ANONYMOUS
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tests.services.accounts.harness import PERSONAL, staff
@@ -16,10 +15,6 @@ def applied(harness, candidate_id, centre):
     harness.call("lock_personal_information", {
         "event_id": f"evt-{candidate_id}-{centre}", "candidate_id": candidate_id,
         "centre": {"code": centre}})
-
-
-def test_accents_and_case_fold_like_the_database():
-    assert fold("Élodie LÉGER-Çà") == "elodie leger-ca"
 
 
 def test_search_by_name_number_email_or_ine_across_the_campaign(harness):
