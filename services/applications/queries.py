@@ -153,7 +153,7 @@ def _staff_scope(query, actor, filters):
 def _last_decision(validated):
     """Correlated subquery: the code of the application's last validated
     decision, or (validated False) of its last entered one if that one waits
-    for validation (schemas.last_validated, schemas.pending_decision)."""
+    for validation (Application.last_validated, Application.pending_decision)."""
     query = select(Decision.code if validated else case((Decision.validated_at.is_(None),
                                                           Decision.code))) \
         .where(Decision.application_id == Application.id)
