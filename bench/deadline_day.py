@@ -1,7 +1,7 @@
 """make loadtest: the deadline day, measured on this machine.
 
     .venv/bin/python -m bench.deadline_day [--candidates 20000 --applications 75000]
-        [--users 2,5,10,20,40,80] [--step-seconds 60] [--smoke]
+        [--users 2,5,10,20,40,80] [--step-seconds 60] [--soak-minutes N] [--smoke]
 
 Starts its own platform (deploy.local.run's Stack: the five services, the
 gateway, S3 emulator, SMTP sink) on its own databases (LOADTEST_PREFIX,
@@ -10,8 +10,13 @@ loads a campaign with bench.generate; then plays bench/locustfile.py's mix with
 locust (headless, on 127.0.0.1) at more and more users, one step each, while
 more users bring more throughput (5 % or more) with under 1 % errors. Prints a table per step (users,
 req/s, p50/p95/p99, errors), the logins per second, the saturation point (the
-highest throughput with p99 < 500 ms and no error), and the CPU share and
-resident memory of each process at saturation, at start and at the end.
+highest throughput with p99 < 500 ms and no error), the CPU share and
+resident memory of each process at saturation, at start and at the end, the
+CPU ms each process spent per request at each step (what sizes a deployment,
+docs/operations.md), and the resident memory of each service instance and
+gateway worker idle, at the last step and, with --soak-minutes, at the start
+and end of one step held that long at the saturation point (growth over 20 %
+flagged).
 Stops everything it started, whatever happens.
 """
 import argparse
