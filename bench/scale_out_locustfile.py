@@ -11,6 +11,7 @@ other (no think time by default: the throughput is what the platform gives).
 import os
 import random
 import re
+import time
 
 from locust import task
 
@@ -58,6 +59,18 @@ CANDIDATE_PAGES = {
 }
 
 
+def signed_in(user, log_in, page):
+    """Logs in until `page(user)` answers 200 (not a redirect to the login form):
+    a login the gateway shed under the burst of the start is tried again, or the
+    user would read redirects all along."""
+    for _ in range(20):
+        log_in(user)
+        if user.client.get(page(user), name="signed in?",
+                           allow_redirects=False).status_code == 200:
+            return
+        time.sleep(1)
+
+
 class CandidatePages(mix.Visitor):
     weight = 9
     tasks = CANDIDATE_PAGES[SERVICE]
@@ -65,7 +78,7 @@ class CandidatePages(mix.Visitor):
     def on_start(self):
         self.number = mix.next_candidate()
         self.applications, self.pieces = [], []
-        mix.Candidate.login(self)
+        signed_in(self, mix.Candidate.login, lambda user: "/dossier")
 
 
 if SERVICE == "applications":
@@ -73,7 +86,8 @@ if SERVICE == "applications":
         weight = 1
 
         def on_start(self):
-            mix.Staff.on_start(self)
+            signed_in(self, mix.Staff.on_start,
+                      lambda user: f"/gestion/?centre={user.centre}&status=RE")
 
         @task
         def list_transmitted(self):
