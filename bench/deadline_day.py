@@ -1,7 +1,7 @@
 """make loadtest: the deadline day, measured on this machine.
 
     .venv/bin/python -m bench.deadline_day [--candidates 20000 --applications 75000]
-        [--users 2,5,10,20,40,80] [--step-seconds 60] [--smoke]
+        [--users 2,5,10,20,40,80] [--step-seconds 60] [--soak-minutes N] [--smoke]
 
 Starts its own platform (deploy.local.run's Stack: the five services, the
 gateway, S3 emulator, SMTP sink) on its own databases (LOADTEST_PREFIX,
@@ -10,12 +10,18 @@ loads a campaign with bench.generate; then plays bench/locustfile.py's mix with
 locust (headless, on 127.0.0.1) at more and more users, one step each, while
 more users bring more throughput (5 % or more) with under 1 % errors. Prints a table per step (users,
 req/s, p50/p95/p99, errors), the logins per second, the saturation point (the
-highest throughput with p99 < 500 ms and no error), and the CPU share and
-resident memory of each process at saturation, at start and at the end.
+highest throughput with p99 < 500 ms and no error), the CPU share and
+resident memory of each process at saturation, at start and at the end, the
+CPU ms each process spent per request at each step (what sizes a deployment,
+docs/operations.md), and the resident memory of each service instance and
+gateway worker idle, at the last step and, with --soak-minutes, at the start
+and end of one step held that long at the saturation point (growth over 20 %
+flagged).
 Stops everything it started, whatever happens.
 """
 import argparse
 import csv
+import math
 import os
 import shutil
 import signal
@@ -53,15 +59,16 @@ def drop_databases(prefix):
 
 
 @contextmanager
-def running_stack(prefix, var_dir, gateway_workers=2):
-    """The whole platform on databases `prefix`_*, vhost `prefix`, free ports."""
+def running_stack(prefix, var_dir, gateway_workers=2, log_level="WARNING"):
+    """The whole platform on databases `prefix`_*, vhost `prefix`, free ports
+    (log_level INFO: one line per RPC a service handled, bench.scale_out counts them)."""
     from deploy.local.run import Stack
 
     drop_databases(prefix)
     amqp = "amqp://guest:guest@127.0.0.1:5672/" + (prefix if ensure_vhost(prefix) else "")
     env = {"DATABASE_PREFIX": prefix, "AMQP_URI": amqp, "GATEWAY_WORKERS": str(gateway_workers),
            "MINIO_ENDPOINT": "", "CAS_URL": "", "SMTP_HOST": "", "SMTP_PORT": "",
-           "PUBLIC_URL": "", "LOG_LEVEL": "WARNING"}
+           "PUBLIC_URL": "", "LOG_LEVEL": log_level}
     stack = Stack(port=free_port(), s3_port=free_port(), smtp_port=free_port(),
                   cas_port=free_port(), var_dir=var_dir, env=env, quiet=True)
     try:
@@ -130,6 +137,29 @@ def resident(taken):
             for label, pids in taken.items()}
 
 
+def memory_by_process(stack, taken):
+    """{process: resident MB} from a snapshot: each service instance, the
+    gateway's master and each of its workers apart (in pid order), the other
+    groups (PostgreSQL's backends, own memory; RabbitMQ) summed."""
+    try:
+        master = stack.process("gateway").pid
+    except StopIteration:
+        master = None
+    memory = {}
+    for label, pids in taken.items():
+        if label in ("whole machine", "locust"):
+            continue
+        if label == "gateway":
+            workers = sorted(pid for pid in pids if pid != master)
+            for pid, (_, rss) in pids.items():
+                name = ("gateway master" if pid == master
+                        else f"gateway worker {workers.index(pid) + 1}")
+                memory[name] = rss / 2**20
+        else:
+            memory[label] = sum(rss for _, rss in pids.values()) / 2**20
+    return memory
+
+
 def usage(before, after, seconds):
     """{label: (CPU % of one core over the interval, resident MB at its end)},
     and what the rest of the machine used meanwhile (other work on this machine
@@ -163,10 +193,11 @@ def as_number(value):
         return float("nan")
 
 
-def run_step(stack, users, seconds, workdir, data, think=1.0):
+def run_step(stack, users, seconds, workdir, data, think=1.0, name=None):
     """locust at `users` for `seconds` after their ramp-up (stats reset then);
-    -> {users, rps, p50, p95, p99, requests, errors, logins_per_s, by_name, usage}."""
-    prefix = str(Path(workdir) / f"step-{users}")
+    -> {users, rps, p50, p95, p99, requests, errors, logins_per_s, by_name, usage,
+    snapshots: (after the ramp-up, at the end)}. Its files: workdir/`name` (step-N)."""
+    prefix = str(Path(workdir) / (name or f"step-{users}"))
     ramp = max(2.0, users / 20)  # 20 new users a second
     env = {**os.environ, "BENCH_CANDIDATES": str(data["candidates"]),
            "BENCH_CENTRES": str(data["centres"]), "BENCH_PASSWORD": generator.PASSWORD,
@@ -209,6 +240,7 @@ def run_step(stack, users, seconds, workdir, data, think=1.0):
             "login_p99": as_number(login.get("99%")),
             "by_name": {name: row for name, row in stats.items() if name != "Aggregated"},
             "usage": usage(before, after, measured), "log": f"{prefix}.log",
+            "snapshots": (before, after), "measured": measured,
             "failures": failures, "load": os.getloadavg()[0]}
 
 
@@ -267,6 +299,49 @@ def usage_table(columns):
     return "\n".join(lines)
 
 
+def cpu_per_request_table(steps):
+    """CPU ms each process spent per request served (its CPU time during the
+    step / the step's requests): what sizes a deployment (docs/operations.md)."""
+    skip = ("whole machine", "not this test", "locust")
+    labels = sorted({label for s in steps for label in s["usage"] if label not in skip})
+    lines = [f"  {'process':14}" + "".join(f" {str(s['users']) + ' users':>10}" for s in steps)]
+    totals = [0.0] * len(steps)
+    for label in labels:
+        cells = []
+        for index, step in enumerate(steps):
+            cpu = step["usage"].get(label, (float("nan"), 0))[0]
+            per_request = cpu * 10 / step["rps"] if step["rps"] > 0 else float("nan")
+            if not math.isnan(per_request):
+                totals[index] += per_request
+            cells.append(f" {'-' if math.isnan(per_request) else f'{per_request:.1f}':>10}")
+        lines.append(f"  {label:14}" + "".join(cells))
+    lines.append(f"  {'all of them':14}" + "".join(f" {total:10.1f}" for total in totals))
+    return "\n".join(lines)
+
+
+GROWTH_LIMIT = 0.20  # resident memory growing more over the soak step: flagged
+
+
+def memory_table(columns, soak=None):
+    """columns: [(title, {process: MB})]; soak: ({process: MB} at its start, at
+    its end): their growth, flagged over GROWTH_LIMIT. -> (table, [flagged])."""
+    names = sorted({name for _, values in columns for name in values})
+    lines = ["  " + f"{'process':18}" + "".join(f" {title[:20]:>20}" for title, _ in columns)
+             + (f" {'soak growth':>12}" if soak else "")]
+    flagged = []
+    for name in names:
+        cells = "".join(f" {values[name]:20.0f}" if name in values else f" {'-':>20}"
+                        for _, values in columns)
+        if soak and soak[0].get(name) and name in soak[1]:
+            growth = soak[1][name] / soak[0][name] - 1
+            cells += f" {100 * growth:+11.0f}%"
+            if growth > GROWTH_LIMIT:
+                flagged.append(name)
+                cells += f"  <- grew more than {100 * GROWTH_LIMIT:.0f} %"
+        lines.append(f"  {name:18}" + cells)
+    return "\n".join(lines), flagged
+
+
 def interrupted(signum, frame):
     raise KeyboardInterrupt
 
@@ -280,6 +355,9 @@ def main(argv=None):
     parser.add_argument("--step-seconds", type=float, default=60, help="measured seconds a step")
     parser.add_argument("--think", type=float, default=1.0,
                         help="mean seconds a user waits between two requests (1.0)")
+    parser.add_argument("--soak-minutes", type=float, default=0,
+                        help="after the steps, hold the saturation point's users this long and "
+                        "report the resident memory at its start and end (off: 0)")
     parser.add_argument("--smoke", action="store_true",
                         help="a few seconds on tiny data: the scenario works end to end")
     args = parser.parse_args(argv)
@@ -303,7 +381,8 @@ def main(argv=None):
             data = {"candidates": args.candidates, "centres": args.centres, "prefix": prefix}
             load_data(stack, args.seed, args.candidates, args.applications, args.formations,
                       args.centres, log=lambda m: say("  " + m.strip()))
-            at_start = resident(snapshot(watched_processes(stack, prefix)))
+            idle = snapshot(watched_processes(stack, prefix))
+            at_start = resident(idle)
             for users in steps_users:
                 say(f"  step: {users} users, {args.step_seconds:.0f} s (load average before: "
                     f"{os.getloadavg()[0]:.1f})...")
@@ -314,6 +393,14 @@ def main(argv=None):
                     say(f"        failed {times}x {name}: {error[:150]}")
                 if not worth_another_step(step, steps[-2] if len(steps) > 1 else None):
                     break
+            soak = None
+            if args.soak_minutes > 0:
+                good = [s for s in steps if healthy(s)]
+                held = max(good or steps, key=lambda s: s["rps"])["users"]
+                say(f"  soak: {held} users held {args.soak_minutes:g} min...")
+                soak = run_step(stack, held, args.soak_minutes * 60, workdir, data, args.think,
+                                name=f"soak-{held}")
+                say(step_table([soak]).splitlines()[1] + "  (soak)")
             at_end = resident(snapshot(watched_processes(stack, prefix)))
             say("\nSteps (stats after each step's ramp-up):")
             say(step_table(steps))
@@ -346,6 +433,30 @@ def main(argv=None):
             if most is not limit:
                 columns.append((f"at {most['users']} users (most)", most["usage"]))
             say(usage_table([*columns, ("at start", at_start), ("at end", at_end)]))
+            say("\nCPU ms per request (each process's CPU time during the step / the "
+                "step's requests; docs/operations.md sizes a deployment with it):")
+            say(cpu_per_request_table(steps))
+            last = steps[-1]
+            memory_columns = [("idle", memory_by_process(stack, idle)),
+                              (f"last step, {last['users']} users",
+                               memory_by_process(stack, last["snapshots"][1]))]
+            soak_memory = None
+            if soak:
+                soak_memory = tuple(memory_by_process(stack, taken) for taken in soak["snapshots"])
+                memory_columns += [(f"soak start, {soak['users']} u", soak_memory[0]),
+                                   (f"soak end, {args.soak_minutes:g} min", soak_memory[1])]
+            table, grew = memory_table(memory_columns, soak_memory)
+            say("\nResident memory, MB (each service instance and gateway worker; idle: "
+                "before the first step; PostgreSQL: its backends' own memory):")
+            say(table)
+            if soak:
+                say(f"Soak: {soak['users']} users for {args.soak_minutes:g} min, "
+                    f"{soak['rps']:.1f} req/s, p99 {soak['p99']:.0f} ms, {soak['errors']} errors; "
+                    + (f"grew more than {100 * GROWTH_LIMIT:.0f} %: {', '.join(grew)}" if grew
+                       else f"no process grew more than {100 * GROWTH_LIMIT:.0f} %"))
+            else:
+                say("(no soak step: --soak-minutes N holds one step N minutes and "
+                    "compares its memory at start and end)")
             say(f"Logs: {workdir} (locust: step-N.log and CSV; the platform's: var/log/)")
             say(f"Busiest process at {most['users']} users: {saturated[0]} "
                 f"({saturated[1][0]:.0f} % of one core)")

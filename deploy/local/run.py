@@ -80,6 +80,25 @@ def wait_for_services(env, services, timeout=60):
                    env=env, cwd=ROOT, check=True)
 
 
+def rpc_consumers(env, service):
+    """Consumers of `service`'s RPC queue (`rpc-<service>`, one per running
+    instance) in the vhost of env's AMQP_URI; None without rabbitmqctl."""
+    from urllib.parse import unquote, urlsplit
+    ctl = shutil.which("rabbitmqctl")
+    if not ctl:
+        return None
+    vhost = unquote(urlsplit(env.get("AMQP_URI") or amqp_uri()).path[1:]) or "/"
+    listed = subprocess.run([ctl, "-q", "list_queues", "-p", vhost, "name", "consumers"],
+                            capture_output=True, text=True, check=False)
+    if listed.returncode != 0:
+        return None
+    for line in listed.stdout.splitlines():
+        name, _, count = line.partition("\t")
+        if name == f"rpc-{service}" and count.strip().isdigit():
+            return int(count)
+    return 0
+
+
 class Stack:
     """The processes of one running platform."""
 
@@ -198,6 +217,31 @@ class Stack:
             elif name == "gateway":
                 wait_for_port("127.0.0.1", self.port, timeout=wait, process=process)
         return self.process(name)
+
+    def add_instance(self, service, wait=60):
+        """Starts one more instance of `service` beside the running one(s): it
+        consumes the same queues, so the broker hands each request to one of them
+        (nameko's competing consumers). Named `<service>-<n>` (n from 2; its log
+        var/log/<service>-<n>.log); `kill(name, signal.SIGTERM)` stops it
+        gracefully, `stop` with the rest. Returns the name once the broker counts
+        one consumer more on the service's RPC queue (once it answers ping when
+        rabbitmqctl is not there to ask)."""
+        env = self.environment()
+        running = {known for known, process in self.processes if process.poll() is None}
+        number = next(n for n in range(2, 100) if f"{service}-{n}" not in running)
+        name = f"{service}-{number}"
+        before = rpc_consumers(env, service)
+        process = self._spawn(name, [sys.executable, "-m", "services.common.serve", service,
+                                     "--no-migrate"], env)
+        if before is None:
+            wait_for_services(env, [service], timeout=wait)
+            return name
+        deadline = time.time() + wait
+        while (rpc_consumers(env, service) or 0) <= before:
+            if process.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"{name} did not start consuming: see {self.log_dir / name}.log")
+            time.sleep(0.5)
+        return name
 
     def _say(self, message):
         if not self.quiet:

@@ -177,3 +177,17 @@ def test_a_few_seconds_of_the_deadline_day(loaded, tmp_path):
     assert {"login", "/candidatures", "/candidatures/[id]", "/dossier", "/offre?filtre",
             "/gestion/?centre&status"} <= served
     assert step["usage"]["accounts"][1] > 0 and step["usage"]["postgresql"][1] > 0  # measured
+    # resident memory of each service and of each gateway worker apart
+    memory = deadline_day.memory_by_process(stack, step["snapshots"][1])
+    assert {"accounts", "applications", "catalog", "documents", "notifications",
+            "gateway master", "gateway worker 1", "gateway worker 2"} <= set(memory)
+    assert all(memory[name] > 10 for name in ("applications", "gateway worker 2"))
+
+
+def test_the_memory_table_flags_a_process_that_grew_over_a_fifth_during_the_soak():
+    start = {"applications": 100.0, "gateway worker 1": 80.0}
+    end = {"applications": 125.0, "gateway worker 1": 88.0}
+    table, flagged = deadline_day.memory_table([("idle", start), ("soak end", end)],
+                                               soak=(start, end))
+    assert flagged == ["applications"]
+    assert "+25%" in table and "+10%" in table
