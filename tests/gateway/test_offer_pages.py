@@ -7,7 +7,7 @@ import re
 import pytest
 
 from services.common.errors import Conflict
-from tests.gateway.test_app import TOK, app, fake, login_candidate, page_text  # noqa: F401
+from tests.support.gateway import TOK, fake, login_candidate, page_text
 
 SCI = {"code": "SCI", "label": "UFR Sciences et Techniques"}
 LLSH = {"code": "LLSH", "label": "UFR Lettres"}
