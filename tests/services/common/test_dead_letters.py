@@ -24,6 +24,7 @@ from services.common.events import event_handler
 from services.common.service_base import ServiceBase
 from services.documents.models import Base
 from tests.services.common.test_database_outage import allow_connections
+from tests.support.actors import candidate
 from tests.support.rpc import acting_rpc_proxy, signed_event_dispatcher
 from tests.support.scope_matrix import staff_actor
 
@@ -227,7 +228,7 @@ def test_administrators_list_and_replay_through_the_service(probe):
     with acting_rpc_proxy(SERVICE, probe.config, timeout=20) as rpc:
         refused = [staff_actor(2, role, role, centres=["SCI"])
                    for role in ("scol", "manager", "committee", "readonly")]
-        refused += [{"kind": "candidate", "id": 7}, ANONYMOUS, service("applications")]
+        refused += [candidate(7), ANONYMOUS, service("applications")]
         for who in refused:
             for call in (lambda: rpc.list_dead_letters(who),
                          lambda: rpc.replay_dead_letters(who, None)):

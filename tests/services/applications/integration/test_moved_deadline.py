@@ -14,6 +14,7 @@ from services.applications.service import ApplicationsService
 from services.catalog.seed import seed
 from services.catalog.service import CatalogService
 from services.common.errors import Conflict
+from tests.support.actors import candidate
 from tests.support.rpc import acting_rpc_proxy
 
 SCOL = {"kind": "staff", "id": 2, "login": "scol", "display_name": "Scolarité", "role": "scol",
@@ -51,7 +52,7 @@ def stack(container_factory, rabbit_config, service_db, doubles):
     applications.start()
 
     class Stack:
-        actor = {"kind": "candidate", "id": candidate_id}
+        actor = candidate(candidate_id)
 
         @staticmethod
         def day(offset):

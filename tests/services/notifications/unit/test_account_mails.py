@@ -6,6 +6,7 @@ import uuid
 import pytest
 
 from services.common.errors import Forbidden
+from tests.support.actors import candidate
 
 
 def account_event(event_type, **fields):
@@ -45,7 +46,7 @@ def test_the_link_is_mailed_then_masked_everywhere(service, smtp_sink, handler, 
     assert (row_code, status, secret) == (code, "sent", None)
     token = path.rsplit("/", 1)[1]
     assert token not in body and "[lien masqué]" in body
-    shown, = service.call("list_mails", {"kind": "candidate", "id": 7})
+    shown, = service.call("list_mails", candidate(7))
     assert token not in shown["body"]
     admin = {"kind": "staff", "id": 1, "role": "admin", "centres": []}
     assert token not in service.call("list_mails", admin, 7)[0]["body"]
@@ -58,7 +59,7 @@ def test_a_link_waiting_for_a_retry_is_never_shown(service, monkeypatch, smtp_si
         activation_expires_at="2026-11-24T10:00:00+00:00"))
     (_, body, secret, status), = stored(service)
     assert status == "queued" and "tok-wait-1" in secret and "tok-wait-1" not in body
-    shown, = service.call("list_mails", {"kind": "candidate", "id": 7})
+    shown, = service.call("list_mails", candidate(7))
     assert "tok-wait-1" not in shown["body"]
 
 
@@ -175,7 +176,7 @@ def test_the_former_address_is_told_of_an_email_change_with_a_link_to_refuse_it(
     assert "http://testserver/compte/refuser-email/tok-undo-1" in mail["links"]
     assert "nouveau mot de passe" in mail["body"]
     assert not smtp_sink.mails(to=thief)
-    shown, = service.call("list_mails", {"kind": "candidate", "id": 7})
+    shown, = service.call("list_mails", candidate(7))
     assert "tok-undo-1" not in shown["body"]
 
 
