@@ -30,7 +30,7 @@ from services.common.events import TrustedEventHandler
 from services.common.rpc import ActingProxy, TrustedRpc
 from services.documents.service import DocumentsService
 from services.notifications.service import NotificationsService
-from tests.support.actors import SYSTEM, candidate
+from tests.support.actors import SYSTEM, candidate, staff
 from tests.support.rpc import signed_event_dispatcher
 from tests.support.rpc_surface import rpc_names
 from tests.support.snapshots import everything
@@ -39,7 +39,7 @@ SERVICES = {"accounts": AccountsService, "catalog": CatalogService,
             "applications": ApplicationsService, "documents": DocumentsService,
             "notifications": NotificationsService}
 
-ADMIN = {"kind": "staff", "id": 1, "login": "admin", "role": "admin", "centres": []}
+ADMIN = staff("admin")
 CANDIDATE = candidate(7)
 DOC = str(uuid.uuid4())
 PERSONAL = {"civility": "M", "birth_name": "Pirate", "first_name": "Eve"}

@@ -7,9 +7,9 @@ from nameko.containers import ServiceContainer
 from services.common import trust
 from services.common.errors import Forbidden
 from services.common.rpc import rpc
-from tests.support.actors import SYSTEM
+from tests.support.actors import SYSTEM, staff
 
-ADMIN = {"kind": "staff", "id": 1, "role": "admin", "centres": []}
+ADMIN = staff("admin")
 
 
 def test_a_signed_actor_comes_back_for_its_method_only():

@@ -22,7 +22,7 @@ def test_registration_names(harness, field, value):
     assert harness.events() == []
 
 
-def test_staff_display_names(admin_harness):  # noqa: F811
+def test_staff_display_names(admin_harness):
     admin_harness.refused(ValidationFailed, "invalid", "create_staff", ADMIN,
                           {**NEW_MANAGER, "display_name": "Gestion\r\nBcc: x@y.fr"},
                           fields={"display_name": "control_character"})

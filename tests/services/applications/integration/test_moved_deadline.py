@@ -14,11 +14,10 @@ from services.applications.service import ApplicationsService
 from services.catalog.seed import seed
 from services.catalog.service import CatalogService
 from services.common.errors import Conflict
-from tests.support.actors import candidate
+from tests.support.actors import candidate, staff
 from tests.support.rpc import acting_rpc_proxy
 
-SCOL = {"kind": "staff", "id": 2, "login": "scol", "display_name": "Scolarité", "role": "scol",
-        "centres": []}
+SCOL = staff("scol", id=2, display_name="Scolarité")
 
 
 def shown_deadline(applications, actor, application_id, expected, timeout=15):

@@ -8,9 +8,9 @@ import requests
 
 from services.common.actors import service
 from services.common.errors import Forbidden, NotFound, ValidationFailed
+from tests.support.actors import candidate, staff
 
 from ..conftest import FAKE_PDF, JPEG, LETTER, OWNER, PDF, PNG
-from tests.support.actors import candidate
 
 
 def refusal(call, *args):
@@ -215,7 +215,7 @@ def test_the_candidate_lists_only_their_stored_files(documents):
     assert [(d["document_id"], d["filename"], d["piece_code"]) for d in listed] == [
         (mine, "carte.pdf", "CNI")]
     with pytest.raises(Exception):
-        documents.call("list_my_documents", {"kind": "staff", "id": 1, "role": "admin"})
+        documents.call("list_my_documents", staff("admin"))
 
 
 def test_a_deleted_account_loses_every_file(documents):

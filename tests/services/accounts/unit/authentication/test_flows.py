@@ -347,7 +347,7 @@ def test_a_new_password_lets_the_owner_in_at_once(harness):
 
 
 def test_an_administrators_new_password_lets_a_locked_out_staff_member_in(harness):
-    admin = {"kind": "staff", "id": 999, "login": "root", "role": "admin", "centres": []}
+    admin = staff("admin", id=999, login="root")
     harness.remote["catalog.list_centres"] = []
     harness.remote["catalog.list_commissions"] = []
     user = harness.call("create_staff", admin, {

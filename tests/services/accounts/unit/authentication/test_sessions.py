@@ -266,7 +266,7 @@ def test_at_most_three_notices_an_hour_and_the_last_link_mailed_keeps_working(ha
 
 # -- internal students: a fresh CAS login instead of a password ------------------------------
 
-def test_an_internal_student_needs_a_fresh_cas_login(cas_harness):  # noqa: F811
+def test_an_internal_student_needs_a_fresh_cas_login(cas_harness):
     h = cas_harness
     student = h.call("authenticate_cas", ANONYMOUS, browser_login(h.cas, "etu.durand"), SERVICE)
     actor, session_id = candidate(student["id"]), student["session_id"]
