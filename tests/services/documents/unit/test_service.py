@@ -8,9 +8,8 @@ import requests
 
 from services.common.actors import service
 from services.common.errors import Forbidden, NotFound, ValidationFailed
+from tests.services.documents.samples import FAKE_PDF, JPEG, LETTER, OWNER, PDF, PNG
 from tests.support.actors import candidate, staff
-
-from ..conftest import FAKE_PDF, JPEG, LETTER, OWNER, PDF, PNG
 
 
 def refusal(call, *args):
