@@ -1,6 +1,6 @@
 """Fixtures of the catalog's unit tests: the service under worker_factory on
 its test database, and a small catalogue to act on."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from nameko.testing.services import worker_factory
@@ -9,7 +9,7 @@ from services.catalog.models import Base
 from services.catalog.service import CatalogService
 from services.common.clock import FixedClock
 
-NOW = datetime(2027, 3, 10, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2027, 3, 10, 9, 0, tzinfo=UTC)
 APPLIED = {("MINFO1", "2027"): 3}  # applications' events told catalog: 2027's MINFO1 has some
 
 

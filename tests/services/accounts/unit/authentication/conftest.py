@@ -21,9 +21,8 @@ def cas_server():
 @pytest.fixture
 def cas_harness(harness, cas_server, monkeypatch):
     monkeypatch.setenv("CAS_URL", cas_server.url)
-    with harness.engine.begin() as conn:
-        with Session(bind=conn) as session:
-            students.store(session, students.read(EXTRACT), harness.clock())
-            session.flush()
+    with harness.engine.begin() as conn, Session(bind=conn) as session:
+        students.store(session, students.read(EXTRACT), harness.clock())
+        session.flush()
     harness.cas = cas_server
     return harness
