@@ -14,6 +14,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 INFRASTRUCTURE = ("rabbitmq", "postgres", "minio", "mailpit")
 COMPOSE_FILES = [str(ROOT / "docker-compose.yml"), str(Path(__file__).with_name("docker-compose.test.yml"))]
+SERVICES = ("accounts", "catalog", "applications", "documents", "notifications")
+COMPOSE = str(Path(sys.executable).parent / "docker-compose")
+# Compose also substitutes from the environment: only what a bare shell has.
+BARE = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp")}
 
 
 @functools.lru_cache(maxsize=None)
@@ -73,3 +77,12 @@ def compose_infrastructure(docker_ip, docker_services):
         "MINIO_ACCESS_KEY": secrets["MINIO_ACCESS_KEY"], "MINIO_SECRET_KEY": secrets["MINIO_SECRET_KEY"],
         "MINIO_SECURE": "0", "SMTP_HOST": docker_ip, "SMTP_PORT": str(ports["mailpit"]),
     }
+
+
+def compose_config(path, env_file=None, *options):
+    """`docker-compose config` of `path` with this env file (by default the test
+    run's secrets; never a developer's own .env)."""
+    env_file = compose_env_file() if env_file is None else env_file
+    return subprocess.run([COMPOSE, "-f", str(path), "--env-file", str(env_file), *options,
+                           "config", "--format", "json"],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT, env=BARE)

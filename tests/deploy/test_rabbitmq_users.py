@@ -195,7 +195,7 @@ def test_each_service_retries_and_dead_letters_with_its_own_user_only(
     from services.common.events import event_handler
     from services.common.service_base import ServiceBase
     from services.documents.models import Base
-    from tests.services.common import test_dead_letters as probe
+    from tests.support import dead_letter_probe as probe
     from tests.support.rpc import signed_event_dispatcher
 
     class Documents(ServiceBase):  # documents' own handler queue, failing

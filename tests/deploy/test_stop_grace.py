@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.deploy.test_compose import ROOT, SERVICES, compose_config
+from tests.deploy.docker_infra import ROOT, SERVICES, compose_config
 
 
 @pytest.fixture(scope="module")

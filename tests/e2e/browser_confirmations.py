@@ -16,9 +16,8 @@ from playwright.sync_api import expect
 
 from deploy.local.mailbox import read_mails
 from tests.e2e.browser_journey import CHROMIUM, main
-from tests.e2e.conftest import Browser
-from tests.e2e.test_candidate_journey import (PASSWORD, PDF, fill_dossier, piece_codes,
-                                              register_and_activate, staff_login, text, upload)
+from tests.support.e2e import (Browser, PASSWORD, PDF, fill_dossier, piece_codes,
+                               register_and_activate, staff_login, text, upload)
 
 CANCEL_QUESTION = "L'annulation est définitive. Confirmez-vous ?"
 WITHDRAW_QUESTION = "Le désistement est définitif. Confirmez-vous ?"

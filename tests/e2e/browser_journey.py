@@ -70,7 +70,8 @@ def journey(page, mail_folder, shots):
     page.get_by_role("button", name="Créer un compte").click()
     expect(page.get_by_text("Demande enregistrée")).to_be_visible()
 
-    link = next(l for l in wait_for_mail(mail_folder, email, "ACCOUNT_CREATED")["links"] if "/compte/activer/" in l)
+    link = next(found for found in wait_for_mail(mail_folder, email, "ACCOUNT_CREATED")["links"]
+                if "/compte/activer/" in found)
     page.goto(link[link.index("/compte/activer/"):])
     page.get_by_label("Mot de passe *", exact=True).fill(PASSWORD)
     page.get_by_label("Confirmation du mot de passe *", exact=True).fill(PASSWORD)

@@ -1,17 +1,14 @@
 """The whole platform started as `make run` starts it, on its own databases,
 vhost, ports and mail folder, driven over HTTP like a user."""
 import os
-import re
 import time
 
 import pytest
-import requests
 
 from deploy.local.mailbox import read_mails
 from deploy.local.processes import ensure_vhost, free_port
 from tests.deploy.docker_infra import docker_engine_available
-
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+from tests.support.e2e import Browser
 
 
 @pytest.fixture(scope="session")
@@ -49,34 +46,6 @@ def platform(tmp_path_factory):
         yield stack
     finally:
         stack.stop()
-
-
-class Browser:
-    """A user's HTTP session: keeps cookies, sends the CSRF token of the last page."""
-
-    def __init__(self, base):
-        self.base = base
-        self.http = requests.Session()
-        self.token = None
-        self.last = None
-
-    def _remember(self, response):
-        found = CSRF.search(response.text) if "text/html" in response.headers.get("Content-Type", "") else None
-        if found:
-            self.token = found.group(1)
-        self.last = response
-        return response
-
-    def get(self, path, **kwargs):
-        return self._remember(self.http.get(self.base + path, timeout=30, **kwargs))
-
-    def post(self, path, data=None, files=None, **kwargs):
-        if self.token is None:
-            self.get("/")
-        data = dict(data or {})
-        data.setdefault("csrf_token", self.token)
-        return self._remember(self.http.post(self.base + path, data=data, files=files,
-                                             timeout=60, **kwargs))
 
 
 @pytest.fixture

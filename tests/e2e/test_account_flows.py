@@ -7,30 +7,17 @@ import html
 import json
 import re
 import time
-import uuid
 
 import pytest
 
 from deploy.local.mailbox import read_mails
-from tests.e2e.test_candidate_journey import (PASSWORD, fill_dossier, register_and_activate,
-                                              staff_login, text)
+from tests.support.e2e import (NEW_PASSWORD, PASSWORD, fill_dossier, new_email, path_of,
+                               register_and_activate, staff_login, text)
 
 pytestmark = pytest.mark.e2e
 
 NEUTRAL_ACTIVATION = "Si un compte en attente d'activation"
 NEUTRAL_CREDENTIALS = "Si un compte"
-NEW_PASSWORD = "Nouveau-Secret-2027?"
-
-
-def new_email(name="lea"):
-    return f"{name}.{uuid.uuid4().hex[:8]}@example.org"
-
-
-def path_of(mail, fragment):
-    link = next(link for link in mail["links"] if fragment in link)
-    return link[link.index(fragment):]
-
-
 def neutral_message(page):
     found = re.search(r'<p class="flash [a-z]+"[^>]*>([^<]+)</p>', text(page))
     return found.group(1).strip() if found else text(page)

@@ -6,8 +6,9 @@ import uuid
 
 import pytest
 
-from tests.e2e.test_candidate_journey import (PASSWORD as CANDIDATE_PASSWORD,
-                                              register_and_activate, staff_login, text)
+from tests.support.e2e import PASSWORD as CANDIDATE_PASSWORD
+from tests.support.e2e import PDF, PNG, register_and_activate, staff_login, text
+
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "Gestion-2027-pass!"
@@ -45,7 +46,6 @@ def test_an_admin_creates_a_manager_who_edits_only_their_formations(browser, mai
 
 
 def test_a_manager_sets_the_commission_members_who_get_it_as_their_scope(browser):
-    from tests.e2e.test_candidate_journey import PDF, PNG
     admin = staff_login(browser, "admin")
     suffix = uuid.uuid4().hex[:6]
     first, second = f"jury.a{suffix}", f"jury.b{suffix}"
@@ -122,7 +122,6 @@ def stored_templates():
 
 
 def test_a_fake_image_is_refused_and_a_replaced_template_is_deleted(browser):
-    from tests.e2e.test_candidate_journey import PDF, PNG
     manager = staff_login(browser, "gestion.llsh")
     page = "/gestion/catalogue/commissions/LLSH-LEA"
     before = text(manager.get(page))

@@ -1,74 +1,13 @@
 """The whole journey of the candidate guides, over HTTP, with real services,
 broker, databases, S3 endpoint and SMTP sink."""
-import html
 import re
-import uuid
 
 import pytest
 
+from tests.support.e2e import (JPEG, PASSWORD, PDF, PNG, fill_dossier, piece_codes,
+                               register_and_activate, staff_login, text, upload)
+
 pytestmark = pytest.mark.e2e
-
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
-
-
-def text(response):
-    return html.unescape(response.text)
-
-
-STAFF_PASSWORD = "Demo-2027-pass!"
-PASSWORD = "Candidat-2027!"
-
-
-def register_and_activate(browser, mailbox, last_name="Martin", first_name="Léa"):
-    email = f"{first_name.lower()}.{uuid.uuid4().hex[:8]}@example.org".replace("é", "e")
-    user = browser()
-    user.get("/compte/creer")
-    answer = user.post("/compte/creer", {"last_name": last_name, "first_name": first_name,
-                                         "email": email, "email_confirm": email})
-    assert answer.status_code == 200 and "Demande enregistrée" in text(answer)
-    mail = mailbox(email, "ACCOUNT_CREATED")
-    link = next(link for link in mail["links"] if "/compte/activer/" in link)
-    path = link[link.index("/compte/activer/"):]
-    user.get(path)
-    done = user.post(path, {"password": PASSWORD, "password_confirm": PASSWORD})
-    dossier_number = re.search(r"numéro de dossier est ([A-Z0-9]{8,10})", text(done)).group(1)
-    return user, email, dossier_number, path
-
-
-def fill_dossier(user):
-    answer = user.post("/dossier/personal", {
-        "civility": "MME", "birth_name": "Martin", "first_name": "Léa",
-        "birth_date": "2001-05-14", "nationality": "FR", "birth_country": "FR",
-        "birth_department": "69", "birth_commune": "Lyon", "preferred_language": "fr"})
-    assert answer.status_code == 200, text(answer)
-    answer = user.post("/dossier/address", {"line1": "12 rue des Lilas", "country": "FR",
-                                            "postal_code": "69003", "commune": "Lyon"})
-    assert answer.status_code == 200, text(answer)
-    bac_page = user.get("/dossier/bac")  # open once personal information and address are saved
-    series = re.search(r'<select id="series" name="series">\s*<option value="">[^<]*</option>\s*'
-                       r'<option value="([^"]+)"', text(bac_page)).group(1)
-    answer = user.post("/dossier/bac", {"has_bac": "yes", "year": "2019", "country": "FR",
-                                        "department": "69", "series": series})
-    assert answer.status_code == 200, text(answer)
-
-
-def piece_codes(page):
-    return re.findall(r'id="piece-([A-Z0-9_-]+)"', page)
-
-
-def upload(user, app_id, code, name, content, mime):
-    return user.post(f"/candidatures/{app_id}/pieces/{code}/fichier",
-                     files={"file": (name, content, mime)})
-
-
-def staff_login(browser, login):
-    staff = browser()
-    staff.get("/gestion/connexion")
-    answer = staff.post("/gestion/connexion", {"login": login, "password": STAFF_PASSWORD})
-    assert answer.status_code == 200 and "/gestion" in answer.url
-    return staff
 
 
 def test_whole_candidate_journey(browser, mailbox):

@@ -8,7 +8,8 @@ import re
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from tests.e2e.test_candidate_journey import staff_login, text
+from tests.support.e2e import staff_login, text
+
 
 pytestmark = pytest.mark.e2e
 PAGE = "/gestion/catalogue/import-export"

@@ -8,7 +8,8 @@ import time
 import pytest
 from kombu import Connection, Exchange, Producer
 
-from tests.e2e.test_candidate_journey import staff_login, text
+from tests.support.e2e import staff_login, text
+
 
 pytestmark = pytest.mark.e2e
 

@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from deploy.local.processes import ROOT
-from tests.e2e.test_candidate_journey import PASSWORD, text
+from tests.support.e2e import PASSWORD, text
 
 pytestmark = pytest.mark.e2e
 

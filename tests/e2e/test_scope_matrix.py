@@ -21,10 +21,9 @@ import time
 import pytest
 
 from deploy.local.mailbox import read_mails
-from tests.e2e.conftest import Browser
-from tests.e2e.test_candidate_journey import (PDF, STAFF_PASSWORD, fill_dossier, piece_codes,
-                                              register_and_activate, staff_login, text, upload)
-from tests.e2e.test_candidate_journey import PASSWORD as CANDIDATE_PASSWORD
+from tests.support.e2e import PASSWORD as CANDIDATE_PASSWORD
+from tests.support.e2e import (Browser, PDF, STAFF_PASSWORD, fill_dossier, piece_codes,
+                               register_and_activate, staff_login, text, upload)
 
 pytestmark = pytest.mark.e2e
 

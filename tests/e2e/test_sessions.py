@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.test_account_flows import NEW_PASSWORD, new_email, path_of
-from tests.e2e.test_candidate_journey import (PASSWORD, register_and_activate, staff_login,
-                                              text)
+from tests.support.e2e import (NEW_PASSWORD, PASSWORD, new_email, path_of, register_and_activate,
+                               staff_login, text)
+
 
 pytestmark = pytest.mark.e2e
 CHECK_SECONDS = 5.5  # the gateway keeps who a session is for SESSION_CHECK_SECONDS (5)

@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 import requests
 
 from deploy.local.mailbox import read_mails
-from tests.e2e.conftest import Browser
-from tests.e2e.test_candidate_journey import (JPEG, PASSWORD, PDF, PNG, STAFF_PASSWORD,
-                                              fill_dossier, piece_codes)
+from tests.support.e2e import (JPEG, PASSWORD, PDF, PNG, STAFF_PASSWORD, Browser, fill_dossier,
+                               piece_codes)
 
 __all__ = ["JPEG", "PDF", "PNG", "Row", "ROWS", "Journey", "text", "hidden_fields",
            "rabbitmqctl", "close_vhost_connections", "queue_depths", "timed_get",

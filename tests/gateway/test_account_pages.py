@@ -4,31 +4,11 @@ account page, the dossier's seven sections."""
 import json
 from urllib.parse import parse_qs, urlparse
 
-from services.accounts.dossier.form_schema import choice_lists, form_schema
-from services.common.actors import ANONYMOUS, STAFF_ROLES
+from services.common.actors import ANONYMOUS
 from services.common.errors import Conflict, NotFound, ValidationFailed
 from gateway import create_app
-from tests.gateway.test_app import (CANDIDATE, CSRF, SESSIONS, TOK, app, fake,  # noqa: F401
-                                    login_candidate, page_text, signed, token)
-
-DOSSIER = {"candidate": {"id": 7, "dossier_number": "22PB7Y36", "email": "a@b.fr"},
-           "personal": {"birth_name": "Martin", "first_name": "Léa", "civility": "MME"},
-           "address": {}, "bac": {}, "internal": [{"year": "2024", "code": "L3INFO",
-                                                   "label": "Licence Informatique", "result": "ADM"}],
-           "external": [{"id": "e1", "year": "2022", "country": "FR", "diploma_type": "Licence",
-                         "label": "Licence de physique", "obtained": "O"}],
-           "internships": [], "experience": [],
-           "complete": {"personal": True, "address": True, "bac": True},
-           "open": {s: True for s in ("personal", "address", "bac", "internal", "external",
-                                      "internships", "experience")},
-           "readonly": {"personal": ["birth_name", "first_name"], "bac": False, "internal": True},
-           "personal_locked": False, "ready_to_apply": True, "pending_email": None}
-REFERENCE = {"countries": [["FR", "France"]], "bac_series": [["S", "S"]], "mentions": [],
-             "civilities": [["M", "Monsieur"], ["MME", "Madame"]],
-             "departments": [["69", "Rhône"]], "nationalities": [["FR", "française"]],
-             "obtained": [["O", "Oui"], ["N", "Non"], ["E", "En cours"]],
-             # the forms' schema as accounts publishes it
-             "form": form_schema(), **choice_lists(), "staff_roles": list(STAFF_ROLES)}
+from tests.support.gateway import (CANDIDATE, CSRF, DOSSIER, REFERENCE, SESSIONS, TOK, fake,
+                                   login_candidate, page_text, signed, token)
 
 
 def test_lost_activation_and_forgotten_credentials_answer_neutrally(app):

@@ -2,9 +2,9 @@
 import pytest
 
 from services.common.errors import Conflict, NotFound, ValidationFailed
-from tests.gateway.test_account_pages import REFERENCE
-from tests.gateway.test_app import TOK, app, fake, login_candidate, page_text  # noqa: F401
-from tests.gateway.test_staff_candidates import as_staff
+from tests.support.actors import staff
+from tests.support.gateway import (REFERENCE, TOK, as_staff, fake, login_as, login_candidate,
+                                   page_text)
 
 USER = {"id": 4, "login": "gestion.sci", "display_name": "Gestion Sciences", "email": None,
         "role": "manager", "centres": ["SCI"], "commissions": [], "presides": [], "active": True}
@@ -94,11 +94,9 @@ def test_the_edit_page_reads_only_the_user_it_edits(app):
 def test_links_and_buttons_follow_the_capabilities_accounts_gives(app):
     """A role accounts gives the staff capability to sees administration; the
     gateway keeps no list of roles of its own."""
-    from tests.gateway.test_app import login_as
     services(app)
     client = app.test_client()
-    login_as(client, {"kind": "staff", "id": 3, "login": "x", "display_name": "x",
-                      "role": "readonly", "centres": [], "can_manage_staff": True})
+    login_as(client, staff("readonly", id=3, login="x", can_manage_staff=True))
     assert client.get("/gestion/admin/utilisateurs").status_code == 200
     assert "Administration" in page_text(client.get("/gestion/candidats"))
     assert client.get("/gestion/admin/lettres-mortes").status_code == 403

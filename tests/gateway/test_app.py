@@ -1,134 +1,13 @@
 """The gateway's own behaviour, with the services (outside its boundary) faked."""
-import html
 import re
-import secrets
 
 import pytest
-from itsdangerous import URLSafeTimedSerializer
 
 from gateway import create_app
-from services.accounts.staff.capabilities import capabilities
 from services.common.errors import Conflict, NotFound, Unavailable, ValidationFailed
-
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-CANDIDATE = {"kind": "candidate", "id": 7, "dossier_number": "22PB7Y36", "email": "a@b.fr",
-             "first_name": "Léa", "last_name": "Martin", "lang": "fr"}
-
-
-def page_text(answer):
-    return html.unescape(answer.get_data(as_text=True))
-
-
-# The fake accounts' login sessions, as the real one keeps them: id -> actor.
-SESSIONS = {}
-LOGINS = ("authenticate_candidate", "authenticate_staff", "authenticate_cas")
-
-
-def opened(who):
-    """A login's answer: the actor and the id of its new session; a staff
-    actor carries the capabilities accounts computes from its role."""
-    session_id = secrets.token_urlsafe(8)
-    if who.get("kind") == "staff":
-        who = {**capabilities(who.get("role")), **who}
-    SESSIONS[session_id] = dict(who)
-    return {**who, "session_id": session_id}
-
-
-def check_session(actor, session_id):
-    if session_id not in SESSIONS:
-        raise NotFound("session_ended", "no such live session")
-    return {"actor": SESSIONS[session_id], "expires_at": "2027-03-10T21:00:00+00:00"}
-
-
-def end_session(actor, session_id):
-    SESSIONS.pop(session_id, None)
-    return {"ended": True}
-
-
-def catalogue_rights(actor):
-    """The catalog's answer for each role (services/catalog/access.py)."""
-    role = actor.get("role")
-    writer, lists = role in ("admin", "scol", "manager"), role in ("admin", "scol")
-    return {"can_manage_campaigns": role == "admin", "can_create_centre": lists,
-            "can_create_commission": writer, "can_create_formation": writer,
-            "can_create_piece": writer, "can_edit_lists": lists, "can_import": writer}
-
-
-# Unless a test answers them itself: the gateway asks who a session is on
-# (most) requests, and ends it at logout; staff pages ask the catalog what the
-# user may create (the navigation, the catalogue's forms).
-SESSION_RPCS = {"check_session": check_session, "end_session": end_session,
-                "catalogue_rights": catalogue_rights}
-
-
-class FakeService:
-    """`calls` records (method, arguments, the actor first). As the real
-    client does, a call whose first argument is not an actor is refused."""
-
-    def __init__(self, answers):
-        self.answers, self.calls = answers, []
-
-    def __getattr__(self, method):
-        if method in SESSION_RPCS and method not in self.answers:
-            return SESSION_RPCS[method]
-
-        def call(*args, **kwargs):
-            if not args or not isinstance(args[0], dict) or not args[0].get("kind"):
-                raise TypeError(f"{method}: the first argument of an RPC is the actor")
-            self.calls.append((method, args))
-            answer = self.answers[method]
-            if isinstance(answer, Exception):
-                raise answer
-            result = answer(*args) if callable(answer) else answer
-            return opened(result) if method in LOGINS else result
-        return call
-
-
-class FakeRemote:
-    def __init__(self, **services):
-        self.services = {name: FakeService(answers) for name, answers in services.items()}
-
-    def __getattr__(self, name):
-        return self.services[name]
-
-
-@pytest.fixture
-def app():
-    app = create_app({"TESTING": False, "SECRET_KEY": "test", "APP_ENV": "development"})
-    return app
-
-
-def fake(app, **services):
-    services.setdefault("accounts", {})  # a staff session's actor is asked of it
-    services.setdefault("catalog", {})   # and staff pages what the catalogue allows
-    remote = FakeRemote(**services)
-    app.extensions["remote"] = remote
-    return remote
-
-
-def token(client, path="/"):
-    return CSRF.search(client.get(path).get_data(as_text=True)).group(1)
-
-
-def signed(raw, secret="test"):
-    """What a page's form carries for the session's CSRF token `raw` (Flask-WTF
-    signs it with the app's SECRET_KEY)."""
-    return URLSafeTimedSerializer(secret, salt="wtf-csrf-token").dumps(raw)
-
-
-# The form token of a browser logged in by login_as.
-TOK = signed("tok")
-
-
-def login_as(client, who):
-    """The browser of someone logged in: its cookie holds a session id and its CSRF token."""
-    with client.session_transaction() as session:
-        session["sid"] = opened(who)["session_id"]
-        session["csrf_token"] = "tok"
-
-
-def login_candidate(client):
-    login_as(client, CANDIDATE)
+from tests.support.actors import staff
+from tests.support.gateway import (CANDIDATE, PRODUCTION_SECRETS, TOK, fake, login_as,
+                                   login_candidate, page_text, token)
 
 
 def test_every_form_route_refuses_a_post_without_csrf(app):
@@ -218,14 +97,10 @@ def test_staff_out_of_scope_gets_403(app):
     fake(app, applications={"get_application": Forbidden("out_of_scope", "no")},
          accounts={})
     client = app.test_client()
-    login_as(client, {"kind": "staff", "id": 1, "role": "manager", "centres": ["LLSH"]})
+    login_as(client, staff("manager", ["LLSH"]))
     answer = client.get("/gestion/candidatures/4")
     assert answer.status_code == 403
     assert "n'appartient pas à vos centres" in page_text(answer)
-
-
-PRODUCTION_SECRETS = {"SECRET_KEY": "s" * 40, "ACTOR_SIGNING_KEY": "a" * 40,
-                      "NAMEKO": {"AMQP_URI": "amqp://gateway:" + "p" * 20 + "@127.0.0.1:5672/"}}
 
 
 def test_dev_mails_page_exists_only_in_development(tmp_path):

@@ -1,7 +1,6 @@
 """Catalogue administration pages with the catalog service faked."""
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from tests.gateway.test_app import TOK, app, fake, login_candidate, page_text  # noqa: F401
-from tests.gateway.test_staff_candidates import as_staff
+from tests.support.gateway import CENTRE, TOK, as_staff, fake, login_candidate, page_text
 
 CAMPAIGN = {"code": "2027", "label": "Campagne 2027", "start": "2026-10-01", "end": "2027-09-30",
             "login_until": "2027-10-31", "active": True, "archived_at": None,
@@ -11,9 +10,6 @@ FORMATION = {"code": "MINFO1", "label": "Master Informatique", "level": "M- MAST
              "treatment_type": "AC", "centre": "SCI", "commission": "SCI-INFO",
              "dates": {"date_open": "2027-03-01", "date_close": "2027-04-30"},
              "can_edit": True, "can_delete": True}
-CENTRE = {"code": "SCI", "label": "UFR Sciences", "email": "s@u.fr", "address": None,
-          "max_file_size": 2 * 1024 * 1024, "max_applications": None, "online": True,
-          "can_edit": True}
 
 
 def one_of(items, key="code"):

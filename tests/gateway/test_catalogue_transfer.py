@@ -11,9 +11,8 @@ from gateway.tabular import UnreadableFile, read, write
 from services.accounts.staff.capabilities import capabilities
 from services.catalog import transfer
 from services.common.errors import Forbidden, NotFound, ValidationFailed
-from tests.gateway.test_app import TOK, app, fake, login_candidate, page_text  # noqa: F401
-from tests.gateway.test_i18n import FR, words_in
-from tests.gateway.test_staff_candidates import as_staff
+from tests.support.actors import staff
+from tests.support.gateway import FR, TOK, as_staff, fake, login_candidate, page_text, words_in
 
 PAGE = "/gestion/catalogue/import-export"
 COLUMNS = {kind: transfer.columns_of(kind) for kind in transfer.KINDS}
@@ -97,8 +96,7 @@ def test_a_csv_export_neutralises_formulas_and_reads_back_the_same(app):
     assert answer.status_code == 200
     assert 'filename="commissions.csv"' in answer.headers["Content-Disposition"]
     assert remote.catalog.calls[-1] == ("export_catalogue", (
-        {"kind": "staff", "id": 3, "login": "readonly", "display_name": "readonly",
-         "role": "readonly", "centres": ["SCI"], **capabilities("readonly")}, "commissions"))
+        staff("readonly", ["SCI"], id=3, **capabilities("readonly")), "commissions"))
     body = answer.data.decode("utf-8-sig")
     for cell in ('"\'=HYPERLINK(', ";'@SUM(A1:A2);", ";'+33 2 40 00 00 00;", ";'-2+3"):
         assert cell in body, cell

@@ -7,8 +7,7 @@ import pytest
 from services.common.config import SERVICES
 from services.common.errors import Unavailable
 from gateway import create_app
-from tests.gateway.test_app import TOK, fake, login_candidate, page_text
-from tests.gateway.test_staff_candidates import as_staff
+from tests.support.gateway import TOK, as_staff, fake, login_candidate, page_text
 
 LETTER = {"id": "5b0c", "service": "notifications",
           "queue": "evt-accounts-candidate_registered--notifications.on_candidate_registered",

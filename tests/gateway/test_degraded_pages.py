@@ -3,25 +3,16 @@ replaced by a short notice; pages that need it answer 503 with Retry-After.
 The services are faked; the gateway's own circuits are the real ones."""
 from collections import defaultdict
 
-import pytest
 
-from gateway import create_app
 from services.common.breaker import unavailable
 from services.common.errors import Unavailable
-from tests.gateway.test_account_pages import DOSSIER
-from tests.gateway.test_app import fake, login_candidate, page_text
-from tests.gateway.test_security_headers import APPLICATION
-from tests.gateway.test_staff_candidates import as_staff, services as staff_services
+from tests.support.gateway import (APPLICATION, DOSSIER, as_staff, fake, login_candidate, page_text,
+                                   staff_services)
 
 DOCUMENTS_NOTICE = "Le dépôt et la consultation des pièces sont momentanément indisponibles"
 MAILS_NOTICE = "Les messages envoyés sont momentanément indisponibles"
 SUMMARY = {"id": 5, "status": "AT", "cancelled": False, "archived": False,
            "formation": {"code": "MINFO1", "label": "Master Informatique"}}
-
-
-@pytest.fixture
-def app():
-    return create_app({"TESTING": False, "SECRET_KEY": "test", "APP_ENV": "development"})
 
 
 def down(service):

@@ -4,8 +4,8 @@ with no gateway change; required marks follow the schema."""
 import re
 
 from services.accounts.dossier import entries, form_schema, sections
-from tests.gateway.test_account_pages import DOSSIER, REFERENCE
-from tests.gateway.test_app import TOK, app, fake, login_as, login_candidate  # noqa: F401
+from tests.support.actors import staff
+from tests.support.gateway import DOSSIER, REFERENCE, TOK, fake, login_as, login_candidate
 
 
 def label_of(page, name):
@@ -41,8 +41,7 @@ def test_a_field_added_in_accounts_shows_in_the_form_and_is_sent(app, monkeypatc
     assert (method, section, data["supervisor"]) == ("add_dossier_entry", "internships",
                                                      "M. Dupont")
 
-    login_as(client, {"kind": "staff", "id": 3, "login": "scol", "display_name": "scol",
-                      "role": "scol", "centres": []})
+    login_as(client, staff("scol", id=3))
     page = client.get("/gestion/candidats/7/dossier/personal").get_data(as_text=True)
     assert 'name="second_nationality"' in page
 

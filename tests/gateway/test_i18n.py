@@ -13,25 +13,15 @@ from babel.messages.pofile import read_po
 from flask import render_template_string
 from flask_babel import force_locale
 
-from gateway import create_app
 from gateway.labels import LABELS
-from tests.gateway.test_app import CSRF, fake, login_candidate, page_text
+from tests.support.gateway import (APPLICATION, CSRF, FR, as_staff, fake, login_candidate,
+                                   page_text, staff_services, words_in)
 
 SERVICES = ("accounts", "catalog", "applications", "documents", "notifications")
 ROOT = Path(__file__).resolve().parents[2]
 GATEWAY = ROOT / "gateway"
 CATALOGUE = GATEWAY / "translations" / "en" / "LC_MESSAGES"
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
-
-# The French text of each code (the msgids need no catalogue).
-FR = {key: str(text) for key, text in LABELS.items()}
-
-
-def words_in(lang):
-    """{code: its text in `lang`}."""
-    app = create_app({"SECRET_KEY": "test", "APP_ENV": "development"})
-    with app.test_request_context(), force_locale(lang):
-        return {key: str(text) for key, text in LABELS.items()}
 
 
 def english_catalogue():
@@ -114,11 +104,6 @@ def test_an_error_code_reads_in_each_language():
 
 # -- pages ---------------------------------------------------------------------
 
-@pytest.fixture
-def app():
-    return create_app({"TESTING": False, "SECRET_KEY": "test", "APP_ENV": "development"})
-
-
 PAGES = [  # path, French, English
     ("/", "Candidater à une formation", "Apply to a programme"),
     ("/compte/creer", "Confirmation Adresse Mail", "Confirm email address"),
@@ -190,7 +175,6 @@ def test_a_post_without_token_is_refused_in_the_pages_language(app):
 def test_the_convocation_date_is_typed_day_first_in_both_languages(app):
     """A text field with the format in the page's words, not the browser's date
     picker (mm/dd/yyyy in an English browser); ISO from a script still works."""
-    from tests.gateway.test_degraded_pages import APPLICATION, as_staff, staff_services
     remote = staff_services(app)
     remote.services["applications"].answers.update({
         "enter_decision": {},

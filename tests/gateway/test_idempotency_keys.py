@@ -3,20 +3,13 @@ hands it to the service command: the same form sent again (a double click, a
 reload of an error page) is applied once by the service. Services faked."""
 import re
 
-import pytest
 
-from gateway import create_app
 from services.common.errors import ValidationFailed
-from tests.gateway.test_app import TOK, fake, login_as, login_candidate, page_text
+from tests.support.actors import staff
+from tests.support.gateway import TOK, fake, login_as, login_candidate, page_text
 
 KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
-MANAGER = {"kind": "staff", "id": 3, "login": "gestion.sci", "role": "manager",
-           "centres": ["SCI"]}
-
-
-@pytest.fixture
-def app():
-    return create_app({"TESTING": False, "SECRET_KEY": "test", "APP_ENV": "development"})
+MANAGER = staff("manager", ["SCI"], id=3, login="gestion.sci")
 
 
 def recording(app, **services):

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from services.common.errors import Conflict
-from tests.gateway.test_app import TOK, app, fake, login_candidate, page_text  # noqa: F401
+from tests.support.gateway import TOK, fake, login_candidate, page_text
 
 SCI = {"code": "SCI", "label": "UFR Sciences et Techniques"}
 LLSH = {"code": "LLSH", "label": "UFR Lettres"}
@@ -69,7 +69,7 @@ def test_the_tree_offers_candidater_only_where_the_candidate_can_apply(app):
     # One call for the page, with every leaf and its centre; never can_apply.
     (method, (actor, leaves)), = remote.applications.calls
     assert method == "apply_status" and actor["id"] == 7
-    assert {(l["code"], l["centre"]) for l in leaves} == {
+    assert {(leaf["code"], leaf["centre"]) for leaf in leaves} == {
         ("MINFO1", "SCI"), ("MMATH1", "SCI"), ("MPHYS1", "SCI"), ("MLEA1", "LLSH"),
         ("DULEA", "LLSH"), ("MHIST1", "LLSH")}
     assert leaves[0]["date_open"] == "2027-02-01" and leaves[0]["date_close"] == "2027-05-31"
@@ -92,7 +92,7 @@ def test_a_tree_of_two_thousand_formations_costs_one_applications_call(app):
                                               for n in range(100)]}]} for c in range(20)]
     remote = fake(app, catalog={"get_offer": big},
                   applications={"apply_status": lambda actor, leaves: {
-                      l["code"]: ALLOWED for l in leaves}})
+                      leaf["code"]: ALLOWED for leaf in leaves}})
     client = app.test_client()
     login_candidate(client)
     page = page_text(client.get("/offre"))

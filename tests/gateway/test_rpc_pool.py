@@ -8,8 +8,9 @@ from services.common.actors import ANONYMOUS
 from services.common.errors import EXPECTED, Forbidden, NotFound
 from services.common.rpc import rpc
 from services.common.service_base import ServiceBase
+from tests.support.actors import candidate
 
-CANDIDATE = {"kind": "candidate", "id": 7}
+CANDIDATE = candidate(7)
 
 
 class EchoService:

@@ -8,19 +8,10 @@ from flask import render_template_string
 
 from gateway import create_app
 from services.common.errors import NotFound
-from tests.gateway.test_app import app, fake, login_candidate  # noqa: F401
-from tests.gateway.test_catalogue_pages import CENTRE
-from tests.gateway.test_staff_candidates import as_staff
+from tests.support.gateway import APPLICATION, CENTRE, as_staff, fake, login_candidate
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "gateway" / "templates"
 
-APPLICATION = {
-    "id": 5, "status": "AT", "formation": {"code": "MINFO1", "label": "Master Informatique",
-                                           "centre": None},
-    "pieces": [{"code": "CV", "label": "CV", "status": "AT", "can_change": True,
-                "has_file": False, "conditional": False}],
-    "missing": ["CV"], "can_cancel": True, "cancelled": False, "archived": False,
-    "decision": None, "history": []}
 DECIDED = {**APPLICATION, "status": "CO", "can_cancel": False, "missing": [],
            "decision": {"code": "FA", "comment": None}, "can_confirm": False,
            "can_withdraw": True, "confirmed_at": "2027-06-20T10:00:00+00:00"}

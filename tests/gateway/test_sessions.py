@@ -2,23 +2,15 @@
 try it: the cookie names nobody, a replay after logout or a password reset is
 refused, and a stolen session alone cannot change the address nor delete the
 account. Services faked (outside the gateway); the fake accounts keeps
-sessions as the real one does (tests/gateway/test_app.py)."""
+sessions as the real one does (tests/support/gateway.py)."""
 import pytest
 
-from gateway import create_app, security
+from gateway import create_app
 from services.common.errors import Conflict, NotFound, ValidationFailed
-from tests.gateway.test_account_pages import DOSSIER
-from tests.gateway.test_app import CANDIDATE, SESSIONS, fake, page_text, token
+from tests.support.actors import ANONYMOUS
+from tests.support.gateway import CANDIDATE, DOSSIER, SESSIONS, fake, page_text, token
 
-START = 1_800_000_000
 STRONG = "Nouveau-Secret-2027?"
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    now = [START]
-    monkeypatch.setattr(security, "now", lambda: now[0])
-    return now
 
 
 @pytest.fixture
@@ -211,7 +203,7 @@ def test_the_former_address_refuses_the_change_from_its_link(app):
     done = visitor.post(path, data={"csrf_token": token(visitor, path), "password": STRONG,
                                     "password_confirm": STRONG})
     assert "l'adresse de votre compte est lea@example.org" in page_text(done)
-    assert calls[-1] == ({"kind": "anonymous"}, "tok", STRONG, STRONG)
+    assert calls[-1] == (ANONYMOUS, "tok", STRONG, STRONG)
     fake(app, accounts={"check_email_refusal": NotFound("token_invalid", "used")})
     assert visitor.get(path).status_code == 410
     fake(app, accounts={"check_email_refusal": {**REFUSAL, "confirmed": False,

@@ -3,37 +3,11 @@ what each form asks of the accounts service, refusals as pages."""
 import pytest
 
 from services.common.errors import Forbidden, ValidationFailed
-from tests.gateway.test_account_pages import DOSSIER, REFERENCE
-from tests.gateway.test_app import TOK, app, fake, login_as, login_candidate, page_text  # noqa: F401
-
-CHANGE = {"at": "2027-03-10T09:00:00+00:00", "by_name": "Claire Scol", "section": "personal",
-          "entry_id": None, "before": {"birth_name": "Martin"}, "after": {"birth_name": "Martin-Petit"}}
-
-
-def as_staff(client, role="scol", centres=()):
-    login_as(client, {"kind": "staff", "id": 3, "login": role, "display_name": role,
-                      "role": role, "centres": list(centres)})
-
-
-def services(app, **accounts):
-    return fake(app, accounts={
-        "get_dossier": DOSSIER, "reference_data": REFERENCE, "list_dossier_changes": [CHANGE],
-        "search_candidates": [{"id": 7, "dossier_number": "22PB7Y36", "last_name": "Martin",
-                               "first_name": "Léa", "email": "lea@example.org", "ine": None,
-                               "activated": True, "origin": "web"}],
-        "save_dossier_section": DOSSIER, "create_account_for": {"candidate_id": 8,
-                                                                "dossier_number": "27AAAA22"},
-        "resend_activation": {"sent": True}, "delete_account": {"deleted": True}, **accounts},
-        applications={"list_applications": {"items": [{
-            "id": 5, "candidate": {"id": 7}, "cancelled": False, "status": "RE",
-            "formation": {"code": "MINFO1", "label": "Master Info"}}],
-            "total": 1, "page": 1, "per_page": 200}},
-        notifications={"list_mails": [{"created_at": "2027-03-10T09:00:00+00:00", "code": "STATUS_RE",
-                                       "subject": "Candidature reçue", "status": "sent", "body": "…"}]})
+from tests.support.gateway import TOK, as_staff, login_candidate, page_text, staff_services
 
 
 def test_search_lists_candidates_with_a_clickable_address(app):
-    remote = services(app)
+    remote = staff_services(app)
     client = app.test_client()
     as_staff(client, "manager", ["SCI"])
     page = client.get("/gestion/candidats?q=martin").get_data(as_text=True)
@@ -43,7 +17,7 @@ def test_search_lists_candidates_with_a_clickable_address(app):
 
 
 def test_the_candidate_page_shows_everything_and_the_history(app):
-    services(app)
+    staff_services(app)
     client = app.test_client()
     as_staff(client)
     page = page_text(client.get("/gestion/candidats/7"))
@@ -57,7 +31,7 @@ def test_the_candidate_page_shows_everything_and_the_history(app):
 def test_readers_see_no_action(app, role):
     """Readonly staff and committee members read dossiers; they neither correct
     them nor create, resend or delete accounts."""
-    services(app)
+    staff_services(app)
     client = app.test_client()
     as_staff(client, role)
     page = page_text(client.get("/gestion/candidats/7"))
@@ -71,7 +45,7 @@ def test_readers_see_no_action(app, role):
 
 
 def test_a_correction_goes_to_the_service_with_the_candidate(app):
-    remote = services(app)
+    remote = staff_services(app)
     client = app.test_client()
     as_staff(client)
     form = page_text(client.get("/gestion/candidats/7/dossier/personal"))
@@ -82,13 +56,13 @@ def test_a_correction_goes_to_the_service_with_the_candidate(app):
     method, args = remote.accounts.calls[-1]
     assert method == "save_dossier_section" and args[1] == "personal"
     assert args[2]["birth_name"] == "Martin-Petit"
-    services(app, save_dossier_section=ValidationFailed("invalid", "x", {"ine": "invalid_ine"}))
+    staff_services(app, save_dossier_section=ValidationFailed("invalid", "x", {"ine": "invalid_ine"}))
     bad = client.post("/gestion/candidats/7/dossier/personal", data={"csrf_token": TOK})
     assert bad.status_code == 422 and "INE invalide" in page_text(bad)
 
 
 def test_create_resend_and_delete(app):
-    remote = services(app)
+    remote = staff_services(app)
     client = app.test_client()
     as_staff(client)
     created = client.post("/gestion/candidats/nouveau", data={
@@ -101,7 +75,7 @@ def test_create_resend_and_delete(app):
     assert "delete_account" not in [c[0] for c in remote.accounts.calls]  # not confirmed
     client.post("/gestion/candidats/7/supprimer", data={"csrf_token": TOK, "confirm": "1"})
     assert remote.accounts.calls[-1][0] == "delete_account"
-    services(app, create_account_for=ValidationFailed("invalid", "x", {"email": "email_taken"}))
+    staff_services(app, create_account_for=ValidationFailed("invalid", "x", {"email": "email_taken"}))
     taken = client.post("/gestion/candidats/nouveau", data={"csrf_token": TOK, "email": "p@x.fr"})
     assert taken.status_code == 422 and "existe déjà" in page_text(taken)
 
@@ -109,7 +83,7 @@ def test_create_resend_and_delete(app):
 @pytest.mark.parametrize("path", ["/gestion/candidats", "/gestion/candidats/7",
                                   "/gestion/candidats/nouveau"])
 def test_only_staff_reach_the_pages(app, path):
-    services(app)
+    staff_services(app)
     client = app.test_client()
     assert client.get(path).headers["Location"].startswith("/gestion/connexion")
     login_candidate(client)
@@ -117,7 +91,7 @@ def test_only_staff_reach_the_pages(app, path):
 
 
 def test_out_of_scope_is_a_403_page(app):
-    services(app, get_dossier=Forbidden("out_of_scope", "no"))
+    staff_services(app, get_dossier=Forbidden("out_of_scope", "no"))
     client = app.test_client()
     as_staff(client, "manager", ["LLSH"])
     assert client.get("/gestion/candidats/7").status_code == 403

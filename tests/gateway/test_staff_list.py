@@ -7,8 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.gateway.test_app import app, fake, page_text  # noqa: F401 (fixture)
-from tests.gateway.test_staff_candidates import as_staff
+from tests.support.gateway import as_staff, fake, page_text
 
 TOTAL = 120
 
@@ -35,7 +34,7 @@ class Applications:
 
 
 @pytest.fixture
-def staff(app):  # noqa: F811 (the fixture imported above)
+def staff(app):
     remote = fake(app, catalog={"list_centres": [{"code": "SCI", "label": "UFR Sciences"}]})
     remote.services["applications"] = Applications()
     client = app.test_client()

@@ -5,12 +5,19 @@ user's session (a copied cookie too) is refused within seconds. Services
 faked (outside the gateway)."""
 from datetime import timedelta
 
-from gateway import create_app, settings
-from tests.gateway.test_app import PRODUCTION_SECRETS, SESSIONS, fake, page_text, token
-from tests.gateway.test_sessions import START, app, clock  # noqa: F401 (fixtures)
+import pytest
 
-JURY = {"kind": "staff", "id": 4, "login": "jury.info", "display_name": "Jury Info",
-        "role": "committee", "centres": [], "commissions": ["SCI-INFO"], "presides": []}
+from gateway import create_app, settings
+from tests.support.actors import staff
+from tests.support.gateway import PRODUCTION_SECRETS, SESSIONS, fake, gateway_app, page_text, token
+
+JURY = staff("committee", id=4, login="jury.info", display_name="Jury Info",
+             commissions=["SCI-INFO"], presides=[])
+
+
+@pytest.fixture
+def app():
+    return gateway_app(SESSION_CHECK_SECONDS=5)
 
 
 def services(app):

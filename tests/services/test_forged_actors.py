@@ -30,6 +30,7 @@ from services.common.events import TrustedEventHandler
 from services.common.rpc import ActingProxy, TrustedRpc
 from services.documents.service import DocumentsService
 from services.notifications.service import NotificationsService
+from tests.support.actors import SYSTEM, candidate, staff
 from tests.support.rpc import signed_event_dispatcher
 from tests.support.rpc_surface import rpc_names
 from tests.support.snapshots import everything
@@ -38,8 +39,8 @@ SERVICES = {"accounts": AccountsService, "catalog": CatalogService,
             "applications": ApplicationsService, "documents": DocumentsService,
             "notifications": NotificationsService}
 
-ADMIN = {"kind": "staff", "id": 1, "login": "admin", "role": "admin", "centres": []}
-CANDIDATE = {"kind": "candidate", "id": 7}
+ADMIN = staff("admin")
+CANDIDATE = candidate(7)
 DOC = str(uuid.uuid4())
 PERSONAL = {"civility": "M", "birth_name": "Pirate", "first_name": "Eve"}
 OWNER = {"candidate_id": 7, "application_id": 12, "piece_code": "CNI"}
@@ -214,7 +215,7 @@ FORGERIES = {
     "issued for another method": lambda audience: _signed(ADMIN, "accounts.ping"
                                                           if audience != "accounts.ping"
                                                           else "catalog.ping"),
-    "system over the wire": lambda audience: _signed({"kind": "system"}, audience),
+    "system over the wire": lambda audience: _signed(SYSTEM, audience),
     "issued for other arguments": lambda audience: _signed(ADMIN, audience,
                                                            args=("something else",)),
 }

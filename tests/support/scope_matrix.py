@@ -1,6 +1,7 @@
 """What a scope matrix expects of one (role, RPC) cell: allowed (and what it
 sees), or refused with an error class."""
 from services.common.errors import Forbidden, NotFound
+from tests.support.actors import staff
 
 
 class Outcome:
@@ -15,10 +16,9 @@ OK, FORBIDDEN, NOT_FOUND = Outcome(), Outcome(Forbidden), Outcome(NotFound)
 
 
 def staff_actor(staff_id, login, role, centres=(), commissions=(), presides=()):
-    """A staff actor as accounts hands it to the services."""
-    return {"kind": "staff", "id": staff_id, "login": login, "display_name": login,
-            "role": role, "centres": list(centres), "commissions": list(commissions),
-            "presides": list(presides)}
+    """A staff actor as accounts hands it to the services, with its commissions."""
+    return staff(role, centres, id=staff_id, login=login, commissions=list(commissions),
+                 presides=list(presides))
 
 
 def outcome_table(roles, allowed, refused=FORBIDDEN, **special):

@@ -13,6 +13,7 @@ from services.accounts.models import Base
 from services.accounts.service import AccountsService
 from services.common.actors import ANONYMOUS
 from services.common.clock import FixedClock
+from tests.support.actors import candidate, staff
 
 NOW = datetime(2027, 3, 10, 9, 0, tzinfo=timezone.utc)  # 10:00 in Paris
 PASSWORD = "Candidat-2027!"
@@ -31,12 +32,15 @@ BAC = {"has_bac": "yes", "year": "2019", "country": "FR", "department": "69",
        "school": "Lycée du Parc", "series": "S", "mention": "B", "specialities": ""}
 SECTION_DATA = {"personal": PERSONAL, "address": ADDRESS, "bac": BAC}
 
+EXTERNAL = {"year": "2022", "country": "FR", "institution": "Université Lyon 1",
+            "diploma_type": "Licence", "label": "Licence de physique", "obtained": "O"}
 
-
-
-def staff(role, centres=(), staff_id=1):
-    return {"kind": "staff", "id": staff_id, "login": role, "display_name": role,
-            "role": role, "centres": list(centres)}
+ADMIN = staff("admin", id=999)
+STAFF_PASSWORD = "Gestion-2027-pass!"
+# What an administrator types to create a manager (the `admin_harness` knows SCI and LLSH).
+NEW_MANAGER = {"login": "gestion.droit", "display_name": "Gestion Droit",
+               "email": "droit@univ-demo.fr", "role": "manager", "centres": ["SCI"],
+               "password": STAFF_PASSWORD}
 
 
 class Harness:
@@ -104,7 +108,7 @@ class Harness:
         assert event["email"] == email
         return {"candidate_id": event["candidate_id"], "dossier_number": event["dossier_number"],
                 "email": email, "token": event["activation_token"],
-                "actor": {"kind": "candidate", "id": event["candidate_id"]}}
+                "actor": candidate(event["candidate_id"])}
 
     def activated(self, email=None, password=PASSWORD):
         account = self.register(email)

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from services.common.errors import NotFound
+from tests.support.actors import candidate, staff as make_staff
 
 SCI = {"code": "SCI", "label": "UFR Sciences et Techniques",
        "email": "scolarite-sciences@univ-demo.fr", "address": "1 rue des Sciences, Demo",
@@ -149,14 +150,9 @@ class Documents:
         return {"document_id": document_id}
 
 
-def candidate(candidate_id=12):
-    return {"kind": "candidate", "id": candidate_id}
-
-
 def staff(staff_id, role, centres, login):
-    return {"kind": "staff", "id": staff_id, "login": login,
-            "display_name": f"{role.title()} {'/'.join(centres) or 'all'}",
-            "role": role, "centres": list(centres)}
+    return make_staff(role, centres, id=staff_id, login=login,
+                      display_name=f"{role.title()} {'/'.join(centres) or 'all'}")
 
 
 @pytest.fixture

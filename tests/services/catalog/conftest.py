@@ -10,8 +10,7 @@ from sqlalchemy.orm import Session
 from services.catalog.seed import demo_dates
 from services.catalog.models import (Campaign, Centre, Commission, Formation,
                                      PieceDefinition)
-
-TODAY = date(2027, 3, 10)
+from tests.services.catalog.world import TODAY
 
 
 def dates_around(today, **override):

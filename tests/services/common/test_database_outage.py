@@ -4,24 +4,12 @@ serves again as soon as the database is back, without a restart."""
 import time
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from services.catalog.service import CatalogService
 from services.common.actors import ANONYMOUS
 from services.common.errors import Unavailable
+from tests.support.database_outage import allow_connections
 from tests.support.rpc import acting_rpc_proxy
-
-
-def allow_connections(engine, allowed):
-    name = engine.url.database
-    admin = create_engine(engine.url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(allowed).lower()}'))
-        if not allowed:  # and the open ones go, as when the server restarts
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                              "WHERE datname = :name AND pid <> pg_backend_pid()"),
-                         {"name": name})
-    admin.dispose()
 
 
 def test_a_database_outage_is_unavailable_then_over(container_factory, rabbit_config,

@@ -10,11 +10,9 @@ import io
 import json
 import logging
 import time
-import uuid
 
 import pytest
 from kombu import Connection, Exchange, Producer
-from sqlalchemy import text
 
 from services.common import dead_letters
 from services.common.actors import ANONYMOUS, service
@@ -23,14 +21,14 @@ from services.common.errors import Forbidden
 from services.common.events import event_handler
 from services.common.service_base import ServiceBase
 from services.documents.models import Base
-from tests.services.common.test_database_outage import allow_connections
+from tests.support.actors import candidate
+from tests.support.database_outage import allow_connections
+from tests.support.dead_letter_probe import BROKEN, CALLS, attempts, event, processed, wait_for
 from tests.support.rpc import acting_rpc_proxy, signed_event_dispatcher
 from tests.support.scope_matrix import staff_actor
 
 SERVICE = "documents"
 QUEUE = f"evt-accounts-probe_happened--{SERVICE}.on_probe"
-CALLS = []            # (event_id, monotonic time) of each attempt the handler saw
-BROKEN = {"now": True}
 
 
 class Probe(ServiceBase):
@@ -43,20 +41,6 @@ class Probe(ServiceBase):
         CALLS.append((event["event_id"], time.monotonic()))
         if BROKEN["now"]:
             raise RuntimeError("the probe is broken today")
-
-
-def wait_for(check, timeout=30, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(step)
-    return check()
-
-
-def attempts(event_id):
-    return [at for seen, at in CALLS if seen == event_id]
 
 
 @pytest.fixture
@@ -86,18 +70,8 @@ def probe(broker, container_factory, service_db, monkeypatch):
     return start
 
 
-def event():
-    return {"event_id": str(uuid.uuid4()), "event_type": "probe_happened", "value": 1}
-
-
 def letters():
     return dead_letters.list_letters(SERVICE)
-
-
-def processed(engine, event_id):
-    with engine.connect() as conn:
-        return conn.execute(text("SELECT count(*) FROM processed_events WHERE event_id = :id"),
-                            {"id": event_id}).scalar()
 
 
 def test_a_failing_handler_is_retried_with_pauses_then_its_event_is_dead_lettered(
@@ -227,7 +201,7 @@ def test_administrators_list_and_replay_through_the_service(probe):
     with acting_rpc_proxy(SERVICE, probe.config, timeout=20) as rpc:
         refused = [staff_actor(2, role, role, centres=["SCI"])
                    for role in ("scol", "manager", "committee", "readonly")]
-        refused += [{"kind": "candidate", "id": 7}, ANONYMOUS, service("applications")]
+        refused += [candidate(7), ANONYMOUS, service("applications")]
         for who in refused:
             for call in (lambda: rpc.list_dead_letters(who),
                          lambda: rpc.replay_dead_letters(who, None)):

@@ -7,8 +7,9 @@ from sqlalchemy import text
 from services.applications.models import Base
 from services.common.errors import Conflict, ValidationFailed
 from services.common.idempotency import idempotent
+from tests.support.actors import candidate
 
-ADA = {"kind": "candidate", "id": 12}
+ADA = candidate(12)
 
 
 class Commands:

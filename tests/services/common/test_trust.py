@@ -7,8 +7,9 @@ from nameko.containers import ServiceContainer
 from services.common import trust
 from services.common.errors import Forbidden
 from services.common.rpc import rpc
+from tests.support.actors import SYSTEM, staff
 
-ADMIN = {"kind": "staff", "id": 1, "role": "admin", "centres": []}
+ADMIN = staff("admin")
 
 
 def test_a_signed_actor_comes_back_for_its_method_only():
@@ -63,7 +64,7 @@ def test_a_token_of_another_key_is_refused(monkeypatch):
 
 
 def test_the_system_actor_never_travels():
-    token = trust.sign_actor({"kind": "system"}, "accounts.purge_unactivated")
+    token = trust.sign_actor(SYSTEM, "accounts.purge_unactivated")
     with pytest.raises(Forbidden):
         trust.verify_actor(token, "accounts.purge_unactivated")
 

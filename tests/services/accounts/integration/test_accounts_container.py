@@ -7,71 +7,19 @@ import uuid
 
 import eventlet
 import pytest
-from eventlet.queue import Empty, Queue
-from kombu import Connection
-from nameko.events import event_handler
 from sqlalchemy import text
 
-from services.accounts.service import AccountsService
 from services.common.actors import ANONYMOUS, service
 from services.common.errors import Conflict, NotFound, ValidationFailed
 from tests.services.accounts.harness import ADDRESS, BAC, PASSWORD, PERSONAL
+from tests.services.accounts.integration.listener import WAIT_SECONDS, next_event
 from tests.support.rpc import acting_rpc_proxy, signed_event_dispatcher
-
-WAIT_SECONDS = 15
-LISTENER = "accounts_test_listener"
-
-
-def make_listener(received):
-    """A small service subscribed to the accounts events, like notifications is."""
-    class Listener:
-        name = LISTENER
-
-        @event_handler("accounts", "candidate_registered")
-        def registered(self, payload):
-            received.put(payload)
-
-        @event_handler("accounts", "account_activated")
-        def activated(self, payload):
-            received.put(payload)
-
-    return Listener
-
-
-def next_event(received, event_type, email):
-    """The next event of that type about that email (queues may hold older ones)."""
-    deadline = eventlet.Timeout(WAIT_SECONDS, AssertionError(f"no {event_type} for {email}"))
-    with deadline:
-        while True:
-            try:
-                event = received.get(timeout=WAIT_SECONDS)
-            except Empty:
-                continue
-            if event["event_type"] == event_type and event["email"] == email:
-                return event
 
 
 def wait_until(check):
     with eventlet.Timeout(WAIT_SECONDS, AssertionError("condition never met")):
         while not check():
             eventlet.sleep(0.1)
-
-
-@pytest.fixture
-def running(rabbit_config, container_factory, service_db):
-    engine = service_db("accounts")
-    # Durable queues of an earlier, interrupted run could still hold events
-    # about candidate ids this run reuses: start from fresh queues.
-    with Connection(rabbit_config["AMQP_URI"]) as connection:
-        channel = connection.channel()
-        for queue in ("evt-applications-application_created--accounts.lock_personal_information",
-                      f"evt-accounts-candidate_registered--{LISTENER}.registered",
-                      f"evt-accounts-account_activated--{LISTENER}.activated"):
-            channel.queue_delete(queue)
-    received = Queue()
-    container_factory(AccountsService, rabbit_config).start()
-    container_factory(make_listener(received), rabbit_config).start()
-    return engine, received
 
 
 def test_register_activate_login_and_lock(running, rabbit_config):

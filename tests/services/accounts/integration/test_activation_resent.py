@@ -8,8 +8,7 @@ import uuid
 
 from services.common.actors import ANONYMOUS
 from tests.services.accounts.harness import PASSWORD
-from tests.services.accounts.integration.test_accounts_container import (  # noqa: F401
-    next_event, running)
+from tests.services.accounts.integration.listener import next_event
 from tests.support.rpc import acting_rpc_proxy
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -21,7 +20,7 @@ def flashes(client):
         return session.get("_flashes") or []
 
 
-def test_an_activation_sent_again_shows_its_success(running, rabbit_config):  # noqa: F811
+def test_an_activation_sent_again_shows_its_success(running, rabbit_config):
     from gateway import create_app
     _, received = running
     email = f"lea.{uuid.uuid4().hex[:8]}@example.org"

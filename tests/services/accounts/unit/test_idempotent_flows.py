@@ -5,8 +5,7 @@ import pytest
 
 from services.common.actors import ANONYMOUS
 from services.common.errors import Conflict, NotFound, ValidationFailed
-from tests.services.accounts.harness import PASSWORD
-from tests.services.accounts.unit.dossier.test_dossier_lists import EXTERNAL
+from tests.services.accounts.harness import EXTERNAL, PASSWORD
 
 NEW_PASSWORD = "Nouveau-2027-pass!"
 

@@ -27,20 +27,15 @@ from services.accounts.models import Base
 from services.accounts.service import AccountsService
 from services.common.actors import ANONYMOUS
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from tests.services.accounts.harness import ADDRESS, PASSWORD, Harness, staff as make_staff
+from tests.services.accounts.harness import ADDRESS, Harness, PASSWORD
 from tests.support.rpc_surface import rpc_names, unscoped
 from tests.support.scope_matrix import FORBIDDEN, NOT_FOUND, Outcome, outcome_table
+from tests.support.scope_matrix import staff_actor as staff
 from tests.support.snapshots import dump, everything, restore
 
 EXTERNAL = {"year": "2021", "country": "FR", "institution": "Université de Lyon",
             "diploma_type": "Licence", "label": "Licence de physique", "obtained": "O"}
 STAFF_PASSWORD = "Gestion-2027-pass!"
-
-
-def staff(staff_id, login, role, centres=(), commissions=(), presides=()):
-    return {**make_staff(role, centres, staff_id=staff_id), "login": login,
-            "display_name": login, "commissions": list(commissions),
-            "presides": list(presides)}
 
 
 ACTORS = {

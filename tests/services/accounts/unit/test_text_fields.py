@@ -4,8 +4,8 @@ import pytest
 
 from services.common.actors import ANONYMOUS
 from services.common.errors import ValidationFailed
-from tests.services.accounts.harness import ADDRESS, PERSONAL, staff
-from tests.services.accounts.unit.staff.test_staff_admin import ADMIN, MANAGER, admin_harness  # noqa: F401
+from tests.services.accounts.harness import ADDRESS, ADMIN, NEW_MANAGER, PERSONAL
+from tests.support.actors import staff
 
 INJECTION = "Martin\r\nBcc: victime@example.org"
 REVERSED = "Léa \u202eniraM"
@@ -22,13 +22,13 @@ def test_registration_names(harness, field, value):
     assert harness.events() == []
 
 
-def test_staff_display_names(admin_harness):  # noqa: F811
+def test_staff_display_names(admin_harness):
     admin_harness.refused(ValidationFailed, "invalid", "create_staff", ADMIN,
-                          {**MANAGER, "display_name": "Gestion\r\nBcc: x@y.fr"},
+                          {**NEW_MANAGER, "display_name": "Gestion\r\nBcc: x@y.fr"},
                           fields={"display_name": "control_character"})
-    created = admin_harness.call("create_staff", ADMIN, MANAGER)
+    created = admin_harness.call("create_staff", ADMIN, NEW_MANAGER)
     admin_harness.refused(ValidationFailed, "invalid", "update_staff", ADMIN, created["id"],
-                          {**MANAGER, "display_name": REVERSED},
+                          {**NEW_MANAGER, "display_name": REVERSED},
                           fields={"display_name": "control_character"})
 
 

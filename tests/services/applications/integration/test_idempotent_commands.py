@@ -13,12 +13,12 @@ from sqlalchemy import text
 
 from services.applications.service import ApplicationsService
 from services.common.errors import Conflict
+from tests.support.actors import staff
 from tests.support.rpc import acting_rpc_proxy
 
 CERTLANG = [{"code": "CERTLANG", "label": "Certification en langue", "order": 5,
              "conditional": True, "shared": False}]
-MANAGER = {"kind": "staff", "id": 3, "login": "gestion.sci", "display_name": "Gestion SCI",
-           "role": "manager", "centres": ["SCI"]}
+MANAGER = staff("manager", ["SCI"], id=3, login="gestion.sci", display_name="Gestion SCI")
 
 
 @pytest.fixture
@@ -207,7 +207,7 @@ def test_ten_identical_decision_posts_through_the_gateway_make_one_decision(
         running, rabbit_config):
     from gateway import create_app
     from gateway.rpc import Remote, RpcPool
-    from tests.gateway.test_app import TOK, FakeRemote, login_as
+    from tests.support.gateway import TOK, FakeRemote, login_as
 
     ada = candidate()
     with acting_rpc_proxy("applications", rabbit_config) as applications:

@@ -14,10 +14,10 @@ from services.applications.service import ApplicationsService
 from services.catalog.seed import seed
 from services.catalog.service import CatalogService
 from services.common.errors import Conflict
+from tests.support.actors import candidate, staff
 from tests.support.rpc import acting_rpc_proxy
 
-SCOL = {"kind": "staff", "id": 2, "login": "scol", "display_name": "Scolarité", "role": "scol",
-        "centres": []}
+SCOL = staff("scol", id=2, display_name="Scolarité")
 
 
 def shown_deadline(applications, actor, application_id, expected, timeout=15):
@@ -51,7 +51,7 @@ def stack(container_factory, rabbit_config, service_db, doubles):
     applications.start()
 
     class Stack:
-        actor = {"kind": "candidate", "id": candidate_id}
+        actor = candidate(candidate_id)
 
         @staticmethod
         def day(offset):

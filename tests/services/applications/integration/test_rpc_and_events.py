@@ -13,6 +13,7 @@ from nameko.testing.services import replace_dependencies
 
 from services.applications.service import ApplicationsService
 from services.common.errors import Conflict, NotFound
+from tests.support.actors import candidate
 from tests.support.rpc import acting_rpc_proxy
 
 CERTLANG = [{"code": "CERTLANG", "label": "Certification en langue", "order": 5,
@@ -56,7 +57,7 @@ def test_create_and_transmit_over_rpc_publish_the_events(container_factory, rabb
                                        "SCI-INFO", today, pieces=CERTLANG)
     # Ids restart in an emptied database: a fresh candidate id tells this run's events apart.
     candidate_id = random.randint(100_000, 999_999)
-    actor = {"kind": "candidate", "id": candidate_id}
+    actor = candidate(candidate_id)
 
     probe = container_factory(ApplicationEventsProbe, rabbit_config)
     probe.start()
@@ -79,7 +80,7 @@ def test_create_and_transmit_over_rpc_publish_the_events(container_factory, rabb
             applications.transmit(actor, created["id"])
         assert info.value.code == "already_transmitted"
         with pytest.raises(NotFound):
-            applications.get_application({"kind": "candidate", "id": candidate_id + 1},
+            applications.get_application(candidate(candidate_id + 1),
                                          created["id"])
         assert applications.get_application(actor, created["id"])["status"] == "RE"
 

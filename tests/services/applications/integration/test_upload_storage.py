@@ -15,6 +15,7 @@ from services.applications.service import ApplicationsService
 from services.common.errors import Conflict, ValidationFailed
 from services.documents.dependencies import ObjectStore, storage_settings
 from services.documents.service import DocumentsService
+from tests.support.actors import candidate
 from tests.support.rpc import acting_rpc_proxy
 
 BURST = 8
@@ -46,7 +47,7 @@ def stack(container_factory, rabbit_config, service_db, s3_endpoint, doubles):
     documents.start()
 
     class Stack:
-        actor = {"kind": "candidate", "id": candidate_id}
+        actor = candidate(candidate_id)
         store = ObjectStore(storage_settings())
 
         def rpc(self):

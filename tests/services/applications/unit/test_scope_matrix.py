@@ -21,6 +21,7 @@ import pytest
 
 from services.applications.service import ApplicationsService
 from services.common.errors import Conflict, Forbidden, NotFound
+from tests.support.actors import candidate
 from tests.support.rpc_surface import rpc_names, unscoped
 from tests.support.scope_matrix import FORBIDDEN, NOT_FOUND, Outcome, outcome_table
 from tests.support.scope_matrix import staff_actor as staff
@@ -37,8 +38,8 @@ ACTORS = {
     "president": staff(6, "pres.info", "committee", commissions=["SCI-INFO"],
                        presides=["SCI-INFO"]),
     "readonly": staff(7, "audit.sci", "readonly", ["SCI"]),
-    "owner": {"kind": "candidate", "id": ADA},          # the applications below are hers
-    "candidate": {"kind": "candidate", "id": BOB},      # another candidate
+    "owner": candidate(ADA),          # the applications below are hers
+    "candidate": candidate(BOB),      # another candidate
 }
 ROLES = list(ACTORS)
 CANDIDATES = {"owner", "candidate"}

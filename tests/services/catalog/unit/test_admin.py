@@ -1,87 +1,18 @@
 """Catalogue administration: campaigns, centres, formations and their
 dates, bulk edits, with every role's scope."""
-from datetime import datetime, timezone
-
 import pytest
-from nameko.testing.services import worker_factory
 
-from services.catalog.models import Base
-from services.catalog.service import CatalogService
 from services.common.actors import ANONYMOUS
-from services.common.clock import FixedClock
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from tests.services.catalog.world import ADMIN, COMMITTEE, MANAGER_LLSH, MANAGER_SCI, READONLY, SCOL
+from tests.support.actors import candidate
 
-NOW = datetime(2027, 3, 10, 9, 0, tzinfo=timezone.utc)
-APPLIED = {("MINFO1", "2027"): 3}  # applications' events told catalog: 2027's MINFO1 has some
-
-
-def staff(role, centres=()):
-    return {"kind": "staff", "id": 1, "login": role, "display_name": role, "role": role,
-            "centres": list(centres)}
-
-
-ADMIN, SCOL = staff("admin"), staff("scol")
-MANAGER_SCI, MANAGER_LLSH = staff("manager", ["SCI"]), staff("manager", ["LLSH"])
-COMMITTEE, READONLY = staff("committee", ["SCI"]), staff("readonly", ["SCI", "LLSH"])
 CAMPAIGN = {"code": "2028", "label": "Campagne 2028", "start": "2027-10-01", "end": "2028-09-30",
             "login_until": "2028-10-31"}
 DATES = {"date_open": "2027-03-01", "date_close": "2027-04-30", "date_return": "2027-05-10",
          "date_jury": "2027-06-01", "date_publish": "2027-06-15", "date_confirm": "2027-06-30"}
 FORMATION = {"code": "LPHYS3", "label": "Licence Physique 3e année", "level": "L- LICENCE",
              "treatment_type": "AC", "commission": "SCI-INFO", "capacity": "40", **DATES}
-
-
-def record_applications(unit):
-    """The application_created events catalog received (once each)."""
-    worker = worker_factory(CatalogService, db=unit, clock=FixedClock(NOW))
-    number = 9000
-    for (code, campaign), count in APPLIED.items():
-        for _ in range(count):
-            number += 1
-            worker.record_application({"event_id": f"created-{number}", "application_id": number,
-                                       "campaign": campaign, "formation": {"code": code}})
-
-
-@pytest.fixture
-def call(catalog_db, unit_of_work, snapshot):
-    setup = unit_of_work(catalog_db, Base.metadata)
-    record_applications(setup)
-    setup.close()
-
-    def run(method, *args, **kwargs):
-        unit = unit_of_work(catalog_db, Base.metadata)
-        worker = worker_factory(CatalogService, db=unit, clock=FixedClock(NOW))
-        try:
-            return getattr(worker, method)(*args, **kwargs)
-        finally:
-            unit.close()
-
-    def refused(error, expected, method, *args, fields=None, **kwargs):
-        before = snapshot()
-        with pytest.raises(error) as info:
-            run(method, *args, **kwargs)
-        assert info.value.code == expected, info.value
-        if fields is not None:
-            assert info.value.fields == fields
-        assert snapshot() == before
-        return info.value
-    run.refused = refused
-    return run
-
-
-@pytest.fixture
-def catalogue(rows):
-    class C:
-        pass
-    c = C()
-    c.campaign = rows.campaign()
-    c.sci = rows.centre("SCI")
-    c.llsh = rows.centre("LLSH", "UFR LLSH")
-    c.info = rows.commission("SCI-INFO", c.sci)
-    c.lea = rows.commission("LLSH-LEA", c.llsh)
-    c.minfo = rows.formation("MINFO1", "Master Informatique", c.info, c.campaign)
-    c.mlea = rows.formation("MLEA1", "Master LEA", c.lea, c.campaign)
-    return c
 
 
 # -- campaigns ---------------------------------------------------------------------
@@ -247,7 +178,7 @@ def test_reading_is_limited_to_the_scope(call, catalogue):
     assert [c["code"] for c in call("list_commissions", MANAGER_LLSH)] == ["LLSH-LEA"]
     call.refused(Forbidden, "out_of_scope", "get_centre", MANAGER_SCI, "LLSH")
     with pytest.raises(Forbidden):
-        call("list_campaigns", {"kind": "candidate", "id": 3})
+        call("list_campaigns", candidate(3))
 
 
 # (import and export: test_transfer.py)
@@ -455,7 +386,7 @@ def test_a_formation_level_comes_from_the_diploma_levels_once_there_are_some(cal
 
 # -- who is asked before what exists --------------------------------------------------
 
-CANDIDATE = {"kind": "candidate", "id": 3}
+CANDIDATE = candidate(3)
 
 
 @pytest.mark.parametrize("actor", [CANDIDATE, READONLY, COMMITTEE], ids=["candidate", "readonly",

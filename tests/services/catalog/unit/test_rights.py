@@ -5,8 +5,7 @@ import pytest
 
 from services.common.actors import ANONYMOUS
 from services.common.errors import Forbidden
-from tests.services.catalog.unit.test_admin import (ADMIN, COMMITTEE, MANAGER_LLSH, MANAGER_SCI,
-                                                    READONLY, SCOL, call, catalogue)  # noqa: F401
+from tests.services.catalog.world import ADMIN, COMMITTEE, MANAGER_LLSH, MANAGER_SCI, READONLY, SCOL
 
 NO_RIGHTS = {"can_manage_campaigns": False, "can_create_centre": False,
              "can_create_commission": False, "can_create_formation": False,

@@ -11,7 +11,7 @@ from services.catalog.service import CatalogService
 from services.common.actors import ANONYMOUS
 from services.common.clock import FixedClock
 from services.common.errors import NotFound
-from tests.services.catalog.conftest import TODAY
+from tests.services.catalog.world import TODAY
 
 NOON = datetime.combine(TODAY, time(11), tzinfo=timezone.utc)
 

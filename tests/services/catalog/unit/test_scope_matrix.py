@@ -23,6 +23,7 @@ from services.catalog.models import Base
 from services.catalog.service import CatalogService
 from services.common.clock import FixedClock
 from services.common.errors import Forbidden, NotFound, ValidationFailed
+from tests.support.actors import candidate
 from tests.support.rpc_surface import rpc_names, unscoped
 from tests.support.scope_matrix import staff_actor as staff
 from tests.support.snapshots import everything
@@ -41,7 +42,7 @@ ACTORS = {
     "president": staff(6, "pres.info", "committee", ["SCI"], commissions=["SCI-INFO"],
                        presides=["SCI-INFO"]),
     "readonly": staff(7, "audit.sci", "readonly", ["SCI"]),
-    "candidate": {"kind": "candidate", "id": 12},
+    "candidate": candidate(12),
 }
 ROLES = list(ACTORS)
 STAFF = set(ROLES) - {"candidate"}

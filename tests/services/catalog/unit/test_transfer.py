@@ -13,14 +13,10 @@ from services.catalog.transfer import COLUMNS, KINDS
 from services.common.actors import ANONYMOUS
 from services.common.clock import FixedClock
 from services.common.errors import Forbidden, ValidationFailed
+from tests.support.actors import candidate, staff
 
 NOW = datetime(2027, 3, 10, 9, 0, tzinfo=timezone.utc)
 MB = 1024 * 1024
-
-
-def staff(role, centres=()):
-    return {"kind": "staff", "id": 1, "login": role, "display_name": role, "role": role,
-            "centres": list(centres)}
 
 
 ADMIN, SCOL = staff("admin"), staff("scol")
@@ -130,7 +126,7 @@ def test_readers_export_their_centres_only(call, catalogue):
     pieces = {r["code"] for r in export(call, "pieces", MANAGER_LLSH)["rows"]}
     assert pieces == {"CNI", "CERTLANG"}  # the institution's and their formation's
     with pytest.raises(Forbidden):
-        call("export_catalogue", {"kind": "candidate", "id": 3}, "formations")
+        call("export_catalogue", candidate(3), "formations")
     call.refused(ValidationFailed, "invalid", "export_catalogue", SCOL, "motives")
 
 
@@ -310,7 +306,7 @@ def test_a_manager_changes_their_own_centre_but_creates_none(call, catalogue):
 
 @pytest.mark.parametrize("actor, kind", [(COMMITTEE, "centres"), (COMMITTEE, "formations"),
                                          (READONLY, "formations"), (READONLY, "pieces"),
-                                         ({"kind": "candidate", "id": 3}, "formations")])
+                                         (candidate(3), "formations")])
 def test_who_may_not_import_gets_forbidden_and_nothing_changes(call, catalogue, actor, kind):
     with pytest.raises(Forbidden):
         call("import_catalogue", actor, kind, numbered(export(call, kind)["rows"]))

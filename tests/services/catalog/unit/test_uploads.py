@@ -12,7 +12,7 @@ from services.catalog.models import Base
 from services.catalog.service import CatalogService
 from services.common.clock import FixedClock
 from services.common.errors import Forbidden, ValidationFailed
-from tests.services.catalog.unit.test_admin import MANAGER_LLSH, MANAGER_SCI, READONLY, SCOL
+from tests.services.catalog.world import MANAGER_LLSH, MANAGER_SCI, READONLY, SCOL
 
 NOW = datetime(2027, 3, 10, 9, 0, tzinfo=timezone.utc)
 KINDS = {"template": "application/pdf", "signature": "image/png"}

@@ -11,9 +11,8 @@ from sqlalchemy import text
 from services.common.actors import service
 from services.common.errors import NotFound, ValidationFailed
 from services.documents.service import DocumentsService
+from tests.services.documents.samples import FAKE_PDF, LETTER, OWNER, PDF, PNG
 from tests.support.rpc import acting_rpc_proxy, signed_event_dispatcher
-
-from ..conftest import FAKE_PDF, LETTER, OWNER, PDF, PNG
 
 
 class DocumentEvents:

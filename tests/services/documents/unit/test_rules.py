@@ -6,8 +6,7 @@ import pytest
 
 from services.common.errors import ValidationFailed
 from services.documents import domain, letters
-
-from ..conftest import FAKE_PDF, JPEG, LETTER, PDF, PNG, pdf_lines
+from tests.services.documents.samples import FAKE_PDF, JPEG, LETTER, PDF, PNG, pdf_lines
 
 
 @pytest.mark.parametrize("content, expected", [

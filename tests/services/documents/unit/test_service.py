@@ -8,8 +8,8 @@ import requests
 
 from services.common.actors import service
 from services.common.errors import Forbidden, NotFound, ValidationFailed
-
-from ..conftest import FAKE_PDF, JPEG, LETTER, OWNER, PDF, PNG
+from tests.services.documents.samples import FAKE_PDF, JPEG, LETTER, OWNER, PDF, PNG
+from tests.support.actors import candidate, staff
 
 
 def refusal(call, *args):
@@ -210,11 +210,11 @@ def test_the_candidate_lists_only_their_stored_files(documents):
     documents.upload(PNG)                                            # never confirmed
     other = documents.upload(PDF, owner=dict(OWNER, candidate_id=8))
     documents.call("confirm_upload", service("applications"), other)
-    listed = documents.call("list_my_documents", {"kind": "candidate", "id": 7})
+    listed = documents.call("list_my_documents", candidate(7))
     assert [(d["document_id"], d["filename"], d["piece_code"]) for d in listed] == [
         (mine, "carte.pdf", "CNI")]
     with pytest.raises(Exception):
-        documents.call("list_my_documents", {"kind": "staff", "id": 1, "role": "admin"})
+        documents.call("list_my_documents", staff("admin"))
 
 
 def test_a_deleted_account_loses_every_file(documents):
@@ -232,7 +232,7 @@ def test_a_deleted_account_loses_every_file(documents):
 
 # -- one upload per piece at a time, and the candidate's storage quota ----------------
 
-SERVICE = {"kind": "service", "name": "applications"}
+SERVICE = service("applications")
 KB = 1024
 
 
@@ -282,7 +282,7 @@ def test_discarding_leaves_stored_files_and_other_owners_uploads(clean_bucket):
                                                                        other: "pending"}
     assert len(objects_of(documents)) == 2
     with pytest.raises(Forbidden):
-        documents.call("discard_upload", {"kind": "candidate", "id": 7}, other,
+        documents.call("discard_upload", candidate(7), other,
                        dict(OWNER, piece_code="CV"))
     assert documents.call("discard_upload", SERVICE, other, dict(OWNER, piece_code="CV")) == {
         "document_id": other, "discarded": True}

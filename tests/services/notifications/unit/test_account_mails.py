@@ -6,6 +6,7 @@ import uuid
 import pytest
 
 from services.common.errors import Forbidden
+from tests.support.actors import candidate, staff
 
 
 def account_event(event_type, **fields):
@@ -45,9 +46,9 @@ def test_the_link_is_mailed_then_masked_everywhere(service, smtp_sink, handler, 
     assert (row_code, status, secret) == (code, "sent", None)
     token = path.rsplit("/", 1)[1]
     assert token not in body and "[lien masqué]" in body
-    shown, = service.call("list_mails", {"kind": "candidate", "id": 7})
+    shown, = service.call("list_mails", candidate(7))
     assert token not in shown["body"]
-    admin = {"kind": "staff", "id": 1, "role": "admin", "centres": []}
+    admin = staff("admin")
     assert token not in service.call("list_mails", admin, 7)[0]["body"]
 
 
@@ -58,7 +59,7 @@ def test_a_link_waiting_for_a_retry_is_never_shown(service, monkeypatch, smtp_si
         activation_expires_at="2026-11-24T10:00:00+00:00"))
     (_, body, secret, status), = stored(service)
     assert status == "queued" and "tok-wait-1" in secret and "tok-wait-1" not in body
-    shown, = service.call("list_mails", {"kind": "candidate", "id": 7})
+    shown, = service.call("list_mails", candidate(7))
     assert "tok-wait-1" not in shown["body"]
 
 
@@ -101,11 +102,11 @@ def test_staff_of_a_centre_read_only_the_mails_about_it(service, smtp_sink, make
     service.call("on_status_changed", make_event("status_changed", from_status="RE", to_status="CO"))
     service.call("on_activation_requested", account_event(
         "activation_requested", activation_token="t", activation_expires_at="2026-11-24T10:00:00+00:00"))
-    sci = {"kind": "staff", "id": 2, "role": "manager", "centres": ["SCI"]}
-    llsh = {"kind": "staff", "id": 3, "role": "manager", "centres": ["LLSH"]}
+    sci = staff("manager", ["SCI"], id=2)
+    llsh = staff("manager", ["LLSH"], id=3)
     assert [m["code"] for m in service.call("list_mails", sci, 7)] == ["STATUS_CO"]
     assert service.call("list_mails", llsh, 7) == []
-    scol = {"kind": "staff", "id": 4, "role": "scol", "centres": []}
+    scol = staff("scol", id=4)
     assert len(service.call("list_mails", scol, 7)) == 2
     with pytest.raises(Forbidden):
         service.call("list_mails", sci)
@@ -121,12 +122,11 @@ def test_committee_members_read_only_the_mails_about_their_commissions(service, 
         commission={"code": "SCI-MATH", "label": "Commission Maths"}))
     service.call("on_activation_requested", account_event(
         "activation_requested", activation_token="t", activation_expires_at="2026-11-24T10:00:00+00:00"))
-    info = {"kind": "staff", "id": 5, "role": "committee", "centres": ["SCI"],
-            "commissions": ["SCI-INFO"], "presides": []}
+    info = staff("committee", ["SCI"], id=5, commissions=["SCI-INFO"], presides=[])
     assert [m["code"] for m in service.call("list_mails", info, 7)] == ["STATUS_CO"]
     nowhere = {**info, "commissions": []}
     assert service.call("list_mails", nowhere, 7) == []
-    manager = {"kind": "staff", "id": 2, "role": "manager", "centres": ["SCI"]}
+    manager = staff("manager", ["SCI"], id=2)
     assert sorted(m["code"] for m in service.call("list_mails", manager, 7)) == ["STATUS_CO", "STATUS_IN"]
 
 
@@ -175,7 +175,7 @@ def test_the_former_address_is_told_of_an_email_change_with_a_link_to_refuse_it(
     assert "http://testserver/compte/refuser-email/tok-undo-1" in mail["links"]
     assert "nouveau mot de passe" in mail["body"]
     assert not smtp_sink.mails(to=thief)
-    shown, = service.call("list_mails", {"kind": "candidate", "id": 7})
+    shown, = service.call("list_mails", candidate(7))
     assert "tok-undo-1" not in shown["body"]
 
 

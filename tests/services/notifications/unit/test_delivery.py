@@ -13,8 +13,9 @@ import pytest
 from services.notifications import domain
 from services.notifications.dependencies import Mailer
 from services.notifications.domain import smtp_settings
+from tests.support.actors import staff
 
-STAFF = {"kind": "staff", "id": 1, "role": "admin", "centres": []}
+STAFF = staff("admin")
 
 
 class ProcessDied(BaseException):

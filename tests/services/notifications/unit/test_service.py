@@ -3,6 +3,7 @@
 import pytest
 
 from services.common.errors import Forbidden
+from tests.support.actors import candidate, staff
 
 def test_registration_mails_the_activation_link_once(service, smtp_sink, make_registered):
     event = make_registered(email="once@example.org")
@@ -67,14 +68,14 @@ def test_smtp_down_keeps_the_mail_queued_and_the_loop_retries(service, smtp_sink
 def test_a_candidate_reads_only_their_mails(service, make_event, make_registered):
     service.call("on_candidate_registered", make_registered(candidate_id=7, email="seven@example.org"))
     service.call("on_candidate_registered", make_registered(candidate_id=8, email="eight@example.org"))
-    mine = service.call("list_mails", {"kind": "candidate", "id": 7})
+    mine = service.call("list_mails", candidate(7))
     assert [m["to"] for m in mine] == ["seven@example.org"]
-    staff = {"kind": "staff", "id": 1, "role": "scol", "centres": []}
-    assert [m["to"] for m in service.call("list_mails", staff, 8)] == ["eight@example.org"]
+    scol = staff("scol")
+    assert [m["to"] for m in service.call("list_mails", scol, 8)] == ["eight@example.org"]
     with pytest.raises(Forbidden):
         service.call("list_mails", None)
     with pytest.raises(Forbidden):
-        service.call("list_mails", staff)
+        service.call("list_mails", scol)
 
 
 def test_a_label_stored_with_a_line_break_cannot_add_a_header(service, smtp_sink, make_event):

@@ -1,51 +1,22 @@
 """Internal students log in through CAS (protocol 3) against a real CAS server
 over HTTP, and are matched to the student-records extract."""
-from pathlib import Path
-
 import pytest
-import requests
 
 from deploy.local.cas_server import DEMO_PASSWORD
 from services.accounts.authentication import cas
 from services.accounts.dossier import students
 from services.common.actors import ANONYMOUS
 from services.common.errors import Conflict, NotFound, ValidationFailed
-from tests.services.accounts.harness import PERSONAL, staff
-from tests.support.cas_fixtures import cas_server  # noqa: F401  (fixture)
-
-SERVICE = "http://portal.example/cas/retour"
-EXTRACT = (Path(__file__).resolve().parents[5] / "deploy" / "local" / "demo_students.csv").read_text()
-
-
-@pytest.fixture
-def cas_harness(harness, cas_server, monkeypatch):  # noqa: F811
-    monkeypatch.setenv("CAS_URL", cas_server.url)
-    with harness.engine.begin() as conn:
-        from sqlalchemy.orm import Session
-        with Session(bind=conn) as session:
-            students.store(session, students.read(EXTRACT), harness.clock())
-            session.flush()
-    harness.cas = cas_server
-    return harness
-
-
-def browser_login(server, login, service=SERVICE):
-    """What the student's browser does: the CAS form, then the redirect back."""
-    http = requests.Session()
-    form = http.get(f"{server.url}/login", params={"service": service}, timeout=10)
-    assert form.status_code == 200 and 'name="username"' in form.text
-    back = http.post(f"{server.url}/login", data={"service": service, "username": login,
-                                                   "password": DEMO_PASSWORD},
-                     allow_redirects=False, timeout=10)
-    assert back.status_code == 302 and back.headers["Location"].startswith(service)
-    return back.headers["Location"].split("ticket=", 1)[1]
+from tests.services.accounts.harness import PERSONAL
+from tests.support.actors import candidate, staff
+from tests.support.cas import EXTRACT, SERVICE, browser_login
 
 
 def test_first_login_creates_the_account_from_the_extract(cas_harness):
     ticket = browser_login(cas_harness.cas, "etu.durand")
     actor = cas_harness.call("authenticate_cas", ANONYMOUS, ticket, SERVICE)
     assert actor["origin"] == "cas" and actor["email"] == "camille.durand@etu.univ-demo.fr"
-    view = cas_harness.call("get_dossier", {"kind": "candidate", "id": actor["id"]})
+    view = cas_harness.call("get_dossier", candidate(actor["id"]))
     assert view["personal"]["birth_name"] == "Durand" and view["personal"]["ine"] == "1234567890V"
     assert view["bac"]["series"] == "S" and len(view["internal"]) == 3
     assert view["internal"][2]["label"] == "Licence Informatique 3e année"
@@ -146,7 +117,7 @@ def test_fields_the_extract_leaves_empty_are_the_students_to_fill_and_stay(cas_h
     add_cas_user(cas_harness.cas, "etu.petit", supannEtuId="22100003",
                  mail="jules.petit@etu.univ-demo.fr")
     actor = cas_harness.call("authenticate_cas", ANONYMOUS, browser_login(cas_harness.cas, "etu.petit"), SERVICE)
-    me = {"kind": "candidate", "id": actor["id"]}
+    me = candidate(actor["id"])
     view = cas_harness.call("get_dossier", me)
     assert sorted(view["readonly"]["personal"]) == ["birth_country", "birth_department",
                                                     "birth_name", "first_name", "nationality"]
@@ -170,7 +141,7 @@ def test_a_student_is_matched_by_ine_when_cas_gives_no_student_number(cas_harnes
                  mail="c.durand@etu.univ-demo.fr")
     actor = cas_harness.call("authenticate_cas", ANONYMOUS, browser_login(cas_harness.cas, "etu.ine.only"),
                              SERVICE)
-    view = cas_harness.call("get_dossier", {"kind": "candidate", "id": actor["id"]})
+    view = cas_harness.call("get_dossier", candidate(actor["id"]))
     assert view["personal"]["birth_name"] == "Durand" and view["personal"]["ine"] == "1234567890V"
     assert cas_harness.sql("SELECT student_number, cas_user FROM candidates") == [
         ("21900001", "etu.ine.only")]
@@ -182,7 +153,7 @@ def test_an_ine_another_dossier_holds_is_not_copied_at_cas_login(cas_harness):
                      {**PERSONAL, "ine": "1234567890V"})
     actor = cas_harness.call("authenticate_cas", ANONYMOUS, browser_login(cas_harness.cas, "etu.durand"),
                              SERVICE)
-    view = cas_harness.call("get_dossier", {"kind": "candidate", "id": actor["id"]})
+    view = cas_harness.call("get_dossier", candidate(actor["id"]))
     assert "ine" not in view["personal"]
     assert cas_harness.sql("SELECT ine FROM candidates WHERE id = :id", id=actor["id"]) == [(None,)]
 

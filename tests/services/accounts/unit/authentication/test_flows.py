@@ -11,7 +11,8 @@ from services.accounts import domain
 from services.accounts.authentication import throttle
 from services.common.actors import ANONYMOUS
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from tests.services.accounts.harness import PASSWORD, staff
+from tests.services.accounts.harness import PASSWORD
+from tests.support.actors import SYSTEM, staff
 
 NEW_PASSWORD = "Nouveau-Secret-2027?"
 
@@ -324,11 +325,11 @@ def test_an_address_is_known_for_ninety_days(harness):
     harness.activated("lea@example.org")
     assert guess(harness, "lea@example.org", "203.0.113.5", PASSWORD) == "in"
     harness.clock.advance(days=89)
-    harness.call("purge_unactivated", {"kind": "system"})
+    harness.call("purge_unactivated", SYSTEM)
     keep_locked(harness, "lea@example.org", 12)
     assert guess(harness, "lea@example.org", "203.0.113.5", PASSWORD) == "in"
     harness.clock.advance(days=91)
-    harness.call("purge_unactivated", {"kind": "system"})
+    harness.call("purge_unactivated", SYSTEM)
     keep_locked(harness, "lea@example.org", 12, first=100)
     assert isinstance(guess(harness, "lea@example.org", "203.0.113.5", PASSWORD), int)
 
@@ -346,7 +347,7 @@ def test_a_new_password_lets_the_owner_in_at_once(harness):
 
 
 def test_an_administrators_new_password_lets_a_locked_out_staff_member_in(harness):
-    admin = {"kind": "staff", "id": 999, "login": "root", "role": "admin", "centres": []}
+    admin = staff("admin", id=999, login="root")
     harness.remote["catalog.list_centres"] = []
     harness.remote["catalog.list_commissions"] = []
     user = harness.call("create_staff", admin, {
@@ -423,14 +424,14 @@ def test_the_purge_destroys_accounts_never_activated_in_time(harness):
     fresh_activated = harness.activated("ok@example.org")
     harness.clock.advance(hours=47)
     recent = harness.register("recent@example.org")
-    assert harness.call("purge_unactivated", {"kind": "system"}) == {"purged": 0}
+    assert harness.call("purge_unactivated", SYSTEM) == {"purged": 0}
     harness.clock.advance(hours=1)
-    assert harness.call("purge_unactivated", {"kind": "system"}) == {"purged": 1}
+    assert harness.call("purge_unactivated", SYSTEM) == {"purged": 1}
     event, = harness.events("account_deleted")
     assert event["candidate_id"] == late["candidate_id"] and event["reason"] == "unactivated"
     remaining = {row[0] for row in harness.sql("SELECT id FROM candidates")}
     assert remaining == {fresh_activated["candidate_id"], recent["candidate_id"]}
-    assert harness.call("purge_unactivated", {"kind": "system"}) == {"purged": 0}  # idempotent
+    assert harness.call("purge_unactivated", SYSTEM) == {"purged": 0}  # idempotent
     harness.refused(Forbidden, "forbidden", "purge_unactivated", staff("scol"))
     assert harness.call("purge_unactivated", staff("admin")) == {"purged": 0}
 
@@ -477,7 +478,7 @@ def test_at_most_three_email_change_links_an_hour_to_one_address(harness):
                             "victim@example.org", PASSWORD) == {"sent": True}
     assert len(harness.events("email_change_requested")) == 3
     harness.clock.advance(minutes=61)
-    harness.call("purge_unactivated", {"kind": "system"})  # forgets the hour gone by
+    harness.call("purge_unactivated", SYSTEM)  # forgets the hour gone by
     assert harness.sql("SELECT count(*) FROM login_failures") == [(0,)]
     harness.call("request_email_change", paul, "victim@example.org", "victim@example.org", PASSWORD)
     assert len(harness.events("email_change_requested")) == 4

@@ -12,8 +12,8 @@ import pytest
 from services.common.actors import ANONYMOUS
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tests.services.accounts.harness import PASSWORD
-from tests.services.accounts.unit.authentication.test_cas import SERVICE, browser_login, cas_harness  # noqa: F401
-from tests.support.cas_fixtures import cas_server  # noqa: F401  (fixture)
+from tests.support.actors import SYSTEM, candidate
+from tests.support.cas import SERVICE, browser_login
 
 NEW_PASSWORD = "Nouveau-Secret-2027?"
 THIEF = "voleur@example.org"
@@ -138,10 +138,10 @@ def test_the_purge_forgets_sessions_ended_or_expired_for_a_day(harness, lea):
     ended, live = login(harness, lea), login(harness, lea)
     harness.call("end_session", lea["actor"], ended)
     harness.clock.advance(hours=23)
-    harness.call("purge_unactivated", {"kind": "system"})
+    harness.call("purge_unactivated", SYSTEM)
     assert harness.sql("SELECT count(*) FROM login_sessions") == [(2,)]
     harness.clock.advance(hours=14)  # ended a day ago; the other expired 25 hours ago
-    harness.call("purge_unactivated", {"kind": "system"})
+    harness.call("purge_unactivated", SYSTEM)
     assert harness.sql("SELECT count(*) FROM login_sessions") == [(0,)]
     assert live
 
@@ -266,10 +266,10 @@ def test_at_most_three_notices_an_hour_and_the_last_link_mailed_keeps_working(ha
 
 # -- internal students: a fresh CAS login instead of a password ------------------------------
 
-def test_an_internal_student_needs_a_fresh_cas_login(cas_harness):  # noqa: F811
+def test_an_internal_student_needs_a_fresh_cas_login(cas_harness):
     h = cas_harness
     student = h.call("authenticate_cas", ANONYMOUS, browser_login(h.cas, "etu.durand"), SERVICE)
-    actor, session_id = {"kind": "candidate", "id": student["id"]}, student["session_id"]
+    actor, session_id = candidate(student["id"]), student["session_id"]
     assert alive(h, session_id)["origin"] == "cas"
     h.clock.advance(minutes=11)
     error = h.refused(Conflict, "reauthentication_required", "request_email_change", actor,

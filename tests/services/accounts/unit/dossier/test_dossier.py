@@ -7,10 +7,11 @@ import pytest
 
 from services.common.actors import ANONYMOUS, service
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from tests.services.accounts.harness import ADDRESS, BAC, NOW, PERSONAL, staff
+from tests.services.accounts.harness import ADDRESS, BAC, NOW, PERSONAL
+from tests.support.actors import staff
 
-MANAGER = staff("manager", ["SCI"], staff_id=3)
-READONLY = staff("readonly", ["SCI"], staff_id=6)
+MANAGER = staff("manager", ["SCI"], id=3)
+READONLY = staff("readonly", ["SCI"], id=6)
 
 
 def application_created(candidate_id, event_id=None):
@@ -168,7 +169,7 @@ def test_staff_read_and_correct_a_dossier(harness):
 
 def test_staff_of_other_centres_do_not_see_the_dossier(harness):
     account = harness.register()
-    llsh = staff("manager", ["LLSH"], staff_id=4)
+    llsh = staff("manager", ["LLSH"], id=4)
     # No application yet: only staff of every centre see it.
     harness.refused(Forbidden, "out_of_scope", "get_dossier", MANAGER, account["candidate_id"])
     assert harness.call("get_dossier", staff("scol"), account["candidate_id"])
@@ -179,7 +180,7 @@ def test_staff_of_other_centres_do_not_see_the_dossier(harness):
                     candidate_id=account["candidate_id"])
 
 
-@pytest.mark.parametrize("actor", [None, {}, {"kind": "anonymous"}, {"kind": "candidate"},
+@pytest.mark.parametrize("actor", [None, {}, ANONYMOUS, {"kind": "candidate"},
                                    {"kind": "staff", "id": 1, "role": "janitor"}])
 def test_strangers_are_refused(harness, actor):
     account = harness.register()

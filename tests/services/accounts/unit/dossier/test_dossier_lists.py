@@ -6,10 +6,9 @@ from services.accounts import domain
 from services.accounts.dossier import reference
 from services.common.actors import ANONYMOUS
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from tests.services.accounts.harness import ADDRESS, PERSONAL, staff
+from tests.services.accounts.harness import ADDRESS, EXTERNAL, PERSONAL
+from tests.support.actors import staff
 
-EXTERNAL = {"year": "2022", "country": "FR", "institution": "Université Lyon 1",
-            "diploma_type": "Licence", "label": "Licence de physique", "obtained": "O"}
 VALID_BEA = "1234567890" + domain.bea_key("1234567890")
 
 
@@ -160,7 +159,7 @@ def test_bad_entries_are_refused_with_every_field(harness):
 def test_staff_corrections_are_recorded_who_when_before_after(harness):
     account = harness.activated()
     harness.fill(account["actor"])
-    manager = staff("scol", staff_id=9)
+    manager = staff("scol", id=9)
     manager["display_name"] = "Claire Scol"
     harness.call("save_dossier_section", manager, "personal",
                  {**PERSONAL, "birth_name": "Martin-Petit"}, candidate_id=account["candidate_id"])

@@ -3,24 +3,14 @@ import pytest
 
 from services.common.actors import ANONYMOUS
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from tests.services.accounts.harness import staff
-
-ADMIN = staff("admin", staff_id=999)
-GOOD = "Gestion-2027-pass!"
-MANAGER = {"login": "gestion.droit", "display_name": "Gestion Droit", "email": "droit@univ-demo.fr",
-           "role": "manager", "centres": ["SCI"], "password": GOOD}
-
-
-@pytest.fixture
-def admin_harness(harness):
-    harness.remote["catalog.list_centres"] = [{"code": "SCI"}, {"code": "LLSH"}]
-    return harness
+from tests.services.accounts.harness import ADMIN, NEW_MANAGER, STAFF_PASSWORD
+from tests.support.actors import candidate, staff
 
 
 def test_an_admin_creates_a_manager_who_logs_in_with_their_scope(admin_harness):
-    created = admin_harness.call("create_staff", ADMIN, MANAGER)
+    created = admin_harness.call("create_staff", ADMIN, NEW_MANAGER)
     assert (created["role"], created["centres"], created["active"]) == ("manager", ["SCI"], True)
-    who = admin_harness.call("authenticate_staff", ANONYMOUS, "gestion.droit", GOOD)
+    who = admin_harness.call("authenticate_staff", ANONYMOUS, "gestion.droit", STAFF_PASSWORD)
     assert (who["role"], who["centres"]) == ("manager", ["SCI"])
     assert [u["login"] for u in admin_harness.call("list_staff", ADMIN)] == ["gestion.droit"]
 
@@ -28,9 +18,9 @@ def test_an_admin_creates_a_manager_who_logs_in_with_their_scope(admin_harness):
 def test_committee_members_have_commissions_and_may_preside(admin_harness):
     created = admin_harness.call("create_staff", ADMIN, {
         "login": "jury.info", "display_name": "Jury Info", "role": "committee",
-        "commissions": "sci-info, sci-math", "presides": ["SCI-INFO"], "password": GOOD})
+        "commissions": "sci-info, sci-math", "presides": ["SCI-INFO"], "password": STAFF_PASSWORD})
     assert created["commissions"] == ["SCI-INFO", "SCI-MATH"] and created["presides"] == ["SCI-INFO"]
-    who = admin_harness.call("authenticate_staff", ANONYMOUS, "jury.info", GOOD)
+    who = admin_harness.call("authenticate_staff", ANONYMOUS, "jury.info", STAFF_PASSWORD)
     assert who["commissions"] == ["SCI-INFO", "SCI-MATH"] and who["presides"] == ["SCI-INFO"]
 
 
@@ -46,40 +36,40 @@ def test_committee_members_have_commissions_and_may_preside(admin_harness):
     ({"role": "committee", "commissions": ["A"], "presides": ["B"]}, {"presides": "invalid_choice"}),
 ])
 def test_bad_staff_data_is_refused_with_its_field(admin_harness, change, fields):
-    admin_harness.refused(ValidationFailed, "invalid", "create_staff", ADMIN, {**MANAGER, **change},
+    admin_harness.refused(ValidationFailed, "invalid", "create_staff", ADMIN, {**NEW_MANAGER, **change},
                           fields=fields)
 
 
 def test_a_new_staff_password_easy_to_guess_is_refused(admin_harness):
-    created = admin_harness.call("create_staff", ADMIN, MANAGER)
+    created = admin_harness.call("create_staff", ADMIN, NEW_MANAGER)
     admin_harness.refused(ValidationFailed, "invalid", "update_staff", ADMIN, created["id"],
-                          {**MANAGER, "password": "Gestion.droit-1"},
+                          {**NEW_MANAGER, "password": "Gestion.droit-1"},
                           fields={"password": "password_personal"})
-    admin_harness.call("update_staff", ADMIN, created["id"], {**MANAGER, "password": ""})
-    assert admin_harness.call("authenticate_staff", ANONYMOUS, "gestion.droit", GOOD)  # unchanged
+    admin_harness.call("update_staff", ADMIN, created["id"], {**NEW_MANAGER, "password": ""})
+    assert admin_harness.call("authenticate_staff", ANONYMOUS, "gestion.droit", STAFF_PASSWORD)  # unchanged
 
 
 def test_logins_are_unique(admin_harness):
-    admin_harness.call("create_staff", ADMIN, MANAGER)
+    admin_harness.call("create_staff", ADMIN, NEW_MANAGER)
     admin_harness.refused(ValidationFailed, "invalid", "create_staff", ADMIN,
-                          {**MANAGER, "login": "Gestion.Droit"}, fields={"login": "login_taken"})
+                          {**NEW_MANAGER, "login": "Gestion.Droit"}, fields={"login": "login_taken"})
 
 
 def test_a_disabled_user_cannot_log_in_and_a_role_change_applies_at_next_login(admin_harness):
-    user = admin_harness.call("create_staff", ADMIN, MANAGER)
-    admin_harness.call("update_staff", ADMIN, user["id"], {**MANAGER, "role": "readonly",
+    user = admin_harness.call("create_staff", ADMIN, NEW_MANAGER)
+    admin_harness.call("update_staff", ADMIN, user["id"], {**NEW_MANAGER, "role": "readonly",
                                                            "password": None})
-    assert admin_harness.call("authenticate_staff", ANONYMOUS, "gestion.droit", GOOD)["role"] == "readonly"
-    admin_harness.call("update_staff", ADMIN, user["id"], {**MANAGER, "active": "0", "password": ""})
+    assert admin_harness.call("authenticate_staff", ANONYMOUS, "gestion.droit", STAFF_PASSWORD)["role"] == "readonly"
+    admin_harness.call("update_staff", ADMIN, user["id"], {**NEW_MANAGER, "active": "0", "password": ""})
     with pytest.raises(ValidationFailed):
-        admin_harness.call("authenticate_staff", ANONYMOUS, "gestion.droit", GOOD)
+        admin_harness.call("authenticate_staff", ANONYMOUS, "gestion.droit", STAFF_PASSWORD)
 
 
 def test_an_admin_cannot_lock_themself_out(admin_harness):
-    me = admin_harness.call("create_staff", ADMIN, {**MANAGER, "login": "root2", "role": "admin"})
-    actor = staff("admin", staff_id=me["id"])
+    me = admin_harness.call("create_staff", ADMIN, {**NEW_MANAGER, "login": "root2", "role": "admin"})
+    actor = staff("admin", id=me["id"])
     admin_harness.refused(Conflict, "cannot_demote_self", "update_staff", actor, me["id"],
-                          {**MANAGER, "role": "scol", "password": ""})
+                          {**NEW_MANAGER, "role": "scol", "password": ""})
 
 
 @pytest.mark.parametrize("role", ["scol", "manager", "committee", "readonly"])
@@ -87,8 +77,8 @@ def test_only_admins_administer_staff(admin_harness, role):
     actor = staff(role, ["SCI"])
     expected = "read_only" if role == "readonly" else "forbidden"
     admin_harness.refused(Forbidden, expected, "list_staff", actor)
-    admin_harness.refused(Forbidden, expected, "create_staff", actor, MANAGER)
-    admin_harness.refused(Forbidden, expected, "update_staff", actor, 1, MANAGER)
+    admin_harness.refused(Forbidden, expected, "create_staff", actor, NEW_MANAGER)
+    admin_harness.refused(Forbidden, expected, "update_staff", actor, 1, NEW_MANAGER)
 
 
 # -- commission members: accounts is the one source of truth ------------------------------
@@ -99,14 +89,14 @@ COMMISSIONS = [{"code": "SCI-INFO", "centre": "SCI"}, {"code": "SCI-MATH", "cent
 
 def jury(login, commissions=("SCI-MATH",), presides=()):
     return {"login": login, "display_name": login.title(), "role": "committee",
-            "commissions": list(commissions), "presides": list(presides), "password": GOOD}
+            "commissions": list(commissions), "presides": list(presides), "password": STAFF_PASSWORD}
 
 
 @pytest.fixture
 def members_harness(admin_harness):
     admin_harness.remote["catalog.list_commissions"] = COMMISSIONS
     for user in (jury("jury.a"), jury("jury.b", ["SCI-INFO", "SCI-MATH"], ["SCI-INFO"]),
-                 jury("jury.c"), MANAGER):
+                 jury("jury.c"), NEW_MANAGER):
         admin_harness.call("create_staff", ADMIN, user)
     return admin_harness
 
@@ -130,7 +120,7 @@ def test_a_commission_has_one_president_from_the_staff_form_too(members_harness)
 
 
 def scope_of(harness, login):
-    who = harness.call("authenticate_staff", ANONYMOUS, login, GOOD)
+    who = harness.call("authenticate_staff", ANONYMOUS, login, STAFF_PASSWORD)
     return who["commissions"], who["presides"]
 
 
@@ -170,7 +160,7 @@ def test_only_admin_scol_and_the_centres_managers_set_members(members_harness):
     for actor, error, code in [(staff("manager", ["LLSH"]), Forbidden, "out_of_scope"),
                                (staff("committee"), Forbidden, "forbidden"),
                                (staff("readonly", ["SCI"]), Forbidden, "read_only"),
-                               ({"kind": "candidate", "id": 4}, Forbidden, "forbidden")]:
+                               (candidate(4), Forbidden, "forbidden")]:
         h.remote["catalog.list_commissions"] = [c for c in COMMISSIONS
                                                 if c["centre"] in (actor.get("centres") or ())]
         h.refused(error, code, "set_commission_members", actor, "SCI-INFO", members)
@@ -191,7 +181,7 @@ def test_a_committee_member_is_given_catalogue_commissions_only(members_harness)
 
 
 def test_the_edit_page_reads_one_staff_user_by_id_or_login(admin_harness):
-    created = admin_harness.call("create_staff", ADMIN, MANAGER)
+    created = admin_harness.call("create_staff", ADMIN, NEW_MANAGER)
     assert admin_harness.call("get_staff", ADMIN, created["id"]) == created
     assert admin_harness.call("get_staff", ADMIN, str(created["id"])) == created
     assert admin_harness.call("get_staff", ADMIN, "Gestion.Droit") == created
@@ -213,8 +203,8 @@ def test_the_staff_actor_says_what_its_role_may_do(admin_harness, role, can):
     """The gateway shows buttons from these; accounts computes them from the role."""
     admin_harness.remote["catalog.list_commissions"] = [{"code": "SCI-INFO"}]
     extra = {"commissions": ["SCI-INFO"]} if role == "committee" else {}
-    created = admin_harness.call("create_staff", ADMIN, {**MANAGER, "role": role, **extra})
-    who = admin_harness.call("authenticate_staff", ANONYMOUS, "gestion.droit", GOOD)
+    created = admin_harness.call("create_staff", ADMIN, {**NEW_MANAGER, "role": role, **extra})
+    who = admin_harness.call("authenticate_staff", ANONYMOUS, "gestion.droit", STAFF_PASSWORD)
     flags = {key for key, value in who.items() if key.startswith("can_") and value}
     assert flags == can
     session = admin_harness.call("check_session", ANONYMOUS, who["session_id"])["actor"]

@@ -4,11 +4,12 @@ import pytest
 
 from services.common.actors import ANONYMOUS
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from tests.services.accounts.harness import PERSONAL, staff
+from tests.services.accounts.harness import PERSONAL
+from tests.support.actors import staff
 
 SCOL = staff("scol")
-SCI = staff("manager", ["SCI"], staff_id=2)
-LLSH = staff("manager", ["LLSH"], staff_id=3)
+SCI = staff("manager", ["SCI"], id=2)
+LLSH = staff("manager", ["LLSH"], id=3)
 
 
 def applied(harness, candidate_id, centre):
@@ -77,7 +78,7 @@ def test_a_manager_cannot_delete_a_candidate_who_also_applied_elsewhere(harness)
     applied(harness, lea["candidate_id"], "SCI")
     applied(harness, lea["candidate_id"], "LLSH")
     harness.refused(Forbidden, "out_of_scope", "delete_account", SCI, lea["candidate_id"])
-    both = staff("manager", ["SCI", "LLSH"], staff_id=4)
+    both = staff("manager", ["SCI", "LLSH"], id=4)
     assert harness.call("delete_account", both, lea["candidate_id"]) == {"deleted": True}
 
 

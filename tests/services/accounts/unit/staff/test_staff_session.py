@@ -6,9 +6,9 @@ import pytest
 
 from services.common.actors import ANONYMOUS
 from services.common.errors import NotFound
-from tests.services.accounts.harness import staff
+from tests.support.actors import staff
 
-ADMIN = staff("admin", staff_id=999)
+ADMIN = staff("admin", id=999)
 GOOD = "Jury-2027-pass!"
 JURY = {"login": "jury.info", "display_name": "Jury Info", "email": "jury@univ-demo.fr",
         "role": "committee", "commissions": ["SCI-INFO", "SCI-MATH"], "presides": ["SCI-INFO"],
