@@ -1,0 +1,137 @@
+"""Hearing the events that change what a process keeps in memory (the
+gateway's read cache, gateway/cache.py; a service's copy of another's answers).
+
+An `InvalidationListener` runs one pika connection in a thread of its own
+(a green thread in an eventlet-patched service), on an exclusive, auto-delete
+queue of its own bound to the events asked for: every process hears every
+event (unlike a service's handlers, whose instances share one queue). Events
+are checked as services check them (services/common/trust.py): an unsigned or
+altered one is dropped.
+
+The queue lives as long as the connection: while it is down, events are lost.
+So a cache must not serve while its listener is offline: `on_offline()` is
+called as soon as the connection is lost (closed by the broker, or silent for
+two heartbeats), `on_online()` once a new queue is bound and consumed, and
+then the cache starts empty.
+"""
+import json
+import logging
+import threading
+import uuid
+
+import pika
+
+from . import trust
+
+log = logging.getLogger(__name__)
+
+
+class InvalidationListener:
+    def __init__(self, uri, bindings, on_event, on_online=lambda: None,
+                 on_offline=lambda: None, name="cache", heartbeat=10, retry_seconds=2.0):
+        """`bindings` {publisher service: [event types]}; `on_event(source,
+        event_type, payload)` for each signed event; `name`: the queue's and
+        connection's name (then a unique suffix)."""
+        self.uri = uri
+        self.bindings = {source: sorted(set(events)) for source, events in bindings.items()}
+        self.on_event, self.on_online, self.on_offline = on_event, on_online, on_offline
+        self.name = name
+        self.heartbeat = heartbeat
+        self.retry_seconds = retry_seconds
+        self.connection_name = f"{name}-{uuid.uuid4()}"
+        self.online = False
+        self._connection = self._channel = None
+        self._stopping = threading.Event()
+        self._thread = None
+
+    def start(self):
+        self._thread = threading.Thread(target=self.run, name=self.connection_name, daemon=True)
+        self._thread.start()
+        return self
+
+    def run(self):
+        failures = 0
+        while not self._stopping.is_set():
+            try:
+                self._consume()
+            except Exception as exc:
+                if not self._stopping.is_set():
+                    failures += 1
+                    # one line per outage, not one per attempt
+                    (log.warning if failures == 1 else log.debug)(
+                        "%s: invalidations not heard (%s); its cache does not serve meanwhile",
+                        self.name, str(exc).splitlines()[0][:200] if str(exc) else
+                        type(exc).__name__)
+            else:
+                failures = 0
+            finally:
+                self._went_offline()
+            self._stopping.wait(self.retry_seconds)
+
+    def _consume(self):
+        params = pika.URLParameters(self.uri)
+        params.heartbeat = self.heartbeat
+        params.blocked_connection_timeout = self.heartbeat * 3
+        params.client_properties = {"connection_name": self.connection_name}
+        connection = self._connection = pika.BlockingConnection(params)
+        try:
+            channel = self._channel = connection.channel()
+            queue = f"{self.name}-{uuid.uuid4()}"
+            # exclusive queues are classic queues (the vhost's default type may be quorum)
+            channel.queue_declare(queue, exclusive=True, auto_delete=True,
+                                  arguments={"x-queue-type": "classic"})
+            for source, events in self.bindings.items():
+                exchange = f"{source}.events"
+                # as nameko declares it: bindable before its publisher ever started
+                channel.exchange_declare(exchange, exchange_type="topic", durable=True)
+                for event in events:
+                    channel.queue_bind(queue, exchange, routing_key=event)
+            channel.basic_consume(queue, self._deliver, auto_ack=True)
+            self.online = True
+            self.on_online()
+            if self._stopping.is_set():
+                return
+            channel.start_consuming()  # returns once stopped, or cancelled by the broker
+            if not self._stopping.is_set():
+                raise ConnectionError("the broker cancelled the consumer")
+        finally:
+            self._went_offline()
+            try:
+                if connection.is_open:
+                    connection.close()
+            except Exception:
+                log.debug("closing a broken listener connection", exc_info=True)
+            self._connection = self._channel = None
+
+    def _went_offline(self):
+        if self.online:
+            self.online = False
+        self.on_offline()
+
+    def _deliver(self, channel, method, properties, body):
+        source = method.exchange[:-len(".events")] if method.exchange.endswith(".events") else ""
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            log.warning("%s: dropped a message that is not JSON", self.name)
+            return
+        if not trust.event_is_signed(payload, source, method.routing_key):
+            log.warning("%s: dropped an unsigned or altered %s.%s event", self.name, source,
+                        method.routing_key)
+            return
+        try:
+            self.on_event(source, method.routing_key, payload)
+        except Exception:
+            log.exception("%s: could not apply %s.%s", self.name, source, method.routing_key)
+            raise  # the connection goes: the cache is cleared and starts again
+
+    def stop(self, timeout=2):
+        self._stopping.set()
+        connection, channel = self._connection, self._channel
+        if connection is not None and channel is not None:
+            try:
+                connection.add_callback_threadsafe(channel.stop_consuming)
+            except Exception:
+                log.debug("listener connection already closed", exc_info=True)
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
