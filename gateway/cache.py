@@ -116,7 +116,7 @@ class ReadCache:
     def invalidate(self, topic):
         with self._lock:
             self.generation += 1
-            for key in [k for k in self._entries.keys() if k[0] == topic]:
+            for key in [k for k in self._entries if k[0] == topic]:
                 self._entries.pop(key, None)
 
     def went_online(self):

@@ -54,7 +54,7 @@ class InvalidationListener:
         while not self._stopping.is_set():
             try:
                 self._consume()
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001  (any failure: offline, then reconnect)
                 if not self._stopping.is_set():
                     failures += 1
                     # one line per outage, not one per attempt
