@@ -12,6 +12,7 @@ service S                         configure  write  read
   S.delays, S.delay-<ms>ms            x        x      x   a failed event waits there (TTL)...
   S.retries                           x        x      x   ...then goes back to its handler's queue
   S.dead-letters (exchange, queue)    x        x      x   events given up on; list, replay
+  S.cache-<uuid>                      x        x      x   an instance's in-memory copy hears X's events
 gateway: nameko-rpc and rpc.reply-standalone_rpc_proxy-<uuid>; for its read cache
   (gateway/cache.py) gateway.cache-<uuid> (one exclusive queue per worker) and
   X.events (configure, read), bound to the events that drop cached answers only.
@@ -58,6 +59,21 @@ def event_handlers(service):
     return sorted(found)
 
 
+def cache_events(service):
+    """{source: {event types}} a service's in-memory copies listen to on a queue of
+    their own per instance (dependencies with `invalidation_bindings`, such as
+    applications' CatalogReads)."""
+    from nameko.extensions import DependencyProvider
+
+    from services.common.serve import service_class
+    found = {}
+    for value in vars(service_class(service)).values():
+        if isinstance(value, DependencyProvider):
+            for source, events in getattr(value, "invalidation_bindings", {}).items():
+                found.setdefault(source, set()).update(events)
+    return found
+
+
 def gateway_events():
     """{source: {event types}} the gateway's read cache listens to (gateway/cache.py)."""
     import services.common.serve  # noqa: F401  (patches first, as event_handlers does)
@@ -82,9 +98,12 @@ def permissions(user):
         return (_anchored(names + listener + exchanges), _anchored(names + listener),
                 _anchored(names + listener + exchanges))
     handlers = event_handlers(user)
-    sources = sorted({source for source, _, _ in handlers})
+    cached = cache_events(user)
+    sources = sorted({source for source, _, _ in handlers} | set(cached))
     own = [re.escape(RPC_EXCHANGE), f"rpc-{user}", rf"rpc\.reply-({user}|{STANDALONE})-{UUID}"]
     queues = [re.escape(f"evt-{source}-{event}--{user}.{method}") for source, event, method in handlers]
+    if cached:  # one exclusive queue per instance (services/common/invalidation.py)
+        queues.append(rf"{re.escape(user)}\.cache-{UUID}")
     exchanges = [re.escape(f"{source}.events") for source in sources]
     mine = re.escape(f"{user}.events")
     # Every service has them, handlers or not: the admin page asks each one.
@@ -101,7 +120,7 @@ def topic_permissions(user):
             (f"{source}.events", "^$", _anchored(sorted(re.escape(e) for e in events)))
             for source, events in sorted(gateway_events().items())]
     found = [(RPC_EXCHANGE, ".*", _anchored([re.escape(f"{user}.*"), UUID]))]
-    by_source = {}
+    by_source = {source: set(events) for source, events in cache_events(user).items()}
     for source, event, _ in event_handlers(user):
         by_source.setdefault(source, set()).add(event)
     for source, events in sorted(by_source.items()):

@@ -32,15 +32,13 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import cachetools
 from flask import has_request_context, session
 
 from services.common.clock import utcnow
-from services.common.invalidation import InvalidationListener
+from services.common.invalidation import InvalidationListener, ReadCache
 
 log = logging.getLogger(__name__)
 
@@ -72,72 +70,6 @@ CATALOG_READS = frozenset({
     "list_formations", "catalogue_rights", "catalogue_columns", "export_catalogue",
     "list_reference", "list_pieces", "get_piece", "list_dead_letters", "start_upload"})
 WRITES_TOPIC = {"catalog": "catalog"}
-
-
-@dataclass(frozen=True)
-class Entry:
-    text: str          # the answer as JSON: each reader gets its own copy
-    fetched_at: float  # wall clock when its call was sent
-
-
-class ReadCache:
-    """Entries per topic; `generation` moves on at each invalidation, so a
-    fetch that began before one is not stored after it."""
-
-    def __init__(self, ttl=300.0, maxsize=2000):
-        self._lock = threading.Lock()
-        self._entries = cachetools.TTLCache(maxsize=maxsize, ttl=ttl, timer=time.monotonic)
-        self.generation = 0
-        self.online = False
-        self.hits = self.misses = 0
-
-    def begin(self):
-        """The token of a fetch about to start: None when nothing may be stored."""
-        with self._lock:
-            return self.generation if self.online else None
-
-    def get(self, key, fresh_after=0.0):
-        with self._lock:
-            entry = self._entries.get(key) if self.online else None
-            if entry is None or entry.fetched_at <= fresh_after:
-                self.misses += 1
-                return None
-            self.hits += 1
-        return json.loads(entry.text)
-
-    def put(self, key, value, token, fetched_at):
-        if token is None:
-            return
-        text = json.dumps(value)
-        with self._lock:
-            if self.online and token == self.generation:
-                self._entries[key] = Entry(text, fetched_at)
-
-    def invalidate(self, topic):
-        with self._lock:
-            self.generation += 1
-            for key in [k for k in self._entries if k[0] == topic]:
-                self._entries.pop(key, None)
-
-    def went_online(self):
-        with self._lock:
-            self.generation += 1
-            self._entries.clear()
-            self.online = True
-        log.info("read cache serving (invalidations heard)")
-
-    def went_offline(self):
-        with self._lock:
-            was = self.online
-            self.generation += 1
-            self._entries.clear()
-            self.online = False
-        if was:
-            log.warning("read cache bypassed: its invalidations are not heard")
-
-    def __len__(self):
-        with self._lock:
-            return len(self._entries)
 
 
 def topic_of_event(source, event_type):

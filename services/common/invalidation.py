@@ -17,13 +17,18 @@ then the cache starts empty.
 import json
 import logging
 import threading
+import time
 import uuid
+from dataclasses import dataclass
 
+import cachetools
 import pika
 
 from . import trust
 
 log = logging.getLogger(__name__)
+# pika says every connect and close at INFO: a listener's outages are said here, once
+logging.getLogger("pika").setLevel(logging.WARNING)
 
 
 class InvalidationListener:
@@ -135,3 +140,81 @@ class InvalidationListener:
                 log.debug("listener connection already closed", exc_info=True)
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
+
+
+@dataclass(frozen=True)
+class Entry:
+    text: str          # the answer as JSON: each reader gets its own copy
+    fetched_at: float  # wall clock when its call was sent
+
+
+class ReadCache:
+    """Answers kept while their events are heard (keys are tuples, the topic
+    first); nothing is kept or served while offline. Entries per topic; `generation` moves on at each invalidation, so a
+    fetch that began before one is not stored after it."""
+
+    def __init__(self, ttl=300.0, maxsize=2000, name="read cache"):
+        self.name = name
+        self._lock = threading.Lock()
+        self._entries = cachetools.TTLCache(maxsize=maxsize, ttl=ttl, timer=time.monotonic)
+        self.generation = 0
+        self.online = False
+        self.hits = self.misses = 0
+
+    def begin(self):
+        """The token of a fetch about to start: None when nothing may be stored."""
+        with self._lock:
+            return self.generation if self.online else None
+
+    def read(self, key, fetch):
+        """The entry of `key`, else `fetch()`'s answer, kept if no event came meanwhile."""
+        found = self.get(key)
+        if found is not None:
+            return found
+        token, sent_at = self.begin(), time.time()
+        value = fetch()
+        self.put(key, value, token, sent_at)
+        return value
+
+    def get(self, key, fresh_after=0.0):
+        with self._lock:
+            entry = self._entries.get(key) if self.online else None
+            if entry is None or entry.fetched_at <= fresh_after:
+                self.misses += 1
+                return None
+            self.hits += 1
+        return json.loads(entry.text)
+
+    def put(self, key, value, token, fetched_at):
+        if token is None:
+            return
+        text = json.dumps(value)
+        with self._lock:
+            if self.online and token == self.generation:
+                self._entries[key] = Entry(text, fetched_at)
+
+    def invalidate(self, topic):
+        with self._lock:
+            self.generation += 1
+            for key in [k for k in self._entries if k[0] == topic]:
+                self._entries.pop(key, None)
+
+    def went_online(self):
+        with self._lock:
+            self.generation += 1
+            self._entries.clear()
+            self.online = True
+        log.info("%s serving (invalidations heard)", self.name)
+
+    def went_offline(self):
+        with self._lock:
+            was = self.online
+            self.generation += 1
+            self._entries.clear()
+            self.online = False
+        if was:
+            log.warning("%s bypassed: its invalidations are not heard", self.name)
+
+    def __len__(self):
+        with self._lock:
+            return len(self._entries)

@@ -85,8 +85,14 @@ def wait_for(check, timeout=20):
 def test_the_services_and_the_gateway_work_with_their_own_users(
         broker_users, container_factory, service_db, s3_endpoint, smtp_sink):
     engines = {name: service_db(name) for name in SERVICES}
+    containers = {}
     for name in SERVICES:  # each declares its queues, exchanges and bindings as it starts
-        container_factory(service_class(name), config(broker_users(name))).start()
+        containers[name] = container_factory(service_class(name), config(broker_users(name)))
+        containers[name].start()
+    # applications' copy of the catalog's answers binds its queue as applications
+    reads = next(d for d in containers["applications"].extensions
+                 if hasattr(d, "invalidation_bindings"))
+    assert wait_for(lambda: reads.cache.online)
 
     with ClusterRpcProxy(config(broker_users("gateway")), timeout=10) as rpc:
         for name in SERVICES:

@@ -10,8 +10,13 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.e2e.test_candidate_journey import (PASSWORD, register_and_activate, staff_login,
-                                              text)
+from tests.e2e.test_candidate_journey import (
+    PASSWORD,
+    fill_dossier,
+    register_and_activate,
+    staff_login,
+    text,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -37,9 +42,9 @@ def form_values(page):
         if not name or ('type="checkbox"' in tag and "checked" not in tag):
             continue
         values[name.group(1)] = html.unescape(value.group(1)) if value else ""
-    for name, body in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', page, re.S):
+    for name, body in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', page, re.DOTALL):
         values[name] = html.unescape(body)
-    for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
+    for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', page, re.DOTALL):
         chosen = re.search(r'<option value="([^"]*)"[^>]*selected', body)
         values[name] = html.unescape(chosen.group(1)) if chosen else ""
     values.pop("csrf_token", None)
@@ -82,13 +87,13 @@ def test_a_formation_closed_earlier_shows_its_new_date_then_leaves_the_offer(bro
 
 def test_a_piece_given_to_a_formation_is_asked_on_its_page(browser, candidate):
     label = f"Attestation {uuid.uuid4().hex[:6]}"
-    assert label not in text(candidate.get("/offre/MINFO1"))
+    assert label not in text(candidate.get("/offre/MMATH1"))
     manager = staff_login(browser, "gestion.sci")
     saved = manager.post("/gestion/catalogue/pieces", {
         "code": f"AT{uuid.uuid4().hex[:4].upper()}", "label": label, "order": "9",
-        "scope": "formation", "owner": "", "treatment_type": "", "formations": "MINFO1"})
+        "scope": "formation", "owner": "", "treatment_type": "", "formations": "MMATH1"})
     assert saved.status_code == 200 and "Catalogue enregistré" in text(saved), text(saved)
-    assert eventually(lambda: label in text(candidate.get("/offre/MINFO1")))
+    assert eventually(lambda: label in text(candidate.get("/offre/MMATH1")))
 
 
 def test_a_centre_contact_changed_is_on_the_formation_page_and_its_editor_sees_it_at_once(
@@ -101,11 +106,35 @@ def test_a_centre_contact_changed_is_on_the_formation_page_and_its_editor_sees_i
     form = form_values(text(manager.get("/gestion/catalogue/centres/SCI")))
     saved = manager.post("/gestion/catalogue/centres/SCI", {
         **form, "label": label, "email": "contact-sciences@univ-demo.fr"})
-    assert saved.status_code == 200 and "Catalogue enregistré" in text(saved), text(saved)
-    # the page the save leads to already lists it: no waiting for the event
-    assert label in text(saved) and label in text(manager.get("/gestion/catalogue/centres"))
-    assert eventually(lambda: "contact-sciences@univ-demo.fr" in text(
-        candidate.get("/offre/LINFO3")))
+    try:
+        assert saved.status_code == 200 and "Catalogue enregistré" in text(saved), text(saved)
+        # the page the save leads to already lists it: no waiting for the event
+        assert label in text(saved) and label in text(manager.get("/gestion/catalogue/centres"))
+        assert eventually(lambda: "contact-sciences@univ-demo.fr" in text(
+            candidate.get("/offre/LINFO3")))
+    finally:
+        manager.post("/gestion/catalogue/centres/SCI", form)
+
+
+def test_a_formation_closed_today_stops_offering_candidater(browser, mailbox):
+    """applications' own copy of the formation (can_apply) follows the catalog too."""
+    user, email, _, _ = register_and_activate(browser, mailbox)
+    user.post("/connexion", {"login": email, "password": PASSWORD})
+    fill_dossier(user)
+    page = text(user.get("/offre/MMATH1"))
+    assert ">Candidater<" in page
+    manager = staff_login(browser, "gestion.sci")
+    closing = closing_day(page)
+    yesterday = date.today() - timedelta(days=1)
+    done = manager.post("/gestion/catalogue/formations/lot", {
+        "formation": "MMATH1", "date_close": yesterday.isoformat()})
+    try:
+        assert "1 formation(s) modifiée(s)" in text(done), text(done)
+        assert eventually(lambda: "ne sont pas ouvertes" in text(user.get("/offre/MMATH1")))
+    finally:
+        manager.post("/gestion/catalogue/formations/lot", {
+            "formation": "MMATH1", "date_close": closing.isoformat()})
+    assert eventually(lambda: ">Candidater<" in text(user.get("/offre/MMATH1")))
 
 
 def test_another_active_campaign_empties_the_offer_until_2027_is_back(browser, candidate):
