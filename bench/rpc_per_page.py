@@ -79,7 +79,7 @@ def pages(client, staff):
         ("candidate: an application", client, f"/candidatures/{application}"),
         ("candidate: the dossier", client, "/dossier"),
         ("candidate: a dossier section", client, "/dossier/personal"),
-        ("candidate: the offer, filtered", client, "/offre?filtre=master"),
+        ("candidate: the offer, filtered", client, "/offre?filtre=informatique"),
         ("candidate: a formation", client, f"/offre/{formation}"),
         ("staff: the list", staff, "/gestion/?status=RE"),
     ]
@@ -96,6 +96,8 @@ def measure(app, visits, tap):
         for _ in range(visits):
             answer = who.get(path)
             assert answer.status_code == 200, (path, answer.status_code)
+            if "filtre" in path:  # a filter that finds formations: their statuses are asked
+                assert 'href="/offre/' in answer.get_data(as_text=True), path
             counts.append(tap.take())
         later = counts[1:] or counts
         figures[label] = {"first": sum(counts[0].values()),

@@ -9,6 +9,8 @@ queue is not heard, nothing is kept and every read asks the catalog.
 Commands (create_application, transmit) still ask the catalog itself: what
 they write follows the catalog as it is at that moment.
 """
+from types import MappingProxyType
+
 from nameko.extensions import DependencyProvider
 
 from services.common.config import amqp_uri
@@ -24,7 +26,8 @@ class CatalogReads(DependencyProvider):
     """`self.catalog_reads.read(key, fetch)`: the kept answer of `key`, else
     fetch()'s (kept if no event came meanwhile)."""
 
-    invalidation_bindings = {"catalog": EVENTS}  # deploy/rabbitmq_users.py grants them
+    # deploy/rabbitmq_users.py grants its queue these bindings
+    invalidation_bindings = MappingProxyType({"catalog": EVENTS})
 
     def setup(self):
         name = f"{self.container.service_name}.cache"

@@ -18,8 +18,8 @@ from services.common.rpc import ServiceRpc, rpc
 from services.common.service_base import ServiceBase
 
 from . import access, domain, history, pieces, queries, schemas
-from .catalog_reads import CatalogReads
 from . import exceptions as codes
+from .catalog_reads import CatalogReads
 from .models import Application, Base, Decision
 
 log = logging.getLogger(__name__)
