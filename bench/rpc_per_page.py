@@ -6,7 +6,8 @@ Starts the whole platform (as the load test does: bench.deadline_day's
 `running_stack`, databases and vhost `ecandidat_rpcpages`), loads a small
 campaign (bench.generate), then opens each page `--visits` times as one
 candidate and one staff member, through a gateway app in this process: first
-with READ_CACHE=0, then with the read cache. Every RPC request on the broker is
+on a platform started with READ_CACHE=0 (gateway and services keep nothing),
+then on one started with the caches. Every RPC request on the broker is
 counted (a queue of its own bound to nameko's RPC exchange sees the gateway's
 calls and the services' calls to one another alike); a page's figure is the
 mean of its visits after the first (the first fills the caches), then the first.
@@ -54,7 +55,6 @@ class RpcTap:
 
 def gateway(env, read_cache):
     os.environ.update({k: v for k, v in env.items() if isinstance(v, str)})
-    os.environ["READ_CACHE"] = "1" if read_cache else "0"
     from gateway import create_app
     app = create_app({"TESTING": False})
     return app
@@ -115,15 +115,17 @@ def main(argv=None):
     prefix = os.environ.get("RPC_PAGES_PREFIX", PREFIX)
     var = __import__("pathlib").Path("var") / "rpc_per_page"
     var.mkdir(parents=True, exist_ok=True)
-    with running_stack(prefix, var, gateway_workers=1) as stack:
-        load_data(stack, 42, 20, 60, 8, 2, log=lambda m: None)
-        env = stack.environment()
-        # sessions checked with accounts on every page, as after SESSION_CHECK_SECONDS
-        env["SESSION_CHECK_SECONDS"] = "0"
-        tap = RpcTap(env["AMQP_URI"])
-        results = {}
-        try:
-            for name, cached in (("without", False), ("with", True)):
+    results = {}
+    for name, cached in (("without", False), ("with", True)):
+        # the services read READ_CACHE too (applications' copy of catalog answers)
+        os.environ["READ_CACHE"] = "1" if cached else "0"
+        with running_stack(prefix, var, gateway_workers=1) as stack:
+            load_data(stack, 42, 20, 60, 8, 2, log=lambda m: None)
+            env = stack.environment()
+            # sessions checked with accounts on every page (SESSION_CHECK_SECONDS apart)
+            env["SESSION_CHECK_SECONDS"] = "0"
+            tap = RpcTap(env["AMQP_URI"])
+            try:
                 app = gateway(env, cached)
                 if cached:  # its listener binds its queue on the first cached call
                     app.extensions["remote"].listening()
@@ -135,8 +137,8 @@ def main(argv=None):
                 if cached:
                     app.extensions["remote"].close()
                 app.extensions["rpc_pool"].close()
-        finally:
-            tap.close()
+            finally:
+                tap.close()
     say(f"RPCs per page (mean of visits 2..{args.visits}; first visit in brackets), "
         "session checked on each page")
     say(f"  {'page':32} {'without':>12} {'with caches':>12}")

@@ -13,7 +13,7 @@ from types import MappingProxyType
 
 from nameko.extensions import DependencyProvider
 
-from services.common.config import amqp_uri
+from services.common.config import amqp_uri, env
 from services.common.invalidation import InvalidationListener, ReadCache
 
 # Everything the catalog says when what these answers hold may change.
@@ -38,7 +38,8 @@ class CatalogReads(DependencyProvider):
             self.cache.went_offline, name=name)
 
     def start(self):
-        self.listener.start()
+        if env("READ_CACHE", "1") != "0":  # READ_CACHE=0: nothing kept, every read asks
+            self.listener.start()
 
     def stop(self):
         self.listener.stop()
