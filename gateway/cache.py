@@ -98,7 +98,7 @@ class CachedRemote:
 
     def __init__(self, remote, uri, ttl=300.0, maxsize=2000, heartbeat=10):
         self._remote = remote
-        self.cache = ReadCache(ttl=ttl, maxsize=maxsize)
+        self.cache = ReadCache(ttl=ttl, maxsize=maxsize, name="gateway.cache")
         self._uri, self._heartbeat = uri, heartbeat
         self._listener, self._listener_pid = None, None
         self._start_lock = threading.Lock()
