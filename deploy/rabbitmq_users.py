@@ -12,7 +12,10 @@ service S                         configure  write  read
   S.delays, S.delay-<ms>ms            x        x      x   a failed event waits there (TTL)...
   S.retries                           x        x      x   ...then goes back to its handler's queue
   S.dead-letters (exchange, queue)    x        x      x   events given up on; list, replay
-gateway: nameko-rpc and rpc.reply-standalone_rpc_proxy-<uuid> only.
+  S.cache-<uuid>                      x        x      x   an instance's in-memory copy hears X's events
+gateway: nameko-rpc and rpc.reply-standalone_rpc_proxy-<uuid>; for its read cache
+  (gateway/cache.py) gateway.cache-<uuid> (one exclusive queue per worker) and
+  X.events (configure, read), bound to the events that drop cached answers only.
 
 Topic permissions narrow the routing keys a user may bind with: on nameko-rpc,
 S binds only `S.*` and reply ids (it cannot tap another service's calls); on
@@ -36,6 +39,7 @@ RPC_EXCHANGE = "nameko-rpc"
 UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 STANDALONE = "standalone_rpc_proxy"  # nameko's name for ClusterRpcProxy's reply queues
 USERS = ("gateway", *SERVICES)
+CACHE_QUEUE = "gateway.cache"  # the read cache's queue, one per gateway worker
 
 
 def event_handlers(service):
@@ -55,6 +59,32 @@ def event_handlers(service):
     return sorted(found)
 
 
+def cache_events(service):
+    """{source: {event types}} a service's in-memory copies listen to on a queue of
+    their own per instance (dependencies with `invalidation_bindings`, such as
+    applications' CatalogReads)."""
+    from nameko.extensions import DependencyProvider
+
+    from services.common.serve import service_class
+    found = {}
+    for value in vars(service_class(service)).values():
+        if isinstance(value, DependencyProvider):
+            for source, events in getattr(value, "invalidation_bindings", {}).items():
+                found.setdefault(source, set()).update(events)
+    return found
+
+
+def gateway_events():
+    """{source: {event types}} the gateway's read cache listens to (gateway/cache.py)."""
+    import services.common.serve  # noqa: F401  (patches first, as event_handlers does)
+    from gateway.cache import TOPIC_EVENTS
+    found = {}
+    for bindings in TOPIC_EVENTS.values():
+        for source, events in bindings.items():
+            found.setdefault(source, set()).update(events)
+    return found
+
+
 def _anchored(names):
     return "^(" + "|".join(names) + ")$"
 
@@ -62,12 +92,18 @@ def _anchored(names):
 def permissions(user):
     """(configure, write, read) regular expressions for `user` on the vhost."""
     if user == "gateway":
-        names = _anchored([re.escape(RPC_EXCHANGE), rf"rpc\.reply-{STANDALONE}-{UUID}"])
-        return names, names, names
+        names = [re.escape(RPC_EXCHANGE), rf"rpc\.reply-{STANDALONE}-{UUID}"]
+        listener = [rf"{re.escape(CACHE_QUEUE)}-{UUID}"]
+        exchanges = [re.escape(f"{source}.events") for source in sorted(gateway_events())]
+        return (_anchored(names + listener + exchanges), _anchored(names + listener),
+                _anchored(names + listener + exchanges))
     handlers = event_handlers(user)
-    sources = sorted({source for source, _, _ in handlers})
+    cached = cache_events(user)
+    sources = sorted({source for source, _, _ in handlers} | set(cached))
     own = [re.escape(RPC_EXCHANGE), f"rpc-{user}", rf"rpc\.reply-({user}|{STANDALONE})-{UUID}"]
     queues = [re.escape(f"evt-{source}-{event}--{user}.{method}") for source, event, method in handlers]
+    if cached:  # one exclusive queue per instance (services/common/invalidation.py)
+        queues.append(rf"{re.escape(user)}\.cache-{UUID}")
     exchanges = [re.escape(f"{source}.events") for source in sources]
     mine = re.escape(f"{user}.events")
     # Every service has them, handlers or not: the admin page asks each one.
@@ -80,9 +116,11 @@ def permissions(user):
 def topic_permissions(user):
     """[(exchange, write, read)]: the routing keys `user` may publish / bind with."""
     if user == "gateway":
-        return [(RPC_EXCHANGE, ".*", f"^{UUID}$")]
+        return [(RPC_EXCHANGE, ".*", f"^{UUID}$")] + [
+            (f"{source}.events", "^$", _anchored(sorted(re.escape(e) for e in events)))
+            for source, events in sorted(gateway_events().items())]
     found = [(RPC_EXCHANGE, ".*", _anchored([re.escape(f"{user}.*"), UUID]))]
-    by_source = {}
+    by_source = {source: set(events) for source, events in cache_events(user).items()}
     for source, event, _ in event_handlers(user):
         by_source.setdefault(source, set()).add(event)
     for source, events in sorted(by_source.items()):

@@ -13,6 +13,7 @@ from services.common.breaker import Guards
 from services.common.dates import date_input, file_size, format_date
 
 from . import errors, security, settings
+from .cache import CachedRemote
 from .i18n import LANGUAGES, current_language, label, select_locale
 from .rpc import Remote, RpcPool, RpcPoolExhausted
 
@@ -71,6 +72,11 @@ def create_app(overrides=None):
                    timeout=app.config["RPC_TIMEOUT"], guards=guards, context=rpc_context)
     app.extensions["rpc_pool"] = pool
     app.extensions["remote"] = Remote(pool)
+    if app.config["READ_CACHE"]:
+        app.extensions["remote"] = CachedRemote(
+            app.extensions["remote"], app.config["NAMEKO"]["AMQP_URI"],
+            ttl=app.config["READ_CACHE_TTL_SECONDS"], maxsize=app.config["READ_CACHE_MAX_ENTRIES"],
+            heartbeat=app.config["READ_CACHE_HEARTBEAT_SECONDS"])
     app.extensions["sessions"] = security.SessionCache(app.config["SESSION_CHECK_SECONDS"])
 
     app.before_request(assign_request_id)  # first: a refused request has one too

@@ -42,3 +42,7 @@ def worker_exit(server, worker):
     pool = getattr(app, "extensions", {}).get("rpc_pool")
     if pool is not None:
         pool.close()
+    from gateway.cache import CachedRemote
+    remote = getattr(app, "extensions", {}).get("remote")
+    if isinstance(remote, CachedRemote):  # its listener leaves the broker too
+        remote.close()

@@ -60,6 +60,12 @@ def load():
         # SESSION_CHECK_SECONDS.
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=float(env("SESSION_HOURS", "12"))),
         "SESSION_CHECK_SECONDS": float(env("SESSION_CHECK_SECONDS", "5")),
+        # The read cache of rarely-changing answers (gateway/cache.py): on unless
+        # READ_CACHE=0; entries live READ_CACHE_TTL_SECONDS at most, events drop them sooner.
+        "READ_CACHE": env("READ_CACHE", "1") != "0",
+        "READ_CACHE_TTL_SECONDS": float(env("READ_CACHE_TTL_SECONDS", "300")),
+        "READ_CACHE_MAX_ENTRIES": int(env("READ_CACHE_MAX_ENTRIES", "2000")),
+        "READ_CACHE_HEARTBEAT_SECONDS": int(env("READ_CACHE_HEARTBEAT_SECONDS", "10")),
     }
 
 

@@ -11,11 +11,11 @@ than delegating methods: each entrypoint is written once, next to the rules
 it applies, and nameko finds inherited entrypoints as it finds ServiceBase's.
 """
 from services.common.clock import Clock
-from services.common.db import Database
 from services.common.rpc import ServiceRpc
 from services.common.service_base import ServiceBase
 
 from .authentication.entrypoints import AuthenticationEntrypoints
+from .dossier.announce import AnnouncingDatabase
 from .dossier.entrypoints import DossierEntrypoints
 from .models import Base
 from .staff.entrypoints import StaffEntrypoints
@@ -24,6 +24,6 @@ from .staff.entrypoints import StaffEntrypoints
 class AccountsService(AuthenticationEntrypoints, DossierEntrypoints, StaffEntrypoints,
                       ServiceBase):
     name = "accounts"
-    db = Database(Base.metadata)
+    db = AnnouncingDatabase(Base.metadata)  # says at start its reference data may have changed
     clock = Clock()
     catalog = ServiceRpc("catalog")

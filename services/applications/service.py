@@ -17,6 +17,7 @@ from services.common.service_base import ServiceBase
 
 from . import access, domain, history, pieces, queries, schemas
 from . import exceptions as codes
+from .catalog_reads import CatalogReads
 from .models import Application, Base, Decision
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ class ApplicationsService(ServiceBase):
     clock = Clock()
     accounts = ServiceRpc("accounts")
     catalog = ServiceRpc("catalog")
+    catalog_reads = CatalogReads()  # what pages read of the catalog, kept until its events
     documents = ServiceRpc("documents")
 
     # -- candidate: applying -------------------------------------------------------
@@ -58,10 +60,10 @@ class ApplicationsService(ServiceBase):
         self.db.commit()
         return self._view(application)
 
-    def _check_can_apply(self, candidate_id, formation, today):
+    def _check_can_apply(self, candidate_id, formation, today, kept=False):
         session = self.db.session
         campaign, centre = formation.get("campaign") or {}, formation.get("centre") or {}
-        active = self._active_campaign()
+        active = self._active_campaign(kept)
         in_centre, total = queries.active_counts(session, candidate_id, centre.get("code"),
                                                  campaign.get("code"))
         refusal = domain.apply_refusal(
@@ -82,8 +84,11 @@ class ApplicationsService(ServiceBase):
         candidate_id = actors.candidate_id(actor)
         try:
             self.accounts.check_ready_to_apply(candidate_id)
-            formation = self.catalog.get_formation(formation_code)
-            self._check_can_apply(candidate_id, formation, domain.paris_today(self.clock()))
+            formation = self.catalog_reads.read(
+                ("catalog", "formation", str(formation_code)),
+                lambda: self.catalog.get_formation(formation_code))
+            self._check_can_apply(candidate_id, formation, domain.paris_today(self.clock()),
+                                  kept=True)
         except Conflict as exc:
             return schemas.apply_answer(exc)
         return schemas.apply_answer(None)
@@ -104,7 +109,7 @@ class ApplicationsService(ServiceBase):
             self.accounts.check_ready_to_apply(candidate_id)
         except Conflict as exc:
             return {leaf["code"]: schemas.apply_answer(exc) for leaf in leaves}
-        campaign = self._active_campaign()
+        campaign = self._active_campaign(kept=True)
         mine = (queries.active_applications(self.db.session, candidate_id, campaign["code"])
                 if campaign else [])
         applied = {code for code, _, _ in mine}
@@ -114,7 +119,8 @@ class ApplicationsService(ServiceBase):
             snapshots.setdefault(centre_code, snapshot or {})  # newest application's
         # The maxima as the catalog has them now (they may have changed since
         # the applications were made), else as they were then.
-        limits = self.catalog.centre_limits() if mine else {}
+        limits = self.catalog_reads.read(("catalog", "centre_limits"),
+                                         self.catalog.centre_limits) if mine else {}
         centres = {code: {**snapshot, **(limits.get(code) or {}), "code": code}
                    for code, snapshot in snapshots.items()}
         today = domain.paris_today(self.clock())
@@ -126,7 +132,12 @@ class ApplicationsService(ServiceBase):
                     centre=centres.get(leaf["centre"]) or {"code": leaf["centre"]}))
                 for leaf in leaves}
 
-    def _active_campaign(self):
+    def _active_campaign(self, kept=False):
+        """The active campaign (None: none is); `kept`: as last heard, for pages."""
+        if kept:
+            found = self.catalog_reads.read(("catalog", "active_campaign"),
+                                            lambda: self._active_campaign() or {})
+            return found or None
         try:
             return self.catalog.get_active_campaign()
         except NotFound:

@@ -21,6 +21,10 @@ from .models import (Base, Campaign, Centre, Commission, Formation, FormationApp
 
 log = logging.getLogger(__name__)
 
+# What an import of each kind tells subscribers (formations: formation_updated each)
+IMPORT_EVENTS = {"centres": "centre_updated", "commissions": "commission_updated",
+                 "pieces": "piece_updated"}
+
 
 class CatalogService(ServiceBase):
     name = "catalog"
@@ -115,6 +119,7 @@ class CatalogService(ServiceBase):
             for key, value in values.items():
                 setattr(campaign, key, value)
         self._flush_or_taken()
+        self.db.emit("campaign_updated", {"code": campaign.code})
         self.db.commit()
         return self._campaign(actor, campaign)
 
@@ -169,6 +174,7 @@ class CatalogService(ServiceBase):
             for key, value in values.items():
                 setattr(centre, key, value)
         self._flush_or_taken()
+        self.db.emit("centre_updated", {"code": centre.code})
         self.db.commit()
         return self._centre(actor, centre)
 
@@ -332,6 +338,10 @@ class CatalogService(ServiceBase):
                 for formation in queries.formations_by_codes(session, active.id, changed):
                     self.db.emit("formation_updated",
                                  schemas.formation_updated(formation, active.code))
+            if kind in IMPORT_EVENTS and any(line.action != "unchanged" for line in lines):
+                # one event for the file: the codes are in it (pieces: the changed lines)
+                self.db.emit(IMPORT_EVENTS[kind], {"imported": True, "keys": sorted(
+                    {str(line.key) for line in lines if line.action != "unchanged"})})
             self.db.commit()
         return transfer.summary(kind, lines, dry_run)
 
@@ -377,6 +387,7 @@ class CatalogService(ServiceBase):
             self._forget_upload(signature_upload)
             raise
         self._forget_replaced(previous, commission.signature_document_id)
+        self.db.emit("commission_updated", {"code": commission.code})
         self.db.commit()
         return self._commission(actor, commission)
 
@@ -401,6 +412,7 @@ class CatalogService(ServiceBase):
             session.add(row)
         for key, value in values.items():
             setattr(row, key, value)
+        self.db.emit("reference_item_updated", {"kind": kind, "code": row.code})
         self.db.commit()
         return {**schemas.reference_item(row), **access.reference_rights(actor)}
 
@@ -478,6 +490,8 @@ class CatalogService(ServiceBase):
             self._forget_upload(template_upload)
             raise
         self._forget_replaced(previous, row.template_document_id)
+        self.db.emit("piece_updated", {"id": row.id, "code": row.code, "scope": row.scope,
+                                       "owner": schemas.piece_owner(row)})
         self.db.commit()
         return self._piece_view(actor, row)
 
@@ -602,6 +616,8 @@ class CatalogService(ServiceBase):
             raise
         for previous in sorted(replaced):
             self._forget_replaced(previous, stored["document_id"] if stored else None)
+        self.db.emit("piece_updated", {"code": data.get("code"), "scope": domain.FORMATION,
+                                       "owners": [f.code for f in formations]})
         self.db.commit()
         return {"assigned": len(formations)}
 

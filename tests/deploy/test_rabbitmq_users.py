@@ -85,8 +85,14 @@ def wait_for(check, timeout=20):
 def test_the_services_and_the_gateway_work_with_their_own_users(
         broker_users, container_factory, service_db, s3_endpoint, smtp_sink):
     engines = {name: service_db(name) for name in SERVICES}
+    containers = {}
     for name in SERVICES:  # each declares its queues, exchanges and bindings as it starts
-        container_factory(service_class(name), config(broker_users(name))).start()
+        containers[name] = container_factory(service_class(name), config(broker_users(name)))
+        containers[name].start()
+    # applications' copy of the catalog's answers binds its queue as applications
+    reads = next(d for d in containers["applications"].extensions
+                 if hasattr(d, "invalidation_bindings"))
+    assert wait_for(lambda: reads.cache.online)
 
     with ClusterRpcProxy(config(broker_users("gateway")), timeout=10) as rpc:
         for name in SERVICES:
@@ -109,6 +115,24 @@ def test_the_services_and_the_gateway_work_with_their_own_users(
                                 {"id": event["event_id"]}).scalar() == 1
     for service in ("applications", "documents", "notifications"):
         assert wait_for(lambda: handled(service)), f"{service} never handled the event"
+
+    # the gateway's read cache hears, as the gateway, the events that change it
+    from gateway.cache import TOPIC_EVENTS
+    from services.catalog.models import Base as CatalogBase
+    from services.common.invalidation import InvalidationListener
+    heard = []
+    listener = InvalidationListener(broker_users("gateway"), TOPIC_EVENTS["catalog"],
+                                    lambda *event: heard.append(event),
+                                    name=rabbitmq_users.CACHE_QUEUE).start()
+    try:
+        assert wait_for(lambda: listener.online)
+        unit = UnitOfWork(Session(engines["catalog"]), CatalogBase.metadata)
+        unit.emit("centre_updated", {"code": "SCI"})
+        unit.commit()
+        unit.close()
+        assert wait_for(lambda: [e[:2] for e in heard] == [("catalog", "centre_updated")])
+    finally:
+        listener.stop()
 
 
 def attempt(uri, action):
@@ -183,6 +207,20 @@ def test_no_user_reaches_beyond_its_own_queues_and_events(broker_users):
     assert isinstance(attempt(gateway, declare("rpc-accounts")), AccessRefused)
     assert isinstance(attempt(gateway, publish("accounts.events", "account_deleted")), AccessRefused)
     assert isinstance(attempt(gateway, consume(handler)), AccessRefused)
+    # but its read cache's own queue, bound to the events that change cached answers only
+    cache_queue = f"gateway.cache-{uuid.uuid4()}"
+
+    def cache_queue_bound_to(exchange_name, key):
+        def action(channel):
+            channel.queue_declare(queue=cache_queue, exclusive=True, auto_delete=True)
+            channel.queue_bind(queue=cache_queue, exchange=exchange_name, routing_key=key)
+        return action
+    assert attempt(gateway, cache_queue_bound_to("catalog.events", "formation_updated")) is None
+    assert attempt(gateway, cache_queue_bound_to("accounts.events", "reference_data_changed")) is None
+    for key in ("credentials_requested", "#"):
+        assert isinstance(attempt(gateway, cache_queue_bound_to("accounts.events", key)),
+                          AccessRefused), key
+    assert isinstance(attempt(gateway, declare("gateway.other")), AccessRefused)
 
 
 

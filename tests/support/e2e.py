@@ -3,6 +3,7 @@
 filling the dossier, a staff member logging in, the files they upload."""
 import html
 import re
+import time
 import uuid
 
 import requests
@@ -111,3 +112,17 @@ def new_email(name="lea"):
 def path_of(mail, fragment):
     link = next(link for link in mail["links"] if fragment in link)
     return link[link.index(fragment):]
+
+
+RELAY_DELAY = 10  # seconds at most for an event to reach the gateway (a relay poll is 2 s)
+
+
+def eventually(check, timeout=RELAY_DELAY):
+    """Whether `check()` became true within `timeout` (an event's relay, a cache drop)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if check():
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)

@@ -158,8 +158,7 @@ class DossierEntrypoints(AccountsShared):
     def reference_data(self, actor):
         """The lists the forms offer, the dossier's form schema (`form`,
         form_schema.py) and the staff roles (`staff_roles`)."""
-        return {**reference.reference_data(), **form_schema.choice_lists(),
-                "form": form_schema.form_schema(), "staff_roles": list(actors.STAFF_ROLES)}
+        return reference_answer()
 
     @rpc(expected_exceptions=EXPECTED)
     def check_ready_to_apply(self, actor, candidate_id):
@@ -212,3 +211,9 @@ class DossierEntrypoints(AccountsShared):
         """A cancelled application no longer keeps its candidate from deleting
         their account."""
         queries.forget_transmitted(self.db.session, payload.get("application_id"))
+
+
+def reference_answer():
+    """reference_data's answer: the same for every actor (the gateway caches it)."""
+    return {**reference.reference_data(), **form_schema.choice_lists(),
+            "form": form_schema.form_schema(), "staff_roles": list(actors.STAFF_ROLES)}

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from services.common.clock import FixedClock
 from services.applications.models import Base
 from services.applications.service import ApplicationsService
+from services.common.invalidation import ReadCache
 
 NOW = datetime(2027, 3, 10, 9, 0, tzinfo=timezone.utc)  # 10:00 in Paris
 TABLES = ("applications", "application_pieces", "status_changes", "decisions", "outbox_events")
@@ -35,7 +36,9 @@ class Harness:
         unit = self.unit_of_work(self.engine, Base.metadata)
         worker = worker_factory(ApplicationsService, db=unit, clock=self.clock,
                                 accounts=self.accounts, catalog=self.catalog,
-                                documents=self.documents)
+                                documents=self.documents,
+                                # keeps nothing (hears no event): every read asks the catalog
+                                catalog_reads=ReadCache())
         try:
             return getattr(worker, method)(*args, **kwargs)
         finally:
