@@ -36,6 +36,7 @@ import psutil
 from deploy.local.processes import ROOT, ensure_vhost, free_port
 
 from . import generate as generator
+from . import platform_profile
 
 P99_LIMIT_MS = 500
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -193,10 +194,12 @@ def as_number(value):
         return float("nan")
 
 
-def run_step(stack, users, seconds, workdir, data, think=1.0, name=None):
+def run_step(stack, users, seconds, workdir, data, think=1.0, name=None, profile=False):
     """locust at `users` for `seconds` after their ramp-up (stats reset then);
     -> {users, rps, p50, p95, p99, requests, errors, logins_per_s, by_name, usage,
-    snapshots: (after the ramp-up, at the end)}. Its files: workdir/`name` (step-N)."""
+    snapshots: (after the ramp-up, at the end), profile: its text file or None}.
+    Its files: workdir/`name` (step-N); `profile`: py-spy samples the platform's
+    Python processes meanwhile (bench/platform_profile.py)."""
     prefix = str(Path(workdir) / (name or f"step-{users}"))
     ramp = max(2.0, users / 20)  # 20 new users a second
     env = {**os.environ, "BENCH_CANDIDATES": str(data["candidates"]),
@@ -216,10 +219,19 @@ def run_step(stack, users, seconds, workdir, data, think=1.0, name=None):
             return {**watched_processes(stack, data.get("prefix", "")), "locust": locust}
 
         time.sleep(ramp)
+        profilers = platform_profile.start(now_running(), seconds - 2, f"{prefix}-pyspy") \
+            if profile else []
         before, began = snapshot(now_running()), time.monotonic()
         time.sleep(max(0.5, seconds - 1))
         after, measured = snapshot(now_running()), time.monotonic() - began
         process.wait(seconds + ramp + 60)
+        profiled = None
+        if profilers:
+            stacks, unread = platform_profile.finish(profilers, timeout=30)
+            profiled = f"{prefix}-profile.txt"
+            Path(profiled).write_text(platform_profile.report(
+                stacks, f"py-spy, {users} users, {seconds:.0f} s" +
+                "".join(f"\nnot read: {why}" for why in unread)))
     finally:
         if process.poll() is None:
             process.terminate()
@@ -241,7 +253,7 @@ def run_step(stack, users, seconds, workdir, data, think=1.0, name=None):
             "by_name": {name: row for name, row in stats.items() if name != "Aggregated"},
             "usage": usage(before, after, measured), "log": f"{prefix}.log",
             "snapshots": (before, after), "measured": measured,
-            "failures": failures, "load": os.getloadavg()[0]}
+            "failures": failures, "load": os.getloadavg()[0], "profile": profiled}
 
 
 def shed(failure):
@@ -358,12 +370,17 @@ def main(argv=None):
     parser.add_argument("--soak-minutes", type=float, default=0,
                         help="after the steps, hold the saturation point's users this long and "
                         "report the resident memory at its start and end (off: 0)")
+    parser.add_argument("--profile", action="store_true",
+                        help="py-spy samples the platform's Python processes during each step; "
+                        "each step's hottest functions per process in var/loadtest/step-N-profile.txt")
     parser.add_argument("--smoke", action="store_true",
                         help="a few seconds on tiny data: the scenario works end to end")
     args = parser.parse_args(argv)
     if args.smoke:
         args.candidates, args.applications, args.formations, args.centres = 20, 50, 6, 2
         args.users, args.step_seconds, args.think = "10", 5, 0.5  # 10: staff users too
+    if args.profile and not platform_profile.available():
+        parser.error("--profile needs py-spy (requirements-dev.txt: make install)")
     steps_users = [int(u) for u in args.users.split(",") if u.strip()]
     prefix = os.environ.get("LOADTEST_PREFIX", "ecandidat_deadline")
     os.environ.setdefault("APP_ENV", "development")
@@ -386,8 +403,11 @@ def main(argv=None):
             for users in steps_users:
                 say(f"  step: {users} users, {args.step_seconds:.0f} s (load average before: "
                     f"{os.getloadavg()[0]:.1f})...")
-                step = run_step(stack, users, args.step_seconds, workdir, data, args.think)
+                step = run_step(stack, users, args.step_seconds, workdir, data, args.think,
+                                profile=args.profile)
                 steps.append(step)
+                if step["profile"]:
+                    say(f"        profile: {step['profile']}")
                 say(step_table([step]).splitlines()[1])
                 for name, error, times in step["failures"][:5]:
                     say(f"        failed {times}x {name}: {error[:150]}")

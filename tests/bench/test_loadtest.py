@@ -184,6 +184,19 @@ def test_a_few_seconds_of_the_deadline_day(loaded, tmp_path):
     assert all(memory[name] > 10 for name in ("applications", "gateway worker 2"))
 
 
+def test_a_profiled_step_names_where_each_service_spends_its_time(loaded, tmp_path):
+    stack, _, prefix = loaded
+    step = deadline_day.run_step(stack, 6, 5, tmp_path,
+                                 {"candidates": CANDIDATES, "centres": CENTRES, "prefix": prefix},
+                                 think=0.3, profile=True)
+    report = open(step["profile"]).read()
+    assert "not read:" not in report, report[:2000]
+    for group in ("applications", "accounts", "catalog", "gateway"):
+        assert f"== {group}:" in report, report[:2000]
+    # the services' own code shows among the functions that run, with what they call
+    assert re.search(r"\d\s+\S+ \(services/", report) and "(gateway/" in report, report[:4000]
+
+
 def test_the_memory_table_flags_a_process_that_grew_over_a_fifth_during_the_soak():
     start = {"applications": 100.0, "gateway worker 1": 80.0}
     end = {"applications": 125.0, "gateway worker 1": 88.0}
