@@ -17,7 +17,7 @@ import sys  # noqa: E402
 from .amqp_roundtrip import nameko_roundtrips, pika_roundtrips  # noqa: E402
 from .catalog_tree import FORMATIONS, fill, page_render, plain_tree, rpc_tree  # noqa: E402
 from .http_load import load  # noqa: E402
-from .stack import running_gateway  # noqa: E402
+from .stack import DATABASE_PREFIX, running_gateway  # noqa: E402
 
 
 def row(name, result, unit="req/s"):
@@ -49,7 +49,7 @@ def main(argv=None):
           f"{' (quick)' if args.quick else ''}; starting catalog + gateway...", flush=True)
     try:
         with running_gateway() as stack:
-            print(f"  vhost {stack['vhost']!r}, database ecandidat_bench_catalog, "
+            print(f"  vhost {stack['vhost']!r}, database {DATABASE_PREFIX}_catalog, "
                   f"gateway on 127.0.0.1:{stack['port']}", flush=True)
             port = stack["port"]
             # warm both paths (gunicorn threads, RPC pool clients and their reply queues)
@@ -60,7 +60,7 @@ def main(argv=None):
             config = {"AMQP_URI": stack["amqp_uri"], "serializer": "json"}
             nameko = nameko_roundtrips(config, calls)
             raw = pika_roundtrips(stack["amqp_uri"], calls)
-            os.environ["DATABASE_PREFIX"] = "ecandidat_bench"  # the bench's own catalogue
+            os.environ["DATABASE_PREFIX"] = DATABASE_PREFIX  # the bench's own catalogue
             fill()
             tree_calls = 10 if args.quick else 50
             tree_plain = plain_tree(tree_calls)

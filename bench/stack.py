@@ -14,8 +14,8 @@ from pathlib import Path
 from deploy.local.processes import ROOT, ensure_vhost
 from deploy.local.run import ensure_postgresql, ensure_rabbitmq, wait_for_services
 
-VHOST = "ecandidat_bench"
-DATABASE_PREFIX = "ecandidat_bench"
+# BENCH_PREFIX: another vhost and databases, so two benches on one machine do not share a queue
+VHOST = DATABASE_PREFIX = os.environ.get("BENCH_PREFIX") or "ecandidat_bench"
 LOGS = ROOT / "var" / "log"
 # The bench signs its own RPC calls and starts the services it measures: one key for all.
 os.environ.setdefault("ACTOR_SIGNING_KEY", secrets.token_hex(32))
