@@ -57,7 +57,26 @@ def load(port, path, threads=8, seconds=5.0, max_requests=200_000, warmup=0.5):
         worker.join(warmup + seconds + 15)
     elapsed = max(1e-9, min(time.perf_counter(), stop_at) - start_at)
     result = summary(latencies, elapsed)
+    result["latencies"], result["elapsed"] = latencies, elapsed
     result["errors"] = len(errors)
     result["first_error"] = errors[0] if errors else None
     result["threads"] = threads
     return result
+
+
+def load_in_turns(port, paths, threads=8, seconds=5.0, rounds=4):
+    """{path: load()} with the paths taking turns, `rounds` times `seconds / rounds`
+    each: the machine's other load weighs on every path alike."""
+    results = {path: [] for path in paths}
+    for _ in range(rounds):
+        for path in paths:
+            results[path].append(load(port, path, threads=threads, seconds=seconds / rounds,
+                                      warmup=0.2))
+    merged = {}
+    for path, parts in results.items():
+        latencies = [value for part in parts for value in part["latencies"]]
+        errors = [part["first_error"] for part in parts if part["first_error"] is not None]
+        merged[path] = {**summary(latencies, sum(part["elapsed"] for part in parts)),
+                        "errors": sum(part["errors"] for part in parts),
+                        "first_error": errors[0] if errors else None, "threads": threads}
+    return merged
