@@ -1,12 +1,14 @@
-"""Where an RPC's time goes: cProfile of both ends of `catalog.ping`.
+"""Where an RPC's CPU goes: cProfile of both ends of `catalog.ping`.
 
     .venv/bin/python -m bench.profile_rpc [--calls 2000] [--out bench/profiles/NAME.txt]
 
 The caller is the gateway's own path (RpcPool.call through Remote: breaker,
 bulkhead, signing, publish, waiting for the reply) in this process; the
-catalog service runs under `python -m cProfile` on the bench's vhost and
-database. Printed (and written to --out): the 30 functions with the most
-time of their own, then the 30 with the most time in total, for each side.
+catalog service runs under bench.profiled_service on the bench's vhost and
+database. Both count CPU time (time.process_time), not wall time: on a
+shared machine wall time mostly measures who else had the CPU. Printed (and
+written to --out): CPU per call on each side, then the 30 functions with the
+most CPU time of their own and the 30 with the most in total, for each side.
 """
 import warnings
 
@@ -17,6 +19,7 @@ import cProfile  # noqa: E402
 import io  # noqa: E402
 import os  # noqa: E402
 import pstats  # noqa: E402
+import signal  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -30,7 +33,9 @@ def top(stats_source, title, calls):
     out = io.StringIO()
     stats = pstats.Stats(stats_source, stream=out)
     stats.strip_dirs()
-    out.write(f"== {title}: {calls} calls; top {TOP} by own time ==\n")
+    out.write(f"== {title}: {calls} calls, {stats.total_calls / calls:.0f} function calls"
+              f" and {stats.total_tt / calls * 1000:.2f} ms CPU (profiled) per call;"
+              f" top {TOP} by own time ==\n")
     stats.sort_stats("tottime").print_stats(TOP)
     out.write(f"== {title}: top {TOP} by cumulative time ==\n")
     stats.sort_stats("cumulative").print_stats(TOP)
@@ -40,7 +45,13 @@ def top(stats_source, title, calls):
                      ".prof" not in line) + "\n"
 
 
-def client_calls(amqp_uri, calls, warmup=200):
+def cpu_seconds(pid):
+    """User + system CPU a process used so far (Linux /proc)."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def client_calls(amqp_uri, calls, service_pid, warmup=200):
     from gateway.rpc import Remote, RpcPool
     from services.common.actors import ANONYMOUS
     from services.common.logs import new_request_id
@@ -51,16 +62,21 @@ def client_calls(amqp_uri, calls, warmup=200):
     try:
         for _ in range(warmup):
             catalog.ping(ANONYMOUS)
-        profile = cProfile.Profile()
+        profile = cProfile.Profile(time.process_time)
+        os.kill(service_pid, signal.SIGUSR1)  # the service's profile starts
+        time.sleep(0.5)
+        service_cpu = cpu_seconds(service_pid)
         began = time.perf_counter()
         profile.enable()
         for _ in range(calls):
             catalog.ping(ANONYMOUS)
         profile.disable()
         elapsed = time.perf_counter() - began
+        service_cpu = cpu_seconds(service_pid) - service_cpu
+        os.kill(service_pid, signal.SIGUSR2)
     finally:
         pool.close()
-    return profile, elapsed
+    return profile, elapsed, service_cpu
 
 
 def main(argv=None):
@@ -80,21 +96,21 @@ def main(argv=None):
     service_log = LOGS / "profile-catalog.log"
     service_stats.unlink(missing_ok=True)
     service = subprocess.Popen(
-        [sys.executable, "-m", "cProfile", "-o", str(service_stats), "-m",
-         "services.common.serve", "catalog"], env=env,
+        [sys.executable, "-m", "bench.profiled_service", str(service_stats), "catalog"], env=env,
         stdout=open(service_log, "wb"), stderr=subprocess.STDOUT)
     try:
         subprocess.run([sys.executable, "-m", "deploy.healthcheck", "--wait", "90", "catalog"],
                        env=env, check=True)
-        profile, elapsed = client_calls(amqp_uri, args.calls)
+        profile, elapsed, service_cpu = client_calls(amqp_uri, args.calls, service.pid)
     finally:
         stop_all([service])
     if not service_stats.exists():
         raise SystemExit(f"the service wrote no profile:\n{tail(service_log)}")
     caller_stats = LOGS / "profile-caller.prof"
     profile.dump_stats(str(caller_stats))  # both stay in var/log for pstats
-    report = (f"catalog.ping over RPC, {args.calls} sequential calls: "
-              f"{args.calls / elapsed:.0f} call/s under the profiler\n\n"
+    report = (f"catalog.ping over RPC, {args.calls} sequential calls (after 200 warm-up): "
+              f"{args.calls / elapsed:.0f} call/s under the profilers; the service's whole"
+              f" process used {service_cpu / args.calls * 1000:.2f} ms CPU per call (/proc)\n\n"
               + top(str(caller_stats), "caller (gateway RpcPool)", args.calls) + "\n"
               + top(str(service_stats), "service (catalog, whole process)", args.calls))
     print(report)
