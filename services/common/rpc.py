@@ -26,7 +26,7 @@ import inspect
 import logging
 
 import eventlet
-from nameko.exceptions import MalformedRequest
+from nameko.exceptions import IncorrectSignature, MalformedRequest
 from nameko.rpc import Rpc, RpcProxy
 from sqlalchemy.exc import InterfaceError, OperationalError
 
@@ -59,7 +59,15 @@ class TrustedRpc(Rpc):
         parameters = list(inspect.signature(method).parameters)
         if parameters[1:2] != ["actor"]:
             raise TypeError(f"{self.audience}: the first parameter of an RPC must be `actor`")
+        # nameko's check_signature inspects the method anew for every request
+        self._signature = inspect.signature(method, follow_wrapped=False)
         super().setup()
+
+    def check_signature(self, args, kwargs):
+        try:
+            self._signature.bind(None, *args, **kwargs)
+        except TypeError as exc:
+            raise IncorrectSignature(str(exc)) from None
 
     def handle_message(self, body, message):
         try:

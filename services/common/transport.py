@@ -35,7 +35,7 @@ import uuid
 
 import amqp
 import kombu.serialization
-from kombu import Connection, Consumer, Producer, Queue
+from kombu import Connection, Consumer, Queue
 from kombu.exceptions import ChannelError
 from kombu.pools import producers
 from nameko import serialization as nameko_serialization
@@ -198,18 +198,16 @@ class RpcClient:
         self.queue = Queue(RPC_REPLY_QUEUE_TEMPLATE.format(STANDALONE_NAME, self.routing_key),
                            exchange=self.exchange, routing_key=self.routing_key,
                            durable=False, exclusive=True, auto_delete=True)
-        self.connection = self.producer = None
+        self.connection = self.channel = None
         self._awaiting = self._reply = self._returned = None
 
     def start(self):
         self.connection = Connection(self.config[AMQP_URI_CONFIG_KEY],
                                      ssl=self.config.get(AMQP_SSL_CONFIG_KEY),
                                      login_method=self.config.get(LOGIN_METHOD_CONFIG_KEY))
-        channel = self.connection.channel()
-        channel.events["basic_return"].add(self._on_return)
-        self.producer = Producer(channel, exchange=self.exchange, serializer=self.serializer,
-                                 auto_declare=False)
-        Consumer(channel, queues=[self.queue], accept=self.accept, no_ack=True,
+        self.channel = self.connection.channel()
+        self.channel.events["basic_return"].add(self._on_return)
+        Consumer(self.channel, queues=[self.queue], accept=self.accept, no_ack=True,
                  callbacks=[self._on_reply]).consume()
         return self
 
@@ -238,9 +236,19 @@ class RpcClient:
         exception); RpcTimeout after `timeout` seconds, UnknownService when
         nothing consumes the service's queue, BrokerConnectionLost."""
         correlation_id = str(uuid.uuid4())
-        body = {"args": list(args), "kwargs": dict(kwargs or {})}
-        headers = {f"{HEADER_PREFIX}.{key}": value for key, value in (context or {}).items()
-                   if value is not None}
+        routing_key = f"{service}.{method}"
+        # encoded as kombu's Producer would (same serializer), published by py-amqp itself
+        content_type, encoding, body = kombu.serialization.dumps(
+            {"args": list(args), "kwargs": dict(kwargs or {})}, self.serializer)
+        properties = {"content_type": content_type, "content_encoding": encoding,
+                      "delivery_mode": NON_PERSISTENT, "reply_to": self.routing_key,
+                      "correlation_id": correlation_id,
+                      "application_headers": {f"{HEADER_PREFIX}.{key}": value
+                                              for key, value in (context or {}).items()
+                                              if value is not None}}
+        if expiration is not None:
+            properties["expiration"] = str(int(expiration * 1000))
+        message = amqp.Message(body, **properties)
         self._awaiting, self._reply, self._returned = correlation_id, None, None
         try:
             # a connection found broken on publishing (the broker restarted while
@@ -249,11 +257,8 @@ class RpcClient:
                 try:
                     if self.connection is None:
                         self.start()
-                    self.producer.publish(
-                        body, routing_key=f"{service}.{method}", mandatory=True,
-                        delivery_mode=NON_PERSISTENT, reply_to=self.routing_key,
-                        correlation_id=correlation_id, headers=headers, expiration=expiration,
-                        retry=False)
+                    self.channel.basic_publish(message, exchange=self.exchange.name,
+                                               routing_key=routing_key, mandatory=True)
                     break
                 except BROKER_ERRORS as exc:
                     self._broken()
