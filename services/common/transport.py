@@ -1,33 +1,29 @@
-"""How RPC requests and replies travel: nameko's classes, publishing as an RPC needs.
+"""How RPC requests and replies travel: nameko's message format, published as an RPC needs.
 
-nameko publishes every message the same way: persistent, waiting for the
-broker's confirm, through a kombu Connection description built anew for each
-message (each probing for librabbitmq with a failed import). For a request
-and its reply that cost 5 to 10 times a raw AMQP round trip; here:
+nameko publishes every message alike: persistent, waiting for the broker's
+confirm, through a kombu Connection described anew for each message (each
+probing for librabbitmq with a failed import). A request and its reply cost
+5 to 10 raw AMQP round trips that way. Here (docs/architecture.md, "How an
+RPC travels"):
 
-- **requests** are transient (they expire with their caller's deadline and a
-  caller that outlives a broker restart has timed out already), and still
-  confirmed: the caller learns at once that nothing consumes the target
-  (`UnknownService`, mandatory delivery) or that the broker failed it, instead
-  of waiting its whole deadline;
-- **replies** are transient and unconfirmed: a reply is worth what its caller's
-  wait is worth, and that caller's deadline (then `Unavailable`, counted by its
-  breaker) bounds what a lost one costs; nothing is retried in place. They are
-  serialised once (nameko encodes each result twice, once to check it can);
-- each process keeps one producer pool per (broker, confirms) instead of
-  describing a connection per message;
-- the gateway's reply queues are consumed without acknowledgements: each
-  belongs to the one client waiting on it, so an acknowledgement would only
-  cost a frame per call.
+- `RpcClient` (the gateway's pooled clients): one connection and channel per
+  client for its requests and its replies. Requests are transient and
+  mandatory, unconfirmed: a request nothing consumes comes back on that
+  channel at once (`UnknownService`); replies come to the client's exclusive
+  queue, unacknowledged.
+- `RpcServiceProxy` (`ServiceRpc`, service to service): nameko's proxy with
+  transient requests, still confirmed (its mandatory check needs the confirm
+  on a pooled channel), through one kombu producer pool per process.
+- `RpcReplyingConsumer` (every `@rpc` service): replies serialised once,
+  transient and unconfirmed, on one connection per process (`ReplyConnection`);
+  the request is acknowledged once its reply is published, as before.
 
-What does not change: the request's expiration, the signed actor checked
-before a worker starts, context data (the request id) in the headers,
-kombu's reconnect-and-retry on a broken publishing connection, and the
-request acknowledged only once its reply is published (a service that dies
-mid-call has it redelivered).
+Kept: each request's expiration, context data (the request id) as `nameko.*`
+headers, reconnection after a broken connection, and redelivery of a request
+whose service died before answering.
 """
+import contextlib
 import os
-import socket
 import sys
 import threading
 import time
@@ -109,10 +105,6 @@ class RequestPublisher(RpcPublisher):
     use_confirms = True
 
 
-class ReplyPublisher(RpcPublisher):
-    use_confirms = False
-
-
 class RequestProxy(MethodProxy):
     publisher_cls = RequestPublisher
 
@@ -127,10 +119,58 @@ class RpcServiceProxy(ServiceProxy):
                             **self.options)
 
 
-class ReplyResponder(Responder):
-    """Publishes a worker's reply once serialised, through ReplyPublisher."""
+class ReplyConnection:
+    """The connection a service process publishes its replies on, one green
+    thread at a time, through py-amqp itself (kombu's producer pool and retry
+    wrapper cost as much as the publish). A broken connection is opened again
+    as nameko's publisher would retry: up to 3 more attempts, 2 then 3 then
+    4 s apart (a broker restart); then the error is raised, as before."""
 
-    publisher_cls = ReplyPublisher
+    def __init__(self, amqp_uri, ssl=None, login_method=None):
+        self.amqp_uri, self.ssl, self.login_method = amqp_uri, ssl, login_method
+        self._lock = threading.Lock()  # green under eventlet
+        self._connection = self._channel = None
+
+    def _open(self):
+        self._connection = Connection(self.amqp_uri, ssl=self.ssl, login_method=self.login_method)
+        self._connection.ensure_connection(max_retries=3, interval_start=2, interval_step=1,
+                                           interval_max=5)
+        self._channel = self._connection.channel()
+
+    def _drop(self):
+        connection, self._connection, self._channel = self._connection, None, None
+        if connection is not None:
+            with contextlib.suppress(Exception):  # it is broken already
+                connection.collect()
+
+    def publish(self, message, exchange, routing_key):
+        with self._lock:
+            try:
+                if self._channel is None:
+                    self._open()
+                self._channel.basic_publish(message, exchange=exchange, routing_key=routing_key)
+            except BROKER_ERRORS:
+                self._drop()
+                self._open()
+                self._channel.basic_publish(message, exchange=exchange, routing_key=routing_key)
+
+
+_reply_connections = {}
+
+
+def reply_connection(amqp_uri, ssl=None, login_method=None):
+    key = (os.getpid(), amqp_uri, repr(ssl), login_method)
+    connection = _reply_connections.get(key)
+    if connection is None:
+        with _pools_lock:
+            connection = _reply_connections.setdefault(
+                key, ReplyConnection(amqp_uri, ssl, login_method))
+    return connection
+
+
+class ReplyResponder(Responder):
+    """Publishes a worker's reply, serialised once, transient and unconfirmed,
+    on the process's ReplyConnection."""
 
     def send_response(self, result, exc_info):
         error = serialize(exc_info[1]) if exc_info is not None else None
@@ -140,17 +180,18 @@ class ReplyResponder(Responder):
         try:
             content_type, encoding, body = kombu.serialization.dumps(
                 {"result": result, "error": error}, serializer)
-        except Exception:
+        except Exception:  # noqa: BLE001 - whatever the serializer raises, as nameko
             # an unserialisable result: the caller hears it, the worker fails as with nameko
             exc_info = sys.exc_info()
             error = serialize(UnserializableValueError(result))
             result = None
             content_type, encoding, body = kombu.serialization.dumps(
                 {"result": None, "error": error}, serializer)
-        publisher = self.publisher_cls(self.amqp_uri, ssl=self.ssl, login_method=self.login_method)
-        publisher.publish(body, content_type=content_type, content_encoding=encoding,
-                          exchange=self.exchange, routing_key=self.message.properties["reply_to"],
-                          correlation_id=self.message.properties.get("correlation_id"))
+        message = amqp.Message(body, content_type=content_type, content_encoding=encoding,
+                               delivery_mode=NON_PERSISTENT,
+                               correlation_id=self.message.properties.get("correlation_id"))
+        reply_connection(self.amqp_uri, self.ssl, self.login_method).publish(
+            message, self.exchange.name, self.message.properties["reply_to"])
         return result, exc_info
 
 
@@ -217,10 +258,8 @@ class RpcClient:
             connection.release()
 
     def _broken(self):
-        try:
+        with contextlib.suppress(Exception):  # it is broken already
             self.stop()
-        except Exception:  # noqa: BLE001 - it is broken already
-            pass
 
     def _on_reply(self, body, message):
         if message.properties.get("correlation_id") == self._awaiting:
@@ -286,7 +325,7 @@ class RpcClient:
                 raise RpcTimeout(self.timeout)
             try:
                 self.connection.drain_events(timeout=remaining)
-            except socket.timeout:
+            except TimeoutError:  # socket.timeout
                 raise RpcTimeout(self.timeout) from None
         return self._reply
 
