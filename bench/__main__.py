@@ -56,7 +56,7 @@ def main(argv=None):
             load(port, "/healthz/rpc", threads=args.clients, seconds=1.0, warmup=0.0)
             load(port, "/healthz", threads=args.clients, seconds=0.5, warmup=0.0)
             pages = load_in_turns(port, ["/healthz", "/healthz/rpc"], threads=args.clients,
-                                  seconds=seconds)
+                                  seconds=seconds, cpu=stack["cpu"])
             plain, with_rpc = pages["/healthz"], pages["/healthz/rpc"]
             config = {"AMQP_URI": stack["amqp_uri"], "serializer": "json"}
             trips = roundtrips(config, calls)
@@ -83,6 +83,9 @@ def main(argv=None):
           "   (requests/s; target >= 0.5)")
     print(f"  p50         one-RPC / no-RPC   = {ratio(with_rpc['p50_ms'], plain['p50_ms']):6.2f}")
     print(f"  p99         one-RPC / no-RPC   = {ratio(with_rpc['p99_ms'], plain['p99_ms']):6.2f}")
+    print("  CPU per request, ms (no-RPC / one-RPC): " + ", ".join(
+        f"{name} {plain['cpu_ms'].get(name, 0):.2f} / {with_rpc['cpu_ms'].get(name, 0):.2f}"
+        for name in with_rpc["cpu_ms"]))
     errors = plain["errors"] + with_rpc["errors"]
     print(f"  errors: {errors}" + (f" (first: {plain['first_error'] or with_rpc['first_error']})"
                                    if errors else ""))

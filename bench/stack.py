@@ -27,6 +27,22 @@ def bench_amqp_uri():
     return (base + VHOST, VHOST) if ensure_vhost(VHOST) else (base, "/")
 
 
+def tree_cpu_seconds(pid):
+    """User + system CPU used so far by a process and its children (gunicorn's
+    workers), from /proc (Linux); 0 where it cannot be read."""
+    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if entry.name == str(pid) or fields[1] == str(pid):  # fields[1]: the parent's pid
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def tail(path, lines=15):
     try:
         return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
@@ -107,6 +123,8 @@ def running_gateway(workers=2, threads=8):
         port = gunicorn_port(processes[-1], gateway_log)
         wait_until_ok(f"http://127.0.0.1:{port}/healthz/rpc", processes[-1], gateway_log)
         yield {"port": port, "amqp_uri": amqp_uri, "vhost": vhost, "workers": workers,
-               "threads": threads}
+               "threads": threads,
+               "cpu": lambda: {"gateway": tree_cpu_seconds(processes[1].pid),
+                               "catalog": tree_cpu_seconds(processes[0].pid)}}
     finally:
         stop_all(processes)

@@ -18,9 +18,9 @@ from .http_load import load, load_in_turns  # noqa: E402
 from .stack import running_gateway  # noqa: E402
 
 DEFAULTS = {"RPC_POOL_SIZE": "8", "RPC_CONCURRENCY": "4", "MAX_WORKERS": "10"}
-VARIANTS = [{}, {"RPC_POOL_SIZE": "4", "RPC_CONCURRENCY": "4"}, {"RPC_POOL_SIZE": "16"},
-            {"RPC_CONCURRENCY": "2"}, {"RPC_CONCURRENCY": "8"},
-            {"MAX_WORKERS": "5"}, {"MAX_WORKERS": "20"}]
+VARIANTS = [{}, {"RPC_POOL_SIZE": "4"}, {"RPC_POOL_SIZE": "16"},
+            {"RPC_CONCURRENCY": "2"}, {"RPC_CONCURRENCY": "6"}, {"RPC_CONCURRENCY": "8"},
+            {"MAX_WORKERS": "5"}, {"MAX_WORKERS": "20"}, {}]
 
 
 def measure(settings, seconds, clients):
@@ -29,7 +29,7 @@ def measure(settings, seconds, clients):
         port = stack["port"]
         load(port, "/healthz/rpc", threads=clients, seconds=1.0, warmup=0.0)
         pages = load_in_turns(port, ["/healthz", "/healthz/rpc"], threads=clients,
-                              seconds=seconds)
+                              seconds=seconds, cpu=stack["cpu"])
     return pages["/healthz"], pages["/healthz/rpc"]
 
 
@@ -42,7 +42,8 @@ def main(argv=None):
     os.environ["APP_ENV"] = "development"
     os.environ.setdefault("ACTOR_SIGNING_KEY", secrets.token_hex(32))
     print(f"{'RPC_POOL_SIZE':>13} {'RPC_CONCURRENCY':>15} {'MAX_WORKERS':>11} "
-          f"{'no RPC req/s':>12} {'one RPC req/s':>13} {'ratio':>6} {'p99 ms':>7} {'errors':>6}",
+          f"{'no RPC req/s':>12} {'one RPC req/s':>13} {'ratio':>6} {'p99 ms':>7} {'errors':>6}"
+          f" {'CPU ms/page: gateway':>20} {'catalog':>7}",
           flush=True)
     for variant in VARIANTS:
         settings = {**DEFAULTS, **variant}
@@ -51,7 +52,9 @@ def main(argv=None):
         print(f"{settings['RPC_POOL_SIZE']:>13} {settings['RPC_CONCURRENCY']:>15} "
               f"{settings['MAX_WORKERS']:>11} {plain['per_second']:12.0f} "
               f"{with_rpc['per_second']:13.0f} {ratio:6.2f} {with_rpc['p99_ms']:7.1f} "
-              f"{plain['errors'] + with_rpc['errors']:6d}", flush=True)
+              f"{plain['errors'] + with_rpc['errors']:6d} "
+              f"{with_rpc['cpu_ms'].get('gateway', 0):20.2f} "
+              f"{with_rpc['cpu_ms'].get('catalog', 0):7.2f}", flush=True)
     return 0
 
 
