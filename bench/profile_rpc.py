@@ -14,17 +14,18 @@ import warnings
 
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")  # notice, via nameko
 
-import argparse  # noqa: E402
-import cProfile  # noqa: E402
-import io  # noqa: E402
-import os  # noqa: E402
-import pstats  # noqa: E402
-import signal  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
-from .stack import DATABASE_PREFIX, LOGS, bench_amqp_uri, stop_all, tail  # noqa: E402
+from .stack import DATABASE_PREFIX, LOGS, bench_amqp_uri, stop_all, tail
 
 TOP = 30
 
@@ -47,7 +48,7 @@ def top(stats_source, title, calls):
 
 def cpu_seconds(pid):
     """User + system CPU a process used so far (Linux /proc)."""
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 

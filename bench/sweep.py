@@ -9,13 +9,13 @@ import warnings
 
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")  # notice, via nameko
 
-import argparse  # noqa: E402
-import os  # noqa: E402
-import secrets  # noqa: E402
-import sys  # noqa: E402
+import argparse
+import os
+import secrets
+import sys
 
-from .http_load import load, load_in_turns  # noqa: E402
-from .stack import running_gateway  # noqa: E402
+from .http_load import load, load_in_turns
+from .stack import running_gateway
 
 DEFAULTS = {"RPC_POOL_SIZE": "8", "RPC_CONCURRENCY": "4", "MAX_WORKERS": "10"}
 VARIANTS = [{}, {"RPC_POOL_SIZE": "4"}, {"RPC_POOL_SIZE": "16"},
