@@ -14,8 +14,8 @@ from pathlib import Path
 from deploy.local.processes import ROOT, ensure_vhost
 from deploy.local.run import ensure_postgresql, ensure_rabbitmq, wait_for_services
 
-VHOST = "ecandidat_bench"
-DATABASE_PREFIX = "ecandidat_bench"
+# BENCH_PREFIX: another vhost and databases, so two benches on one machine do not share a queue
+VHOST = DATABASE_PREFIX = os.environ.get("BENCH_PREFIX") or "ecandidat_bench"
 LOGS = ROOT / "var" / "log"
 # The bench signs its own RPC calls and starts the services it measures: one key for all.
 os.environ.setdefault("ACTOR_SIGNING_KEY", secrets.token_hex(32))
@@ -25,6 +25,22 @@ def bench_amqp_uri():
     """A vhost of its own when rabbitmqctl can make one, else the default vhost."""
     base = "amqp://guest:guest@127.0.0.1:5672/"
     return (base + VHOST, VHOST) if ensure_vhost(VHOST) else (base, "/")
+
+
+def tree_cpu_seconds(pid):
+    """User + system CPU used so far by a process and its children (gunicorn's
+    workers), from /proc (Linux); 0 where it cannot be read."""
+    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if entry.name == str(pid) or fields[1] == str(pid):  # fields[1]: the parent's pid
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def tail(path, lines=15):
@@ -107,6 +123,8 @@ def running_gateway(workers=2, threads=8):
         port = gunicorn_port(processes[-1], gateway_log)
         wait_until_ok(f"http://127.0.0.1:{port}/healthz/rpc", processes[-1], gateway_log)
         yield {"port": port, "amqp_uri": amqp_uri, "vhost": vhost, "workers": workers,
-               "threads": threads}
+               "threads": threads,
+               "cpu": lambda: {"gateway": tree_cpu_seconds(processes[1].pid),
+                               "catalog": tree_cpu_seconds(processes[0].pid)}}
     finally:
         stop_all(processes)

@@ -1,10 +1,11 @@
 """A pool of long-lived nameko RPC clients for the gateway.
 
-Opening a ClusterRpcProxy costs a connection and a reply queue: per request,
+Opening an RPC client costs a connection and a reply queue: per request,
 that caps a gateway at tens of requests per second. The pool keeps up to
-`size` started proxies per process and lends one to a request at a time
-(a proxy is not thread-safe). Created lazily, so gunicorn's master never
-holds one across fork.
+`size` started clients (services.common.transport.RpcClient: one connection
+each, requests and replies on it) per process and lends one to a request at
+a time (a client is not thread-safe). Created lazily, so gunicorn's master
+never holds one across fork.
 
 Views reach the services through `remote()` (below), not through gateway.app,
 so the app imports the views and never the other way round.
@@ -22,15 +23,14 @@ import time
 from contextlib import contextmanager
 
 from flask import current_app, request
-from nameko.exceptions import RpcTimeout
-from nameko.rpc import ServiceProxy
-from nameko.standalone.rpc import ClusterRpcProxy
+from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
 
 from services.common.breaker import Guards
 from services.common.config import (circuit_failures, circuit_reset_seconds,
                                     concurrency_wait_seconds, rpc_concurrency)
 from services.common.errors import DomainError, Unavailable
 from services.common.rpc import ActingProxy
+from services.common.transport import RpcClient
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +54,7 @@ class RpcPool:
         self._created = 0
 
     def _create(self):
-        holder = ClusterRpcProxy(self.config, timeout=self.timeout)
-        return holder, holder.start()
+        return RpcClient(self.config, timeout=self.timeout).start()
 
     def _acquire(self):
         try:
@@ -79,11 +78,10 @@ class RpcPool:
             raise RpcPoolExhausted("no RPC client free") from None
 
     def _discard(self, client):
-        holder, _ = client
         with self._lock:
             self._created -= 1
         try:
-            holder.stop()
+            client.stop()
         except Exception:  # already broken
             log.debug("could not stop a broken RPC client", exc_info=True)
 
@@ -91,9 +89,9 @@ class RpcPool:
     def client(self):
         client = self._acquire()
         try:
-            yield client[1]
-        except DomainError:
-            self._idle.put(client)  # a typed answer: the client is fine
+            yield client
+        except (DomainError, RemoteError, UnknownService):
+            self._idle.put(client)  # an answer (or the broker's): the client is fine
             raise
         except BaseException:
             self._discard(client)   # connection trouble or timeout: start afresh
@@ -134,14 +132,10 @@ class RpcPool:
             raise
 
     def _call(self, service, method, *args, **kwargs):
-        with self.client() as cluster:
-            # this client serves one request at a time: the call carries that request's id
-            cluster._worker_ctx.data.update(self.context())
-            # nameko's ClusterProxy gives its service proxies no publish
-            # options: one is made here on its context and reply queue.
-            target = ServiceProxy(cluster._worker_ctx, service, cluster._reply_listener,
-                                  expiration=self.timeout)
-            return getattr(target, method)(*args, **kwargs)
+        with self.client() as client:
+            # the call carries its request's id; the request expires with the wait
+            return client.call(service, method, args, kwargs, context=self.context(),
+                               expiration=self.timeout)
 
 
 class Remote:

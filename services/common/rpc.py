@@ -26,8 +26,8 @@ import inspect
 import logging
 
 import eventlet
-from nameko.exceptions import MalformedRequest
-from nameko.rpc import Rpc, RpcProxy, ServiceProxy
+from nameko.exceptions import IncorrectSignature, MalformedRequest
+from nameko.rpc import Rpc, RpcProxy
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from . import trust
@@ -36,6 +36,7 @@ from .breaker import Guards, unavailable
 from .config import (circuit_failures, circuit_reset_seconds, concurrency_wait_seconds,
                      service_rpc_concurrency, service_rpc_timeout)
 from .errors import EXPECTED, Unavailable
+from .transport import RpcReplyingConsumer, RpcServiceProxy
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,8 @@ DB_UNREACHABLE = (OperationalError, InterfaceError)
 
 
 class TrustedRpc(Rpc):
+    rpc_consumer = RpcReplyingConsumer()  # transient, unconfirmed replies (transport.py)
+
     def __init__(self, expected_exceptions=EXPECTED, **kwargs):
         super().__init__(expected_exceptions=expected_exceptions, **kwargs)
 
@@ -56,7 +59,15 @@ class TrustedRpc(Rpc):
         parameters = list(inspect.signature(method).parameters)
         if parameters[1:2] != ["actor"]:
             raise TypeError(f"{self.audience}: the first parameter of an RPC must be `actor`")
+        # nameko's check_signature inspects the method anew for every request
+        self._signature = inspect.signature(method, follow_wrapped=False)
         super().setup()
+
+    def check_signature(self, args, kwargs):
+        try:
+            self._signature.bind(None, *args, **kwargs)
+        except TypeError as exc:
+            raise IncorrectSignature(str(exc)) from None
 
     def handle_message(self, body, message):
         try:
@@ -157,8 +168,8 @@ class ServiceRpc(RpcProxy):
     def get_dependency(self, worker_ctx):
         identity = service_actor(self.container.service_name)
         timeout = service_rpc_timeout()
-        proxy = ServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener,
-                             **{**self.options, "expiration": timeout})
+        proxy = RpcServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener,
+                                **{**self.options, "expiration": timeout})
         return SigningProxy(proxy, self.target_service, lambda args: (identity, args),
                             timeout=timeout, guard=self.guards[self.target_service])
 

@@ -9,10 +9,10 @@ def test_close_stops_idle_clients_without_waiting_for_one_that_hangs(rabbit_conf
     pool = RpcPool(rabbit_config, size=3, timeout=30)
     clients = [pool._acquire() for _ in range(3)]
     stopped = []
-    for holder, _ in clients:
-        original = holder.stop
-        holder.stop = lambda original=original: (original(), stopped.append(1))
-    hanging, _ = clients[0]
+    for client in clients:
+        original = client.stop
+        client.stop = lambda original=original: (original(), stopped.append(1))
+    hanging = clients[0]
     hanging.stop = lambda: time.sleep(60)  # its broker went silent
     for client in clients:
         pool._idle.put(client)
@@ -30,4 +30,4 @@ def test_close_does_not_wait_for_a_client_lent_to_a_request(rabbit_config):
     began = time.monotonic()
     pool.close()
     assert time.monotonic() - began < 3
-    lent[0].stop()
+    lent.stop()
