@@ -6,8 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from nameko.rpc import rpc
-
+from services.common.rpc import rpc
 from services.common.service_base import ServiceBase
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -16,8 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 class FakeCatalog(ServiceBase):
     name = "catalog"
 
-    @rpc
-    def nothing(self):
+    @rpc  # the platform's entrypoint, as every service's (one consumer per queue)
+    def nothing(self, actor):
         return None
 
 
