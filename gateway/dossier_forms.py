@@ -2,6 +2,10 @@
 reference data (`form`): which fields, of which type, required or not,
 offering which list. The gateway adds only words: labels and help texts it
 has a translation for (else the schema's French label), translated choices."""
+from flask import request
+
+from services.common.dates import parse_date_input
+
 from .i18n import LABELS, label
 
 
@@ -20,6 +24,21 @@ def is_list(ref, section):
 
 def field_names(ref, section):
     return [f["name"] for f in (schema(ref, section) or {}).get("fields", ())]
+
+
+def posted(ref, section, locked=()):
+    """The section's values as posted (those `locked` left out): a date typed day
+    first (22/11/2026) becomes ISO; one that cannot be read is sent as typed, and
+    accounts refuses it on its field."""
+    dates = {f["name"] for f in (schema(ref, section) or {}).get("fields", ())
+             if f.get("type") == "date"}
+    values = {}
+    for name in field_names(ref, section):
+        if name in locked:
+            continue
+        value = request.form.get(name, "").strip()
+        values[name] = (parse_date_input(value) or value) if name in dates else value
+    return values
 
 
 def form_fields(ref, section):

@@ -58,7 +58,7 @@ def posted(section, dossier_data, reference):
     readonly = dossier_data.get("readonly") or {}
     locked = set(readonly.get(section) or []) if section == "personal" else (
         set(names) if section == "bac" and readonly.get("bac") else set())
-    return {k: request.form.get(k, "").strip() for k in names if k not in locked}
+    return dossier_forms.posted(reference, section, locked)
 
 
 @bp.route("/dossier/<section>", methods=["GET", "POST"])
@@ -120,8 +120,7 @@ def entry_page(section, entry_id, candidate_id, done_url, reference, **page):
         abort(404)
     form, errors, message, status = dict(current or {}), {}, None, 200
     if request.method == "POST":
-        form = {name: request.form.get(name, "").strip()
-                for name in dossier_forms.field_names(reference, section)}
+        form = dossier_forms.posted(reference, section)
         try:
             if entry_id is None:
                 accounts.add_dossier_entry(me(), section, form, **owner,

@@ -91,8 +91,7 @@ def edit_section(candidate_id, slug):
     data = remote().accounts.get_dossier(me(), candidate_id)
     form, errors, message, status = dict(data.get(section) or {}), {}, None, 200
     if request.method == "POST":
-        form = {k: request.form.get(k, "").strip()
-                for k in dossier_forms.field_names(reference, section)}
+        form = dossier_forms.posted(reference, section)
         try:
             remote().accounts.save_dossier_section(me(), section, form, candidate_id=candidate_id)
         except ValidationFailed as exc:

@@ -69,3 +69,26 @@ def test_the_published_schema_marks_what_completeness_requires():
     assert required["bac"] == {"has_bac"}
     assert required["external"] == {"year", "country", "diploma_type", "label", "obtained"}
     assert [s for s in schema if schema[s]["list"]] == ["external", "internships", "experience"]
+
+
+def test_the_birth_date_is_typed_day_first_and_reaches_accounts_as_a_date(app):
+    dossier = {**DOSSIER, "personal": {**(DOSSIER.get("personal") or {}), "birth_date": "2002-03-09"}}
+    remote = fake(app, accounts={"get_dossier": dossier, "reference_data": with_schema(),
+                                 "save_dossier_section": dossier})
+    client = app.test_client()
+    login_candidate(client)
+    page = client.get("/dossier/personal").get_data(as_text=True)
+    assert label_of(page, "birth_date") == "Date de naissance *"
+    assert 'id="birth_date" name="birth_date" type="text"' in page
+    assert 'value="09/03/2002"' in page and "jj/mm/aaaa" in page
+    # sent back as shown, or corrected, the date reaches accounts as a date
+    client.post("/dossier/personal", data={"csrf_token": TOK, "birth_date": "09/03/2002"})
+    assert remote.accounts.calls[-1][1][2]["birth_date"] == "2002-03-09"
+    client.post("/dossier/personal", data={"csrf_token": TOK, "birth_date": "31/02/2002"})
+    assert remote.accounts.calls[-1][1][2]["birth_date"] == "31/02/2002"  # accounts refuses it
+
+    login_as(client, staff("scol", id=3))
+    client.post("/gestion/candidats/7/dossier/personal",
+                data={"csrf_token": TOK, "birth_date": "9.3.2002"})
+    assert [args[2]["birth_date"] for method, args in remote.accounts.calls
+            if method == "save_dossier_section"][-1] == "2002-03-09"
