@@ -93,7 +93,8 @@ def migrated_engine(service):
             conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
         admin.dispose()
         upgrade(service)
-        _migrated[service] = create_engine(url)
+        # pre-ping: an outage test may have terminated the pooled connections
+        _migrated[service] = create_engine(url, pool_pre_ping=True)
     return _migrated[service]
 
 
