@@ -68,6 +68,7 @@ def finish(running, timeout):
         if not output.exists():
             errors.append(f"{label} (pid {pid}): {err.decode(errors='replace').strip()[-200:]}")
             continue
+        stacks[label]  # listed even when idle all along (no sample: nothing ran)
         for line in output.read_text(errors="replace").splitlines():
             stack, _, count = line.rpartition(" ")
             if stack and count.isdigit():
