@@ -14,6 +14,7 @@ from gateway import create_app
 from gateway.cache import CachedRemote
 from services.common.invalidation import InvalidationListener
 from tests.support.gateway import TOK, FakeRemote, login_as, page_text
+from tests.support.waiting import eventually
 
 MANAGER = {"kind": "staff", "id": 3, "login": "gestion.sci", "display_name": "Gestion",
            "role": "manager", "centres": ["SCI"]}
@@ -23,12 +24,7 @@ CANDIDATE = {"kind": "candidate", "id": 7, "dossier_number": "22PB7Y36", "email"
 
 
 def wait_for(check, timeout=15):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return False
+    return eventually(check, timeout)
 
 
 class Catalog:

@@ -4,7 +4,6 @@ fails at once, a request nobody picked up in time never runs late, and calls
 keep being answered after the broker dropped every connection."""
 import shutil
 import subprocess
-import time
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -15,6 +14,7 @@ from nameko.rpc import get_rpc_exchange
 from gateway.rpc import Remote, RpcPool
 from services.common.actors import ANONYMOUS
 from services.common.rpc import rpc
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.skipif(not shutil.which("rabbitmqctl"), reason="needs rabbitmqctl")
 
@@ -35,12 +35,7 @@ def vhost(config):
 
 
 def wait_until(condition, seconds=20):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return condition()
+    return eventually(condition, seconds, step=0.1)
 
 
 def queue_depth(config, name):

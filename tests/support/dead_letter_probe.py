@@ -1,23 +1,18 @@
 """What the handlers of the dead-letter tests record (each attempt they saw, and
 whether they fail today), shared by tests/services/common/test_dead_letters.py
 and the broker-permission test of tests/deploy/test_rabbitmq_users.py."""
-import time
 import uuid
 
 from sqlalchemy import text
+
+from tests.support.waiting import eventually
 
 CALLS = []            # (event_id, monotonic time) of each attempt the handler saw
 BROKEN = {"now": True}
 
 
 def wait_for(check, timeout=30, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(step)
-    return check()
+    return eventually(check, timeout, step)
 
 
 def attempts(event_id):

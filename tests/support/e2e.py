@@ -3,10 +3,11 @@
 filling the dossier, a staff member logging in, the files they upload."""
 import html
 import re
-import time
 import uuid
 
 import requests
+
+from tests.support import waiting
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -119,10 +120,4 @@ RELAY_DELAY = 10  # seconds at most for an event to reach the gateway (a relay p
 
 def eventually(check, timeout=RELAY_DELAY):
     """Whether `check()` became true within `timeout` (an event's relay, a cache drop)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if check():
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
+    return bool(waiting.eventually(check, timeout, step=0.1))
