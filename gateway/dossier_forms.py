@@ -4,7 +4,7 @@ offering which list. The gateway adds only words: labels and help texts it
 has a translation for (else the schema's French label), translated choices."""
 from flask import request
 
-from services.common.dates import parse_date_input
+from services.common.dates import posted_date
 
 from .i18n import LABELS, label
 
@@ -37,7 +37,7 @@ def posted(ref, section, locked=()):
         if name in locked:
             continue
         value = request.form.get(name, "").strip()
-        values[name] = (parse_date_input(value) or value) if name in dates else value
+        values[name] = posted_date(value) if name in dates else value
     return values
 
 

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 import requests
 
-from services.common.dates import parse_date_input
+from services.common.dates import posted_date
 from services.common.errors import Conflict, Forbidden, ValidationFailed
 
 from .. import security
@@ -68,7 +68,7 @@ def form_of(fields):
     read is sent as typed: the catalog refuses it as an invalid date on its field."""
     form = {k: request.form.get(k, "").strip() for k in fields}
     for name in DATE_INPUTS.intersection(form):
-        form[name] = parse_date_input(form[name]) or form[name]
+        form[name] = posted_date(form[name])
     return form
 
 

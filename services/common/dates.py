@@ -69,6 +69,13 @@ def date_input(value):
     return value or ""
 
 
+def posted_date(text):
+    """What a form sends on for a date field: the ISO date of what was typed
+    when it reads as one (parse_date_input), else the text as typed, which the
+    owning service refuses as an invalid date on its field."""
+    return parse_date_input(text) or text
+
+
 DAY_MONTH_YEAR = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
 
 
