@@ -31,7 +31,7 @@ import uuid
 
 import amqp
 import kombu.serialization
-from kombu import Connection, Consumer, Queue
+from kombu import Connection, Queue
 from kombu.exceptions import ChannelError
 from kombu.pools import producers
 from nameko import serialization as nameko_serialization
@@ -232,7 +232,8 @@ class RpcClient:
     def __init__(self, config, timeout=None):
         self.config = config
         self.timeout = timeout
-        self.serializer, self.accept = nameko_serialization.setup(config)
+        self.serializer, accept = nameko_serialization.setup(config)
+        self.accept = kombu.serialization.prepare_accept_content(accept)  # as content types
         self.exchange = get_rpc_exchange(config)
         # named as nameko's standalone reply queues: the gateway's broker user may use those
         self.routing_key = str(uuid.uuid4())
@@ -248,8 +249,10 @@ class RpcClient:
                                      login_method=self.config.get(LOGIN_METHOD_CONFIG_KEY))
         self.channel = self.connection.channel()
         self.channel.events["basic_return"].add(self._on_return)
-        Consumer(self.channel, queues=[self.queue], accept=self.accept, no_ack=True,
-                 callbacks=[self._on_reply]).consume()
+        # declared by kombu (exchange, queue, binding), consumed by py-amqp itself:
+        # kombu's Consumer wraps and dispatches each reply at a cost close to the reply's own
+        self.queue(self.channel).declare()
+        self.channel.basic_consume(self.queue.name, callback=self._on_reply, no_ack=True)
         return self
 
     def stop(self):
@@ -261,9 +264,12 @@ class RpcClient:
         with contextlib.suppress(Exception):  # it is broken already
             self.stop()
 
-    def _on_reply(self, body, message):
-        if message.properties.get("correlation_id") == self._awaiting:
-            self._reply = body
+    def _on_reply(self, message):
+        properties = message.properties
+        if properties.get("correlation_id") == self._awaiting:
+            self._reply = kombu.serialization.loads(
+                message.body, properties.get("content_type"),
+                properties.get("content_encoding") or "utf-8", accept=self.accept)
         # else the late reply of a call that gave up: nobody waits for it
 
     def _on_return(self, exc, exchange, routing_key, message):
