@@ -27,7 +27,7 @@ batches; what it leaves uncommitted is committed when it returns.
 """
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, timezone
 from time import monotonic
 
 from nameko.timer import Timer
@@ -199,10 +199,14 @@ def _engine(db):
     return db.session.get_bind()
 
 
+def _utc(moment):
+    return moment.astimezone(timezone.utc) if moment is not None else None
+
+
 def run_record(row, service=None):
     record = {"id": row.id, "job": row.job, "trigger": row.trigger,
               "triggered_by": row.triggered_by, "status": row.status,
-              "started_at": row.started_at, "ended_at": row.ended_at,
+              "started_at": _utc(row.started_at), "ended_at": _utc(row.ended_at),
               "duration_ms": row.duration_ms, "counts": row.counts or {}, "error": row.error}
     if service:
         record["service"] = service
@@ -213,7 +217,8 @@ def _write(engine, statement):
     """A run's record is committed at once, apart from the job's work: the
     page shows a run in progress, and a failed job's record survives its rollback."""
     with engine.begin() as conn:
-        return conn.execute(statement).first()
+        result = conn.execute(statement)
+        return result.first() if result.returns_rows else None
 
 
 def _ensure_scheduled(engine, schedule_table, job, now):
@@ -330,7 +335,7 @@ def describe(db, jobs, now, service=None):
         listed.append(json_safe({
             "service": service, "name": job.name, "description": job.description,
             "schedule": job.schedule.describe(),
-            "next_run_at": next_runs.get(job.name) or job.schedule.first(now),
+            "next_run_at": _utc(next_runs.get(job.name) or job.schedule.first(now)),
             "runs": [run_record(row) for row in recent]}))
     db.rollback()  # only read: no transaction left open on the worker's connection
     return listed

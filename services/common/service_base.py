@@ -66,4 +66,6 @@ class ServiceBase:
     @jobs.job_timer
     def run_due_jobs(self):
         """The schedule: every job whose time has come, as the system actor."""
+        if not len(self.scheduled_jobs):
+            return []
         return jobs.run_due(self.db, self.scheduled_jobs, self._now())
