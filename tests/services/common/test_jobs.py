@@ -250,3 +250,21 @@ def test_a_service_without_jobs_lists_none():
     worker = worker_factory(Bare)
     assert worker.list_jobs(staff("admin")) == []
     assert worker.run_due_jobs() == []
+
+
+def test_a_running_service_runs_its_due_jobs_on_its_timer(probe, rabbit_config,
+                                                         container_factory, monkeypatch):
+    """The timer entrypoint in a real container: the jobs due at its first tick run."""
+    from tests.support.waiting import eventually
+    GATE["started"], GATE["go_on"] = threading.Event(), threading.Event()
+    GATE["go_on"].set()
+    monkeypatch.setenv("JOBS_ENABLED", "1")
+    container = container_factory(Probe, rabbit_config)
+    container.start()
+    done = eventually(lambda: {r.job for r in probe.runs() if r.status != "running"}
+                      >= {"tidy", "broken", "slow"})
+    container.stop()
+    assert done
+    assert {(r.job, r.status, r.trigger) for r in probe.runs()} == {
+        ("tidy", "done", "schedule"), ("broken", "failed", "schedule"),
+        ("slow", "done", "schedule")}
