@@ -36,7 +36,7 @@ from sqlalchemy import (JSON, Column, DateTime, Index, Integer, MetaData, String
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from .clock import PARIS, utcnow
+from .clock import PARIS
 from .config import env
 from .db import UnitOfWork, json_safe
 
@@ -240,7 +240,7 @@ def who(actor):
     return str(actor.get("kind") or "system")
 
 
-def run(db, job, now, trigger=MANUAL, actor=None, clock=utcnow):
+def run(db, job, now, trigger=MANUAL, actor=None):
     """Runs `job` now unless another run holds it. -> its run record (dict), or
     None for a scheduled run whose slot another instance already took."""
     engine = _engine(db)
