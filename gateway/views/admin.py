@@ -12,6 +12,7 @@ from services.common.config import SERVICES
 from services.common.errors import Conflict, NotFound, Unavailable, ValidationFailed
 
 from .. import security
+from ..i18n import current_language
 from ..rpc import remote
 from ..errors import field_errors, message_for
 
@@ -179,7 +180,10 @@ def counts_text(counts):
 def duration_text(milliseconds):
     if milliseconds is None:
         return ""
-    return f"{milliseconds / 1000:.1f} s" if milliseconds >= 100 else f"{milliseconds} ms"
+    if milliseconds < 100:
+        return f"{milliseconds} ms"
+    seconds = f"{milliseconds / 1000:.1f}"
+    return (seconds.replace(".", ",") if current_language() == "fr" else seconds) + " s"
 
 
 def run_summary(record):

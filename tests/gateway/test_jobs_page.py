@@ -46,7 +46,7 @@ def test_an_administrator_sees_every_services_jobs(portal):
     assert "Tâches planifiées" in page
     assert "Purge des comptes non activés à temps" in page and "toutes les 15 min" in page
     assert "tous les jours à 03:00 (heure de Paris)" in page
-    assert "02/12/2026 00:15" in page and "terminé" in page and "1.2 s" in page  # Paris time
+    assert "02/12/2026 00:15" in page and "terminé" in page and "1,2 s" in page  # Paris time
     assert "purged: 3" in page and "planifiée" in page
     assert "échec" in page and "OperationalError: connection refused" in page
     assert "Jamais exécutée." in page and page.count("Lancer maintenant") == 2
@@ -57,6 +57,7 @@ def test_an_administrator_sees_every_services_jobs(portal):
         session["lang"] = "en"
     english = page_text(client.get("/gestion/admin/jobs"))
     assert "Scheduled jobs" in english and "Run now" in english and "every 15 min" in english
+    assert "1.2 s" in english
 
 
 def test_running_a_job_by_hand_shows_its_result(portal):
