@@ -23,6 +23,9 @@ os.environ.setdefault("DATABASE_PREFIX", "ecandidat_test")
 # process the tests start inherits it.
 os.environ.setdefault("ACTOR_SIGNING_KEY", secrets.token_hex(32))
 os.environ.setdefault("PUBLIC_URL", "http://testserver")
+# Scheduled jobs (services/common/jobs.py) run only where a test asks for them:
+# a purge or an archiving at a service's start would change what other tests see.
+os.environ.setdefault("JOBS_ENABLED", "0")
 TEST_VHOST = os.environ.get("TEST_AMQP_VHOST", "ecandidat_test")
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from services.common.actors import STAFF_ROLES
 from services.common.db import messaging_tables
 from services.common.idempotency import idempotency_table
+from services.common.jobs import job_tables
 
 
 class Base(DeclarativeBase):
@@ -23,6 +24,7 @@ class Base(DeclarativeBase):
 
 messaging_tables(Base.metadata)
 idempotency_table(Base.metadata)
+job_tables(Base.metadata)
 
 
 class IssuedDossierNumber(Base):

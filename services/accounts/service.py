@@ -14,6 +14,7 @@ from services.common.clock import Clock
 from services.common.rpc import ServiceRpc
 from services.common.service_base import ServiceBase
 
+from . import jobs
 from .authentication.entrypoints import AuthenticationEntrypoints
 from .dossier.announce import AnnouncingDatabase
 from .dossier.entrypoints import DossierEntrypoints
@@ -26,4 +27,5 @@ class AccountsService(AuthenticationEntrypoints, DossierEntrypoints, StaffEntryp
     name = "accounts"
     db = AnnouncingDatabase(Base.metadata)  # says at start its reference data may have changed
     clock = Clock()
+    scheduled_jobs = jobs.JOBS  # the purge of accounts never activated (services/accounts/jobs.py)
     catalog = ServiceRpc("catalog")

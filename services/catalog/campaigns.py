@@ -37,6 +37,25 @@ def archive(session, campaign, today):
     return following
 
 
+def archive_and_announce(db, campaign, today):
+    """`archive`, and the events saying so (the applications freeze, the
+    documents start counting their retention, the next campaign is active).
+    -> the campaign now active or None."""
+    following = archive(db.session, campaign, today)
+    db.emit("campaign_archived", {"code": campaign.code,
+                                  "next_active": following.code if following else None})
+    if following is not None:
+        db.emit("campaign_activated", {"code": following.code})
+    return following
+
+
+def ended_active_campaign(session, today):
+    """The active campaign if its end date has passed (locked), else None."""
+    return session.scalars(select(Campaign).where(Campaign.active.is_(True),
+                                                  Campaign.end < today)
+                           .with_for_update(skip_locked=True)).first()
+
+
 def require_open_campaign(campaign):
     """An archived campaign is frozen: its formations and their pieces too."""
     if campaign is not None and campaign.archived_at is not None:

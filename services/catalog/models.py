@@ -14,6 +14,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.common.db import messaging_tables
 from services.common.idempotency import idempotency_table
+from services.common.jobs import job_tables
 
 from . import domain
 
@@ -24,6 +25,7 @@ class Base(DeclarativeBase):
 
 messaging_tables(Base.metadata)
 idempotency_table(Base.metadata)
+job_tables(Base.metadata)
 
 
 class Campaign(Base):

@@ -13,7 +13,7 @@ from services.common.idempotency import idempotent
 from services.common.rpc import ServiceRpc, rpc
 from services.common.service_base import ServiceBase
 
-from . import access, campaigns, domain, queries, schemas, transfer, validation
+from . import access, campaigns, domain, jobs, queries, schemas, transfer, validation
 from . import exceptions as codes
 from .models import (Base, Campaign, Centre, Commission, Formation, FormationApplication,
                      PieceDefinition, ReferenceItem)
@@ -31,6 +31,7 @@ class CatalogService(ServiceBase):
     db = Database(Base.metadata)
     clock = Clock()
     documents = ServiceRpc("documents")  # the catalogue's files: templates, signatures
+    scheduled_jobs = jobs.JOBS  # campaign archiving (services/catalog/jobs.py)
 
     @rpc(expected_exceptions=EXPECTED)
     def get_offer(self, actor, filter_text=None):
@@ -140,11 +141,7 @@ class CatalogService(ServiceBase):
         next campaign becomes active if this one was."""
         access.require_role(actor, actors.ADMINISTRATORS)
         campaign = queries.campaign_by_code(self.db.session, code, lock=True)
-        following = campaigns.archive(self.db.session, campaign, paris_today(self.clock()))
-        self.db.emit("campaign_archived", {"code": campaign.code,
-                                           "next_active": following.code if following else None})
-        if following is not None:
-            self.db.emit("campaign_activated", {"code": following.code})
+        campaigns.archive_and_announce(self.db, campaign, paris_today(self.clock()))
         self.db.commit()
         return self._campaign(actor, campaign)
 

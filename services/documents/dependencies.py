@@ -105,6 +105,12 @@ class ObjectStore:
         self._again_if_bucket_gone(lambda: self.client.put_object(
             self.bucket, key, io.BytesIO(data), len(data), content_type=content_type))
 
+    def objects(self):
+        """Every object of the bucket: (key, size, last modified), in key order."""
+        self.ensure_bucket()
+        for item in self.client.list_objects(self.bucket, recursive=True):
+            yield item.object_name, item.size, item.last_modified
+
     def remove(self, key):
         """Idempotent: removing what is not there succeeds (S3 semantics)."""
         self.ensure_bucket()

@@ -1,11 +1,12 @@
 """File metadata; the bytes live in S3/MinIO under `object_key`."""
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, DateTime, Index, String, text
+from sqlalchemy import BigInteger, Date, DateTime, Index, String, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import messaging_tables
 from services.common.idempotency import idempotency_table
+from services.common.jobs import job_tables
 
 
 class Base(DeclarativeBase):
@@ -14,6 +15,7 @@ class Base(DeclarativeBase):
 
 messaging_tables(Base.metadata)
 idempotency_table(Base.metadata)
+job_tables(Base.metadata)
 
 
 class Document(Base):
@@ -22,6 +24,7 @@ class Document(Base):
         Index("ix_documents_application", "application_id", "kind"),
         # The candidate's storage quota sums their rows at every upload.
         Index("ix_documents_candidate", "candidate_id", "status"),
+        Index("ix_documents_status_created", "status", "created_at"),
         # One kept admission letter per application, even when two requests race.
         Index("uq_documents_admission_letter", "application_id", unique=True,
               postgresql_where=text("kind = 'admission_letter' AND status = 'stored'")),
@@ -43,3 +46,36 @@ class Document(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     stored_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# -- what retention and the clean-up need to know, kept from other services' events --
+
+class ApplicationCampaign(Base):
+    """The campaign of each application documents has heard of
+    (`application_created`): a file's campaign is its application's."""
+    __tablename__ = "application_campaigns"
+    __table_args__ = (Index("ix_application_campaigns_campaign", "campaign_code"),
+                      Index("ix_application_campaigns_candidate", "candidate_id"))
+
+    application_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    campaign_code: Mapped[str] = mapped_column(String(20))
+    candidate_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ArchivedCampaign(Base):
+    """Campaigns archived (`campaign_archived`) and the Paris day they were:
+    their files are destroyed RETENTION_DAYS after it."""
+    __tablename__ = "archived_campaigns"
+
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    archived_on: Mapped[date] = mapped_column(Date)
+    destroyed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DeletedCandidate(Base):
+    """Accounts deleted (`account_deleted`): a file of theirs that appears
+    later (an upload in flight at that moment) is an orphan."""
+    __tablename__ = "deleted_candidates"
+
+    candidate_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    deleted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,9 +1,10 @@
 """The statements of the documents service (its entrypoints stay thin), each
 taking the worker's session."""
 from sqlalchemy import case, func, select, text
+from sqlalchemy.dialects.postgresql import insert
 
 from . import domain
-from .models import Document
+from .models import ApplicationCampaign, ArchivedCampaign, DeletedCandidate, Document
 
 CANDIDATE_LOCK_SPACE = 7401  # first key of pg_advisory_xact_lock(space, candidate_id)
 
@@ -63,3 +64,20 @@ def used_bytes(session, candidate_id, now, except_ids=()):
     if except_ids:
         query = query.where(Document.id.not_in(sorted(except_ids)))
     return int(session.scalar(query))
+
+
+def remember_application(session, application_id, campaign_code, candidate_id):
+    session.execute(insert(ApplicationCampaign).values(
+        application_id=application_id, campaign_code=campaign_code[:20],
+        candidate_id=int(candidate_id) if candidate_id is not None else None)
+        .on_conflict_do_nothing())
+
+
+def remember_archived_campaign(session, code, day):
+    session.execute(insert(ArchivedCampaign).values(code=code[:20], archived_on=day)
+                    .on_conflict_do_nothing())
+
+
+def remember_deleted_candidate(session, candidate_id, now):
+    session.execute(insert(DeletedCandidate).values(candidate_id=candidate_id, deleted_at=now)
+                    .on_conflict_do_nothing())

@@ -5,7 +5,7 @@ import uuid
 
 
 from services.common import actors
-from services.common.clock import Clock
+from services.common.clock import Clock, paris_today
 from services.common.config import env
 from services.common.db import Database, flush_unique, handle_once
 from services.common.errors import EXPECTED, NotFound, ValidationFailed
@@ -13,7 +13,7 @@ from services.common.events import event_handler
 from services.common.rpc import rpc
 from services.common.service_base import ServiceBase
 
-from . import access, domain, letters, queries, schemas
+from . import access, domain, jobs, letters, queries, schemas
 from . import exceptions as codes
 from .dependencies import Storage
 from .models import Base, Document
@@ -26,6 +26,7 @@ class DocumentsService(ServiceBase):
     db = Database(Base.metadata)
     clock = Clock()
     storage = Storage()
+    scheduled_jobs = jobs.JOBS  # orphaned files, retention (services/documents/jobs.py)
 
     @rpc(expected_exceptions=EXPECTED)
     def create_upload(self, actor, owner, filename, size, max_size):
@@ -209,6 +210,24 @@ class DocumentsService(ServiceBase):
         for document in queries.candidate_documents(self.db.session, int(candidate_id)):
             self.storage.remove(document.object_key)  # absent objects are not an error
             self.db.session.delete(document)
+        # an upload in flight now lands later: the orphan clean-up knows whose it was
+        queries.remember_deleted_candidate(self.db.session, int(candidate_id), self.clock())
+
+    @event_handler("applications", "application_created", requeue_on_error=True)
+    @handle_once
+    def on_application_created(self, payload):
+        """A file's campaign is its application's: retention destroys by campaign."""
+        if payload.get("application_id") and payload.get("campaign"):
+            queries.remember_application(self.db.session, int(payload["application_id"]),
+                                         str(payload["campaign"]), payload.get("candidate_id"))
+
+    @event_handler("catalog", "campaign_archived", requeue_on_error=True)
+    @handle_once
+    def on_campaign_archived(self, payload):
+        """The campaign's files are destroyed RETENTION_DAYS after this day (Paris)."""
+        if payload.get("code"):
+            queries.remember_archived_campaign(self.db.session, str(payload["code"]),
+                                               paris_today(self.clock()))
 
     # -- helpers ---------------------------------------------------------------------
 

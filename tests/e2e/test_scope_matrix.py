@@ -129,6 +129,7 @@ PAGES = [
     ("/gestion/admin/utilisateurs/nouveau", statuses({"admin"})),
     ("/gestion/admin/utilisateurs/{staff_user}", statuses({"admin"})),
     ("/gestion/admin/lettres-mortes", statuses({"admin"})),
+    ("/gestion/admin/jobs", statuses({"admin"})),
 ]
 
 # -- forms a role may not send: (role, url, form, status, page the admin re-reads) -----------
@@ -262,6 +263,11 @@ FORMS = [
      "/gestion/admin/lettres-mortes"),
     ("manager_sci", "/gestion/admin/lettres-mortes/accounts/rejouer", {"all": "1"}, 403,
      "/gestion/admin/lettres-mortes"),
+    # scheduled jobs: only administrators run them by hand
+    ("scol", "/gestion/admin/jobs/accounts/purge_unactivated/lancer", {}, 403,
+     "/gestion/admin/jobs"),
+    ("readonly", "/gestion/admin/jobs/catalog/archive_ended_campaigns/lancer", {}, 403,
+     "/gestion/admin/jobs"),
     # a candidate's session on staff forms
     ("candidate", "/gestion/catalogue/formations/lot", {"formation": "MINFO1", "enabled": "0"},
      403, "/gestion/catalogue/formations"),

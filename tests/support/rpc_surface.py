@@ -29,8 +29,8 @@ INTERNAL = {
 
 # Every service's operations RPCs (services/common/service_base.py):
 # administrators only, whatever their scope; tested in
-# tests/services/common/test_dead_letters.py.
-ADMIN_ONLY = {"list_dead_letters", "replay_dead_letters"}
+# tests/services/common/test_dead_letters.py and tests/services/common/test_jobs.py.
+ADMIN_ONLY = {"list_dead_letters", "replay_dead_letters", "list_jobs", "run_job"}
 
 
 def rpc_names(service_cls):

@@ -1,15 +1,14 @@
 """Authentication: registration and activation, candidate and staff logins
 (throttled), login sessions, CAS, password and email flows, the candidate's
-own account (export, deletion) and the purge of accounts never activated.
+own account (export, deletion). The purge of accounts never activated is a
+scheduled job (services/accounts/jobs.py).
 Tokens and passwords are never logged."""
 import logging
-
-from nameko.timer import timer
 
 from services.common import actors
 from services.common.clock import paris_today
 from services.common.config import env
-from services.common.errors import EXPECTED, Conflict, Forbidden, NotFound, ValidationFailed
+from services.common.errors import EXPECTED, Conflict, NotFound, ValidationFailed
 from services.common.idempotency import idempotent
 from services.common.rpc import rpc
 
@@ -33,8 +32,6 @@ def cas_settings():
 
 
 class AuthenticationEntrypoints(AccountsShared):
-    PURGE_SECONDS = 900
-
     # -- account creation and activation -----------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
@@ -355,20 +352,3 @@ class AuthenticationEntrypoints(AccountsShared):
         flows.delete_candidate(self.db, candidate, "candidate")
         self.db.commit()
         return {"deleted": True}
-
-    @rpc(expected_exceptions=EXPECTED)
-    def purge_unactivated(self, actor):
-        """The scheduled purge, also callable by hand by an administrator."""
-        if not (actors.is_system(actor) or actors.has_role(actor, actors.ADMINISTRATORS)):
-            raise Forbidden("forbidden", "the system or an administrator only")
-        done = flows.purge_unactivated(self.db, self.clock())
-        throttle.forget_old_counts(self.db.session, self.clock())
-        login_sessions.forget_old(self.db.session, self.clock())
-        self.db.commit()
-        if done["purged"]:
-            log.info("purged %d accounts never activated", done["purged"])
-        return done
-
-    @timer(interval=PURGE_SECONDS)
-    def purge_unactivated_on_schedule(self):
-        self.purge_unactivated(actors.SYSTEM)

@@ -13,6 +13,8 @@ def capabilities(role):
         "can_manage_staff": role in actors.ADMINISTRATORS,
         # the events the services' handlers gave up on (ServiceBase checks the same)
         "can_replay_dead_letters": role in actors.ADMINISTRATORS,
+        # the services' scheduled jobs: their last runs, and a run by hand
+        "can_run_jobs": role in actors.ADMINISTRATORS,
         # who sits on a commission (within the user's centres)
         "can_manage_commission_members": role in actors.CATALOGUE_EDITORS,
         # every centre, not only those of staff_users.centres

@@ -67,6 +67,13 @@ class Harness:
         finally:
             unit.close()  # rolls back anything left, as nameko's worker teardown does
 
+    def purge(self):
+        """The scheduled purge of accounts never activated, run now by an
+        administrator (services/accounts/jobs.py) -> its counts."""
+        record = self.call("run_job", staff("admin"), "purge_unactivated")
+        assert record["status"] == "done", record
+        return record["counts"]
+
     # -- reading the database behind the service's back ----------------------------
 
     def sql(self, statement, **params):

@@ -99,10 +99,6 @@ def seen(names):
     return Outcome(seen=names)
 
 
-def expired(h, ctx):
-    h.clock.advance(hours=49)  # the two pending accounts are past their 48 h
-
-
 def new_staff(ctx):
     return {"login": "gestion.droit", "display_name": "Gestion Droit", "role": "manager",
             "centres": ["SCI"], "password": STAFF_PASSWORD}
@@ -155,7 +151,6 @@ MATRIX = [
     ("check_email_refusal", None, (lambda ctx: ctx["lea_refusal"],), {}, table(ROLES)),
     ("refuse_email_change", None, (lambda ctx: ctx["lea_refusal"], "Nouveau-2027-pass!",
                                    "Nouveau-2027-pass!"), {}, table(ROLES)),
-    ("purge_unactivated", expired, (), {}, table({"admin"})),
     # -- staff help -----------------------------------------------------------------------
     ("create_account_for", None, ({"last_name": "Durand", "first_name": "Zoé",
                                    "email": "zoe@example.org", "email_confirm": "zoe@example.org",

@@ -278,7 +278,8 @@ def test_staff_log_in(harness, staff_users):
                        "presides": [], "session_id": manager["session_id"],
                        # what the role lets them do, for the gateway's buttons
                        "can_manage_candidate_accounts": True, "can_manage_staff": False,
-                       "can_replay_dead_letters": False, "can_manage_commission_members": True,
+                       "can_replay_dead_letters": False, "can_run_jobs": False,
+                       "can_manage_commission_members": True,
                        "can_see_all_centres": False}
     admin = harness.call("authenticate_staff", ANONYMOUS, " Admin ", seed.DEMO_PASSWORD)
     assert (admin["role"], admin["centres"]) == ("admin", [])

@@ -12,7 +12,7 @@ from services.accounts.authentication import throttle
 from services.common.actors import ANONYMOUS
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tests.services.accounts.harness import PASSWORD
-from tests.support.actors import SYSTEM, staff
+from tests.support.actors import staff
 
 NEW_PASSWORD = "Nouveau-Secret-2027?"
 
@@ -325,11 +325,11 @@ def test_an_address_is_known_for_ninety_days(harness):
     harness.activated("lea@example.org")
     assert guess(harness, "lea@example.org", "203.0.113.5", PASSWORD) == "in"
     harness.clock.advance(days=89)
-    harness.call("purge_unactivated", SYSTEM)
+    harness.purge()
     keep_locked(harness, "lea@example.org", 12)
     assert guess(harness, "lea@example.org", "203.0.113.5", PASSWORD) == "in"
     harness.clock.advance(days=91)
-    harness.call("purge_unactivated", SYSTEM)
+    harness.purge()
     keep_locked(harness, "lea@example.org", 12, first=100)
     assert isinstance(guess(harness, "lea@example.org", "203.0.113.5", PASSWORD), int)
 
@@ -424,22 +424,21 @@ def test_the_purge_destroys_accounts_never_activated_in_time(harness):
     fresh_activated = harness.activated("ok@example.org")
     harness.clock.advance(hours=47)
     recent = harness.register("recent@example.org")
-    assert harness.call("purge_unactivated", SYSTEM) == {"purged": 0}
+    assert harness.purge() == {"purged": 0}
     harness.clock.advance(hours=1)
-    assert harness.call("purge_unactivated", SYSTEM) == {"purged": 1}
+    assert harness.purge() == {"purged": 1}
     event, = harness.events("account_deleted")
     assert event["candidate_id"] == late["candidate_id"] and event["reason"] == "unactivated"
     remaining = {row[0] for row in harness.sql("SELECT id FROM candidates")}
     assert remaining == {fresh_activated["candidate_id"], recent["candidate_id"]}
-    assert harness.call("purge_unactivated", SYSTEM) == {"purged": 0}  # idempotent
-    harness.refused(Forbidden, "forbidden", "purge_unactivated", staff("scol"))
-    assert harness.call("purge_unactivated", staff("admin")) == {"purged": 0}
+    assert harness.purge() == {"purged": 0}  # idempotent
+    harness.refused(Forbidden, "forbidden", "run_job", staff("scol"), "purge_unactivated")
 
 
 def test_the_scheduled_purge_runs_the_purge(harness):
     late = harness.register("late@example.org")
     harness.clock.advance(hours=48)
-    harness.call("purge_unactivated_on_schedule")
+    harness.call("run_due_jobs")
     event, = harness.events("account_deleted")
     assert event["candidate_id"] == late["candidate_id"] and event["reason"] == "unactivated"
     assert harness.sql("SELECT count(*) FROM candidates") == [(0,)]
@@ -478,7 +477,7 @@ def test_at_most_three_email_change_links_an_hour_to_one_address(harness):
                             "victim@example.org", PASSWORD) == {"sent": True}
     assert len(harness.events("email_change_requested")) == 3
     harness.clock.advance(minutes=61)
-    harness.call("purge_unactivated", SYSTEM)  # forgets the hour gone by
+    harness.purge()  # forgets the hour gone by
     assert harness.sql("SELECT count(*) FROM login_failures") == [(0,)]
     harness.call("request_email_change", paul, "victim@example.org", "victim@example.org", PASSWORD)
     assert len(harness.events("email_change_requested")) == 4

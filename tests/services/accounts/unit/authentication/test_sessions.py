@@ -12,7 +12,7 @@ import pytest
 from services.common.actors import ANONYMOUS
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tests.services.accounts.harness import PASSWORD
-from tests.support.actors import SYSTEM, candidate
+from tests.support.actors import candidate
 from tests.support.cas import SERVICE, browser_login
 
 NEW_PASSWORD = "Nouveau-Secret-2027?"
@@ -138,10 +138,10 @@ def test_the_purge_forgets_sessions_ended_or_expired_for_a_day(harness, lea):
     ended, live = login(harness, lea), login(harness, lea)
     harness.call("end_session", lea["actor"], ended)
     harness.clock.advance(hours=23)
-    harness.call("purge_unactivated", SYSTEM)
+    harness.purge()
     assert harness.sql("SELECT count(*) FROM login_sessions") == [(2,)]
     harness.clock.advance(hours=14)  # ended a day ago; the other expired 25 hours ago
-    harness.call("purge_unactivated", SYSTEM)
+    harness.purge()
     assert harness.sql("SELECT count(*) FROM login_sessions") == [(0,)]
     assert live
 

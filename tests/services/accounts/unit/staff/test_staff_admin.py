@@ -192,7 +192,7 @@ def test_the_edit_page_reads_one_staff_user_by_id_or_login(admin_harness):
 
 @pytest.mark.parametrize("role, can", [
     ("admin", {"can_manage_candidate_accounts", "can_manage_staff", "can_replay_dead_letters",
-               "can_manage_commission_members", "can_see_all_centres"}),
+               "can_run_jobs", "can_manage_commission_members", "can_see_all_centres"}),
     ("scol", {"can_manage_candidate_accounts", "can_manage_commission_members",
               "can_see_all_centres"}),
     ("manager", {"can_manage_candidate_accounts", "can_manage_commission_members"}),
