@@ -291,6 +291,18 @@ def confirm_deadline(dates: dict, validated_at: datetime):
     return None
 
 
+PROMOTED_MIN_DAYS = 7  # a promoted candidate's least time to answer
+
+
+def promotion_deadline(dates: dict, promoted_at: datetime):
+    """A promoted candidate's confirmation deadline: the formation's rule from
+    the moment of promotion, but never fewer than PROMOTED_MIN_DAYS days (a
+    fixed date may be past or near by then)."""
+    floor = paris_today(promoted_at) + timedelta(days=PROMOTED_MIN_DAYS)
+    deadline = confirm_deadline(dates, promoted_at)
+    return deadline if deadline is not None and deadline >= floor else floor
+
+
 def confirm_refusal(decision_code, confirmed_at, withdrawn_at, cancelled, deadline, today):
     if cancelled or decision_code != FA or confirmed_at or withdrawn_at:
         return Conflict(codes.CANNOT_CONFIRM, "needs a validated FA not yet answered")

@@ -43,12 +43,13 @@ def _validated_event(unit, application, decision, **extra):
         automatic=bool(decision.automatic), **extra))
 
 
-def _automatic_fa(application, now):
+def _automatic_fa(application, now, promoted=False):
     """A favourable decision entered and validated by the system."""
     decision = Decision(code=domain.FA, entered_by="système", entered_at=now,
                         validated_by="système", validated_at=now, automatic=True)
     application.decisions.append(decision)
-    application.confirm_deadline = domain.confirm_deadline(application.dates, now)
+    application.confirm_deadline = (domain.promotion_deadline if promoted else
+                                    domain.confirm_deadline)(application.dates, now)
     application.confirm_deadline_override = None  # a new deadline for a new decision
     return decision
 
@@ -203,7 +204,7 @@ def promote(unit, formation_code, campaign_code, now):
     if chosen is None:
         return None
     application = queries.application_for_update(unit.session, chosen)
-    decision = _automatic_fa(application, now)
+    decision = _automatic_fa(application, now, promoted=True)
     _validated_event(unit, application, decision, promoted=True)
     unit.session.flush()
     recompute_ranks(unit, formation_code, campaign_code)
