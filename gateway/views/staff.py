@@ -6,7 +6,7 @@ from services.common.dates import parse_date_input, posted_date
 from services.common.errors import Conflict, ValidationFailed
 
 from .. import security
-from ..rpc import remote
+from ..rpc import optional, remote
 from ..errors import message_for
 from ..i18n import error_text
 
@@ -96,7 +96,7 @@ def applications():
 def application(application_id):
     data = remote().applications.get_application(me(), application_id)
     dossier = remote().accounts.get_dossier(me(), data["candidate"]["id"])
-    motives = remote().catalog.list_reference(me(), "motive")
+    motives = optional(remote().catalog.list_reference, me(), "motive")  # the DE form's choices
     return render_template("staff/application.html", app=data, dossier=dossier, motives=motives)
 
 
