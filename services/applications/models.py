@@ -8,7 +8,7 @@ exist so that lists can be filtered by scope and counted in SQL.
 from datetime import date, datetime
 
 from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Index, Integer, Sequence, String,
-                        Text, UniqueConstraint, event, func, literal_column, text)
+                        Text, UniqueConstraint, event, func, inspect, literal_column, text)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
@@ -264,6 +264,17 @@ def _owner(instance):
     return None
 
 
+def _snapshot_only(instance):
+    """The formation's copy refreshed from the catalog, nothing else: no staff
+    form read before it is out of date for that."""
+    if not isinstance(instance, Application):
+        return False
+    state = inspect(instance)
+    changed = {attr.key for attr in state.attrs if attr.history.has_changes()}
+    return changed <= {"formation"} and not any(
+        state.attrs[name].history.has_changes() for name in ("pieces", "history", "decisions"))
+
+
 @event.listens_for(Session, "before_flush")
 def _bump_versions(session, flush_context, instances):
     """Once per transaction, the version of each application changed (its row,
@@ -273,7 +284,7 @@ def _bump_versions(session, flush_context, instances):
         application = _owner(instance)
         if application is None or application in session.new or application.id in bumped:
             continue
-        if not session.is_modified(instance):
+        if not session.is_modified(instance) or _snapshot_only(instance):
             continue
         bumped.add(application.id)
         application.version = (application.version or 0) + 1

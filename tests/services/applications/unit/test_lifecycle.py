@@ -241,6 +241,9 @@ def test_a_form_read_before_another_change_is_refused(harness, actors):
               expected_version=read)
     h.refused(Conflict, "stale_application", "set_overrides", manager, app_id,
               return_deadline=(h.today + timedelta(days=3)).isoformat(), expected_version=read)
+    h.call("on_formation_updated", formation_updated(h, reminder_days=4))
+    # the catalog's copy refreshed: no staff form is out of date for that
+    assert h.call("get_application", manager, app_id)["version"] == after
     h.call("enter_decision", manager, app_id, "FA", {}, expected_version=after)
 
 
