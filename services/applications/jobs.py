@@ -60,7 +60,7 @@ def withdraw_expired(unit, now):
             unit.commit()  # another run has it, or it was answered: its lock goes
             counts["skipped"] += 1
             continue
-        promoted = operations.withdraw(unit, SYSTEM, application, now, automatic=True)
+        promoted = operations.withdraw(unit, SYSTEM, application, automatic=True, now=now)
         unit.commit()
         counts["withdrawn"] += 1
         counts["promoted"] += promoted is not None

@@ -1,6 +1,7 @@
 """What one staff command (or a scheduled job) does to one application, as
 plain functions `(unit, actor, application, **params)`: `unit` is the worker's
-UnitOfWork (session + emit). They check the rules, change, emit, and commit
+UnitOfWork (session + emit); `now` (keyword, default the current time) is the
+time of the change. They check the rules, change, emit, and commit
 nothing: the caller commits (an RPC once, a bulk action once for all, a job
 per application). They raise the service's usual errors.
 
@@ -9,6 +10,7 @@ validated, a withdrawal and its promotion) holds `queries.lock_formation`;
 callers take it before they lock the application's row (the RPCs do), so that
 two transactions never wait on each other in the opposite order.
 """
+from services.common.clock import utcnow
 from services.common.errors import Conflict, ValidationFailed
 
 from . import domain, history, queries, schemas
@@ -56,9 +58,10 @@ def _automatic_fa(application, now, promoted=False):
 
 # -- treatment type -------------------------------------------------------------------
 
-def validate_treatment(unit, actor, application, now):
+def validate_treatment(unit, actor, application, *, now=None):
     """Staff validate the treatment type; on AD the favourable decision comes
     with it, validated (automatic)."""
+    now = now or utcnow()
     _raise(domain.treatment_refusal(application.treatment_type,
                                     application.treatment_validated_at, application.cancelled))
     application.treatment_validated_at = now
@@ -94,10 +97,11 @@ def resolve_motive(fields, motives):
                            {"reason": "invalid_choice"})
 
 
-def enter_decision(unit, actor, application, now, code, data=None, motives=None):
+def enter_decision(unit, actor, application, *, code, data=None, motives=None, now=None):
     """Entered, not validated (the candidate sees nothing yet). The same
     decision already waiting is returned as it is. motives: the catalogue's
     motive list, needed for DE."""
+    now = now or utcnow()
     _raise(_decision_refusal(application))
     fields = domain.decision_data(code, data, today=domain.paris_today(now))
     fields["reason_code"] = None
@@ -110,9 +114,10 @@ def enter_decision(unit, actor, application, now, code, data=None, motives=None)
     return decision
 
 
-def validate_decision(unit, actor, application, now, refresh_dates=None):
+def validate_decision(unit, actor, application, *, refresh_dates=None, now=None):
     """The last entered decision validated; FA sets the confirmation deadline
     (refresh_dates(application): the formation's dates as they are now)."""
+    now = now or utcnow()
     decision = application.pending_decision
     if decision is None:
         raise Conflict(codes.NOTHING_TO_VALIDATE, "no decision waiting for validation")
@@ -135,10 +140,12 @@ def validate_decision(unit, actor, application, now, refresh_dates=None):
 
 # -- overrides, paper files -----------------------------------------------------------
 
-def set_overrides(unit, actor, application, now, return_deadline=KEEP, confirm_deadline=KEEP):
+def set_overrides(unit, actor, application, *, return_deadline=KEEP, confirm_deadline=KEEP,
+                  now=None):
     """Per-application deadlines: a day from today on, or "" / None to remove
     the override (KEEP: left as it is). The confirmation one applies to an
     admitted candidate who has not answered yet."""
+    now = now or utcnow()
     if application.cancelled:
         raise Conflict(codes.APPLICATION_CANCELLED, "application cancelled")
     today = domain.paris_today(now)
@@ -155,8 +162,9 @@ def set_overrides(unit, actor, application, now, return_deadline=KEEP, confirm_d
     return application
 
 
-def receive_paper_file(unit, actor, application, now):
+def receive_paper_file(unit, actor, application, *, now=None):
     """A paper file arrived (a centre not online): AT -> RE, as a transmission."""
+    now = now or utcnow()
     online = ((application.formation or {}).get("centre") or {}).get("online")
     _raise(domain.paper_file_refusal(application.status, application.cancelled, online))
     application.transmitted_at = now
@@ -166,8 +174,9 @@ def receive_paper_file(unit, actor, application, now):
 
 # -- answers to an admission -----------------------------------------------------------
 
-def confirm(unit, actor, application, now):
+def confirm(unit, actor, application, *, now=None):
     """The admitted candidate confirms; the enrolment code is made once."""
+    now = now or utcnow()
     _raise(domain.confirm_refusal(
         application.decision_code, application.confirmed_at, application.withdrawn_at,
         application.cancelled, application.confirm_deadline_applying, domain.paris_today(now)))
@@ -178,11 +187,12 @@ def confirm(unit, actor, application, now):
     unit.emit("application_confirmed", schemas.event(application, opi_code=application.opi_code))
 
 
-def withdraw(unit, actor, application, now, automatic=False):
+def withdraw(unit, actor, application, *, automatic=False, now=None):
     """The admitted candidate withdraws (or the job withdraws them past the
     deadline); their place goes to the first on the waiting list when the
     formation promotes automatically. -> the promoted application id or None.
     The caller holds the formation's lock (taken before the row's)."""
+    now = now or utcnow()
     _raise(domain.withdraw_refusal(application.decision_code, application.withdrawn_at,
                                    application.cancelled))
     application.withdrawn_at = now

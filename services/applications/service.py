@@ -374,8 +374,8 @@ class ApplicationsService(ServiceBase):
         application = access.staff_application(self.db.session, actor, application_id, write=True)
         operations.check_version(application, expected_version)
         motives = self._motives() if code == domain.DE else None
-        operations.enter_decision(self.db, actor, application, self.clock(), code, data,
-                                  motives=motives)
+        operations.enter_decision(self.db, actor, application, code=code, data=data,
+                                  motives=motives, now=self.clock())
         self.db.commit()
         return self._staff_view(actor, application)
 
@@ -386,8 +386,8 @@ class ApplicationsService(ServiceBase):
         application = self._staff_write(actor, application_id, actors.DECIDERS, list_lock=True)
         access.require_validator(actor, application)
         operations.check_version(application, expected_version)
-        operations.validate_decision(self.db, actor, application, self.clock(),
-                                     refresh_dates=self._refresh_dates)
+        operations.validate_decision(self.db, actor, application,
+                                     refresh_dates=self._refresh_dates, now=self.clock())
         self.db.commit()
         return self._staff_view(actor, application)
 
@@ -404,7 +404,7 @@ class ApplicationsService(ServiceBase):
         now = self.clock()
         if application.treatment_type == domain.AD:
             self._refresh_dates(application)  # the confirmation date as it is now
-        operations.validate_treatment(self.db, actor, application, now)
+        operations.validate_treatment(self.db, actor, application, now=now)
         self.db.commit()
         return self._staff_view(actor, application)
 
@@ -418,9 +418,10 @@ class ApplicationsService(ServiceBase):
         operations.check_version(application, expected_version)
         keep = operations.KEEP
         operations.set_overrides(
-            self.db, actor, application, self.clock(),
+            self.db, actor, application,
             return_deadline=keep if return_deadline is None else return_deadline,
-            confirm_deadline=keep if confirm_deadline is None else confirm_deadline)
+            confirm_deadline=keep if confirm_deadline is None else confirm_deadline,
+            now=self.clock())
         self.db.commit()
         return self._staff_view(actor, application)
 
@@ -431,7 +432,7 @@ class ApplicationsService(ServiceBase):
         """A paper file arrived at a centre that is not online: AT -> RE."""
         application = self._staff_write(actor, application_id, actors.REVIEWERS)
         operations.check_version(application, expected_version)
-        operations.receive_paper_file(self.db, actor, application, self.clock())
+        operations.receive_paper_file(self.db, actor, application, now=self.clock())
         self.db.commit()
         return self._staff_view(actor, application)
 
@@ -464,7 +465,7 @@ class ApplicationsService(ServiceBase):
     @idempotent
     def confirm(self, actor, application_id, idempotency_key=None):
         application = self._mine(actor, application_id)
-        operations.confirm(self.db, actor, application, self.clock())
+        operations.confirm(self.db, actor, application, now=self.clock())
         self.db.commit()
         return self._view(application)
 
@@ -477,7 +478,7 @@ class ApplicationsService(ServiceBase):
         if key:  # a promotion may follow: the waiting list before the row
             queries.lock_formation(self.db.session, *key)
         application = self._mine(actor, application_id)
-        operations.withdraw(self.db, actor, application, self.clock())
+        operations.withdraw(self.db, actor, application, now=self.clock())
         self.db.commit()
         return self._view(application)
 
