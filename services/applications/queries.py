@@ -243,21 +243,26 @@ def waiting_list(session, formation_code, campaign_code):
 
 def store_ranks(session, formation_code, campaign_code, ranks):
     """rank_real as computed (None for the formation's applications off the
-    list); only the rows whose rank changes are written. -> rows changed."""
+    list), written in one statement for the rows whose rank changes (a
+    promotion moves every rank of the list). -> rows changed."""
     current = dict(session.execute(
         select(Application.id, Application.rank_real)
         .where(Application.formation_code == formation_code,
                Application.campaign_code == (campaign_code or ""),
                or_(Application.rank_real.is_not(None), Application.id.in_(list(ranks))))).all())
-    changed = 0
-    for app_id, rank in sorted(current.items()):
-        wanted = ranks.get(app_id)
-        if rank != wanted:
-            session.execute(update(Application).where(Application.id == app_id)
-                            .values(rank_real=wanted, version=Application.version + 1)
-                            .execution_options(synchronize_session="fetch"))
-            changed += 1
-    return changed
+    changed = sorted(app_id for app_id, rank in current.items() if rank != ranks.get(app_id))
+    if not changed:
+        return 0
+    session.execute(sa_text(
+        "UPDATE applications AS a SET rank_real = v.rank, version = a.version + 1 "
+        "FROM (SELECT unnest(CAST(:ids AS integer[])) AS id, "
+        "unnest(CAST(:ranks AS integer[])) AS rank) AS v WHERE a.id = v.id"),
+        {"ids": changed, "ranks": [ranks.get(app_id) for app_id in changed]})
+    for app_id in changed:  # what this session holds of them is read again
+        loaded = session.identity_map.get(session.identity_key(Application, app_id))
+        if loaded is not None:
+            session.expire(loaded, ["rank_real", "version"])
+    return len(changed)
 
 
 def application_for_update(session, application_id, skip_locked=False):
