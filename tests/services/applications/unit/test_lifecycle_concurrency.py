@@ -1,9 +1,13 @@
 """Concurrent changes of one waiting list, on the real database with separate
 sessions: two withdrawals at the same moment promote two different candidates,
-and two runs of the withdrawal job at once withdraw each application once.
+and two runs of the withdrawal job (of the reminders) at once withdraw each
+application (send each reminder) once.
 
-The formation's lock is held from outside while the calls start, so that both
-are inside their transaction, waiting, before either goes on."""
+A lock (the formation's, or the reminder's row) is held from outside while the
+calls start, so that both are inside their transaction, waiting, before either
+goes on."""
+from datetime import timedelta
+
 import eventlet
 from sqlalchemy import text
 
@@ -73,3 +77,24 @@ def test_two_runs_of_the_withdrawal_job_at_once_withdraw_each_application_once(h
     assert sorted(withdrawn) == sorted(expired)
     promoted = [e["application_id"] for e in h.events("decision_validated") if e.get("promoted")]
     assert sorted(promoted) == sorted([dan, eve])
+
+
+def test_two_runs_of_the_reminders_at_once_send_each_reminder_once(harness, actors):
+    h = harness
+    app_id = h.apply(actors.ada)["id"]
+    h.clock.advance(days=74)  # the day before the return deadline
+    deadline = (h.today + timedelta(days=75)).isoformat()
+    cooperative_waits()
+    outside = h.engine.connect()  # the same reminder being recorded, not committed yet
+    outside.execute(text("INSERT INTO reminders_sent VALUES (:a, 'transmit', :d, now())"),
+                    {"a": app_id, "d": deadline})
+    runs = [eventlet.spawn(run_job, h, "send_reminders") for _ in range(2)]
+    assert eventually(lambda: outside.execute(text(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted"))
+        .scalar() >= 2), "the runs never reached the reminder"
+    outside.rollback()
+    outside.close()
+    counts = [run.wait() for run in runs]
+    assert sorted(c["transmit"] for c in counts) == [0, 1]
+    sent, = h.events("reminder_due")
+    assert (sent["application_id"], sent["deadline"]) == (app_id, deadline)
