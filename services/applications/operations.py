@@ -162,10 +162,15 @@ def set_overrides(unit, actor, application, *, return_deadline=KEEP, confirm_dea
     return application
 
 
-def receive_paper_file(unit, actor, application, *, now=None):
+def _centre(application, centre):
+    """The centre given (as the catalog has it now), else the snapshot's."""
+    return centre or (application.formation or {}).get("centre") or {}
+
+
+def receive_paper_file(unit, actor, application, *, centre=None, now=None):
     """A paper file arrived (a centre not online): AT -> RE, as a transmission."""
     now = now or utcnow()
-    online = ((application.formation or {}).get("centre") or {}).get("online")
+    online = _centre(application, centre).get("online")
     _raise(domain.paper_file_refusal(application.status, application.cancelled, online))
     application.transmitted_at = now
     history.change_status(unit, application, domain.RE, actor, now, comment="dossier papier")
@@ -174,15 +179,16 @@ def receive_paper_file(unit, actor, application, *, now=None):
 
 # -- answers to an admission -----------------------------------------------------------
 
-def confirm(unit, actor, application, *, now=None):
-    """The admitted candidate confirms; the enrolment code is made once."""
+def confirm(unit, actor, application, *, centre=None, now=None):
+    """The admitted candidate confirms; the enrolment code is made once, with
+    the centre's prefix (centre: as the catalog has it now, else the snapshot's)."""
     now = now or utcnow()
     _raise(domain.confirm_refusal(
         application.decision_code, application.confirmed_at, application.withdrawn_at,
         application.cancelled, application.confirm_deadline_applying, domain.paris_today(now)))
     application.confirmed_at = now
     if not application.opi_code:
-        prefix = ((application.formation or {}).get("centre") or {}).get("opi_prefix") or ""
+        prefix = _centre(application, centre).get("opi_prefix") or ""
         application.opi_code = domain.opi_code(prefix, queries.next_opi_number(unit.session))
     unit.emit("application_confirmed", schemas.event(application, opi_code=application.opi_code))
 

@@ -12,6 +12,7 @@ from services.common.db import Database, flush_unique, handle_once
 from services.common.errors import EXPECTED, Conflict, Forbidden, NotFound, ValidationFailed
 from services.common.events import event_handler
 from services.common.idempotency import idempotent
+from services.common import rpc as rpc_calls
 from services.common.rpc import ServiceRpc, rpc
 from services.common.service_base import ServiceBase
 
@@ -432,7 +433,9 @@ class ApplicationsService(ServiceBase):
         """A paper file arrived at a centre that is not online: AT -> RE."""
         application = self._staff_write(actor, application_id, actors.REVIEWERS)
         operations.check_version(application, expected_version)
-        operations.receive_paper_file(self.db, actor, application, now=self.clock())
+        operations.receive_paper_file(self.db, actor, application,
+                                      centre=self._current_centre(application),
+                                      now=self.clock())
         self.db.commit()
         return self._staff_view(actor, application)
 
@@ -465,7 +468,8 @@ class ApplicationsService(ServiceBase):
     @idempotent
     def confirm(self, actor, application_id, idempotency_key=None):
         application = self._mine(actor, application_id)
-        operations.confirm(self.db, actor, application, now=self.clock())
+        operations.confirm(self.db, actor, application, centre=self._current_centre(application),
+                           now=self.clock())
         self.db.commit()
         return self._view(application)
 
@@ -527,6 +531,17 @@ class ApplicationsService(ServiceBase):
         except NotFound:
             return
         schemas.refresh_dates(application, formation.get("dates") or {}, read_at)
+
+    def _current_centre(self, application):
+        """The application's centre as the catalog has it now (its online flag
+        and OPI prefix may have been set since the application was made); the
+        snapshot's when the catalog does not answer in time or lost the formation."""
+        try:
+            formation = rpc_calls.answer_or_none(self.catalog.get_formation, application.formation_code,
+                                           campaign=application.campaign_code or None)
+        except NotFound:
+            formation = None
+        return (formation or {}).get("centre") or (application.formation or {}).get("centre") or {}
 
     def _refuse_lost_upload(self, application, piece, document_id):
         """finish_piece_upload of an upload that is not the piece's current one: a

@@ -204,9 +204,10 @@ def test_a_return_deadline_override_lets_the_candidate_transmit_late(harness, ac
 
 def test_confirming_an_admission_makes_one_enrolment_code(harness, actors):
     h, manager = harness, actors.manager_sci
-    h.catalog_data.formations["MINFO1"]["centre"]["opi_prefix"] = "SCI"
     ada = admitted(h, actors.ada, manager)
     bob = admitted(h, actors.bob, manager)
+    # the prefix set after they applied: the one the catalog has at confirmation
+    h.catalog_data.formations["MINFO1"]["centre"]["opi_prefix"] = "SCI"
     first = h.call("confirm", actors.ada, ada)["opi_code"]
     second = h.call("confirm", actors.bob, bob)["opi_code"]
     assert first.startswith("SCI") and len(first) >= 9 and first != second
@@ -222,8 +223,8 @@ def test_a_paper_file_is_received_only_for_a_centre_not_online(harness, actors):
     h, manager = harness, actors.manager_sci
     online = h.apply(actors.ada)["id"]
     h.refused(Conflict, "centre_online", "receive_paper_file", manager, online)
-    h.catalog_data.formations["MMATH1"]["centre"]["online"] = False
     paper = h.apply(actors.ada, "MMATH1")["id"]
+    h.catalog_data.formations["MMATH1"]["centre"]["online"] = False  # as the catalog has it now
     view = h.call("receive_paper_file", manager, paper)
     assert view["status"] == "RE" and view["transmitted_at"] is not None
     changed, = h.events("status_changed")

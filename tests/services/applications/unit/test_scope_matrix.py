@@ -102,9 +102,8 @@ def confirmed(h, ctx, name):
 
 
 def on_paper(h, ctx, name):
-    """The application's centre takes paper files (not online)."""
-    h.sql("UPDATE applications SET formation = jsonb_set(formation, '{centre,online}', 'false')"
-          " WHERE id = :id", id=ctx[name])
+    """The application's centre takes paper files (not online), as the catalog says."""
+    h.catalog_data.formations["MMATH1"]["centre"]["online"] = False
 
 
 def upload_started(h, ctx, name):
