@@ -377,6 +377,9 @@ def override_day(value, today, field):
     return day
 
 
+REMINDER_DAYS_MAX = 60  # as the catalog caps a formation's reminder_days
+
+
 def reminder_due(deadline, days, today) -> bool:
     """A reminder goes `days` days before the deadline (and until it, for a job
     that did not run that day); none after it."""

@@ -21,7 +21,7 @@ def send_reminders(unit, now):
     deadline: once per (application, kind, deadline)."""
     today = domain.paris_today(now)
     due = []
-    for application in queries.to_transmit(unit.session):
+    for application in queries.to_transmit(unit.session, today, domain.REMINDER_DAYS_MAX):
         deadline = application.return_deadline
         if domain.reminder_due(deadline, application.settings["reminder_days"], today):
             due.append((application.id, TRANSMIT, deadline))

@@ -1,6 +1,9 @@
 """The statements of the applications service (its entrypoints stay thin): reads
 and bulk writes, each taking the worker's session."""
-from sqlalchemy import case, delete, func, or_, select, true, update
+from datetime import timedelta
+
+from sqlalchemy import Date, case, delete, func, or_, select, true, update
+from sqlalchemy import cast as sa_cast
 from sqlalchemy import text as sa_text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import selectinload
@@ -299,12 +302,18 @@ def answer_awaited(session):
         .order_by(Application.id))]
 
 
-def to_transmit(session):
-    """Active applications the candidate has still to transmit (AT, IN)."""
+def to_transmit(session, today, within_days):
+    """Active applications the candidate has still to transmit (AT, IN) whose
+    return deadline (the override, else the formation's) is from today to
+    `within_days` days on: the others cannot be due a reminder."""
+    deadline = func.coalesce(Application.return_deadline_override, sa_cast(
+        func.nullif(json_text(Application.formation, "dates", "date_return"), ""), Date))
     return list(session.scalars(
         select(Application).where(Application.status.in_(("AT", "IN")),
                                   Application.cancelled_at.is_(None),
-                                  Application.archived_at.is_(None))
+                                  Application.archived_at.is_(None),
+                                  deadline >= today,
+                                  deadline <= today + timedelta(days=within_days))
         .order_by(Application.id)))
 
 

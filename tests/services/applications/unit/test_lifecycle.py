@@ -299,3 +299,17 @@ def test_recomputing_ranks_repairs_them(harness, actors):
 @pytest.mark.parametrize("name", sorted(jobs.JOBS))
 def test_every_job_runs_on_an_empty_database(harness, name):
     assert all(v == 0 for v in run_job(harness, name).values())
+
+
+def test_reminders_follow_the_deadlines_staff_set(harness, actors):
+    h, manager = harness, actors.manager_sci
+    moved = h.apply(actors.ada)["id"]
+    h.call("set_overrides", manager, moved,
+           return_deadline=(h.today + timedelta(days=10)).isoformat())
+    admitted_id = admitted(h, actors.bob, manager)
+    h.call("set_overrides", manager, admitted_id,
+           confirm_deadline=(h.today + timedelta(days=9)).isoformat())
+    h.clock.advance(days=8)
+    assert run_job(h, "send_reminders") == {"transmit": 1, "confirm": 1, "already_sent": 0}
+    assert {(e["application_id"], e["kind"]) for e in h.events("reminder_due")} == {
+        (moved, "transmit"), (admitted_id, "confirm")}
