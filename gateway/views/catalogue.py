@@ -21,8 +21,9 @@ CAMPAIGN_FIELDS = ("code", "label", "start", "end", "login_until")
 DATE_FIELDS = ("date_open", "date_close", "date_return", "date_jury", "date_publish",
                "date_confirm", "confirm_days")
 FORMATION_FIELDS = ("code", "label", "level", "keywords", "url", "capacity", "treatment_type",
-                    "commission") + DATE_FIELDS
-CENTRE_FIELDS = ("code", "label", "address", "email", "max_applications", "max_file_size_mb") + \
+                    "commission", "rank_display", "reminder_days") + DATE_FIELDS
+CENTRE_FIELDS = ("code", "label", "address", "email", "max_applications", "max_file_size_mb",
+                 "opi_prefix") + \
     tuple(f"default_{f}" for f in DATE_FIELDS)
 MB = 1024 * 1024
 
@@ -211,7 +212,8 @@ def formation(code=None):
         form = {**current, **(current.get("dates") or {}),
                 "commission": (current.get("commission") or {}).get("code")}
     if request.method == "POST":
-        form = {**form_of(FORMATION_FIELDS), "enabled": "1" if request.form.get("enabled") else "0"}
+        form = {**form_of(FORMATION_FIELDS), "enabled": "1" if request.form.get("enabled") else "0",
+                "auto_promotion": "1" if request.form.get("auto_promotion") else "0"}
         try:
             saved = catalog.save_formation(me(), form, code=code)
         except ValidationFailed as exc:

@@ -2,11 +2,11 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from services.common.dates import parse_date_input
+from services.common.dates import parse_date_input, posted_date
 from services.common.errors import Conflict, ValidationFailed
 
 from .. import security
-from ..rpc import remote
+from ..rpc import optional, remote
 from ..errors import message_for
 from ..i18n import error_text
 
@@ -96,7 +96,8 @@ def applications():
 def application(application_id):
     data = remote().applications.get_application(me(), application_id)
     dossier = remote().accounts.get_dossier(me(), data["candidate"]["id"])
-    return render_template("staff/application.html", app=data, dossier=dossier)
+    motives = optional(remote().catalog.list_reference, me(), "motive")  # the DE form's choices
+    return render_template("staff/application.html", app=data, dossier=dossier, motives=motives)
 
 
 def back_to(application_id, message, category="success"):
@@ -104,10 +105,14 @@ def back_to(application_id, message, category="success"):
     return redirect(url_for("staff.application", application_id=application_id))
 
 
-def do(application_id, command, *args):
-    """One command on the application (`remote().applications.<method>`)."""
+def do(application_id, command, *args, **kwargs):
+    """One command on the application (`remote().applications.<method>`); the
+    version the form was read at, when it carries one (a stale form is refused)."""
+    if request.form.get("version"):
+        kwargs["expected_version"] = request.form["version"]
     try:
-        command(me(), application_id, *args, idempotency_key=security.idempotency_key())
+        command(me(), application_id, *args, idempotency_key=security.idempotency_key(),
+                **kwargs)
     except (Conflict, ValidationFailed) as exc:
         return back_to(application_id, message_for(exc), "error")
     return back_to(application_id, _("Modification enregistrée."))
@@ -150,3 +155,21 @@ def validate_decision(application_id):
 def admission_letter(application_id):
     link = remote().applications.get_admission_letter(me(), application_id)
     return stream_download(link, attachment=True)
+
+
+@bp.post("/candidatures/<int:application_id>/type-traitement/valider")
+def validate_treatment(application_id):
+    return do(application_id, remote().applications.validate_treatment)
+
+
+@bp.post("/candidatures/<int:application_id>/dates")
+def set_overrides(application_id):
+    """Both dates as typed (22/11/2026); an emptied field removes the override."""
+    return do(application_id, remote().applications.set_overrides,
+              return_deadline=posted_date(request.form.get("return_deadline", "")),
+              confirm_deadline=posted_date(request.form.get("confirm_deadline", "")))
+
+
+@bp.post("/candidatures/<int:application_id>/dossier-papier")
+def receive_paper_file(application_id):
+    return do(application_id, remote().applications.receive_paper_file)

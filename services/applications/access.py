@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from services.common import actors
 from services.common.errors import Conflict, Forbidden, NotFound
 
+from . import domain
 from . import exceptions as codes
 from .models import Application
 
@@ -127,3 +128,18 @@ def readable_application(session, actor, application_id, options=()):
     if (actor or {}).get("kind") == "candidate":
         return candidate_application(session, actor, application_id, options=options), False
     return staff_application(session, actor, application_id, options=options), True
+
+
+def staff_rights(actor, application):
+    """What the staff page offers this actor on this application (can_*)."""
+    reviewer = application.archived_at is None and actors.has_role(actor, actors.REVIEWERS)
+    online = ((application.formation or {}).get("centre") or {}).get("online")
+    return {
+        "can_validate": may_validate(actor, application),
+        "can_validate_treatment": reviewer and domain.treatment_refusal(
+            application.treatment_type, application.treatment_validated_at,
+            application.cancelled) is None,
+        "can_set_overrides": reviewer and not application.cancelled,
+        "can_receive_paper_file": reviewer and domain.paper_file_refusal(
+            application.status, application.cancelled, online) is None,
+    }

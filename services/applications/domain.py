@@ -211,7 +211,7 @@ def _rank(value):
     return rank if rank >= 1 else None
 
 
-def decision_data(code, data) -> dict:
+def decision_data(code, data, today=None) -> dict:
     """The stored fields of a decision: FA/LA optional comment, DE reason*, LC
     rank* (integer >= 1), PR convocation date* time* place*. Fields that do not
     belong to the code are dropped. ValidationFailed("invalid", fields) otherwise."""
@@ -235,6 +235,9 @@ def decision_data(code, data) -> dict:
                 errors["rank"] = "rank_invalid"
     elif code == PR:
         result["convocation"] = _convocation(data, errors)
+        day = result["convocation"]["date"]
+        if today is not None and "date" not in errors and date.fromisoformat(day) < today:
+            errors["date"] = codes.DATE_IN_PAST
     if errors:
         raise ValidationFailed(codes.INVALID, "decision data invalid", errors)
     return result
@@ -264,8 +267,11 @@ def _convocation(data, errors):
     return {"date": day, "time": hour, "place": place}
 
 
-def decision_refusal(file_status, cancelled):
-    """A decision is entered and validated only on a complete (CO) file."""
+def decision_refusal(file_status, cancelled, treatment_type=None, treatment_validated=False):
+    """A decision is entered and validated only on a complete (CO) file, or on
+    any file of an AD formation once its treatment type is validated."""
+    if not cancelled and treatment_type == AD and treatment_validated:
+        return None
     if cancelled or file_status != CO:
         return Conflict(codes.DECISION_NOT_ALLOWED, "decisions only on complete files")
     return None
@@ -285,6 +291,18 @@ def confirm_deadline(dates: dict, validated_at: datetime):
     return None
 
 
+PROMOTED_MIN_DAYS = 7  # a promoted candidate's least time to answer
+
+
+def promotion_deadline(dates: dict, promoted_at: datetime):
+    """A promoted candidate's confirmation deadline: the formation's rule from
+    the moment of promotion, but never fewer than PROMOTED_MIN_DAYS days (a
+    fixed date may be past or near by then)."""
+    floor = paris_today(promoted_at) + timedelta(days=PROMOTED_MIN_DAYS)
+    deadline = confirm_deadline(dates, promoted_at)
+    return deadline if deadline is not None and deadline >= floor else floor
+
+
 def confirm_refusal(decision_code, confirmed_at, withdrawn_at, cancelled, deadline, today):
     if cancelled or decision_code != FA or confirmed_at or withdrawn_at:
         return Conflict(codes.CANNOT_CONFIRM, "needs a validated FA not yet answered")
@@ -297,4 +315,142 @@ def withdraw_refusal(decision_code, withdrawn_at, cancelled):
     """After a validated FA, confirmed or not; once."""
     if cancelled or decision_code != FA or withdrawn_at:
         return Conflict(codes.CANNOT_WITHDRAW, "needs a validated FA not yet withdrawn")
+    return None
+
+
+# -- treatment type ----------------------------------------------------------------
+
+AC, AD = "AC", "AD"  # accès contrôlé, accès direct (AT: not decided yet)
+TREATMENT_TYPES = (AC, AD, AT)
+
+
+def treatment_refusal(treatment_type, validated_at, cancelled):
+    """Staff validate the treatment type once; AT (not decided) cannot be."""
+    if cancelled:
+        return Conflict(codes.APPLICATION_CANCELLED, "application cancelled")
+    if validated_at is not None:
+        return Conflict(codes.TREATMENT_ALREADY_VALIDATED, "treatment type already validated")
+    if treatment_type not in (AC, AD):
+        return Conflict(codes.TREATMENT_UNDECIDED, "the formation's treatment type is AT")
+    return None
+
+
+def follows_formation_treatment(validated_at, cancelled) -> bool:
+    """The application's treatment type follows its formation's until validated."""
+    return validated_at is None and not cancelled
+
+
+# -- review settings, deadlines that apply ----------------------------------------------
+
+RANK_DISPLAYS = ("none", "entered", "real")
+DEFAULT_SETTINGS = {"auto_promotion": False, "rank_display": "real", "reminder_days": 2}
+
+
+def review_settings(formation: dict) -> dict:
+    """The formation's review settings (defaults for a snapshot taken without them)."""
+    formation = formation or {}
+    settings = dict(DEFAULT_SETTINGS)
+    for key in settings:
+        if formation.get(key) is not None:
+            settings[key] = formation[key]
+    if settings["rank_display"] not in RANK_DISPLAYS:
+        settings["rank_display"] = "real"
+    return settings
+
+
+def applying_deadline(override, deadline):
+    """The per-application override set by staff wins."""
+    return parse_day(override) or parse_day(deadline)
+
+
+def override_day(value, today, field):
+    """A staff override date: None (removed) or a day not before today."""
+    if value in (None, ""):
+        return None
+    try:
+        day = parse_day(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed(codes.INVALID, "not a date", {field: "invalid_date"}) from None
+    if day < today:
+        raise ValidationFailed(codes.DATE_IN_PAST, "the date is in the past",
+                               {field: codes.DATE_IN_PAST})
+    return day
+
+
+REMINDER_DAYS_MAX = 60  # as the catalog caps a formation's reminder_days
+
+
+def reminder_due(deadline, days, today) -> bool:
+    """A reminder goes `days` days before the deadline (and until it, for a job
+    that did not run that day); none after it."""
+    if deadline is None or days is None:
+        return False
+    return deadline - timedelta(days=int(days)) <= today <= deadline
+
+
+def displayed_rank(display, entered, real):
+    """The waiting-list rank a candidate sees: none, the entered one or the real one."""
+    if display == "none":
+        return None
+    if display == "entered":
+        return entered
+    return real if real is not None else entered
+
+
+# -- waiting list --------------------------------------------------------------------
+
+def waiting_ranks(entries) -> dict:
+    """{application id: real rank 1..n} of a formation's waiting list: entries
+    (id, entered rank, validated at) of its validated LC applications still in
+    the running, in the order of the entered rank, then of validation, then of id."""
+    ordered = sorted(entries, key=lambda e: (e[1] if e[1] is not None else float("inf"),
+                                             e[2], e[0]))
+    return {entry[0]: position for position, entry in enumerate(ordered, start=1)}
+
+
+def promotion_choice(ranks: dict):
+    """The application promoted when a place frees up: rank 1, or None."""
+    return next((app_id for app_id, rank in ranks.items() if rank == 1), None)
+
+
+def promotes(decision_code, settings: dict) -> bool:
+    """A withdrawal frees a place to promote into when the candidate was admitted
+    (validated FA) and the formation promotes automatically."""
+    return decision_code == FA and bool(settings.get("auto_promotion"))
+
+
+# -- enrolment code (code OPI) ----------------------------------------------------------
+
+OPI_DIGITS = 6
+
+
+def opi_code(prefix, number: int) -> str:
+    """The centre's prefix and the sequence's number, zero-padded: CTR000123."""
+    return f"{(prefix or '').strip().upper()}{int(number):0{OPI_DIGITS}d}"
+
+
+# -- paper files -----------------------------------------------------------------------
+
+def paper_file_refusal(status, cancelled, online):
+    """Staff receive a paper file (AT -> RE) only in a centre not online."""
+    if cancelled:
+        return Conflict(codes.APPLICATION_CANCELLED, "application cancelled")
+    if online is not False:
+        return Conflict(codes.CENTRE_ONLINE, "this centre's files are sent online")
+    if status != AT:
+        return Conflict(codes.INVALID_TRANSITION, f"{status} -> RE")
+    return None
+
+
+def version_refusal(expected, current):
+    """A form read before another change: refused rather than overwrite it."""
+    if expected in (None, ""):
+        return None
+    try:
+        expected = int(expected)
+    except (TypeError, ValueError):
+        raise ValidationFailed(codes.INVALID, "a version number",
+                               {"expected_version": "invalid"}) from None
+    if expected != current:
+        return Conflict(codes.STALE_APPLICATION, "the application changed since it was read")
     return None

@@ -26,13 +26,19 @@ Conflict (the state forbids the action):
     confirm_deadline_passed confirm after the confirmation deadline
     cannot_withdraw         withdraw without a validated FA, or twice
     not_confirmed           admission letter before confirmation
+    treatment_undecided     validating the treatment type of an AT formation
+    treatment_already_validated  validating it twice
+    centre_online           a paper file received for a centre whose files are online
+    stale_application       a staff form sent with a version the application has left
+                            (another change came in between)
 Also propagated unchanged from other services: dossier_incomplete (accounts),
 formation_not_found (catalog), the documents ValidationFailed codes.
 
 NotFound: not_found (application; also another candidate's), piece_not_found, no_file.
 Forbidden: forbidden, read_only, out_of_scope (services.common.actors).
 ValidationFailed: invalid with fields {field: required | invalid | invalid_choice |
-invalid_date | rank_invalid | too_long | control_character}; file_missing (upload
+invalid_date | rank_invalid | too_long | control_character}; date_in_past (an
+override date before today, fields {field: date_in_past}); file_missing (upload
 ticket unknown). control_character: a line break, tab or invisible/bidi control
 character in a one-line field (decision reason, convocation), any control but a
 line break in a comment (services.common.text): these texts are mailed.
@@ -69,3 +75,8 @@ INVALID = "invalid"
 FILE_MISSING = "file_missing"
 NO_TEMPLATE = "no_template"  # NotFound: get_piece_template for a piece without one
 CAMPAIGN_ARCHIVED = "campaign_archived"  # Conflict: a write on an archived campaign's application
+TREATMENT_UNDECIDED = "treatment_undecided"
+TREATMENT_ALREADY_VALIDATED = "treatment_already_validated"
+CENTRE_ONLINE = "centre_online"
+STALE_APPLICATION = "stale_application"
+DATE_IN_PAST = "date_in_past"

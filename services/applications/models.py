@@ -7,10 +7,10 @@ exist so that lists can be filtered by scope and counted in SQL.
 """
 from datetime import date, datetime
 
-from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text,
-                        UniqueConstraint, func, literal_column, text)
+from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Index, Integer, Sequence, String,
+                        Text, UniqueConstraint, event, func, inspect, literal_column, text)
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 from services.common.db import messaging_tables
 from services.common.idempotency import idempotency_table
@@ -58,6 +58,18 @@ class Application(Base):
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Set when its campaign is archived (catalog.campaign_archived): read-only.
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The formation's treatment type (AC, AD, AT), followed until staff validate it.
+    treatment_type: Mapped[str | None] = mapped_column(String(2))
+    treatment_validated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    treatment_validated_by: Mapped[str | None] = mapped_column(String(200))
+    confirm_deadline_override: Mapped[date | None] = mapped_column(Date)
+    # The enrolment code (code OPI), made once when an admitted candidate confirms.
+    opi_code: Mapped[str | None] = mapped_column(String(40), unique=True)
+    # The place on the formation's waiting list (1..n), recomputed when it changes.
+    rank_real: Mapped[int | None] = mapped_column(Integer)
+    # +1 on every change of the application or its rows: a form sent from a page
+    # read before another change is refused (expected_version).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
 
     pieces: Mapped[list["ApplicationPiece"]] = relationship(
         back_populates="application", order_by="(ApplicationPiece.order, ApplicationPiece.id)",
@@ -99,6 +111,17 @@ class Application(Base):
         """The last day to transmit: the override staff set on this application,
         else the formation's date_return; None when neither is set."""
         return domain.return_deadline(self.return_deadline_override, self.dates)
+
+    @property
+    def confirm_deadline_applying(self):
+        """The last day to confirm: the override staff set, else the one set
+        when the favourable decision was validated."""
+        return domain.applying_deadline(self.confirm_deadline_override, self.confirm_deadline)
+
+    @property
+    def settings(self):
+        """The formation's review settings as this application knows them."""
+        return domain.review_settings(self.formation)
 
     @property
     def last_validated(self):
@@ -207,3 +230,69 @@ class Decision(Base):
     entered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     validated_by: Mapped[str | None] = mapped_column(String(200))
     validated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # DE: the motive's code in the catalogue's list (reason holds its label).
+    reason_code: Mapped[str | None] = mapped_column(String(40))
+    # Made by the system (FA of an AD formation, promotion from the waiting list).
+    automatic: Mapped[bool] = mapped_column(Boolean, default=False,
+                                            server_default=text("false"))
+
+
+class ReminderSent(Base):
+    """One reminder mail per (application, kind, deadline): two runs of the job
+    at once, or again later, never send it twice."""
+    __tablename__ = "reminders_sent"
+
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # transmit, confirm
+    deadline: Mapped[date] = mapped_column(Date, primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# The numbers of the enrolment codes: never handed out twice, even by a rollback.
+OPI_SEQUENCE = Sequence("opi_code_seq", metadata=Base.metadata)
+
+
+# -- version: every change of an application counts ------------------------------------
+
+_BUMPED = "applications.version_bumped"
+
+
+def _owner(instance):
+    if isinstance(instance, Application):
+        return instance
+    if isinstance(instance, ApplicationPiece):
+        return instance.application
+    return None
+
+
+def _snapshot_only(instance):
+    """The formation's copy refreshed from the catalog, nothing else: no staff
+    form read before it is out of date for that."""
+    if not isinstance(instance, Application):
+        return False
+    state = inspect(instance)
+    changed = {attr.key for attr in state.attrs if attr.history.has_changes()}
+    return changed <= {"formation"} and not any(
+        state.attrs[name].history.has_changes() for name in ("pieces", "history", "decisions"))
+
+
+@event.listens_for(Session, "before_flush")
+def _bump_versions(session, flush_context, instances):
+    """Once per transaction, the version of each application changed (its row,
+    its pieces, decisions or history added through it)."""
+    bumped = session.info.setdefault(_BUMPED, set())
+    for instance in list(session.dirty):
+        application = _owner(instance)
+        if application is None or application in session.new or application.id in bumped:
+            continue
+        if not session.is_modified(instance) or _snapshot_only(instance):
+            continue
+        bumped.add(application.id)
+        application.version = (application.version or 0) + 1
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_bumped(session, transaction):
+    if transaction.parent is None:
+        session.info.pop(_BUMPED, None)

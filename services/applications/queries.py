@@ -1,6 +1,11 @@
 """The statements of the applications service (its entrypoints stay thin): reads
 and bulk writes, each taking the worker's session."""
-from sqlalchemy import case, delete, func, or_, select, update
+from datetime import timedelta
+
+from sqlalchemy import Date, case, delete, func, or_, select, true, update
+from sqlalchemy import cast as sa_cast
+from sqlalchemy import text as sa_text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import selectinload
 
 from services.common import actors
@@ -189,3 +194,146 @@ def staff_list(session, actor, filters, page, per_page, sort):
         .order_by(*_order(sort or DEFAULT_SORT))
         .offset((page - 1) * per_page).limit(per_page)).all()
     return total, page, rows
+
+
+# -- the lifecycle: waiting lists, promotions, scheduled work -----------------------
+
+FORMATION_LOCK_SPACE = 7302  # first key of pg_advisory_xact_lock(space, hashtext(formation))
+
+
+def lock_formation(session, formation_code, campaign_code):
+    """Serialises the changes of one formation's waiting list until the
+    transaction ends: two withdrawals at once promote two different candidates.
+    Taken before any application row of the formation is locked."""
+    session.execute(sa_text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
+                    {"space": FORMATION_LOCK_SPACE,
+                     "key": f"{campaign_code or ''}/{formation_code}"})
+
+
+def formation_key(session, application_id):
+    """(formation code, campaign code) of an application, read without a lock
+    (they never change), or None."""
+    try:
+        application_id = int(application_id)
+    except (TypeError, ValueError):
+        return None
+    row = session.execute(select(Application.formation_code, Application.campaign_code)
+                          .where(Application.id == application_id)).first()
+    return tuple(row) if row else None
+
+
+def _last_validated_lateral():
+    return (select(Decision.code, Decision.rank, Decision.validated_at)
+            .where(Decision.application_id == Application.id,
+                   Decision.validated_at.is_not(None))
+            .order_by(Decision.validated_at.desc(), Decision.id.desc())
+            .limit(1).lateral("last_validated"))
+
+
+def waiting_list(session, formation_code, campaign_code):
+    """[(id, entered rank, validated at)] of the formation's validated LC
+    applications not withdrawn nor cancelled (read as committed now: call it
+    under lock_formation)."""
+    last = _last_validated_lateral()
+    return [tuple(row) for row in session.execute(
+        select(Application.id, last.c.rank, last.c.validated_at)
+        .join(last, true())
+        .where(Application.formation_code == formation_code,
+               Application.campaign_code == (campaign_code or ""),
+               Application.cancelled_at.is_(None), Application.withdrawn_at.is_(None),
+               last.c.code == "LC"))]
+
+
+def store_ranks(session, formation_code, campaign_code, ranks):
+    """rank_real as computed (None for the formation's applications off the
+    list), written in one statement for the rows whose rank changes (a
+    promotion moves every rank of the list). -> rows changed."""
+    current = dict(session.execute(
+        select(Application.id, Application.rank_real)
+        .where(Application.formation_code == formation_code,
+               Application.campaign_code == (campaign_code or ""),
+               or_(Application.rank_real.is_not(None), Application.id.in_(list(ranks))))).all())
+    changed = sorted(app_id for app_id, rank in current.items() if rank != ranks.get(app_id))
+    if not changed:
+        return 0
+    session.execute(sa_text(
+        "UPDATE applications AS a SET rank_real = v.rank, version = a.version + 1 "
+        "FROM (SELECT unnest(CAST(:ids AS integer[])) AS id, "
+        "unnest(CAST(:ranks AS integer[])) AS rank) AS v WHERE a.id = v.id"),
+        {"ids": changed, "ranks": [ranks.get(app_id) for app_id in changed]})
+    for app_id in changed:  # what this session holds of them is read again
+        loaded = session.identity_map.get(session.identity_key(Application, app_id))
+        if loaded is not None:
+            session.expire(loaded, ["rank_real", "version"])
+    return len(changed)
+
+
+def application_for_update(session, application_id, skip_locked=False):
+    """One application, locked, its relations fresh (another transaction may
+    have changed it since this session read it)."""
+    query = (select(Application).where(Application.id == application_id)
+             .options(selectinload(Application.decisions), selectinload(Application.history))
+             .with_for_update(skip_locked=skip_locked).execution_options(populate_existing=True))
+    return session.scalars(query).one_or_none()
+
+
+def formations_with_waiting_lists(session):
+    """(formation code, campaign code) of every formation with a waiting list,
+    or with ranks left from one."""
+    last = _last_validated_lateral()
+    listed = (select(Application.formation_code, Application.campaign_code).join(last, true())
+              .where(last.c.code == "LC", Application.archived_at.is_(None)))
+    ranked = (select(Application.formation_code, Application.campaign_code)
+              .where(Application.rank_real.is_not(None)))
+    return sorted({(f, c) for f, c in session.execute(listed.union(ranked))})
+
+
+def answer_awaited(session):
+    """Applications whose last validated decision is FA, not answered, active:
+    [(id, formation code, campaign code)] (the confirmation reminders and the
+    automatic withdrawals are decided from them)."""
+    last = _last_validated_lateral()
+    return [tuple(r) for r in session.execute(
+        select(Application.id, Application.formation_code, Application.campaign_code)
+        .join(last, true())
+        .where(last.c.code == "FA", Application.confirmed_at.is_(None),
+               Application.withdrawn_at.is_(None), Application.cancelled_at.is_(None),
+               Application.archived_at.is_(None))
+        .order_by(Application.id))]
+
+
+def to_transmit(session, today, within_days):
+    """Active applications the candidate has still to transmit (AT, IN) whose
+    return deadline (the override, else the formation's) is from today to
+    `within_days` days on: the others cannot be due a reminder."""
+    deadline = func.coalesce(Application.return_deadline_override, sa_cast(
+        func.nullif(json_text(Application.formation, "dates", "date_return"), ""), Date))
+    return list(session.scalars(
+        select(Application).where(Application.status.in_(("AT", "IN")),
+                                  Application.cancelled_at.is_(None),
+                                  Application.archived_at.is_(None),
+                                  deadline >= today,
+                                  deadline <= today + timedelta(days=within_days))
+        .order_by(Application.id)))
+
+
+def applications_by_id(session, ids):
+    if not ids:
+        return []
+    return list(session.scalars(select(Application).where(Application.id.in_(list(ids)))
+                                .options(selectinload(Application.decisions))
+                                .order_by(Application.id)))
+
+
+def claim_reminder(session, application_id, kind, deadline, now):
+    """Records the reminder unless it was sent: True only for the one caller
+    that records it (a concurrent one waits, then finds it there)."""
+    inserted = session.execute(
+        pg_insert(models.ReminderSent).values(application_id=application_id, kind=kind,
+                                              deadline=deadline, sent_at=now)
+        .on_conflict_do_nothing().returning(models.ReminderSent.application_id)).first()
+    return inserted is not None
+
+
+def next_opi_number(session):
+    return session.scalar(select(models.OPI_SEQUENCE.next_value()))

@@ -113,17 +113,38 @@ def apply_answer(refusal):
 
 # -- decisions -----------------------------------------------------------------------
 
+def refresh_review(application, treatment_type, settings):
+    """A formation_updated's treatment type (followed until staff validate it)
+    and review settings into the application's copy."""
+    if treatment_type in domain.TREATMENT_TYPES and domain.follows_formation_treatment(
+            application.treatment_validated_at, application.cancelled):
+        if application.treatment_type != treatment_type:
+            application.treatment_type = treatment_type
+    if isinstance(settings, dict):
+        formation = dict(application.formation or {})
+        formation.update({k: settings[k] for k in domain.DEFAULT_SETTINGS if k in settings})
+        if treatment_type in domain.TREATMENT_TYPES:
+            formation["treatment_type"] = treatment_type
+        application.formation = formation
+
+
 def same_decision(decision, code, fields):
     """Whether `decision` is `code` with these fields (domain.decision_data)."""
     return decision is not None and decision.code == code and all(
         getattr(decision, name) == value for name, value in fields.items())
 
 
-def decision_for_candidate(decision):
+def decision_for_candidate(decision, application=None):
+    """The last validated decision as the candidate sees it; the waiting-list
+    rank as the formation shows it (none, entered, real)."""
     if decision is None:
         return None
+    rank = decision.rank
+    if application is not None and decision.code == domain.LC:
+        rank = domain.displayed_rank(application.settings["rank_display"], decision.rank,
+                                     application.rank_real)
     return {"code": decision.code, "comment": decision.comment, "reason": decision.reason,
-            "rank": decision.rank, "convocation": decision.convocation,
+            "rank": rank, "convocation": decision.convocation,
             "validated_at": iso(decision.validated_at)}
 
 
@@ -134,7 +155,8 @@ def decision_for_staff(decision):
             "reason": decision.reason, "rank": decision.rank,
             "convocation": decision.convocation, "entered_by": decision.entered_by,
             "entered_at": iso(decision.entered_at), "validated_by": decision.validated_by,
-            "validated_at": iso(decision.validated_at)}
+            "validated_at": iso(decision.validated_at), "reason_code": decision.reason_code,
+            "automatic": bool(decision.automatic)}
 
 
 # -- application -------------------------------------------------------------------
@@ -207,19 +229,26 @@ def application_view(application, staff, today):
             a.status, a.cancelled, deadline, today, statuses) is None,
         "can_cancel": not archived and domain.cancel_refusal(
             a.status, a.cancelled, bool(a.decisions)) is None,
-        "decision": decision_for_candidate(validated),
+        "decision": decision_for_candidate(validated, a),
         "can_confirm": not archived and domain.confirm_refusal(
-            code, a.confirmed_at, a.withdrawn_at, a.cancelled, a.confirm_deadline, today) is None,
+            code, a.confirmed_at, a.withdrawn_at, a.cancelled, a.confirm_deadline_applying,
+            today) is None,
         "can_withdraw": not archived
         and domain.withdraw_refusal(code, a.withdrawn_at, a.cancelled) is None,
         "confirmed_at": iso(a.confirmed_at), "withdrawn_at": iso(a.withdrawn_at),
-        "confirm_deadline": iso(a.confirm_deadline),
+        "confirm_deadline": iso(a.confirm_deadline_applying),
+        "opi_code": a.opi_code,
         "history": [history_entry(c, staff) for c in a.history],
     }
     if staff:
         view["decisions"] = [decision_for_staff(d) for d in a.decisions]
         view["pending_decision"] = decision_for_staff(a.pending_decision)
         view["return_deadline_override"] = iso(a.return_deadline_override)
+        view["confirm_deadline_override"] = iso(a.confirm_deadline_override)
+        view.update(treatment_type=a.treatment_type,
+                    treatment_validated_at=iso(a.treatment_validated_at),
+                    treatment_validated_by=a.treatment_validated_by,
+                    rank_real=a.rank_real, version=a.version, settings=a.settings)
     return view
 
 
@@ -239,9 +268,9 @@ def summary(application, staff):
                                         "email")},
         "created_at": iso(a.created_at), "transmitted_at": iso(a.transmitted_at),
         "return_deadline": iso(a.return_deadline),
-        "decision": decision_for_candidate(validated),
+        "decision": decision_for_candidate(validated, a),
         "confirmed_at": iso(a.confirmed_at), "withdrawn_at": iso(a.withdrawn_at),
-        "confirm_deadline": iso(a.confirm_deadline),
+        "confirm_deadline": iso(a.confirm_deadline_applying), "opi_code": a.opi_code,
     }
     if staff:
         item["pending_decision"] = decision_for_staff(a.pending_decision)

@@ -9,16 +9,17 @@ import logging
 from services.common import actors
 from services.common.clock import Clock, utcnow
 from services.common.db import Database, flush_unique, handle_once
-from services.common.errors import EXPECTED, Conflict, NotFound, ValidationFailed
+from services.common.errors import EXPECTED, Conflict, Forbidden, NotFound, ValidationFailed
 from services.common.events import event_handler
 from services.common.idempotency import idempotent
+from services.common import rpc as rpc_calls
 from services.common.rpc import ServiceRpc, rpc
 from services.common.service_base import ServiceBase
 
-from . import access, domain, history, pieces, queries, schemas
+from . import access, domain, history, operations, pieces, queries, schemas
 from . import exceptions as codes
 from .catalog_reads import CatalogReads
-from .models import Application, Base, Decision
+from .models import Application, Base
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,8 @@ class ApplicationsService(ServiceBase):
             candidate_id=candidate_id, formation_code=formation["code"],
             centre_code=(formation.get("centre") or {}).get("code") or "",
             campaign_code=(formation.get("campaign") or {}).get("code") or "",
-            formation=formation, candidate=candidate, status=domain.AT, created_at=now)
+            formation=formation, candidate=candidate, status=domain.AT, created_at=now,
+            treatment_type=formation.get("treatment_type"))
         application.pieces = pieces.new_pieces(session, candidate_id,
                                                 formation.get("pieces") or [], now)
         history.record(application, None, domain.AT, actor, now)
@@ -153,10 +155,9 @@ class ApplicationsService(ServiceBase):
     def get_application(self, actor, application_id):
         application, staff = access.readable_application(self.db.session, actor, application_id,
                                                          options=access.WHOLE)
-        view = self._view(application, staff)
         if staff:
-            view["can_validate"] = access.may_validate(actor, application)
-        return view
+            return self._staff_view(actor, application)
+        return self._view(application, staff)
 
     # -- the candidate's data and account ------------------------------------
 
@@ -185,7 +186,9 @@ class ApplicationsService(ServiceBase):
             return  # an event without the dates: the copy is refreshed at transmit
         for application in queries.formation_applications(self.db.session, str(code),
                                                           str(campaign), write=True):
-            schemas.refresh_dates(application, dates, payload.get("occurred_at"))
+            if schemas.refresh_dates(application, dates, payload.get("occurred_at")):
+                schemas.refresh_review(application, payload.get("treatment_type"),
+                                       payload.get("settings"))
 
     @event_handler("accounts", "account_deleted", requeue_on_error=True)
     @handle_once
@@ -334,9 +337,10 @@ class ApplicationsService(ServiceBase):
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
     def set_piece_status(self, actor, application_id, piece_code, status, comment=None,
-                         idempotency_key=None):
+                         expected_version=None, idempotency_key=None):
         application = access.staff_application(self.db.session, actor, application_id,
                                                write=True, roles=actors.REVIEWERS)
+        operations.check_version(application, expected_version)
         piece = self._piece(application, piece_code)
         status, comment = schemas.piece_review(status, comment)
         refusal = domain.piece_status_refusal(application.status, piece.status, status)
@@ -348,9 +352,11 @@ class ApplicationsService(ServiceBase):
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
-    def set_file_status(self, actor, application_id, status, idempotency_key=None):
+    def set_file_status(self, actor, application_id, status, expected_version=None,
+                        idempotency_key=None):
         application = access.staff_application(self.db.session, actor, application_id,
                                                write=True, roles=actors.REVIEWERS)
+        operations.check_version(application, expected_version)
         status = schemas.file_status(status)
         refusal = domain.file_status_refusal(application.status, status,
                                              application.piece_statuses)
@@ -364,46 +370,97 @@ class ApplicationsService(ServiceBase):
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
-    def enter_decision(self, actor, application_id, code, data=None, idempotency_key=None):
+    def enter_decision(self, actor, application_id, code, data=None, expected_version=None,
+                       idempotency_key=None):
         application = access.staff_application(self.db.session, actor, application_id, write=True)
-        refusal = domain.decision_refusal(application.status, application.cancelled)
-        if refusal:
-            raise refusal
-        fields = domain.decision_data(code, data)
-        if schemas.same_decision(application.pending_decision, code, fields):
-            # already entered and waiting for validation (a second click, a retry)
-            self.db.commit()
-            return self._view(application, staff=True)
-        application.decisions.append(Decision(
-            code=code, entered_by=access.actor_label(actor)[0], entered_at=self.clock(), **fields))
+        operations.check_version(application, expected_version)
+        motives = self._motives() if code == domain.DE else None
+        operations.enter_decision(self.db, actor, application, code=code, data=data,
+                                  motives=motives, now=self.clock())
         self.db.commit()
-        return self._view(application, staff=True)
+        return self._staff_view(actor, application)
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
-    def validate_decision(self, actor, application_id, idempotency_key=None):
-        application = access.staff_application(self.db.session, actor, application_id,
-                                               write=True, roles=actors.DECIDERS)
+    def validate_decision(self, actor, application_id, expected_version=None,
+                          idempotency_key=None):
+        application = self._staff_write(actor, application_id, actors.DECIDERS, list_lock=True)
         access.require_validator(actor, application)
-        decision = application.pending_decision
-        if decision is None:
-            raise Conflict(codes.NOTHING_TO_VALIDATE, "no decision waiting for validation")
-        refusal = domain.decision_refusal(application.status, application.cancelled)
-        if refusal:
-            raise refusal
-        now = self.clock()
-        if decision.code == domain.FA:
-            self._refresh_dates(application)  # the confirmation date as it is now
-        decision.validated_by, decision.validated_at = access.actor_label(actor)[0], now
-        application.confirm_deadline = (
-            domain.confirm_deadline(application.dates, now)
-            if decision.code == domain.FA else None)
-        self.db.emit("decision_validated", schemas.event(
-            application, code=decision.code, comment=decision.comment, reason=decision.reason,
-            rank=decision.rank, convocation=decision.convocation,
-            confirm_deadline=application.confirm_deadline))
+        operations.check_version(application, expected_version)
+        operations.validate_decision(self.db, actor, application,
+                                     refresh_dates=self._refresh_dates, now=self.clock())
         self.db.commit()
-        return self._view(application, staff=True)
+        return self._staff_view(actor, application)
+
+    # -- staff: treatment type, overrides, paper files ----------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    @idempotent
+    def validate_treatment(self, actor, application_id, expected_version=None,
+                           idempotency_key=None):
+        """The treatment type validated (AC, AD; never AT): on AD a favourable
+        decision is entered and validated with it (automatic)."""
+        application = self._staff_write(actor, application_id, actors.REVIEWERS, list_lock=True)
+        operations.check_version(application, expected_version)
+        now = self.clock()
+        if application.treatment_type == domain.AD:
+            self._refresh_dates(application)  # the confirmation date as it is now
+        operations.validate_treatment(self.db, actor, application, now=now)
+        self.db.commit()
+        return self._staff_view(actor, application)
+
+    @rpc(expected_exceptions=EXPECTED)
+    @idempotent
+    def set_overrides(self, actor, application_id, return_deadline=None, confirm_deadline=None,
+                      expected_version=None, idempotency_key=None):
+        """This application's own deadlines: a day (not before today), "" to
+        remove the override, None to leave it as it is."""
+        application = self._staff_write(actor, application_id, actors.REVIEWERS)
+        operations.check_version(application, expected_version)
+        keep = operations.KEEP
+        operations.set_overrides(
+            self.db, actor, application,
+            return_deadline=keep if return_deadline is None else return_deadline,
+            confirm_deadline=keep if confirm_deadline is None else confirm_deadline,
+            now=self.clock())
+        self.db.commit()
+        return self._staff_view(actor, application)
+
+    @rpc(expected_exceptions=EXPECTED)
+    @idempotent
+    def receive_paper_file(self, actor, application_id, expected_version=None,
+                           idempotency_key=None):
+        """A paper file arrived at a centre that is not online: AT -> RE."""
+        application = self._staff_write(actor, application_id, actors.REVIEWERS)
+        operations.check_version(application, expected_version)
+        operations.receive_paper_file(self.db, actor, application,
+                                      centre=self._current_centre(application),
+                                      now=self.clock())
+        self.db.commit()
+        return self._staff_view(actor, application)
+
+    def _staff_write(self, actor, application_id, roles, list_lock=False):
+        """The application locked for a staff change; list_lock: its formation's
+        waiting list locked first (the order every writer of the list keeps)."""
+        actors.require_staff(actor, write=True)
+        if roles and not actors.has_role(actor, roles):
+            raise Forbidden("forbidden", f"role {actor['role']} cannot do this")
+        if list_lock:
+            key = queries.formation_key(self.db.session, application_id)
+            if key:
+                queries.lock_formation(self.db.session, *key)
+        return access.staff_application(self.db.session, actor, application_id, write=True,
+                                        roles=roles)
+
+    def _staff_view(self, actor, application):
+        view = self._view(application, staff=True)
+        view.update(access.staff_rights(actor, application))
+        return view
+
+    def _motives(self):
+        """The catalogue's refusal motives ({code, label}), as pages read them."""
+        return self.catalog_reads.read(("catalog", "reference", "motive"),
+                                       lambda: self.catalog.list_reference("motive"))
 
     # -- candidate: answer to a favourable decision ------------------------------------
 
@@ -411,27 +468,21 @@ class ApplicationsService(ServiceBase):
     @idempotent
     def confirm(self, actor, application_id, idempotency_key=None):
         application = self._mine(actor, application_id)
-        now = self.clock()
-        refusal = domain.confirm_refusal(
-            application.decision_code, application.confirmed_at, application.withdrawn_at,
-            application.cancelled, application.confirm_deadline, domain.paris_today(now))
-        if refusal:
-            raise refusal
-        application.confirmed_at = now
-        self.db.emit("application_confirmed", schemas.event(application))
+        operations.confirm(self.db, actor, application, centre=self._current_centre(application),
+                           now=self.clock())
         self.db.commit()
         return self._view(application)
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
     def withdraw(self, actor, application_id, idempotency_key=None):
+        candidate_id = actors.candidate_id(actor)
+        access.lock_candidate(self.db.session, candidate_id)
+        key = queries.formation_key(self.db.session, application_id)
+        if key:  # a promotion may follow: the waiting list before the row
+            queries.lock_formation(self.db.session, *key)
         application = self._mine(actor, application_id)
-        refusal = domain.withdraw_refusal(application.decision_code,
-                                          application.withdrawn_at, application.cancelled)
-        if refusal:
-            raise refusal
-        application.withdrawn_at = self.clock()
-        self.db.emit("application_withdrawn", schemas.event(application, automatic=False))
+        operations.withdraw(self.db, actor, application, now=self.clock())
         self.db.commit()
         return self._view(application)
 
@@ -480,6 +531,17 @@ class ApplicationsService(ServiceBase):
         except NotFound:
             return
         schemas.refresh_dates(application, formation.get("dates") or {}, read_at)
+
+    def _current_centre(self, application):
+        """The application's centre as the catalog has it now (its online flag
+        and OPI prefix may have been set since the application was made); the
+        snapshot's when the catalog does not answer in time or lost the formation."""
+        try:
+            formation = rpc_calls.answer_or_none(self.catalog.get_formation, application.formation_code,
+                                           campaign=application.campaign_code or None)
+        except NotFound:
+            formation = None
+        return (formation or {}).get("centre") or (application.formation or {}).get("centre") or {}
 
     def _refuse_lost_upload(self, application, piece, document_id):
         """finish_piece_upload of an upload that is not the piece's current one: a

@@ -5,6 +5,7 @@ values: no database, no broker.
 - the pieces an application to a formation requires;
 - the offer tree the candidate browses, and its text filter ("Filtre").
 """
+import re
 from datetime import date
 
 from services.common.errors import ValidationFailed
@@ -13,6 +14,9 @@ from services.common.text import fold
 from . import exceptions as codes
 
 TREATMENT_TYPES = ("AC", "AD", "AT")  # accès contrôlé, accès direct, à trancher
+RANK_DISPLAYS = ("none", "entered", "real")  # the waiting-list rank candidates see
+REMINDER_DAYS_MAX = 60
+OPI_PREFIX = re.compile(r"[A-Z0-9]{0,10}")
 
 DEFAULT_MAX_FILE_SIZE = 2 * 1024 * 1024
 MAX_FILE_SIZE_CAP = 10 * 1024 * 1024  # what an admin may raise a centre's limit to

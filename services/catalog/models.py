@@ -71,6 +71,8 @@ class Centre(Base):
         Integer, default=domain.DEFAULT_MAX_FILE_SIZE,
         server_default=text(str(domain.DEFAULT_MAX_FILE_SIZE)))  # bytes
     online: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    # Put before the number of the enrolment code (code OPI) of its admitted candidates.
+    opi_prefix: Mapped[str] = mapped_column(String(10), default="", server_default="")
     default_date_open: Mapped[date | None] = mapped_column(Date)
     default_date_close: Mapped[date | None] = mapped_column(Date)
     default_date_return: Mapped[date | None] = mapped_column(Date)
@@ -119,6 +121,9 @@ class Formation(Base):
         CheckConstraint("confirm_days IS NULL OR confirm_days > 0",
                         name="ck_formations_confirm_days"),
         CheckConstraint("capacity IS NULL OR capacity >= 0", name="ck_formations_capacity"),
+        CheckConstraint(f"rank_display IN {domain.RANK_DISPLAYS!r}",
+                        name="ck_formations_rank_display"),
+        CheckConstraint("reminder_days >= 0", name="ck_formations_reminder_days"),
         # A formation code is reused from one campaign to the next: unique per campaign.
         UniqueConstraint("campaign_id", "code", name="uq_formations_campaign_code"),
         # Rendered as a link to candidates: web addresses only (no javascript:).
@@ -144,6 +149,13 @@ class Formation(Base):
     date_publish: Mapped[date] = mapped_column(Date)
     date_confirm: Mapped[date | None] = mapped_column(Date)
     confirm_days: Mapped[int | None] = mapped_column(Integer)  # N days after validation
+    # The review settings: the first on the waiting list takes an admitted
+    # candidate's place when they withdraw; which rank candidates see (none,
+    # the entered one, the recomputed one); the reminder mails' days before a deadline.
+    auto_promotion: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                 server_default=text("false"))
+    rank_display: Mapped[str] = mapped_column(String(8), default="real", server_default="real")
+    reminder_days: Mapped[int] = mapped_column(Integer, default=2, server_default=text("2"))
 
     centre: Mapped[Centre] = relationship()
     commission: Mapped[Commission] = relationship()

@@ -19,7 +19,7 @@ def centre_summary(row):
 def centre(row):
     return {"code": row.code, "label": row.label, "email": row.email, "address": row.address,
             "max_file_size": row.max_file_size, "max_applications": row.max_applications,
-            "online": row.online}
+            "online": row.online, "opi_prefix": row.opi_prefix or ""}
 
 
 def commission(row):
@@ -59,10 +59,17 @@ def offer_entry(formation):
             "centre": {"code": formation.centre.code, "label": formation.centre.label}}
 
 
+def review_settings(row):
+    return {"auto_promotion": bool(row.auto_promotion),
+            "rank_display": row.rank_display or "real",
+            "reminder_days": 2 if row.reminder_days is None else row.reminder_days}
+
+
 def formation(row, required_pieces):
     return {"code": row.code, "label": row.label, "level": row.level,
             "keywords": row.keywords, "url": row.url, "capacity": row.capacity,
             "enabled": row.enabled, "treatment_type": row.treatment_type,
+            **review_settings(row),
             "dates": dates(row), "centre": centre(row.centre),
             "commission": commission(row.commission), "campaign": campaign_ref(row.campaign),
             "pieces": [piece(p) for p in required_pieces]}
@@ -85,15 +92,17 @@ def centre_admin(row):
 
 
 def formation_updated(row, campaign_code):
-    """The formation_updated event: the dates travel with it, so subscribers
-    (applications' copies) follow a change without asking back."""
-    return {"code": row.code, "campaign": campaign_code, "dates": dates(row)}
+    """The formation_updated event: the dates, the treatment type and the review
+    settings travel with it, so subscribers (applications' copies) follow a
+    change without asking back."""
+    return {"code": row.code, "campaign": campaign_code, "dates": dates(row),
+            "treatment_type": row.treatment_type, "settings": review_settings(row)}
 
 
 def formation_admin(row):
     return {"code": row.code, "label": row.label, "level": row.level, "keywords": row.keywords,
             "url": row.url, "capacity": row.capacity, "enabled": row.enabled,
-            "treatment_type": row.treatment_type, "dates": dates(row),
+            "treatment_type": row.treatment_type, "dates": dates(row), **review_settings(row),
             "centre": row.centre.code if row.centre else None,
             "commission": row.commission.code if row.commission else None}
 

@@ -16,7 +16,7 @@ from services.common.db import make_engine
 from services.common.migrations import upgrade
 
 from . import domain
-from .models import Campaign, Centre, Commission, Formation, PieceDefinition
+from .models import Campaign, Centre, Commission, Formation, PieceDefinition, ReferenceItem
 
 INSTITUTION = "Université de démonstration"
 
@@ -112,6 +112,12 @@ def piece_plan():
     return plan
 
 
+# The refusal motives a DE decision is given with.
+MOTIVES = [("CAPACITE", "Capacité d'accueil atteinte"),
+           ("PREREQUIS", "Prérequis non satisfaits"),
+           ("PROJET", "Projet professionnel insuffisamment défini")]
+
+
 class Seeder:
     def __init__(self, session, today):
         self.session, self.today = session, today
@@ -179,6 +185,10 @@ class Seeder:
                   domain.FORMATION: formations}
         for scope, owner, data in piece_plan():
             self.piece(scope, owners[scope][owner], data)
+        for order, (code, label) in enumerate(MOTIVES, start=1):
+            self._get_or_add(ReferenceItem, {"kind": "motive", "code": code},
+                             lambda: ReferenceItem(kind="motive", code=code, label=label,
+                                                   order=order), f"motive {code}")
         return self.created
 
 

@@ -107,6 +107,9 @@ def centre_values(data):
               "email": _text(data, "email", errors, False, 254, EMAIL),
               "max_applications": _count(data, "max_applications", errors, minimum=1),
               "online": _flag(data, "online")}
+    if "opi_prefix" in data:  # left as it is by forms and files without it
+        values["opi_prefix"] = _text(data, "opi_prefix", errors, False, 10,
+                                     domain.OPI_PREFIX, upper=True) or ""
     try:
         values["max_file_size"] = domain.check_max_file_size(data.get("max_file_size"))
     except ValidationFailed as exc:
@@ -175,6 +178,7 @@ def formation_values(session, data, defaults_from_centre=True, current_level=Non
               "treatment_type": _text(data, "treatment_type", errors, True, 2, upper=True)}
     if values["treatment_type"] and values["treatment_type"] not in domain.TREATMENT_TYPES:
         errors["treatment_type"] = codes.INVALID_CHOICE
+    values.update(review_settings(data, errors))
     commission = None
     commission_code = _text(data, "commission", errors, True, 30, upper=True)
     if commission_code:
@@ -193,6 +197,24 @@ def formation_values(session, data, defaults_from_centre=True, current_level=Non
     raise_errors(errors)
     values.update(domain.check_dates(dates))
     return values, commission
+
+
+def review_settings(data, errors):
+    """The review settings the form or file gives (auto_promotion, rank_display,
+    reminder_days); those it leaves out keep their value (or the defaults)."""
+    values = {}
+    if "auto_promotion" in data:
+        values["auto_promotion"] = _flag(data, "auto_promotion", default=False)
+    if data.get("rank_display") not in (None, ""):
+        values["rank_display"] = str(data["rank_display"]).strip().lower()
+        if values["rank_display"] not in domain.RANK_DISPLAYS:
+            errors["rank_display"] = codes.INVALID_CHOICE
+    if data.get("reminder_days") not in (None, ""):
+        values["reminder_days"] = _count(data, "reminder_days", errors)
+        if values["reminder_days"] is not None and \
+                values["reminder_days"] > domain.REMINDER_DAYS_MAX:
+            errors["reminder_days"] = codes.INVALID
+    return values
 
 
 BULK_FIELDS = domain.DATE_FIELDS + ("enabled",)

@@ -221,6 +221,17 @@ FORMS = [
      "/gestion/candidatures/{llsh_app}"),
     ("committee", "/gestion/candidatures/{sci_app}/avis/valider", {}, 403,
      "/gestion/candidatures/{sci_app}"),
+    # the lifecycle: treatment type, per-application dates, paper files (reviewers in scope)
+    ("manager_llsh", "/gestion/candidatures/{sci_app}/type-traitement/valider", {}, 403,
+     "/gestion/candidatures/{sci_app}"),
+    ("committee", "/gestion/candidatures/{sci_app}/dates",
+     {"return_deadline": "01/01/2099", "confirm_deadline": ""}, 403,
+     "/gestion/candidatures/{sci_app}"),
+    ("readonly", "/gestion/candidatures/{sci_app}/dates",
+     {"return_deadline": "01/01/2099", "confirm_deadline": ""}, 403,
+     "/gestion/candidatures/{sci_app}"),
+    ("manager_sci", "/gestion/candidatures/{llsh_app}/dossier-papier", {}, 403,
+     "/gestion/candidatures/{llsh_app}"),
     # candidates' accounts and dossiers
     ("manager_sci", "/gestion/candidats/{paul}/dossier/address", ADDRESS_FORM, 403,
      "/gestion/candidats/{paul}"),

@@ -83,6 +83,13 @@ class Catalog:
                                       "max_applications": f["centre"].get("max_applications")}
                 for f in self.formations.values()}
 
+    motives = [{"code": "CAPACITE", "label": "Capacité atteinte"},
+               {"code": "INCOMPLET", "label": "Dossier incomplet"},
+               {"code": "NIVEAU", "label": "Niveau insuffisant"}]
+
+    def list_reference(self, kind, include_inactive=False):
+        return copy.deepcopy(self.motives) if kind == "motive" else []
+
     def get_active_campaign(self):
         if self.active_campaign is None:
             raise NotFound("no_active_campaign", "no campaign is active")

@@ -32,6 +32,7 @@ def running(container_factory, rabbit_config, service_db, doubles):
     accounts.check_ready_to_apply.side_effect = doubles.candidate_contact
     catalog.get_formation.return_value = formation
     catalog.get_active_campaign.return_value = dict(formation["campaign"])
+    catalog.list_reference.return_value = [{"code": "INCOMPLET", "label": "Dossier incomplet"}]
     container.start()
     return engine
 

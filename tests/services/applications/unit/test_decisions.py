@@ -54,7 +54,8 @@ def test_every_decision_is_kept_and_the_candidate_sees_only_the_last_validated(h
     h.clock.advance(days=1)
     h.call("enter_decision", manager, app_id, "DE", {"reason": "Capacité atteinte"})
     mine = h.call("get_application", ada, app_id)
-    assert mine["decision"]["code"] == "LC" and mine["decision"]["rank"] == 4
+    # the real rank (first of the list) by default, not the one entered
+    assert mine["decision"]["code"] == "LC" and mine["decision"]["rank"] == 1
     assert "decisions" not in mine and "pending_decision" not in mine
     listed, = h.call("list_my_applications", ada)
     assert listed["decision"]["code"] == "LC" and "pending_decision" not in listed

@@ -101,6 +101,11 @@ def confirmed(h, ctx, name):
     h.call("confirm", ACTORS["owner"], ctx[name])
 
 
+def on_paper(h, ctx, name):
+    """The application's centre takes paper files (not online), as the catalog says."""
+    h.catalog_data.formations["MMATH1"]["centre"]["online"] = False
+
+
 def upload_started(h, ctx, name):
     ctx["document"] = h.call("start_piece_upload", ACTORS["owner"], ctx[name], "LM", "lm.pdf",
                              1000)["document_id"]
@@ -161,6 +166,12 @@ MATRIX = [
     ("enter_decision", complete, (app("llsh"), "LA", {}), table(REVIEW_LLSH)),
     ("validate_decision", decision_entered, (app("sci"),), table(VALIDATE_SCI_INFO)),
     ("validate_decision", decision_entered, (app("llsh"),), table(REVIEW_LLSH)),
+    # -- staff: treatment type, overrides, paper files --------------------------------------
+    ("validate_treatment", None, (app("sci"),), table(REVIEW_SCI)),
+    ("validate_treatment", None, (app("llsh"),), table(REVIEW_LLSH)),
+    ("set_overrides", None, (app("sci"), "2027-12-01", "2027-12-15"), table(REVIEW_SCI)),
+    ("set_overrides", None, (app("llsh"), "2027-12-01"), table(REVIEW_LLSH)),
+    ("receive_paper_file", on_paper, (app("draft"),), table(REVIEW_SCI)),
     # -- candidate RPCs: the owner only -----------------------------------------------------
     ("create_application", None, ("DULEA",), table(CANDIDATES)),
     ("can_apply", None, ("MMATH1",), table(CANDIDATES)),

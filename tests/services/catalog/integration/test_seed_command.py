@@ -18,7 +18,7 @@ def run_seed_command():
 
 def test_seed_command_twice(catalog_db, snapshot):
     first = run_seed_command()
-    assert "catalog: 23 created" in first and "formations: DULEA" in first
+    assert "catalog: 26 created" in first and "formations: DULEA" in first
     before = snapshot()
     assert len(before["formations"]) == 5 and len(before["commissions"]) == 3
     assert "catalog: 0 created" in run_seed_command()

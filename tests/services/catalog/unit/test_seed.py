@@ -103,7 +103,7 @@ def test_filter_on_the_demo_offer(catalog_db, call):
 
 def test_seeding_twice_changes_nothing(catalog_db, snapshot):
     created = run_seed(catalog_db)
-    assert len(created) == 23
+    assert len(created) == 26  # 23 rows of the offer, 3 refusal motives
     before = snapshot()
     assert run_seed(catalog_db, today=date(2027, 2, 20)) == []  # another day: dates kept
     assert snapshot() == before
