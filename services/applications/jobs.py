@@ -6,6 +6,8 @@ on its own, so a second run skips what the first is doing or did.
 """
 import logging
 
+from services.common.jobs import Jobs, daily, every
+
 from . import domain, operations, queries, schemas
 
 log = logging.getLogger(__name__)
@@ -86,5 +88,9 @@ def recompute_ranks(unit, now):
     return counts
 
 
-JOBS = {"send_reminders": send_reminders, "withdraw_expired": withdraw_expired,
-        "recompute_ranks": recompute_ranks}
+JOBS = Jobs()
+JOBS.add("send_reminders", send_reminders, daily(8, 0),
+         "Reminders to transmit and to confirm (one per application, kind and deadline)")
+JOBS.add("withdraw_expired", withdraw_expired, daily(0, 30),
+         "Automatic withdrawal past the confirmation deadline, then promotion")
+JOBS.add("recompute_ranks", recompute_ranks, every(hours=1), "Waiting-list ranks recomputed")

@@ -16,7 +16,7 @@ from services.common import rpc as rpc_calls
 from services.common.rpc import ServiceRpc, rpc
 from services.common.service_base import ServiceBase
 
-from . import access, domain, history, operations, pieces, queries, schemas
+from . import access, domain, history, jobs, operations, pieces, queries, schemas
 from . import exceptions as codes
 from .catalog_reads import CatalogReads
 from .models import Application, Base
@@ -32,6 +32,7 @@ class ApplicationsService(ServiceBase):
     catalog = ServiceRpc("catalog")
     catalog_reads = CatalogReads()  # what pages read of the catalog, kept until its events
     documents = ServiceRpc("documents")
+    scheduled_jobs = jobs.JOBS  # reminders, automatic withdrawal and promotion, ranks (jobs.py)
 
     # -- candidate: applying -------------------------------------------------------
 

@@ -296,7 +296,7 @@ def test_recomputing_ranks_repairs_them(harness, actors):
     assert run_job(h, "recompute_ranks")["changed"] == 0
 
 
-@pytest.mark.parametrize("name", sorted(jobs.JOBS))
+@pytest.mark.parametrize("name", sorted(job.name for job in jobs.JOBS))
 def test_every_job_runs_on_an_empty_database(harness, name):
     assert all(v == 0 for v in run_job(harness, name).values())
 
