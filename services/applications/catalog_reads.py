@@ -18,7 +18,8 @@ from services.common.invalidation import InvalidationListener, ReadCache
 
 # Everything the catalog says when what these answers hold may change.
 EVENTS = ("formation_updated", "formation_deleted", "campaign_activated", "campaign_archived",
-          "campaign_updated", "centre_updated", "piece_updated", "piece_deleted")
+          "campaign_updated", "centre_updated", "piece_updated", "piece_deleted",
+          "reference_item_updated")
 TTL_SECONDS = 300
 
 

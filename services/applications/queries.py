@@ -1,12 +1,12 @@
 """The statements of the applications service (its entrypoints stay thin): reads
 and bulk writes, each taking the worker's session."""
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import case, delete, exists, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from services.common import actors
 
 from . import models
-from .models import Application, ApplicationPiece, Decision, json_text
+from .models import Application, ApplicationPiece, ApplicationTag, Decision, json_text
 
 
 def _of_campaign(campaign_code):
@@ -147,7 +147,15 @@ def _staff_scope(query, actor, filters):
               for key in ("last_name", "first_name", "dossier_number", "email")),
             Application.formation_code.icontains(q, autoescape=True),
             json_text(Application.formation, "label").icontains(q, autoescape=True)))
+    if filters.get("tag"):
+        query = query.where(_tagged(filters["tag"]))
     return query
+
+
+def _tagged(tag_code):
+    """The application carries this tag (index ix_application_tags_tag_application)."""
+    return exists().where(ApplicationTag.tag_code == tag_code,
+                          ApplicationTag.application_id == Application.id)
 
 
 def _last_decision(validated):
@@ -189,3 +197,10 @@ def staff_list(session, actor, filters, page, per_page, sort):
         .order_by(*_order(sort or DEFAULT_SORT))
         .offset((page - 1) * per_page).limit(per_page)).all()
     return total, page, rows
+
+
+def staff_ids(session, actor, filters, limit):
+    """The ids of the applications the staff list shows with these filters
+    (the same WHERE as staff_list), by id, at most `limit`."""
+    return list(session.scalars(_staff_scope(select(Application.id), actor, filters)
+                                .order_by(Application.id).limit(limit)))

@@ -15,10 +15,10 @@ from services.common.idempotency import idempotent
 from services.common.rpc import ServiceRpc, rpc
 from services.common.service_base import ServiceBase
 
-from . import access, domain, history, pieces, queries, schemas
+from . import access, bulk, domain, history, notes, operations, pieces, queries, schemas
 from . import exceptions as codes
 from .catalog_reads import CatalogReads
-from .models import Application, Base, Decision
+from .models import Application, Base
 
 log = logging.getLogger(__name__)
 
@@ -151,11 +151,14 @@ class ApplicationsService(ServiceBase):
 
     @rpc(expected_exceptions=EXPECTED)
     def get_application(self, actor, application_id):
+        options = access.WHOLE + (notes.WITH_NOTES_AND_TAGS if actors.is_staff(actor) else ())
         application, staff = access.readable_application(self.db.session, actor, application_id,
-                                                         options=access.WHOLE)
+                                                         options=options)
         view = self._view(application, staff)
         if staff:
             view["can_validate"] = access.may_validate(actor, application)
+            view["notes"], view["tags"] = (notes.loaded_notes(application),
+                                           notes.loaded_tags(application))
         return view
 
     # -- the candidate's data and account ------------------------------------
@@ -337,12 +340,8 @@ class ApplicationsService(ServiceBase):
                          idempotency_key=None):
         application = access.staff_application(self.db.session, actor, application_id,
                                                write=True, roles=actors.REVIEWERS)
-        piece = self._piece(application, piece_code)
-        status, comment = schemas.piece_review(status, comment)
-        refusal = domain.piece_status_refusal(application.status, piece.status, status)
-        if refusal:
-            raise refusal
-        piece.status, piece.comment, piece.updated_at = status, comment, self.clock()
+        operations.set_piece_status(self.db, actor, application, piece_code=piece_code,
+                                    status=status, comment=comment, now=self.clock())
         self.db.commit()
         return self._view(application, staff=True)
 
@@ -351,12 +350,7 @@ class ApplicationsService(ServiceBase):
     def set_file_status(self, actor, application_id, status, idempotency_key=None):
         application = access.staff_application(self.db.session, actor, application_id,
                                                write=True, roles=actors.REVIEWERS)
-        status = schemas.file_status(status)
-        refusal = domain.file_status_refusal(application.status, status,
-                                             application.piece_statuses)
-        if refusal:
-            raise refusal
-        history.change_status(self.db, application, status, actor, self.clock())
+        operations.set_file_status(self.db, actor, application, status=status, now=self.clock())
         self.db.commit()
         return self._view(application, staff=True)
 
@@ -366,16 +360,8 @@ class ApplicationsService(ServiceBase):
     @idempotent
     def enter_decision(self, actor, application_id, code, data=None, idempotency_key=None):
         application = access.staff_application(self.db.session, actor, application_id, write=True)
-        refusal = domain.decision_refusal(application.status, application.cancelled)
-        if refusal:
-            raise refusal
-        fields = domain.decision_data(code, data)
-        if schemas.same_decision(application.pending_decision, code, fields):
-            # already entered and waiting for validation (a second click, a retry)
-            self.db.commit()
-            return self._view(application, staff=True)
-        application.decisions.append(Decision(
-            code=code, entered_by=access.actor_label(actor)[0], entered_at=self.clock(), **fields))
+        operations.enter_decision(self.db, actor, application, code=code, data=data,
+                                  now=self.clock())
         self.db.commit()
         return self._view(application, staff=True)
 
@@ -384,26 +370,72 @@ class ApplicationsService(ServiceBase):
     def validate_decision(self, actor, application_id, idempotency_key=None):
         application = access.staff_application(self.db.session, actor, application_id,
                                                write=True, roles=actors.DECIDERS)
-        access.require_validator(actor, application)
-        decision = application.pending_decision
-        if decision is None:
-            raise Conflict(codes.NOTHING_TO_VALIDATE, "no decision waiting for validation")
-        refusal = domain.decision_refusal(application.status, application.cancelled)
-        if refusal:
-            raise refusal
-        now = self.clock()
-        if decision.code == domain.FA:
-            self._refresh_dates(application)  # the confirmation date as it is now
-        decision.validated_by, decision.validated_at = access.actor_label(actor)[0], now
-        application.confirm_deadline = (
-            domain.confirm_deadline(application.dates, now)
-            if decision.code == domain.FA else None)
-        self.db.emit("decision_validated", schemas.event(
-            application, code=decision.code, comment=decision.comment, reason=decision.reason,
-            rank=decision.rank, convocation=decision.convocation,
-            confirm_deadline=application.confirm_deadline))
+        operations.validate_decision(self.db, actor, application, now=self.clock(),
+                                     refresh=self._refresh_dates)
         self.db.commit()
         return self._view(application, staff=True)
+
+    # -- staff: notes, tags, bulk actions ------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    @idempotent
+    def add_note(self, actor, application_id, body, idempotency_key=None):
+        """A note on the application's "Bloc-notes" (staff only): the notes, newest first."""
+        application = access.staff_application(self.db.session, actor, application_id,
+                                               write=True, roles=actors.REVIEWERS)
+        body = notes.note_body(body)
+        notes.add_note(self.db.session, application, actor, body, self.clock())
+        self.db.commit()
+        return [notes.note_view(n) for n in notes.notes_of(self.db.session, application.id)]
+
+    @rpc(expected_exceptions=EXPECTED)
+    @idempotent
+    def set_tags(self, actor, application_id, tags, idempotency_key=None):
+        """Exactly these tags (codes of the catalogue's active tags; one already
+        on the application may stay though deactivated since): the tags."""
+        application = access.staff_application(self.db.session, actor, application_id,
+                                               write=True, roles=actors.REVIEWERS)
+        access.require_not_archived(application)
+        tags = notes.tag_codes(tags)
+        kept = [t.tag_code for t in notes.tags_of(self.db.session, application.id)]
+        notes.require_active(tags, self._tag_items() if set(tags) - set(kept) else (), kept)
+        operations.set_tags(self.db, actor, application, tags=tags, now=self.clock())
+        self.db.commit()
+        return [notes.tag_view(t) for t in notes.tags_of(self.db.session, application.id)]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def bulk_apply(self, actor, action, params, application_ids=None, filters=None,
+                   idempotency_key=None):
+        """One action (bulk.ACTIONS) on the applications given, or on every one
+        the staff list shows with `filters` (at most bulk.MAX_APPLICATIONS):
+        {done: [ids], unchanged: [ids], refused: [{id, code}], total}. Each
+        application is checked and committed on its own (bulk.py)."""
+        actors.require_staff(actor, write=True)
+        formations = {}
+
+        def refresh(application):  # the catalog asked once per formation of the request
+            key = (application.formation_code, application.campaign_code)
+            if key not in formations:
+                read_at = utcnow().isoformat()
+                try:
+                    found = self.catalog.get_formation(key[0], campaign=key[1] or None)
+                    formations[key] = (found.get("dates") or {}, read_at)
+                except NotFound:  # a formation the catalog no longer has keeps the copy
+                    formations[key] = None
+            if formations[key]:
+                schemas.refresh_dates(application, *formations[key])
+
+        context = bulk.Context(now=self.clock(), refresh=refresh, tag_items=self._tag_items)
+        arguments = {"action": action, "params": params, "application_ids": application_ids,
+                     "filters": filters}
+        return bulk.once(self.db, f"{self.name}.bulk_apply", actor, idempotency_key, arguments,
+                         lambda: bulk.run(self.db, actor, action, params, application_ids,
+                                          filters, context))
+
+    def _tag_items(self):
+        """The catalogue's active tags, as last heard."""
+        return self.catalog_reads.read(("catalog", "reference", "tag"),
+                                       lambda: self.catalog.list_reference("tag"))
 
     # -- candidate: answer to a favourable decision ------------------------------------
 

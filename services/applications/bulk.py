@@ -1,0 +1,242 @@
+"""Bulk actions: one change (operations.py) applied to many applications, the
+ones ticked in the staff list or every one its filter matches.
+
+Each application is loaded, checked (role, scope, rules) and changed on its
+own, and committed on its own with its events: a refusal of one rolls back
+that one only. The answer says, per application, done, unchanged (already in
+that state: nothing written, no event) or refused with the reason's code
+(not_found, out_of_scope, forbidden, or the Conflict's code).
+
+A new action is one entry of ACTIONS:
+    "validate_treatment": Action(operations.validate_treatment, actors.DECIDERS),
+(the operation, the role group it needs, how its parameters are checked
+once for the whole request, what it gets from the service's context).
+
+With an idempotency key, the key is claimed on a connection of its own and
+committed with the answer once every application is done: a duplicate sent
+meanwhile waits for that answer; if the worker dies half-way, the key is not
+kept and the retry finds the applications already done "unchanged".
+"""
+import logging
+from dataclasses import dataclass, field
+from typing import Callable
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from services.common import actors, idempotency
+from services.common.clock import utcnow
+from services.common.db import json_safe
+from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+
+from . import access, domain, notes, operations, queries, schemas
+from . import exceptions as codes
+
+log = logging.getLogger(__name__)
+
+MAX_APPLICATIONS = 5000
+TOO_MANY = "bulk_too_many"  # ValidationFailed: more applications than MAX_APPLICATIONS
+UNKNOWN_ACTION = "bulk_unknown_action"
+
+
+# -- the parameters of each action, checked once for the whole request -------------------
+
+def _no_params(params, context):
+    return {}
+
+
+def _file_status(params, context):
+    return {"status": schemas.file_status(params.get("status"))}
+
+
+def _piece_status(params, context):
+    code = params.get("piece_code")
+    if not isinstance(code, str) or not code.strip():
+        raise ValidationFailed(codes.INVALID, "a piece code", {"piece_code": "required"})
+    status, comment = schemas.piece_review(params.get("status"), params.get("comment"))
+    return {"piece_code": code.strip(), "status": status, "comment": comment}
+
+
+def _decision(params, context):
+    code = params.get("code")
+    data = params.get("data") or {}
+    domain.decision_data(code, data)  # refused here rather than once per application
+    return {"code": code, "data": data}
+
+
+def _tags_to_add(params, context):
+    tags = notes.tag_codes(params.get("tags"))
+    return {"tags": notes.require_active(tags, context.tag_items())}
+
+
+def _tags(params, context):
+    return {"tags": notes.tag_codes(params.get("tags"))}
+
+
+@dataclass(frozen=True)
+class Action:
+    operation: Callable                  # (unit, actor, application, **params) -> False: unchanged
+    roles: tuple = None                  # the services.common.actors group it needs, if any
+    params: Callable = _no_params        # (params, context) -> the operation's keywords
+    context: tuple = ("now",)            # what it gets from the service: now, refresh
+    fixed: dict = field(default_factory=dict)   # keywords always passed
+    unchanged_codes: tuple = ()          # a Conflict of these codes means "already so"
+
+
+ACTIONS = {
+    "file_status": Action(operations.set_file_status, actors.REVIEWERS, _file_status),
+    "piece_status": Action(operations.set_piece_status, actors.REVIEWERS, _piece_status),
+    "enter_decision": Action(operations.enter_decision, None, _decision),
+    "validate_decision": Action(operations.validate_decision, actors.DECIDERS,
+                                context=("now", "refresh"), fixed={"repeat": True}),
+    "add_tags": Action(operations.add_tags, actors.REVIEWERS, _tags_to_add),
+    "remove_tags": Action(operations.remove_tags, actors.REVIEWERS, _tags),
+}
+
+
+@dataclass
+class Context:
+    """What actions may need of the service: the time, the formation's dates
+    as the catalog has them (refresh), the catalogue's active tags."""
+    now: object
+    refresh: Callable = None
+    tag_items: Callable = list
+
+
+# -- the request ---------------------------------------------------------------------------
+
+def action_of(name):
+    action = ACTIONS.get(name) if isinstance(name, str) else None
+    if action is None:
+        raise ValidationFailed(UNKNOWN_ACTION, f"unknown action {name!r}",
+                               {"action": "invalid_choice"})
+    return action
+
+
+def requested_ids(application_ids):
+    """The ids asked, without duplicates, in their order (what is not an id
+    stays, to be answered not_found)."""
+    if not isinstance(application_ids, (list, tuple)):
+        raise ValidationFailed(codes.INVALID, "a list of application ids",
+                               {"application_ids": "invalid"})
+    ids = list(dict.fromkeys(
+        int(i) if isinstance(i, (int, str)) and str(i).strip().isdigit() else str(i)
+        for i in application_ids))
+    if len(ids) > MAX_APPLICATIONS:
+        raise too_many()
+    return ids
+
+
+def too_many():
+    return ValidationFailed(TOO_MANY, f"at most {MAX_APPLICATIONS} applications at once",
+                            {"application_ids": TOO_MANY, "limit": str(MAX_APPLICATIONS)})
+
+
+def filtered_ids(session, actor, filters):
+    """Every application the staff list shows with these filters (its very
+    filter function), up to MAX_APPLICATIONS, by id."""
+    filters = schemas.list_filters(filters)
+    if filters.get("centre"):
+        actors.require_centre(actor, filters["centre"])
+    ids = queries.staff_ids(session, actor, filters, MAX_APPLICATIONS + 1)
+    if len(ids) > MAX_APPLICATIONS:
+        raise too_many()
+    return ids
+
+
+def check_request(actor, action, application_ids, filters):
+    actors.require_staff(actor, write=True)
+    if action.roles and not actors.has_role(actor, action.roles):
+        raise Forbidden("forbidden", f"role {actor.get('role')} cannot do this")
+    if (application_ids is None) == (filters is None):
+        raise ValidationFailed(codes.INVALID, "either application_ids or filters",
+                               {"application_ids": "required"})
+
+
+# -- applying it ----------------------------------------------------------------------------
+
+def refusal_code(error, action):
+    """(outcome, code) of an error raised for one application."""
+    if isinstance(error, Conflict) and error.code in action.unchanged_codes:
+        return "unchanged", None
+    if isinstance(error, NotFound) and error.code == codes.NOT_FOUND:
+        return "refused", "not_found"
+    return "refused", error.code
+
+
+def apply_all(unit, actor, action, kwargs, ids):
+    """Applies the action to each application, each committed (or rolled back) on its own."""
+    answer = {"done": [], "unchanged": [], "refused": [], "total": len(ids)}
+    for application_id in ids:
+        try:
+            application = access.staff_application(unit.session, actor, application_id,
+                                                    write=True, roles=action.roles)
+            changed = action.operation(unit, actor, application, **kwargs)
+        except (NotFound, Forbidden, Conflict, ValidationFailed) as error:
+            unit.rollback()
+            outcome, code = refusal_code(error, action)
+            if outcome == "unchanged":
+                answer["unchanged"].append(application_id)
+            else:
+                answer["refused"].append({"id": application_id, "code": code})
+            continue
+        except Exception:
+            unit.rollback()
+            raise
+        if changed is False:
+            unit.rollback()  # releases the row lock; nothing was written
+            answer["unchanged"].append(application_id)
+        else:
+            unit.commit()
+            answer["done"].append(application_id)
+    return answer
+
+
+def run(unit, actor, name, params, application_ids, filters, context):
+    """The bulk action `name` (see ACTIONS) on the applications given or matched."""
+    action = action_of(name)
+    check_request(actor, action, application_ids, filters)
+    if params is not None and not isinstance(params, dict):
+        raise ValidationFailed(codes.INVALID, "params: an object", {"params": "invalid"})
+    kwargs = {**action.params(dict(params or {}), context), **action.fixed,
+              **{name: getattr(context, name) for name in action.context}}
+    ids = (requested_ids(application_ids) if application_ids is not None
+           else filtered_ids(unit.session, actor, filters))
+    unit.rollback()  # the reads above hold no lock: each application is its own transaction
+    return apply_all(unit, actor, action, kwargs, ids)
+
+
+# -- the idempotency key, on a connection of its own ------------------------------------------
+
+def once(unit, method, actor, key, arguments, command):
+    """`command()` once for (method, actor, key), its answer stored and committed
+    when it is done; the applications' own commits go on meanwhile."""
+    if key is None:
+        return command()
+    key = idempotency.check_key(key)
+    table = unit.metadata.tables[idempotency.TABLE]
+    who, print_ = idempotency.actor_identity(actor), idempotency.fingerprint(arguments)
+    this = (table.c.method == method, table.c.actor == who, table.c.key == key)
+    with unit.session.get_bind().connect() as claim:
+        idempotency.purge(claim, table, utcnow())
+        claimed = claim.execute(
+            insert(table).values(method=method, actor=who, key=key, fingerprint=print_,
+                                 result=None, created_at=utcnow())
+            .on_conflict_do_nothing().returning(table.c.key)).first()
+        if claimed is None:  # a repeat: the first is committed (our INSERT waited for it)
+            first = claim.execute(select(table.c.fingerprint, table.c.result).where(*this)).first()
+            claim.rollback()
+            if first is None:
+                raise Conflict(idempotency.KEY_REUSED, "this key has expired; send a new one")
+            if first.fingerprint != print_:
+                raise Conflict(idempotency.KEY_REUSED,
+                               "this idempotency key was used with other arguments")
+            return first.result
+        try:
+            result = json_safe(command())
+        except BaseException:
+            claim.rollback()
+            raise
+        claim.execute(table.update().where(*this).values(result=result))
+        claim.commit()
+        return result
