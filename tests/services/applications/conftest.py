@@ -83,6 +83,18 @@ class Catalog:
                                       "max_applications": f["centre"].get("max_applications")}
                 for f in self.formations.values()}
 
+    # the catalogue's tags (reference items of kind "tag"); tests edit them freely
+    tags = [{"kind": "tag", "code": "PRIO", "label": "Prioritaire", "colour": "#d11a2a",
+             "order": 1, "active": True},
+            {"kind": "tag", "code": "BOURSE", "label": "Boursier", "colour": "#1a5fd1",
+             "order": 2, "active": True},
+            {"kind": "tag", "code": "OLD", "label": "Ancien", "colour": "#777777",
+             "order": 3, "active": False}]
+
+    def list_reference(self, kind, include_inactive=False):
+        items = self.tags if kind == "tag" else []
+        return [dict(i) for i in items if include_inactive or i["active"]]
+
     def get_active_campaign(self):
         if self.active_campaign is None:
             raise NotFound("no_active_campaign", "no campaign is active")
