@@ -161,6 +161,15 @@ MATRIX = [
     ("enter_decision", complete, (app("llsh"), "LA", {}), table(REVIEW_LLSH)),
     ("validate_decision", decision_entered, (app("sci"),), table(VALIDATE_SCI_INFO)),
     ("validate_decision", decision_entered, (app("llsh"),), table(REVIEW_LLSH)),
+    # -- staff: notes, tags, bulk actions (a bulk action refuses out-of-scope
+    # applications one by one: tests/services/applications/unit/test_bulk.py) ----------
+    ("add_note", None, (app("sci"), "Relevé demandé"), table(REVIEW_SCI)),
+    ("add_note", None, (app("llsh"), "Relevé demandé"), table(REVIEW_LLSH)),
+    ("set_tags", None, (app("sci"), ["PRIO"]), table(REVIEW_SCI)),
+    ("set_tags", None, (app("llsh"), ["PRIO"]), table(REVIEW_LLSH)),
+    ("bulk_apply", None, ("file_status", {"status": "CO"},
+                          lambda ctx: [ctx["sci"], ctx["llsh"]]),
+     table(REVIEW_SCI | REVIEW_LLSH)),
     # -- candidate RPCs: the owner only -----------------------------------------------------
     ("create_application", None, ("DULEA",), table(CANDIDATES)),
     ("can_apply", None, ("MMATH1",), table(CANDIDATES)),
