@@ -20,3 +20,14 @@ document.addEventListener("click", function (event) {
     window.history.back();
   }
 });
+
+// <input type="checkbox" data-select-all="ids">: ticks or unticks every checkbox
+// of that name on the page (the staff list's "tout sélectionner sur la page").
+document.addEventListener("change", function (event) {
+  var name = event.target.dataset && event.target.dataset.selectAll;
+  if (name) {
+    document.querySelectorAll('input[type="checkbox"][name="' + name + '"]').forEach(function (box) {
+      box.checked = event.target.checked;
+    });
+  }
+});
