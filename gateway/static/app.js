@@ -31,3 +31,22 @@ document.addEventListener("change", function (event) {
     });
   }
 });
+
+// The bulk form (staff list): only the parameters of the chosen action show
+// (<fieldset data-bulk-for="action other">); without the script all of them do.
+function showBulkParameters(select) {
+  document.querySelectorAll("[data-bulk-for]").forEach(function (group) {
+    group.hidden = group.dataset.bulkFor.split(" ").indexOf(select.value) < 0;
+  });
+}
+document.addEventListener("change", function (event) {
+  if (event.target.id === "bulk-action") {
+    showBulkParameters(event.target);
+  }
+});
+document.addEventListener("DOMContentLoaded", function () {
+  var select = document.getElementById("bulk-action");
+  if (select) {
+    showBulkParameters(select);
+  }
+});
