@@ -11,6 +11,7 @@ decision with its decision_validated event (outbox) and asks the catalog for
 the formation's dates once per formation of the request.
 """
 import argparse
+import logging
 import os
 import subprocess
 import sys
@@ -39,6 +40,7 @@ def seed(count):
     validation: (the bulk's ids, the single calls' ids)."""
     from services.applications.models import Application, Decision
     from services.common.migrations import upgrade
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     upgrade("applications")
     engine = make_engine("applications")
     now = datetime.now(timezone.utc)
