@@ -119,12 +119,20 @@ def requested_ids(application_ids):
     if not isinstance(application_ids, (list, tuple)):
         raise ValidationFailed(codes.INVALID, "a list of application ids",
                                {"application_ids": "invalid"})
-    ids = list(dict.fromkeys(
-        int(i) if isinstance(i, (int, str)) and str(i).strip().isdigit() else str(i)
-        for i in application_ids))
+    ids = list(dict.fromkeys(_id_or_text(i) for i in application_ids))
     if len(ids) > MAX_APPLICATIONS:
         raise too_many()
     return ids
+
+
+def _id_or_text(value):
+    """An application id as an int; anything else (beyond the column's range
+    too) as its text, answered not_found."""
+    text = str(value).strip()
+    if not isinstance(value, bool) and isinstance(value, (int, str)) and text.isdigit() \
+            and int(text) < 2 ** 31:
+        return int(text)
+    return text[:40]
 
 
 def too_many():

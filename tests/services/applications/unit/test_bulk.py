@@ -27,13 +27,14 @@ def test_file_status_on_ids_reports_each_application(harness, actors):
     llsh = h.transmitted(actors.ada, "MLEA1")["id"]
     draft = h.apply(actors.bob, "MMATH1")["id"]  # AT: not transmitted
     answer = h.call("bulk_apply", manager, "file_status", {"status": "CO"},
-                    application_ids=[sci[0], 999999, llsh, draft, sci[1], "x"])
+                    application_ids=[sci[0], 999999, llsh, draft, str(sci[1]), "x", 2 ** 40])
     assert answer == {"done": sci, "unchanged": [],
                       "refused": [{"id": 999999, "code": "not_found"},
                                   {"id": llsh, "code": "out_of_scope"},
                                   {"id": draft, "code": "invalid_transition"},
-                                  {"id": "x", "code": "not_found"}],
-                      "total": 6}
+                                  {"id": "x", "code": "not_found"},
+                                  {"id": str(2 ** 40), "code": "not_found"}],
+                      "total": 7}
     # the refusals in between rolled back nothing of the others
     assert [h.call("get_application", manager, i)["status"] for i in sci] == ["CO", "CO"]
     assert h.call("get_application", actors.manager_llsh, llsh)["status"] == "RE"
