@@ -23,6 +23,8 @@ ACTIONS = ("file_status", "piece_status", "enter_decision", "validate_decision",
            "remove_tags")
 FILTER_PREFIX = "filter."   # the list's filters, carried by the form for "the whole selection"
 DECISION_FIELDS = ("comment", "reason", "rank")
+# the form's fields "Continuer" does not send again (it sends the remaining ids)
+CONTINUE_LEAVES = {"csrf_token", "idempotency_key", "scope", "ids", "page_ids"}
 
 
 @bp.before_request
@@ -114,8 +116,12 @@ def apply():
         flash(message_for(exc), "error")
         return redirect(back)
     refused = [{**r, "reason": error_text(r["code"])} for r in answer["refused"]]
+    # what "Continuer" sends again for the applications the request did not reach
+    carried = [(k, v) for k, v in form.items(multi=True) if k not in CONTINUE_LEAVES
+               and not k.startswith(FILTER_PREFIX)]
     return render_template("staff/bulk_result.html", action=action, answer=answer,
-                           refused=refused, back=back)
+                           refused=refused, back=back, carried=carried,
+                           filters=list_filters(form))
 
 
 # -- notes and tags of one application ------------------------------------------------------

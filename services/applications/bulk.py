@@ -7,6 +7,11 @@ that one only. The answer says, per application, done, unchanged (already in
 that state: nothing written, no event) or refused with the reason's code
 (not_found, out_of_scope, forbidden, or the Conflict's code).
 
+A request works for TIME_BUDGET_SECONDS at most (its caller waits on the
+answer: the gateway 30 s): the applications not reached by then are answered
+`remaining`, for the user to continue with (the result page offers it); at
+least one application is handled per request, so continuing always ends.
+
 A new action is one entry of ACTIONS:
     "validate_treatment": Action(operations.validate_treatment, actors.DECIDERS),
 (the operation, the role group it needs, how its parameters are checked
@@ -18,6 +23,7 @@ meanwhile waits for that answer; if the worker dies half-way, the key is not
 kept and the retry finds the applications already done "unchanged".
 """
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -26,6 +32,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from services.common import actors, idempotency
 from services.common.clock import utcnow
+from services.common.config import env
 from services.common.db import json_safe
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
@@ -35,6 +42,9 @@ from . import exceptions as codes
 log = logging.getLogger(__name__)
 
 MAX_APPLICATIONS = 5000
+# Seconds a request may work before answering the rest `remaining`: under the
+# gateway's RPC_TIMEOUT (30 s), with room for the answer and the page.
+TIME_BUDGET_SECONDS = float(env("BULK_TIME_BUDGET_SECONDS", "20"))
 TOO_MANY = "bulk_too_many"  # ValidationFailed: more applications than MAX_APPLICATIONS
 UNKNOWN_ACTION = "bulk_unknown_action"
 
@@ -172,10 +182,17 @@ def refusal_code(error, action):
     return "refused", error.code
 
 
-def apply_all(unit, actor, action, kwargs, ids):
-    """Applies the action to each application, each committed (or rolled back) on its own."""
-    answer = {"done": [], "unchanged": [], "refused": [], "total": len(ids)}
-    for application_id in ids:
+def apply_all(unit, actor, action, kwargs, ids, budget=None):
+    """Applies the action to each application, each committed (or rolled back)
+    on its own, until `budget` seconds have gone (then the rest is `remaining`)."""
+    budget = TIME_BUDGET_SECONDS if budget is None else budget
+    answer = {"done": [], "unchanged": [], "refused": [], "remaining": [], "total": len(ids)}
+    deadline = time.monotonic() + budget
+    for index, application_id in enumerate(ids):
+        if index and time.monotonic() > deadline:
+            answer["remaining"] = ids[index:]
+            log.info("bulk action: %d applications left for the next request", len(ids) - index)
+            break
         try:
             application = access.staff_application(unit.session, actor, application_id,
                                                     write=True, roles=action.roles)

@@ -183,3 +183,19 @@ def test_a_readonly_user_sees_notes_but_no_form(app, remote):
     page = page_text(staff_client(app, "readonly").get("/gestion/candidatures/5"))
     assert "Appeler le candidat" in page
     assert "/notes" not in page and "/etiquettes" not in page
+
+
+def test_what_a_request_did_not_reach_is_offered_to_continue(app, remote):
+    remote.applications.answers["bulk_apply"] = {
+        "done": [11], "unchanged": [], "refused": [], "remaining": [12, 13], "total": 3}
+    page = page_text(staff_client(app).post("/gestion/lot", data={
+        "csrf_token": TOK, "idempotency_key": "key-4", "scope": "filter",
+        "action": "piece_status", "piece_code": "CV", "piece_status": "RE",
+        "piece_comment": "Illisible", "filter.status": "RE"}))
+    form = re.search(r'<form id="bulk-continue".*?</form>', page, re.S).group(0)
+    assert "2 candidature(s) n'ont pas encore été traitées" in form
+    fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form)
+    assert ("ids", "12") in fields and ("ids", "13") in fields
+    assert ("scope", "selected") in fields and ("action", "piece_status") in fields
+    assert ("piece_comment", "Illisible") in fields and ("filter.status", "RE") in fields
+    assert ("idempotency_key", "key-4") not in fields  # a fresh key: it is another request

@@ -34,7 +34,7 @@ def test_file_status_on_ids_reports_each_application(harness, actors):
                                   {"id": draft, "code": "invalid_transition"},
                                   {"id": "x", "code": "not_found"},
                                   {"id": str(2 ** 40), "code": "not_found"}],
-                      "total": 7}
+                      "remaining": [], "total": 7}
     # the refusals in between rolled back nothing of the others
     assert [h.call("get_application", manager, i)["status"] for i in sci] == ["CO", "CO"]
     assert h.call("get_application", actors.manager_llsh, llsh)["status"] == "RE"
@@ -47,7 +47,7 @@ def test_repeating_changes_nothing_and_emits_nothing(harness, actors):
     h.call("bulk_apply", manager, "file_status", {"status": "CO"}, application_ids=ids)
     before = h.state()
     again = h.call("bulk_apply", manager, "file_status", {"status": "CO"}, application_ids=ids)
-    assert again == {"done": [], "unchanged": ids, "refused": [], "total": 2}
+    assert again == {"done": [], "unchanged": ids, "refused": [], "remaining": [], "total": 2}
     assert h.state() == before
 
 
@@ -59,7 +59,7 @@ def test_the_same_key_answers_the_stored_result(harness, actors):
     before = h.state()
     assert h.call("bulk_apply", manager, "file_status", {"status": "CO"}, application_ids=ids,
                   idempotency_key="k-1") == first == {"done": ids, "unchanged": [],
-                                                      "refused": [], "total": 2}
+                                                      "refused": [], "remaining": [], "total": 2}
     assert h.state() == before
     with pytest.raises(Conflict) as info:
         h.call("bulk_apply", manager, "file_status", {"status": "IN"}, application_ids=ids,
@@ -162,7 +162,7 @@ def test_filters_select_what_the_staff_list_shows(harness, actors):
     assert sorted(a["id"] for a in listed["items"]) == ids
     answer = h.call("bulk_apply", manager, "file_status", {"status": "CO"},
                     filters={"status": "RE"})
-    assert answer == {"done": ids, "unchanged": [], "refused": [], "total": 3}
+    assert answer == {"done": ids, "unchanged": [], "refused": [], "remaining": [], "total": 3}
     assert h.call("list_applications", manager, {"status": "RE"})["total"] == 0
     with pytest.raises(Forbidden):  # another centre's filter, as the list refuses it
         h.call("bulk_apply", manager, "file_status", {"status": "CO"}, filters={"centre": "LLSH"})
@@ -217,4 +217,20 @@ def test_the_same_request_twice_at_once_changes_and_emits_once(harness, actors, 
         assert sorted(done + answers[0]["unchanged"] + answers[1]["unchanged"]) == sorted(ids * 2)
     else:
         assert answers[0] == answers[1] == {"done": ids, "unchanged": [], "refused": [],
-                                            "total": 6}
+                                            "remaining": [], "total": 6}
+
+
+def test_past_its_time_budget_a_request_leaves_the_rest_for_the_next(harness, actors,
+                                                                    monkeypatch):
+    h, manager = harness, actors.manager_sci
+    ids = transmitted(h, actors, 3)
+    monkeypatch.setattr(bulk, "TIME_BUDGET_SECONDS", 0)  # one application per request
+    answer = h.call("bulk_apply", manager, "file_status", {"status": "CO"}, application_ids=ids)
+    assert answer == {"done": ids[:1], "unchanged": [], "refused": [], "remaining": ids[1:],
+                      "total": 3}
+    assert [h.call("get_application", manager, i)["status"] for i in ids] == ["CO", "RE", "RE"]
+    while answer["remaining"]:  # what the result page's "Continuer" sends
+        answer = h.call("bulk_apply", manager, "file_status", {"status": "CO"},
+                        application_ids=answer["remaining"])
+    assert [h.call("get_application", manager, i)["status"] for i in ids] == ["CO"] * 3
+    assert sorted(status_events(h)) == [(i, "CO") for i in ids]
