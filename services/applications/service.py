@@ -408,8 +408,9 @@ class ApplicationsService(ServiceBase):
                    idempotency_key=None):
         """One action (bulk.ACTIONS) on the applications given, or on every one
         the staff list shows with `filters` (at most bulk.MAX_APPLICATIONS):
-        {done: [ids], unchanged: [ids], refused: [{id, code}], total}. Each
-        application is checked and committed on its own (bulk.py)."""
+        {done: [ids], unchanged: [ids], refused: [{id, code}], remaining: [ids],
+        total}. Each application is checked and committed on its own; those not
+        reached within bulk.TIME_BUDGET_SECONDS are `remaining` (bulk.py)."""
         actors.require_staff(actor, write=True)
         formations = {}
 
