@@ -9,6 +9,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_babel import gettext as _
 
 from services.common import actors
+from services.common.dates import parse_date_input
 from services.common.errors import Conflict, ValidationFailed
 
 from .. import security
@@ -22,7 +23,7 @@ bp = Blueprint("staff_bulk", __name__, url_prefix="/gestion")
 ACTIONS = ("file_status", "piece_status", "enter_decision", "validate_decision", "add_tags",
            "remove_tags")
 FILTER_PREFIX = "filter."   # the list's filters, carried by the form for "the whole selection"
-DECISION_FIELDS = ("comment", "reason", "rank")
+DECISION_FIELDS = ("comment", "reason", "rank", "date", "time", "place")  # as staff.py
 # the form's fields "Continuer" does not send again (it sends the remaining ids)
 CONTINUE_LEAVES = {"csrf_token", "idempotency_key", "scope", "ids", "page_ids"}
 
@@ -75,7 +76,10 @@ def action_params(action, form):
                 "comment": form.get("piece_comment", "").strip() or None}
     if action == "enter_decision":
         data = {k: form.get(k, "").strip() for k in DECISION_FIELDS}
-        return {"code": form.get("decision_code", ""), "data": {k: v for k, v in data.items() if v}}
+        data = {k: v for k, v in data.items() if v}
+        if "date" in data:  # typed as the hint says (22/11/2026); the service refuses a bad one
+            data["date"] = parse_date_input(data["date"]) or data["date"]
+        return {"code": form.get("decision_code", ""), "data": data}
     if action in ("add_tags", "remove_tags"):
         return {"tags": form.getlist("tags")}
     return {}

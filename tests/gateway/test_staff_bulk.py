@@ -199,3 +199,11 @@ def test_what_a_request_did_not_reach_is_offered_to_continue(app, remote):
     assert ("scope", "selected") in fields and ("action", "piece_status") in fields
     assert ("piece_comment", "Illisible") in fields and ("filter.status", "RE") in fields
     assert ("idempotency_key", "key-4") not in fields  # a fresh key: it is another request
+
+
+def test_a_convocation_is_sent_with_its_day_as_iso(app, remote):
+    staff_client(app).post("/gestion/lot", data={
+        "csrf_token": TOK, "scope": "selected", "ids": ["11"], "action": "enter_decision",
+        "decision_code": "PR", "date": "22/11/2027", "time": "14h30", "place": "Salle 2"})
+    assert bulk_calls(remote)[0][2] == {"code": "PR", "data": {
+        "date": "2027-11-22", "time": "14h30", "place": "Salle 2"}}
