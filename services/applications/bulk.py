@@ -5,7 +5,8 @@ Each application is loaded, checked (role, scope, rules) and changed on its
 own, and committed on its own with its events: a refusal of one rolls back
 that one only. The answer says, per application, done, unchanged (already in
 that state: nothing written, no event) or refused with the reason's code
-(not_found, out_of_scope, forbidden, or the Conflict's code).
+(not_found, out_of_scope, forbidden, the Conflict's code, or service_unavailable
+when a service it needs for that one did not answer).
 
 A request works for TIME_BUDGET_SECONDS at most (its caller waits on the
 answer: the gateway 30 s): the applications not reached by then are answered
@@ -34,7 +35,7 @@ from services.common import actors, idempotency
 from services.common.clock import utcnow
 from services.common.config import env
 from services.common.db import json_safe
-from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from services.common.errors import Conflict, Forbidden, NotFound, Unavailable, ValidationFailed
 
 from . import access, domain, notes, operations, queries, schemas
 from . import exceptions as codes
@@ -197,7 +198,8 @@ def apply_all(unit, actor, action, kwargs, ids, budget=None):
             application = access.staff_application(unit.session, actor, application_id,
                                                     write=True, roles=action.roles)
             changed = action.operation(unit, actor, application, **kwargs)
-        except (NotFound, Forbidden, Conflict, ValidationFailed) as error:
+        except (NotFound, Forbidden, Conflict, ValidationFailed, Unavailable) as error:
+            # Unavailable: a service this one asks (the catalog, for an FA's dates)
             unit.rollback()
             outcome, code = refusal_code(error, action)
             if outcome == "unchanged":

@@ -7,7 +7,7 @@ import pytest
 
 from services.applications import bulk
 from services.common.db import cooperative_waits
-from services.common.errors import Conflict, Forbidden, ValidationFailed
+from services.common.errors import Conflict, Forbidden, Unavailable, ValidationFailed
 
 
 def transmitted(h, actors, n, code="MINFO1"):
@@ -234,3 +234,18 @@ def test_past_its_time_budget_a_request_leaves_the_rest_for_the_next(harness, ac
                         application_ids=answer["remaining"])
     assert [h.call("get_application", manager, i)["status"] for i in ids] == ["CO"] * 3
     assert sorted(status_events(h)) == [(i, "CO") for i in ids]
+
+
+def test_a_service_that_does_not_answer_refuses_only_what_needs_it(harness, actors):
+    h, manager = harness, actors.manager_sci
+    ids = transmitted(h, actors, 2)
+    for application_id, code in zip(ids, ("FA", "DE")):
+        h.call("set_file_status", manager, application_id, "CO")
+        h.call("enter_decision", manager, application_id, code,
+               {"reason": "Capacité atteinte"} if code == "DE" else {})
+    h.catalog.get_formation.side_effect = Unavailable("service_unavailable", "catalog",
+                                                      {"service": "catalog"})
+    answer = h.call("bulk_apply", manager, "validate_decision", {}, application_ids=ids)
+    assert answer["refused"] == [{"id": ids[0], "code": "service_unavailable"}]
+    assert answer["done"] == ids[1:]  # a DE needs no date: validated all the same
+    assert [e["application_id"] for e in h.events("decision_validated")] == ids[1:]
