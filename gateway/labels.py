@@ -141,6 +141,7 @@ LABELS = {
     "err.applications_closed": lazy_gettext("Les candidatures à cette formation ne sont pas ouvertes."),
     "err.bad_credentials": lazy_gettext("Utilisateur ou mot de passe incorrect."),
     "err.birth_date_out_of_range": lazy_gettext("La date de naissance doit être comprise entre 10 et 100 ans avant aujourd'hui."),
+    "err.bulk_in_progress": lazy_gettext("Cette action groupée est déjà en cours : patientez quelques instants, puis rechargez la liste."),
     "err.bulk_too_many": lazy_gettext("Trop de candidatures pour une action groupée : affinez le filtre (5 000 au plus)."),
     "err.bulk_unknown_action": lazy_gettext("Choisissez une action."),
     "err.campaign_archived": lazy_gettext("Cette campagne est archivée."),

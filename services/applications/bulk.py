@@ -18,17 +18,19 @@ A new action is one entry of ACTIONS:
 (the operation, the role group it needs, how its parameters are checked
 once for the whole request, what it gets from the service's context).
 
-With an idempotency key, the key is claimed on a connection of its own and
-committed with the answer once every application is done: a duplicate sent
-meanwhile waits for that answer; if the worker dies half-way, the key is not
-kept and the retry finds the applications already done "unchanged".
+With an idempotency key (once()), the key is claimed and committed first, the
+answer stored when every application is done: a repeat gets that answer, a
+duplicate sent meanwhile is refused `bulk_in_progress`; if the worker dies
+half-way the claim is taken over later, and the applications already done are
+found "unchanged".
 """
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Callable
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 
 from services.common import actors, idempotency
@@ -46,7 +48,10 @@ MAX_APPLICATIONS = 5000
 # Seconds a request may work before answering the rest `remaining`: under the
 # gateway's RPC_TIMEOUT (30 s), with room for the answer and the page.
 TIME_BUDGET_SECONDS = float(env("BULK_TIME_BUDGET_SECONDS", "20"))
+# A claimed key still without its answer after this long: its worker died.
+ABANDONED_SECONDS = 120
 TOO_MANY = "bulk_too_many"  # ValidationFailed: more applications than MAX_APPLICATIONS
+IN_PROGRESS = "bulk_in_progress"  # Conflict: the same request (key) is being applied
 UNKNOWN_ACTION = "bulk_unknown_action"
 
 
@@ -233,37 +238,52 @@ def run(unit, actor, name, params, application_ids, filters, context):
     return apply_all(unit, actor, action, kwargs, ids)
 
 
-# -- the idempotency key, on a connection of its own ------------------------------------------
+# -- the idempotency key -----------------------------------------------------------------------
 
 def once(unit, method, actor, key, arguments, command):
-    """`command()` once for (method, actor, key), its answer stored and committed
-    when it is done; the applications' own commits go on meanwhile."""
+    """`command()` once for (method, actor, key): the key is claimed and
+    committed first (answer still empty), then the applications are committed
+    one by one, then the answer is stored. A repeat gets the stored answer; a
+    duplicate arriving while the first works is refused `bulk_in_progress`
+    (the first's page shows the result); a claim left empty by a worker that
+    died is taken over after ABANDONED_SECONDS. One connection, as every worker."""
     if key is None:
         return command()
     key = idempotency.check_key(key)
     table = unit.metadata.tables[idempotency.TABLE]
     who, print_ = idempotency.actor_identity(actor), idempotency.fingerprint(arguments)
     this = (table.c.method == method, table.c.actor == who, table.c.key == key)
-    with unit.session.get_bind().connect() as claim:
-        idempotency.purge(claim, table, utcnow())
-        claimed = claim.execute(
-            insert(table).values(method=method, actor=who, key=key, fingerprint=print_,
-                                 result=None, created_at=utcnow())
-            .on_conflict_do_nothing().returning(table.c.key)).first()
-        if claimed is None:  # a repeat: the first is committed (our INSERT waited for it)
-            first = claim.execute(select(table.c.fingerprint, table.c.result).where(*this)).first()
-            claim.rollback()
-            if first is None:
-                raise Conflict(idempotency.KEY_REUSED, "this key has expired; send a new one")
-            if first.fingerprint != print_:
-                raise Conflict(idempotency.KEY_REUSED,
-                               "this idempotency key was used with other arguments")
+    session, now = unit.session, utcnow()
+    idempotency.purge(session, table, now)
+    claimed = session.execute(
+        insert(table).values(method=method, actor=who, key=key, fingerprint=print_,
+                             result=None, created_at=now)
+        .on_conflict_do_nothing().returning(table.c.key)).first()
+    if claimed is None:  # the first's claim is committed (our INSERT waited for it)
+        first = session.execute(select(table.c.fingerprint, table.c.result, table.c.created_at)
+                                .where(*this).with_for_update()).first()
+        if first is None:
+            unit.rollback()
+            raise Conflict(idempotency.KEY_REUSED, "this key has expired; send a new one")
+        if first.fingerprint != print_:
+            unit.rollback()
+            raise Conflict(idempotency.KEY_REUSED,
+                           "this idempotency key was used with other arguments")
+        if first.result is not None:
+            unit.rollback()
             return first.result
-        try:
-            result = json_safe(command())
-        except BaseException:
-            claim.rollback()
-            raise
-        claim.execute(table.update().where(*this).values(result=result))
-        claim.commit()
-        return result
+        if first.created_at > now - timedelta(seconds=ABANDONED_SECONDS):
+            unit.rollback()
+            raise Conflict(IN_PROGRESS, "this bulk action is being applied")
+        session.execute(table.update().where(*this).values(created_at=now))  # taken over
+    unit.commit()
+    try:
+        result = json_safe(command())
+    except BaseException:
+        unit.rollback()
+        session.execute(delete(table).where(*this))  # a request that failed keeps no key
+        unit.commit()
+        raise
+    session.execute(table.update().where(*this).values(result=result))
+    unit.commit()
+    return result
