@@ -1,5 +1,6 @@
 """make bench: gateway pages with and without an RPC, and nameko RPC against a
-raw pika request/reply on the same broker, each pair measured in this one run.
+raw pika request/reply on the same broker, each pair measured in this one run;
+bulk validation of decisions against one call per application (bench/bulk.py).
 
     .venv/bin/python -m bench [--quick]
 """
@@ -15,6 +16,7 @@ import signal  # noqa: E402
 import sys  # noqa: E402
 
 from .amqp_roundtrip import roundtrips  # noqa: E402
+from .bulk import measure as bulk_validation, report as bulk_report  # noqa: E402
 from .catalog_tree import FORMATIONS, fill, page_render, plain_tree, rpc_tree  # noqa: E402
 from .http_load import load, load_in_turns  # noqa: E402
 from .stack import DATABASE_PREFIX, running_gateway  # noqa: E402
@@ -71,6 +73,8 @@ def main(argv=None):
             filtered_rpc = rpc_tree(config, tree_calls, "informatique")
             render_whole = page_render(tree_calls)
             render_filtered = page_render(tree_calls, "informatique")
+            # (d): the applications service started on the same broker and prefix
+            bulk = bulk_validation(stack["amqp_uri"], 100 if args.quick else 500)
     except KeyboardInterrupt:
         print("\ninterrupted: everything the bench started is stopped", file=sys.stderr)
         return 130
@@ -117,8 +121,9 @@ def main(argv=None):
     print(f"  p50         render / RPC (whole) = {ratio(render_whole['p50_ms'], tree_rpc['p50_ms']):6.2f}")
     print(f"  p50         RPC / plain (whole) = {ratio(tree_rpc['p50_ms'], tree_plain['p50_ms']):6.2f}")
     print(f"  p50         whole / filtered RPC = {ratio(tree_rpc['p50_ms'], filtered_rpc['p50_ms']):6.2f}")
+    bulk_failed = bulk_report(bulk)
     print("\nCompare ratios within one run; absolute figures move with the machine's load.")
-    return 1 if errors else 0
+    return 1 if errors or bulk_failed else 0
 
 
 if __name__ == "__main__":

@@ -152,9 +152,9 @@ def create_app(overrides=None):
         return response
 
     from .views import (account, admin, candidate, catalogue, catalogue_transfer, dev, health,
-                        public, staff, staff_candidates)
+                        public, staff, staff_bulk, staff_candidates)
     for blueprint in (health.bp, public.bp, candidate.bp, account.bp, staff.bp,
-                      staff_candidates.bp, admin.bp, catalogue.bp, catalogue_transfer.bp,
-                      dev.bp):
+                      staff_bulk.bp, staff_candidates.bp, admin.bp, catalogue.bp,
+                      catalogue_transfer.bp, dev.bp):
         app.register_blueprint(blueprint)
     return app

@@ -60,6 +60,7 @@ CACHED = {
     ("catalog", "get_formation"): "catalog",
     ("catalog", "list_centres"): "catalog",
     ("catalog", "catalogue_rights"): "catalog",
+    ("catalog", "list_reference"): "catalog",  # the staff pages' tags (reference_item_updated)
     ("accounts", "reference_data"): "reference",
 }
 # Every other catalog method is taken for a change (a new command is thus

@@ -20,3 +20,33 @@ document.addEventListener("click", function (event) {
     window.history.back();
   }
 });
+
+// <input type="checkbox" data-select-all="ids">: ticks or unticks every checkbox
+// of that name on the page (the staff list's "tout sélectionner sur la page").
+document.addEventListener("change", function (event) {
+  var name = event.target.dataset && event.target.dataset.selectAll;
+  if (name) {
+    document.querySelectorAll('input[type="checkbox"][name="' + name + '"]').forEach(function (box) {
+      box.checked = event.target.checked;
+    });
+  }
+});
+
+// The bulk form (staff list): only the parameters of the chosen action show
+// (<fieldset data-bulk-for="action other">); without the script all of them do.
+function showBulkParameters(select) {
+  document.querySelectorAll("[data-bulk-for]").forEach(function (group) {
+    group.hidden = group.dataset.bulkFor.split(" ").indexOf(select.value) < 0;
+  });
+}
+document.addEventListener("change", function (event) {
+  if (event.target.id === "bulk-action") {
+    showBulkParameters(event.target);
+  }
+});
+document.addEventListener("DOMContentLoaded", function () {
+  var select = document.getElementById("bulk-action");
+  if (select) {
+    showBulkParameters(select);
+  }
+});

@@ -16,7 +16,7 @@ from .public import throttled_message
 bp = Blueprint("staff", __name__, url_prefix="/gestion")
 
 DECISION_FIELDS = ("comment", "reason", "rank", "date", "time", "place")
-LIST_FILTERS = ("centre", "status", "q")
+LIST_FILTERS = ("centre", "status", "q", "tag")
 LIST_SORTS = ("candidate", "formation", "status", "transmitted")  # the list's sortable columns
 LIST_DEFAULT_SORT = "-transmitted"  # as the applications service sorts without one
 PER_PAGE = 50

@@ -48,6 +48,8 @@ def _load(session, application_id, for_update, options=()):
         application_id = int(application_id)
     except (TypeError, ValueError):
         raise NotFound(codes.NOT_FOUND, "no such application") from None
+    if not 0 < application_id < 2 ** 31:  # beyond the column's range: PostgreSQL would refuse it
+        raise NotFound(codes.NOT_FOUND, "no such application")
     query = select(Application).where(Application.id == application_id).options(*options)
     if for_update:
         query = query.with_for_update()

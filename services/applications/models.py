@@ -10,7 +10,8 @@ from datetime import date, datetime
 from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Index, Integer, Sequence, String,
                         Text, UniqueConstraint, event, func, inspect, literal_column, text)
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import (DeclarativeBase, Mapped, Session, mapped_column, query_expression,
+                            relationship)
 
 from services.common.db import messaging_tables
 from services.common.idempotency import idempotency_table
@@ -296,3 +297,37 @@ def _bump_versions(session, flush_context, instances):
 def _forget_bumped(session, transaction):
     if transaction.parent is None:
         session.info.pop(_BUMPED, None)
+
+
+class ApplicationNote(Base):
+    """A staff note ("Bloc-notes"): staff only, never shown to the candidate."""
+    __tablename__ = "application_notes"
+    __table_args__ = (Index("ix_application_notes_application_created", "application_id",
+                            "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(Integer)
+    author_name: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ApplicationTag(Base):
+    """A tag (a code of the catalogue's reference items of kind "tag") on an application."""
+    __tablename__ = "application_tags"
+    __table_args__ = (Index("ix_application_tags_tag_application", "tag_code",
+                            "application_id"),)
+
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), primary_key=True)
+    tag_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    added_by: Mapped[str] = mapped_column(String(200))
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# The staff view's notes and tags, read with the application's own row
+# (notes.WITH_NOTES_AND_TAGS): a page reads one application in the same statements.
+Application.staff_notes = query_expression()
+Application.staff_tags = query_expression()

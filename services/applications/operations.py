@@ -1,9 +1,14 @@
-"""What one staff command (or a scheduled job) does to one application, as
-plain functions `(unit, actor, application, **params)`: `unit` is the worker's
-UnitOfWork (session + emit); `now` (keyword, default the current time) is the
-time of the change. They check the rules, change, emit, and commit
-nothing: the caller commits (an RPC once, a bulk action once for all, a job
-per application). They raise the service's usual errors.
+"""What one staff command (or a scheduled job) does to one application, the
+same whether staff make it on the application's page (its RPC in service.py),
+on many at once (bulk.py) or a job does it (jobs.py): plain functions
+`(unit, actor, application, **params)`, `unit` the worker's UnitOfWork
+(session + emit), the application loaded for a write; `now` (keyword, default
+the current time) is the time of the change. They check the rules, change,
+emit, and commit nothing: the caller commits (an RPC once, a bulk action per
+application, a job per application). They raise the service's usual errors.
+They return False when the application was already in the state asked
+(nothing written, no event), so a repeated action is harmless and a bulk
+action reports it "unchanged".
 
 Locks: a change that can move a formation's waiting list (a decision
 validated, a withdrawal and its promotion) holds `queries.lock_formation`;
@@ -11,12 +16,15 @@ callers take it before they lock the application's row (the RPCs do), so that
 two transactions never wait on each other in the opposite order.
 """
 from services.common.clock import utcnow
-from services.common.errors import Conflict, ValidationFailed
+from services.common.errors import Conflict, NotFound, ValidationFailed
 
-from . import domain, history, queries, schemas
+from . import access, domain, history, notes, queries, schemas
 from . import exceptions as codes
 from .access import actor_label
 from .models import Decision
+
+# The statuses staff set by hand (IN, CO): setting one twice changes nothing.
+STAFF_TARGETS = frozenset(to for _, to in domain.STAFF_FILE_TRANSITIONS)
 
 SYSTEM = {"kind": "system"}
 KEEP = object()  # set_overrides: this date is left as it is
@@ -58,10 +66,12 @@ def _automatic_fa(application, now, promoted=False):
 
 # -- treatment type -------------------------------------------------------------------
 
-def validate_treatment(unit, actor, application, *, now=None):
+def validate_treatment(unit, actor, application, *, now=None, repeat=False):
     """Staff validate the treatment type; on AD the favourable decision comes
     with it, validated (automatic)."""
     now = now or utcnow()
+    if repeat and application.treatment_validated_at is not None and not application.cancelled:
+        return False
     _raise(domain.treatment_refusal(application.treatment_type,
                                     application.treatment_validated_at, application.cancelled))
     application.treatment_validated_at = now
@@ -76,6 +86,37 @@ def validate_treatment(unit, actor, application, *, now=None):
             _lock_list(unit, application)
             unit.session.flush()
             recompute_ranks(unit, application.formation_code, application.campaign_code)
+    return True
+
+
+# -- file and piece statuses -------------------------------------------------------------
+
+def _piece(application, code):
+    piece = application.piece(code)
+    if piece is None:
+        raise NotFound(codes.PIECE_NOT_FOUND, "no such piece on this application")
+    return piece
+
+
+def set_file_status(unit, actor, application, *, status, now=None):
+    now = now or utcnow()
+    status = schemas.file_status(status)
+    if application.status == status and status in STAFF_TARGETS:
+        return False
+    _raise(domain.file_status_refusal(application.status, status, application.piece_statuses))
+    history.change_status(unit, application, status, actor, now)
+    return True
+
+
+def set_piece_status(unit, actor, application, *, piece_code, status, comment=None, now=None):
+    now = now or utcnow()
+    piece = _piece(application, piece_code)
+    status, comment = schemas.piece_review(status, comment)
+    if piece.status == status and piece.comment == comment:
+        return False
+    _raise(domain.piece_status_refusal(application.status, piece.status, status))
+    piece.status, piece.comment, piece.updated_at = status, comment, now
+    return True
 
 
 # -- decisions ------------------------------------------------------------------------
@@ -108,18 +149,25 @@ def enter_decision(unit, actor, application, *, code, data=None, motives=None, n
     if code == domain.DE:
         fields = resolve_motive(fields, motives)
     if schemas.same_decision(application.pending_decision, code, fields):
-        return application.pending_decision
+        return False  # already entered and waiting for validation (a second click, a retry)
     decision = Decision(code=code, entered_by=actor_label(actor)[0], entered_at=now, **fields)
     application.decisions.append(decision)
     return decision
 
 
-def validate_decision(unit, actor, application, *, refresh_dates=None, now=None):
+def validate_decision(unit, actor, application, *, refresh_dates=None, now=None,
+                      repeat=False):
     """The last entered decision validated; FA sets the confirmation deadline
-    (refresh_dates(application): the formation's dates as they are now)."""
+    (refresh_dates(application): the formation's dates as they are now).
+    `repeat`: an application whose last decision is validated already is
+    unchanged rather than refused (a bulk validation sent again). The caller
+    holds the formation's lock (the waiting list may move)."""
     now = now or utcnow()
+    access.require_validator(actor, application)
     decision = application.pending_decision
     if decision is None:
+        if repeat and application.last_validated is not None:
+            return False
         raise Conflict(codes.NOTHING_TO_VALIDATE, "no decision waiting for validation")
     _raise(_decision_refusal(application))
     listed_before = application.decision_code == domain.LC
@@ -156,10 +204,12 @@ def set_overrides(unit, actor, application, *, return_deadline=KEEP, confirm_dea
     if confirm_deadline is not KEEP:
         changes["confirm_deadline_override"] = domain.override_day(confirm_deadline, today,
                                                                    "confirm_deadline")
+    changed = False
     for name, value in changes.items():
         if getattr(application, name) != value:
             setattr(application, name, value)
-    return application
+            changed = True
+    return changed
 
 
 def _centre(application, centre):
@@ -175,6 +225,7 @@ def receive_paper_file(unit, actor, application, *, centre=None, now=None):
     application.transmitted_at = now
     history.change_status(unit, application, domain.RE, actor, now, comment="dossier papier")
     unit.emit("application_transmitted", schemas.event(application, paper=True))
+    return True
 
 
 # -- answers to an admission -----------------------------------------------------------
@@ -233,3 +284,23 @@ def recompute_ranks(unit, formation_code, campaign_code):
     ranks = domain.waiting_ranks(queries.waiting_list(unit.session, formation_code,
                                                       campaign_code))
     return queries.store_ranks(unit.session, formation_code, campaign_code, ranks)
+
+
+# -- tags (tags already checked against the catalogue: notes.require_active) --------------
+
+def add_tags(unit, actor, application, *, tags, now=None):
+    access.require_not_archived(application)
+    return bool(notes.add_tags(unit.session, application, actor, tags, now or utcnow()))
+
+
+def remove_tags(unit, actor, application, *, tags, now=None):
+    access.require_not_archived(application)
+    return bool(notes.remove_tags(unit.session, application, tags))
+
+
+def set_tags(unit, actor, application, *, tags, now=None):
+    """Exactly these tags on the application."""
+    there = [t.tag_code for t in notes.tags_of(unit.session, application.id)]
+    removed = notes.remove_tags(unit.session, application, [t for t in there if t not in tags])
+    added = notes.add_tags(unit.session, application, actor, tags, now or utcnow())
+    return bool(removed or added)

@@ -8,7 +8,7 @@ from services.common.errors import ValidationFailed
 from . import domain
 from . import exceptions as codes
 
-STAFF_FILTERS = ("centre", "status", "q", "candidate")
+STAFF_FILTERS = ("centre", "status", "q", "candidate", "tag")
 STAFF_SORTS = ("candidate", "formation", "status", "transmitted")
 PER_PAGE_MAX = 200
 COMMENT_MAX = 2000
@@ -27,6 +27,8 @@ def list_filters(filters):
     status = filters.get("status")
     if status and status not in domain.FILE_STATUSES + ("cancelled",):
         raise ValidationFailed(codes.INVALID, "unknown status", {"status": "invalid_choice"})
+    if len(filters.get("tag", "")) > 40:
+        raise ValidationFailed(codes.INVALID, "a tag code", {"tag": "invalid"})
     if len(filters.get("q", "")) > 100:
         raise ValidationFailed(codes.INVALID, "search too long", {"q": "too_long"})
     if "candidate" in filters and not 0 < (_positive(filters["candidate"]) or 0) < 2 ** 31:

@@ -16,7 +16,7 @@ from services.common import rpc as rpc_calls
 from services.common.rpc import ServiceRpc, rpc
 from services.common.service_base import ServiceBase
 
-from . import access, domain, history, jobs, operations, pieces, queries, schemas
+from . import access, bulk, domain, history, jobs, notes, operations, pieces, queries, schemas
 from . import exceptions as codes
 from .catalog_reads import CatalogReads
 from .models import Application, Base
@@ -154,11 +154,15 @@ class ApplicationsService(ServiceBase):
 
     @rpc(expected_exceptions=EXPECTED)
     def get_application(self, actor, application_id):
+        options = access.WHOLE + (notes.WITH_NOTES_AND_TAGS if actors.is_staff(actor) else ())
         application, staff = access.readable_application(self.db.session, actor, application_id,
-                                                         options=access.WHOLE)
-        if staff:
-            return self._staff_view(actor, application)
-        return self._view(application, staff)
+                                                         options=options)
+        if not staff:
+            return self._view(application, staff)
+        view = self._staff_view(actor, application)
+        view["notes"], view["tags"] = (notes.loaded_notes(application),
+                                       notes.loaded_tags(application))
+        return view
 
     # -- the candidate's data and account ------------------------------------
 
@@ -342,12 +346,8 @@ class ApplicationsService(ServiceBase):
         application = access.staff_application(self.db.session, actor, application_id,
                                                write=True, roles=actors.REVIEWERS)
         operations.check_version(application, expected_version)
-        piece = self._piece(application, piece_code)
-        status, comment = schemas.piece_review(status, comment)
-        refusal = domain.piece_status_refusal(application.status, piece.status, status)
-        if refusal:
-            raise refusal
-        piece.status, piece.comment, piece.updated_at = status, comment, self.clock()
+        operations.set_piece_status(self.db, actor, application, piece_code=piece_code,
+                                    status=status, comment=comment, now=self.clock())
         self.db.commit()
         return self._view(application, staff=True)
 
@@ -358,12 +358,7 @@ class ApplicationsService(ServiceBase):
         application = access.staff_application(self.db.session, actor, application_id,
                                                write=True, roles=actors.REVIEWERS)
         operations.check_version(application, expected_version)
-        status = schemas.file_status(status)
-        refusal = domain.file_status_refusal(application.status, status,
-                                             application.piece_statuses)
-        if refusal:
-            raise refusal
-        history.change_status(self.db, application, status, actor, self.clock())
+        operations.set_file_status(self.db, actor, application, status=status, now=self.clock())
         self.db.commit()
         return self._view(application, staff=True)
 
@@ -462,6 +457,70 @@ class ApplicationsService(ServiceBase):
         """The catalogue's refusal motives ({code, label}), as pages read them."""
         return self.catalog_reads.read(("catalog", "reference", "motive"),
                                        lambda: self.catalog.list_reference("motive"))
+
+    # -- staff: notes, tags, bulk actions ------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    @idempotent
+    def add_note(self, actor, application_id, body, idempotency_key=None):
+        """A note on the application's "Bloc-notes" (staff only): the notes, newest first."""
+        application = access.staff_application(self.db.session, actor, application_id,
+                                               write=True, roles=actors.REVIEWERS)
+        body = notes.note_body(body)
+        notes.add_note(self.db.session, application, actor, body, self.clock())
+        self.db.commit()
+        return [notes.note_view(n) for n in notes.notes_of(self.db.session, application.id)]
+
+    @rpc(expected_exceptions=EXPECTED)
+    @idempotent
+    def set_tags(self, actor, application_id, tags, idempotency_key=None):
+        """Exactly these tags (codes of the catalogue's active tags; one already
+        on the application may stay though deactivated since): the tags."""
+        application = access.staff_application(self.db.session, actor, application_id,
+                                               write=True, roles=actors.REVIEWERS)
+        access.require_not_archived(application)
+        tags = notes.tag_codes(tags)
+        kept = [t.tag_code for t in notes.tags_of(self.db.session, application.id)]
+        notes.require_active(tags, self._tag_items() if set(tags) - set(kept) else (), kept)
+        operations.set_tags(self.db, actor, application, tags=tags, now=self.clock())
+        self.db.commit()
+        return [notes.tag_view(t) for t in notes.tags_of(self.db.session, application.id)]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def bulk_apply(self, actor, action, params, application_ids=None, filters=None,
+                   idempotency_key=None):
+        """One action (bulk.ACTIONS) on the applications given, or on every one
+        the staff list shows with `filters` (at most bulk.MAX_APPLICATIONS):
+        {done: [ids], unchanged: [ids], refused: [{id, code}], remaining: [ids],
+        total}. Each application is checked and committed on its own; those not
+        reached within bulk.TIME_BUDGET_SECONDS are `remaining` (bulk.py)."""
+        actors.require_staff(actor, write=True)
+        formations = {}
+
+        def refresh(application):  # the catalog asked once per formation of the request
+            key = (application.formation_code, application.campaign_code)
+            if key not in formations:
+                read_at = utcnow().isoformat()
+                try:
+                    found = self.catalog.get_formation(key[0], campaign=key[1] or None)
+                    formations[key] = (found.get("dates") or {}, read_at)
+                except NotFound:  # a formation the catalog no longer has keeps the copy
+                    formations[key] = None
+            if formations[key]:
+                schemas.refresh_dates(application, *formations[key])
+
+        context = bulk.Context(now=self.clock(), refresh_dates=refresh, tag_items=self._tag_items,
+                               motives=self._motives)
+        arguments = {"action": action, "params": params, "application_ids": application_ids,
+                     "filters": filters}
+        return bulk.once(self.db, f"{self.name}.bulk_apply", actor, idempotency_key, arguments,
+                         lambda: bulk.run(self.db, actor, action, params, application_ids,
+                                          filters, context))
+
+    def _tag_items(self):
+        """The catalogue's active tags, as last heard."""
+        return self.catalog_reads.read(("catalog", "reference", "tag"),
+                                       lambda: self.catalog.list_reference("tag"))
 
     # -- candidate: answer to a favourable decision ------------------------------------
 

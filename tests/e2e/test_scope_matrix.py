@@ -232,6 +232,37 @@ FORMS = [
      "/gestion/candidatures/{sci_app}"),
     ("manager_sci", "/gestion/candidatures/{llsh_app}/dossier-papier", {}, 403,
      "/gestion/candidatures/{llsh_app}"),
+    # notes and tags: reviewers of the application's centre only
+    ("manager_llsh", "/gestion/candidatures/{sci_app}/notes", {"body": "PIRATE"}, 403,
+     "/gestion/candidatures/{sci_app}"),
+    ("committee", "/gestion/candidatures/{sci_app}/notes", {"body": "PIRATE"}, 403,
+     "/gestion/candidatures/{sci_app}"),
+    ("readonly", "/gestion/candidatures/{sci_app}/notes", {"body": "PIRATE"}, 403,
+     "/gestion/candidatures/{sci_app}"),
+    ("manager_sci", "/gestion/candidatures/{llsh_app}/etiquettes", {"tags": "PIRATE"}, 403,
+     "/gestion/candidatures/{llsh_app}"),
+    ("readonly", "/gestion/candidatures/{sci_app}/etiquettes", {"tags": "PIRATE"}, 403,
+     "/gestion/candidatures/{sci_app}"),
+    # bulk actions: a role that may not do the action is refused whole (403); an
+    # application of another centre is refused on the result page, unchanged
+    ("manager_llsh", "/gestion/lot", {"scope": "selected", "ids": "{sci_app}",
+                                      "action": "file_status", "status": "CO"}, 200,
+     "/gestion/candidatures/{sci_app}"),
+    ("committee", "/gestion/lot", {"scope": "selected", "ids": "{sci_app}",
+                                   "action": "file_status", "status": "CO"}, 403,
+     "/gestion/candidatures/{sci_app}"),
+    ("readonly", "/gestion/lot", {"scope": "selected", "ids": "{sci_app}",
+                                  "action": "enter_decision", "decision_code": "LA"}, 403,
+     "/gestion/candidatures/{sci_app}"),
+    ("manager_sci", "/gestion/lot", {"scope": "selected", "ids": "{llsh_app}",
+                                     "action": "enter_decision", "decision_code": "LA"}, 200,
+     "/gestion/candidatures/{llsh_app}"),
+    ("candidate", "/gestion/lot", {"scope": "selected", "ids": "{sci_app}",
+                                   "action": "file_status", "status": "CO"}, 403,
+     "/gestion/candidatures/{sci_app}"),
+    ("anonymous", "/gestion/lot", {"scope": "selected", "ids": "{sci_app}",
+                                   "action": "file_status", "status": "CO"}, 302,
+     "/gestion/candidatures/{sci_app}"),
     # candidates' accounts and dossiers
     ("manager_sci", "/gestion/candidats/{paul}/dossier/address", ADDRESS_FORM, 403,
      "/gestion/candidats/{paul}"),
@@ -477,6 +508,8 @@ def test_each_role_opens_only_its_scope(world, role, method, url, expected, form
             assert shown.format(**ids) in page, f"{role} should read {shown} on {url}"
         return
     check = check.format(**ids)
+    form = {k: v.format(**ids) if isinstance(v, str) and "{" in v else v
+            for k, v in form.items()}  # the rows' application ids
     before = admin_view(world, check)
     session.get({"candidate": "/candidatures", "anonymous": "/"}.get(role, "/gestion/"))  # token
     files = None

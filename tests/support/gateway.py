@@ -64,10 +64,11 @@ def catalogue_rights(actor):
 
 # Unless a test answers them itself: the gateway asks who a session is on
 # (most) requests, and ends it at logout; staff pages ask the catalog what the
-# user may create (the navigation, the catalogue's forms); the staff
+# user may create (the navigation, the catalogue's forms) and its tags; the staff
 # application page asks for the refusal motives (none unless a test gives some).
 SESSION_RPCS = {"check_session": check_session, "end_session": end_session,
                 "catalogue_rights": catalogue_rights,
+                # the staff list and application pages show the catalogue's tags
                 "list_reference": lambda actor, kind, include_inactive=False: []}
 
 

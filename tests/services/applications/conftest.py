@@ -86,9 +86,19 @@ class Catalog:
     motives = [{"code": "CAPACITE", "label": "Capacité atteinte"},
                {"code": "INCOMPLET", "label": "Dossier incomplet"},
                {"code": "NIVEAU", "label": "Niveau insuffisant"}]
+    # the catalogue's tags (reference items of kind "tag"); tests edit them freely
+    tags = [{"kind": "tag", "code": "PRIO", "label": "Prioritaire", "colour": "#d11a2a",
+             "order": 1, "active": True},
+            {"kind": "tag", "code": "BOURSE", "label": "Boursier", "colour": "#1a5fd1",
+             "order": 2, "active": True},
+            {"kind": "tag", "code": "OLD", "label": "Ancien", "colour": "#777777",
+             "order": 3, "active": False}]
 
     def list_reference(self, kind, include_inactive=False):
-        return copy.deepcopy(self.motives) if kind == "motive" else []
+        if kind == "motive":
+            return copy.deepcopy(self.motives)
+        items = self.tags if kind == "tag" else []
+        return [dict(i) for i in items if include_inactive or i["active"]]
 
     def get_active_campaign(self):
         if self.active_campaign is None:

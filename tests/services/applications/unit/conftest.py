@@ -15,7 +15,8 @@ from services.applications.service import ApplicationsService
 from services.common.invalidation import ReadCache
 
 NOW = datetime(2027, 3, 10, 9, 0, tzinfo=timezone.utc)  # 10:00 in Paris
-TABLES = ("applications", "application_pieces", "status_changes", "decisions", "outbox_events")
+TABLES = ("applications", "application_pieces", "status_changes", "decisions", "outbox_events",
+          "application_notes", "application_tags")
 
 
 

@@ -172,6 +172,15 @@ MATRIX = [
     ("set_overrides", None, (app("sci"), "2027-12-01", "2027-12-15"), table(REVIEW_SCI)),
     ("set_overrides", None, (app("llsh"), "2027-12-01"), table(REVIEW_LLSH)),
     ("receive_paper_file", on_paper, (app("draft"),), table(REVIEW_SCI)),
+    # -- staff: notes, tags, bulk actions (a bulk action refuses out-of-scope
+    # applications one by one: tests/services/applications/unit/test_bulk.py) ----------
+    ("add_note", None, (app("sci"), "Relevé demandé"), table(REVIEW_SCI)),
+    ("add_note", None, (app("llsh"), "Relevé demandé"), table(REVIEW_LLSH)),
+    ("set_tags", None, (app("sci"), ["PRIO"]), table(REVIEW_SCI)),
+    ("set_tags", None, (app("llsh"), ["PRIO"]), table(REVIEW_LLSH)),
+    ("bulk_apply", None, ("file_status", {"status": "CO"},
+                          lambda ctx: [ctx["sci"], ctx["llsh"]]),
+     table(REVIEW_SCI | REVIEW_LLSH)),
     # -- candidate RPCs: the owner only -----------------------------------------------------
     ("create_application", None, ("DULEA",), table(CANDIDATES)),
     ("can_apply", None, ("MMATH1",), table(CANDIDATES)),
