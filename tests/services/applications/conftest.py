@@ -61,6 +61,8 @@ class Catalog:
     tests edit them freely."""
 
     def __init__(self, today):
+        # each test its own lists: a test that deactivates a tag leaves the next one's alone
+        self.tags, self.motives = copy.deepcopy(type(self).tags), copy.deepcopy(type(self).motives)
         self.active_campaign = {"code": "2027", "label": "Campagne de candidatures 2027",
                                 "start": "2026-10-01", "end": "2027-09-30",
                                 "login_until": "2027-10-31"}
