@@ -387,6 +387,8 @@ def dashboard():
               for title, bars in charts]
     return render_template("staff/dashboard.html", stats=stats, charts=charts, centres=centres,
                            centre=centre, formation=formation, statuses=STATUSES,
+                           scope_args={k: v for k, v in (("centre", centre),
+                                                         ("formation", formation)) if v},
                            decisions=DECISIONS)
 
 
