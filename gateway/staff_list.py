@@ -164,14 +164,21 @@ def heading(column):
 # -- exports ------------------------------------------------------------------------------
 
 def every_row(list_applications, actor, filters, sort):
-    """Every application of the view, read EXPORT_CHUNK at a time."""
-    page = 1
-    while True:
-        found = list_applications(actor, filters, page=page, per_page=EXPORT_CHUNK, sort=sort)
-        yield from found["items"]
-        if page * EXPORT_CHUNK >= found["total"] or not found["items"]:
-            return
-        page += 1
+    """Every application of the view, read EXPORT_CHUNK at a time. The first
+    chunk is read now, so that a refusal (out of scope, a bad filter) is an
+    error page rather than a download cut short; the others as the file is written."""
+    first = list_applications(actor, filters, page=1, per_page=EXPORT_CHUNK, sort=sort)
+
+    def rows():
+        found, page = first, 1
+        while True:
+            yield from found["items"]
+            if page * EXPORT_CHUNK >= found["total"] or not found["items"]:
+                return
+            page += 1
+            found = list_applications(actor, filters, page=page, per_page=EXPORT_CHUNK,
+                                      sort=sort)
+    return rows()
 
 
 def csv_lines(columns, rows):

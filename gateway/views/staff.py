@@ -148,9 +148,7 @@ def export_view():
 @bp.get("/candidatures.csv")
 def export_csv():
     columns, rows = export_view()
-    lines = listing.csv_lines(columns, rows)
-    first = next(lines)  # a refused filter answers an error page before anything is sent
-    return Response(stream_with_context(_chain(first, lines)),
+    return Response(stream_with_context(listing.csv_lines(columns, rows)),
                     content_type="text/csv; charset=utf-8", headers=_attachment("csv"))
 
 
@@ -160,11 +158,6 @@ def export_xlsx():
     handle = listing.xlsx_file(columns, rows)
     return Response(listing.file_chunks(handle), content_type=listing.XLSX_TYPE,
                     headers=_attachment("xlsx"))
-
-
-def _chain(first, rest):
-    yield first
-    yield from rest
 
 
 def _attachment(extension):
