@@ -123,38 +123,71 @@ def _when(value):
 
 
 def _code_label(prefix, code):
-    return label(f"{prefix}.{code}") if code else ""
+    return str(label(f"{prefix}.{code}")) if code else ""
 
 
-def cell_text(column, item):
+def _candidate(item):
+    return (item.get("candidate") or {})
+
+
+def _name(item, part):
+    return (item.get(part) or {}).get("label") or (item.get(part) or {}).get("code")
+
+
+# Each column's text of a row: labels, never codes (codes looked up by `words`).
+TEXTS = {
+    "number": lambda item, words: _candidate(item).get("dossier_number"),
+    "candidate": lambda item, words: " ".join(
+        p for p in (_candidate(item).get("last_name"), _candidate(item).get("first_name")) if p),
+    "email": lambda item, words: _candidate(item).get("email"),
+    "formation": lambda item, words: (item.get("formation") or {}).get("label"),
+    "formation_code": lambda item, words: (item.get("formation") or {}).get("code"),
+    "centre": lambda item, words: _name(item, "centre"),
+    "commission": lambda item, words: _name(item, "commission"),
+    "treatment_type": lambda item, words: words(
+        "treatment", (item.get("formation") or {}).get("treatment_type")),
+    "status": lambda item, words: (words("staff_list", "cancelled") if item.get("cancelled")
+                                   else words("status", item.get("status"))),
+    "created": lambda item, words: _when(item.get("created_at")),
+    "transmitted": lambda item, words: _when(item.get("transmitted_at")),
+    "decision": lambda item, words: words("decision", (item.get("decision") or {}).get("code")),
+    "pending": lambda item, words: words("decision",
+                                         (item.get("pending_decision") or {}).get("code")),
+    "decided": lambda item, words: _when(item.get("decided_at")),
+    "rank": lambda item, words: (item.get("decision") or {}).get("rank"),
+    "confirmed": lambda item, words: _when(item.get("confirmed_at")),
+    "withdrawn": lambda item, words: _when(item.get("withdrawn_at")),
+}
+
+
+def _words():
+    """label() of codes, each looked up once (an export asks the same few thousands of times)."""
+    known = {}
+
+    def words(prefix, code):
+        if not code:
+            return ""
+        key = f"{prefix}.{code}"
+        if key not in known:
+            known[key] = label(key)
+        return known[key]
+    return words
+
+
+def cell_text(column, item, words=None):
     """The text of one cell (the page's, the exports'): labels, never codes."""
-    candidate, formation = item.get("candidate") or {}, item.get("formation") or {}
-    decision, pending = item.get("decision") or {}, item.get("pending_decision") or {}
-    texts = {
-        "number": lambda: candidate.get("dossier_number"),
-        "candidate": lambda: " ".join(p for p in (candidate.get("last_name"),
-                                                  candidate.get("first_name")) if p),
-        "email": lambda: candidate.get("email"),
-        "formation": lambda: formation.get("label"),
-        "formation_code": lambda: formation.get("code"),
-        "centre": lambda: (item.get("centre") or {}).get("label")
-        or (item.get("centre") or {}).get("code"),
-        "commission": lambda: (item.get("commission") or {}).get("label")
-        or (item.get("commission") or {}).get("code"),
-        "treatment_type": lambda: _code_label("treatment", formation.get("treatment_type")),
-        "status": lambda: (label("staff_list.cancelled") if item.get("cancelled")
-                           else _code_label("status", item.get("status"))),
-        "created": lambda: _when(item.get("created_at")),
-        "transmitted": lambda: _when(item.get("transmitted_at")),
-        "decision": lambda: _code_label("decision", decision.get("code")),
-        "pending": lambda: _code_label("decision", pending.get("code")),
-        "decided": lambda: _when(item.get("decided_at")),
-        "rank": lambda: decision.get("rank"),
-        "confirmed": lambda: _when(item.get("confirmed_at")),
-        "withdrawn": lambda: _when(item.get("withdrawn_at")),
-    }
-    value = texts[column]()
+    value = TEXTS[column](item, words or _code_label)
     return "" if value is None else str(value)
+
+
+def row_texts(columns):
+    """-> item -> the texts of its cells, for many rows (labels looked up once)."""
+    words = _words()
+    texts = [TEXTS[c] for c in columns]
+
+    def row(item):
+        return ["" if v is None else str(v) for v in (t(item, words) for t in texts)]
+    return row
 
 
 def heading(column):
@@ -196,8 +229,9 @@ def csv_lines(columns, rows):
         return text.encode("utf-8")
 
     yield "\ufeff".encode("utf-8") + line([neutralised(heading(c)) for c in columns])
+    texts = row_texts(columns)
     for item in rows:
-        yield line([neutralised(cell_text(c, item)) for c in columns])
+        yield line([neutralised(text) for text in texts(item)])
 
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -219,9 +253,9 @@ def xlsx_file(columns, rows):
         quoted = book.add_format({"quote_prefix": True})
         for column, title in enumerate(columns):
             sheet.write_string(0, column, str(heading(title)), bold)
+        texts = row_texts(columns)
         for number, item in enumerate(rows, start=1):
-            for column, key in enumerate(columns):
-                text = cell_text(key, item)
+            for column, text in enumerate(texts(item)):
                 if text:
                     sheet.write_string(number, column, text,
                                        quoted if text.startswith(FORMULA_STARTS) else None)
