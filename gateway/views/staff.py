@@ -108,9 +108,10 @@ def applications():
                                     if v and not (k == "page" and v == 1)})
 
     def open_url(application_id):
-        """The detail's address, carrying this view (previous / next follow it)."""
+        """The detail's address, carrying this view (previous / next follow it);
+        its page always, even the first: the detail knows it was opened from a list."""
         return url_for("staff.application", application_id=application_id,
-                       **listing.list_args(filters, sort, found["page"]))
+                       **view_of(filters, sort, found["page"]))
 
     days = listing.alert_days()
     return render_template(
@@ -180,12 +181,18 @@ def application(application_id):
         list_args=args, treatment=(data.get("formation") or {}).get("treatment_type"))
 
 
+def view_of(filters, sort, page):
+    return {**listing.list_args(filters, sort), "page": page}
+
+
 def view_args():
     """The list's view the detail was opened from (filters, sort, page), kept
-    in its address: previous / next and the way back follow it."""
-    filters = listing.filters_from(request.args)
-    return listing.list_args(filters, listing.sort_from(request.args),
-                             listing.page_from(request.args))
+    in its address: previous / next and the way back follow it. {} when it
+    was not opened from the list (no page in its address)."""
+    if "page" not in request.args:
+        return {}
+    return view_of(listing.filters_from(request.args), listing.sort_from(request.args),
+                   listing.page_from(request.args))
 
 
 def neighbours(application_id, args):
@@ -193,6 +200,8 @@ def neighbours(application_id, args):
     this one in the list's view, None at either end or when it is not in the
     view (any more); reads the view's page, and the page before or after at
     its edges."""
+    if not args:  # not opened from the list: no view to walk
+        return {"previous": None, "next": None}
     filters = {k: v for k, v in args.items() if k in listing.LIST_FILTERS}
     sort, page = args.get("sort"), args.get("page", 1)
     try:
@@ -207,14 +216,14 @@ def neighbours(application_id, args):
     for name, step in (("previous", -1), ("next", 1)):
         at = index + step
         if 0 <= at < len(ids):
-            result[name] = (ids[at], listing.list_args(filters, sort, page))
+            result[name] = (ids[at], view_of(filters, sort, page))
             continue
         other = page + step
         if other < 1 or (other - 1) * PER_PAGE >= found["total"]:
             result[name] = None
             continue
         items = find(filters, other, sort=sort)[0]["items"]
-        result[name] = (items[0 if step > 0 else -1]["id"], listing.list_args(filters, sort, other)) \
+        result[name] = (items[0 if step > 0 else -1]["id"], view_of(filters, sort, other)) \
             if items else None
     return result
 

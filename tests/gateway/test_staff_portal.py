@@ -233,18 +233,23 @@ def test_previous_and_next_follow_the_lists_view_across_its_pages(app):
         return found, detail
 
     found, detail = neighbours(opened)
-    assert found["prev"] == "/gestion/candidatures/50?status=RE&sort=candidate"
+    assert found["prev"] == "/gestion/candidatures/50?status=RE&sort=candidate&page=1"
     assert found["next"] == "/gestion/candidatures/52?status=RE&sort=candidate&page=2"
     assert 'href="/gestion/?status=RE&sort=candidate&page=2">← Candidatures' in detail
     last, _ = neighbours("/gestion/candidatures/100?status=RE&sort=candidate&page=2")
     assert last["next"] == "/gestion/candidatures/101?status=RE&sort=candidate&page=3"
-    first, _ = neighbours("/gestion/candidatures/1?status=RE&sort=candidate")
+    first, _ = neighbours("/gestion/candidatures/1?status=RE&sort=candidate&page=1")
     assert first["prev"] is None and first["next"].startswith("/gestion/candidatures/2?")
     end, _ = neighbours("/gestion/candidatures/120?status=RE&sort=candidate&page=3")
     assert end["next"] is None
     # an application no longer in the view: no neighbours, the way back stays
     gone, detail = neighbours("/gestion/candidatures/999?status=RE&page=1")
     assert gone == {"prev": None, "next": None} and "← Candidatures" in detail
+    # opened from elsewhere (the candidate's page): no list is read
+    asked = len(remote.services["applications"].asked)
+    alone, _ = neighbours("/gestion/candidatures/5")
+    assert alone == {"prev": None, "next": None}
+    assert len(remote.services["applications"].asked) == asked
 
 
 def rows_of_csv(answer):
