@@ -186,7 +186,7 @@ def row_texts(columns):
     texts = [TEXTS[c] for c in columns]
 
     def row(item):
-        return ["" if v is None else str(v) for v in (t(item, words) for t in texts)]
+        return ["" if v is None else str(v) for v in (text_of(item, words) for text_of in texts)]
     return row
 
 
