@@ -7,14 +7,14 @@ from flask import (Blueprint, Response, flash, redirect, render_template, reques
                    stream_with_context, url_for)
 from flask_babel import gettext as _
 
-from services.common.dates import parse_date_input
+from services.common.dates import format_date, parse_date_input
 from services.common.errors import Conflict, ValidationFailed
 
 from .. import dossier_forms, security
 from .. import staff_list as listing
 from ..rpc import optional, remote
 from ..errors import message_for
-from ..i18n import error_text, label
+from ..i18n import current_language, error_text, label
 from ..tabular import neutralised
 
 from .candidate import stream_download
@@ -60,12 +60,6 @@ def login():
 def logout():
     security.logout()
     return redirect(url_for("staff.login"))
-
-
-def list_sort(value):
-    """The sort asked in the query string if the list has it ("candidate",
-    "-transmitted"...), else None (the service's default)."""
-    return listing.sort_from({"sort": value})
 
 
 def find(filters, page, per_page=PER_PAGE, sort=None):
@@ -243,7 +237,7 @@ def dossier_sections(dossier, reference):
             if field.get("options"):
                 value = dict(field["options"]).get(value, value)
             elif field.get("type") == "date":
-                value = listing.format_date(value, listing.current_language())
+                value = format_date(value, current_language())
             elif isinstance(value, list):
                 value = ", ".join(str(v) for v in value)
             shown.append((field["label"], value))
