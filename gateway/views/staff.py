@@ -389,14 +389,14 @@ def dashboard():
 
 
 def dashboard_columns():
-    return [_("Centre"), _("Code formation"), _("Formation"), _("Capacité d'accueil"),
+    return [_("Campagne"), _("Centre"), _("Code formation"), _("Formation"), _("Capacité d'accueil"),
             _("Candidatures"), *(label("status." + s) for s in STATUSES),
             *(label("decision." + d) for d in DECISIONS), _("Décisions validées"),
             _("Avis à valider"), _("Confirmées"), _("Désistements"), _("Annulées")]
 
 
 def dashboard_line(row):
-    return [(row.get("centre") or {}).get("code"), row["formation"]["code"],
+    return [row.get("campaign"), (row.get("centre") or {}).get("code"), row["formation"]["code"],
             row["formation"]["label"], row["capacity"], row["total"],
             *(row["status"][s] for s in STATUSES), *(row["decision"][d] for d in DECISIONS),
             row["validated"], row["pending"], row["confirmed"], row["withdrawn"],
@@ -413,7 +413,8 @@ def dashboard_csv():
         writer.writerow([neutralised(v) for v in dashboard_line(row)])
     total = stats["totals"]
     writer.writerow([neutralised(v) for v in dashboard_line(
-        {**total, "centre": {"code": _("Total")}, "formation": {"code": "", "label": ""}})])
+        {**total, "campaign": _("Total"), "centre": {"code": ""},
+         "formation": {"code": "", "label": ""}})])
     return Response(("\ufeff" + out.getvalue()).encode("utf-8"),
                     content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="tableau-de-bord.csv"',

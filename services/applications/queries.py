@@ -305,11 +305,12 @@ def staff_list(session, actor, filters, page, per_page, sort):
 # -- the dashboard -------------------------------------------------------------------
 
 def staff_stats(session, actor, centre=None, formation=None):
-    """Per (centre, formation) in the actor's scope: counts by file status and
+    """Per (campaign, centre, formation) in the actor's scope: counts by file status and
     by validated decision, decisions waiting for validation, confirmed,
     withdrawn, cancelled, and the capacity the formation had when applied to.
     One GROUP BY over a subquery that reads each application's decisions once."""
     per_application = _scope(select(
+        Application.campaign_code.label("campaign"),
         Application.centre_code.label("centre"),
         json_text(Application.formation, "centre", "label").label("centre_label"),
         Application.formation_code.label("formation"),
@@ -339,8 +340,10 @@ def staff_stats(session, actor, centre=None, formation=None):
         "confirmed": count(active, a.c.confirmed, ~a.c.withdrawn),
         "withdrawn": count(active, a.c.withdrawn),
     }
-    query = (select(a.c.centre, func.max(a.c.centre_label), a.c.formation, func.max(a.c.label),
-                    func.max(func.nullif(a.c.capacity, "").cast(Integer)),
+    # a formation code comes back every campaign: each campaign's apart, the latest first
+    query = (select(a.c.campaign, a.c.centre, func.max(a.c.centre_label), a.c.formation,
+                    func.max(a.c.label), func.max(func.nullif(a.c.capacity, "").cast(Integer)),
                     *(c.label(n) for n, c in counts.items()))
-             .group_by(a.c.centre, a.c.formation).order_by(a.c.centre, a.c.formation))
+             .group_by(a.c.campaign, a.c.centre, a.c.formation)
+             .order_by(a.c.campaign.desc(), a.c.centre, a.c.formation))
     return list(counts), session.execute(query).all()

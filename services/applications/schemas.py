@@ -312,7 +312,7 @@ def staff_list_item(row):
 
 
 def stats(names, rows):
-    """application_stats' answer: a row per (centre, formation) and the totals."""
+    """application_stats' answer: a row per (campaign, centre, formation) and the totals."""
     def figures(values):
         values = dict(zip(names, values))
         return {
@@ -320,11 +320,11 @@ def stats(names, rows):
             "status": {s: values[f"status_{s}"] for s in domain.FILE_STATUSES},
             "decision": {d: values[f"decision_{d}"] for d in domain.DECISION_CODES},
             **{k: values[k] for k in ("validated", "pending", "confirmed", "withdrawn")}}
-    items = [{"centre": {"code": centre, "label": centre_label},
+    items = [{"campaign": campaign, "centre": {"code": centre, "label": centre_label},
               "formation": {"code": code, "label": label}, "capacity": capacity,
               **figures(values)}
-             for centre, centre_label, code, label, capacity, *values in rows]
-    totals = [sum(row[5 + i] for row in rows) for i in range(len(names))]
+             for campaign, centre, centre_label, code, label, capacity, *values in rows]
+    totals = [sum(row[6 + i] for row in rows) for i in range(len(names))]
     capacities = [i["capacity"] for i in items]
     return {"rows": items, "totals": {"capacity": sum(c or 0 for c in capacities),
                                       **figures(totals)}}

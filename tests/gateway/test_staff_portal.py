@@ -80,13 +80,13 @@ APPLICATION = {
                  "at": "2027-03-01T09:00:00+00:00"},
                 {"from_status": "AT", "to_status": "RE", "by": "candidat",
                  "at": "2027-03-02T09:00:00+00:00"}]}
-STATS_ROW = {"centre": {"code": "SCI", "label": "UFR Sciences"},
+STATS_ROW = {"campaign": "2027", "centre": {"code": "SCI", "label": "UFR Sciences"},
              "formation": {"code": "MINFO1", "label": "Master Info"}, "capacity": 30,
              "total": 42, "cancelled": 2, "status": {"AT": 10, "RE": 12, "IN": 5, "CO": 15},
              "decision": {"FA": 9, "DE": 3, "LC": 2, "LA": 0, "PR": 1}, "validated": 15,
              "pending": 4, "confirmed": 7, "withdrawn": 1}
 STATS = {"rows": [STATS_ROW], "totals": {k: v for k, v in STATS_ROW.items()
-                                         if k not in ("centre", "formation")}}
+                                         if k not in ("campaign", "centre", "formation")}}
 
 
 def portal(app, rows, preferences=None, dossier=None, mails=None):
@@ -309,11 +309,11 @@ def test_the_dashboard_shows_the_figures_as_charts_and_as_a_table_and_exports_th
     assert "<title>Réceptionné : 12</title>" in page
     answer = client.get("/gestion/tableau-de-bord.csv?centre=SCI")
     lines = rows_of_csv(answer)
-    assert lines[0][:5] == ["Centre", "Code formation", "Formation", "Capacité d'accueil",
-                            "Candidatures"]
-    assert lines[1] == ["SCI", "MINFO1", "Master Info", "30", "42", "10", "12", "5", "15",
-                        "9", "3", "2", "0", "1", "15", "4", "7", "1", "2"]
-    assert lines[2][0] == "Total" and lines[2][4] == "42"
+    assert lines[0][:6] == ["Campagne", "Centre", "Code formation", "Formation",
+                            "Capacité d'accueil", "Candidatures"]
+    assert lines[1] == ["2027", "SCI", "MINFO1", "Master Info", "30", "42", "10", "12", "5",
+                        "15", "9", "3", "2", "0", "1", "15", "4", "7", "1", "2"]
+    assert lines[2][0] == "Total" and lines[2][5] == "42"
 
 
 @pytest.mark.parametrize("path", ["/gestion/candidatures.csv", "/gestion/candidatures.xlsx",

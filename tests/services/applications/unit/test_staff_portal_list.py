@@ -207,6 +207,7 @@ def test_the_dashboard_counts_per_formation_in_the_actors_scope(campaign, actors
     cancelled = every(h, actors.manager_sci, {"status": "cancelled"})
     row, = stats["rows"]  # the SCI centre has applications to MINFO1 only
     assert row["centre"] == {"code": "SCI", "label": "UFR Sciences et Techniques"}
+    assert row["campaign"] == "2027"
     assert row["formation"]["code"] == "MINFO1" and row["capacity"] == 30
     assert row["total"] == len(items) and row["cancelled"] == len(cancelled)
     assert row["status"] == {s: len([a for a in items if a["status"] == s])
