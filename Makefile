@@ -32,7 +32,7 @@ browser:              ## Debian's Chromium, driven by Playwright in the browser 
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
 
-run: install          ## the whole platform with demo data on this machine
+run: install          ## the whole platform with demo data on this machine (DEMO_SIZE=large: a campaign of 75,000 applications)
 	@$(PY) -m deploy.local.run
 
 test: install browser ## unit, integration, end-to-end, browser and deploy tests

@@ -27,7 +27,7 @@ THINK = float(os.environ.get("BENCH_THINK_SECONDS", "1.0"))
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 APPLICATION_LINK = re.compile(r'href="/candidatures/(\d+)"')
 UPLOAD_FORM = re.compile(r'action="/candidatures/(\d+)/pieces/([^/"]+)/fichier"')
-STAFF_LINK = re.compile(r'href="/gestion/candidatures/(\d+)"')
+STAFF_LINK = re.compile(r'href="/gestion/candidatures/(\d+)[?"]')
 SUBJECTS = ("informatique", "physique", "histoire", "gestion", "droit", "langues")
 # A PDF of 200 KB: what a scanned transcript weighs.
 PIECE = b"%PDF-1.4\n" + b"%" + b"0" * (200 * 1024 - 20) + b"\n%%EOF\n"

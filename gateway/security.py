@@ -115,6 +115,15 @@ def caller():
     return actor() or ANONYMOUS
 
 
+def refresh_actor():
+    """Forget this process's copy of who is logged in: after a change to the
+    user's own data (their preferences), the next request asks accounts."""
+    sid = session.get(SESSION_ID)
+    if sid:
+        _cache().drop(sid)
+    g.pop("actor", None)
+
+
 def _checked_actor():
     for stale in ("actor", "actor_at"):  # cookies from before: an identity in clear
         if stale in session:

@@ -60,6 +60,8 @@ def load():
         # SESSION_CHECK_SECONDS.
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=float(env("SESSION_HOURS", "12"))),
         "SESSION_CHECK_SECONDS": float(env("SESSION_CHECK_SECONDS", "5")),
+        # The staff list marks an application "Réceptionné" for more than this many days.
+        "STAFF_RE_ALERT_DAYS": int(env("STAFF_RE_ALERT_DAYS", "7")),
         # The read cache of rarely-changing answers (gateway/cache.py): on unless
         # READ_CACHE=0; entries live READ_CACHE_TTL_SECONDS at most, events drop them sooner.
         "READ_CACHE": env("READ_CACHE", "1") != "0",

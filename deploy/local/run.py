@@ -277,6 +277,10 @@ class Stack:
         subprocess.run([sys.executable, "-m", "services.accounts.dossier.students", "import",
                         str(ROOT / "deploy" / "local" / "demo_students.csv")], cwd=ROOT, env=env,
                        check=True, stdout=subprocess.DEVNULL)
+        if env.get("DEMO_SIZE") == "large":  # the load test's campaign, for the staff portal
+            self._say("Loading the large demo campaign (once)...")
+            subprocess.run([sys.executable, "-m", "bench.large_demo"], cwd=ROOT, env=env,
+                           check=True)
         for name in SERVICES:
             self._spawn(name, [sys.executable, "-m", "services.common.serve", name, "--no-migrate"], env)
         wait_for_services(env, SERVICES)
@@ -314,6 +318,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     args = parser.parse_args()
+    if os.environ.get("DEMO_SIZE") == "large" and not os.environ.get("DATABASE_PREFIX"):
+        # the generated campaign replaces a catalogue: databases of its own
+        os.environ["DATABASE_PREFIX"] = "ecandidat_large"
     stack = Stack(port=args.port)
     def interrupt(signum, frame):
         raise KeyboardInterrupt

@@ -170,6 +170,8 @@ class StaffUser(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Their own choices in the portal, {key: value} (staff/preferences.py).
+    preferences: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")
 
 
 class DossierChange(Base):

@@ -106,7 +106,8 @@ def staff_actor(user):
             "display_name": user.display_name, "role": user.role,
             "centres": list(user.centres or []),
             "commissions": list(user.commissions or []),
-            "presides": list(user.presides or []), **capabilities(user.role)}
+            "presides": list(user.presides or []),
+            "preferences": dict(user.preferences or {}), **capabilities(user.role)}
 
 
 def dossier_sections(dossier):

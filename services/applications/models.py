@@ -159,6 +159,9 @@ CANDIDATE_NAME = (func.lower(json_text(Application.candidate, "last_name")),
                   func.lower(json_text(Application.candidate, "first_name")))
 FORMATION_LABEL = (func.lower(json_text(Application.formation, "label")),)
 COMMISSION_CODE = json_text(Application.formation, "commission", "code")
+# The treatment type the list shows and filters on: the application's own (the
+# formation's, followed until staff validate it).
+TREATMENT_TYPE = Application.treatment_type
 
 
 def _active_list_index(name, *key):
@@ -176,6 +179,13 @@ _active_list_index("ix_applications_list_centre_candidate", Application.centre_c
                    *CANDIDATE_NAME, Application.id)
 _active_list_index("ix_applications_list_commission_transmitted", COMMISSION_CODE,
                    *_LATEST_FIRST)
+# migration 0008: the other sorts of a centre's list
+_active_list_index("ix_applications_list_centre_created", Application.centre_code,
+                   Application.created_at.desc(), Application.id.desc())
+_active_list_index("ix_applications_list_centre_number", Application.centre_code,
+                   json_text(Application.candidate, "dossier_number"), Application.id)
+_active_list_index("ix_applications_list_centre_formation", Application.centre_code,
+                   *FORMATION_LABEL, Application.id)
 
 
 class ApplicationPiece(Base):
@@ -198,6 +208,9 @@ class ApplicationPiece(Base):
     # accepts only this document, so nobody attaches a document that is not theirs.
     pending_document_id: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Who last set its status (VA, RE) on the staff side, and when (migration 0008).
+    reviewed_by: Mapped[str | None] = mapped_column(String(200))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     application: Mapped[Application] = relationship(back_populates="pieces")
 
@@ -218,6 +231,9 @@ class StatusChange(Base):
 
 class Decision(Base):
     __tablename__ = "decisions"
+    # The list's "last validated decision" of an application, read per row.
+    __table_args__ = (Index("ix_decisions_application_validated", "application_id",
+                            text("validated_at DESC"), text("id DESC")),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     application_id: Mapped[int] = mapped_column(

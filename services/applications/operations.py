@@ -116,6 +116,7 @@ def set_piece_status(unit, actor, application, *, piece_code, status, comment=No
         return False
     _raise(domain.piece_status_refusal(application.status, piece.status, status))
     piece.status, piece.comment, piece.updated_at = status, comment, now
+    piece.reviewed_by, piece.reviewed_at = actor_label(actor)[0], now
     return True
 
 

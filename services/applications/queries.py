@@ -1,16 +1,17 @@
 """The statements of the applications service (its entrypoints stay thin): reads
 and bulk writes, each taking the worker's session."""
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
-from sqlalchemy import Date, case, delete, exists, func, or_, select, true, update
+from sqlalchemy import Date, Integer, and_, case, delete, exists, func, or_, select, true, update
 from sqlalchemy import cast as sa_cast
 from sqlalchemy import text as sa_text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import selectinload
 
-from services.common import actors
+from services.common import actors, text
+from services.common.clock import PARIS
 
-from . import models
+from . import domain, models
 from .models import Application, ApplicationPiece, ApplicationTag, Decision, json_text
 
 
@@ -108,10 +109,54 @@ def candidate_applications(session, candidate_id, full=False):
 
 # -- the staff list ------------------------------------------------------------------
 
-# Each sort of the list: its key's expressions (the same as the indexes' of
-# models.py and migration 0005, so that they serve it).
-STAFF_SORTS = {"candidate": models.CANDIDATE_NAME, "formation": models.FORMATION_LABEL,
-               "status": (Application.status,), "transmitted": (Application.transmitted_at,)}
+def _decision_of(column, validated):
+    """Correlated subquery: `column` of the application's last decision,
+    validated=True: of its last validated one (Application.last_validated);
+    None: of its last entered one, validated or not."""
+    query = select(column).where(Decision.application_id == Application.id)
+    if validated:
+        query = query.where(Decision.validated_at.is_not(None)).order_by(
+            Decision.validated_at.desc(), Decision.id.desc())
+    else:
+        query = query.order_by(Decision.id.desc())
+    return query.limit(1).correlate(Application).scalar_subquery()
+
+
+# What the list shows and filters on of the decisions: the last validated
+# decision (what the candidate is told), the last entered one and whether it
+# waits for validation (Application.pending_decision).
+DECISION_CODE = _decision_of(Decision.code, validated=True)
+DECIDED_AT = _decision_of(Decision.validated_at, validated=True)
+DECISION_RANK = _decision_of(Decision.rank, validated=True)
+LAST_ENTERED_CODE = _decision_of(Decision.code, validated=None)
+PENDING_CODE = _decision_of(case((Decision.validated_at.is_(None), Decision.code)),
+                            validated=None)
+
+# Every column of the list a user may sort by: key -> the expressions of its
+# order (those of the indexes of models.py where one serves it). The lifecycle
+# columns, once on applications, are one line each here:
+#   "treatment_type": (Application.treatment_type,), "rank": (Application.rank_real,),
+#   "opi": (Application.opi_code,)
+STAFF_SORTS = {
+    "id": (Application.id,),
+    "number": (json_text(Application.candidate, "dossier_number"),),
+    "candidate": models.CANDIDATE_NAME,
+    "email": (func.lower(json_text(Application.candidate, "email")),),
+    "formation": models.FORMATION_LABEL,
+    "formation_code": (Application.formation_code,),
+    "centre": (Application.centre_code,),
+    "commission": (models.COMMISSION_CODE,),
+    "treatment_type": (models.TREATMENT_TYPE,),
+    "status": (Application.status,),
+    "created": (Application.created_at,),
+    "transmitted": (Application.transmitted_at,),
+    "decision": (DECISION_CODE,),
+    "pending": (PENDING_CODE,),
+    "decided": (DECIDED_AT,),
+    "rank": (DECISION_RANK,),
+    "confirmed": (Application.confirmed_at,),
+    "withdrawn": (Application.withdrawn_at,),
+}
 DEFAULT_SORT = "-transmitted"  # the latest transmissions first, untransmitted ones last
 
 
@@ -122,40 +167,41 @@ def _order(sort):
     clause on it, or its index order would not match."""
     descending = sort.startswith("-")
     keys = [e.desc().nulls_last() if descending else e.asc()  # ASC puts NULLs last
-            for e in STAFF_SORTS[sort.lstrip("-")]]
+            for e in STAFF_SORTS[sort.lstrip("-")] if e is not Application.id]
     return [*keys, Application.id.desc() if descending else Application.id.asc()]
 
 
-def _staff_scope(query, actor, filters):
-    """The filters and the actor's scope as WHERE clauses; filters already
-    validated (schemas.list_filters), the filtered centre already checked."""
-    if actor.get("role") == "committee":  # their commissions' transmitted files only
-        query = query.where(models.COMMISSION_CODE.in_(sorted(actor.get("commissions") or ())),
-                            Application.transmitted_at.is_not(None))
-    elif actors.staff_centres(actor) is not None:
-        query = query.where(Application.centre_code.in_(sorted(actors.staff_centres(actor))))
-    if filters.get("centre"):
-        query = query.where(Application.centre_code == filters["centre"])
-    if filters.get("candidate"):
-        query = query.where(Application.candidate_id == int(filters["candidate"]))
-    status = filters.get("status")
-    if status == "cancelled":
-        query = query.where(Application.cancelled_at.is_not(None))
-    else:
-        query = query.where(Application.cancelled_at.is_(None))
-        if status:
-            query = query.where(Application.status == status)
-    if filters.get("q"):
-        q = filters["q"]
-        query = query.where(or_(
-            *(json_text(Application.candidate, key).icontains(q, autoescape=True)
-              for key in ("last_name", "first_name", "dossier_number", "email")),
-            Application.formation_code.icontains(q, autoescape=True),
-            json_text(Application.formation, "label").icontains(q, autoescape=True)))
-    if filters.get("tag"):
-        query = query.where(_tagged(filters["tag"]))
-    return query
+def _paris_start(day):
+    """The first instant of a Paris calendar day (days are typed as the user sees them)."""
+    return datetime.combine(day, time(), tzinfo=PARIS)
 
+
+def _between(column, start, end):
+    clauses = []
+    if start is not None:
+        clauses.append(column >= _paris_start(start))
+    if end is not None:  # the whole last day included
+        clauses.append(column < _paris_start(end + timedelta(days=1)))
+    return and_(*clauses)
+
+
+def _contains(column, typed):
+    return text.sql_fold(column).contains(text.sql_folded_text(typed), autoescape=True)
+
+
+def _search(q):
+    return or_(
+        *(json_text(Application.candidate, key).icontains(q, autoescape=True)
+          for key in ("last_name", "first_name", "dossier_number", "email")),
+        Application.formation_code.icontains(q, autoescape=True),
+        json_text(Application.formation, "label").icontains(q, autoescape=True))
+
+
+_ANSWERS = {
+    "confirmed": and_(Application.confirmed_at.is_not(None), Application.withdrawn_at.is_(None)),
+    "withdrawn": Application.withdrawn_at.is_not(None),
+    "none": and_(Application.confirmed_at.is_(None), Application.withdrawn_at.is_(None)),
+}
 
 def _tagged(tag_code):
     """The application carries this tag (index ix_application_tags_tag_application)."""
@@ -163,29 +209,83 @@ def _tagged(tag_code):
                           ApplicationTag.application_id == Application.id)
 
 
-def _last_decision(validated):
-    """Correlated subquery: the code of the application's last validated
-    decision, or (validated False) of its last entered one if that one waits
-    for validation (Application.last_validated, Application.pending_decision)."""
-    query = select(Decision.code if validated else case((Decision.validated_at.is_(None),
-                                                          Decision.code))) \
-        .where(Decision.application_id == Application.id)
-    if validated:
-        query = query.where(Decision.validated_at.is_not(None)).order_by(
-            Decision.validated_at.desc(), Decision.id.desc())
+# Every filter of the list but status and the date ranges: name -> its WHERE
+# clause for a value (already checked by schemas.list_filters).
+FILTER_CLAUSES = {
+    "centre": lambda v: Application.centre_code == v,
+    "commission": lambda v: models.COMMISSION_CODE == v,
+    "formation": lambda v: Application.formation_code == v,
+    "candidate": lambda v: Application.candidate_id == int(v),
+    "treatment_type": lambda v: models.TREATMENT_TYPE == v,
+    "decision": lambda v: (LAST_ENTERED_CODE.is_(None) if v == "none"
+                           else LAST_ENTERED_CODE == v),
+    "validated": lambda v: (and_(LAST_ENTERED_CODE.is_not(None), PENDING_CODE.is_(None))
+                            if v == "yes" else PENDING_CODE.is_not(None)),
+    "answer": lambda v: _ANSWERS[v],
+    "tag": _tagged,
+    "q": _search,
+    "name": lambda v: or_(_contains(json_text(Application.candidate, "last_name"), v),
+                          _contains(json_text(Application.candidate, "first_name"), v)),
+    "number": lambda v: json_text(Application.candidate, "dossier_number").icontains(
+        v, autoescape=True),
+    "email": lambda v: json_text(Application.candidate, "email").icontains(v, autoescape=True),
+}
+# The date filters: name -> the column its from/to days bound.
+DATE_FILTERS = {"created": Application.created_at, "transmitted": Application.transmitted_at,
+                "decided": DECIDED_AT}
+
+
+def _scope(query, actor):
+    """The actor's scope as WHERE clauses."""
+    if actor.get("role") == "committee":  # their commissions' transmitted files only
+        return query.where(models.COMMISSION_CODE.in_(sorted(actor.get("commissions") or ())),
+                           Application.transmitted_at.is_not(None))
+    if actors.staff_centres(actor) is not None:
+        return query.where(Application.centre_code.in_(sorted(actors.staff_centres(actor))))
+    return query
+
+
+def _staff_scope(query, actor, filters):
+    """The filters and the actor's scope as WHERE clauses; filters already
+    validated (schemas.list_filters), the filtered centre already checked."""
+    query = _scope(query, actor)
+    status = filters.get("status")
+    if status == "cancelled":
+        query = query.where(Application.cancelled_at.is_not(None))
     else:
-        query = query.order_by(Decision.id.desc())
-    return query.limit(1).correlate(Application).scalar_subquery()
+        query = query.where(Application.cancelled_at.is_(None))
+        if status:
+            query = query.where(Application.status == status)
+    for name, clause in FILTER_CLAUSES.items():
+        if filters.get(name):
+            query = query.where(clause(filters[name]))
+    for name, column in DATE_FILTERS.items():
+        start, end = filters.get(f"{name}_from"), filters.get(f"{name}_to")
+        if start or end:
+            query = query.where(_between(column, start, end))
+    return query
 
 
-LIST_COLUMNS = (
-    Application.id, Application.status, Application.cancelled_at.is_not(None),
-    Application.archived_at.is_not(None), Application.transmitted_at,
-    Application.formation_code, json_text(Application.formation, "label"),
-    Application.centre_code, Application.candidate_id,
-    *(json_text(Application.candidate, key)
-      for key in ("dossier_number", "first_name", "last_name", "email")),
-    _last_decision(validated=True), _last_decision(validated=False))
+# The columns of a list row (schemas.staff_list_item): name -> expression.
+LIST_COLUMNS = {
+    "id": Application.id, "status": Application.status,
+    "cancelled": Application.cancelled_at.is_not(None),
+    "archived": Application.archived_at.is_not(None),
+    "created_at": Application.created_at, "transmitted_at": Application.transmitted_at,
+    "confirmed_at": Application.confirmed_at, "withdrawn_at": Application.withdrawn_at,
+    "formation_code": Application.formation_code,
+    "formation_label": json_text(Application.formation, "label"),
+    "treatment_type": models.TREATMENT_TYPE,
+    "centre_code": Application.centre_code,
+    "centre_label": json_text(Application.formation, "centre", "label"),
+    "commission_code": models.COMMISSION_CODE,
+    "commission_label": json_text(Application.formation, "commission", "label"),
+    "candidate_id": Application.candidate_id,
+    **{key: json_text(Application.candidate, key)
+       for key in ("dossier_number", "first_name", "last_name", "email")},
+    "decision": DECISION_CODE, "decided_at": DECIDED_AT, "rank": DECISION_RANK,
+    "pending": PENDING_CODE,
+}
 
 
 def staff_list(session, actor, filters, page, per_page, sort):
@@ -193,15 +293,21 @@ def staff_list(session, actor, filters, page, per_page, sort):
     brought within the pages there are. Offset pagination: the page shows
     "page x of y" and jumps to any page, sorts on several columns (some
     missing), and a centre's list is a few thousand rows, so OFFSET skips
-    at most that many index entries."""
+    at most that many index entries. The page's ids first, then their
+    columns: PostgreSQL computes a row's output (its decisions) before
+    OFFSET skips it, so the skipped rows cost their sort key only."""
     where = _staff_scope(select(func.count()).select_from(Application), actor, filters)
     total = session.scalar(where)
     page = max(1, min(page, -(-total // per_page)))
-    rows = session.execute(
-        _staff_scope(select(*LIST_COLUMNS), actor, filters)
+    ids = list(session.scalars(
+        _staff_scope(select(Application.id), actor, filters)
         .order_by(*_order(sort or DEFAULT_SORT))
-        .offset((page - 1) * per_page).limit(per_page)).all()
-    return total, page, rows
+        .offset((page - 1) * per_page).limit(per_page)))
+    if not ids:
+        return total, page, []
+    rows = {row.id: row for row in session.execute(
+        select(*(c.label(n) for n, c in LIST_COLUMNS.items())).where(Application.id.in_(ids)))}
+    return total, page, [rows[i] for i in ids if i in rows]
 
 
 # -- the lifecycle: waiting lists, promotions, scheduled work -----------------------
@@ -345,8 +451,57 @@ def claim_reminder(session, application_id, kind, deadline, now):
 
 def next_opi_number(session):
     return session.scalar(select(models.OPI_SEQUENCE.next_value()))
+
+
 def staff_ids(session, actor, filters, limit):
     """The ids of the applications the staff list shows with these filters
     (the same WHERE as staff_list), by id, at most `limit`."""
     return list(session.scalars(_staff_scope(select(Application.id), actor, filters)
                                 .order_by(Application.id).limit(limit)))
+
+
+# -- the dashboard -------------------------------------------------------------------
+
+def staff_stats(session, actor, centre=None, formation=None):
+    """Per (campaign, centre, formation) in the actor's scope: counts by file status and
+    by validated decision, decisions waiting for validation, confirmed,
+    withdrawn, cancelled, and the capacity the formation had when applied to.
+    One GROUP BY over a subquery that reads each application's decisions once."""
+    per_application = _scope(select(
+        Application.campaign_code.label("campaign"),
+        Application.centre_code.label("centre"),
+        json_text(Application.formation, "centre", "label").label("centre_label"),
+        Application.formation_code.label("formation"),
+        json_text(Application.formation, "label").label("label"),
+        json_text(Application.formation, "capacity").label("capacity"),
+        Application.status.label("status"),
+        Application.cancelled_at.is_not(None).label("cancelled"),
+        Application.confirmed_at.is_not(None).label("confirmed"),
+        Application.withdrawn_at.is_not(None).label("withdrawn"),
+        DECISION_CODE.label("decision"), PENDING_CODE.label("pending")), actor)
+    if centre:
+        per_application = per_application.where(Application.centre_code == centre)
+    if formation:
+        per_application = per_application.where(Application.formation_code == formation)
+    a = per_application.subquery()
+    active = ~a.c.cancelled
+
+    def count(*where):
+        return func.count().filter(and_(*where))
+
+    counts = {
+        "total": count(active), "cancelled": count(a.c.cancelled),
+        **{f"status_{s}": count(active, a.c.status == s) for s in domain.FILE_STATUSES},
+        **{f"decision_{d}": count(active, a.c.decision == d) for d in domain.DECISION_CODES},
+        "validated": count(active, a.c.decision.is_not(None)),
+        "pending": count(active, a.c.pending.is_not(None)),
+        "confirmed": count(active, a.c.confirmed, ~a.c.withdrawn),
+        "withdrawn": count(active, a.c.withdrawn),
+    }
+    # a formation code comes back every campaign: each campaign's apart, the latest first
+    query = (select(a.c.campaign, a.c.centre, func.max(a.c.centre_label), a.c.formation,
+                    func.max(a.c.label), func.max(func.nullif(a.c.capacity, "").cast(Integer)),
+                    *(c.label(n) for n, c in counts.items()))
+             .group_by(a.c.campaign, a.c.centre, a.c.formation)
+             .order_by(a.c.campaign.desc(), a.c.centre, a.c.formation))
+    return list(counts), session.execute(query).all()

@@ -8,8 +8,26 @@ from services.common.errors import ValidationFailed
 from . import domain
 from . import exceptions as codes
 
-STAFF_FILTERS = ("centre", "status", "q", "candidate", "tag")
-STAFF_SORTS = ("candidate", "formation", "status", "transmitted")
+# The list's filters: those of queries.FILTER_CLAUSES, the status and the date
+# ranges (<name>_from, <name>_to of queries.DATE_FILTERS); a key the list
+# does not have is left out.
+DATE_FILTERS = ("created", "transmitted", "decided")
+STAFF_FILTERS = ("centre", "commission", "formation", "status", "treatment_type", "decision",
+                 "validated", "answer", "tag", "q", "name", "number", "email", "candidate",
+                 *(f"{name}_{end}" for name in DATE_FILTERS for end in ("from", "to")))
+# The sortable columns (queries.STAFF_SORTS, where they are written once).
+STAFF_SORTS = ("id", "number", "candidate", "email", "formation", "formation_code", "centre",
+               "commission", "treatment_type", "status", "created", "transmitted", "decision",
+               "pending", "decided", "rank", "confirmed", "withdrawn")
+TREATMENT_TYPES = ("AC", "AD", "AT")
+# A filter chosen from a list: its choices.
+FILTER_CHOICES = {
+    "status": domain.FILE_STATUSES + ("cancelled",),
+    "treatment_type": TREATMENT_TYPES,
+    "decision": domain.DECISION_CODES + ("none",),
+    "validated": ("yes", "no"),
+    "answer": ("confirmed", "withdrawn", "none"),
+}
 PER_PAGE_MAX = 200
 COMMENT_MAX = 2000
 
@@ -21,18 +39,29 @@ def iso(value):
 # -- inputs ------------------------------------------------------------------------
 
 def list_filters(filters):
+    """The list's filters, checked: known keys only, empty ones left out,
+    choices among their lists, days as ISO dates (-> date), texts short."""
+    if filters is not None and not isinstance(filters, dict):
+        raise ValidationFailed(codes.INVALID, "filters are a mapping", {"filters": "invalid"})
     filters = {k: (str(v).strip() if v is not None else "") for k, v in dict(filters or {}).items()
                if k in STAFF_FILTERS}
     filters = {k: v for k, v in filters.items() if v}
-    status = filters.get("status")
-    if status and status not in domain.FILE_STATUSES + ("cancelled",):
-        raise ValidationFailed(codes.INVALID, "unknown status", {"status": "invalid_choice"})
-    if len(filters.get("tag", "")) > 40:
-        raise ValidationFailed(codes.INVALID, "a tag code", {"tag": "invalid"})
-    if len(filters.get("q", "")) > 100:
-        raise ValidationFailed(codes.INVALID, "search too long", {"q": "too_long"})
+    errors = {}
+    for name, choices in FILTER_CHOICES.items():
+        if name in filters and filters[name] not in choices:
+            errors[name] = "invalid_choice"
+    for name, value in filters.items():
+        if len(value) > 100:
+            errors[name] = "too_long"
+        elif name.endswith(("_from", "_to")):
+            try:
+                filters[name] = datetime.strptime(value, "%Y-%m-%d").date()
+            except (TypeError, ValueError):
+                errors[name] = "invalid_date"
     if "candidate" in filters and not 0 < (_positive(filters["candidate"]) or 0) < 2 ** 31:
-        raise ValidationFailed(codes.INVALID, "a candidate id", {"candidate": "invalid"})
+        errors["candidate"] = "invalid"
+    if errors:
+        raise ValidationFailed(codes.INVALID, "invalid filters", errors)
     return filters
 
 
@@ -58,6 +87,16 @@ def list_page(page, per_page, sort):
                              or sort.count("-") > 1):
         raise ValidationFailed(codes.INVALID, "unknown sort", {"sort": "invalid_choice"})
     return page, per_page, sort or None
+
+
+def stats_scope(centre, formation):
+    """(centre, formation) codes the dashboard is narrowed to, None for all."""
+    values = []
+    for name, value in (("centre", centre), ("formation", formation)):
+        if value is not None and (not isinstance(value, str) or len(value) > 40):
+            raise ValidationFailed(codes.INVALID, "a code", {name: "invalid"})
+        values.append((value or "").strip() or None)
+    return tuple(values)
 
 
 def piece_review(status, comment):
@@ -222,6 +261,8 @@ def application_view(application, staff, today):
                     "conditional": p.conditional, "shared": p.shared, "status": p.status,
                     "comment": p.comment, "filename": p.filename,
                     "has_file": p.document_id is not None,
+                    **({"reviewed_by": p.reviewed_by, "reviewed_at": iso(p.reviewed_at)}
+                       if staff else {}),
                     "template_filename": a.piece_template(p.code).get("template_filename"),
                     "can_change": not archived
                     and domain.can_change_piece(a.status, p.status, a.cancelled)}
@@ -281,19 +322,41 @@ def summary(application, staff):
 
 def staff_list_item(row):
     """One row of the staff list (queries.LIST_COLUMNS): what the list shows."""
-    (id_, status, cancelled, archived, transmitted_at, formation_code, formation_label,
-     centre_code, candidate_id, dossier_number, first_name, last_name, email, decision,
-     pending) = row
+    r = row._mapping
     return {
-        "id": id_, "status": status, "cancelled": cancelled, "archived": archived,
-        "transmitted_at": iso(transmitted_at),
-        "formation": {"code": formation_code, "label": formation_label},
-        "centre": {"code": centre_code},
-        "candidate": {"id": candidate_id, "dossier_number": dossier_number,
-                      "first_name": first_name, "last_name": last_name, "email": email},
-        "decision": {"code": decision} if decision else None,
-        "pending_decision": {"code": pending} if pending else None,
+        "id": r["id"], "status": r["status"], "cancelled": r["cancelled"],
+        "archived": r["archived"],
+        **{k: iso(r[k]) for k in ("created_at", "transmitted_at", "confirmed_at",
+                                  "withdrawn_at", "decided_at")},
+        "formation": {"code": r["formation_code"], "label": r["formation_label"],
+                      "treatment_type": r["treatment_type"]},
+        "centre": {"code": r["centre_code"], "label": r["centre_label"]},
+        "commission": {"code": r["commission_code"], "label": r["commission_label"]},
+        "candidate": {"id": r["candidate_id"], "dossier_number": r["dossier_number"],
+                      "first_name": r["first_name"], "last_name": r["last_name"],
+                      "email": r["email"]},
+        "decision": {"code": r["decision"], "rank": r["rank"]} if r["decision"] else None,
+        "pending_decision": {"code": r["pending"]} if r["pending"] else None,
     }
+
+
+def stats(names, rows):
+    """application_stats' answer: a row per (campaign, centre, formation) and the totals."""
+    def figures(values):
+        values = dict(zip(names, values))
+        return {
+            "total": values["total"], "cancelled": values["cancelled"],
+            "status": {s: values[f"status_{s}"] for s in domain.FILE_STATUSES},
+            "decision": {d: values[f"decision_{d}"] for d in domain.DECISION_CODES},
+            **{k: values[k] for k in ("validated", "pending", "confirmed", "withdrawn")}}
+    items = [{"campaign": campaign, "centre": {"code": centre, "label": centre_label},
+              "formation": {"code": code, "label": label}, "capacity": capacity,
+              **figures(values)}
+             for campaign, centre, centre_label, code, label, capacity, *values in rows]
+    totals = [sum(row[6 + i] for row in rows) for i in range(len(names))]
+    capacities = [i["capacity"] for i in items]
+    return {"rows": items, "totals": {"capacity": sum(c or 0 for c in capacities),
+                                      **figures(totals)}}
 
 
 # -- events ------------------------------------------------------------------------

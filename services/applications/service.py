@@ -340,6 +340,18 @@ class ApplicationsService(ServiceBase):
                 "page": page, "per_page": per_page}
 
     @rpc(expected_exceptions=EXPECTED)
+    def application_stats(self, actor, centre=None, formation=None):
+        """The dashboard's figures per (centre, formation) in the actor's scope
+        (schemas.stats): counts by file status, by validated decision,
+        validated, waiting for validation, confirmed, withdrawn, cancelled."""
+        actors.require_staff(actor)
+        centre, formation = schemas.stats_scope(centre, formation)
+        if centre:
+            actors.require_centre(actor, centre)
+        names, rows = queries.staff_stats(self.db.session, actor, centre, formation)
+        return schemas.stats(names, rows)
+
+    @rpc(expected_exceptions=EXPECTED)
     @idempotent
     def set_piece_status(self, actor, application_id, piece_code, status, comment=None,
                          expected_version=None, idempotency_key=None):

@@ -159,7 +159,7 @@ def test_a_generated_staff_user_lists_their_centre(loaded):
                        timeout=60)
     expected = rows(prefix, "applications", "SELECT count(*) FROM applications "
                     "WHERE centre_code = 'C01' AND status = 'RE'")[0][0]
-    assert expected and len(set(re.findall(r'href="/gestion/candidatures/(\d+)"',
+    assert expected and len(set(re.findall(r'href="/gestion/candidatures/(\d+)[?"]',
                                            listed.text))) == expected
 
 

@@ -70,6 +70,14 @@ PAGES = [
     ("/gestion/?q={lea_number}", statuses(EVERY_STAFF)),
     ("/gestion/?status=RE", statuses(EVERY_STAFF)),
     ("/gestion/candidatures/{sci_app}", statuses(SCI_APPLICATION)),
+    ("/gestion/candidatures/{sci_app}?status=RE&sort=candidate", statuses(SCI_APPLICATION)),
+    ("/gestion/candidatures.csv", statuses(EVERY_STAFF)),
+    ("/gestion/candidatures.csv?centre=LLSH", statuses(LLSH_READERS)),
+    ("/gestion/candidatures.xlsx", statuses(EVERY_STAFF)),
+    ("/gestion/candidatures.xlsx?centre=SCI", statuses(SCI_READERS)),
+    ("/gestion/tableau-de-bord", statuses(EVERY_STAFF)),
+    ("/gestion/tableau-de-bord?centre=LLSH", statuses(LLSH_READERS)),
+    ("/gestion/tableau-de-bord.csv", statuses(EVERY_STAFF)),
     ("/gestion/candidatures/{llsh_app}", statuses(LLSH_READERS)),
     ("/gestion/candidatures/999999", statuses((), refused=404)),
     # Bérénice's MINFO1, not transmitted: no committee reads it yet
@@ -315,7 +323,9 @@ FORMS = [
      403, "/gestion/catalogue/formations"),
     ("candidate", "/gestion/candidatures/{sci_app}/statut", {"status": "CO"}, 403,
      "/gestion/candidatures/{sci_app}"),
+    ("candidate", "/gestion/colonnes", {"columns": "status"}, 403, "/gestion/"),
     # not logged in: the staff login page, nothing done
+    ("anonymous", "/gestion/colonnes", {"columns": "status"}, 302, "/gestion/"),
     ("anonymous", "/gestion/candidatures/{sci_app}/statut", {"status": "CO"}, 302,
      "/gestion/candidatures/{sci_app}"),
     ("anonymous", "/gestion/catalogue/formations/lot", {"formation": "MINFO1", "enabled": "0"},
@@ -352,6 +362,11 @@ SHOWN = {
     "/gestion/candidats?q=martin": {"scol": ("{lea_email}", "{paul_email}"),
                                     "readonly": ("{lea_email}",), "president": ("{lea_email}",),
                                     "manager_llsh": ("{paul_email}",)},
+    "/gestion/candidatures.csv": {"admin": ("{lea_number}", "{paul_number}"),
+                                  "manager_sci": ("{lea_number}",),
+                                  "manager_llsh": ("{paul_number}",)},
+    "/gestion/tableau-de-bord": {"scol": ("MINFO1", "MLEA1"), "manager_sci": ("MINFO1",),
+                                 "manager_llsh": ("MLEA1",)},
     "/gestion/candidats?q={paul_number}": {"admin": ("{paul_email}",),
                                            "manager_llsh": ("{paul_email}",)},
     "/gestion/catalogue/formations": {"admin": ("MINFO1", "MLEA1"), "manager_sci": ("MINFO1",),
@@ -495,8 +510,9 @@ def test_each_role_opens_only_its_scope(world, role, method, url, expected, form
         page = html.unescape(answer.text) if answer.status_code == 200 else answer.text
         for asked in re.findall(r"=([^&]+)", url.partition("?")[2]):  # the search box repeats it
             page = page.replace(f'value="{asked}"', "")
-        if url.startswith("/gestion/?"):  # and so do the list's sort and page links
-            page = re.sub(r'href="/gestion/\?[^"]*"', "", page)
+        if url.startswith("/gestion/?"):  # and so do the list's links (sort, pages,
+            # exports, details) and its column form's way back: they carry the view
+            page = re.sub(r'(?:href|value)="/gestion/[^"?]*\?[^"]*"', "", page)
         for secret in NOT_THEIRS.get(role, ()):
             secret = secret.format(**ids)
             assert secret not in page, \

@@ -91,17 +91,17 @@ def test_a_column_header_sorts_by_it_then_the_other_way(staff):
     client, service = staff
     page = get(client, "/gestion/?centre=SCI")
     headers = links(page, css="sort")
-    assert [h.get("sort") for h in headers] == ["candidate", "formation", "status",
-                                                "transmitted"]
+    assert [h.get("sort") for h in headers] == ["number", "candidate", "formation", "status",
+                                                "transmitted", "decision"]
     assert all(h["centre"] == "SCI" and "page" not in h for h in headers)
     # sorted by the latest transmission by default: "Transmise le" offers the oldest first
-    assert "▼" in page.split("Transmise le")[1].split("</th>")[0]
+    assert "▼" in page.split('id="applications"')[1].split("Transmise le")[1].split("</th>")[0]
     page = get(client, "/gestion/?centre=SCI&sort=candidate&page=3")
     assert service.asked[-1]["sort"] == "candidate"
-    assert links(page, css="sort")[0] == {"centre": "SCI", "sort": "-candidate"}
+    assert links(page, css="sort")[1] == {"centre": "SCI", "sort": "-candidate"}
     page = get(client, "/gestion/?centre=SCI&sort=-candidate")
     assert service.asked[-1]["sort"] == "-candidate"
-    assert links(page, css="sort")[0] == {"centre": "SCI", "sort": "candidate"}
+    assert links(page, css="sort")[1] == {"centre": "SCI", "sort": "candidate"}
 
 
 @pytest.mark.parametrize("query", ["page=abc&sort=password", "page=-4&sort=--candidate",

@@ -16,7 +16,7 @@ from ..dossier import access
 from ..dossier import queries as dossier_queries
 from ..models import StaffUser
 from ..shared import AccountsShared
-from . import candidates, queries, users
+from . import candidates, preferences, queries, users
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,21 @@ class StaffEntrypoints(AccountsShared):
         flows.delete_candidate(self.db, self._candidate(target, lock=True), "staff")
         self.db.commit()
         return {"deleted": True}
+
+    # -- the staff user's own preferences ------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def save_preferences(self, actor, key, value):
+        """Sets one of the actor's own preferences (value None: back to the
+        default); only their own row, whatever their role (readonly too: a
+        choice of columns changes no data). -> all their preferences."""
+        actors.require_staff(actor)
+        user = queries.staff_user(self.db.session, actor.get("id"), lock=True)
+        if user is None or not user.active:
+            raise NotFound(codes.NOT_FOUND, "no such staff user")
+        user.preferences = preferences.updated(user.preferences, key, value)
+        self.db.commit()
+        return dict(user.preferences)
 
     # -- staff users and roles ---------------------------------------------------------
 

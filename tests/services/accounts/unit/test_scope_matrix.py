@@ -169,6 +169,9 @@ MATRIX = [
     ("update_staff", None, (cid("staff_user"), lambda ctx: {
         "display_name": "Gestion SCI (modifié)", "role": "manager", "centres": ["LLSH"]}), {},
      table({"admin"})),
+    # -- a staff user's own preferences: every staff user, on their own row
+    ("save_preferences", None, ("staff_list.columns", ["candidate", "status"]), {},
+     table(set(STAFF_ROLES))),
     # -- commission members: read in the actor's centres, set by admin, scol, its managers
     ("list_commission_members", None, ("SCI-INFO",), {},
      table(CENTRAL | {"manager_sci", "readonly"})),

@@ -142,6 +142,8 @@ MATRIX = [
         **listing({"admin": ("llsh",), "scol": ("llsh",), "manager_llsh": ("llsh",)}),
         "manager_sci": FORBIDDEN, "readonly": FORBIDDEN, "committee": FORBIDDEN,
         "president": FORBIDDEN}),
+    ("application_stats", None, (), table(set(ROLES) - CANDIDATES)),
+    ("application_stats", None, ("LLSH",), table({"admin", "scol", "manager_llsh"})),
     ("get_application", None, (app("sci"),), staff_read(READ_SCI_INFO)),
     ("get_application", None, (app("llsh"),), staff_read(READ_LLSH)),
     ("get_application", None, (app("draft"),), staff_read(READ_SCI_DRAFT)),
@@ -198,7 +200,7 @@ MATRIX = [
     ("confirm", admitted, (app("sci"),), candidate_only()),
     ("withdraw", admitted, (app("llsh"),), candidate_only()),
 ]
-READS = {"list_applications", "get_application", "get_piece_download", "get_piece_template",
+READS = {"list_applications", "application_stats", "get_application", "get_piece_download", "get_piece_template",
          "get_admission_letter", "can_apply", "apply_status", "list_my_applications",
          "export_my_data"}
 

@@ -62,9 +62,12 @@ def test_an_item_carries_what_the_list_shows(harness, actors):
     item, = h.call("list_applications", actors.manager_sci, {})["items"]
     assert item == {
         "id": app_id, "status": "RE", "cancelled": False, "archived": False,
-        "transmitted_at": h.clock.now.isoformat(),
-        "formation": {"code": "MINFO1", "label": "Master Informatique 1re année"},
-        "centre": {"code": "SCI"},
+        "created_at": h.clock.now.isoformat(), "transmitted_at": h.clock.now.isoformat(),
+        "confirmed_at": None, "withdrawn_at": None, "decided_at": None,
+        "formation": {"code": "MINFO1", "label": "Master Informatique 1re année",
+                      "treatment_type": "AC"},
+        "centre": {"code": "SCI", "label": "UFR Sciences et Techniques"},
+        "commission": {"code": "SCI-INFO", "label": "Commission Informatique"},
         "candidate": {"id": 12, "dossier_number": "27AB0012", "first_name": "Ada",
                       "last_name": "Lovelace12", "email": "candidate12@example.org"},
         "decision": None, "pending_decision": None}

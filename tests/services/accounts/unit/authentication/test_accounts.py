@@ -276,6 +276,7 @@ def test_staff_log_in(harness, staff_users):
                        "display_name": "Gestionnaire UFR Sciences et Techniques",
                        "role": "manager", "centres": ["SCI"], "commissions": [],
                        "presides": [], "session_id": manager["session_id"],
+                       "preferences": {},  # their own choices in the portal (list columns)
                        # what the role lets them do, for the gateway's buttons
                        "can_manage_candidate_accounts": True, "can_manage_staff": False,
                        "can_replay_dead_letters": False, "can_run_jobs": False,
