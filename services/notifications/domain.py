@@ -6,6 +6,7 @@ replace a file's subject and body by a version kept in the database
 (service: templates); either is rendered in Jinja2's SandboxedEnvironment, and
 every mail ends with the same footer (the contact and the do-not-reply line),
 which no edit can drop. The HTML part is made from the rendered text, escaped."""
+import functools
 import random
 import re
 import smtplib
@@ -106,6 +107,7 @@ def template_exists(code, lang):
     return (TEMPLATES / lang / f"{code}.txt").is_file()
 
 
+@functools.lru_cache(maxsize=256)
 def default_source(code, lang):
     """(subject, body) sources of the shipped file of `code` in `lang`."""
     text = (TEMPLATES / lang / f"{code}.txt").read_text(encoding="utf-8")
@@ -123,12 +125,19 @@ def render(code, lang, variables, source=None):
     if source is None:
         lang = lang if template_exists(code, lang) else "fr"
         source = default_source(code, lang)
+    subject = _compiled(lang, source[0]).render(**variables)
+    body = _compiled(lang, source[1]).render(**variables).strip()
     environment = _environments[lang]
-    subject = environment.from_string(source[0]).render(**variables)
-    body = environment.from_string(source[1]).render(**variables).strip()
     footer = environment.get_template(f"{lang}/_footer.txt").render(**variables)
     # The subject is one header line whatever the values put into it.
     return without_controls(subject).strip(), body + "\n" + footer.rstrip() + "\n"
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(lang, source):
+    """Compiling is most of a render's time: each text once (a saved version is
+    a new text, so nothing stale is kept)."""
+    return _environments[lang].from_string(source)
 
 
 def html_part(subject, body, lang):
