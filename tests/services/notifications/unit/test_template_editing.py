@@ -14,7 +14,8 @@ OTHER = staff("admin", id=9, display_name="Bob Admin")
 
 def confirmed(make_event):
     event = make_event("application_confirmed")
-    event["candidate"] = {**event["candidate"], "email": f"t.{uuid.uuid4().hex[:8]}@example.org"}
+    event["candidate"] = {**event["candidate"], "lang": "fr",
+                          "email": f"t.{uuid.uuid4().hex[:8]}@example.org"}
     return event
 
 
