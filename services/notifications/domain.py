@@ -196,6 +196,8 @@ CODE_VARIABLES = {
     "COMMISSION_CANCELLED": ((), APPLICATION_EVENT),
     "COMMISSION_WITHDRAWN": ((), APPLICATION_EVENT + ("automatic",)),
     "COMMISSION_PROMOTED": ((), APPLICATION_EVENT + ("confirm_deadline",)),
+    # one mail a day instead of the alerts above, for a commission that asked
+    "COMMISSION_DIGEST": (("items", "day"), ()),
 }
 CODES = tuple(CODE_VARIABLES)
 # The mails written to a commission, not to the candidate.
@@ -294,7 +296,11 @@ def sample_variables(code, lang):
             "link": f"{public_url()}/compte/activer/exemple",
             "expires_at": SAMPLE_EVENT["activation_expires_at"],
             "refused_pieces": [{"code": "CV", "label": "Curriculum vitae",
-                                "comment": "Illisible"}]}
+                                "comment": "Illisible"}],
+            "day": "2027-02-14",
+            "items": [{"code": "COMMISSION_TRANSMITTED",
+                       "subject": "Candidature transmise : Master Informatique (22PB7Y36)",
+                       "url": f"{public_url()}/gestion/candidatures/12"}]}
 
 
 def greeting_name(recipient, lang):
@@ -368,8 +374,19 @@ def commission_alert(event_type, event):
 
 
 def commission_digest(event):
-    """Whether the commission takes its alerts as one mail a day."""
-    return bool(((event.get("commission") or {}).get("alerts") or {}).get("digest"))
+    """Whether the commission takes its alerts as one mail a day: its alert
+    settings say so (`alerts.digest`), or MAIL_DIGEST_COMMISSIONS lists its code
+    (comma-separated; `*`: every commission)."""
+    commission = event.get("commission") or {}
+    if (commission.get("alerts") or {}).get("digest"):
+        return True
+    listed = {c.strip().upper() for c in (env("MAIL_DIGEST_COMMISSIONS") or "").split(",")}
+    return "*" in listed or (commission.get("code") or "").upper() in listed
+
+
+def digest_hour():
+    """The hour (Paris) the day's digests leave: the alerts held before it."""
+    return int(env("MAIL_DIGEST_HOUR", "7"))
 
 
 def bcc_for(event):

@@ -54,13 +54,18 @@ class Mail(Base):
     centre_code: Mapped[str | None] = mapped_column(String(40))
     # ... and its commission: committee members read only their commissions' mails.
     commission_code: Mapped[str | None] = mapped_column(String(40))
+    # The application it is about, and its commission's label (a commission's
+    # daily digest lists its alerts with links to them).
+    application_id: Mapped[int | None]
+    commission_label: Mapped[str | None] = mapped_column(String(200))
     # Who it is written to: the candidate, or a commission (alerts, which the
     # candidate never reads in the portal).
     audience: Mapped[str] = mapped_column(String(12), default="candidate",
                                           server_default="candidate")
     # queued (waiting for its next attempt), sending (an attempt committed before
     # its SMTP conversation), sent, failed (given up after the retry window),
-    # refused (the relay refused it for good: 5xx or a bad address; shown to
+    # held (a commission alert waiting for its daily digest), digested (sent in
+    # one), refused (the relay refused it for good: 5xx or a bad address; shown to
     # staff, not retried), unconfirmed (found in sending: SMTP may have accepted it; never resent
     # automatically, a person decides).
     status: Mapped[str] = mapped_column(String(12), default="queued")

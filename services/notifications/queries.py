@@ -101,3 +101,19 @@ def attempt_in_progress(session, mail_id, message_id):
         select(Mail).where(Mail.id == mail_id, Mail.status == "sending",
                            Mail.message_id == message_id)
         .with_for_update().execution_options(populate_existing=True)).first()
+
+
+def commissions_with_held_alerts(session, before):
+    return session.scalars(
+        select(Mail.commission_code).where(Mail.status == "held", Mail.created_at < before)
+        .distinct()).all()
+
+
+def held_alerts(session, commission_code, before):
+    """A commission's alerts waiting for its digest, locked (another instance
+    making the same digest waits, then finds them digested)."""
+    return session.scalars(
+        select(Mail).where(Mail.status == "held", Mail.commission_code == commission_code,
+                           Mail.created_at < before)
+        .order_by(Mail.created_at, Mail.id).with_for_update()
+        .execution_options(populate_existing=True)).all()

@@ -10,6 +10,8 @@ Refused or unreachable SMTP: retried with exponential backoff for a window
 import logging
 from datetime import timedelta
 
+from nameko.timer import timer
+
 from services.common import actors
 from services.common.clock import Clock
 from services.common.db import Database, flush_unique, handle_once
@@ -18,7 +20,7 @@ from services.common.events import event_handler
 from services.common.rpc import rpc
 from services.common.service_base import ServiceBase
 
-from . import domain, queries, schemas
+from . import domain, jobs, queries, schemas
 from .dependencies import DeliveryWakeup, MailerProvider, OutcomeUnknown, delivery_timer
 from .models import Base, Mail, Recipient, TemplateVersion
 
@@ -34,6 +36,8 @@ DELIVERY_CONCURRENCY = 4
 # holding its row (the sender keeps it locked through SMTP), was left by a
 # process that died: SMTP may have accepted it.
 SENDING_GRACE = timedelta(minutes=2)
+# How often an instance looks for digests to send (each is made once a day).
+DIGEST_POLL_SECONDS = 300
 
 
 def on_applications(event_type):
@@ -418,6 +422,17 @@ class NotificationsService(ServiceBase):
         if row.code == "ACCOUNT_DELETED":  # nothing of a deleted candidate stays
             self.db.session.delete(row)
 
+    # -- commission digests ----------------------------------------------------------------
+
+    @timer(interval=DIGEST_POLL_SECONDS)
+    def send_digests(self):
+        """The commissions' daily digests, once MAIL_DIGEST_HOUR has passed
+        (jobs.send_commission_digests: any instance, once per commission and day)."""
+        done = jobs.send_commission_digests(self.db, self.clock())
+        if done["digests"]:
+            self.delivery.queued()
+        return done
+
     # -- internals ---------------------------------------------------------------------------
 
     def _remember(self, event):
@@ -446,7 +461,7 @@ class NotificationsService(ServiceBase):
         code = domain.commission_alert(event_type, event)
         if code:
             self._mail(event, code, to=event["commission"]["email"], audience="commission",
-                       lang="fr")
+                       lang="fr", held=domain.commission_digest(event))
 
     def _recipient(self, event):
         """The contact copied from accounts' events wins (a later change of
@@ -458,7 +473,8 @@ class NotificationsService(ServiceBase):
                     ("email", "dossier_number", "civility", "first_name", "last_name", "lang")}
         return domain.recipient_from_event(event)
 
-    def _mail(self, event, code, extra=None, to=None, audience="candidate", lang=None):
+    def _mail(self, event, code, extra=None, to=None, audience="candidate", lang=None,
+              held=False):
         recipient = self._recipient(event)
         if recipient is None:
             log.warning("no address for candidate %s: %s not sent", event.get("candidate_id"), code)
@@ -473,9 +489,13 @@ class NotificationsService(ServiceBase):
                    to_address=to or recipient["email"], lang=lang, subject=subject, body=body,
                    secret=link, centre_code=(event.get("centre") or {}).get("code"),
                    commission_code=(event.get("commission") or {}).get("code"),
-                   audience=audience, status="queued", attempts=0, created_at=now,
-                   window_started_at=now, next_attempt_at=now)
+                   commission_label=(event.get("commission") or {}).get("label"),
+                   application_id=event.get("application_id"),
+                   audience=audience, status="held" if held else "queued", attempts=0,
+                   created_at=now, window_started_at=now, next_attempt_at=None if held else now)
         self.db.session.add(row)
+        if held:  # in the commission's next daily digest (send_digests)
+            return
         # Stored only: the delivery loop sends it once this handler has committed.
         self.delivery.queued()
 

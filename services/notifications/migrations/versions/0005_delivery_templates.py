@@ -1,4 +1,5 @@
-"""mails: who they are written to (candidate or commission), the start of their
+"""mails: who they are written to (candidate or commission), the application
+and commission label they are about (commission digests), the start of their
 retry window (a resend starts a new one), the `refused` status; versions of
 the templates administrators edit
 
@@ -18,6 +19,8 @@ depends_on = None
 def upgrade():
     op.add_column('mails', sa.Column('audience', sa.String(length=12), nullable=False,
                                      server_default='candidate'))
+    op.add_column('mails', sa.Column('application_id', sa.Integer(), nullable=True))
+    op.add_column('mails', sa.Column('commission_label', sa.String(length=200), nullable=True))
     op.add_column('mails', sa.Column('window_started_at', sa.DateTime(timezone=True),
                                      nullable=True))
     # The admin page lists what failed, newest first.
@@ -45,5 +48,9 @@ def downgrade():
     op.drop_table('mail_template_versions')
     op.execute("UPDATE mails SET status = 'failed' WHERE status = 'refused'")
     op.drop_index('ix_mails_failed', table_name='mails')
+    op.execute("UPDATE mails SET status = 'sent' WHERE status = 'digested'")
+    op.execute("DELETE FROM mails WHERE status = 'held'")
     op.drop_column('mails', 'window_started_at')
+    op.drop_column('mails', 'commission_label')
+    op.drop_column('mails', 'application_id')
     op.drop_column('mails', 'audience')

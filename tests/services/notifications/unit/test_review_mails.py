@@ -105,3 +105,30 @@ def test_a_centre_keeps_a_blind_copy_of_its_candidates_mails(service, smtp_sink,
         (event["commission"]["email"], None)], key=str)
     mail, = smtp_sink.mails(to=event["candidate"]["email"])
     assert "archives" not in mail["to"]  # a blind copy: in no header
+
+
+def test_a_commission_taking_a_daily_digest_gets_one_mail_a_day(service, smtp_sink, make_event,
+                                                               monkeypatch):
+    monkeypatch.setenv("MAIL_DIGEST_COMMISSIONS", "SCI-INFO")
+    commission = f"digest.{uuid.uuid4().hex[:8]}@univ-demo.fr"
+    for application_id, handler, event_type in ((12, "on_application_transmitted",
+                                                 "application_transmitted"),
+                                                (13, "on_application_cancelled",
+                                                 "application_cancelled")):
+        event = to_candidate(make_event, event_type, application_id=application_id)
+        event["commission"] = {**event["commission"], "email": commission, "alerts": ALERTS}
+        service.call(handler, event)
+    assert smtp_sink.mails(to=commission) == []  # held for the digest
+    service.handle("send_digests")  # 11:00 the same day: they wait for tomorrow's
+    service.handle("deliver_mails")
+    assert smtp_sink.mails(to=commission) == []
+    service.clock.advance(hours=21)  # the next day, 08:00 in Paris
+    service.handle("send_digests")
+    service.handle("send_digests")  # again, or by another instance: nothing more
+    service.handle("deliver_mails")
+    digest, = smtp_sink.mails(to=commission)
+    assert digest["code"] == "COMMISSION_DIGEST" and "2 alerte(s)" in digest["subject"]
+    assert "/gestion/candidatures/12" in digest["body"] and "/gestion/candidatures/13" in digest["body"]
+    assert "Candidature transmise" in digest["body"] and "Candidature annulée" in digest["body"]
+    assert service.rows("SELECT status, count(*) FROM mails WHERE audience = 'commission' "
+                        "GROUP BY 1 ORDER BY 1") == [("digested", 2), ("sent", 1)]

@@ -54,7 +54,7 @@ def test_an_edited_template_is_used_by_the_next_mail_and_its_versions_kept(servi
     mail, = smtp_sink.mails(to=event["candidate"]["email"])
     assert mail["subject"] == "Confirmation enregistrée : Master Informatique 1re année"
     edited = {(t["code"], t["lang"]): t for t in service.call("list_templates", ADMIN)}
-    assert len(edited) == 2 * 29 and not edited[("APPLICATION_CONFIRMED", "fr")]["edited"]
+    assert len(edited) == 2 * 30 and not edited[("APPLICATION_CONFIRMED", "fr")]["edited"]
     assert edited[("APPLICATION_CONFIRMED", "fr")]["version"] == 4
 
 
