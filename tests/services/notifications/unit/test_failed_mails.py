@@ -51,13 +51,15 @@ def test_smtp_down_for_hours_then_back_every_activation_mail_arrives_once(
         service.clock.advance(hours=1)
         service.handle("deliver_mails")
     assert service.rows("SELECT status, count(*) FROM mails GROUP BY 1") == [("queued", 20)]
-    assert all(smtp_sink.mails(to=to) == [] for to in addresses)
+    delivered = [m["to"] for m in smtp_sink.mails()]  # the folder read once
+    assert not any(to in delivered for to in addresses)
     monkeypatch.setenv("SMTP_PORT", str(smtp_sink.port))
     service.clock.advance(hours=1)  # the longest delay between two attempts
     service.handle("deliver_mails")
     service.handle("deliver_mails")  # nothing left: none sent again
+    mails = smtp_sink.mails()
     for to in addresses:
-        mail, = smtp_sink.mails(to=to)
+        mail, = [m for m in mails if m["to"] == to]
         assert "/compte/activer/tok-secret-123" in mail["body"]  # the working link, at last
     assert service.rows("SELECT status, count(*) FROM mails GROUP BY 1") == [("sent", 20)]
 
@@ -161,6 +163,7 @@ def test_two_instances_and_a_burst_redelivered_to_both_send_each_mail_once(
     loops = [eventlet.spawn(service.handle, "deliver_mails", mailer=SlowMailer(smtp_settings()))
              for _ in range(2)]
     assert sum(loop.wait() for loop in loops) == 10
+    delivered = [m["to"] for m in smtp_sink.mails()]
     for event in events:
-        assert len(smtp_sink.mails(to=event["candidate"]["email"])) == 1
+        assert delivered.count(event["candidate"]["email"]) == 1
     assert service.rows("SELECT status, count(*) FROM mails GROUP BY 1") == [("sent", 10)]
