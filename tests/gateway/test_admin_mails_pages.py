@@ -123,3 +123,14 @@ def test_anonymous_and_candidates_are_kept_out(portal):
     assert client.get("/gestion/admin/mails/en-echec").status_code == 302
     login_candidate(client)
     assert client.get("/gestion/admin/mails/modeles").status_code == 403
+
+
+def test_a_refused_mail_shows_on_the_candidates_staff_page(app):
+    from tests.support.gateway import staff_services
+    remote = staff_services(app)
+    remote.services["notifications"].answers["list_mails"] = [{**FAILED, "body": "Bonjour"}]
+    client = app.test_client()
+    as_staff(client)
+    text = page_text(client.get("/gestion/candidats/7"))
+    assert "Refusé définitivement par le relais (lea.martin@exemple)" in text
+    assert "no such user" in text
