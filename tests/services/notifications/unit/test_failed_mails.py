@@ -167,3 +167,25 @@ def test_two_instances_and_a_burst_redelivered_to_both_send_each_mail_once(
     for event in events:
         assert delivered.count(event["candidate"]["email"]) == 1
     assert service.rows("SELECT status, count(*) FROM mails GROUP BY 1") == [("sent", 10)]
+
+
+@pytest.mark.parametrize("settings", [
+    {"SMTP_USER": "relay-user", "SMTP_PASSWORD": "secret"},  # the sink offers no AUTH
+    {"SMTP_TLS": "1", "SMTP_TIMEOUT": "1"},  # the sink speaks plain SMTP: no handshake
+])
+def test_a_relay_misconfigured_for_auth_or_tls_keeps_the_mail_for_later(
+        service, smtp_sink, make_event, monkeypatch, settings):
+    """Logging in and TLS are this platform's settings, not the mail's: the mail
+    waits for them to be fixed rather than being refused for good."""
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    to = address("config")
+    event = make_event("application_confirmed")
+    event["candidate"] = {**event["candidate"], "email": to}
+    service.call("on_application_confirmed", event)
+    assert service.rows("SELECT status, attempts FROM mails") == [("queued", 1)]
+    for name in settings:
+        monkeypatch.delenv(name)
+    service.clock.advance(hours=1)
+    service.handle("deliver_mails")
+    assert len(smtp_sink.mails(to=to)) == 1
