@@ -212,9 +212,9 @@ class NotificationsService(ServiceBase):
                                     limit=100000, lock=True)
         now = self.clock()
         for row in rows:
-            row.status, row.next_attempt_at, row.window_started_at = "queued", now, now
             log.info("mail %s (%s) resent by staff %s (was %s)", row.id, row.code,
-                     actor.get("id"), row.error and row.error[:80])
+                     actor.get("id"), row.status)
+            row.status, row.next_attempt_at, row.window_started_at = "queued", now, now
         resent = [row.id for row in rows]
         self.db.commit()
         if resent:
