@@ -15,7 +15,7 @@ from pathlib import Path
 
 from babel.dates import format_date as babel_date, format_time as babel_time
 from jinja2 import FileSystemLoader, TemplateSyntaxError, meta, nodes
-from jinja2.exceptions import SecurityError, UndefinedError
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from services.common.config import env, public_url
@@ -265,8 +265,11 @@ def check_template(code, lang, subject, body):
                                       f"{root.name}.{key}")
     try:
         render(code, lang, sample_variables(code, lang), source=(subject, body))
-    except (SecurityError, UndefinedError, TypeError, ValueError) as exc:
+    except SecurityError as exc:
         raise TemplateProblem("body", "template_render", 1, str(exc)) from exc
+    except Exception as exc:  # whatever an administrator's text makes fail ({{ 1/0 }})
+        raise TemplateProblem("body", "template_render", 1,
+                              f"{type(exc).__name__}: {exc}") from exc
 
 
 SAMPLE_RECIPIENT = {"email": "lea.martin@example.org", "dossier_number": "22PB7Y36",

@@ -74,6 +74,7 @@ def test_every_variable_a_code_offers_renders(code, lang):
     ("Bonjour\n{% if name %}", "template_syntax", 2),
     ("{{ name|nosuchfilter }}", "template_syntax", 1),
     ("{{ ''.__class__.__mro__ }}", "template_render", 1),
+    ("{{ 1 / 0 }}", "template_render", 1),
 ])
 def test_a_bad_template_is_refused_with_its_line(body, kind, line):
     with pytest.raises(domain.TemplateProblem) as refused:
