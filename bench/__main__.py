@@ -19,6 +19,7 @@ from .amqp_roundtrip import roundtrips  # noqa: E402
 from .bulk import measure as bulk_validation, report as bulk_report  # noqa: E402
 from .catalog_tree import FORMATIONS, fill, page_render, plain_tree, rpc_tree  # noqa: E402
 from .http_load import load, load_in_turns  # noqa: E402
+from . import mails as mail_bench  # noqa: E402
 from .stack import DATABASE_PREFIX, running_gateway  # noqa: E402
 
 
@@ -75,6 +76,7 @@ def main(argv=None):
             render_filtered = page_render(tree_calls, "informatique")
             # (d): the applications service started on the same broker and prefix
             bulk = bulk_validation(stack["amqp_uri"], 100 if args.quick else 500)
+        mail_results = mail_bench.measure(args.quick)
     except KeyboardInterrupt:
         print("\ninterrupted: everything the bench started is stopped", file=sys.stderr)
         return 130
@@ -122,8 +124,11 @@ def main(argv=None):
     print(f"  p50         RPC / plain (whole) = {ratio(tree_rpc['p50_ms'], tree_plain['p50_ms']):6.2f}")
     print(f"  p50         whole / filtered RPC = {ratio(tree_rpc['p50_ms'], filtered_rpc['p50_ms']):6.2f}")
     bulk_failed = bulk_report(bulk)
+    print()
+    print(mail_bench.report(mail_results))
+    mail_duplicates = sum(mail_results[k]["duplicates"] for k in mail_results)
     print("\nCompare ratios within one run; absolute figures move with the machine's load.")
-    return 1 if errors or bulk_failed else 0
+    return 1 if errors or bulk_failed or mail_duplicates else 0
 
 
 if __name__ == "__main__":

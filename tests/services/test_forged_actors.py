@@ -191,6 +191,14 @@ FORGED_CALLS = {
         "list_jobs": (),
         "run_job": ("purge_unactivated",),
         "list_mails": (7,),
+        "list_failed_mails": (),
+        "resend_mails": ([1],),
+        "list_templates": (),
+        "get_template": ("STATUS_CO", "fr"),
+        "preview_template": ("STATUS_CO", "fr"),
+        "save_template": ("STATUS_CO", "fr", "Sujet", "Corps"),
+        "revert_template": ("STATUS_CO", "fr", 1),
+        "reset_template": ("STATUS_CO", "fr"),
     },
 }
 
