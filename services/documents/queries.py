@@ -3,7 +3,7 @@ taking the worker's session."""
 from sqlalchemy import case, func, select, text
 
 from . import domain
-from .models import Document
+from .models import Document, PieceFile
 
 CANDIDATE_LOCK_SPACE = 7401  # first key of pg_advisory_xact_lock(space, candidate_id)
 
@@ -53,13 +53,54 @@ def admission_letter(session, application_id):
 def used_bytes(session, candidate_id, now, except_ids=()):
     """Bytes the candidate's pieces take: stored files, and unfinished uploads
     still able to receive bytes (at their declared size)."""
-    counted = case((Document.status == domain.STORED, Document.size),
+    kept = Document.status.in_((domain.STORED, domain.SCANNING))
+    counted = case((kept, Document.size),
                    else_=func.coalesce(Document.declared_size, Document.max_size))
     query = select(func.coalesce(func.sum(counted), 0)).where(
-        Document.candidate_id == candidate_id, Document.kind == domain.PIECE,
-        (Document.status == domain.STORED)
+        Document.candidate_id == candidate_id, Document.kind.in_((domain.PIECE, domain.PART)),
+        kept
         | ((Document.status == domain.PENDING)
            & (Document.created_at >= now - domain.PENDING_LIFETIME)))
     if except_ids:
         query = query.where(Document.id.not_in(sorted(except_ids)))
     return int(session.scalar(query))
+
+
+def parts(session, bundle_id):
+    """The files a merged piece is made of, in the candidate's order."""
+    return list(session.scalars(
+        select(Document).join(PieceFile, PieceFile.part_id == Document.id)
+        .where(PieceFile.bundle_id == bundle_id).order_by(PieceFile.position)))
+
+
+def parts_of(session, bundle_ids):
+    """{bundle id: [part, ...]} for several merged pieces."""
+    rows = session.execute(
+        select(PieceFile.bundle_id, Document).join(Document, PieceFile.part_id == Document.id)
+        .where(PieceFile.bundle_id.in_(sorted(bundle_ids)))
+        .order_by(PieceFile.bundle_id, PieceFile.position)).all()
+    found = {}
+    for bundle_id, part in rows:
+        found.setdefault(bundle_id, []).append(part)
+    return found
+
+
+def still_used(session, part_id, except_bundle_id):
+    """Whether another merged piece, not deleted, is made with this file."""
+    return session.scalar(
+        select(func.count()).select_from(PieceFile)
+        .join(Document, PieceFile.bundle_id == Document.id)
+        .where(PieceFile.part_id == part_id, PieceFile.bundle_id != except_bundle_id,
+               Document.status != domain.DELETED)) > 0
+
+
+def claim_waiting_scan(session):
+    """The oldest file waiting for the scanner that no other worker holds, locked."""
+    return session.scalars(
+        select(Document).where(Document.status == domain.SCANNING)
+        .order_by(Document.created_at).limit(1).with_for_update(skip_locked=True)).first()
+
+
+def statuses(session, document_ids):
+    return dict(session.execute(
+        select(Document.id, Document.status).where(Document.id.in_(sorted(document_ids)))).all())
