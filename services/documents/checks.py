@@ -77,7 +77,9 @@ def _refuse_polyglot(path, size, found):
         tail = handle.read()
     own = b"%PDF-" if found == PDF else None
     if found == PDF and not head.startswith(b"%PDF-"):
-        raise refuse(codes.FILE_POLYGLOT, "something precedes the PDF header")
+        # libmagic saw a PDF header further in: a reader would too, but it is
+        # not what the file starts as
+        raise refuse(codes.FILE_TYPE_INVALID, "something precedes the PDF header")
     for header in FOREIGN_HEADERS:
         if header != own and header in (head if header != b"MZ" else head[:2]):
             raise refuse(codes.FILE_POLYGLOT, f"{header!r} inside a {found}")

@@ -53,6 +53,6 @@ def merge(sources, target):
     writer = PdfWriter()
     for source in sources:
         writer.append(str(source))
-    writer.compress_identical_objects(remove_duplicates=True, remove_orphans=True)
+    writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
     with open(target, "wb") as out:
         writer.write(out)

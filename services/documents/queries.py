@@ -28,10 +28,12 @@ def candidate_documents(session, candidate_id):
 
 
 def stored_documents(session, candidate_id):
-    """The candidate's stored files, oldest first."""
+    """The candidate's stored files, oldest first: each piece as merged (its
+    files are in it), letters."""
     return list(session.scalars(
         select(Document).where(Document.candidate_id == candidate_id,
-                               Document.status == domain.STORED)
+                               Document.status == domain.STORED,
+                               Document.kind != domain.PART)
         .order_by(Document.created_at, Document.id)))
 
 
@@ -56,8 +58,12 @@ def used_bytes(session, candidate_id, now, except_ids=()):
     kept = Document.status.in_((domain.STORED, domain.SCANNING))
     counted = case((kept, Document.size),
                    else_=func.coalesce(Document.declared_size, Document.max_size))
+    # A merged piece is a copy of its files, which count: it counts only when it
+    # has none (made before files were merged).
+    merged = select(PieceFile.bundle_id).where(PieceFile.bundle_id == Document.id).exists()
     query = select(func.coalesce(func.sum(counted), 0)).where(
-        Document.candidate_id == candidate_id, Document.kind.in_((domain.PIECE, domain.PART)),
+        Document.candidate_id == candidate_id,
+        (Document.kind == domain.PART) | ((Document.kind == domain.PIECE) & ~merged),
         kept
         | ((Document.status == domain.PENDING)
            & (Document.created_at >= now - domain.PENDING_LIFETIME)))
@@ -104,3 +110,15 @@ def claim_waiting_scan(session):
 def statuses(session, document_ids):
     return dict(session.execute(
         select(Document.id, Document.status).where(Document.id.in_(sorted(document_ids)))).all())
+
+
+def same_bundle(session, part_ids):
+    """A kept merged piece made of exactly these files in this order, or None."""
+    candidates = session.scalars(
+        select(Document).join(PieceFile, PieceFile.bundle_id == Document.id)
+        .where(PieceFile.part_id == part_ids[-1], Document.status == domain.STORED)
+        .order_by(Document.created_at.desc())).all()
+    for bundle in candidates:
+        if [p.id for p in parts(session, bundle.id)] == list(part_ids):
+            return bundle
+    return None

@@ -270,7 +270,11 @@ class DocumentsService(ServiceBase):
         return False
 
     def _merge(self, owner, parts):
-        """A new merged PDF of `parts` (clean PDFs, in this order), for the piece of `owner`."""
+        """A new merged PDF of `parts` (clean PDFs, in this order), for the piece of
+        `owner`; the same files in the same order answer the kept one (a retry)."""
+        existing = queries.same_bundle(self.db.session, [p.id for p in parts])
+        if existing is not None:
+            return schemas.bundle(existing, parts)
         now = self.clock()
         document_id = str(uuid.uuid4())
         bundle = Document(
@@ -315,8 +319,9 @@ class DocumentsService(ServiceBase):
         document = self.db.session.get(Document, document_id)
         if document is None:
             # Already discarded when it was replaced; its PUT may have landed since.
-            self.storage.remove(domain.object_key(document_id, domain.PIECE, candidate_id,
-                                                  application_id))
+            for kind in (domain.PART, domain.PIECE):  # a candidate's file, or one from before
+                self.storage.remove(domain.object_key(document_id, kind, candidate_id,
+                                                      application_id))
             discarded = True
         elif not domain.same_upload_slot(document, owner) or document.status == domain.STORED:
             discarded = False

@@ -44,3 +44,22 @@ def pdf_lines(data):
     """The text lines of an uncompressed PDF made by fpdf2 (one string per line)."""
     return [re.sub(rb"\\(.)", rb"\1", m).decode("latin-1")
             for m in re.findall(rb"\(((?:\\.|[^\\)])*)\) Tj", data)]
+
+
+def padded_pdf(size):
+    """A valid one-page PDF of exactly `size` bytes (its metadata padded)."""
+    from pypdf import PdfWriter
+
+    def made(padding):
+        writer = PdfWriter(clone_from=io.BytesIO(PDF))
+        writer.add_metadata({"/Subject": "0" * padding})
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue()
+    padding = max(0, size - len(made(0)))
+    for _ in range(5):  # offsets grow a digit now and then: settle on the size
+        data = made(padding)
+        if len(data) == size:
+            return data
+        padding -= len(data) - size
+    raise AssertionError(f"no PDF of {size} bytes")
