@@ -13,7 +13,7 @@ from pypdf import PdfWriter
 PAGE_DPI = 170                       # readable print quality, small files
 A4_INCHES = (8.27, 11.69)
 A4 = (img2pdf.mm_to_pt(210), img2pdf.mm_to_pt(297))
-JPEG_QUALITY = 80
+JPEG_QUALITY = 75
 
 
 def _fitted(image):
