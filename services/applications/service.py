@@ -235,10 +235,10 @@ class ApplicationsService(ServiceBase):
             # The virus scanner is away: the file waits (the piece keeps what it had);
             # document_scanned attaches it once scanned.
             self.db.commit()
-            return self._view(application)
+            return {**self._view(application), "upload_status": "scanning"}
         released = pieces.attach(self.db.session, application, piece, stored, self.clock())
         self._commit_and_delete(released)
-        return self._view(application)
+        return {**self._view(application), "upload_status": "stored"}
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
