@@ -66,7 +66,9 @@ def catalogue_rights(actor):
 # (most) requests, and ends it at logout; staff pages ask the catalog what the
 # user may create (the navigation, the catalogue's forms).
 SESSION_RPCS = {"check_session": check_session, "end_session": end_session,
-                "catalogue_rights": catalogue_rights}
+                "catalogue_rights": catalogue_rights,
+                # a candidate's application page lists each piece's files (none here)
+                "list_piece_files": lambda actor, application_id: {}}
 
 
 class FakeService:
