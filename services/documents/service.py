@@ -228,14 +228,14 @@ class DocumentsService(ServiceBase):
         domain.check_arrived(size, limit)
         path = folder / "upload"
         self.storage.fetch(document.object_key, path)
+        if document.kind != domain.PART or checks.content_type(path) == checks.PDF:
+            domain.check_size(size, document.max_size)  # kept as it is: no parsing when too large
         try:
             content_type = checks.identify(path, path.stat().st_size, allowed)
         except ValidationFailed as exc:
             if exc.code == codes.FILE_TYPE_INVALID and refusal != codes.FILE_TYPE_INVALID:
                 raise domain.refuse(refusal, exc.message) from None
             raise
-        if content_type == checks.PDF or document.kind != domain.PART:
-            domain.check_size(size, document.max_size)
         return size, content_type, path
 
     def _check_quota(self, document, size):
