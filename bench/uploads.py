@@ -32,8 +32,7 @@ import requests  # noqa: E402
 PIECE_BYTES = 2_000_000
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 APPLICATION_LINK = re.compile(r'href="/candidatures/(\d+)"')
-UPLOAD_FORM = re.compile(r'data-piece-missing method="post" enctype="multipart/form-data" '
-                         r'action="/candidatures/(\d+)/pieces/([^/"]+)/fichier"')
+UPLOAD_FORM = re.compile(r'action="/candidatures/(\d+)/pieces/([^/"]+)/fichier"')
 
 
 def sample_pdf(size, text="Releve de notes"):
@@ -138,6 +137,13 @@ def login(url, email, password):
     return session, answer
 
 
+def can_upload(url, email, password):
+    """Whether one of the candidate's applications still takes files."""
+    session, page = login(url, email, password)
+    return any(UPLOAD_FORM.search(session.get(f"{url}/candidatures/{a}", timeout=30).text)
+               for a in sorted(set(APPLICATION_LINK.findall(page.text))))
+
+
 def gateway_uploads(url, email, password, content, count):
     """Seconds of each upload post (the piece's file deleted between two)."""
     session, page = login(url, email, password)
@@ -198,9 +204,10 @@ def through_gateway(count):
     content = sample_pdf(PIECE_BYTES)
     with tempfile.TemporaryDirectory(prefix="bench-uploads-") as var:
         with deadline_day.running_stack(prefix, var) as stack:
-            deadline_day.load_data(stack, 7, 4, 8, 4, 1, log=lambda message: None)
+            deadline_day.load_data(stack, 7, 10, 20, 4, 1, log=lambda message: None)
             env = stack.environment()
-            email = generator.candidate_email(1)
+            email = next(generator.candidate_email(n) for n in range(1, 11)
+                         if can_upload(stack.url, generator.candidate_email(n), generator.PASSWORD))
             # warm both paths once (connections, workers, the bucket)
             gateway_uploads(stack.url, email, generator.PASSWORD, content, 1)
             direct_puts(env, content, 1)
