@@ -174,53 +174,56 @@ class DocumentsService(ServiceBase):
     def _confirm_part(self, document, base_id):
         document = self.db.session.get(Document, document.id, with_for_update=True,
                                        populate_existing=True)
-        if document.status == domain.PENDING:
-            self._check_part(document)
-        if document.status == domain.SCANNING:
-            try:
-                self._scan(document)
-            except ScannerUnavailable as exc:
-                log.warning("virus scanner unreachable, file %s waits: %s", document.id, exc)
-                self.db.commit()
-                return schemas.waiting(document)
-            self.db.commit()
-            document = self._document(document.id)
-        if document.status == domain.REJECTED and document.scan_result:
-            raise domain.refuse(codes.FILE_INFECTED, "the virus scanner found something")
-        if document.status != domain.STORED:
-            raise domain.refuse(codes.FILE_MISSING, f"upload {document.status}")
-        base = self.db.session.get(Document, str(base_id)) if base_id else None
-        earlier = []
-        if base is not None and base.candidate_id == document.candidate_id \
-                and base.kind == domain.PIECE:
-            earlier = [p for p in queries.parts(self.db.session, base.id) if p.id != document.id]
-        return self._merge(document, earlier + [document])
-
-    def _check_part(self, document):
-        """Type and structure, an image converted, the limit on what is stored, the
-        quota: then the file waits for the scanner (committed: never lost)."""
         with tempfile.TemporaryDirectory(prefix="upload-") as folder:
-            folder = Path(folder)
-            try:
-                size, source_type, path = self._check_arrived(
-                    document, folder, domain.upload_limit(env("UPLOAD_MAX_MB"), document.max_size),
-                    (checks.PDF,) + checks.IMAGES, codes.FILE_TYPE_INVALID)
-                if source_type != checks.PDF:
-                    converted = folder / "converted.pdf"
-                    conversion.image_to_pdf(path, converted)
-                    path, size = converted, converted.stat().st_size
-                    document.filename = checks.pdf_name(document.filename)
-                domain.check_size(size, document.max_size)
-                self._check_quota(document, size)
-            except ValidationFailed:
-                self._reject(document)
-                raise
-            if source_type != checks.PDF:  # what staff will open: the PDF
-                self.storage.put_file(document.object_key, path, checks.PDF)
+            local = self._check_part(document, Path(folder)) \
+                if document.status == domain.PENDING else None
+            if document.status == domain.SCANNING:
+                try:  # the copy checked here is the one stored: no second download
+                    self._scan(document, local)
+                except ScannerUnavailable as exc:
+                    log.warning("virus scanner unreachable, file %s waits: %s", document.id, exc)
+                    self.db.commit()
+                    return schemas.waiting(document)
+                self.db.commit()
+                document = self._document(document.id)
+            if document.status == domain.REJECTED and document.scan_result:
+                raise domain.refuse(codes.FILE_INFECTED, "the virus scanner found something")
+            if document.status != domain.STORED:
+                raise domain.refuse(codes.FILE_MISSING, f"upload {document.status}")
+            base = self.db.session.get(Document, str(base_id)) if base_id else None
+            earlier = []
+            if base is not None and base.candidate_id == document.candidate_id \
+                    and base.kind == domain.PIECE:
+                earlier = [p for p in queries.parts(self.db.session, base.id)
+                           if p.id != document.id]
+            return self._merge(document, earlier + [document],
+                               {document.id: local} if local else {})
+
+    def _check_part(self, document, folder):
+        """Type and structure, an image converted, the limit on what is stored, the
+        quota: then the file waits for the scanner (committed: never lost).
+        Returns the local copy of what was stored, in `folder`."""
+        try:
+            size, source_type, path = self._check_arrived(
+                document, folder, domain.upload_limit(env("UPLOAD_MAX_MB"), document.max_size),
+                (checks.PDF,) + checks.IMAGES, codes.FILE_TYPE_INVALID)
+            if source_type != checks.PDF:
+                converted = folder / "converted.pdf"
+                conversion.image_to_pdf(path, converted)
+                path, size = converted, converted.stat().st_size
+                document.filename = checks.pdf_name(document.filename)
+            domain.check_size(size, document.max_size)
+            self._check_quota(document, size)
+        except ValidationFailed:
+            self._reject(document)
+            raise
+        if source_type != checks.PDF:  # what staff will open: the PDF
+            self.storage.put_file(document.object_key, path, checks.PDF)
         document.status, document.size = domain.SCANNING, size
         document.content_type, document.source_type = checks.PDF, source_type
         self.db.commit()
         self.db.session.refresh(document, with_for_update=True)
+        return path
 
     def _check_arrived(self, document, folder, limit, allowed, refusal):
         """(size, content type, local path) of the uploaded object, or the refusal."""
@@ -246,14 +249,18 @@ class DocumentsService(ServiceBase):
                                               self.clock(), except_ids={document.id}),
                            size, self._quota())
 
-    def _scan(self, document):
-        """clamd's verdict on the stored file: clean (kept) or not (removed, logged).
-        ScannerUnavailable leaves it waiting."""
-        stream = self.storage.open(document.object_key)
-        try:
-            verdict, signature = self.scanner.scan(stream)
-        finally:
-            self.storage.close_stream(stream)
+    def _scan(self, document, local=None):
+        """clamd's verdict on the stored file (read from `local`, its copy here, when
+        given): clean (kept) or not (removed, logged). ScannerUnavailable leaves it waiting."""
+        if local is not None:
+            with open(local, "rb") as stream:
+                verdict, signature = self.scanner.scan(stream)
+        else:
+            stream = self.storage.open(document.object_key)
+            try:
+                verdict, signature = self.scanner.scan(stream)
+            finally:
+                self.storage.close_stream(stream)
         document.scanned_at = self.clock()
         if verdict == CLEAN:
             document.status, document.stored_at, document.scan_result = (
@@ -269,9 +276,10 @@ class DocumentsService(ServiceBase):
         document.status, document.scan_result = domain.REJECTED, str(signature)[:200]
         return False
 
-    def _merge(self, owner, parts):
+    def _merge(self, owner, parts, local=None):
         """A new merged PDF of `parts` (clean PDFs, in this order), for the piece of
-        `owner`; the same files in the same order answer the kept one (a retry)."""
+        `owner`; the same files in the same order answer the kept one (a retry).
+        `local`: {part id: a copy of it here}."""
         existing = queries.same_bundle(self.db.session, [p.id for p in parts])
         if existing is not None:
             return schemas.bundle(existing, parts)
@@ -288,8 +296,10 @@ class DocumentsService(ServiceBase):
         with tempfile.TemporaryDirectory(prefix="merge-") as folder:
             sources = []
             for position, part in enumerate(parts):
-                path = Path(folder) / f"{position}.pdf"
-                self.storage.fetch(part.object_key, path)
+                path = (local or {}).get(part.id)  # a copy already here: not fetched again
+                if path is None:
+                    path = Path(folder) / f"{position}.pdf"
+                    self.storage.fetch(part.object_key, path)
                 sources.append(path)
             merged = Path(folder) / "merged.pdf"
             conversion.merge(sources, merged)
