@@ -5,6 +5,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
+from eventlet import tpool
 from nameko.timer import timer
 
 from services.common import actors
@@ -209,7 +210,8 @@ class DocumentsService(ServiceBase):
                 (checks.PDF,) + checks.IMAGES, codes.FILE_TYPE_INVALID)
             if source_type != checks.PDF:
                 converted = folder / "converted.pdf"
-                conversion.image_to_pdf(path, converted)
+                # CPU work in a native thread: the instance's other workers go on meanwhile
+                tpool.execute(conversion.image_to_pdf, path, converted)
                 path, size = converted, converted.stat().st_size
                 document.filename = checks.pdf_name(document.filename)
             domain.check_size(size, document.max_size)
@@ -234,7 +236,7 @@ class DocumentsService(ServiceBase):
         if document.kind != domain.PART or checks.content_type(path) == checks.PDF:
             domain.check_size(size, document.max_size)  # kept as it is: no parsing when too large
         try:
-            content_type = checks.identify(path, path.stat().st_size, allowed)
+            content_type = tpool.execute(checks.identify, path, path.stat().st_size, allowed)
         except ValidationFailed as exc:
             if exc.code == codes.FILE_TYPE_INVALID and refusal != codes.FILE_TYPE_INVALID:
                 raise domain.refuse(refusal, exc.message) from None
@@ -302,7 +304,7 @@ class DocumentsService(ServiceBase):
                     self.storage.fetch(part.object_key, path)
                 sources.append(path)
             merged = Path(folder) / "merged.pdf"
-            conversion.merge(sources, merged)
+            tpool.execute(conversion.merge, sources, merged)
             bundle.size = merged.stat().st_size
             self.storage.put_file(bundle.object_key, merged, checks.PDF)
         self.db.session.add(bundle)
