@@ -24,7 +24,7 @@ PASSWORD = os.environ.get("BENCH_PASSWORD", "Bench-2027-pass!")
 EMAIL_DOMAIN = os.environ.get("BENCH_EMAIL_DOMAIN", "bench.example.org")
 THINK = float(os.environ.get("BENCH_THINK_SECONDS", "1.0"))
 
-from bench.uploads import sample_pdf  # noqa: E402
+from bench.uploads import scanned_pdf  # noqa: E402
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 APPLICATION_LINK = re.compile(r'href="/candidatures/(\d+)"')
@@ -35,7 +35,7 @@ STAFF_LINK = re.compile(r'href="/gestion/candidatures/(\d+)"')
 SUBJECTS = ("informatique", "physique", "histoire", "gestion", "droit", "langues")
 # A PDF of 200 KB: what a scanned transcript weighs.
 # (a real PDF: the documents service parses what it keeps)
-PIECE = sample_pdf(200 * 1024)
+PIECE = scanned_pdf(200 * 1024)
 
 _numbers = itertools.count()
 

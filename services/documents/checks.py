@@ -83,7 +83,10 @@ def _refuse_polyglot(path, size, found):
     for header in FOREIGN_HEADERS:
         if header != own and header in (head if header != b"MZ" else head[:2]):
             raise refuse(codes.FILE_POLYGLOT, f"{header!r} inside a {found}")
-    if ZIP_END in tail:
+    end = tail.rfind(ZIP_END)
+    # a real end-of-archive record: its comment runs exactly to the end of the file
+    # (four bytes that happen to match inside a photo's data are not one)
+    if end >= 0 and len(tail) - end - 22 == int.from_bytes(tail[end + 20:end + 22], "little"):
         raise refuse(codes.FILE_POLYGLOT, f"a ZIP archive inside a {found}")
 
 

@@ -235,3 +235,12 @@ def test_clamd_down_the_file_waits_then_is_scanned_when_it_returns(documents):
     with pytest.raises(ValidationFailed) as info:
         confirm(documents, infected)
     assert info.value.fields == {"file": "file_infected"}
+
+
+def test_bytes_that_look_like_an_archive_end_inside_a_photo_are_not_a_polyglot(tmp_path):
+    from PIL import Image
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(out, format="JPEG", comment=b"PK\x05\x06 by chance")
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(out.getvalue())
+    assert checks.identify(path, len(out.getvalue())) == "image/jpeg"
