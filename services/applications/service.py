@@ -232,8 +232,9 @@ class ApplicationsService(ServiceBase):
         # files are not kept: it starts again).
         stored = self.documents.confirm_upload(document_id, None, self._merge_base(piece))
         if stored.get("status") == "scanning":
-            # The virus scanner is away: the file waits (the piece keeps what it had);
-            # document_scanned attaches it once scanned.
+            # The virus scanner is away: the file waits at documents (the piece keeps
+            # what it had, and takes other files meanwhile); document_scanned attaches it.
+            piece.pending_document_id = None
             self.db.commit()
             return {**self._view(application), "upload_status": "scanning"}
         released = pieces.attach(self.db.session, application, piece, stored, self.clock())
@@ -264,21 +265,18 @@ class ApplicationsService(ServiceBase):
         "checking": whether an upload waits for the virus scanner}}."""
         application, _ = access.readable_application(self.db.session, actor, application_id)
         bundles = [p.document_id for p in application.pieces if p.document_id]
-        waiting = [p.pending_document_id for p in application.pieces if p.pending_document_id]
-        if not bundles and not waiting:
-            return {p.code: {"files": [], "checking": False} for p in application.pieces}
-        found = self.documents.piece_parts(bundles, waiting)
+        found = self.documents.piece_parts(bundles, application.id)
         scanning = set(found["scanning"])
         return {p.code: {"files": found["parts"].get(p.document_id, []) if p.document_id else [],
-                         "checking": p.pending_document_id in scanning}
+                         "checking": p.code in scanning}
                 for p in application.pieces}
 
     @event_handler("documents", "document_scanned", requeue_on_error=True)
     @handle_once
     def on_document_scanned(self, payload):
         """A file that waited for the virus scanner was scanned: clean, it joins its
-        piece as if just uploaded; infected, the piece forgets the upload (documents
-        removed it and logged it)."""
+        piece (documents vouches it is that piece's) as if just uploaded, unless the
+        piece cannot change any more; infected, documents removed it and logged it."""
         application_id, code = payload.get("application_id"), payload.get("piece_code")
         document_id = payload.get("document_id")
         if not application_id or not code or not document_id:
@@ -290,12 +288,10 @@ class ApplicationsService(ServiceBase):
         except NotFound:
             return
         piece = application.piece(code)
-        if piece is None or piece.pending_document_id != str(document_id):
-            return  # replaced, deleted or cancelled meanwhile: nothing to attach
-        if not payload.get("clean") or application.cancelled or not domain.can_change_piece(
-                application.status, piece.status):
-            piece.pending_document_id = None
-            return
+        if piece is None or not payload.get("clean") or application.cancelled \
+                or application.archived_at is not None \
+                or not domain.can_change_piece(application.status, piece.status):
+            return  # nothing to attach it to now
         stored = self.documents.confirm_upload(str(document_id), None, self._merge_base(piece))
         if stored.get("status") != "stored":
             raise RuntimeError(f"document {document_id} not stored yet")  # retried later

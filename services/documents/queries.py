@@ -107,9 +107,11 @@ def claim_waiting_scan(session):
         .order_by(Document.created_at).limit(1).with_for_update(skip_locked=True)).first()
 
 
-def statuses(session, document_ids):
-    return dict(session.execute(
-        select(Document.id, Document.status).where(Document.id.in_(sorted(document_ids)))).all())
+def scanning_pieces(session, application_id):
+    """The piece codes of an application with a file waiting for the virus scanner."""
+    return sorted(session.scalars(
+        select(Document.piece_code).where(Document.application_id == application_id,
+                                          Document.status == domain.SCANNING).distinct()))
 
 
 def same_bundle(session, part_ids):

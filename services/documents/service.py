@@ -138,17 +138,19 @@ class DocumentsService(ServiceBase):
         return self._merge(base, [available[p] for p in wanted])
 
     @rpc(expected_exceptions=EXPECTED)
-    def piece_parts(self, actor, bundle_ids, waiting_ids=()):
-        """The files of merged pieces ({id: [file, ...]}), and which of
-        `waiting_ids` are still being checked by the virus scanner."""
+    def piece_parts(self, actor, bundle_ids, application_id=None):
+        """The files of merged pieces ({id: [file, ...]}), and the pieces of
+        `application_id` with a file the virus scanner has still to check."""
         actors.require_service(actor, "applications")
         bundle_ids = {str(i) for i in (bundle_ids or []) if i}
-        waiting_ids = {str(i) for i in (waiting_ids or []) if i}
         found = queries.parts_of(self.db.session, bundle_ids) if bundle_ids else {}
-        statuses = queries.statuses(self.db.session, waiting_ids) if waiting_ids else {}
+        try:
+            application_id = int(application_id) if application_id is not None else None
+        except (TypeError, ValueError):
+            application_id = None
         return {"parts": {b: [schemas.part(p) for p in found.get(b, [])] for b in bundle_ids},
-                "scanning": sorted(i for i, status in statuses.items()
-                                   if status == domain.SCANNING)}
+                "scanning": queries.scanning_pieces(self.db.session, application_id)
+                if application_id is not None else []}
 
     @timer(interval=SCAN_RETRY_SECONDS)
     def scan_waiting(self):
@@ -195,8 +197,9 @@ class DocumentsService(ServiceBase):
             earlier = []
             if base is not None and base.candidate_id == document.candidate_id \
                     and base.kind == domain.PIECE:
-                earlier = [p for p in queries.parts(self.db.session, base.id)
-                           if p.id != document.id]
+                earlier = queries.parts(self.db.session, base.id)
+                if document.id in {p.id for p in earlier}:  # already in it: told twice
+                    return schemas.bundle(base, earlier)
             return self._merge(document, earlier + [document],
                                {document.id: local} if local else {})
 

@@ -167,7 +167,7 @@ FORGED_CALLS = {
         "confirm_upload": (DOC,),
         "discard_upload": (DOC, OWNER),
         "arrange_piece": (DOC, [DOC]),
-        "piece_parts": ([DOC], [DOC]),
+        "piece_parts": ([DOC], 12),
         "get_download": (DOC,),
         "delete_document": (DOC,),
         "render_admission_letter": ({"application_id": 12, "candidate_id": 7},),

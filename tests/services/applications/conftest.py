@@ -126,6 +126,10 @@ class Documents:
                     "parts": []}
         ticket = self.tickets[document_id]
         parts = list(self.parts.get(base_id, [])) if base_id else []
+        if any(p["document_id"] == document_id for p in parts):  # already in it
+            return {"document_id": base_id, "filename": ticket["filename"],
+                    "content_type": "application/pdf", "size": ticket["size"],
+                    "status": "stored", "parts": parts}
         parts.append({"document_id": document_id, "filename": ticket["filename"],
                       "size": ticket["size"], "source_type": "application/pdf"})
         merged = "+".join([base_id, document_id]) if parts[:-1] else document_id
@@ -146,9 +150,11 @@ class Documents:
                 "content_type": "application/pdf", "size": 1, "status": "stored",
                 "parts": self.parts[merged]}
 
-    def piece_parts(self, bundle_ids, waiting_ids=()):
+    def piece_parts(self, bundle_ids, application_id=None):
+        waiting = {self.tickets[d]["owner"].get("piece_code") for d in self.scanning
+                   if self.tickets[d]["owner"].get("application_id") == application_id}
         return {"parts": {b: self.parts.get(b, []) for b in bundle_ids},
-                "scanning": sorted(set(waiting_ids) & self.scanning)}
+                "scanning": sorted(waiting)}
 
     def get_download(self, document_id):
         if document_id not in self.stored:

@@ -63,29 +63,36 @@ def test_after_transmission_files_cannot_be_arranged(harness, actors):
 def test_a_file_waiting_for_the_scanner_joins_the_piece_once_clean(harness, actors):
     h = harness
     app_id = h.apply(actors.ada)["id"]
-    ticket = h.call("start_piece_upload", actors.ada, app_id, "CV", "cv.pdf", 1000)
+    h.upload(actors.ada, app_id, "CV", "cv.pdf")
+    ticket = h.call("start_piece_upload", actors.ada, app_id, "CV", "annexe.pdf", 1000)
     h.documents_data.scanning.add(ticket["document_id"])
     view = h.call("finish_piece_upload", actors.ada, app_id, "CV", ticket["document_id"])
-    assert piece(view, "CV")["status"] == "AT"            # never shown before it is scanned
-    assert h.call("list_piece_files", actors.ada, app_id)["CV"] == {"files": [],
-                                                                    "checking": True}
-    h.documents_data.scanning.clear()
+    assert view["upload_status"] == "scanning"
+    files = h.call("list_piece_files", actors.ada, app_id)["CV"]
+    assert [f["filename"] for f in files["files"]] == ["cv.pdf"] and files["checking"] is True
+    # Meanwhile another file goes through: the waiting one is not lost for it.
+    h.upload(actors.ada, app_id, "CV", "photo.pdf")
+    h.documents_data.scanning.clear()                     # clamd is back: scanned clean
     scanned(h, app_id, ticket["document_id"])
-    view = h.call("get_application", actors.ada, app_id)
-    assert piece(view, "CV")["status"] == "TR"
-    assert h.call("list_piece_files", actors.ada, app_id)["CV"]["checking"] is False
+    files = h.call("list_piece_files", actors.ada, app_id)["CV"]
+    assert [f["filename"] for f in files["files"]] == ["cv.pdf", "photo.pdf", "annexe.pdf"]
+    assert files["checking"] is False
     scanned(h, app_id, ticket["document_id"])             # told twice: nothing more
-    assert h.documents.confirm_upload.call_count == 2
+    files = h.call("list_piece_files", actors.ada, app_id)["CV"]
+    assert [f["filename"] for f in files["files"]] == ["cv.pdf", "photo.pdf", "annexe.pdf"]
 
 
-def test_an_infected_file_is_forgotten_and_a_replaced_one_ignored(harness, actors):
+def test_an_infected_file_is_not_attached_nor_one_to_a_transmitted_application(harness,
+                                                                                actors):
     h = harness
     app_id = h.apply(actors.ada)["id"]
     ticket = h.call("start_piece_upload", actors.ada, app_id, "CV", "cv.pdf", 1000)
     h.documents_data.scanning.add(ticket["document_id"])
     h.call("finish_piece_upload", actors.ada, app_id, "CV", ticket["document_id"])
+    h.documents_data.scanning.clear()                     # documents removed it
     scanned(h, app_id, ticket["document_id"], clean=False)
-    assert h.call("list_piece_files", actors.ada, app_id)["CV"] == {"files": [],
-                                                                    "checking": False}
-    scanned(h, app_id, "doc-unknown")                     # not this piece's upload
     assert piece(h.call("get_application", actors.ada, app_id), "CV")["status"] == "AT"
+    sent = h.transmitted(actors.bob)["id"]
+    before = h.call("list_piece_files", actors.bob, sent)["CV"]
+    scanned(h, sent, ticket["document_id"], candidate_id=34)
+    assert h.call("list_piece_files", actors.bob, sent)["CV"] == before
