@@ -195,8 +195,9 @@ class DocumentsService(ServiceBase):
                 raise domain.refuse(codes.FILE_MISSING, f"upload {document.status}")
             base = self.db.session.get(Document, str(base_id)) if base_id else None
             earlier = []
+            # only the same candidate's same piece (shared pieces span applications)
             if base is not None and base.candidate_id == document.candidate_id \
-                    and base.kind == domain.PIECE:
+                    and base.piece_code == document.piece_code and base.kind == domain.PIECE:
                 earlier = queries.parts(self.db.session, base.id)
                 if document.id in {p.id for p in earlier}:  # already in it: told twice
                     return schemas.bundle(base, earlier)

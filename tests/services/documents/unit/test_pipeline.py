@@ -191,6 +191,9 @@ def test_another_candidates_piece_is_never_a_base(documents):
     document_id = documents.upload(PDF, owner=owner)
     mine = confirm(documents, document_id, theirs["document_id"])
     assert len(mine["parts"]) == 1 and len(read_pdf(documents, mine["document_id"]).pages) == 1
+    # nor another piece of the same candidate
+    cv = documents.upload(PDF, owner=dict(owner, piece_code="CV"))
+    assert len(confirm(documents, cv, mine["document_id"])["parts"]) == 1
 
 
 @pytest.mark.parametrize("method, args", [
