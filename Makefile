@@ -4,8 +4,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 
 CHROMIUM ?= /usr/bin/chromium
+CLAMD    ?= /usr/sbin/clamd
 
-.PHONY: install browser run test bench loadtest env clean translations
+.PHONY: install browser clamav run test bench loadtest env clean translations
 
 # -qq: pip's errors only (its warnings are about this machine's pip setup, not the platform)
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -32,10 +33,16 @@ browser:              ## Debian's Chromium, driven by Playwright in the browser 
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
 
-run: install          ## the whole platform with demo data on this machine (DEMO_SIZE=large: a campaign of 75,000 applications)
+clamav:               ## Debian's ClamAV daemon: uploads are scanned by a local clamd (test signatures only)
+	@test -x $(CLAMD) || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq clamav-daemon; }
+
+run: install clamav   ## the whole platform with demo data on this machine (DEMO_SIZE=large: a campaign of 75,000 applications)
 	@$(PY) -m deploy.local.run
 
-test: install browser ## unit, integration, end-to-end, browser and deploy tests
+test: install browser clamav ## unit, integration, end-to-end, browser and deploy tests
 	$(PY) -m pytest
 
 bench: install        ## benchmarks, printed as ratios measured in one run

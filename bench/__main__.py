@@ -21,6 +21,7 @@ from .catalog_tree import FORMATIONS, fill, page_render, plain_tree, rpc_tree  #
 from .http_load import load, load_in_turns  # noqa: E402
 from . import mails as mail_bench  # noqa: E402
 from .stack import DATABASE_PREFIX, running_gateway  # noqa: E402
+from . import uploads  # noqa: E402
 
 
 def row(name, result, unit="req/s"):
@@ -41,6 +42,8 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="short run (about 30 s)")
     parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients (8)")
+    parser.add_argument("--no-uploads", action="store_true",
+                        help="leave out (d) and (e), uploads (they start a whole platform)")
     args = parser.parse_args(argv)
     seconds, calls = (2.0, 300) if args.quick else (8.0, 2000)
     # a workstation's run (no production secrets); every process shares one actor key
@@ -127,6 +130,13 @@ def main(argv=None):
     print()
     print(mail_bench.report(mail_results))
     mail_duplicates = sum(mail_results[k]["duplicates"] for k in mail_results)
+    if not args.no_uploads:
+        print("\nstarting the whole platform for the uploads...", flush=True)
+        try:
+            print(uploads.run(quick=args.quick))
+        except KeyboardInterrupt:
+            print("\ninterrupted: everything the bench started is stopped", file=sys.stderr)
+            return 130
     print("\nCompare ratios within one run; absolute figures move with the machine's load.")
     return 1 if errors or bulk_failed or mail_duplicates else 0
 

@@ -24,13 +24,18 @@ PASSWORD = os.environ.get("BENCH_PASSWORD", "Bench-2027-pass!")
 EMAIL_DOMAIN = os.environ.get("BENCH_EMAIL_DOMAIN", "bench.example.org")
 THINK = float(os.environ.get("BENCH_THINK_SECONDS", "1.0"))
 
+from bench.uploads import scanned_pdf  # noqa: E402
+
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 APPLICATION_LINK = re.compile(r'href="/candidatures/(\d+)"')
-UPLOAD_FORM = re.compile(r'action="/candidatures/(\d+)/pieces/([^/"]+)/fichier"')
+# the upload form of a piece that has no file yet (every piece has one: files add up)
+UPLOAD_FORM = re.compile(r'data-piece-missing method="post" enctype="multipart/form-data" '
+                         r'action="/candidatures/(\d+)/pieces/([^/"]+)/fichier"')
 STAFF_LINK = re.compile(r'href="/gestion/candidatures/(\d+)[?"]')
 SUBJECTS = ("informatique", "physique", "histoire", "gestion", "droit", "langues")
 # A PDF of 200 KB: what a scanned transcript weighs.
-PIECE = b"%PDF-1.4\n" + b"%" + b"0" * (200 * 1024 - 20) + b"\n%%EOF\n"
+# (a real PDF: the documents service parses what it keeps)
+PIECE = scanned_pdf(200 * 1024)
 
 _numbers = itertools.count()
 

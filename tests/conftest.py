@@ -195,3 +195,36 @@ def smtp_sink(tmp_path_factory):
     os.environ.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port))
     yield Sink(port, folder)
     stop(process)
+
+
+# -- virus scanner -----------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def clamd_endpoint(tmp_path_factory):
+    """CLAMD_ADDRESS when set (a real clamd), else a local clamd for the session that
+    knows the EICAR test signature only. `.stop()` and `.start()` take it down and
+    back (same port) for the outage tests."""
+    from deploy.local.processes import clamd_available, free_port, start_clamd, stop
+    if os.environ.get("CLAMD_ADDRESS"):
+        yield None
+        return
+    if not clamd_available():
+        pytest.skip("clamd is not installed (make clamav)")
+
+    class Clamd:
+        def __init__(self, port, folder):
+            self.port, self.folder, self.process = port, folder, None
+            self.address = f"127.0.0.1:{port}"
+
+        def start(self):
+            self.process = start_clamd(self.port, self.folder)
+
+        def stop(self):
+            stop(self.process)
+
+    clamd = Clamd(free_port(), tmp_path_factory.mktemp("clamd"))
+    clamd.start()
+    os.environ["CLAMD_ADDRESS"] = clamd.address
+    yield clamd
+    clamd.stop()
+    del os.environ["CLAMD_ADDRESS"]

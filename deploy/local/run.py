@@ -20,8 +20,8 @@ from pathlib import Path
 from services.common.config import SERVICES, amqp_uri, database_url, shutdown_grace_seconds
 
 from .cas_server import DEMO_USERS as DEMO_CAS_USERS
-from .processes import (PRIVATE_UMASK, ROOT, port_open, private_dir, start_moto_s3,
-                        start_smtp_sink, wait_for_port)
+from .processes import (PRIVATE_UMASK, ROOT, clamd_available, free_port, port_open, private_dir,
+                        start_clamd, start_moto_s3, start_smtp_sink, wait_for_port)
 
 DEMO_STAFF = (("admin", "administrateur"), ("scol", "scolarité centrale"),
               ("gestion.sci", "gestionnaire UFR Sciences"), ("gestion.llsh", "gestionnaire UFR LLSH"))
@@ -103,8 +103,11 @@ class Stack:
     """The processes of one running platform."""
 
     def __init__(self, port=8000, s3_port=9000, smtp_port=1025, var_dir=ROOT / "var",
-                 env=None, quiet=False, cas_port=9100):
+                 env=None, quiet=False, cas_port=9100, clamd_port=None):
         self.port, self.s3_port, self.smtp_port = port, s3_port, smtp_port
+        # uploads are scanned by a clamd of the stack's own unless CLAMD_ADDRESS names one
+        self.clamd_port = clamd_port or (3310 if port == 8000 else free_port())
+        self.clamd_local = False
         self.cas_port = cas_port
         self.cas_demo = False
         self.var_dir = Path(var_dir)
@@ -133,6 +136,9 @@ class Stack:
             "MAX_WORKERS": "10", "DATABASE_POOL_SIZE": "5", "DATABASE_MAX_OVERFLOW": "6",
         }
         self.s3_emulated = not env.get("MINIO_ENDPOINT")
+        self.clamd_local = not env.get("CLAMD_ADDRESS")
+        if self.clamd_local:
+            defaults["CLAMD_ADDRESS"] = f"127.0.0.1:{self.clamd_port}"
         # No university CAS here: a demo one, with the demo students' logins.
         self.cas_demo = not env.get("CAS_URL")
         if self.cas_demo:
@@ -207,6 +213,8 @@ class Stack:
         env = self.environment()
         if name == "s3":
             self.processes.append(("s3", start_moto_s3(self.s3_port, log=self._log("s3"))))
+        elif name == "clamd":
+            self._start_clamd()
         elif name == "smtp":
             self.processes.append(("smtp", start_smtp_sink(self.smtp_port, self.mail_dir,
                                                            log=self._log("smtp"))))
@@ -260,6 +268,10 @@ class Stack:
                       "uploaded files are lost when it stops (set MINIO_ENDPOINT to use MinIO)")
         self.processes.append(("smtp", start_smtp_sink(self.smtp_port, self.mail_dir,
                                                        log=self._log("smtp"))))
+        if self.clamd_local:
+            self._start_clamd()
+        else:
+            self._say(f"Virus scanner: clamd at {env['CLAMD_ADDRESS']}")
         self._say(f"SMTP sink on 127.0.0.1:{self.smtp_port}, mails written to {self.mail_dir}")
         if self.cas_demo:
             self._spawn("cas", [sys.executable, "-m", "deploy.local.cas_server",
@@ -290,6 +302,16 @@ class Stack:
                                 "--bind", f"127.0.0.1:{self.port}", "gateway:create_app()"], env)
         wait_for_port("127.0.0.1", self.port, timeout=30, process=self.processes[-1][1])
         return self
+
+    def _start_clamd(self):
+        if not clamd_available():
+            self._say("Virus scanner: clamd is not installed (make clamav): uploads wait "
+                      "'en cours de vérification' until one answers on CLAMD_ADDRESS")
+            return
+        self.processes.append(("clamd", start_clamd(self.clamd_port, self.var_dir / "clamd",
+                                                    log=self._log("clamd"))))
+        self._say(f"Virus scanner: clamd on 127.0.0.1:{self.clamd_port} with the EICAR test "
+                  "signature only (production: clamav/clamav with freshclam)")
 
     def check_alive(self):
         for name, process in self.processes:

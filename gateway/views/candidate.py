@@ -1,13 +1,13 @@
 """The candidate portal: dossier, offer, applications, pieces, decision."""
 import requests
-from flask import (Blueprint, Response, abort, flash, redirect, render_template, request,
-                   stream_with_context, url_for)
+from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_template,
+                   request, stream_with_context, url_for)
 from flask_babel import gettext as _
 
 from services.common.errors import Conflict, ValidationFailed
 
 from .. import dossier_forms, security
-from ..rpc import remote, service_down
+from ..rpc import optional, remote, service_down
 from ..errors import field_errors, message_for
 from ..i18n import error_text, label
 
@@ -22,6 +22,9 @@ SLUGS = {"personal": "personal", "address": "address", "bac": "bac",
          "experience": "experiences"}
 SECTION_OF_SLUG = {slug: section for section, slug in SLUGS.items()}
 STREAM_CHUNK = 64 * 1024
+# What one file may weigh when sent (the documents service's UPLOAD_MAX_MB):
+# photos are compressed there, the centre's limit holds on what is stored.
+UPLOAD_MAX_MB = 20
 
 
 @bp.before_request
@@ -249,8 +252,12 @@ def apply():
 def application(application_id):
     data = remote().applications.get_application(me(), application_id)
     # documents down: the pieces are listed, their files cannot be sent nor read
-    return render_template("candidate/application.html", app=data,
-                           documents_down=service_down("documents"))
+    documents_down = service_down("documents")
+    files = None if documents_down else optional(
+        remote().applications.list_piece_files, me(), application_id)
+    return render_template("candidate/application.html", app=data, files=files or {},
+                           documents_down=documents_down,
+                           upload_max=UPLOAD_MAX_MB * 1024 * 1024)
 
 
 def action_message(exc):
@@ -274,28 +281,76 @@ def do(application_id, command, *args, success=None):
     return back_to(application_id, success)
 
 
+def after_upload(application_id, message, category="success"):
+    """Back to the application; the page's script sent the form itself (upload
+    progress) and is told where to go rather than redirected, so that the
+    message is shown on that page and not spent on the script's request."""
+    flash(message, category)
+    target = url_for("candidate.application", application_id=application_id)
+    if request.headers.get("X-Requested-With") == "XMLHttpRequest":
+        return jsonify(location=target)
+    return redirect(target)
+
+
 @bp.post("/candidatures/<int:application_id>/pieces/<piece_code>/fichier")
 def upload_piece(application_id, piece_code):
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        return back_to(application_id, _("Choisissez un fichier."), "error")
-    upload.stream.seek(0, 2)
-    size = upload.stream.tell()
-    upload.stream.seek(0)
+    """One or several files for a piece, each added to the piece's merged PDF in
+    the order chosen. Werkzeug spools each file to disk, and its bytes go on to
+    object storage as a stream: the gateway's memory does not grow with files."""
+    uploads = [u for u in request.files.getlist("file") if u and u.filename]
+    if not uploads:
+        return after_upload(application_id, _("Choisissez un fichier."), "error")
     applications = remote().applications
-    try:
-        key = security.idempotency_key()  # one per method: the same value serves both
-        ticket = applications.start_piece_upload(me(), application_id, piece_code,
-                                                 upload.filename, size, idempotency_key=key)
-        # Bytes go straight to object storage; only ids travel over RabbitMQ.
-        stored = requests.put(ticket["put_url"], data=upload.stream,
-                              headers={"Content-Length": str(size)}, timeout=60)
-        stored.raise_for_status()
-        applications.finish_piece_upload(me(), application_id, piece_code, ticket["document_id"],
-                                         idempotency_key=key)
-    except (Conflict, ValidationFailed) as exc:
-        return back_to(application_id, action_message(exc), "error")
-    return back_to(application_id, _("Fichier déposé."))
+    added, waiting = [], []
+    for upload in uploads:
+        upload.stream.seek(0, 2)
+        size = upload.stream.tell()
+        upload.stream.seek(0)
+        try:
+            key = security.idempotency_key()  # one per method: the same value serves both
+            if len(uploads) > 1:  # one key per file of the form
+                key = f"{key}:{len(added) + len(waiting)}" if key else key
+            ticket = applications.start_piece_upload(me(), application_id, piece_code,
+                                                     upload.filename, size, idempotency_key=key)
+            # Bytes go straight to object storage; only ids travel over RabbitMQ.
+            stored = requests.put(ticket["put_url"], data=upload.stream,
+                                  headers={"Content-Length": str(size)}, timeout=60)
+            stored.raise_for_status()
+            view = applications.finish_piece_upload(me(), application_id, piece_code,
+                                                    ticket["document_id"], idempotency_key=key)
+        except (Conflict, ValidationFailed) as exc:
+            message = action_message(exc)
+            if len(uploads) > 1:
+                message = _("« %(name)s » : %(reason)s", name=upload.filename, reason=message)
+            if added or waiting:
+                message += " " + _("Les fichiers précédents sont bien déposés.")
+            return after_upload(application_id, message, "error")
+        (waiting if view.get("upload_status") == "scanning" else added).append(upload.filename)
+    if waiting:
+        return after_upload(application_id, _(
+            "Fichier reçu, en cours de vérification : il apparaîtra dans la pièce dès la "
+            "fin de l'analyse antivirus."), "info")
+    return after_upload(application_id, _("Fichier déposé.") if len(added) == 1 else _(
+        "%(count)s fichiers déposés et réunis en un seul PDF.", count=len(added)))
+
+
+@bp.post("/candidatures/<int:application_id>/pieces/<piece_code>/fichiers")
+def arrange_piece(application_id, piece_code):
+    """Move a file of the piece up or down, or remove it: the buttons say which
+    ("haut:<id>", "bas:<id>", "retirer:<id>"), the form lists the files in order."""
+    order = [str(i) for i in request.form.getlist("part")]
+    action, _sep, part = request.form.get("action", "").partition(":")
+    if part not in order or action not in ("haut", "bas", "retirer"):
+        return back_to(application_id, _("Choisissez un fichier."), "error")
+    index = order.index(part)
+    if action == "retirer":
+        order.remove(part)
+    elif action == "haut" and index > 0:
+        order[index - 1], order[index] = order[index], order[index - 1]
+    elif action == "bas" and index < len(order) - 1:
+        order[index + 1], order[index] = order[index], order[index + 1]
+    return do(application_id, remote().applications.arrange_piece_files, piece_code, order,
+              success=_("Fichier retiré.") if action == "retirer" else _("Ordre des fichiers enregistré."))
 
 
 @bp.post("/candidatures/<int:application_id>/pieces/<piece_code>/supprimer")

@@ -235,11 +235,78 @@ class ApplicationsService(ServiceBase):
         except Conflict:
             self._discard_upload(application, piece, piece.pending_document_id)  # useless now
             raise
-        # Its ValidationFailed (type, size, empty) reaches the caller unchanged.
-        stored = self.documents.confirm_upload(document_id)
+        # Its ValidationFailed (type, size, empty, infected...) reaches the caller unchanged.
+        # The file joins the piece's others in a new merged PDF (a refused piece's
+        # files are not kept: it starts again).
+        stored = self.documents.confirm_upload(document_id, None, self._merge_base(piece))
+        if stored.get("status") == "scanning":
+            # The virus scanner is away: the file waits at documents (the piece keeps
+            # what it had, and takes other files meanwhile); document_scanned attaches it.
+            piece.pending_document_id = None
+            self.db.commit()
+            return {**self._view(application), "upload_status": "scanning"}
         released = pieces.attach(self.db.session, application, piece, stored, self.clock())
         self._commit_and_delete(released)
+        return {**self._view(application), "upload_status": "stored"}
+
+    @rpc(expected_exceptions=EXPECTED)
+    @idempotent
+    def arrange_piece_files(self, actor, application_id, piece_code, part_ids,
+                            idempotency_key=None):
+        """The piece's files in a new order, some removed (none left: the piece has no file)."""
+        application = self._mine(actor, application_id)
+        piece = self._piece(application, piece_code)
+        self._check_changeable(application, piece)
+        if not piece.document_id:
+            raise NotFound(codes.NO_FILE, "no file on this piece")
+        if isinstance(part_ids, list) and not part_ids:
+            released = pieces.detach(self.db.session, application, piece, self.clock())
+        else:
+            stored = self.documents.arrange_piece(piece.document_id, part_ids)
+            released = pieces.attach(self.db.session, application, piece, stored, self.clock())
+        self._commit_and_delete(released)
         return self._view(application)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_piece_files(self, actor, application_id):
+        """{piece code: {"files": [the files its merged PDF is made of, in order],
+        "checking": whether an upload waits for the virus scanner}}."""
+        application, _ = access.readable_application(self.db.session, actor, application_id)
+        bundles = [p.document_id for p in application.pieces if p.document_id]
+        found = self.documents.piece_parts(bundles, application.id)
+        scanning = set(found["scanning"])
+        return {p.code: {"files": found["parts"].get(p.document_id, []) if p.document_id else [],
+                         "checking": p.code in scanning}
+                for p in application.pieces}
+
+    @event_handler("documents", "document_scanned", requeue_on_error=True)
+    @handle_once
+    def on_document_scanned(self, payload):
+        """A file that waited for the virus scanner was scanned: clean, it joins its
+        piece (documents vouches it is that piece's) as if just uploaded, unless the
+        piece cannot change any more; infected, documents removed it and logged it."""
+        application_id, code = payload.get("application_id"), payload.get("piece_code")
+        document_id = payload.get("document_id")
+        if not application_id or not code or not document_id:
+            return
+        if payload.get("candidate_id") is not None:  # as the candidate's own commands do
+            access.lock_candidate(self.db.session, int(payload["candidate_id"]))
+        try:
+            application = access._load(self.db.session, application_id, for_update=True)
+        except NotFound:
+            return
+        piece = application.piece(code)
+        if piece is None or not payload.get("clean") or application.cancelled \
+                or application.archived_at is not None \
+                or not domain.can_change_piece(application.status, piece.status):
+            return  # nothing to attach it to now
+        stored = self.documents.confirm_upload(str(document_id), None, self._merge_base(piece))
+        if stored.get("status") != "stored":
+            raise RuntimeError(f"document {document_id} not stored yet")  # retried later
+        released = pieces.attach(self.db.session, application, piece, stored, self.clock())
+        self.db.session.flush()
+        unused = queries.unreferenced(self.db.session, released)
+        self.db.after_commit(lambda: self._delete_documents(unused))
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
@@ -581,6 +648,10 @@ class ApplicationsService(ServiceBase):
         if piece is None:
             raise NotFound(codes.PIECE_NOT_FOUND, "no such piece on this application")
         return piece
+
+    @staticmethod
+    def _merge_base(piece):
+        return piece.document_id if piece.status != domain.P_RE else None
 
     @staticmethod
     def _check_changeable(application, piece):

@@ -110,6 +110,24 @@ class ObjectStore:
         self.ensure_bucket()
         for item in self.client.list_objects(self.bucket, recursive=True):
             yield item.object_name, item.size, item.last_modified
+    def fetch(self, key, path):
+        """The object's bytes into the file at `path`, streamed (constant memory)."""
+        self.client.fget_object(self.bucket, key, str(path))
+
+    def put_file(self, key, path, content_type):
+        """The file at `path` stored under key, streamed."""
+        self.ensure_bucket()
+        self._again_if_bucket_gone(lambda: self.client.fput_object(
+            self.bucket, key, str(path), content_type=content_type))
+
+    def open(self, key):
+        """A readable stream of the object; the caller closes it (close_stream)."""
+        return self.client.get_object(self.bucket, key)
+
+    @staticmethod
+    def close_stream(response):
+        response.close()
+        response.release_conn()
 
     def remove(self, key):
         """Idempotent: removing what is not there succeeds (S3 semantics)."""

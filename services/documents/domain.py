@@ -7,12 +7,14 @@ from services.common.errors import ValidationFailed
 from . import exceptions as codes
 
 # Document.kind
-PIECE = "piece"
+PIECE = "piece"          # what a piece holds: its files merged into one PDF (or a catalogue file)
+PART = "part"            # one file a candidate uploaded for a piece, as a PDF
 ADMISSION_LETTER = "admission_letter"
 
 # Document.status
 PENDING = "pending"      # upload URL issued, bytes not checked yet
-STORED = "stored"        # checked and kept
+SCANNING = "scanning"    # checked and converted, waiting for the virus scanner
+STORED = "stored"        # checked (and for a candidate's file, scanned clean) and kept
 REJECTED = "rejected"    # refused at confirmation; its object is removed
 DELETED = "deleted"      # removed on request; the row stays as a record
 
@@ -25,6 +27,9 @@ DEFAULT_QUOTA_MB = 100
 # An unfinished upload older than this cannot receive bytes any more (the PUT
 # URL lives 15 minutes; the rest covers a slow transfer started just in time).
 PENDING_LIFETIME = timedelta(minutes=30)
+# What a candidate may send for one file: photos are converted and compressed
+# first, so the centre's limit applies to what is stored, not to this.
+DEFAULT_UPLOAD_MAX_MB = 20
 SNIFF_BYTES = 16                     # longest signature below is 8 bytes
 SIGNATURES = (  # the content decides, never the name
     (b"%PDF-", "application/pdf"),
@@ -78,6 +83,32 @@ def check_size(size, max_size):
     if size > max_size_or_default(max_size):
         raise refuse(codes.FILE_TOO_LARGE, "file larger than allowed")
     return size
+
+
+def upload_limit(setting, max_size):
+    """The most a candidate's file may weigh on arrival (UPLOAD_MAX_MB), never
+    less than the limit on what is stored."""
+    try:
+        megabytes = float(str(setting or "").strip().replace(",", "."))
+    except ValueError:
+        megabytes = 0
+    if not megabytes > 0:
+        megabytes = DEFAULT_UPLOAD_MAX_MB
+    return max(int(megabytes * 1024 * 1024), max_size_or_default(max_size))
+
+
+def check_arrived(size, limit):
+    """What arrived in storage before looking inside: there, not empty, not over `limit`."""
+    if size is None:
+        raise refuse(codes.FILE_MISSING, "nothing was uploaded")
+    check_size(size, limit)
+
+
+def bundle_filename(parts, piece_code):
+    """A piece of one file keeps its name; of several, the piece's code names it."""
+    if len(parts) == 1:
+        return parts[0].filename
+    return f"{piece_code or 'piece'}-{len(parts)}-fichiers.pdf"
 
 
 def quota_bytes(setting):
@@ -144,4 +175,4 @@ def removable_on_cancel(status):
     """What a cancelled application's event may remove by itself: uploads that never
     became a piece's file. Stored piece files are left to the applications service,
     which knows whether another application shares them."""
-    return status in (PENDING, REJECTED)
+    return status in (PENDING, SCANNING, REJECTED)

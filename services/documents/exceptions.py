@@ -6,7 +6,14 @@ ValidationFailed: the code is the reason itself and `fields` is {"file": reason}
     file_empty          declared size 0, or nothing but an empty object arrived
     file_too_large      declared or stored size over the allowed maximum
     file_missing        no file name, nothing uploaded, or the upload is no longer pending
-    file_type_invalid   the content is not a PDF, JPEG or PNG (the name does not count)
+    file_type_invalid   the content is not a PDF, JPEG, PNG or HEIC (the name does not count)
+    file_corrupt        a PDF that does not parse, an image that does not decode
+    file_polyglot       a file that is two formats at once (a PDF header inside an image...)
+    pdf_encrypted       a PDF protected by a password
+    pdf_script          a PDF with JavaScript or actions launching something
+    pdf_attachment      a PDF carrying embedded files
+    image_too_large     an image of more pixels than allowed (a decompression bomb)
+    file_infected       the virus scanner found something (logged with the signature)
     template_not_pdf    a piece template (purpose "template") whose content is not a PDF
     signature_not_image a commission signature (purpose "signature") that is not a PNG or JPEG
     storage_quota_exceeded  the candidate's stored files and unfinished uploads would
@@ -30,6 +37,13 @@ FILE_TYPE_INVALID = "file_type_invalid"
 TEMPLATE_NOT_PDF = "template_not_pdf"
 SIGNATURE_NOT_IMAGE = "signature_not_image"
 STORAGE_QUOTA_EXCEEDED = "storage_quota_exceeded"
+FILE_CORRUPT = "file_corrupt"
+FILE_POLYGLOT = "file_polyglot"
+PDF_ENCRYPTED = "pdf_encrypted"
+PDF_SCRIPT = "pdf_script"
+PDF_ATTACHMENT = "pdf_attachment"
+IMAGE_TOO_LARGE = "image_too_large"
+FILE_INFECTED = "file_infected"
 
 DOCUMENT_NOT_FOUND = "not_found"
 FORBIDDEN = "forbidden"

@@ -1,7 +1,7 @@
 """File metadata; the bytes live in S3/MinIO under `object_key`."""
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, DateTime, Index, String, text
+from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import messaging_tables
@@ -28,11 +28,14 @@ class Document(Base):
         # One kept admission letter per application, even when two requests race.
         Index("uq_documents_admission_letter", "application_id", unique=True,
               postgresql_where=text("kind = 'admission_letter' AND status = 'stored'")),
+        # The sweep finds the files still waiting for the virus scanner.
+        Index("ix_documents_scanning", "created_at",
+              postgresql_where=text("status = 'scanning'")),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)           # uuid4 string
-    kind: Mapped[str] = mapped_column(String(20))          # piece, admission_letter
-    status: Mapped[str] = mapped_column(String(10))        # pending, stored, rejected, deleted
+    kind: Mapped[str] = mapped_column(String(20))    # piece (merged), part, admission_letter
+    status: Mapped[str] = mapped_column(String(10))  # pending, scanning, stored, rejected, deleted
     candidate_id: Mapped[int | None]
     application_id: Mapped[int | None]
     piece_code: Mapped[str | None] = mapped_column(String(40))
@@ -46,6 +49,23 @@ class Document(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     stored_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The uploaded file's own type when it was converted (an image made a PDF page).
+    source_type: Mapped[str | None] = mapped_column(String(50))
+    scanned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    scan_result: Mapped[str | None] = mapped_column(String(200))  # clean, or the signature found
+
+
+class PieceFile(Base):
+    """The files (kind part) a piece's merged PDF (kind piece) is made of, in the
+    candidate's order. A merged PDF is never changed: adding, removing or
+    reordering files makes a new one, which the application's piece then holds."""
+    __tablename__ = "piece_files"
+    __table_args__ = (Index("ix_piece_files_part", "part_id"),)
+
+    bundle_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    part_id: Mapped[str] = mapped_column(String(36), ForeignKey("documents.id", ondelete="CASCADE"))
 
 
 # -- what retention and the clean-up need to know, kept from other services' events --

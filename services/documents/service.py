@@ -1,8 +1,12 @@
 """The documents service: files in S3/MinIO behind presigned URLs (bytes never
 cross RabbitMQ), checked by content, and generated PDFs."""
 import logging
+import tempfile
 import uuid
+from pathlib import Path
 
+from eventlet import tpool
+from nameko.timer import timer
 
 from services.common import actors
 from services.common.clock import Clock, paris_today
@@ -13,12 +17,17 @@ from services.common.events import event_handler
 from services.common.rpc import rpc
 from services.common.service_base import ServiceBase
 
-from . import access, domain, jobs, letters, queries, schemas
+from . import access, checks, conversion, domain, jobs, letters, queries, schemas
 from . import exceptions as codes
 from .dependencies import Storage
-from .models import Base, Document
+from .models import Base, Document, PieceFile
+from .scanning import CLEAN, ScannerProvider, ScannerUnavailable
 
 log = logging.getLogger(__name__)
+
+# While clamd is unreachable, the files waiting for it are tried again this often.
+SCAN_RETRY_SECONDS = float(env("SCAN_RETRY_SECONDS", "20") or 20)
+SCAN_BATCH = 50
 
 
 class DocumentsService(ServiceBase):
@@ -27,25 +36,31 @@ class DocumentsService(ServiceBase):
     clock = Clock()
     storage = Storage()
     scheduled_jobs = jobs.JOBS  # orphaned files, retention (services/documents/jobs.py)
+    scanner = ScannerProvider()
 
     @rpc(expected_exceptions=EXPECTED)
     def create_upload(self, actor, owner, filename, size, max_size):
         """A presigned PUT URL for one file of a piece; checks name and declared size.
         A candidate's upload also replaces the piece's unfinished one and must fit
-        in their storage quota (unfinished uploads count at their declared size)."""
+        in their storage quota (unfinished uploads count at their declared size).
+        A candidate's file may arrive larger than `max_size` (UPLOAD_MAX_MB): an
+        image is converted and compressed first, the limit holds on what is stored."""
         owner = owner or {}
         access.require_uploader(actor, owner)
         name = domain.clean_filename(filename)
         max_size = domain.max_size_or_default(max_size)
-        size = domain.check_size(size, max_size)
+        is_part = owner.get("candidate_id") is not None
+        size = domain.check_size(size, domain.upload_limit(env("UPLOAD_MAX_MB"), max_size)
+                                 if is_part else max_size)
         now = self.clock()
         document_id = str(uuid.uuid4())
+        kind = domain.PART if is_part else domain.PIECE
         document = Document(
-            id=document_id, kind=domain.PIECE, status=domain.PENDING,
+            id=document_id, kind=kind, status=domain.PENDING,
             candidate_id=owner.get("candidate_id"), application_id=owner.get("application_id"),
             piece_code=owner.get("piece_code"), filename=name, max_size=max_size,
             declared_size=size, created_at=now,
-            object_key=domain.object_key(document_id, domain.PIECE, owner.get("candidate_id"),
+            object_key=domain.object_key(document_id, kind, owner.get("candidate_id"),
                                          owner.get("application_id")))
         replaced = []
         if document.candidate_id is not None:
@@ -65,10 +80,17 @@ class DocumentsService(ServiceBase):
         return {"document_id": document_id, "put_url": put_url}
 
     @rpc(expected_exceptions=EXPECTED)
-    def confirm_upload(self, actor, document_id, purpose=None):
-        """Checks what arrived (size, first bytes) and keeps it, or removes it and says why.
+    def confirm_upload(self, actor, document_id, purpose=None, base_id=None):
+        """Checks what arrived and keeps it, or removes it and says why.
         purpose: "template" (a PDF) or "signature" (PNG, JPEG) for the catalogue's
-        files, which the catalog service confirms; None: PDF, JPEG or PNG."""
+        files, which the catalog service confirms; None: a candidate's file.
+
+        A candidate's file (PDF, JPEG, PNG, HEIC) is checked by content and
+        structure, an image becomes an A4 PDF page, then clamd scans it. Clean,
+        it joins the files of the merged piece `base_id` (the piece's current
+        document, None for a first file) in a new merged PDF, returned with its
+        files ("status": "stored"). clamd unreachable: the file waits ("status":
+        "scanning", nothing to attach yet); a later call, or the sweep, scans it."""
         document = self._document(document_id)
         access.require_keeper(actor, document)
         if not isinstance(purpose, (str, type(None))) or purpose not in domain.PURPOSES \
@@ -78,27 +100,225 @@ class DocumentsService(ServiceBase):
             # Counted against the quota with the candidate's other uploads settled.
             queries.lock_candidate(self.db.session, document.candidate_id)
             document = self._document(document_id, fresh=True)
+        if document.kind == domain.PART:
+            return self._confirm_part(document, base_id)
         if document.status == domain.STORED:  # a retried confirmation
             return schemas.stored(document)
         if document.status != domain.PENDING:
             raise domain.refuse(codes.FILE_MISSING, f"upload {document.status}")
-        size = self.storage.size(document.object_key)
-        head = self.storage.head(document.object_key, domain.SNIFF_BYTES) if size else b""
-        try:
-            content_type = domain.check_stored(size, head, document.max_size, purpose)
-            if document.candidate_id is not None:
-                # What arrived may be larger than announced: the quota holds on the real size.
-                domain.check_quota(queries.used_bytes(self.db.session, document.candidate_id,
-                                                      self.clock(), except_ids={document.id}),
-                                   size, self._quota())
-        except ValidationFailed:
-            self._reject(document)
-            raise
+        allowed = domain.PURPOSES[purpose][0]
+        with tempfile.TemporaryDirectory(prefix="upload-") as folder:
+            try:
+                size, content_type, _ = self._check_arrived(
+                    document, Path(folder), document.max_size, allowed, domain.PURPOSES[purpose][1])
+                if document.candidate_id is not None:
+                    self._check_quota(document, size)
+            except ValidationFailed:
+                self._reject(document)
+                raise
         document.status, document.stored_at = domain.STORED, self.clock()
         document.size, document.content_type = size, content_type
         self.db.emit("document_stored", schemas.stored_event(document))
         self.db.commit()
         return schemas.stored(document)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def arrange_piece(self, actor, base_id, part_ids):
+        """A new merged PDF from some files of the merged piece `base_id`, in the
+        order given (files removed, or moved): the piece then holds it instead."""
+        actors.require_service(actor, "applications")
+        base = self._document(base_id)
+        if base.kind != domain.PIECE or base.status != domain.STORED:
+            raise NotFound(codes.DOCUMENT_NOT_FOUND, "no such merged piece")
+        queries.lock_candidate(self.db.session, base.candidate_id or 0)
+        available = {p.id: p for p in queries.parts(self.db.session, base.id)}
+        wanted = [str(p) for p in (part_ids or [])] if isinstance(part_ids, list) else None
+        if not wanted or len(set(wanted)) != len(wanted) or not set(wanted) <= set(available):
+            raise ValidationFailed(codes.INVALID, "files of this piece, each once",
+                                   {"part_ids": codes.INVALID})
+        return self._merge(base, [available[p] for p in wanted])
+
+    @rpc(expected_exceptions=EXPECTED)
+    def piece_parts(self, actor, bundle_ids, application_id=None):
+        """The files of merged pieces ({id: [file, ...]}), and the pieces of
+        `application_id` with a file the virus scanner has still to check."""
+        actors.require_service(actor, "applications")
+        bundle_ids = {str(i) for i in (bundle_ids or []) if i}
+        found = queries.parts_of(self.db.session, bundle_ids) if bundle_ids else {}
+        try:
+            application_id = int(application_id) if application_id is not None else None
+        except (TypeError, ValueError):
+            application_id = None
+        return {"parts": {b: [schemas.part(p) for p in found.get(b, [])] for b in bundle_ids},
+                "scanning": queries.scanning_pieces(self.db.session, application_id)
+                if application_id is not None else []}
+
+    @timer(interval=SCAN_RETRY_SECONDS)
+    def scan_waiting(self):
+        """Files left waiting while clamd was unreachable are scanned now, one
+        transaction each (any instance may run this at once: each takes its own).
+        The applications service hears of each verdict (document_scanned)."""
+        done = 0
+        while done < SCAN_BATCH:
+            document = queries.claim_waiting_scan(self.db.session)
+            if document is None:
+                break
+            try:
+                clean = self._scan(document)
+            except ScannerUnavailable:
+                self.db.session.rollback()
+                break
+            self.db.emit("document_scanned", schemas.scanned_event(document, clean))
+            self.db.commit()
+            done += 1
+        return done
+
+    # -- a candidate's file: check, convert, scan, merge --------------------------------
+
+    def _confirm_part(self, document, base_id):
+        document = self.db.session.get(Document, document.id, with_for_update=True,
+                                       populate_existing=True)
+        with tempfile.TemporaryDirectory(prefix="upload-") as folder:
+            local = self._check_part(document, Path(folder)) \
+                if document.status == domain.PENDING else None
+            if document.status == domain.SCANNING:
+                try:  # the copy checked here is the one stored: no second download
+                    self._scan(document, local)
+                except ScannerUnavailable as exc:
+                    log.warning("virus scanner unreachable, file %s waits: %s", document.id, exc)
+                    self.db.commit()
+                    return schemas.waiting(document)
+                self.db.commit()
+                document = self._document(document.id)
+            if document.status == domain.REJECTED and document.scan_result:
+                raise domain.refuse(codes.FILE_INFECTED, "the virus scanner found something")
+            if document.status != domain.STORED:
+                raise domain.refuse(codes.FILE_MISSING, f"upload {document.status}")
+            base = self.db.session.get(Document, str(base_id)) if base_id else None
+            earlier = []
+            # only the same candidate's same piece (shared pieces span applications)
+            if base is not None and base.candidate_id == document.candidate_id \
+                    and base.piece_code == document.piece_code and base.kind == domain.PIECE:
+                earlier = queries.parts(self.db.session, base.id)
+                if document.id in {p.id for p in earlier}:  # already in it: told twice
+                    return schemas.bundle(base, earlier)
+            return self._merge(document, earlier + [document],
+                               {document.id: local} if local else {})
+
+    def _check_part(self, document, folder):
+        """Type and structure, an image converted, the limit on what is stored, the
+        quota: then the file waits for the scanner (committed: never lost).
+        Returns the local copy of what was stored, in `folder`."""
+        try:
+            size, source_type, path = self._check_arrived(
+                document, folder, domain.upload_limit(env("UPLOAD_MAX_MB"), document.max_size),
+                (checks.PDF,) + checks.IMAGES, codes.FILE_TYPE_INVALID)
+            if source_type != checks.PDF:
+                converted = folder / "converted.pdf"
+                # CPU work in a native thread: the instance's other workers go on meanwhile
+                tpool.execute(conversion.image_to_pdf, path, converted)
+                path, size = converted, converted.stat().st_size
+                document.filename = checks.pdf_name(document.filename)
+            domain.check_size(size, document.max_size)
+            self._check_quota(document, size)
+        except ValidationFailed:
+            self._reject(document)
+            raise
+        if source_type != checks.PDF:  # what staff will open: the PDF
+            self.storage.put_file(document.object_key, path, checks.PDF)
+        document.status, document.size = domain.SCANNING, size
+        document.content_type, document.source_type = checks.PDF, source_type
+        self.db.commit()
+        self.db.session.refresh(document, with_for_update=True)
+        return path
+
+    def _check_arrived(self, document, folder, limit, allowed, refusal):
+        """(size, content type, local path) of the uploaded object, or the refusal."""
+        size = self.storage.size(document.object_key)
+        domain.check_arrived(size, limit)
+        path = folder / "upload"
+        self.storage.fetch(document.object_key, path)
+        if document.kind != domain.PART or checks.content_type(path) == checks.PDF:
+            domain.check_size(size, document.max_size)  # kept as it is: no parsing when too large
+        try:
+            content_type = tpool.execute(checks.identify, path, path.stat().st_size, allowed)
+        except ValidationFailed as exc:
+            if exc.code == codes.FILE_TYPE_INVALID and refusal != codes.FILE_TYPE_INVALID:
+                raise domain.refuse(refusal, exc.message) from None
+            raise
+        return size, content_type, path
+
+    def _check_quota(self, document, size):
+        if document.candidate_id is None:
+            return
+        # What arrived may be larger than announced: the quota holds on the real size.
+        domain.check_quota(queries.used_bytes(self.db.session, document.candidate_id,
+                                              self.clock(), except_ids={document.id}),
+                           size, self._quota())
+
+    def _scan(self, document, local=None):
+        """clamd's verdict on the stored file (read from `local`, its copy here, when
+        given): clean (kept) or not (removed, logged). ScannerUnavailable leaves it waiting."""
+        if local is not None:
+            with open(local, "rb") as stream:
+                verdict, signature = self.scanner.scan(stream)
+        else:
+            stream = self.storage.open(document.object_key)
+            try:
+                verdict, signature = self.scanner.scan(stream)
+            finally:
+                self.storage.close_stream(stream)
+        document.scanned_at = self.clock()
+        if verdict == CLEAN:
+            document.status, document.stored_at, document.scan_result = (
+                domain.STORED, self.clock(), "clean")
+            return True
+        log.warning("infected file refused: document %s of candidate %s (application %s, "
+                    "piece %s): %s", document.id, document.candidate_id,
+                    document.application_id, document.piece_code, signature)
+        try:
+            self.storage.remove(document.object_key)
+        except Exception:
+            log.warning("could not remove infected file %s", document.id, exc_info=True)
+        document.status, document.scan_result = domain.REJECTED, str(signature)[:200]
+        return False
+
+    def _merge(self, owner, parts, local=None):
+        """A new merged PDF of `parts` (clean PDFs, in this order), for the piece of
+        `owner`; the same files in the same order answer the kept one (a retry).
+        `local`: {part id: a copy of it here}."""
+        existing = queries.same_bundle(self.db.session, [p.id for p in parts])
+        if existing is not None:
+            return schemas.bundle(existing, parts)
+        now = self.clock()
+        document_id = str(uuid.uuid4())
+        bundle = Document(
+            id=document_id, kind=domain.PIECE, status=domain.STORED,
+            candidate_id=owner.candidate_id, application_id=owner.application_id,
+            piece_code=owner.piece_code, content_type=checks.PDF,
+            filename=domain.bundle_filename(parts, owner.piece_code), max_size=owner.max_size,
+            created_at=now, stored_at=now, scanned_at=now, scan_result="clean",
+            object_key=domain.object_key(document_id, domain.PIECE, owner.candidate_id,
+                                         owner.application_id))
+        with tempfile.TemporaryDirectory(prefix="merge-") as folder:
+            sources = []
+            for position, part in enumerate(parts):
+                path = (local or {}).get(part.id)  # a copy already here: not fetched again
+                if path is None:
+                    path = Path(folder) / f"{position}.pdf"
+                    self.storage.fetch(part.object_key, path)
+                sources.append(path)
+            merged = Path(folder) / "merged.pdf"
+            tpool.execute(conversion.merge, sources, merged)
+            bundle.size = merged.stat().st_size
+            self.storage.put_file(bundle.object_key, merged, checks.PDF)
+        self.db.session.add(bundle)
+        self.db.session.flush()
+        self.db.session.add_all(PieceFile(bundle_id=document_id, position=position,
+                                          part_id=part.id) for position, part in enumerate(parts))
+        self.db.emit("document_stored", schemas.stored_event(bundle))
+        self.db.commit()
+        return schemas.bundle(bundle, parts)
 
     @rpc(expected_exceptions=EXPECTED)
     def discard_upload(self, actor, document_id, owner):
@@ -116,8 +336,9 @@ class DocumentsService(ServiceBase):
         document = self.db.session.get(Document, document_id)
         if document is None:
             # Already discarded when it was replaced; its PUT may have landed since.
-            self.storage.remove(domain.object_key(document_id, domain.PIECE, candidate_id,
-                                                  application_id))
+            for kind in (domain.PART, domain.PIECE):  # a candidate's file, or one from before
+                self.storage.remove(domain.object_key(document_id, kind, candidate_id,
+                                                      application_id))
             discarded = True
         elif not domain.same_upload_slot(document, owner) or document.status == domain.STORED:
             discarded = False
@@ -247,6 +468,13 @@ class DocumentsService(ServiceBase):
         self.storage.remove(document.object_key)
         document.status, document.deleted_at = domain.DELETED, self.clock()
         self.db.emit("document_deleted", schemas.deleted_event(document))
+        if document.kind == domain.PIECE:
+            # its files go with it, unless another merged piece is made with them
+            for part in queries.parts(self.db.session, document.id):
+                if part.status != domain.DELETED and not queries.still_used(
+                        self.db.session, part.id, document.id):
+                    self.storage.remove(part.object_key)
+                    part.status, part.deleted_at = domain.DELETED, self.clock()
 
     @staticmethod
     def _quota():

@@ -7,6 +7,7 @@ to look at.
 Run as its own process by tests/e2e/test_browser.py: Playwright's sync API does
 not exit cleanly inside the eventlet-patched test process.
 """
+import io
 import re
 import sys
 import tempfile
@@ -15,11 +16,26 @@ import uuid
 from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
+from pypdf import PdfReader
 
 from deploy.local.mailbox import read_mails
+from tests.services.documents.samples import PDF, PNG, phone_photo
 
 CHROMIUM = "/usr/bin/chromium"
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+# What the progress bars of upload forms showed, kept across the page change that
+# follows an upload (the script's work is over by the time the next page is read).
+PROGRESS_WATCH = """
+new MutationObserver(function (changes) {
+  changes.forEach(function (change) {
+    var bar = change.target;
+    if (bar.classList && bar.classList.contains("upload-progress") && !bar.hidden) {
+      var seen = JSON.parse(sessionStorage.getItem("progress") || "[]");
+      seen.push(Number(bar.value));
+      sessionStorage.setItem("progress", JSON.stringify(seen));
+    }
+  });
+}).observe(document, {subtree: true, attributes: true, attributeFilter: ["hidden", "value"]});
+"""
 PASSWORD = "Navigateur-2027!"
 
 
@@ -131,13 +147,26 @@ def journey(page, mail_folder, shots):
     expect(page.get_by_role("button", name="Transmettre ma candidature")).to_be_disabled()
     expect(page.get_by_text("Avant de transmettre, il manque")).to_be_visible()
 
-    card = Path(tempfile.mkdtemp()) / "carte.pdf"
-    card.write_bytes(PDF)
+    # Three files for one piece at once (a PDF, a phone photo, a scan): one progress
+    # bar while they go, then one PDF of three pages in the order chosen.
+    folder = Path(tempfile.mkdtemp())
+    files = [folder / "carte-recto.pdf", folder / "carte-verso.jpg", folder / "scan.png"]
+    for path, content in zip(files, (PDF, phone_photo(size=(2400, 1800)), PNG)):
+        path.write_bytes(content)
     row = page.locator("#piece-CNI")
-    row.locator("input[type=file]").set_input_files(str(card))
+    row.locator("input[type=file]").set_input_files([str(f) for f in files])
     row.get_by_role("button", name="Ajouter").click()
-    expect(page.get_by_text("Fichier déposé.")).to_be_visible()
+    expect(page.get_by_text("3 fichiers déposés et réunis en un seul PDF.")).to_be_visible()
+    seen = page.evaluate("JSON.parse(sessionStorage.getItem('progress') || '[]')")
+    assert seen and max(seen) == 100, f"progress bar values seen: {seen}"
     expect(page.locator("#piece-CNI .badge")).to_have_text("Transmise")
+    expect(page.locator("#piece-CNI .piece-files li")).to_have_count(3)
+    expect(page.locator("#piece-CNI .piece-files li").first).to_contain_text("carte-recto.pdf")
+    expect(page.locator("#piece-CNI .piece-files li").nth(1)).to_contain_text("carte-verso.pdf")
+    merged = page.request.get(page.locator("#piece-CNI").get_by_role("link", name="Voir")
+                              .get_attribute("href"))
+    assert merged.ok and merged.body().startswith(b"%PDF-")
+    assert len(PdfReader(io.BytesIO(merged.body())).pages) == 3
     expect(page.locator(".checklist")).not_to_contain_text("Pièce d'identité")
     shot("04-application")
 
@@ -155,6 +184,7 @@ def main(url, mail_folder, shots, chromium=CHROMIUM, steps=journey):
         try:
             context = browser.new_context(base_url=url, viewport={"width": 1200, "height": 900},
                                           locale="fr-FR")
+            context.add_init_script(PROGRESS_WATCH)
             page = context.new_page()
             policy_problems = watch_content_policy(page)
             try:

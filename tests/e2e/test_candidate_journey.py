@@ -57,7 +57,7 @@ def test_whole_candidate_journey(browser, mailbox):
 
     # -- pieces ----------------------------------------------------------------
     fake = upload(user, app_id, "CNI", "carte.pdf", b"just some text, not a PDF", "application/pdf")
-    assert "PDF, un JPEG ou un PNG" in text(fake)
+    assert "PDF, un JPEG, un PNG" in text(fake)
     huge = upload(user, app_id, "CNI", "carte.pdf", PDF + b"0" * (2 * 1024 * 1024 + 1), "application/pdf")
     assert "taille maximale" in text(huge)
     early = user.post(f"/candidatures/{app_id}/transmettre")
@@ -74,7 +74,8 @@ def test_whole_candidate_journey(browser, mailbox):
     assert "Non concerné" in text(page)
     ready = user.get(f"/candidatures/{app_id}")
     assert "Toutes les pièces sont prêtes" in text(ready)
-    assert user.get(f"/candidatures/{app_id}/pieces/CV").content == JPEG
+    # the photo became a page of the piece's PDF
+    assert user.get(f"/candidatures/{app_id}/pieces/CV").content.startswith(b"%PDF-")
 
     confirm_page = user.get(f"/candidatures/{app_id}/transmettre")
     assert "Aucune modification ne sera possible" in text(confirm_page)
@@ -100,7 +101,7 @@ def test_whole_candidate_journey(browser, mailbox):
     assert dossier_number in text(listing)
     detail = staff.get(f"/gestion/candidatures/{app_id}")
     assert email in text(detail)
-    assert staff.get(f"/gestion/candidatures/{app_id}/pieces/CNI").content == PDF
+    assert staff.get(f"/gestion/candidatures/{app_id}/pieces/CNI").content.startswith(b"%PDF-")
     no_comment = staff.post(f"/gestion/candidatures/{app_id}/pieces/CV/statut", {"status": "RE"})
     assert "obligatoire" in text(no_comment)
     staff.post(f"/gestion/candidatures/{app_id}/pieces/CV/statut", {"status": "RE", "comment": "Illisible"})

@@ -69,7 +69,9 @@ def catalogue_rights(actor):
 SESSION_RPCS = {"check_session": check_session, "end_session": end_session,
                 "catalogue_rights": catalogue_rights,
                 # the staff list and application pages show the catalogue's tags
-                "list_reference": lambda actor, kind, include_inactive=False: []}
+                "list_reference": lambda actor, kind, include_inactive=False: [],
+                # a candidate's application page lists each piece's files (none here)
+                "list_piece_files": lambda actor, application_id: {}}
 
 
 class FakeService:

@@ -22,7 +22,8 @@ INTERNAL = {
     "catalog": {},
     "applications": {},
     "documents": {"get_download": "applications", "render_admission_letter": "applications",
-                  "discard_upload": "applications"},
+                  "discard_upload": "applications", "arrange_piece": "applications",
+                  "piece_parts": "applications"},
     "notifications": {},
 }
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from services.common.errors import NotFound
+from services.common.errors import NotFound, ValidationFailed
 from tests.support.actors import candidate, staff as make_staff
 
 SCI = {"code": "SCI", "label": "UFR Sciences et Techniques",
@@ -124,6 +124,8 @@ class Documents:
         self.deleted = []
         self.letters = []
         self.refuse_next = None  # a ValidationFailed confirm_upload raises once
+        self.parts = {}          # merged piece -> its files
+        self.scanning = set()    # uploads the virus scanner has not seen (clamd away)
 
     def create_upload(self, owner, filename, size, max_size):
         document_id = f"doc-{next(self.ids)}"
@@ -131,14 +133,47 @@ class Documents:
                                      "max_size": max_size}
         return {"document_id": document_id, "put_url": f"http://s3.test/put/{document_id}"}
 
-    def confirm_upload(self, document_id):
+    def confirm_upload(self, document_id, purpose=None, base_id=None):
+        """A candidate's file is kept as the piece's PDF: merged with `base_id`'s
+        files into a new document ("<base>+<file>"), as the documents service does."""
         if self.refuse_next is not None:
             error, self.refuse_next = self.refuse_next, None
             raise error
+        if document_id in self.scanning:
+            return {"document_id": document_id, "filename": self.tickets[document_id]["filename"],
+                    "content_type": "application/pdf", "size": None, "status": "scanning",
+                    "parts": []}
         ticket = self.tickets[document_id]
-        self.stored[document_id] = ticket
-        return {"document_id": document_id, "filename": ticket["filename"],
-                "content_type": "application/pdf", "size": ticket["size"]}
+        parts = list(self.parts.get(base_id, [])) if base_id else []
+        if any(p["document_id"] == document_id for p in parts):  # already in it
+            return {"document_id": base_id, "filename": ticket["filename"],
+                    "content_type": "application/pdf", "size": ticket["size"],
+                    "status": "stored", "parts": parts}
+        parts.append({"document_id": document_id, "filename": ticket["filename"],
+                      "size": ticket["size"], "source_type": "application/pdf"})
+        merged = "+".join([base_id, document_id]) if parts[:-1] else document_id
+        self.stored[merged] = ticket
+        self.parts[merged] = parts
+        return {"document_id": merged, "filename": ticket["filename"],
+                "content_type": "application/pdf", "size": ticket["size"],
+                "status": "stored", "parts": parts}
+
+    def arrange_piece(self, base_id, part_ids):
+        by_id = {p["document_id"]: p for p in self.parts.get(base_id, [])}
+        if not part_ids or not set(part_ids) <= set(by_id):
+            raise ValidationFailed("invalid", "files of this piece", {"part_ids": "invalid"})
+        merged = "arranged:" + ",".join(part_ids)
+        self.parts[merged] = [by_id[p] for p in part_ids]
+        self.stored[merged] = {"filename": by_id[part_ids[0]]["filename"], "size": 1}
+        return {"document_id": merged, "filename": by_id[part_ids[0]]["filename"],
+                "content_type": "application/pdf", "size": 1, "status": "stored",
+                "parts": self.parts[merged]}
+
+    def piece_parts(self, bundle_ids, application_id=None):
+        waiting = {self.tickets[d]["owner"].get("piece_code") for d in self.scanning
+                   if self.tickets[d]["owner"].get("application_id") == application_id}
+        return {"parts": {b: self.parts.get(b, []) for b in bundle_ids},
+                "scanning": sorted(waiting)}
 
     def get_download(self, document_id):
         if document_id not in self.stored:

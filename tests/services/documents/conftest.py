@@ -9,6 +9,7 @@ from services.common.actors import service
 from services.common.clock import utcnow
 from services.documents.dependencies import ObjectStore, storage_settings
 from services.documents.models import Base
+from services.documents.scanning import Scanner
 from services.documents.service import DocumentsService
 from tests.services.documents.samples import OWNER
 
@@ -22,23 +23,27 @@ def store(s3_endpoint):
 
 
 @pytest.fixture
-def documents(service_db, unit_of_work, store):
+def documents(service_db, unit_of_work, store, clamd_endpoint):
     """Calls the service's entrypoints with a real database and a real S3 endpoint."""
     engine = service_db("documents")
 
     class Harness:
         def __init__(self):
             self.store = store
+            self.clamd = clamd_endpoint
+            self.scanner = Scanner()
 
         def worker(self):
             unit = unit_of_work(engine, Base.metadata)
-            return worker_factory(DocumentsService, db=unit, storage=store, clock=utcnow)
+            return worker_factory(DocumentsService, db=unit, storage=store, clock=utcnow,
+                                  scanner=self.scanner)
 
-        def call(self, method, *args):
+        def call(self, method, *args, **kwargs):
             unit = unit_of_work(engine, Base.metadata)
-            worker = worker_factory(DocumentsService, db=unit, storage=store, clock=utcnow)
+            worker = worker_factory(DocumentsService, db=unit, storage=store, clock=utcnow,
+                                    scanner=self.scanner)
             try:
-                return getattr(worker, method)(*args)
+                return getattr(worker, method)(*args, **kwargs)
             finally:
                 unit.close()  # as nameko's worker teardown: a refused call's locks go
 

@@ -22,13 +22,13 @@ BURST = 8
 
 
 def pdf(size):
-    """A file the documents service accepts as a PDF (checked by its first bytes)."""
-    head = b"%PDF-1.4\n"
-    return head + b"0" * (size - len(head))
+    """A valid PDF of `size` bytes (the documents service parses what it keeps)."""
+    from tests.services.documents.samples import padded_pdf
+    return padded_pdf(size)
 
 
 @pytest.fixture
-def stack(container_factory, rabbit_config, service_db, s3_endpoint, doubles):
+def stack(container_factory, rabbit_config, service_db, s3_endpoint, doubles, clamd_endpoint):
     service_db("applications")
     documents_db = service_db("documents")
     today = datetime.now(ZoneInfo("Europe/Paris")).date()
@@ -86,7 +86,7 @@ def test_a_burst_of_uploads_to_one_piece_leaves_one_file(stack):
     tickets, started, all_started = [], [], eventlet.event.Event()
 
     def one(number):
-        content = pdf(1000 + number)  # each upload its own size, to tell them apart
+        content = pdf(2000 + number)  # each upload its own size, to tell them apart
         with stack.rpc() as applications:
             try:
                 ticket = applications.start_piece_upload(
@@ -116,13 +116,13 @@ def test_a_burst_of_uploads_to_one_piece_leaves_one_file(stack):
         cv = next(p for p in view["pieces"] if p["code"] == "CV")
         assert cv["status"] == "TR" and cv["has_file"]
         download = applications.get_piece_download(stack.actor, application_id, "CV")
-    # Exactly one object remains: the one the piece shows, and nothing waits in the database.
+    # Exactly one file remains, with the merged PDF the piece shows, and nothing
+    # waits in the database.
     kept = [d for d in stack.documents() if d.status == "stored"]
-    assert len(kept) == 1 and kept[0].id == download["document_id"]
-    assert stack.objects(application_id) == [kept[0].object_key]
-    assert [d.status for d in stack.documents()] == ["stored"]
-    assert requests.get(download["url"], timeout=30).content == \
-        pdf(1000 + int(download["filename"][3:-4]))
+    assert len(kept) == 2 and download["document_id"] in {d.id for d in kept}
+    assert stack.objects(application_id) == sorted(d.object_key for d in kept)
+    assert [d.status for d in stack.documents()] == ["stored", "stored"]
+    assert requests.get(download["url"], timeout=30).content.startswith(b"%PDF-")
 
 
 def test_uploads_stop_at_the_candidates_storage_quota(stack, monkeypatch):
@@ -145,6 +145,6 @@ def test_uploads_stop_at_the_candidates_storage_quota(stack, monkeypatch):
         view = applications.get_application(stack.actor, first)
     assert {p["code"]: p["status"] for p in view["pieces"]} == {
         "CNI": "AT", "CV": "TR", "LM": "TR", "CERTLANG": "AT"}
-    kept = [d for d in stack.documents() if d.status == "stored"]
-    assert stack.objects() == sorted(d.object_key for d in kept) and len(kept) == 2
-    assert [d.status for d in stack.documents()] == ["stored", "stored", "pending"]
+    kept = [d for d in stack.documents() if d.status == "stored"]   # each file and its piece's PDF
+    assert stack.objects() == sorted(d.object_key for d in kept) and len(kept) == 4
+    assert sorted(d.status for d in stack.documents()) == ["pending"] + ["stored"] * 4

@@ -34,7 +34,7 @@ def test_whole_journey(harness, actors):
         {"candidate_id": 12, "application_id": app_id, "piece_code": "CV"}, "cv.pdf", 5000,
         2 * 1024 * 1024)
     view = h.call("finish_piece_upload", ada, app_id, "CV", "doc-1")
-    h.documents.confirm_upload.assert_called_with("doc-1")
+    h.documents.confirm_upload.assert_called_with("doc-1", None, None)
     cv = next(p for p in view["pieces"] if p["code"] == "CV")
     assert cv["status"] == "TR" and cv["filename"] == "cv.pdf" and cv["has_file"] is True
     view = h.complete(ada, app_id)

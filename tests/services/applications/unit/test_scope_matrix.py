@@ -154,6 +154,8 @@ MATRIX = [
     ("get_piece_download", None, (app("sci"), "CV"), staff_read(READ_SCI_INFO)),
     ("get_piece_download", None, (app("llsh"), "CV"), staff_read(READ_LLSH)),
     ("get_piece_download", None, (app("draft"), "CV"), staff_read(READ_SCI_DRAFT)),
+    ("list_piece_files", None, (app("sci"),), staff_read(READ_SCI_INFO)),
+    ("list_piece_files", None, (app("llsh"),), staff_read(READ_LLSH)),
     ("get_piece_template", None, (app("sci"), "LM"), staff_read(READ_SCI_INFO)),
     ("get_piece_template", None, (app("llsh"), "LM"), staff_read(READ_LLSH)),
     ("get_admission_letter", confirmed, (app("sci"),), staff_read(READ_SCI_INFO)),
@@ -194,6 +196,7 @@ MATRIX = [
     ("finish_piece_upload", upload_started, (app("draft"), "LM", lambda ctx: ctx["document"]),
      candidate_only()),
     ("delete_piece_file", None, (app("draft"), "CV"), candidate_only()),
+    ("arrange_piece_files", None, (app("draft"), "CV", []), candidate_only()),
     ("set_not_concerned", None, (app("draft"), "CERTLANG", True), candidate_only()),
     ("transmit", ready_to_transmit, (app("draft"),), candidate_only()),
     ("cancel", None, (app("draft"),), candidate_only()),
@@ -201,6 +204,7 @@ MATRIX = [
     ("withdraw", admitted, (app("llsh"),), candidate_only()),
 ]
 READS = {"list_applications", "application_stats", "get_application", "get_piece_download", "get_piece_template",
+         "list_piece_files",
          "get_admission_letter", "can_apply", "apply_status", "list_my_applications",
          "export_my_data"}
 

@@ -25,7 +25,7 @@ class DocumentEvents:
 
 
 @pytest.fixture
-def running(container_factory, rabbit_config, service_db, store):
+def running(container_factory, rabbit_config, service_db, store, clamd_endpoint):
     engine = service_db("documents")
     container = container_factory(DocumentsService, rabbit_config)
     container.start()
@@ -51,11 +51,14 @@ def test_upload_confirm_download_returns_the_same_bytes(running):
     put(ticket, PNG)
     with entrypoint_waiter(probe, "stored", timeout=10) as published:
         stored = documents.confirm_upload(service("applications"), ticket["document_id"])
-    assert stored == {"document_id": ticket["document_id"], "filename": "photo.png",
-                      "content_type": "image/png", "size": len(PNG)}
-    assert published.get()["document_id"] == ticket["document_id"]   # through the outbox relay
-    link = documents.get_download(service("applications"), ticket["document_id"])
-    assert link["size"] == len(PNG) and requests.get(link["url"], timeout=10).content == PNG
+    # scanned by the test clamd, made an A4 PDF page: the piece's merged PDF
+    assert stored["status"] == "stored" and stored["content_type"] == "application/pdf"
+    assert stored["parts"] == [{"document_id": ticket["document_id"], "filename": "photo.pdf",
+                                "size": stored["parts"][0]["size"], "source_type": "image/png"}]
+    assert published.get()["document_id"] == stored["document_id"]   # through the outbox relay
+    link = documents.get_download(service("applications"), stored["document_id"])
+    content = requests.get(link["url"], timeout=10).content
+    assert link["size"] == len(content) and content.startswith(b"%PDF-")
 
 
 def test_text_named_pdf_is_rejected_and_its_object_deleted(running, store):
@@ -75,7 +78,8 @@ def test_text_named_pdf_is_rejected_and_its_object_deleted(running, store):
 def test_too_large_is_rejected_when_declared_and_when_it_arrives(running, store):
     documents, _, _, row = running
     with pytest.raises(ValidationFailed) as info:
-        documents.create_upload(service("applications"), OWNER, "scan.pdf", 2001, 2000)
+        documents.create_upload(service("applications"), OWNER, "scan.pdf", 20 * 1024 * 1024 + 1,
+                                2000)
     assert info.value.fields == {"file": "file_too_large"}
 
     ticket = documents.create_upload(service("applications"), OWNER, "scan.pdf", 1000, 2000)   # says 1000, sends more

@@ -1,14 +1,19 @@
 """Uploads through presigned URLs to a real S3 endpoint, checked by content;
-downloads, deletion, the admission letter and the cancellation of an application."""
+downloads, deletion, the admission letter and the cancellation of an application.
+A candidate's file is a part of its piece: confirming it answers the piece's
+merged PDF (tests/services/documents/unit/test_pipeline.py has the rest)."""
+import io
 import uuid
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
+from pypdf import PdfReader
 
 from services.common.actors import service
 from services.common.errors import Forbidden, NotFound, ValidationFailed
-from tests.services.documents.samples import FAKE_PDF, JPEG, LETTER, OWNER, PDF, PNG
+from tests.services.documents.samples import (FAKE_PDF, JPEG, LETTER, OWNER, PDF, PNG,
+                                              padded_pdf)
 from tests.support.actors import candidate, staff
 
 
@@ -29,21 +34,27 @@ def test_an_uploaded_pdf_is_stored_and_downloadable(documents):
     assert requests.put(ticket["put_url"], data=PDF, timeout=10).status_code == 200
 
     stored = documents.call("confirm_upload", service("applications"), ticket["document_id"])
-    assert stored == {"document_id": ticket["document_id"], "filename": "carte.pdf",
-                      "content_type": "application/pdf", "size": len(PDF)}
-    row = documents.document(ticket["document_id"])
+    piece_id = stored.pop("document_id")
+    assert stored == {"filename": "carte.pdf", "content_type": "application/pdf",
+                      "size": stored["size"], "status": "stored",
+                      "parts": [{"document_id": ticket["document_id"], "filename": "carte.pdf",
+                                 "size": len(PDF), "source_type": "application/pdf"}]}
+    part = documents.document(ticket["document_id"])
+    assert part.status == "stored" and part.kind == "part" and part.scan_result == "clean"
+    row = documents.document(piece_id)
     assert row.status == "stored" and row.stored_at is not None and row.kind == "piece"
     event, = documents.events()
     assert {k: event[k] for k in event if k not in ("event_id", "occurred_at")} == {
-        "event_type": "document_stored", "document_id": ticket["document_id"],
+        "event_type": "document_stored", "document_id": piece_id,
         "candidate_id": 7, "application_id": 12, "piece_code": "CNI",
-        "content_type": "application/pdf", "size": len(PDF)}
+        "content_type": "application/pdf", "size": stored["size"]}
 
-    link = documents.call("get_download", service("applications"), ticket["document_id"])
+    link = documents.call("get_download", service("applications"), piece_id)
     assert expiry(link["url"]) == 5 * 60
     assert {k: link[k] for k in ("filename", "content_type", "size")} == {
-        "filename": "carte.pdf", "content_type": "application/pdf", "size": len(PDF)}
-    assert requests.get(link["url"], timeout=10).content == PDF
+        "filename": "carte.pdf", "content_type": "application/pdf", "size": stored["size"]}
+    merged = PdfReader(io.BytesIO(requests.get(link["url"], timeout=10).content))
+    assert len(merged.pages) == 1 and "Carte d'identite" in merged.pages[0].extract_text()
 
 
 @pytest.mark.parametrize("content, name, content_type", [
@@ -51,7 +62,9 @@ def test_an_uploaded_pdf_is_stored_and_downloadable(documents):
                                                                     "application/pdf")])
 def test_the_content_not_the_name_gives_the_type(documents, content, name, content_type):
     document_id = documents.upload(content, name=name)
-    assert documents.call("confirm_upload", service("applications"), document_id)["content_type"] == content_type
+    stored = documents.call("confirm_upload", service("applications"), document_id)
+    assert stored["content_type"] == "application/pdf"      # images become PDF pages
+    assert stored["parts"][0]["source_type"] == content_type
 
 
 def assert_rejected(documents, document_id, reason):
@@ -98,7 +111,7 @@ def test_confirming_twice_answers_the_same_and_tells_once(documents):
 
 @pytest.mark.parametrize("name, size, reason", [
     ("x" * 97 + ".pdf", 10, "filename_too_long"), ("carte.pdf", 0, "file_empty"),
-    ("carte.pdf", 2 * 1024 * 1024 + 1, "file_too_large"), ("", 10, "file_missing"),
+    ("carte.pdf", 20 * 1024 * 1024 + 1, "file_too_large"), ("", 10, "file_missing"),
 ])
 def test_refused_before_any_byte_moves(documents, name, size, reason):
     assert refusal(documents.call, "create_upload", service("applications"), OWNER, name, size, 2 * 1024 * 1024) == {
@@ -106,16 +119,23 @@ def test_refused_before_any_byte_moves(documents, name, size, reason):
     assert documents.rows("SELECT count(*) FROM documents") == [(0,)]
 
 
-def test_the_limit_is_the_callers_or_2_mb(documents):
-    assert refusal(documents.call, "create_upload", service("applications"), OWNER, "a.pdf", 101, 100) == {
-        "file": "file_too_large"}
-    documents.call("create_upload", service("applications"), OWNER, "a.pdf", 100, 100)
-    documents.call("create_upload", service("applications"), dict(OWNER, piece_code="CV"), "b.pdf", 2 * 1024 * 1024,
-                   None)
-    assert refusal(documents.call, "create_upload", service("applications"), OWNER, "c.pdf", 2 * 1024 * 1024 + 1,
-                   None) == {"file": "file_too_large"}
+def test_a_candidate_may_send_up_to_20_mb_the_limit_holds_on_what_is_stored(documents,
+                                                                           monkeypatch):
+    """A photo is compressed once here: the centre's limit (100 bytes below, 2 MB
+    by default) applies to the stored PDF; what is sent may weigh UPLOAD_MAX_MB."""
+    documents.call("create_upload", service("applications"), OWNER, "a.jpg", 20 * 1024 * 1024, 100)
+    assert refusal(documents.call, "create_upload", service("applications"), OWNER, "a.pdf",
+                   20 * 1024 * 1024 + 1, None) == {"file": "file_too_large"}
+    monkeypatch.setenv("UPLOAD_MAX_MB", "1")
+    assert refusal(documents.call, "create_upload", service("applications"), OWNER, "a.pdf",
+                   2 * 1024 * 1024 + 1, None) == {"file": "file_too_large"}
+    documents.call("create_upload", service("applications"), dict(OWNER, piece_code="CV"), "b.pdf",
+                   2 * 1024 * 1024, None)
     assert sorted(r.max_size for r in documents.rows("SELECT max_size FROM documents")) == [
         100, 2 * 1024 * 1024]
+    # The catalogue's files are not converted: their limit is the one given.
+    assert refusal(documents.call, "create_upload", service("catalog"), {}, "modele.pdf", 101,
+                   100) == {"file": "file_too_large"}
 
 
 def test_unknown_documents_are_not_found(documents):
@@ -126,8 +146,8 @@ def test_unknown_documents_are_not_found(documents):
 
 
 def test_deleting_removes_the_bytes_and_tells(documents):
-    document_id = documents.upload(PDF)
-    documents.call("confirm_upload", service("applications"), document_id)
+    part_id = documents.upload(PDF)
+    document_id = documents.call("confirm_upload", service("applications"), part_id)["document_id"]
     assert documents.call("delete_document", service("applications"), document_id) == {"document_id": document_id,
                                                                "deleted": True}
     row = documents.document(document_id)
@@ -138,6 +158,8 @@ def test_deleting_removes_the_bytes_and_tells(documents):
                                   "piece_code")} == {"document_id": document_id, **OWNER}
     with pytest.raises(NotFound):
         documents.call("get_download", service("applications"), document_id)
+    part = documents.document(part_id)                 # its file went with it
+    assert part.status == "deleted" and documents.store.size(part.object_key) is None
     documents.call("delete_document", service("applications"), document_id)                # twice: no error, no event
     assert len(documents.events("document_deleted")) == 1
 
@@ -182,19 +204,19 @@ def test_a_cancelled_application_loses_its_unfinished_uploads(documents):
     pending = documents.upload(PDF)                                  # PUT, never confirmed
     refused = documents.upload(FAKE_PDF, owner=dict(OWNER, piece_code="CV"))
     refusal(documents.call, "confirm_upload", service("applications"), refused)
-    kept = documents.upload(PNG, owner=dict(OWNER, piece_code="LM"))  # a piece's file
-    documents.call("confirm_upload", service("applications"), kept)
+    part = documents.upload(PNG, owner=dict(OWNER, piece_code="LM"))  # a piece's file
+    kept = documents.call("confirm_upload", service("applications"), part)["document_id"]
     elsewhere = documents.upload(PDF, owner=dict(OWNER, application_id=13))
 
     event = cancelled()
     documents.call("on_application_cancelled", event)
     status = dict(documents.rows("SELECT id, status FROM documents"))
-    assert status == {pending: "deleted", refused: "deleted", kept: "stored",
+    assert status == {pending: "deleted", refused: "deleted", kept: "stored", part: "stored",
                       elsewhere: "pending"}
     assert documents.store.size(documents.document(pending).object_key) is None
     # A stored file may be a shared piece (an ID card) another application still
     # holds: the applications service deletes it when no piece points to it.
-    assert documents.store.size(documents.document(kept).object_key) == len(PNG)
+    assert documents.store.size(documents.document(kept).object_key) > 0
     assert sorted(e["document_id"] for e in documents.events("document_deleted")) == sorted(
         [pending, refused])
 
@@ -205,8 +227,8 @@ def test_a_cancelled_application_loses_its_unfinished_uploads(documents):
 
 
 def test_the_candidate_lists_only_their_stored_files(documents):
-    mine = documents.upload(PDF)
-    documents.call("confirm_upload", service("applications"), mine)
+    mine = documents.call("confirm_upload", service("applications"),
+                          documents.upload(PDF))["document_id"]
     documents.upload(PNG)                                            # never confirmed
     other = documents.upload(PDF, owner=dict(OWNER, candidate_id=8))
     documents.call("confirm_upload", service("applications"), other)
@@ -236,10 +258,6 @@ SERVICE = service("applications")
 KB = 1024
 
 
-def padded_pdf(size):
-    return PDF[:9] + b"0" * (size - 9)
-
-
 def objects_of(documents, candidate_id=7):
     store = documents.store
     return sorted(o.object_name for o in store.client.list_objects(
@@ -267,34 +285,36 @@ def test_a_new_upload_of_a_piece_removes_its_unfinished_one(clean_bucket):
     assert documents.call("discard_upload", SERVICE, first, OWNER) == {
         "document_id": first, "discarded": True}
     assert objects_of(documents) == [documents.document(second).object_key]
-    assert documents.call("confirm_upload", service("applications"), second)["content_type"] == "image/png"
+    stored = documents.call("confirm_upload", service("applications"), second)
+    assert stored["parts"][0]["source_type"] == "image/png"
 
 
 def test_discarding_leaves_stored_files_and_other_owners_uploads(clean_bucket):
     documents = clean_bucket
-    kept = documents.upload(PDF)
-    documents.call("confirm_upload", service("applications"), kept)
+    part = documents.upload(PDF)
+    kept = documents.call("confirm_upload", service("applications"), part)["document_id"]
     other = documents.upload(PDF, owner=dict(OWNER, piece_code="CV"))
     for document_id, owner in ((kept, OWNER), (other, OWNER), ("doc-1", OWNER),
                                (other, dict(OWNER, application_id=13))):
         assert documents.call("discard_upload", SERVICE, document_id, owner)["discarded"] is False
-    assert dict(documents.rows("SELECT id, status FROM documents")) == {kept: "stored",
-                                                                       other: "pending"}
-    assert len(objects_of(documents)) == 2
+    assert dict(documents.rows("SELECT id, status FROM documents")) == {
+        kept: "stored", part: "stored", other: "pending"}
+    assert len(objects_of(documents)) == 3
     with pytest.raises(Forbidden):
         documents.call("discard_upload", candidate(7), other,
                        dict(OWNER, piece_code="CV"))
     assert documents.call("discard_upload", SERVICE, other, dict(OWNER, piece_code="CV")) == {
         "document_id": other, "discarded": True}
-    assert documents.rows("SELECT id FROM documents") == [(kept,)]
-    assert objects_of(documents) == [documents.document(kept).object_key]
+    assert sorted(documents.rows("SELECT id FROM documents")) == sorted([(kept,), (part,)])
+    assert objects_of(documents) == sorted(documents.document(d).object_key for d in (kept, part))
 
 
 def test_the_quota_counts_stored_files_and_unfinished_uploads(clean_bucket, monkeypatch):
     documents = clean_bucket
     monkeypatch.setenv("CANDIDATE_STORAGE_QUOTA_MB", str(100 * KB / (1024 * 1024)))  # 100 KB
     stored = documents.upload(padded_pdf(40 * KB), owner=dict(OWNER, piece_code="CNI"))
-    documents.call("confirm_upload", service("applications"), stored)
+    # the piece's merged PDF is a copy of its file: the file alone counts
+    stored = documents.call("confirm_upload", service("applications"), stored)["document_id"]
     documents.call("create_upload", service("applications"), dict(OWNER, piece_code="CV"), "cv.pdf", 40 * KB, None)
     # Nothing uploaded yet for CV: still counted, so a burst of tickets cannot get past.
     assert refusal(documents.call, "create_upload", service("applications"), dict(OWNER, piece_code="LM"), "lm.pdf",
@@ -305,7 +325,7 @@ def test_the_quota_counts_stored_files_and_unfinished_uploads(clean_bucket, monk
     documents.call("create_upload", service("applications"), dict(OWNER, candidate_id=8), "a.pdf", 90 * KB, None)
     assert refusal(documents.call, "create_upload", service("applications"), dict(OWNER, piece_code="LM"), "lm.pdf",
                    1, None) == {"file": "storage_quota_exceeded"}
-    assert len(before) == 2 and len(documents.rows("SELECT id FROM documents")) == 3
+    assert len(before) == 3 and len(documents.rows("SELECT id FROM documents")) == 4
     # Once a stored file is deleted, its room is free again.
     documents.call("delete_document", service("applications"), stored)
     documents.call("create_upload", service("applications"), dict(OWNER, piece_code="LM"), "lm.pdf", 40 * KB, None)
@@ -315,13 +335,13 @@ def test_bytes_beyond_the_quota_are_refused_when_they_arrive(clean_bucket, monke
     documents = clean_bucket
     monkeypatch.setenv("CANDIDATE_STORAGE_QUOTA_MB", str(100 * KB / (1024 * 1024)))
     first = documents.upload(padded_pdf(60 * KB), owner=dict(OWNER, piece_code="CNI"))
-    documents.call("confirm_upload", service("applications"), first)
+    merged = documents.call("confirm_upload", service("applications"), first)["document_id"]
     # Announced small, arrives larger: refused on the real size and removed.
     sneaky = documents.upload(padded_pdf(60 * KB), owner=dict(OWNER, piece_code="CV"),
                               declared=10 * KB)
     assert refusal(documents.call, "confirm_upload", service("applications"), sneaky) == {"file": "storage_quota_exceeded"}
     assert documents.document(sneaky).status == "rejected"
-    assert objects_of(documents) == [documents.document(first).object_key]
+    assert objects_of(documents) == sorted(documents.document(d).object_key for d in (first, merged))
 
 
 def test_an_abandoned_upload_stops_counting_once_it_cannot_receive_bytes(clean_bucket,
