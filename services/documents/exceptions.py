@@ -33,3 +33,11 @@ STORAGE_QUOTA_EXCEEDED = "storage_quota_exceeded"
 
 DOCUMENT_NOT_FOUND = "not_found"
 FORBIDDEN = "forbidden"
+
+# Generated documents (letters, dossiers, archives)
+TOO_LONG = "too_long"
+TEMPLATE_INVALID = "template_invalid"        # a letter wording the sandbox cannot render
+INVALID_KIND = "invalid_choice"              # letter kind other than admission, refusal
+ARCHIVE_NOT_READY = "archive_not_ready"      # Conflict: still being built (or failed)
+ARCHIVE_EXPIRED = "archive_expired"          # Conflict: its link's time is over
+TOO_MANY_DOSSIERS = "too_many_dossiers"      # ValidationFailed: over MAX_ARCHIVE dossiers

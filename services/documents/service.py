@@ -17,11 +17,12 @@ from . import access, domain, letters, queries, schemas
 from . import exceptions as codes
 from .dependencies import Storage
 from .models import Base, Document
+from .produced import ProducedEntrypoints
 
 log = logging.getLogger(__name__)
 
 
-class DocumentsService(ServiceBase):
+class DocumentsService(ProducedEntrypoints, ServiceBase):
     name = "documents"
     db = Database(Base.metadata)
     clock = Clock()
