@@ -29,8 +29,8 @@ PAGES = _filters(Environment(loader=FileSystemLoader(TEMPLATES),
                              autoescape=select_autoescape(["html"]),
                              trim_blocks=True, lstrip_blocks=True))
 # Letter wordings are typed by staff: rendered in the sandbox (no attribute
-# walking to Python internals), escaped like the rest of the page.
-WORDINGS = _filters(SandboxedEnvironment(autoescape=True))
+# walking to Python internals); plain text, escaped where the page prints it.
+WORDINGS = _filters(SandboxedEnvironment(autoescape=False))
 
 
 def page(template, **context):
