@@ -19,11 +19,12 @@ from . import access, domain, history, pieces, queries, schemas
 from . import exceptions as codes
 from .catalog_reads import CatalogReads
 from .models import Application, Base, Decision
+from .produced import ProducedEntrypoints
 
 log = logging.getLogger(__name__)
 
 
-class ApplicationsService(ServiceBase):
+class ApplicationsService(ProducedEntrypoints, ServiceBase):
     name = "applications"
     db = Database(Base.metadata)
     clock = Clock()
