@@ -140,7 +140,7 @@ class ProducedEntrypoints:
 # -- the data the documents service lays out ------------------------------------------
 
 def _postal_address(address):
-    address = address or {}
+    address = address if isinstance(address, dict) else {}
     town = " ".join(p for p in (address.get("postal_code"),
                                 address.get("commune") or address.get("city"),
                                 address.get("cedex")) if p)
@@ -158,6 +158,7 @@ def dossier_data(application, dossier):
     """render_dossier's data: what the PDF shows, nothing else (its fingerprint
     decides when it is made again)."""
     a, f = application, application.formation or {}
+    dossier = dossier if isinstance(dossier, dict) else {}
     decision = a.last_validated
     return {
         "application_id": a.id, "candidate_id": a.candidate_id, "status": a.status,
@@ -186,6 +187,7 @@ def dossier_data(application, dossier):
 def letter_data(application, decision, dossier, dated):
     """render_letter's data (services/documents/letters.py)."""
     a, f = application, application.formation or {}
+    dossier = dossier if isinstance(dossier, dict) else {}
     c = schemas.candidate_part(a)
     return {
         "application_id": a.id, "candidate_id": a.candidate_id,
