@@ -151,10 +151,11 @@ def create_app(overrides=None):
                                         "max-age=31536000; includeSubDomains")
         return response
 
-    from .views import (account, admin, candidate, catalogue, catalogue_transfer, dev, health,
-                        public, staff, staff_candidates)
+    from .views import (account, admin, candidate, catalogue, catalogue_transfer, dev,
+                        documents_produced, health, public, staff, staff_candidates)
     for blueprint in (health.bp, public.bp, candidate.bp, account.bp, staff.bp,
                       staff_candidates.bp, admin.bp, catalogue.bp, catalogue_transfer.bp,
+                      documents_produced.candidate_bp, documents_produced.staff_bp,
                       dev.bp):
         app.register_blueprint(blueprint)
     return app

@@ -300,6 +300,7 @@ def _archive_view(archive, now):
     if status == archives.DONE and archive.expires_at and archive.expires_at <= now:
         status = archives.EXPIRED
     return {"archive_id": archive.id, "format": archive.format, "status": status,
+            "filename": archives.filename(archive),
             "total": archive.total, "done": archive.done, "size": archive.size,
             "created_at": archive.created_at.isoformat(),
             "expires_at": archive.expires_at.isoformat() if archive.expires_at else None}
