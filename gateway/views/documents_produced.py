@@ -53,11 +53,8 @@ def dossier(application_id):
 @staff_bp.get("/candidatures/<int:application_id>/lettre/apercu")
 @security.staff_required
 def letter_preview(application_id):
-    try:
-        link = remote().applications.preview_letter(me(), application_id)
-    except Conflict as exc:
-        flash(message_for(exc), "error")
-        return redirect(url_for("staff.application", application_id=application_id))
+    # offered only when the decision brings a letter: a conflict is the error page
+    link = remote().applications.preview_letter(me(), application_id)
     return stream_download(link, attachment=False)
 
 

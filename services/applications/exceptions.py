@@ -26,6 +26,8 @@ Conflict (the state forbids the action):
     confirm_deadline_passed confirm after the confirmation deadline
     cannot_withdraw         withdraw without a validated FA, or twice
     not_confirmed           admission letter before confirmation
+    no_letter               get_letter / preview_letter when the decision brings no such
+                            letter (none validated, another code, not confirmed)
 Also propagated unchanged from other services: dossier_incomplete (accounts),
 formation_not_found (catalog), the documents ValidationFailed codes.
 
@@ -69,3 +71,5 @@ INVALID = "invalid"
 FILE_MISSING = "file_missing"
 NO_TEMPLATE = "no_template"  # NotFound: get_piece_template for a piece without one
 CAMPAIGN_ARCHIVED = "campaign_archived"  # Conflict: a write on an archived campaign's application
+# Letters: the decision (or its absence) brings no such letter now
+NO_LETTER = "no_letter"

@@ -14,7 +14,7 @@ from . import exceptions as codes
 
 ADMISSION, REFUSAL = "admission", "refusal"
 LETTER_KINDS = {domain.FA: ADMISSION, domain.DE: REFUSAL}
-NO_LETTER = "no_letter"
+NO_LETTER = codes.NO_LETTER
 MAX_ARCHIVE = 500  # the documents service's limit too
 
 

@@ -38,6 +38,4 @@ FORBIDDEN = "forbidden"
 TOO_LONG = "too_long"
 TEMPLATE_INVALID = "template_invalid"        # a letter wording the sandbox cannot render
 INVALID_KIND = "invalid_choice"              # letter kind other than admission, refusal
-ARCHIVE_NOT_READY = "archive_not_ready"      # Conflict: still being built (or failed)
-ARCHIVE_EXPIRED = "archive_expired"          # Conflict: its link's time is over
 TOO_MANY_DOSSIERS = "too_many_dossiers"      # ValidationFailed: over MAX_ARCHIVE dossiers
