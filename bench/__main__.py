@@ -16,6 +16,7 @@ import sys  # noqa: E402
 
 from .amqp_roundtrip import roundtrips  # noqa: E402
 from .catalog_tree import FORMATIONS, fill, page_render, plain_tree, rpc_tree  # noqa: E402
+from . import documents  # noqa: E402
 from .http_load import load, load_in_turns  # noqa: E402
 from .stack import DATABASE_PREFIX, running_gateway  # noqa: E402
 
@@ -117,6 +118,11 @@ def main(argv=None):
     print(f"  p50         render / RPC (whole) = {ratio(render_whole['p50_ms'], tree_rpc['p50_ms']):6.2f}")
     print(f"  p50         RPC / plain (whole) = {ratio(tree_rpc['p50_ms'], tree_plain['p50_ms']):6.2f}")
     print(f"  p50         whole / filtered RPC = {ratio(tree_rpc['p50_ms'], filtered_rpc['p50_ms']):6.2f}")
+    try:  # in process: no stack needed
+        documents.report(dossiers=20 if args.quick else 200, runs=2 if args.quick else 5)
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
     print("\nCompare ratios within one run; absolute figures move with the machine's load.")
     return 1 if errors else 0
 
