@@ -5,9 +5,11 @@ wordings, and staff archives of several dossiers. Who may read is checked
 here; the documents service lays the PDFs out and keeps them (a PDF is made
 again only when what it shows changed)."""
 from services.common import actors
+from services.common.config import env, rpc_timeout
 from services.common.errors import EXPECTED, Conflict, ValidationFailed
 from services.common.idempotency import idempotent
-from services.common.rpc import rpc
+from services.common.rpc import ServiceRpc, SigningProxy, rpc
+from services.common.transport import RpcServiceProxy
 
 from . import access, domain, queries, schemas
 from . import exceptions as codes
@@ -18,7 +20,28 @@ NO_LETTER = codes.NO_LETTER
 MAX_ARCHIVE = 500  # the documents service's limit too
 
 
+def render_timeout():
+    """Seconds to wait for a PDF (RENDER_RPC_TIMEOUT, 20): a dossier with many
+    scanned pieces takes seconds to lay out, far more than SERVICE_RPC_TIMEOUT
+    allows a lookup, and still well under the gateway's own wait."""
+    return min(float(env("RENDER_RPC_TIMEOUT", "20")), rpc_timeout() * 2 / 3)
+
+
+class RenderingRpc(ServiceRpc):
+    """documents' rendering RPCs, with their longer wait; their own breaker, so
+    a slow PDF never opens the circuit of documents' quick calls."""
+
+    def get_dependency(self, worker_ctx):
+        identity = actors.service(self.container.service_name)
+        timeout = render_timeout()
+        proxy = RpcServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener,
+                                **{**self.options, "expiration": timeout})
+        return SigningProxy(proxy, self.target_service, lambda args: (identity, args),
+                            timeout=timeout, guard=self.guards[self.target_service])
+
+
 class ProducedEntrypoints:
+    rendering = RenderingRpc("documents")
 
     @rpc(expected_exceptions=EXPECTED)
     def get_dossier_pdf(self, actor, application_id):
@@ -28,7 +51,7 @@ class ProducedEntrypoints:
                                                      options=access.WHOLE)
         dossiers = self.accounts.dossiers_for_documents([application.candidate_id])
         data = dossier_data(application, dossiers.get(str(application.candidate_id)) or {})
-        document = self.documents.render_dossier(data)
+        document = self.rendering.render_dossier(data)
         return self.documents.get_download(document["document_id"])
 
     @rpc(expected_exceptions=EXPECTED)
@@ -68,7 +91,7 @@ class ProducedEntrypoints:
         dossiers = self.accounts.dossiers_for_documents([application.candidate_id])
         dossier = dossiers.get(str(application.candidate_id)) or {}
         data = letter_data(application, decision, dossier, dated)
-        letter = self.documents.render_letter(data, kind, preview)
+        letter = self.rendering.render_letter(data, kind, preview)
         return {**self.documents.get_download(letter["document_id"]),
                 "attach": letter.get("attach", True), "kind": kind}
 

@@ -8,10 +8,12 @@ import logging
 import os
 import uuid
 
+from eventlet import tpool
 from nameko.timer import timer
 from sqlalchemy import select
 
 from services.common import actors
+from services.common.clock import paris_today
 from services.common.errors import EXPECTED, NotFound, ValidationFailed
 from services.common.rpc import rpc
 
@@ -44,14 +46,23 @@ class ProducedEntrypoints:
         found = self._generated(data["application_id"], DOSSIER, mark)
         if found is not None:
             return found
-        content = dossier.build_bytes(data, self._piece_bytes, self.clock())
+        pieces = self._pieces_of(data)
+        # laid out in a native thread: the instance's other workers go on meanwhile
+        content = tpool.execute(dossier.build_bytes, data, pieces.get, self.clock())
         return self._keep_generated(data, DOSSIER, mark, dossier.filename(data), content)
 
-    def _piece_bytes(self, document_id):
-        document = self.db.session.get(Document, str(document_id))
-        if document is None or document.status != domain.STORED:
-            return b"", None
-        return self._read(document.object_key), document.content_type
+    def _pieces_of(self, data):
+        """{document_id: (bytes, content type)} of the dossier's stored pieces
+        (read here, in the worker: the session and storage client are its own)."""
+        pieces = {}
+        for piece in data.get("pieces") or []:
+            document_id = piece.get("document_id") if isinstance(piece, dict) else None
+            document = self.db.session.get(Document, str(document_id)) if document_id else None
+            if document is not None and document.status == domain.STORED:
+                pieces[document_id] = (self._read(document.object_key), document.content_type)
+            elif document_id:
+                pieces[document_id] = (b"", None)
+        return pieces
 
     # -- letters ----------------------------------------------------------------------
 
@@ -66,16 +77,18 @@ class ProducedEntrypoints:
         commission = (data.get("commission") or {}).get("code") or ""
         template = self.db.session.get(LetterTemplate, (commission, kind)) if commission else None
         signature = self._signature(data)
-        content_of = {"letter": data, "kind": kind, "preview": bool(preview),
+        # a letter is dated by its decision; a preview by the day it is asked
+        today = data.get("dated") or paris_today(self.clock()).isoformat()
+        content_of = {"letter": data, "kind": kind, "preview": bool(preview), "today": today,
                       "wording": template.body if template else None,
                       "signature": (data.get("commission") or {}).get("signature_document_id")
                       if signature else None}
         mark = rendering.fingerprint(LETTER, content_of)
         document = self._generated(data["application_id"], LETTER, mark)
         if document is None:
-            today = data.get("dated") or self.clock()
-            content = letters.render(data, kind, today, template.body if template else None,
-                                     signature, preview=bool(preview))
+            content = tpool.execute(letters.render, data, kind, today,
+                                    template.body if template else None, signature,
+                                    preview=bool(preview))
             name = f"lettre-{'apercu-' if preview else ''}{kind}-" \
                    f"{(data.get('candidate') or {}).get('dossier_number') or data['application_id']}.pdf"
             document = self._keep_generated(data, LETTER, mark, name, content,
