@@ -10,7 +10,7 @@ import uuid
 
 from eventlet import tpool
 from nameko.timer import timer
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from services.common import actors
 from services.common.clock import paris_today
@@ -24,6 +24,7 @@ from .models import Archive, Document, LetterTemplate
 log = logging.getLogger(__name__)
 
 DOSSIER, LETTER = "dossier", "letter"
+GENERATED_LOCK_SPACE = 7402  # pg_advisory_xact_lock(space, application_id)
 ARCHIVE_POLL_SECONDS = 2
 
 
@@ -42,6 +43,9 @@ class ProducedEntrypoints:
         return {"document_id": document.id}
 
     def _dossier_document(self, data):
+        # one maker per application at a time: a second request waits and finds its PDF
+        self.db.session.execute(text("SELECT pg_advisory_xact_lock(:space, :id)"),
+                                {"space": GENERATED_LOCK_SPACE, "id": data["application_id"]})
         mark = dossier.fingerprint(data)
         found = self._generated(data["application_id"], DOSSIER, mark)
         if found is not None:
