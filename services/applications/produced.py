@@ -6,9 +6,10 @@ here; the documents service lays the PDFs out and keeps them (a PDF is made
 again only when what it shows changed)."""
 from services.common import actors
 from services.common.config import env, rpc_timeout
-from services.common.errors import EXPECTED, Conflict, ValidationFailed
+from services.common.errors import EXPECTED, Conflict, NotFound, ValidationFailed
 from services.common.idempotency import idempotent
 from services.common.rpc import ServiceRpc, SigningProxy, rpc
+from services.common.rpc import answer_or_none as rpc_answer_or_none
 from services.common.transport import RpcServiceProxy
 
 from . import access, domain, queries, schemas
@@ -90,10 +91,21 @@ class ProducedEntrypoints:
     def _letter(self, application, decision, kind, dated, preview=False):
         dossiers = self.accounts.dossiers_for_documents([application.candidate_id])
         dossier = dossiers.get(str(application.candidate_id)) or {}
-        data = letter_data(application, decision, dossier, dated)
+        data = letter_data(application, decision, dossier, dated, self._commission_now(application))
         letter = self.rendering.render_letter(data, kind, preview)
         return {**self.documents.get_download(letter["document_id"]),
                 "attach": letter.get("attach", True), "kind": kind}
+
+    def _commission_now(self, application):
+        """The commission as the catalog has it now (its signatory and signature
+        may have changed since the application's snapshot); None: the snapshot's."""
+        try:
+            formation = rpc_answer_or_none(self.catalog.get_formation,
+                                           application.formation_code,
+                                           campaign=application.campaign_code or None)
+        except NotFound:
+            return None
+        return (formation or {}).get("commission")
 
     # -- the commissions' wordings ------------------------------------------------------
 
@@ -207,9 +219,11 @@ def dossier_data(application, dossier):
     }
 
 
-def letter_data(application, decision, dossier, dated):
-    """render_letter's data (services/documents/letters.py)."""
+def letter_data(application, decision, dossier, dated, commission=None):
+    """render_letter's data (services/documents/letters.py); `commission`: the
+    catalog's current one, else the snapshot's."""
     a, f = application, application.formation or {}
+    commission = commission or f.get("commission") or {}
     dossier = dossier if isinstance(dossier, dict) else {}
     c = schemas.candidate_part(a)
     return {
@@ -218,9 +232,8 @@ def letter_data(application, decision, dossier, dated):
                                             "dossier_number")},
         "postal_address": _postal_address(dossier.get("address")),
         "formation": {"code": f.get("code"), "label": f.get("label")},
-        "commission": {k: (f.get("commission") or {}).get(k)
-                       for k in ("code", "label", "address", "signatory",
-                                 "signature_document_id")},
+        "commission": {k: commission.get(k) for k in ("code", "label", "address", "signatory",
+                                                      "signature_document_id")},
         "centre": {k: (f.get("centre") or {}).get(k) for k in ("label", "email")},
         "decision": {"code": decision.code, "reason": decision.reason,
                      "comment": decision.comment},

@@ -51,6 +51,9 @@ def test_staff_preview_the_letter_before_validating_within_their_scope(harness, 
     h = harness
     with_dossier(h)
     app_id = refused_file(h, actors)
+    # signatory and signature as the catalog has them now, not as when Ada applied
+    h.catalog_data.formations["MINFO1"]["commission"].update(
+        signatory="Pr. Grace Hopper", signature_document_id="sig-1")
     preview = h.call("preview_letter", actors.manager_sci, app_id)
     assert preview["kind"] == "refusal"
     letter, = produced(h, "refusal preview")
@@ -58,6 +61,7 @@ def test_staff_preview_the_letter_before_validating_within_their_scope(harness, 
                                   "comment": "Beau dossier"}
     assert letter["postal_address"] == ["3 rue des Lilas", "69001 Lyon"]
     assert letter["commission"]["signatory"] == "Pr. Grace Hopper"
+    assert letter["commission"]["signature_document_id"] == "sig-1"
     h.refused(Forbidden, "out_of_scope", "preview_letter", actors.manager_llsh, app_id)
     h.refused(Forbidden, "forbidden", "preview_letter", actors.ada, app_id)
     # the candidate has no letter before the decision is validated

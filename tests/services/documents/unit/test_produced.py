@@ -141,6 +141,21 @@ def test_the_commission_wording_is_used_once_saved_and_checked(documents):
     assert "nous avons le plaisir" in "\n".join(pages(download(documents, again)))
 
 
+def test_the_letter_carries_the_commission_signature_image(documents):
+    ticket = documents.call("create_upload", service("catalog"), {}, "signature.png", len(PNG),
+                            1024 * 1024)
+    requests.put(ticket["put_url"], data=PNG, timeout=10)
+    documents.call("confirm_upload", service("catalog"), ticket["document_id"], "signature")
+    unsigned = documents.call("render_letter", APPS, REFUSAL, "refusal")["document_id"]
+    signed = documents.call("render_letter", APPS, dict(REFUSAL, commission=dict(
+        REFUSAL["commission"], signature_document_id=ticket["document_id"])),
+        "refusal")["document_id"]
+
+    def images(document_id):
+        return len(PdfReader(io.BytesIO(download(documents, document_id))).pages[0].images)
+    assert images(signed) == images(unsigned) + 1
+
+
 def test_a_preview_is_marked_as_such(documents):
     document_id = documents.call("render_letter", APPS, REFUSAL, "refusal", True)["document_id"]
     assert "APERÇU" in "\n".join(pages(download(documents, document_id)))
