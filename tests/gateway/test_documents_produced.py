@@ -68,3 +68,25 @@ def test_the_archive_of_the_filtered_list_shows_its_progress_then_its_link(app):
     client.post("/gestion/dossiers/archive",
                 data={"csrf_token": TOK, "application_id": ["3", "5"], "format": "pdf"})
     assert asked[-1] == ([3, 5], None, "pdf")
+
+
+def test_the_staff_page_offers_the_preview_while_a_letter_decision_waits(app):
+    from tests.support.gateway import APPLICATION, DOSSIER
+    candidate = {"id": 7, "dossier_number": "22PB7Y36", "first_name": "Léa",
+                 "last_name": "Martin", "email": "lea@example.org"}
+    remote = fake(app, applications={"get_application": {
+        **APPLICATION, "candidate": candidate, "can_validate": True,
+        "pending_decision": {"code": "DE", "reason": "Capacité atteinte"}}},
+        accounts={"get_dossier": DOSSIER})
+    client = app.test_client()
+    as_staff(client)
+    page = client.get("/gestion/candidatures/5").get_data(as_text=True)
+    assert "Prévisualiser la lettre" in page and "/gestion/candidatures/5/lettre/apercu" in page
+    assert "/gestion/formations/MINFO1/lettres/refusal" in page
+    assert "/gestion/candidatures/5/dossier.pdf" in page
+
+    remote.services["applications"].answers["get_application"] = {
+        **APPLICATION, "candidate": candidate, "can_validate": False,
+        "pending_decision": {"code": "LA"}}
+    page = client.get("/gestion/candidatures/5").get_data(as_text=True)
+    assert "Prévisualiser la lettre" not in page and "/dossier.pdf" in page
