@@ -245,6 +245,7 @@ LABELS = {
     "err.too_long": lazy_gettext("Valeur trop longue."),
     "err.too_many_applications": lazy_gettext("Vous avez atteint le nombre maximum de candidatures."),
     "err.too_many_dossiers": lazy_gettext("Trop de dossiers à la fois : 500 au plus."),
+    "err.too_many_for_pdf": lazy_gettext("Un seul PDF rassemble 100 dossiers au plus : choisissez le ZIP."),
     "err.too_many_lines": lazy_gettext("Trop de lignes (5 000 au plus) : découpez le fichier."),
     "err.unknown_centre": lazy_gettext("Centre de candidature inconnu."),
     "err.unknown_column": lazy_gettext("Colonne inconnue pour ce type de fichier (voir la liste des colonnes)."),

@@ -4,7 +4,7 @@ is queued with the dossiers' data, the builder claims it (FOR UPDATE SKIP
 LOCKED: two instances never build the same), records its progress after each
 dossier and uploads the result from a temporary file, so memory holds one
 dossier at a time, whatever the count (a merged PDF keeps each dossier's pages
-until it is written). The link lasts ARCHIVE_HOURS."""
+until it is written: MAX_MERGED dossiers at most). The link lasts ARCHIVE_HOURS."""
 import io
 import os
 import tempfile
@@ -25,6 +25,8 @@ QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 EXPIRED = "expired"  # shown only: a done archive past its expires_at
 FORMATS = ("zip", "pdf")
 MAX_DOSSIERS = 500  # a centre's filtered list; more goes in several requests
+# A merged PDF keeps every page until it is written (pypdf): fewer dossiers.
+MAX_MERGED = 100
 # A builder that died mid-way leaves its archive "running": taken again once
 # this passed without progress (expires_at is the deadline while it runs).
 STALE_AFTER = timedelta(minutes=10)
@@ -42,6 +44,9 @@ def check_request(format, dossiers):
     if not isinstance(dossiers, list) or not dossiers:
         raise ValidationFailed(codes.REQUIRED, "no dossier selected",
                                {"application_ids": codes.REQUIRED})
+    if format == "pdf" and len(dossiers) > MAX_MERGED:
+        raise ValidationFailed(codes.TOO_MANY_FOR_PDF, f"one PDF: at most {MAX_MERGED} dossiers",
+                               {"format": codes.TOO_MANY_FOR_PDF})
     if len(dossiers) > MAX_DOSSIERS:
         raise ValidationFailed(codes.TOO_MANY_DOSSIERS, f"at most {MAX_DOSSIERS} dossiers",
                                {"application_ids": codes.TOO_MANY_DOSSIERS})

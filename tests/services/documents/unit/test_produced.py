@@ -206,3 +206,7 @@ def test_a_merged_pdf_archive_holds_every_dossier(documents):
     done = documents.call("get_archive", me, started["archive_id"])
     text = pages(requests.get(done["url"], timeout=10).content)
     assert sum("Dossier de candidature" in t for t in text) == 2
+
+    with pytest.raises(ValidationFailed) as refused:  # a merged PDF is held in memory
+        documents.call("start_archive", APPS, me["id"], "pdf", [data] * 101)
+    assert refused.value.fields == {"format": "too_many_for_pdf"}
