@@ -162,7 +162,11 @@ class ProducedEntrypoints:
             clean = schemas.list_filters(filters)
             if clean.get("centre"):
                 actors.require_centre(actor, clean["centre"])
-            _, _, rows = queries.staff_list(self.db.session, actor, clean, 1, MAX_ARCHIVE, None)
+            total, _, rows = queries.staff_list(self.db.session, actor, clean, 1, MAX_ARCHIVE,
+                                                None)
+            if total > MAX_ARCHIVE:  # never a part of the list without saying so
+                raise ValidationFailed(codes.INVALID, "too many applications",
+                                       {"application_ids": "too_many_dossiers"})
             ids = [row.id for row in rows]
         applications = [access.staff_application(self.db.session, actor, i, options=access.WHOLE)
                         for i in ids]

@@ -3,7 +3,7 @@ the data it lays out: the dossier PDF (the candidate their own, staff within
 their scope), the letters once the decision allows them, the preview before
 validation, the commissions' wordings (their centre's editors), archives."""
 from services.common.actors import service
-from services.common.errors import Conflict, Forbidden, NotFound
+from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 DOSSIER = {"address": {"line1": "3 rue des Lilas", "postal_code": "69001", "commune": "Lyon",
                        "country": "FR"},
@@ -109,7 +109,7 @@ def test_letter_wordings_are_edited_by_their_centre_editors_only(harness, actors
               "MINFO1", "refusal")
 
 
-def test_an_archive_is_asked_for_a_selection_or_the_filtered_list_in_scope(harness, actors):
+def test_an_archive_is_asked_for_a_selection_or_the_filtered_list_in_scope(harness, actors, monkeypatch):
     h = harness
     with_dossier(h)
     first = h.transmitted(actors.ada)["id"]
@@ -123,3 +123,8 @@ def test_an_archive_is_asked_for_a_selection_or_the_filtered_list_in_scope(harne
     assert sorted(d["application_id"] for d in archive["dossiers"]) == [first, second]
     h.refused(Forbidden, "out_of_scope", "start_dossier_archive", actors.manager_sci,
               [first, lea], None, "zip")
+    # the whole list or nothing: never its first 500 silently
+    monkeypatch.setattr("services.applications.produced.MAX_ARCHIVE", 1)
+    refused = h.refused(ValidationFailed, "invalid", "start_dossier_archive", actors.manager_sci,
+                        None, {}, "zip")
+    assert refused.fields == {"application_ids": "too_many_dossiers"}
