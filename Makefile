@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 CHROMIUM ?= /usr/bin/chromium
 CLAMD    ?= /usr/sbin/clamd
 
-.PHONY: install browser clamav run test bench loadtest env clean translations
+.PHONY: install pdf-libs browser clamav run test bench loadtest env clean translations
 
 # -qq: pip's errors only (its warnings are about this machine's pip setup, not the platform)
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -16,7 +16,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@$(VENV)/bin/pip install -qq --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed pdf-libs
+
+# WeasyPrint's native libraries and a font with the accents (documents' PDFs)
+PDF_LIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+pdf-libs:             ## the Debian libraries WeasyPrint needs (documents' PDFs)
+	@dpkg -s $(PDF_LIBS) >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $(PDF_LIBS); }
 
 CATALOGUE := gateway/translations
 POT       := $(CATALOGUE)/messages.pot

@@ -18,6 +18,7 @@ import sys  # noqa: E402
 from .amqp_roundtrip import roundtrips  # noqa: E402
 from .bulk import measure as bulk_validation, report as bulk_report  # noqa: E402
 from .catalog_tree import FORMATIONS, fill, page_render, plain_tree, rpc_tree  # noqa: E402
+from . import documents  # noqa: E402
 from .http_load import load, load_in_turns  # noqa: E402
 from . import mails as mail_bench  # noqa: E402
 from .stack import DATABASE_PREFIX, running_gateway  # noqa: E402
@@ -137,6 +138,11 @@ def main(argv=None):
         except KeyboardInterrupt:
             print("\ninterrupted: everything the bench started is stopped", file=sys.stderr)
             return 130
+    try:  # in process: no stack needed
+        documents.report(dossiers=20 if args.quick else 200, runs=2 if args.quick else 5)
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
     print("\nCompare ratios within one run; absolute figures move with the machine's load.")
     return 1 if errors or bulk_failed or mail_duplicates else 0
 

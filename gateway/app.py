@@ -152,9 +152,11 @@ def create_app(overrides=None):
         return response
 
     from .views import (account, admin, admin_mails, candidate, catalogue, catalogue_transfer,
-                        dev, health, public, staff, staff_bulk, staff_candidates)
+                        dev, documents_produced, health, public, staff, staff_bulk,
+                        staff_candidates)
     for blueprint in (health.bp, public.bp, candidate.bp, account.bp, staff.bp,
                       staff_bulk.bp, staff_candidates.bp, admin.bp, admin_mails.bp, catalogue.bp,
-                      catalogue_transfer.bp, dev.bp):
+                      catalogue_transfer.bp, documents_produced.candidate_bp,
+                      documents_produced.staff_bp, dev.bp):
         app.register_blueprint(blueprint)
     return app

@@ -31,6 +31,8 @@ Conflict (the state forbids the action):
     centre_online           a paper file received for a centre whose files are online
     stale_application       a staff form sent with a version the application has left
                             (another change came in between)
+    no_letter               get_letter / preview_letter when the decision brings no such
+                            letter (none validated, another code, not confirmed)
 Also propagated unchanged from other services: dossier_incomplete (accounts),
 formation_not_found (catalog), the documents ValidationFailed codes.
 
@@ -80,3 +82,5 @@ TREATMENT_ALREADY_VALIDATED = "treatment_already_validated"
 CENTRE_ONLINE = "centre_online"
 STALE_APPLICATION = "stale_application"
 DATE_IN_PAST = "date_in_past"
+# Letters: the decision (or its absence) brings no such letter now
+NO_LETTER = "no_letter"

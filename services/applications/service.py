@@ -20,11 +20,12 @@ from . import access, bulk, domain, history, jobs, notes, operations, pieces, qu
 from . import exceptions as codes
 from .catalog_reads import CatalogReads
 from .models import Application, Base
+from .produced import ProducedEntrypoints
 
 log = logging.getLogger(__name__)
 
 
-class ApplicationsService(ServiceBase):
+class ApplicationsService(ProducedEntrypoints, ServiceBase):
     name = "applications"
     db = Database(Base.metadata)
     clock = Clock()

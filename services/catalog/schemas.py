@@ -71,7 +71,10 @@ def formation(row, required_pieces):
             "enabled": row.enabled, "treatment_type": row.treatment_type,
             **review_settings(row),
             "dates": dates(row), "centre": centre(row.centre),
-            "commission": commission(row.commission), "campaign": campaign_ref(row.campaign),
+            # the signature image too: the letters applications has made carry it
+            "commission": {**commission(row.commission),
+                           "signature_document_id": row.commission.signature_document_id},
+            "campaign": campaign_ref(row.campaign),
             "pieces": [piece(p) for p in required_pieces]}
 
 

@@ -47,3 +47,10 @@ FILE_INFECTED = "file_infected"
 
 DOCUMENT_NOT_FOUND = "not_found"
 FORBIDDEN = "forbidden"
+
+# Generated documents (letters, dossiers, archives)
+TOO_LONG = "too_long"
+TEMPLATE_INVALID = "template_invalid"        # a letter wording the sandbox cannot render
+INVALID_KIND = "invalid_choice"              # letter kind other than admission, refusal
+TOO_MANY_DOSSIERS = "too_many_dossiers"      # ValidationFailed: over 500 dossiers in an archive
+TOO_MANY_FOR_PDF = "too_many_for_pdf"        # ValidationFailed: over 100 dossiers in one PDF

@@ -1,7 +1,9 @@
 """File metadata; the bytes live in S3/MinIO under `object_key`."""
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, Integer, String, text
+from sqlalchemy import (BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String,
+                        Text, text)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import messaging_tables
@@ -31,6 +33,9 @@ class Document(Base):
         # The sweep finds the files still waiting for the virus scanner.
         Index("ix_documents_scanning", "created_at",
               postgresql_where=text("status = 'scanning'")),
+        # A generated PDF is looked up by what it was made from.
+        Index("ix_documents_fingerprint", "fingerprint",
+              postgresql_where=text("fingerprint IS NOT NULL")),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)           # uuid4 string
@@ -49,6 +54,9 @@ class Document(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     stored_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Generated PDFs (dossier, letters): what they were made from, hashed, so the
+    # same content is served from storage and any change makes a new one.
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
     # The uploaded file's own type when it was converted (an image made a PDF page).
     source_type: Mapped[str | None] = mapped_column(String(50))
     scanned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -99,3 +107,36 @@ class DeletedCandidate(Base):
 
     candidate_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     deleted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LetterTemplate(Base):
+    """A commission's own wording of a letter; without a row, the default in letters.py."""
+    __tablename__ = "letter_templates"
+
+    commission_code: Mapped[str] = mapped_column(String(30), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)   # admission, refusal
+    body: Mapped[str] = mapped_column(Text)
+    # Whether the letter goes with the decision mail (notifications asks).
+    attach: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    updated_by: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Archive(Base):
+    """Several dossiers as one ZIP or one merged PDF, built in the background
+    (archives.py); its link works until `expires_at`."""
+    __tablename__ = "archives"
+    __table_args__ = (Index("ix_archives_queued", "status", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    owner_id: Mapped[int] = mapped_column(Integer)          # the staff member who asked
+    format: Mapped[str] = mapped_column(String(10))          # zip, pdf
+    status: Mapped[str] = mapped_column(String(10))          # queued, running, done, failed
+    total: Mapped[int] = mapped_column(Integer)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    dossiers: Mapped[list] = mapped_column(JSONB)             # what render_dossier takes, each
+    object_key: Mapped[str | None] = mapped_column(String(200))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

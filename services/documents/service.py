@@ -21,6 +21,7 @@ from . import access, checks, conversion, domain, jobs, letters, queries, schema
 from . import exceptions as codes
 from .dependencies import Storage
 from .models import Base, Document, PieceFile
+from .produced import ProducedEntrypoints
 from .scanning import CLEAN, ScannerProvider, ScannerUnavailable
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ SCAN_RETRY_SECONDS = float(env("SCAN_RETRY_SECONDS", "20") or 20)
 SCAN_BATCH = 50
 
 
-class DocumentsService(ServiceBase):
+class DocumentsService(ProducedEntrypoints, ServiceBase):
     name = "documents"
     db = Database(Base.metadata)
     clock = Clock()

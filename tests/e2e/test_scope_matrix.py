@@ -88,6 +88,17 @@ PAGES = [
     # not confirmed: in scope the letter is refused as a conflict, out of scope 403
     ("/gestion/candidatures/{sci_app}/lettre-admission", statuses(SCI_APPLICATION, ok=409)),
     ("/gestion/candidatures/{llsh_app}/lettre-admission", statuses(LLSH_READERS, ok=409)),
+    ("/gestion/candidatures/{sci_app}/dossier.pdf", statuses(SCI_APPLICATION)),
+    ("/gestion/candidatures/{llsh_app}/dossier.pdf", statuses(LLSH_READERS)),
+    # no decision yet: in scope the preview is refused as a conflict, out of scope 403
+    ("/gestion/candidatures/{sci_app}/lettre/apercu", statuses(SCI_APPLICATION, ok=409)),
+    ("/gestion/candidatures/{llsh_app}/lettre/apercu", statuses(LLSH_READERS, ok=409)),
+    ("/gestion/formations/MINFO1/lettres/refusal", statuses(SCI_READERS)),
+    ("/gestion/formations/MLEA1/lettres/admission", statuses(LLSH_READERS)),
+    # an archive is its asker's only
+    ("/gestion/dossiers/archive/00000000-0000-4000-8000-000000000000", statuses((), refused=404)),
+    ("/gestion/dossiers/archive/00000000-0000-4000-8000-000000000000/telecharger",
+     statuses((), refused=404)),
     ("/gestion/candidats", statuses(EVERY_STAFF)),
     ("/gestion/candidats?q=martin", statuses(EVERY_STAFF)),
     ("/gestion/candidats?q={paul_number}", statuses(EVERY_STAFF)),
@@ -274,6 +285,15 @@ FORMS = [
     ("anonymous", "/gestion/lot", {"scope": "selected", "ids": "{sci_app}",
                                    "action": "file_status", "status": "CO"}, 302,
      "/gestion/candidatures/{sci_app}"),
+    # letters' wordings and dossier archives
+    ("manager_sci", "/gestion/formations/MLEA1/lettres/refusal", {"body": "PIRATE"}, 403,
+     "/gestion/formations/MLEA1/lettres/refusal"),
+    ("readonly", "/gestion/formations/MINFO1/lettres/refusal", {"body": "PIRATE"}, 403,
+     "/gestion/formations/MINFO1/lettres/refusal"),
+    ("committee", "/gestion/formations/MINFO1/lettres/refusal", {"body": "PIRATE"}, 403,
+     "/gestion/formations/MINFO1/lettres/refusal"),
+    ("manager_sci", "/gestion/dossiers/archive", {"centre": "LLSH", "format": "zip"}, 403,
+     "/gestion/"),
     # candidates' accounts and dossiers
     ("manager_sci", "/gestion/candidats/{paul}/dossier/address", ADDRESS_FORM, 403,
      "/gestion/candidats/{paul}"),

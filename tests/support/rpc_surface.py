@@ -18,12 +18,15 @@ PUBLIC = {
 }
 
 INTERNAL = {
-    "accounts": {"check_ready_to_apply": "applications"},
+    "accounts": {"check_ready_to_apply": "applications",
+                 "dossiers_for_documents": "applications"},
     "catalog": {},
     "applications": {},
     "documents": {"get_download": "applications", "render_admission_letter": "applications",
                   "discard_upload": "applications", "arrange_piece": "applications",
-                  "piece_parts": "applications"},
+                  "piece_parts": "applications", "render_dossier": "applications",
+                  "render_letter": "applications", "get_letter_template": "applications",
+                  "save_letter_template": "applications", "start_archive": "applications"},
     "notifications": {},
 }
 

@@ -171,6 +171,20 @@ class DossierEntrypoints(AccountsShared):
                            fields={s: codes.INCOMPLETE for s, done in complete.items() if not done})
         return schemas.contact(candidate)
 
+    @rpc(expected_exceptions=EXPECTED)
+    def dossiers_for_documents(self, actor, candidate_ids):
+        """{candidate id: dossier (get_dossier's)} for the PDFs the applications
+        service has made (dossiers, letters): one call for a whole selection.
+        Unknown ids are left out."""
+        actors.require_service(actor, "applications")
+        ids = sorted({int(i) for i in candidate_ids or () if str(i).isdigit()})[:1000]
+        found = {}
+        for candidate_id in ids:
+            candidate = shared_queries.candidate(self.db.session, candidate_id)
+            if candidate is not None:
+                found[str(candidate_id)] = schemas.dossier_view(candidate)
+        return found
+
     # -- events -------------------------------------------------------------------------
 
     @event_handler("applications", "application_created", requeue_on_error=True)

@@ -123,6 +123,7 @@ class Documents:
         self.stored = {}
         self.deleted = []
         self.letters = []
+        self.produced = []  # (what, data) of the dossiers, letters and archives asked for
         self.refuse_next = None  # a ValidationFailed confirm_upload raises once
         self.parts = {}          # merged piece -> its files
         self.scanning = set()    # uploads the virus scanner has not seen (clamd away)
@@ -203,6 +204,34 @@ class Documents:
         self.stored[document_id] = {"filename": "lettre-admission.pdf", "size": 2048}
         return {"document_id": document_id}
 
+
+    def render_dossier(self, dossier):
+        self.produced.append(("dossier", dossier))
+        document_id = f"dossier-{dossier['application_id']}"
+        self.stored[document_id] = {"filename": "dossier.pdf", "size": 4096}
+        return {"document_id": document_id}
+
+    def render_letter(self, letter, kind, preview=False):
+        self.produced.append((f"{kind}{' preview' if preview else ''}", letter))
+        document_id = f"{kind}-{letter['application_id']}"
+        self.stored[document_id] = {"filename": f"lettre-{kind}.pdf", "size": 2048}
+        return {"document_id": document_id, "attach": True}
+
+    def get_letter_template(self, commission_code, kind):
+        return {"commission_code": commission_code, "kind": kind, "body": "default",
+                "custom": False}
+
+    def save_letter_template(self, commission_code, kind, body, attach=True, by=None):
+        self.produced.append(("template", {"commission_code": commission_code, "kind": kind,
+                                           "body": body, "by": by}))
+        return {"commission_code": commission_code, "kind": kind, "body": body,
+                "custom": body is not None}
+
+    def start_archive(self, owner_id, format, dossiers):
+        self.produced.append(("archive", {"owner_id": owner_id, "format": format,
+                                          "dossiers": dossiers}))
+        return {"archive_id": "archive-1", "status": "queued", "total": len(dossiers),
+                "done": 0}
 
 def staff(staff_id, role, centres, login):
     return make_staff(role, centres, id=staff_id, login=login,

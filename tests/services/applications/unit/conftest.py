@@ -37,7 +37,7 @@ class Harness:
         unit = self.unit_of_work(self.engine, Base.metadata)
         worker = worker_factory(ApplicationsService, db=unit, clock=self.clock,
                                 accounts=self.accounts, catalog=self.catalog,
-                                documents=self.documents,
+                                documents=self.documents, rendering=self.documents,
                                 # keeps nothing (hears no event): every read asks the catalog
                                 catalog_reads=ReadCache())
         try:

@@ -160,6 +160,21 @@ MATRIX = [
     ("get_piece_template", None, (app("llsh"), "LM"), staff_read(READ_LLSH)),
     ("get_admission_letter", confirmed, (app("sci"),), staff_read(READ_SCI_INFO)),
     ("get_admission_letter", confirmed, (app("llsh"),), staff_read(READ_LLSH)),
+    ("get_dossier_pdf", None, (app("sci"),), staff_read(READ_SCI_INFO)),
+    ("get_dossier_pdf", None, (app("llsh"),), staff_read(READ_LLSH)),
+    ("get_letter", confirmed, (app("sci"), "admission"), staff_read(READ_SCI_INFO)),
+    ("get_letter", confirmed, (app("llsh"), "admission"), staff_read(READ_LLSH)),
+    ("preview_letter", decision_entered, (app("sci"),),
+     table(READ_SCI_INFO - OWN, owner=FORBIDDEN, candidate=FORBIDDEN)),
+    ("preview_letter", decision_entered, (app("llsh"),), table(READ_LLSH - OWN)),
+    ("get_letter_template", None, ("MINFO1", "refusal"),
+     table({"admin", "scol", "manager_sci", "readonly"})),
+    ("get_letter_template", None, ("MLEA1", "refusal"),
+     table({"admin", "scol", "manager_llsh"})),
+    ("save_letter_template", None, ("MINFO1", "refusal", "Texte"), table(REVIEW_SCI)),
+    ("save_letter_template", None, ("MLEA1", "refusal", "Texte"), table(REVIEW_LLSH)),
+    ("start_dossier_archive", None, (lambda ctx: [ctx["sci"]],), table(READ_SCI_INFO - OWN)),
+    ("start_dossier_archive", None, (lambda ctx: [ctx["llsh"]],), table(READ_LLSH - OWN)),
     # -- staff: review --------------------------------------------------------------------
     ("set_piece_status", None, (app("sci"), "CV", "VA"), table(REVIEW_SCI)),
     ("set_piece_status", None, (app("llsh"), "CV", "RE", "Illisible"), table(REVIEW_LLSH)),
@@ -206,7 +221,10 @@ MATRIX = [
 READS = {"list_applications", "application_stats", "get_application", "get_piece_download", "get_piece_template",
          "list_piece_files",
          "get_admission_letter", "can_apply", "apply_status", "list_my_applications",
-         "export_my_data"}
+         "export_my_data",
+         # what these change is the documents service's, not this database
+         "get_dossier_pdf", "get_letter", "preview_letter", "get_letter_template",
+         "save_letter_template", "start_dossier_archive"}
 
 
 # The world is built once, then copied back into the emptied database (and the

@@ -123,7 +123,8 @@ def test_formation_with_dates_contacts_campaign_and_pieces(call, rows, catalogue
                    "opi_prefix": ""},
         "commission": {"code": "SCI-INFO", "label": "Commission Informatique",
                        "email": "commission-info@univ-demo.fr", "address": "Bâtiment 11",
-                       "phone": "02 40 00 11 01", "signatory": "Claire Martin"},
+                       "phone": "02 40 00 11 01", "signatory": "Claire Martin",
+                       "signature_document_id": None},
         "campaign": {"code": "2027", "label": "Campagne de candidatures 2027"},
         "pieces": [{**piece, "template_document_id": None, "template_filename": None} for piece in [
             {"code": "CNI", "label": "Pièce d'identité", "order": 1, "conditional": False,
