@@ -72,7 +72,7 @@ def remove_orphaned_files(unit, now, store=None):
     # Read after the commit: an object whose record appears later was PUT later
     # still, so it is younger than the cutoff and stays.
     kept = set(session.scalars(select(Document.object_key).where(
-        Document.status.in_((domain.PENDING, domain.STORED)))))
+        Document.status.in_((domain.PENDING, domain.SCANNING, domain.STORED)))))
     unit.rollback()  # nothing held while the bucket is listed
     for key, _size, modified in store.objects():
         if key not in kept and modified is not None and modified < cutoff:
@@ -99,7 +99,9 @@ def destroy_expired_files(unit, now, store=None):
         application.campaign_code.not_in(
             select(ArchivedCampaign.code).where(ArchivedCampaign.archived_on <= last_day)),
         application.candidate_id.is_not(None))
-    destroyable = or_(Document.kind != domain.PIECE, Document.candidate_id.is_(None),
+    # (a piece's merged PDF and the files it is made of alike)
+    destroyable = or_(Document.kind.not_in((domain.PIECE, domain.PART)),
+                      Document.candidate_id.is_(None),
                       Document.candidate_id.not_in(still_applying))
     of_expired = (select(Document, application.campaign_code)
                   .join(application, application.application_id == Document.application_id)

@@ -88,6 +88,16 @@ def test_orphaned_files_go_after_their_grace_period_and_the_bucket_then_agrees(d
         "unfinished_uploads": 0, "deleted_accounts": 0, "stray_objects": 0}
 
 
+def test_a_file_waiting_for_the_virus_scanner_keeps_its_bytes_however_long(documents, bucket):
+    # clamd down for days: the file waits in "scanning", its object is no stray
+    waiting = stored(documents)
+    documents.rows("UPDATE documents SET status = 'scanning' WHERE id = :id RETURNING id",
+                   id=waiting)
+    assert run(documents, "remove_orphaned_files", utcnow() + timedelta(days=3)) == {
+        "unfinished_uploads": 0, "deleted_accounts": 0, "stray_objects": 0}
+    assert documents.store.size(documents.document(waiting).object_key) is not None
+
+
 def test_the_check_reports_a_file_lost_from_the_bucket(documents, bucket):
     lost, resized = stored(documents), stored(documents, piece_code="CV")
     bucket.remove(documents.document(lost).object_key)
