@@ -372,7 +372,8 @@ def event(application, **extra):
         "campaign": application.campaign_code,
         "formation": {"code": f.get("code"), "label": f.get("label")},
         "centre": {k: centre.get(k) for k in ("code", "label", "email")},
-        "commission": {k: commission.get(k) for k in ("code", "label", "email")},
+        # alerts: which of its events the commission is mailed (notifications)
+        "commission": {k: commission.get(k) for k in ("code", "label", "email", "alerts")},
         "candidate": {k: c[k] for k in ("dossier_number", "email", "civility", "first_name",
                                         "last_name", "lang")},
     }

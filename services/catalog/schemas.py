@@ -71,9 +71,11 @@ def formation(row, required_pieces):
             "enabled": row.enabled, "treatment_type": row.treatment_type,
             **review_settings(row),
             "dates": dates(row), "centre": centre(row.centre),
-            # the signature image too: the letters applications has made carry it
+            # the signature image too: the letters applications has made carry it;
+            # the alerts it asked for: notifications reads them in the events
             "commission": {**commission(row.commission),
-                           "signature_document_id": row.commission.signature_document_id},
+                           "signature_document_id": row.commission.signature_document_id,
+                           "alerts": dict(row.commission.alerts or {})},
             "campaign": campaign_ref(row.campaign),
             "pieces": [piece(p) for p in required_pieces]}
 
