@@ -5,9 +5,10 @@
 Reports every difference, one line each, and exits 1 when there is any:
 - an object that no record keeps (no row, or a row refused or deleted);
 - a stored file whose object is missing, or whose size differs from the record.
-An unfinished upload without its object yet is no difference (its bytes may be
-on their way). The orphan clean-up (`remove_orphaned_files`) removes the
-first kind once older than its grace period; the second needs a person.
+A file waiting for the virus scanner counts as a stored one. An unfinished
+upload without its object yet is no difference (its bytes may be on their way).
+The orphan clean-up (`remove_orphaned_files`) removes the first kind once older
+than its grace period; the second needs a person.
 """
 import sys
 
@@ -20,6 +21,9 @@ from . import domain
 from .dependencies import ObjectStore, storage_settings
 from .models import Document
 
+# the records whose object must stay (the orphan clean-up keeps the same)
+KEPT = (domain.PENDING, domain.SCANNING, domain.STORED)
+
 
 def compare(session, store):
     """{"objects_without_record": [...], "records_without_object": [...],
@@ -27,8 +31,9 @@ def compare(session, store):
     rows = {row.object_key: row for row in session.execute(
         select(Document.id, Document.object_key, Document.status, Document.size))}
     objects = {key: size for key, size, _modified in store.objects()}
-    kept = {key for key, row in rows.items() if row.status in (domain.PENDING, domain.STORED)}
-    stored = {key: row for key, row in rows.items() if row.status == domain.STORED}
+    kept = {key for key, row in rows.items() if row.status in KEPT}
+    stored = {key: row for key, row in rows.items()
+              if row.status in (domain.SCANNING, domain.STORED)}
     return {
         "objects_without_record": sorted(set(objects) - kept),
         "records_without_object": sorted(row.id for key, row in stored.items()

@@ -4,7 +4,9 @@
   confirmed after ORPHAN_GRACE_HOURS (24), files of deleted accounts (an upload
   in flight when the account went), and objects of the bucket that no record
   keeps (a PUT landed after its upload was discarded, a removal that failed),
-  once older than the grace period. Afterwards the bucket and the table agree
+  once older than the grace period. A file waiting for the virus scanner is
+  no orphan, however long clamd stays away; a deleted account's files and
+  merged PDFs go alike. Afterwards the bucket and the table agree
   (`python -m services.documents.check`).
 - `destroy_expired_files`: the files of the applications of campaigns archived
   RETENTION_DAYS (365) ago or more are destroyed, bytes and records, with a
@@ -12,21 +14,24 @@
   (`application_created`); a file whose application documents never heard of
   is kept. A piece file of a candidate who also applied in a campaign not yet
   past retention is kept too: a shared piece (an ID card) may serve that
-  application. Never a file of an active campaign: only archived campaigns
-  count, and an archived campaign is never active again.
+  application. A piece's merged PDF and the files it is made of go together: a
+  file stays while a merged PDF kept holds it, and goes with the last merged
+  PDF destroyed that held it. Never a file of an active campaign: only
+  archived campaigns count, and an archived campaign is never active again.
 """
 import logging
 from datetime import timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import aliased
 
 from services.common.clock import paris_today
 from services.common.config import env
 from services.common.jobs import Jobs, daily
 
-from . import domain
+from . import check, domain
 from .dependencies import ObjectStore, storage_settings
-from .models import ApplicationCampaign, ArchivedCampaign, DeletedCandidate, Document
+from .models import ApplicationCampaign, ArchivedCampaign, DeletedCandidate, Document, PieceFile
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +77,7 @@ def remove_orphaned_files(unit, now, store=None):
     # Read after the commit: an object whose record appears later was PUT later
     # still, so it is younger than the cutoff and stays.
     kept = set(session.scalars(select(Document.object_key).where(
-        Document.status.in_((domain.PENDING, domain.SCANNING, domain.STORED)))))
+        Document.status.in_(check.KEPT))))
     unit.rollback()  # nothing held while the bucket is listed
     for key, _size, modified in store.objects():
         if key not in kept and modified is not None and modified < cutoff:
@@ -93,22 +98,50 @@ def destroy_expired_files(unit, now, store=None):
     if not expired:
         return counts
     application = ApplicationCampaign
+    bundle, link = aliased(Document), aliased(PieceFile)  # apart from the outer query's
+    expired_applications = select(application.application_id).where(
+        application.campaign_code.in_(sorted(expired)))
     # candidates with an application in a campaign not past retention keep their
-    # piece files: a shared piece may serve that application too
+    # piece files (a piece's merged PDF and the files it is made of alike): a
+    # shared piece may serve that application too
     still_applying = select(application.candidate_id).where(
         application.campaign_code.not_in(
             select(ArchivedCampaign.code).where(ArchivedCampaign.archived_on <= last_day)),
         application.candidate_id.is_not(None))
-    # (a piece's merged PDF and the files it is made of alike)
-    destroyable = or_(Document.kind.not_in((domain.PIECE, domain.PART)),
-                      Document.candidate_id.is_(None),
-                      Document.candidate_id.not_in(still_applying))
+
+    def free(document):
+        return or_(document.kind.not_in((domain.PIECE, domain.PART)),
+                   document.candidate_id.is_(None),
+                   document.candidate_id.not_in(still_applying))
+
+    # a merged piece that stays keeps the files it is made of, whatever their campaign
+    held = (select(link.part_id).join(bundle, bundle.id == link.bundle_id)
+            .where(link.part_id == Document.id, bundle.status != domain.DELETED,
+                   ~and_(bundle.application_id.in_(expired_applications), free(bundle)))
+            .exists())
+    destroyable = and_(free(Document), ~held)
     of_expired = (select(Document, application.campaign_code)
                   .join(application, application.application_id == Document.application_id)
                   .where(application.campaign_code.in_(sorted(expired))))
     rows = session.execute(of_expired.where(destroyable)
                            .order_by(Document.application_id, Document.id)
                            .limit(BATCH).with_for_update(of=Document, skip_locked=True)).all()
+    # a merged piece destroyed takes its files along in the same run, even those
+    # uploaded for an application documents never heard of: nothing else holds them
+    taken = {document.id for document, _campaign in rows}
+    bundles = {document.id: campaign for document, campaign in rows
+               if document.kind == domain.PIECE}
+    if bundles:
+        along = session.execute(
+            select(Document, PieceFile.bundle_id)
+            .join(PieceFile, PieceFile.part_id == Document.id)
+            .where(PieceFile.bundle_id.in_(sorted(bundles)), Document.id.not_in(sorted(taken)),
+                   destroyable)
+            .order_by(Document.id).with_for_update(of=Document, skip_locked=True)).all()
+        for document, bundle_id in along:
+            if document.id not in taken:
+                taken.add(document.id)
+                rows.append((document, bundles[bundle_id]))
     report = {code: {"files": 0, "bytes": 0} for code in expired}
     for document, campaign in rows:
         if document.status != domain.DELETED:  # a deleted one's bytes are gone already
