@@ -162,6 +162,12 @@ def _attachment(extension):
 
 @bp.get("/candidatures/<int:application_id>")
 def application(application_id):
+    return application_page(application_id)
+
+
+def application_page(application_id, **extra):
+    """The application's staff page; `extra`: what a form refused brings back
+    (the text as typed, its error), so nothing typed is lost."""
     data = remote().applications.get_application(me(), application_id)
     accounts = remote().accounts
     dossier = accounts.get_dossier(me(), data["candidate"]["id"])
@@ -174,7 +180,7 @@ def application(application_id):
         sections=dossier_sections(dossier, reference), mails=about(mails, data),
         audit=audit_trail(data), neighbours=neighbours(application_id, args),
         list_args=args, treatment=data.get("treatment_type")
-        or (data.get("formation") or {}).get("treatment_type"), motives=motives)
+        or (data.get("formation") or {}).get("treatment_type"), motives=motives, **extra)
 
 
 def view_of(filters, sort, page):

@@ -16,6 +16,7 @@ from .. import security
 from ..errors import message_for
 from ..i18n import error_text
 from ..rpc import optional, remote
+from . import staff
 
 bp = Blueprint("staff_bulk", __name__, url_prefix="/gestion")
 
@@ -143,10 +144,8 @@ def add_note(application_id):
                                        idempotency_key=security.idempotency_key())
     except (Conflict, ValidationFailed) as exc:
         # the page again with the note as typed: nothing typed is lost
-        data = remote().applications.get_application(me(), application_id)
-        dossier = remote().accounts.get_dossier(me(), data["candidate"]["id"])
-        return render_template("staff/application.html", app=data, dossier=dossier,
-                               note_body=body, note_error=message_for(exc)), \
+        return staff.application_page(application_id, note_body=body,
+                                      note_error=message_for(exc)), \
             422 if isinstance(exc, ValidationFailed) else 409
     return back_to(application_id, _("Note ajoutée."))
 

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from services.common.errors import Forbidden, ValidationFailed
-from tests.support.gateway import APPLICATION, DOSSIER, TOK, as_staff, fake, page_text
+from tests.support.gateway import APPLICATION, DOSSIER, REFERENCE, TOK, as_staff, fake, page_text
 
 ROWS = [{"id": n, "status": "RE", "cancelled": False, "archived": False,
          "transmitted_at": "2027-03-10T09:00:00+00:00",
@@ -42,7 +42,7 @@ def remote(app):
                                                     "per_page": 50},
                               "bulk_apply": ANSWER, "get_application": STAFF_APPLICATION,
                               "add_note": [], "set_tags": []},
-                accounts={"get_dossier": DOSSIER})
+                accounts={"get_dossier": DOSSIER, "reference_data": REFERENCE})
 
 
 def staff_client(app, role="manager"):

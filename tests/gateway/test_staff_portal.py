@@ -124,7 +124,7 @@ def test_every_filter_of_the_address_goes_to_the_service_and_stays_in_the_form(a
         "centre": "SCI", "commission": "SCI-INFO", "formation": "MINFO1", "status": "CO",
         "treatment_type": "AD", "decision": "LC", "validated": "no", "answer": "none",
         "name": "martin", "number": "27AB", "email": "example", "created_from": "2027-03-01",
-        "created_to": "2027-03-31", "decided_to": "2027-04-15"}
+        "created_to": "2027-03-31", "decided_to": "2027-04-15", "tag": "x"}
     assert asked["sort"] == "-decided"
     # the form shows the view it lists (a bookmark gives it back)
     assert '<option value="AD" selected>Accès direct</option>' in page
@@ -154,7 +154,8 @@ def test_the_columns_a_user_chose_are_shown_and_every_one_sorts(app):
                        preferences={"staff_list.columns": ["email", "status", "decision",
                                                            "treatment_type", "unknown"]})
     page = get(client, "/gestion/")
-    assert headers(page) == ["Adresse mail", "Type de traitement", "Statut du dossier",
+    # (the first column holds the bulk actions' "select all" box)
+    assert headers(page) == ["", "Adresse mail", "Type de traitement", "Statut du dossier",
                              "Décision", "Ouvrir"]
     row = page.split('id="applications"')[1].split("</tr>")[1]
     assert '<a href="mailto:c1@example.org">c1@example.org</a>' in row

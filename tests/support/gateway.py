@@ -114,6 +114,7 @@ def gateway_app(**config):
 def fake(app, **services):
     services.setdefault("accounts", {})  # a staff session's actor is asked of it
     services.setdefault("catalog", {})   # and staff pages what the catalogue allows
+    services.setdefault("notifications", {"list_mails": []})  # the staff page's mails
     remote = FakeRemote(**services)
     app.extensions["remote"] = remote
     return remote
