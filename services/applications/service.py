@@ -667,7 +667,9 @@ class ApplicationsService(ProducedEntrypoints, ServiceBase):
     def _refresh_dates(self, application):
         """The application's copy of its formation's dates, as the catalog has
         them now: staff may have moved them since it was made (or since the last
-        formation_updated event). A formation the catalog no longer has keeps the copy."""
+        formation_updated event). A formation the catalog no longer has keeps the copy.
+        The commission's address and alert settings follow too, read in the same
+        answer: the event this step emits tells notifications whom to alert."""
         read_at = utcnow().isoformat()  # the clock events are stamped with
         try:
             formation = self.catalog.get_formation(application.formation_code,
@@ -675,6 +677,7 @@ class ApplicationsService(ProducedEntrypoints, ServiceBase):
         except NotFound:
             return
         schemas.refresh_dates(application, formation.get("dates") or {}, read_at)
+        schemas.refresh_commission_contact(application, formation.get("commission"))
 
     def _current_centre(self, application):
         """The application's centre as the catalog has it now (its online flag

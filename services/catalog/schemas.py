@@ -71,9 +71,12 @@ def formation(row, required_pieces):
             "enabled": row.enabled, "treatment_type": row.treatment_type,
             **review_settings(row),
             "dates": dates(row), "centre": centre(row.centre),
-            # the signature image too: the letters applications has made carry it
+            # the signature image too: the letters applications has made carry it;
+            # its alert settings: the events of its applications carry them to
+            # notifications, which mails the commission only when it asked
             "commission": {**commission(row.commission),
-                           "signature_document_id": row.commission.signature_document_id},
+                           "signature_document_id": row.commission.signature_document_id,
+                           "alerts": dict(row.commission.alerts or {})},
             "campaign": campaign_ref(row.campaign),
             "pieces": [piece(p) for p in required_pieces]}
 

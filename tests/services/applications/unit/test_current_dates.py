@@ -102,3 +102,20 @@ def test_the_confirmation_deadline_comes_from_the_formations_current_dates(harne
     h.call("enter_decision", actors.manager_sci, view["id"], "FA", {})
     validated = h.call("validate_decision", actors.manager_sci, view["id"])
     assert validated["confirm_deadline"] == (h.today + timedelta(days=45)).isoformat()
+
+
+def test_the_commissions_alerts_travel_in_the_events_as_the_catalog_has_them_now(harness, actors):
+    """A commission may ask for alerts after candidates applied: the transmission
+    event carries its address and alert settings as they are when it is sent."""
+    h = harness
+    application_id = ready(h, actors.ada)
+    created = h.events("application_created")[-1]
+    assert created["commission"]["alerts"] == {}  # asked for nothing when Ada applied
+
+    commission = h.catalog_data.formations["MINFO1"]["commission"]
+    commission.update(email="jury-info@univ-demo.fr",
+                      alerts={"transmitted": True, "digest": True})
+    h.call("transmit", actors.ada, application_id)
+    sent = h.events("application_transmitted")[-1]["commission"]
+    assert sent["code"] == "SCI-INFO" and sent["email"] == "jury-info@univ-demo.fr"
+    assert sent["alerts"] == {"transmitted": True, "digest": True}
