@@ -493,6 +493,26 @@ def delivery_settings():
     }
 
 
+# The decision mails that may carry the commission's letter (the kind
+# applications.get_letter makes), when the commission's wording says `attach`.
+LETTER_MAILS = {"DECISION_DE": "refusal", "APPLICATION_CONFIRMED": "admission"}
+
+
+def letter_settings():
+    """How long a decision mail waits for its letter, and how big it may be:
+    the whole wait is bounded (asking applications, then downloading the PDF),
+    after which the mail goes without it. MAIL_LETTER_WAIT_SECONDS (5) each,
+    MAIL_LETTER_MAX_MB (5)."""
+    return {"wait": float(env("MAIL_LETTER_WAIT_SECONDS", "5")),
+            "max_bytes": int(float(env("MAIL_LETTER_MAX_MB", "5")) * 1024 * 1024)}
+
+
+def letter_filename(name, kind):
+    """A plain file name for the attachment (no path, no header tricks)."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", str(name or "")).strip(".-")[:100]
+    return name if name.lower().endswith(".pdf") else f"lettre-{kind}.pdf"
+
+
 def retry_delay(attempts, settings, rand=random.random):
     """Seconds before the next attempt after `attempts` failed ones: exponential,
     capped, with jitter (between half and all of it) so that the mails an outage
