@@ -231,17 +231,21 @@ def refresh_dates(application, dates, as_of):
     return True
 
 
-def refresh_commission_contact(application, commission):
+def refresh_commission_contact(application, commission, as_of):
     """The commission's email and alert settings as the catalog has them now into
     the application's copy (a commission may ask for alerts after candidates
-    applied); only for the same commission: the rest of the copy stays as made."""
+    applied); only for the same commission: the rest of the copy stays as made.
+    as_of: ISO time they were read at; a newer copy is kept (events may arrive
+    out of order)."""
     formation = dict(application.formation or {})
     current = dict(formation.get("commission") or {})
     if not isinstance(commission, dict) or commission.get("code") != current.get("code"):
         return False
-    fresh = {"email": commission.get("email"), "alerts": dict(commission.get("alerts") or {})}
-    if all(current.get(k) == v for k, v in fresh.items()):
+    known = formation.get("commission_as_of")
+    if known and as_of and datetime.fromisoformat(known) > datetime.fromisoformat(as_of):
         return False
+    fresh = {"email": commission.get("email"), "alerts": dict(commission.get("alerts") or {})}
+    formation["commission_as_of"] = as_of
     formation["commission"] = {**current, **fresh}
     application.formation = formation  # a new dict: the JSONB column is written
     return True

@@ -27,6 +27,12 @@ def commission(row):
             "phone": row.phone, "signatory": row.signatory}
 
 
+def commission_updated(row):
+    """The commission_updated event: its address and alert settings travel with
+    it, so applications' copies follow (its alerts reach notifications in them)."""
+    return {"code": row.code, "email": row.email, "alerts": dict(row.alerts or {})}
+
+
 def dates(formation):
     return {field: (value if field == "confirm_days" else day(value))
             for field, value in formation.dates().items()}

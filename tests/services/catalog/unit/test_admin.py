@@ -209,7 +209,7 @@ def test_a_commission_has_a_signatory_and_alerts_but_no_members_of_its_own(call,
         call("save_commission", MANAGER_LLSH, {**COMMISSION, "code": "Y"})
 
 
-def test_a_commissions_alerts_and_digest_travel_with_its_formations(call, catalogue):
+def test_a_commissions_alerts_and_digest_travel_with_its_formations(call, catalogue, catalog_db):
     """What applications copies (and its events carry to notifications): the
     commission's address and the alerts it asked for, one mail a day included."""
     info = {c["code"]: c for c in call("list_commissions", ADMIN)}["SCI-INFO"]
@@ -221,6 +221,11 @@ def test_a_commissions_alerts_and_digest_travel_with_its_formations(call, catalo
     assert commission["email"] == "jury-info@univ-demo.fr"
     assert commission["alerts"] == {"transmitted": True, "cancelled": False, "withdrawn": False,
                                     "promoted": False, "digest": True}
+    with catalog_db.connect() as conn:  # and in the event the applications' copies follow
+        event, = [row[0] for row in conn.exec_driver_sql(
+            "SELECT payload FROM outbox_events WHERE event_type = 'commission_updated'")]
+    assert (event["code"], event["email"]) == ("SCI-INFO", "jury-info@univ-demo.fr")
+    assert event["alerts"] == commission["alerts"]
 
 
 def test_a_commission_with_formations_stays_in_its_centre(call, catalogue):
