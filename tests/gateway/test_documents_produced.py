@@ -119,3 +119,15 @@ def test_the_candidates_admission_letter_is_the_commissions_letter(app, monkeypa
     remote.applications.answers["get_letter"] = Conflict("no_letter", "not now")
     refused = client.get("/candidatures/5/lettre-admission")
     assert refused.status_code == 302 and refused.headers["Location"].endswith("/candidatures/5")
+
+
+def test_a_mail_that_carried_the_letter_says_so(app):
+    fake(app, notifications={"list_mails": [
+        {"id": 1, "code": "DECISION_DE", "subject": "Décision", "body": "Bonjour",
+         "created_at": "2027-03-10T09:00:00+00:00", "attachment": "lettre-refusal-22PB7Y36.pdf"},
+        {"id": 2, "code": "STATUS_RE", "subject": "Reçue", "body": "Bonjour",
+         "created_at": "2027-03-09T09:00:00+00:00", "attachment": None}]})
+    client = app.test_client()
+    login_candidate(client)
+    page = page_text(client.get("/mails"))
+    assert page.count("Pièce jointe") == 1 and "lettre-refusal-22PB7Y36.pdf" in page
