@@ -71,13 +71,14 @@ def test_the_archive_of_the_filtered_list_shows_its_progress_then_its_link(app):
 
 
 def test_the_staff_page_offers_the_preview_while_a_letter_decision_waits(app):
-    from tests.support.gateway import APPLICATION, DOSSIER
+    from tests.support.gateway import APPLICATION, DOSSIER, REFERENCE
     candidate = {"id": 7, "dossier_number": "22PB7Y36", "first_name": "Léa",
                  "last_name": "Martin", "email": "lea@example.org"}
     remote = fake(app, applications={"get_application": {
         **APPLICATION, "candidate": candidate, "can_validate": True,
         "pending_decision": {"code": "DE", "reason": "Capacité atteinte"}}},
-        accounts={"get_dossier": DOSSIER})
+        accounts={"get_dossier": DOSSIER, "reference_data": REFERENCE},
+        notifications={"list_mails": []})
     client = app.test_client()
     as_staff(client)
     page = client.get("/gestion/candidatures/5").get_data(as_text=True)
