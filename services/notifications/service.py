@@ -15,7 +15,7 @@ from nameko.timer import timer
 from services.common import actors
 from services.common.clock import Clock
 from services.common.db import Database, flush_unique, handle_once
-from services.common.errors import EXPECTED, Conflict, Forbidden, NotFound
+from services.common.errors import EXPECTED, Conflict, DomainError, Forbidden, NotFound
 from services.common.events import event_handler
 from services.common.rpc import ServiceRpc, answer_or_none, rpc
 from services.common.service_base import ServiceBase
@@ -477,8 +477,12 @@ class NotificationsService(ServiceBase):
         try:
             link = answer_or_none(self.applications.get_letter, application_id, kind,
                                   timeout=settings["wait"])
-        except Exception as exc:  # a typed refusal (no letter now) or a broken answer
-            log.info("no %s letter for application %s: %s", kind, application_id, exc)
+        except DomainError as exc:  # no such letter now (a refusal, not an outage)
+            log.info("no %s letter for application %s: %s", kind, application_id, exc.code)
+            return None
+        except Exception as exc:  # a broken answer: the mail still goes
+            log.warning("%s letter of application %s not asked: %s", kind, application_id,
+                        str(exc) or type(exc).__name__)
             return None
         if not isinstance(link, dict) or not link.get("attach") or not link.get("url"):
             return None
