@@ -183,11 +183,12 @@ CODE_VARIABLES = {
     "TREATMENT_AC": ((), APPLICATION_EVENT + ("treatment_type",)),
     "DECISION_FA": ((), APPLICATION_EVENT + ("comment", "confirm_deadline", "promoted",
                                              "automatic")),
-    "DECISION_DE": ((), APPLICATION_EVENT + ("comment", "reason")),
+    # letter_attached: the commission's letter goes with the mail (LETTER_MAILS)
+    "DECISION_DE": (("letter_attached",), APPLICATION_EVENT + ("comment", "reason")),
     "DECISION_LC": ((), APPLICATION_EVENT + ("comment", "rank")),
     "DECISION_LA": ((), APPLICATION_EVENT + ("comment",)),
     "DECISION_PR": ((), APPLICATION_EVENT + ("comment", "convocation")),
-    "APPLICATION_CONFIRMED": ((), APPLICATION_EVENT),
+    "APPLICATION_CONFIRMED": (("letter_attached",), APPLICATION_EVENT),
     "APPLICATION_WITHDRAWN": ((), APPLICATION_EVENT),
     "APPLICATION_WITHDRAWN_AUTO": ((), APPLICATION_EVENT + ("confirm_deadline",)),
     "REMINDER_TRANSMIT": ((), APPLICATION_EVENT + ("deadline",)),
@@ -300,7 +301,7 @@ def sample_variables(code, lang):
             "expires_at": SAMPLE_EVENT["activation_expires_at"],
             "refused_pieces": [{"code": "CV", "label": "Curriculum vitae",
                                 "comment": "Illisible"}],
-            "day": "2027-02-14",
+            "day": "2027-02-14", "letter_attached": True,
             "items": [{"code": "COMMISSION_TRANSMITTED",
                        "subject": "Candidature transmise : Master Informatique (22PB7Y36)",
                        "url": f"{public_url()}/gestion/candidatures/12"}]}

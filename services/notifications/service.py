@@ -461,8 +461,10 @@ class NotificationsService(ServiceBase):
         code = domain.mail_code(event_type, event)
         if code:
             extra = {"refused_pieces": event.get("refused_pieces") or []}
-            letter = self._letter(event, domain.LETTER_MAILS[code]) \
-                if code in domain.LETTER_MAILS else None
+            letter = None
+            if code in domain.LETTER_MAILS:
+                letter = self._letter(event, domain.LETTER_MAILS[code])
+                extra["letter_attached"] = letter is not None  # the body says so
             self._mail(event, code, extra, attachment=letter)
 
     def _letter(self, event, kind):

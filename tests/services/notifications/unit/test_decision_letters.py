@@ -67,6 +67,7 @@ def test_the_decision_mail_carries_the_commissions_letter(service, smtp_sink, ma
     service.call(handler, event)
     mail, = smtp_sink.mails(to=event["candidate"]["email"])
     assert mail["code"] == code and mail["attachments"] == [f"lettre-{kind}-22PB7Y36.pdf"]
+    assert "jointe à ce mail" in mail["body"]
     assert service.applications.asked == [(12, kind)]
     # sent: the copy of the PDF is dropped here (the portal still offers the letter)
     assert service.rows(f"SELECT attachment IS NULL, attachment_name FROM mails "
@@ -81,6 +82,7 @@ def test_no_letter_when_the_commission_does_not_attach_it(service, smtp_sink, ma
     service.call("on_application_confirmed", event)
     mail, = smtp_sink.mails(to=event["candidate"]["email"])
     assert mail["attachments"] == [] and service.letters.fetched == []
+    assert "jointe" not in mail["body"] and "disponible sur le portail" in mail["body"]
 
 
 @pytest.mark.parametrize("answer, letters", [
@@ -97,7 +99,7 @@ def test_the_mail_goes_without_a_letter_it_cannot_have(service, smtp_sink, make_
     service.call("on_decision_validated", event)
     mail, = smtp_sink.mails(to=event["candidate"]["email"])
     assert mail["code"] == "DECISION_DE" and mail["attachments"] == []
-    assert "Capacité atteinte" in mail["body"]
+    assert "Capacité atteinte" in mail["body"] and "jointe" not in mail["body"]
 
 
 def test_applications_that_never_answers_does_not_hold_the_mail(service, smtp_sink, make_event,
