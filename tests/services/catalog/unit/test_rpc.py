@@ -124,7 +124,7 @@ def test_formation_with_dates_contacts_campaign_and_pieces(call, rows, catalogue
         "commission": {"code": "SCI-INFO", "label": "Commission Informatique",
                        "email": "commission-info@univ-demo.fr", "address": "Bâtiment 11",
                        "phone": "02 40 00 11 01", "signatory": "Claire Martin",
-                       "signature_document_id": None},
+                       "signature_document_id": None, "alerts": {}},
         "campaign": {"code": "2027", "label": "Campagne de candidatures 2027"},
         "pieces": [{**piece, "template_document_id": None, "template_filename": None} for piece in [
             {"code": "CNI", "label": "Pièce d'identité", "order": 1, "conditional": False,
