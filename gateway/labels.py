@@ -117,6 +117,7 @@ LABELS = {
     "catalogue.unreadable.too_many_rows": lazy_gettext("Trop de lignes (5 000 au plus)."),
     "catalogue.window": lazy_gettext("Candidatures"),
     "catalogue_alert.cancelled": lazy_gettext("candidature annulée"),
+    "catalogue_alert.digest": lazy_gettext("regrouper ces alertes en un mail par jour"),
     "catalogue_alert.promoted": lazy_gettext("promotion depuis la liste complémentaire"),
     "catalogue_alert.transmitted": lazy_gettext("candidature transmise"),
     "catalogue_alert.withdrawn": lazy_gettext("désistement"),

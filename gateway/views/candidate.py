@@ -429,8 +429,9 @@ def withdraw(application_id):
 
 @bp.get("/candidatures/<int:application_id>/lettre-admission")
 def admission_letter(application_id):
+    # the commission's letter: its wording, signatory and the candidate's postal address
     try:
-        link = remote().applications.get_admission_letter(me(), application_id)
+        link = remote().applications.get_letter(me(), application_id, "admission")
     except Conflict as exc:
         return back_to(application_id, message_for(exc), "error")
     return stream_download(link, attachment=True)

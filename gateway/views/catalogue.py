@@ -323,7 +323,8 @@ def delete_piece(piece_id):
 
 
 COMMISSION_FIELDS = ("code", "label", "centre", "address", "email", "phone", "signatory")
-ALERTS = ("transmitted", "cancelled", "withdrawn", "promoted")
+# digest: the alerts above as one mail a day instead of one each
+ALERTS = ("transmitted", "cancelled", "withdrawn", "promoted", "digest")
 
 
 def centre_choices():

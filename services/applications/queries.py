@@ -57,6 +57,16 @@ def formation_applications(session, formation_code, campaign_code, write=False):
     return list(session.scalars(query.with_for_update() if write else query))
 
 
+def commission_applications(session, commission_code):
+    """The live applications (not cancelled nor archived) whose formation's
+    commission is this one, locked for a write, by id."""
+    query = (select(Application)
+             .where(models.COMMISSION_CODE == commission_code,
+                    Application.cancelled_at.is_(None), Application.archived_at.is_(None))
+             .order_by(Application.id).with_for_update())
+    return list(session.scalars(query))
+
+
 def archive_campaign(session, campaign_code, now):
     """The campaign's applications become read-only (those not archived yet)."""
     session.execute(update(Application)

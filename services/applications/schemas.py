@@ -231,6 +231,26 @@ def refresh_dates(application, dates, as_of):
     return True
 
 
+def refresh_commission_contact(application, commission, as_of):
+    """The commission's email and alert settings as the catalog has them now into
+    the application's copy (a commission may ask for alerts after candidates
+    applied); only for the same commission: the rest of the copy stays as made.
+    as_of: ISO time they were read at; a newer copy is kept (events may arrive
+    out of order)."""
+    formation = dict(application.formation or {})
+    current = dict(formation.get("commission") or {})
+    if not isinstance(commission, dict) or commission.get("code") != current.get("code"):
+        return False
+    known = formation.get("commission_as_of")
+    if known and as_of and datetime.fromisoformat(known) > datetime.fromisoformat(as_of):
+        return False
+    fresh = {"email": commission.get("email"), "alerts": dict(commission.get("alerts") or {})}
+    formation["commission_as_of"] = as_of
+    formation["commission"] = {**current, **fresh}
+    application.formation = formation  # a new dict: the JSONB column is written
+    return True
+
+
 def history_entry(change, staff):
     # Candidates see that the office acted, not which staff member did.
     by = change.by if staff or change.by_kind == "candidate" else (
@@ -372,8 +392,10 @@ def event(application, **extra):
         "campaign": application.campaign_code,
         "formation": {"code": f.get("code"), "label": f.get("label")},
         "centre": {k: centre.get(k) for k in ("code", "label", "email")},
-        # alerts: which of its events the commission is mailed (notifications)
-        "commission": {k: commission.get(k) for k in ("code", "label", "email", "alerts")},
+        # its address and alert settings: notifications mails the commission
+        # only about what it asked for (alerts.transmitted...), or once a day
+        "commission": {**{k: commission.get(k) for k in ("code", "label", "email")},
+                       "alerts": dict(commission.get("alerts") or {})},
         "candidate": {k: c[k] for k in ("dossier_number", "email", "civility", "first_name",
                                         "last_name", "lang")},
     }

@@ -196,6 +196,18 @@ class ApplicationsService(ProducedEntrypoints, ServiceBase):
                 schemas.refresh_review(application, payload.get("treatment_type"),
                                        payload.get("settings"))
 
+    @event_handler("catalog", "commission_updated", requeue_on_error=True)
+    @handle_once
+    def on_commission_updated(self, payload):
+        """Staff changed a commission: its live applications' copy of its address
+        and alert settings follows, so the alerts it asks for from now on reach it
+        (notifications reads them in the applications' events)."""
+        code = payload.get("code")
+        if not code or not isinstance(payload.get("alerts"), dict):
+            return  # an import's event: the copy is refreshed at transmission
+        for application in queries.commission_applications(self.db.session, str(code)):
+            schemas.refresh_commission_contact(application, payload, payload.get("occurred_at"))
+
     @event_handler("accounts", "account_deleted", requeue_on_error=True)
     @handle_once
     def on_account_deleted(self, payload):
@@ -667,7 +679,9 @@ class ApplicationsService(ProducedEntrypoints, ServiceBase):
     def _refresh_dates(self, application):
         """The application's copy of its formation's dates, as the catalog has
         them now: staff may have moved them since it was made (or since the last
-        formation_updated event). A formation the catalog no longer has keeps the copy."""
+        formation_updated event). A formation the catalog no longer has keeps the copy.
+        The commission's address and alert settings follow too, read in the same
+        answer: the event this step emits tells notifications whom to alert."""
         read_at = utcnow().isoformat()  # the clock events are stamped with
         try:
             formation = self.catalog.get_formation(application.formation_code,
@@ -675,6 +689,7 @@ class ApplicationsService(ProducedEntrypoints, ServiceBase):
         except NotFound:
             return
         schemas.refresh_dates(application, formation.get("dates") or {}, read_at)
+        schemas.refresh_commission_contact(application, formation.get("commission"), read_at)
 
     def _current_centre(self, application):
         """The application's centre as the catalog has it now (its online flag

@@ -27,6 +27,12 @@ def commission(row):
             "phone": row.phone, "signatory": row.signatory}
 
 
+def commission_updated(row):
+    """The commission_updated event: its address and alert settings travel with
+    it, so applications' copies follow (its alerts reach notifications in them)."""
+    return {"code": row.code, "email": row.email, "alerts": dict(row.alerts or {})}
+
+
 def dates(formation):
     return {field: (value if field == "confirm_days" else day(value))
             for field, value in formation.dates().items()}
@@ -72,7 +78,8 @@ def formation(row, required_pieces):
             **review_settings(row),
             "dates": dates(row), "centre": centre(row.centre),
             # the signature image too: the letters applications has made carry it;
-            # the alerts it asked for: notifications reads them in the events
+            # its alert settings: the events of its applications carry them to
+            # notifications, which mails the commission only when it asked
             "commission": {**commission(row.commission),
                            "signature_document_id": row.commission.signature_document_id,
                            "alerts": dict(row.commission.alerts or {})},

@@ -384,7 +384,7 @@ class CatalogService(ServiceBase):
             self._forget_upload(signature_upload)
             raise
         self._forget_replaced(previous, commission.signature_document_id)
-        self.db.emit("commission_updated", {"code": commission.code})
+        self.db.emit("commission_updated", schemas.commission_updated(commission))
         self.db.commit()
         return self._commission(actor, commission)
 

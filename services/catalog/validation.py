@@ -249,7 +249,9 @@ def bulk_changes(formations, changes):
 
 # -- commissions ----------------------------------------------------------------------
 
-ALERTS = ("transmitted", "cancelled", "withdrawn", "promoted")
+# the events a commission may be mailed about, and `digest`: those alerts as one
+# mail a day instead (notifications' COMMISSION_DIGEST)
+ALERTS = ("transmitted", "cancelled", "withdrawn", "promoted", "digest")
 
 
 COLOUR = re.compile(r"#[0-9a-fA-F]{6}")

@@ -11,6 +11,7 @@ import socket
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
+import requests
 from eventlet import Timeout
 from eventlet.event import Event
 from nameko.extensions import DependencyProvider, Entrypoint
@@ -64,9 +65,11 @@ class Mailer:
         domain = parseaddr(self.settings["sender"])[1].rpartition("@")[2] or "localhost"
         return make_msgid(domain=domain)
 
-    def send(self, to, subject, body, code, message_id=None, html=None, bcc=None):
+    def send(self, to, subject, body, code, message_id=None, html=None, bcc=None,
+             attachment=None):
         """Returns once the relay accepted the mail. OutcomeUnknown when that
-        cannot be known; any other error means the relay did not take it."""
+        cannot be known; any other error means the relay did not take it.
+        `attachment`: (filename, PDF bytes), a decision mail's letter."""
         message = EmailMessage()
         message["From"] = self.settings["sender"]
         message["To"] = to
@@ -77,6 +80,10 @@ class Mailer:
         message.set_content(body, charset="utf-8")
         if html:
             message.add_alternative(html, subtype="html", charset="utf-8")
+        if attachment:
+            filename, content = attachment
+            message.add_attachment(content, maintype="application", subtype="pdf",
+                                   filename=filename)
         s = self.settings
         smtp = None
         deadline = Timeout(s["deadline"], ConversationTooLong(
@@ -109,6 +116,37 @@ class Mailer:
             deadline.cancel()
             if smtp is not None:
                 smtp.close()  # a relay that stopped answering gets no QUIT to wait on
+
+
+class LetterTooBig(Exception):
+    pass
+
+
+class LetterDownloader:
+    """The letter's PDF from its presigned link, within a size and a deadline:
+    a decision mail never waits on a slow or oversized download."""
+
+    def fetch(self, url, max_bytes, seconds):
+        deadline = Timeout(seconds, TimeoutError(f"letter not downloaded within {seconds:g} s"))
+        try:
+            with requests.get(url, stream=True, timeout=(seconds, seconds)) as answer:
+                answer.raise_for_status()
+                declared = answer.headers.get("Content-Length")
+                if declared and declared.isdigit() and int(declared) > max_bytes:
+                    raise LetterTooBig(f"{declared} bytes")
+                content = bytearray()
+                for chunk in answer.iter_content(64 * 1024):
+                    content += chunk
+                    if len(content) > max_bytes:
+                        raise LetterTooBig(f"over {max_bytes} bytes")
+                return bytes(content)
+        finally:
+            deadline.cancel()
+
+
+class LetterDownloaderProvider(DependencyProvider):
+    def get_dependency(self, worker_ctx):
+        return LetterDownloader()
 
 
 class MailerProvider(DependencyProvider):

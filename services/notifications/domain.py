@@ -183,11 +183,12 @@ CODE_VARIABLES = {
     "TREATMENT_AC": ((), APPLICATION_EVENT + ("treatment_type",)),
     "DECISION_FA": ((), APPLICATION_EVENT + ("comment", "confirm_deadline", "promoted",
                                              "automatic")),
-    "DECISION_DE": ((), APPLICATION_EVENT + ("comment", "reason")),
+    # letter_attached: the commission's letter goes with the mail (LETTER_MAILS)
+    "DECISION_DE": (("letter_attached",), APPLICATION_EVENT + ("comment", "reason")),
     "DECISION_LC": ((), APPLICATION_EVENT + ("comment", "rank")),
     "DECISION_LA": ((), APPLICATION_EVENT + ("comment",)),
     "DECISION_PR": ((), APPLICATION_EVENT + ("comment", "convocation")),
-    "APPLICATION_CONFIRMED": ((), APPLICATION_EVENT),
+    "APPLICATION_CONFIRMED": (("letter_attached",), APPLICATION_EVENT),
     "APPLICATION_WITHDRAWN": ((), APPLICATION_EVENT),
     "APPLICATION_WITHDRAWN_AUTO": ((), APPLICATION_EVENT + ("confirm_deadline",)),
     "REMINDER_TRANSMIT": ((), APPLICATION_EVENT + ("deadline",)),
@@ -300,7 +301,7 @@ def sample_variables(code, lang):
             "expires_at": SAMPLE_EVENT["activation_expires_at"],
             "refused_pieces": [{"code": "CV", "label": "Curriculum vitae",
                                 "comment": "Illisible"}],
-            "day": "2027-02-14",
+            "day": "2027-02-14", "letter_attached": True,
             "items": [{"code": "COMMISSION_TRANSMITTED",
                        "subject": "Candidature transmise : Master Informatique (22PB7Y36)",
                        "url": f"{public_url()}/gestion/candidatures/12"}]}
@@ -491,6 +492,26 @@ def delivery_settings():
         "max_retry_seconds": float(env("MAIL_RETRY_MAX_SECONDS", "3600")),
         "window_hours": float(env("MAIL_RETRY_WINDOW_HOURS", "72")),
     }
+
+
+# The decision mails that may carry the commission's letter (the kind
+# applications.get_letter makes), when the commission's wording says `attach`.
+LETTER_MAILS = {"DECISION_DE": "refusal", "APPLICATION_CONFIRMED": "admission"}
+
+
+def letter_settings():
+    """How long a decision mail waits for its letter, and how big it may be:
+    the whole wait is bounded (asking applications, then downloading the PDF),
+    after which the mail goes without it. MAIL_LETTER_WAIT_SECONDS (5) each,
+    MAIL_LETTER_MAX_MB (5)."""
+    return {"wait": float(env("MAIL_LETTER_WAIT_SECONDS", "5")),
+            "max_bytes": int(float(env("MAIL_LETTER_MAX_MB", "5")) * 1024 * 1024)}
+
+
+def letter_filename(name, kind):
+    """A plain file name for the attachment (no path, no header tricks)."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", str(name or "")).strip(".-")[:100]
+    return name if name.lower().endswith(".pdf") else f"lettre-{kind}.pdf"
 
 
 def retry_delay(attempts, settings, rand=random.random):

@@ -2,7 +2,7 @@
 events) and the log of every mail, one row per (event, mail code)."""
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import DateTime, Index, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import messaging_tables
@@ -58,6 +58,11 @@ class Mail(Base):
     # daily digest lists its alerts with links to them).
     application_id: Mapped[int | None]
     commission_label: Mapped[str | None] = mapped_column(String(200))
+    # The commission's letter a decision mail carries (DECISION_DE: refusal,
+    # APPLICATION_CONFIRMED: admission), fetched when the mail is stored; the
+    # bytes are dropped once sent (the portal keeps offering the letter).
+    attachment_name: Mapped[str | None] = mapped_column(String(120))
+    attachment: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)  # lists skip it
     # Who it is written to: the candidate, or a commission (alerts, which the
     # candidate never reads in the portal).
     audience: Mapped[str] = mapped_column(String(12), default="candidate",

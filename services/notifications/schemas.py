@@ -15,6 +15,7 @@ def mail(row):
             "created_at": row.created_at.isoformat() if row.created_at else None,
             "sent_at": row.sent_at.isoformat() if row.sent_at else None,
             "attempts": row.attempts, "message_id": row.message_id,
+            "attachment": row.attachment_name,  # the letter a decision mail carries
             "last_attempt_at": row.last_attempt_at.isoformat() if row.last_attempt_at else None,
             "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at else None}
 

@@ -15,13 +15,14 @@ from nameko.timer import timer
 from services.common import actors
 from services.common.clock import Clock
 from services.common.db import Database, flush_unique, handle_once
-from services.common.errors import EXPECTED, Conflict, Forbidden, NotFound
+from services.common.errors import EXPECTED, Conflict, DomainError, Forbidden, NotFound
 from services.common.events import event_handler
-from services.common.rpc import rpc
+from services.common.rpc import ServiceRpc, answer_or_none, rpc
 from services.common.service_base import ServiceBase
 
 from . import domain, jobs, queries, schemas
-from .dependencies import DeliveryWakeup, MailerProvider, OutcomeUnknown, delivery_timer
+from .dependencies import (DeliveryWakeup, LetterDownloaderProvider, MailerProvider,
+                           OutcomeUnknown, delivery_timer)
 from .models import Base, Mail, Recipient, TemplateVersion
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,10 @@ class NotificationsService(ServiceBase):
     clock = Clock()
     mailer = MailerProvider()
     delivery = DeliveryWakeup()
+    # Only for the decision mails' letters (get_letter); applications never
+    # calls notifications back, so no synchronous cycle.
+    applications = ServiceRpc("applications")
+    letters = LetterDownloaderProvider()
 
     # -- accounts: keep the candidate's contact, mail the activation link ----------------
 
@@ -357,10 +362,11 @@ class NotificationsService(ServiceBase):
         try:
             domain.check_address(row.to_address)
             body = domain.reveal_link(row.body, row.secret, row.lang)
+            attachment = (row.attachment_name, row.attachment) if row.attachment else None
             self.mailer.send(row.to_address, row.subject, body, row.code,
                              message_id=row.message_id,
                              html=domain.html_part(row.subject, body, row.lang),
-                             bcc=self._bcc(row))
+                             bcc=self._bcc(row), attachment=attachment)
         except OutcomeUnknown as exc:
             row.status, row.error, row.next_attempt_at = "unconfirmed", str(exc)[:500], None
             log.warning("mail %s (%s) to candidate %s unconfirmed: the relay's answer to "
@@ -417,6 +423,7 @@ class NotificationsService(ServiceBase):
         row.status, row.error, row.sent_at = "sent", None, self.clock()
         row.next_attempt_at = None
         row.secret = None  # delivered: the working link is nowhere here any more
+        row.attachment = None  # the letter stays in the portal; no copy kept here
         self.db.emit("mail_sent", {"mail_id": row.id, "code": row.code,
                                    "candidate_id": row.candidate_id})
         if row.code == "ACCOUNT_DELETED":  # nothing of a deleted candidate stays
@@ -454,7 +461,42 @@ class NotificationsService(ServiceBase):
         code = domain.mail_code(event_type, event)
         if code:
             extra = {"refused_pieces": event.get("refused_pieces") or []}
-            self._mail(event, code, extra)
+            letter = None
+            if code in domain.LETTER_MAILS:
+                letter = self._letter(event, domain.LETTER_MAILS[code])
+                extra["letter_attached"] = letter is not None  # the body says so
+            self._mail(event, code, extra, attachment=letter)
+
+    def _letter(self, event, kind):
+        """(filename, PDF) of the commission's letter for this decision mail, when
+        the commission's wording says to attach it; else None. Never held
+        forever: applications gets MAIL_LETTER_WAIT_SECONDS to answer (its
+        circuit breaker answers at once while it is down), the download as
+        long, bounded in size; past that, or when applications has no letter
+        (Conflict no_letter...), the mail goes without it and says what it says."""
+        settings = domain.letter_settings()
+        application_id = event.get("application_id")
+        try:
+            link = answer_or_none(self.applications.get_letter, application_id, kind,
+                                  timeout=settings["wait"])
+        except DomainError as exc:  # no such letter now (a refusal, not an outage)
+            log.info("no %s letter for application %s: %s", kind, application_id, exc.code)
+            return None
+        except Exception as exc:  # a broken answer: the mail still goes
+            log.warning("%s letter of application %s not asked: %s", kind, application_id,
+                        str(exc) or type(exc).__name__)
+            return None
+        if not isinstance(link, dict) or not link.get("attach") or not link.get("url"):
+            return None
+        try:
+            content = self.letters.fetch(link["url"], settings["max_bytes"], settings["wait"])
+        except Exception as exc:  # storage away, slow, or the file too big
+            log.warning("%s letter of application %s not attached: %s", kind, application_id,
+                        str(exc) or type(exc).__name__)
+            return None
+        if not isinstance(content, bytes) or not content:
+            return None
+        return domain.letter_filename(link.get("filename"), kind), content
 
     def _alert(self, event_type, event):
         """The commission's alert, to its address, if it asked for this one."""
@@ -474,7 +516,7 @@ class NotificationsService(ServiceBase):
         return domain.recipient_from_event(event)
 
     def _mail(self, event, code, extra=None, to=None, audience="candidate", lang=None,
-              held=False):
+              held=False, attachment=None):
         recipient = self._recipient(event)
         if recipient is None:
             log.warning("no address for candidate %s: %s not sent", event.get("candidate_id"), code)
@@ -492,7 +534,9 @@ class NotificationsService(ServiceBase):
                    commission_label=(event.get("commission") or {}).get("label"),
                    application_id=event.get("application_id"),
                    audience=audience, status="held" if held else "queued", attempts=0,
-                   created_at=now, window_started_at=now, next_attempt_at=None if held else now)
+                   created_at=now, window_started_at=now, next_attempt_at=None if held else now,
+                   attachment_name=attachment[0] if attachment else None,
+                   attachment=attachment[1] if attachment else None)
         self.db.session.add(row)
         if held:  # in the commission's next daily digest (send_digests)
             return

@@ -298,12 +298,15 @@ def test_the_commission_members_come_from_accounts_and_are_set_there(app):
     as_staff(client, "scol")
     page = page_text(client.get("/gestion/catalogue/commissions/SCI-INFO"))
     assert "Jury A" in page and "Président(e)" in page and 'value="*jury.a"' in page
+    assert "regrouper ces alertes en un mail par jour" in page
     assert remote.accounts.calls[-1][1][1] == "SCI-INFO"
     client.post("/gestion/catalogue/commissions/SCI-INFO", data={
-        "csrf_token": TOK, "label": "Commission Info", "centre": "SCI", "alert_withdrawn": "1"})
+        "csrf_token": TOK, "label": "Commission Info", "centre": "SCI", "alert_withdrawn": "1",
+        "alert_digest": "1"})
     method, (_, data) = remote.catalog.calls[-1][0], remote.catalog.calls[-1][1][:2]
     assert method == "save_commission" and "members" not in data
     assert data["alerts"]["withdrawn"] == "1" and data["alerts"]["transmitted"] == "0"
+    assert data["alerts"]["digest"] == "1"  # one mail a day instead of one each
     client.post("/gestion/catalogue/commissions/SCI-INFO/membres", data={
         "csrf_token": TOK, "members": "jury.a, *jury.b"})
     method, (_, code, members) = remote.accounts.calls[-1]

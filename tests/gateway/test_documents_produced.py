@@ -1,8 +1,8 @@
 """Staff pages of the documents made from applications: the commissions'
 letter wordings (saved, reset), the dossiers archive (asked with the list's
 filters or a selection, its progress, its download). Services are faked."""
-from services.common.errors import ValidationFailed
-from tests.support.gateway import TOK, as_staff, fake, page_text
+from services.common.errors import Conflict, ValidationFailed
+from tests.support.gateway import TOK, as_staff, fake, login_candidate, page_text
 
 TEMPLATE = {"commission_code": "SCI-INFO", "kind": "refusal", "body": "{{ salutation }},",
             "default": "{{ salutation }},", "custom": False, "attach": True,
@@ -77,7 +77,8 @@ def test_the_staff_page_offers_the_preview_while_a_letter_decision_waits(app):
     remote = fake(app, applications={"get_application": {
         **APPLICATION, "candidate": candidate, "can_validate": True,
         "pending_decision": {"code": "DE", "reason": "Capacité atteinte"}}},
-        accounts={"get_dossier": DOSSIER, "reference_data": REFERENCE})
+        accounts={"get_dossier": DOSSIER, "reference_data": REFERENCE},
+        notifications={"list_mails": []})
     client = app.test_client()
     as_staff(client)
     page = client.get("/gestion/candidatures/5").get_data(as_text=True)
@@ -90,3 +91,44 @@ def test_the_staff_page_offers_the_preview_while_a_letter_decision_waits(app):
         "pending_decision": {"code": "LA"}}
     page = client.get("/gestion/candidatures/5").get_data(as_text=True)
     assert "Prévisualiser la lettre" not in page and "/dossier.pdf" in page
+
+
+class Upstream:
+    """The presigned link's answer, as requests gives it."""
+    status_code = 200
+
+    def iter_content(self, size):
+        yield b"%PDF-1.7 letter"
+
+
+def test_the_candidates_admission_letter_is_the_commissions_letter(app, monkeypatch):
+    """The candidate downloads the letter in the commission's wording (with its
+    signatory and their postal address), not a generic one."""
+    remote = fake(app, applications={"get_letter": {
+        "url": "http://s3.test/letter", "filename": "lettre-admission.pdf",
+        "content_type": "application/pdf", "size": 15, "attach": True, "kind": "admission"}})
+    monkeypatch.setattr("gateway.views.candidate.requests.get",
+                        lambda url, **kwargs: Upstream())
+    client = app.test_client()
+    login_candidate(client)
+    answer = client.get("/candidatures/5/lettre-admission")
+    assert answer.status_code == 200 and answer.data == b"%PDF-1.7 letter"
+    assert "lettre-admission.pdf" in answer.headers["Content-Disposition"]
+    method, (_, application_id, kind) = remote.applications.calls[-1]
+    assert (method, application_id, kind) == ("get_letter", 5, "admission")
+
+    remote.applications.answers["get_letter"] = Conflict("no_letter", "not now")
+    refused = client.get("/candidatures/5/lettre-admission")
+    assert refused.status_code == 302 and refused.headers["Location"].endswith("/candidatures/5")
+
+
+def test_a_mail_that_carried_the_letter_says_so(app):
+    fake(app, notifications={"list_mails": [
+        {"id": 1, "code": "DECISION_DE", "subject": "Décision", "body": "Bonjour",
+         "created_at": "2027-03-10T09:00:00+00:00", "attachment": "lettre-refusal-22PB7Y36.pdf"},
+        {"id": 2, "code": "STATUS_RE", "subject": "Reçue", "body": "Bonjour",
+         "created_at": "2027-03-09T09:00:00+00:00", "attachment": None}]})
+    client = app.test_client()
+    login_candidate(client)
+    page = page_text(client.get("/mails"))
+    assert page.count("Pièce jointe") == 1 and "lettre-refusal-22PB7Y36.pdf" in page

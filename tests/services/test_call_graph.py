@@ -13,7 +13,7 @@ ALLOWED = {
     "catalog": {"documents"},
     "applications": {"accounts", "catalog", "documents"},
     "documents": set(),
-    "notifications": set(),
+    "notifications": {"applications"},  # the decision mails' letters (get_letter)
 }
 
 

@@ -54,13 +54,20 @@ def service(service_db, unit_of_work, smtp_sink):
 
     class Harness:
         clock = FixedClock(NOW)
+        # the applications RPC (get_letter) and the letters' download: a test
+        # sets doubles; left None, nameko's testing mocks answer nothing usable
+        applications = None
+        letters = None
 
         def handle(self, method, *args, mailer=None):
             """One worker as nameko runs it; its session is closed whatever
             happens, as a process that dies loses its connection and locks."""
             unit = unit_of_work(engine, Base.metadata)
+            doubles = {name: value for name, value in (("applications", self.applications),
+                                                       ("letters", self.letters))
+                       if value is not None}
             worker = worker_factory(NotificationsService, db=unit, clock=self.clock,
-                                    mailer=mailer or Mailer(smtp_settings()))
+                                    mailer=mailer or Mailer(smtp_settings()), **doubles)
             try:
                 return getattr(worker, method)(*args)
             finally:

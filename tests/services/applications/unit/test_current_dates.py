@@ -102,3 +102,46 @@ def test_the_confirmation_deadline_comes_from_the_formations_current_dates(harne
     h.call("enter_decision", actors.manager_sci, view["id"], "FA", {})
     validated = h.call("validate_decision", actors.manager_sci, view["id"])
     assert validated["confirm_deadline"] == (h.today + timedelta(days=45)).isoformat()
+
+
+def test_the_commissions_alerts_travel_in_the_events_as_the_catalog_has_them_now(harness, actors):
+    """A commission may ask for alerts after candidates applied: the transmission
+    event carries its address and alert settings as they are when it is sent."""
+    h = harness
+    application_id = ready(h, actors.ada)
+    created = h.events("application_created")[-1]
+    assert created["commission"]["alerts"] == {}  # asked for nothing when Ada applied
+
+    commission = h.catalog_data.formations["MINFO1"]["commission"]
+    commission.update(email="jury-info@univ-demo.fr",
+                      alerts={"transmitted": True, "digest": True})
+    h.call("transmit", actors.ada, application_id)
+    sent = h.events("application_transmitted")[-1]["commission"]
+    assert sent["code"] == "SCI-INFO" and sent["email"] == "jury-info@univ-demo.fr"
+    assert sent["alerts"] == {"transmitted": True, "digest": True}
+
+
+def commission_updated(code, occurred_at, **alerts):
+    """The catalog's event after staff saved a commission."""
+    return {"event_id": str(uuid.uuid4()), "event_type": "commission_updated",
+            "occurred_at": occurred_at, "code": code, "email": f"{code.lower()}@univ-demo.fr",
+            "alerts": alerts}
+
+
+def test_a_commission_asking_for_alerts_is_heard_by_the_applications_already_made(harness,
+                                                                                 actors):
+    h = harness
+    ada = h.apply(actors.ada)["id"]
+    bob = h.apply(actors.bob, "MMATH1")["id"]
+    h.call("on_commission_updated",
+           commission_updated("SCI-INFO", "2027-03-10T09:00:01+00:00", cancelled=True))
+    # an older save delivered late does not undo the newer one
+    h.call("on_commission_updated",
+           commission_updated("SCI-INFO", "2027-03-10T09:00:00+00:00", cancelled=False))
+    h.call("cancel", actors.ada, ada)
+    h.call("cancel", actors.bob, bob)
+    cancelled = {e["application_id"]: e["commission"] for e in h.events("application_cancelled")}
+    assert cancelled[ada] == {"code": "SCI-INFO", "label": "Commission Informatique",
+                              "email": "sci-info@univ-demo.fr", "alerts": {"cancelled": True}}
+    assert cancelled[bob]["alerts"] == {}  # another commission's change
+    assert cancelled[bob]["email"] == "commission-math@univ-demo.fr"

@@ -196,7 +196,7 @@ def test_a_commission_has_a_signatory_and_alerts_but_no_members_of_its_own(call,
     saved = call("save_commission", MANAGER_SCI, {
         **COMMISSION, "members": [{"login": "jury.phys", "president": True}]})
     assert saved["alerts"] == {"transmitted": True, "cancelled": False, "withdrawn": False,
-                               "promoted": False}
+                               "promoted": False, "digest": False}
     assert "members" not in saved  # accounts keeps them (set_commission_members)
     listed = {c["code"]: c for c in call("list_commissions", MANAGER_SCI)}
     assert listed["SCI-PHYS"]["signatory"] == "Pr. Curie" and "members" not in listed["SCI-PHYS"]
@@ -207,6 +207,25 @@ def test_a_commission_has_a_signatory_and_alerts_but_no_members_of_its_own(call,
     assert "members" not in columns
     with pytest.raises(Forbidden):
         call("save_commission", MANAGER_LLSH, {**COMMISSION, "code": "Y"})
+
+
+def test_a_commissions_alerts_and_digest_travel_with_its_formations(call, catalogue, catalog_db):
+    """What applications copies (and its events carry to notifications): the
+    commission's address and the alerts it asked for, one mail a day included."""
+    info = {c["code"]: c for c in call("list_commissions", ADMIN)}["SCI-INFO"]
+    call("save_commission", ADMIN, {
+        "code": "SCI-INFO", "label": info["label"], "centre": "SCI",
+        "email": "jury-info@univ-demo.fr",
+        "alerts": {"transmitted": "1", "digest": "1", "unknown": "1"}}, code="SCI-INFO")
+    commission = call("get_formation", ANONYMOUS, "MINFO1")["commission"]
+    assert commission["email"] == "jury-info@univ-demo.fr"
+    assert commission["alerts"] == {"transmitted": True, "cancelled": False, "withdrawn": False,
+                                    "promoted": False, "digest": True}
+    with catalog_db.connect() as conn:  # and in the event the applications' copies follow
+        event, = [row[0] for row in conn.exec_driver_sql(
+            "SELECT payload FROM outbox_events WHERE event_type = 'commission_updated'")]
+    assert (event["code"], event["email"]) == ("SCI-INFO", "jury-info@univ-demo.fr")
+    assert event["alerts"] == commission["alerts"]
 
 
 def test_a_commission_with_formations_stays_in_its_centre(call, catalogue):

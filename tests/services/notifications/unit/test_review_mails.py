@@ -132,3 +132,44 @@ def test_a_commission_taking_a_daily_digest_gets_one_mail_a_day(service, smtp_si
     assert "Candidature transmise" in digest["body"] and "Candidature annulée" in digest["body"]
     assert service.rows("SELECT status, count(*) FROM mails WHERE audience = 'commission' "
                         "GROUP BY 1 ORDER BY 1") == [("digested", 2), ("sent", 1)]
+
+
+def test_the_commissions_own_digest_setting_holds_its_alerts(service, smtp_sink, make_event):
+    """A commission that ticked "one mail a day" in the catalogue gets no alert
+    at once, without any setting of the platform naming it."""
+    event = with_alerts(to_candidate(make_event, "application_transmitted"),
+                        {**ALERTS, "digest": True})
+    service.call("on_application_transmitted", event)
+    assert smtp_sink.mails(to=event["commission"]["email"]) == []
+    assert service.rows("SELECT code, status FROM mails WHERE audience = 'commission'") == [
+        ("COMMISSION_TRANSMITTED", "held")]
+
+
+def test_an_event_as_applications_builds_it_alerts_the_commission_that_asked(
+        service, smtp_sink, make_event):
+    """The whole way: the catalogue's commission (address, alerts) copied into the
+    application, then into its event; the commission that asked is mailed."""
+    from types import SimpleNamespace
+    from services.applications.schemas import event as application_event
+
+    address = f"jury.{uuid.uuid4().hex[:8]}@univ-demo.fr"
+    commission = {"code": "SCI-INFO", "label": "Commission Informatique", "email": address,
+                  "address": "Bât. Info", "phone": None, "signatory": "Pr. Hopper",
+                  "signature_document_id": None,
+                  "alerts": {"transmitted": True, "cancelled": False, "withdrawn": False,
+                             "promoted": False, "digest": False}}
+    base = make_event("application_transmitted")
+    application = SimpleNamespace(
+        id=base["application_id"], candidate_id=base["candidate_id"], campaign_code="2027",
+        candidate=base["candidate"],
+        formation={**base["formation"], "centre": base["centre"], "commission": commission})
+    sent = {**application_event(application), "event_id": str(uuid.uuid4()),
+            "event_type": "application_transmitted"}
+    service.call("on_application_transmitted", sent)
+    alert, = smtp_sink.mails(to=address)
+    assert alert["code"] == "COMMISSION_TRANSMITTED"
+
+    cancelled = {**application_event(application), "event_id": str(uuid.uuid4()),
+                 "event_type": "application_cancelled"}
+    service.call("on_application_cancelled", cancelled)
+    assert len(smtp_sink.mails(to=address)) == 1  # it did not ask about cancellations
