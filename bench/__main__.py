@@ -17,6 +17,7 @@ import sys  # noqa: E402
 from .amqp_roundtrip import roundtrips  # noqa: E402
 from .catalog_tree import FORMATIONS, fill, page_render, plain_tree, rpc_tree  # noqa: E402
 from .http_load import load, load_in_turns  # noqa: E402
+from . import mails as mail_bench  # noqa: E402
 from .stack import DATABASE_PREFIX, running_gateway  # noqa: E402
 
 
@@ -71,6 +72,7 @@ def main(argv=None):
             filtered_rpc = rpc_tree(config, tree_calls, "informatique")
             render_whole = page_render(tree_calls)
             render_filtered = page_render(tree_calls, "informatique")
+        mail_results = mail_bench.measure(args.quick)
     except KeyboardInterrupt:
         print("\ninterrupted: everything the bench started is stopped", file=sys.stderr)
         return 130
@@ -117,8 +119,11 @@ def main(argv=None):
     print(f"  p50         render / RPC (whole) = {ratio(render_whole['p50_ms'], tree_rpc['p50_ms']):6.2f}")
     print(f"  p50         RPC / plain (whole) = {ratio(tree_rpc['p50_ms'], tree_plain['p50_ms']):6.2f}")
     print(f"  p50         whole / filtered RPC = {ratio(tree_rpc['p50_ms'], filtered_rpc['p50_ms']):6.2f}")
+    print()
+    print(mail_bench.report(mail_results))
+    mail_duplicates = sum(mail_results[k]["duplicates"] for k in mail_results)
     print("\nCompare ratios within one run; absolute figures move with the machine's load.")
-    return 1 if errors else 0
+    return 1 if errors or mail_duplicates else 0
 
 
 if __name__ == "__main__":

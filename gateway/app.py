@@ -151,10 +151,10 @@ def create_app(overrides=None):
                                         "max-age=31536000; includeSubDomains")
         return response
 
-    from .views import (account, admin, candidate, catalogue, catalogue_transfer, dev, health,
-                        public, staff, staff_candidates)
+    from .views import (account, admin, admin_mails, candidate, catalogue, catalogue_transfer,
+                        dev, health, public, staff, staff_candidates)
     for blueprint in (health.bp, public.bp, candidate.bp, account.bp, staff.bp,
-                      staff_candidates.bp, admin.bp, catalogue.bp, catalogue_transfer.bp,
-                      dev.bp):
+                      staff_candidates.bp, admin.bp, admin_mails.bp, catalogue.bp,
+                      catalogue_transfer.bp, dev.bp):
         app.register_blueprint(blueprint)
     return app

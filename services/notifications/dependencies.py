@@ -45,6 +45,16 @@ class _SMTP(smtplib.SMTP):
             self.message_sent = True
 
 
+class _SMTPS(smtplib.SMTP_SSL):
+    """The same, over TLS from the first byte (SMTP_TLS=1)."""
+    message_sent = False
+
+    def send(self, s):
+        super().send(s)
+        if isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
+            self.message_sent = True
+
+
 class Mailer:
     def __init__(self, settings):
         self.settings = settings
@@ -54,7 +64,7 @@ class Mailer:
         domain = parseaddr(self.settings["sender"])[1].rpartition("@")[2] or "localhost"
         return make_msgid(domain=domain)
 
-    def send(self, to, subject, body, code, message_id=None):
+    def send(self, to, subject, body, code, message_id=None, html=None, bcc=None):
         """Returns once the relay accepted the mail. OutcomeUnknown when that
         cannot be known; any other error means the relay did not take it."""
         message = EmailMessage()
@@ -65,12 +75,15 @@ class Mailer:
         message["Message-ID"] = message_id or self.new_message_id()
         message["X-Mail-Code"] = code
         message.set_content(body, charset="utf-8")
+        if html:
+            message.add_alternative(html, subtype="html", charset="utf-8")
         s = self.settings
         smtp = None
         deadline = Timeout(s["deadline"], ConversationTooLong(
             f"no answer from the relay within {s['deadline']:g} s"))
         try:
-            smtp = _SMTP(local_hostname=s["helo_name"] or host_name(), timeout=s["timeout"])
+            kind = _SMTPS if s.get("tls") else _SMTP
+            smtp = kind(local_hostname=s["helo_name"] or host_name(), timeout=s["timeout"])
             answer, greeting = smtp.connect(s["host"], s["port"])
             if answer != 220:
                 raise smtplib.SMTPConnectError(answer, greeting)
@@ -78,7 +91,8 @@ class Mailer:
                 smtp.starttls()
             if s["user"]:
                 smtp.login(s["user"], s["password"] or "")
-            smtp.send_message(message)
+            # Bcc is an envelope recipient only, never a header.
+            smtp.send_message(message, to_addrs=[to] + ([bcc] if bcc else []))
         except smtplib.SMTPResponseException:
             raise  # the relay answered: refused, not taken
         except Exception as exc:

@@ -129,6 +129,9 @@ PAGES = [
     ("/gestion/admin/utilisateurs/nouveau", statuses({"admin"})),
     ("/gestion/admin/utilisateurs/{staff_user}", statuses({"admin"})),
     ("/gestion/admin/lettres-mortes", statuses({"admin"})),
+    ("/gestion/admin/mails/en-echec", statuses({"admin"})),
+    ("/gestion/admin/mails/modeles", statuses({"admin"})),
+    ("/gestion/admin/mails/modeles/STATUS_CO/fr", statuses({"admin"})),
 ]
 
 # -- forms a role may not send: (role, url, form, status, page the admin re-reads) -----------
@@ -262,6 +265,16 @@ FORMS = [
      "/gestion/admin/lettres-mortes"),
     ("manager_sci", "/gestion/admin/lettres-mortes/accounts/rejouer", {"all": "1"}, 403,
      "/gestion/admin/lettres-mortes"),
+    # mails: only administrators resend them and edit their templates
+    ("scol", "/gestion/admin/mails/en-echec/renvoyer", {"all": "1"}, 403,
+     "/gestion/admin/mails/en-echec"),
+    ("scol", "/gestion/admin/mails/modeles/STATUS_CO/fr",
+     {"action": "save", "subject": "PIRATE", "body": "PIRATE"}, 403,
+     "/gestion/admin/mails/modeles/STATUS_CO/fr"),
+    ("manager_sci", "/gestion/admin/mails/modeles/STATUS_CO/fr/versions/1/retablir", {}, 403,
+     "/gestion/admin/mails/modeles/STATUS_CO/fr"),
+    ("manager_sci", "/gestion/admin/mails/modeles/STATUS_CO/fr/origine", {}, 403,
+     "/gestion/admin/mails/modeles/STATUS_CO/fr"),
     # a candidate's session on staff forms
     ("candidate", "/gestion/catalogue/formations/lot", {"formation": "MINFO1", "enabled": "0"},
      403, "/gestion/catalogue/formations"),

@@ -174,6 +174,14 @@ FORGED_CALLS = {
         "list_dead_letters": (),
         "replay_dead_letters": ([DOC],),
         "list_mails": (7,),
+        "list_failed_mails": (),
+        "resend_mails": ([1],),
+        "list_templates": (),
+        "get_template": ("STATUS_CO", "fr"),
+        "preview_template": ("STATUS_CO", "fr"),
+        "save_template": ("STATUS_CO", "fr", "Sujet", "Corps"),
+        "revert_template": ("STATUS_CO", "fr", 1),
+        "reset_template": ("STATUS_CO", "fr"),
     },
 }
 

@@ -1,3 +1,4 @@
+import copy
 import uuid
 from datetime import datetime, timezone
 
@@ -24,7 +25,7 @@ APPLICATION_EVENT = {
 
 
 def event(event_type, **fields):
-    payload = {**APPLICATION_EVENT, **fields}
+    payload = {**copy.deepcopy(APPLICATION_EVENT), **fields}  # a test may change its copy
     payload.update(event_id=str(uuid.uuid4()), event_type=event_type)
     return payload
 

@@ -98,14 +98,17 @@ def test_a_deleted_account_is_mailed_then_forgotten(service, smtp_sink, make_eve
     assert service.rows("SELECT count(*) FROM recipients") == [(0,)]
 
 
-def test_staff_of_a_centre_read_only_the_mails_about_it(service, smtp_sink, make_event):
+def test_staff_of_a_centre_read_only_the_mails_about_it_and_its_candidates_account_mails(
+        service, smtp_sink, make_event):
     service.call("on_status_changed", make_event("status_changed", from_status="RE", to_status="CO"))
     service.call("on_activation_requested", account_event(
         "activation_requested", activation_token="t", activation_expires_at="2026-11-24T10:00:00+00:00"))
     sci = staff("manager", ["SCI"], id=2)
     llsh = staff("manager", ["LLSH"], id=3)
-    assert [m["code"] for m in service.call("list_mails", sci, 7)] == ["STATUS_CO"]
+    assert [m["code"] for m in service.call("list_mails", sci, 7)] == [
+        "ACCOUNT_ACTIVATION_RESENT", "STATUS_CO"]
     assert service.call("list_mails", llsh, 7) == []
+    assert "[lien masqué]" in service.call("list_mails", sci, 7)[0]["body"]
     scol = staff("scol", id=4)
     assert len(service.call("list_mails", scol, 7)) == 2
     with pytest.raises(Forbidden):
@@ -127,7 +130,8 @@ def test_committee_members_read_only_the_mails_about_their_commissions(service, 
     nowhere = {**info, "commissions": []}
     assert service.call("list_mails", nowhere, 7) == []
     manager = staff("manager", ["SCI"], id=2)
-    assert sorted(m["code"] for m in service.call("list_mails", manager, 7)) == ["STATUS_CO", "STATUS_IN"]
+    assert sorted(m["code"] for m in service.call("list_mails", manager, 7)) == [
+        "ACCOUNT_ACTIVATION_RESENT", "STATUS_CO", "STATUS_IN"]
 
 
 @pytest.mark.parametrize("fields, lang, expected, absent", [

@@ -97,7 +97,9 @@ def test_a_label_stored_with_a_line_break_cannot_add_a_header(service, smtp_sink
     message = email.message_from_bytes(raw.read_bytes(), policy=email.policy.default)
     assert {name.lower() for name in message.keys()} == {
         "from", "to", "subject", "date", "message-id", "x-mail-code", "content-type",
-        "content-transfer-encoding", "mime-version"}
+        "mime-version"}
+    assert [part.get_content_type() for part in message.iter_parts()] == [
+        "text/plain", "text/html"]
     lines = [line.strip() for line in mail["body"].splitlines()]
     assert not any(line.startswith(("Bcc:", "X-Spam:")) for line in lines)
     assert "- CV X-Spam: no : Illisible" in lines and "Merci" in lines  # comment lines kept
