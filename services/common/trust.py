@@ -125,8 +125,14 @@ def _event_body(source, event_type, payload):
     return _canonical_json({"source": source, "type": event_type, "payload": body}).encode()
 
 
+@functools.lru_cache(maxsize=4)
+def _event_signer(key):
+    # built once per key, as the actor tokens' serializer: every event is signed and checked
+    return Signer(key, salt=EVENT_SALT, digest_method=hashlib.sha256)
+
+
 def _events():
-    return Signer(signing_key(), salt=EVENT_SALT, digest_method=hashlib.sha256)
+    return _event_signer(signing_key())
 
 
 def sign_event(source, event_type, payload):
